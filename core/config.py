@@ -1,0 +1,123 @@
+"""Settings from the environment and an optional `.env`, validated once at start-up.
+
+A bad value raises `SettingsError` with one line that names the setting and what it
+accepts; a secret's value never appears in that line.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'trading.db'}"
+_SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
+
+# What each setting accepts, in the words the start-up error uses.
+ACCEPTS = {
+    "TRADING_MODE": "sim or live",
+    "EXCHANGE": "mexc",
+    "EXCHANGE_URL": "an http:// or https:// URL, or empty for the exchange's own",
+    "EXCHANGE_API_KEY": "the exchange API key",
+    "EXCHANGE_API_SECRET": "the exchange API secret",
+    "DATABASE_URL": "an SQLAlchemy URL such as sqlite:///data/trading.db",
+    "SYMBOLS": "comma-separated unified symbols such as ETH/USDT,BTC/USDT",
+    "SYNC_INTERVAL_SECONDS": "a whole number of seconds from 5 to 86400",
+    "HOST": "a host name or IP address to bind",
+    "PORT": "a whole number from 1 to 65535",
+    "DASHBOARD_USER": "a user name for the dashboard login",
+    "DASHBOARD_PASSWORD": "a password for the dashboard login",
+    "SIM_STARTING_BALANCE": "a positive amount of the quote asset, such as 10000",
+    "MAX_ORDER_NOTIONAL": "a positive amount of the quote asset",
+    "MAX_SLIPPAGE": "a fraction between 0 and 0.05, such as 0.005",
+    "SYNC_POLICY": "report, adopt or enforce",
+    "CACHE_REDIS_URL": "a redis:// URL, or empty for an in-process cache",
+}
+SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
+
+
+class SettingsError(ValueError):
+    """A setting has a value the app cannot start with."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", case_sensitive=True
+    )
+
+    TRADING_MODE: Literal["sim", "live"] = "sim"
+    EXCHANGE: Literal["mexc"] = "mexc"
+    EXCHANGE_URL: str = ""
+    EXCHANGE_API_KEY: SecretStr = SecretStr("")
+    EXCHANGE_API_SECRET: SecretStr = SecretStr("")
+    DATABASE_URL: str = DEFAULT_DATABASE_URL
+    SYMBOLS: str = "ETH/USDT,BTC/USDT"
+    SYNC_INTERVAL_SECONDS: int = Field(30, ge=5, le=86400)
+    HOST: str = Field("127.0.0.1", min_length=1)
+    PORT: int = Field(8050, ge=1, le=65535)
+    DASHBOARD_USER: str = Field("trader", min_length=1)
+    DASHBOARD_PASSWORD: SecretStr = SecretStr("")
+    SIM_STARTING_BALANCE: Decimal = Field(Decimal(10000), gt=0, allow_inf_nan=False)
+    MAX_ORDER_NOTIONAL: Decimal = Field(Decimal(50000), gt=0, allow_inf_nan=False)
+    MAX_SLIPPAGE: Decimal = Field(Decimal("0.005"), gt=0, le=Decimal("0.05"), allow_inf_nan=False)
+    SYNC_POLICY: Literal["report", "adopt", "enforce"] = "adopt"
+    CACHE_REDIS_URL: str = ""
+
+    @field_validator("EXCHANGE_URL")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError("not a URL")
+        return value
+
+    @field_validator("SYMBOLS")
+    @classmethod
+    def _symbols(cls, value: str) -> str:
+        symbols = [s.strip().upper() for s in value.split(",") if s.strip()]
+        if not symbols or any(not _SYMBOL.match(s) for s in symbols):
+            raise ValueError("bad symbol list")
+        return ",".join(dict.fromkeys(symbols))
+
+    @field_validator("CACHE_REDIS_URL")
+    @classmethod
+    def _redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("not a redis URL")
+        return value
+
+    @property
+    def symbols(self) -> list[str]:
+        return self.SYMBOLS.split(",")
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(
+            self.EXCHANGE_API_KEY.get_secret_value() and self.EXCHANGE_API_SECRET.get_secret_value()
+        )
+
+    @property
+    def uses_demo_exchange(self) -> bool:
+        """No URL and no keys: the app runs its own local demo exchange."""
+        return not self.EXCHANGE_URL and not self.has_keys
+
+
+def load_settings(**overrides) -> Settings:
+    """Read and validate the settings; `overrides` win over the environment (tests, CLI flags)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc)) from None
+
+
+def _one_line(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    name = str(error["loc"][0]) if error["loc"] else "settings"
+    accepts = ACCEPTS.get(name, "a valid value")
+    shown = "" if name in SECRET_SETTINGS else f" (got {str(error.get('input'))!r})"
+    return f"Setting {name} accepts {accepts}{shown}"

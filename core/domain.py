@@ -1,0 +1,191 @@
+"""Value types shared by the engine. Money and quantities are Decimal, times are UTC."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+ZERO = Decimal(0)
+
+
+def base_asset(symbol: str) -> str:
+    """`ETH` of the unified symbol `ETH/USDT`."""
+    return symbol.split("/")[0]
+
+
+def quote_asset(symbol: str) -> str:
+    """`USDT` of the unified symbol `ETH/USDT`."""
+    return symbol.split("/")[1].split(":")[0]
+
+
+class PositionState(StrEnum):
+    LONG = "LONG"
+    SHORT = "SHORT"
+    NO_POSITION = "NO_POSITION"
+
+
+class Mode(StrEnum):
+    SIM = "sim"
+    LIVE = "live"
+
+
+class Side(StrEnum):
+    BUY = "buy"
+    SELL = "sell"
+
+
+class OrderStatus(StrEnum):
+    """Life of an order as the app records it; INTENT is written before anything is sent."""
+
+    INTENT = "intent"
+    OPEN = "open"
+    FILLED = "filled"
+    CANCELED = "canceled"
+    REJECTED = "rejected"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class MarketRules:
+    """What the exchange allows on one market; the source of every dust and minimum threshold."""
+
+    symbol: str
+    base: str
+    quote: str
+    amount_step: Decimal
+    price_step: Decimal
+    min_amount: Decimal
+    min_cost: Decimal
+    max_cost: Decimal | None
+    taker_fee: Decimal
+    maker_fee: Decimal
+
+
+@dataclass(frozen=True)
+class Balance:
+    free: Decimal = ZERO
+    locked: Decimal = ZERO
+
+    @property
+    def total(self) -> Decimal:
+        return self.free + self.locked
+
+
+@dataclass(frozen=True)
+class Holdings:
+    """The base and quote balances of one market's assets."""
+
+    base: Balance
+    quote: Balance
+
+
+@dataclass(frozen=True)
+class Ticker:
+    symbol: str
+    last: Decimal
+    bid: Decimal | None
+    ask: Decimal | None
+    change_pct: Decimal | None
+    timestamp: datetime
+
+
+@dataclass(frozen=True)
+class OrderBook:
+    symbol: str
+    bids: tuple[tuple[Decimal, Decimal], ...]
+    asks: tuple[tuple[Decimal, Decimal], ...]
+
+    @property
+    def best_bid(self) -> Decimal | None:
+        return self.bids[0][0] if self.bids else None
+
+    @property
+    def best_ask(self) -> Decimal | None:
+        return self.asks[0][0] if self.asks else None
+
+
+@dataclass(frozen=True)
+class Candle:
+    time: datetime
+    open: Decimal
+    high: Decimal
+    low: Decimal
+    close: Decimal
+    volume: Decimal
+
+
+@dataclass(frozen=True)
+class Fill:
+    """One execution. `fee_quote` is the fee valued in the quote asset at the fill price."""
+
+    symbol: str
+    side: Side
+    qty: Decimal
+    price: Decimal
+    fee: Decimal
+    fee_asset: str
+    fee_quote: Decimal
+    trade_id: str
+    client_order_id: str
+    time: datetime
+
+    @property
+    def net_base(self) -> Decimal:
+        """Change in the base holding this fill caused (a fee paid in base reduces it)."""
+        base_fee = self.fee if self.fee_asset == base_asset(self.symbol) else ZERO
+        return self.qty - base_fee if self.side is Side.BUY else -(self.qty + base_fee)
+
+
+@dataclass(frozen=True)
+class OrderReport:
+    """What the exchange (or the paper book) says about one order."""
+
+    client_order_id: str
+    exchange_order_id: str | None
+    symbol: str
+    side: Side
+    price: Decimal
+    amount: Decimal
+    filled: Decimal
+    status: OrderStatus
+    average: Decimal | None = None
+    fills: tuple[Fill, ...] = ()
+
+
+@dataclass(frozen=True)
+class TradeSize:
+    """How much a LONG target buys: a quote amount, or a percentage of the free quote balance."""
+
+    quote_amount: Decimal | None = None
+    pct_of_free_quote: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class PositionView:
+    """One row of the positions table, assembled from the store and cached prices."""
+
+    symbol: str
+    state: PositionState
+    qty: Decimal
+    avg_entry: Decimal | None
+    price: Decimal | None
+    unrealized: Decimal
+    realized: Decimal
+    fees: Decimal
+
+
+@dataclass(frozen=True)
+class TradeResult:
+    ok: bool
+    symbol: str
+    target: PositionState
+    before: PositionState | None
+    after: PositionState | None
+    message: str
+    orders: tuple[OrderReport, ...] = ()
+    fills: tuple[Fill, ...] = ()
+    api_calls: int = 0
+    duration_ms: int = 0
+    details: dict = field(default_factory=dict)

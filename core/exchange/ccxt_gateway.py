@@ -1,0 +1,316 @@
+"""Gateways over the real ccxt client: public market data (no keys, nothing signed) and,
+for LIVE, the account. Pointed at a local URL (the emulator), the same code talks to it."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from decimal import Decimal
+from functools import wraps
+from typing import Any
+
+import ccxt
+
+from core.domain import (
+    Balance,
+    Candle,
+    MarketRules,
+    OrderBook,
+    OrderReport,
+    OrderStatus,
+    Side,
+    Ticker,
+)
+from core.exchange.gateway import (
+    AuthenticationFailed,
+    ExchangeUnavailable,
+    GatewayError,
+    OrderRejected,
+    OutcomeUnknown,
+    UnknownSymbol,
+)
+
+ORDER_NOT_FOUND = ("-2013", "Order does not exist")
+_STATUS = {"open": OrderStatus.OPEN, "closed": OrderStatus.FILLED, "canceled": OrderStatus.CANCELED}
+
+
+def dec(value: Any) -> Decimal | None:
+    """ccxt's numbers as exact Decimals (its floats print back as the strings they came from)."""
+    return None if value is None else Decimal(str(value))
+
+
+def make_client(
+    exchange: str, url: str = "", api_key: str = "", secret: str = "", timeout_ms: int = 10000
+):
+    """A ccxt client for `exchange`, pointed at `url` when one is given (the emulator)."""
+    config: dict[str, Any] = {"enableRateLimit": True, "timeout": timeout_ms}
+    if api_key:
+        config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
+    client = getattr(ccxt, exchange)(config)
+    if url:
+        client.urls["api"]["spot"] = {"public": url, "private": url}
+        client.urls["api"]["contract"] = {
+            "public": f"{url}/api/v1/contract",
+            "private": f"{url}/api/v1/private",
+        }
+    return client
+
+
+class _Counted:
+    """Counts every HTTP request a ccxt client sends, for the figures of a trade."""
+
+    def __init__(self, client):
+        self.calls = 0
+        self._lock = threading.Lock()
+        original = client.fetch
+
+        @wraps(original)
+        def counted_fetch(*args, **kwargs):
+            with self._lock:
+                self.calls += 1
+            return original(*args, **kwargs)
+
+        client.fetch = counted_fetch
+
+
+def translate_errors(what: str) -> Callable:
+    """Turn ccxt's exceptions into the gateway's, with a message that says what failed."""
+
+    def decorator(method):
+        @wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except GatewayError:
+                raise
+            except ccxt.AuthenticationError as exc:
+                raise AuthenticationFailed(
+                    f"{what}: the exchange refused the API key ({_reason(exc)})"
+                ) from None
+            except ccxt.BadSymbol as exc:
+                raise UnknownSymbol(f"{what}: unknown symbol ({_reason(exc)})") from None
+            except (ccxt.InsufficientFunds, ccxt.InvalidOrder) as exc:
+                raise OrderRejected(f"{what}: rejected by the exchange ({_reason(exc)})") from None
+            except (ccxt.NetworkError, ccxt.ExchangeNotAvailable, ccxt.RateLimitExceeded) as exc:
+                raise ExchangeUnavailable(
+                    f"{what}: exchange unreachable ({type(exc).__name__})"
+                ) from None
+            except ccxt.BaseError as exc:
+                raise GatewayError(f"{what}: {_reason(exc)}") from None
+
+        return wrapper
+
+    return decorator
+
+
+def _reason(exc: Exception) -> str:
+    """The exchange's own words, without the request URL (which carries the signature)."""
+    text = str(exc)
+    start = text.find("{")
+    return text[start:][:300] if start >= 0 else type(exc).__name__
+
+
+class CcxtMarketData:
+    """Public market data. This client never holds keys, so nothing it sends is signed."""
+
+    def __init__(
+        self,
+        exchange: str = "mexc",
+        url: str = "",
+        label: str | None = None,
+        timeout_ms: int = 10000,
+    ):
+        self.client = make_client(exchange, url, timeout_ms=timeout_ms)
+        self.name = exchange
+        self.label = label or exchange.upper()
+        self._counter = _Counted(self.client)
+        self._markets_lock = threading.Lock()
+
+    @property
+    def api_calls(self) -> int:
+        return self._counter.calls
+
+    @translate_errors("loading markets")
+    def _markets(self) -> dict:
+        with self._markets_lock:
+            return self.client.load_markets()
+
+    def symbols(self) -> list[str]:
+        return sorted(s for s, m in self._markets().items() if m.get("spot"))
+
+    def market_rules(self, symbol: str) -> MarketRules:
+        market = self._markets().get(symbol)
+        if market is None:
+            raise UnknownSymbol(f"{symbol} is not a market on {self.label}")
+        return rules_from_market(market)
+
+    @translate_errors("reading the ticker")
+    def ticker(self, symbol: str) -> Ticker:
+        self.market_rules(symbol)
+        return _ticker(self.client.fetch_ticker(symbol))
+
+    @translate_errors("reading tickers")
+    def tickers(self, symbols: list[str]) -> dict[str, Ticker]:
+        if not symbols:
+            return {}
+        raw = self.client.fetch_tickers(symbols if len(symbols) > 1 else None)
+        return {s: _ticker(raw[s]) for s in symbols if s in raw}
+
+    @translate_errors("reading the order book")
+    def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
+        self.market_rules(symbol)
+        raw = self.client.fetch_order_book(symbol, depth)
+        return OrderBook(
+            symbol=symbol,
+            bids=tuple((dec(p), dec(q)) for p, q, *_ in raw["bids"]),
+            asks=tuple((dec(p), dec(q)) for p, q, *_ in raw["asks"]),
+        )
+
+    @translate_errors("reading candles")
+    def candles(self, symbol: str, timeframe: str = "1m", limit: int = 120) -> list[Candle]:
+        self.market_rules(symbol)
+        rows = self.client.fetch_ohlcv(symbol, timeframe, limit=limit)
+        return [
+            Candle(datetime.fromtimestamp(t / 1000, UTC), dec(o), dec(h), dec(low), dec(c), dec(v))
+            for t, o, h, low, c, v in rows
+        ]
+
+
+def rules_from_market(market: dict) -> MarketRules:
+    precision, limits = market["precision"], market["limits"]
+    step = dec(precision["amount"])
+    return MarketRules(
+        symbol=market["symbol"],
+        base=market["base"],
+        quote=market["quote"],
+        amount_step=step,
+        price_step=dec(precision["price"]),
+        min_amount=dec(limits["amount"].get("min")) or step,
+        min_cost=dec(limits["cost"].get("min")) or Decimal(0),
+        max_cost=dec(limits["cost"].get("max")),
+        taker_fee=dec(market.get("taker")) or Decimal(0),
+        maker_fee=dec(market.get("maker")) or Decimal(0),
+    )
+
+
+def _ticker(raw: dict) -> Ticker:
+    stamp = raw.get("timestamp")
+    return Ticker(
+        symbol=raw["symbol"],
+        last=dec(raw["last"]),
+        bid=dec(raw.get("bid")),
+        ask=dec(raw.get("ask")),
+        change_pct=dec(raw.get("percentage")),
+        timestamp=datetime.fromtimestamp(stamp / 1000, UTC) if stamp else datetime.now(UTC),
+    )
+
+
+class CcxtTradingGateway:
+    """A real account through ccxt: balances and LIMIT orders with the app's client order ids."""
+
+    def __init__(
+        self,
+        market: CcxtMarketData,
+        api_key: str,
+        secret: str,
+        url: str = "",
+        timeout_ms: int = 10000,
+    ):
+        self.market = market
+        self.client = make_client(
+            market.name, url, api_key=api_key, secret=secret, timeout_ms=timeout_ms
+        )
+        self._counter = _Counted(self.client)
+        self.client.set_markets(market._markets())
+
+    @property
+    def api_calls(self) -> int:
+        return self._counter.calls + self.market.api_calls
+
+    @translate_errors("reading balances")
+    def balances(self) -> dict[str, Balance]:
+        raw = self.client.fetch_balance()
+        return {
+            asset: Balance(
+                dec(raw[asset].get("free")) or Decimal(0), dec(raw[asset].get("used")) or Decimal(0)
+            )
+            for asset in raw.get("total", {})
+        }
+
+    @translate_errors("reading open orders")
+    def open_order_count(self, symbol: str) -> int:
+        return len(self.client.fetch_open_orders(symbol))
+
+    @translate_errors("cancelling open orders")
+    def cancel_open_orders(self, symbol: str) -> int:
+        return len(self.client.cancel_all_orders(symbol) or [])
+
+    @translate_errors("placing an order")
+    def place_limit_order(
+        self, symbol: str, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> OrderReport:
+        """Send one LIMIT order. No answer, a 5xx or a -2013 mean the outcome is unknown:
+        the caller must ask the exchange about `client_order_id` before sending again."""
+        try:
+            raw = self.client.create_order(
+                symbol,
+                "limit",
+                side.value,
+                str(amount),
+                str(price),
+                {"newClientOrderId": client_order_id},
+            )
+        except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
+            raise OutcomeUnknown(
+                f"sending {client_order_id}: no answer ({type(exc).__name__})"
+            ) from None
+        except ccxt.ExchangeError as exc:
+            if any(marker in str(exc) for marker in ORDER_NOT_FOUND):
+                raise OutcomeUnknown(f"sending {client_order_id}: {_reason(exc)}") from None
+            raise
+        return _report(raw, client_order_id, symbol, side, amount, price)
+
+    @translate_errors("asking about an order")
+    def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None:
+        """The order as the exchange knows it, or None when the exchange says it does not
+        exist (MEXC says so briefly for fresh orders too: callers ask again)."""
+        try:
+            raw = self.client.fetch_order(None, symbol, {"clientOrderId": client_order_id})
+        except ccxt.BaseError as exc:
+            if any(marker in str(exc) for marker in ORDER_NOT_FOUND):
+                return None
+            raise
+        return _report(raw, client_order_id, symbol)
+
+    @translate_errors("cancelling an order")
+    def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
+        try:
+            self.client.cancel_order(None, symbol, {"clientOrderId": client_order_id})
+        except ccxt.BaseError as exc:
+            if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
+                raise
+        return self.order_by_client_id(symbol, client_order_id)
+
+
+def _report(
+    raw: dict,
+    client_order_id: str,
+    symbol: str,
+    side: Side | None = None,
+    amount: Decimal | None = None,
+    price: Decimal | None = None,
+) -> OrderReport:
+    filled = dec(raw.get("filled")) or Decimal(0)
+    status = _STATUS.get(raw.get("status") or "open", OrderStatus.REJECTED)
+    return OrderReport(
+        client_order_id=client_order_id,
+        exchange_order_id=str(raw["id"]) if raw.get("id") is not None else None,
+        symbol=symbol,
+        side=side or Side(raw["side"]),
+        price=dec(raw.get("price")) or price,
+        amount=dec(raw.get("amount")) or amount,
+        filled=filled,
+        status=status,
+        average=dec(raw.get("average")) if filled else None,
+    )

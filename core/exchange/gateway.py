@@ -1,0 +1,63 @@
+"""The one protocol every exchange gateway speaks, and the errors it raises.
+
+`MarketData` is public: prices, books, candles, market rules. `TradingGateway` adds the
+account: balances and orders. SIM is a different TradingGateway (paper) over the same
+public MarketData, never a flag inside one.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Protocol
+
+from core.domain import Balance, Candle, MarketRules, OrderBook, OrderReport, Side, Ticker
+
+
+class GatewayError(Exception):
+    """An exchange call failed; the message is safe to show (no keys, no signatures)."""
+
+
+class ExchangeUnavailable(GatewayError):
+    """The exchange did not answer, or answered that it is down or busy."""
+
+
+class OutcomeUnknown(GatewayError):
+    """An order was sent and no answer says whether the exchange took it."""
+
+
+class AuthenticationFailed(GatewayError):
+    pass
+
+
+class OrderRejected(GatewayError):
+    pass
+
+
+class UnknownSymbol(GatewayError):
+    pass
+
+
+class MarketData(Protocol):
+    name: str
+    label: str
+
+    def symbols(self) -> list[str]: ...
+    def market_rules(self, symbol: str) -> MarketRules: ...
+    def ticker(self, symbol: str) -> Ticker: ...
+    def tickers(self, symbols: list[str]) -> dict[str, Ticker]: ...
+    def order_book(self, symbol: str, depth: int = 20) -> OrderBook: ...
+    def candles(self, symbol: str, timeframe: str = "1m", limit: int = 120) -> list[Candle]: ...
+
+
+class TradingGateway(Protocol):
+    market: MarketData
+    api_calls: int
+
+    def balances(self) -> dict[str, Balance]: ...
+    def open_order_count(self, symbol: str) -> int: ...
+    def cancel_open_orders(self, symbol: str) -> int: ...
+    def place_limit_order(
+        self, symbol: str, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> OrderReport: ...
+    def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
+    def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None: ...

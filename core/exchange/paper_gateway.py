@@ -1,0 +1,161 @@
+"""The SIM account: orders fill against the exchange's real order book, walking its depth,
+with the market's fees, precision and minimums; balances live in the database.
+
+It only ever reads public market data, so SIM sends no signed request, ever. A paper
+order is an immediate-or-cancel fill: what the book offers up to the limit price fills,
+the rest is cancelled. The balances, the order and its fills are written in one
+transaction, so a crash leaves either all of a paper trade or none of it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from core.domain import ZERO, Balance, Fill, MarketRules, OrderBook, OrderReport, OrderStatus, Side
+from core.exchange.gateway import MarketData, OrderRejected
+from core.planner import floor_to_step
+from core.store import repository as repo
+from core.store.db import Database
+from core.store.models import Order
+
+BOOK_DEPTH = 100
+
+
+class PaperGateway:
+    def __init__(
+        self,
+        market: MarketData,
+        db: Database,
+        account: str,
+        starting_quote: Decimal,
+        quote: str = "USDT",
+    ):
+        self.market = market
+        self.db = db
+        self.book = repo.BookKey("sim", account)
+        with db.session() as session:
+            repo.seed_paper_balance(session, account, quote, starting_quote)
+
+    @property
+    def api_calls(self) -> int:
+        return getattr(self.market, "api_calls", 0)
+
+    def balances(self) -> dict[str, Balance]:
+        with self.db.session() as session:
+            return repo.paper_balances(session, self.book.account)
+
+    def open_order_count(self, symbol: str) -> int:
+        return 0
+
+    def cancel_open_orders(self, symbol: str) -> int:
+        """Paper orders never rest, so there is never anything to cancel."""
+        return 0
+
+    def place_limit_order(
+        self, symbol: str, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+    ) -> OrderReport:
+        rules = self.market.market_rules(symbol)
+        book = self.market.order_book(symbol, BOOK_DEPTH)
+        fills = walk_book(book, rules, side, amount, price, client_order_id)
+        filled = sum((f.qty for f in fills), ZERO)
+        cost = sum((f.qty * f.price for f in fills), ZERO)
+        report = OrderReport(
+            client_order_id=client_order_id,
+            exchange_order_id=f"paper-{uuid.uuid4().hex[:16]}",
+            symbol=symbol,
+            side=side,
+            price=price,
+            amount=amount,
+            filled=filled,
+            status=OrderStatus.FILLED if filled == amount else OrderStatus.CANCELED,
+            average=cost / filled if filled else None,
+            fills=tuple(fills),
+        )
+        with self.db.session() as session:
+            self._settle(session, rules, fills)
+            repo.update_order(session, report)
+            repo.record_fills(session, self.book, fills)
+        return report
+
+    def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None:
+        with self.db.session() as session:
+            order = session.query(Order).filter_by(client_order_id=client_order_id).one_or_none()
+            if order is None or order.status == OrderStatus.INTENT.value:
+                return None
+            return OrderReport(
+                client_order_id=client_order_id,
+                exchange_order_id=order.exchange_order_id,
+                symbol=order.symbol,
+                side=Side(order.side),
+                price=order.price,
+                amount=order.amount,
+                filled=order.filled,
+                status=OrderStatus(order.status),
+                average=order.average,
+            )
+
+    def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
+        return self.order_by_client_id(symbol, client_order_id)
+
+    def _settle(self, session, rules: MarketRules, fills: list[Fill]) -> None:
+        account = self.book.account
+        for fill in fills:
+            notional = fill.qty * fill.price
+            if fill.side is Side.BUY:
+                repo.change_paper_balance(session, account, rules.quote, -notional)
+                repo.change_paper_balance(session, account, rules.base, fill.qty - fill.fee)
+            else:
+                repo.change_paper_balance(session, account, rules.base, -fill.qty)
+                repo.change_paper_balance(session, account, rules.quote, notional - fill.fee)
+
+
+def walk_book(
+    book: OrderBook,
+    rules: MarketRules,
+    side: Side,
+    amount: Decimal,
+    limit: Decimal,
+    client_order_id: str,
+) -> list[Fill]:
+    """The fills an immediate-or-cancel LIMIT order gets from `book`: level by level, never
+    past `limit`. Taker fees are charged in the asset received."""
+    if amount < rules.min_amount or amount * limit < rules.min_cost:
+        raise OrderRejected(f"{amount:f} {rules.base} at {limit:f} is below the market minimum")
+    levels = book.asks if side is Side.BUY else book.bids
+    now = datetime.now(UTC)
+    fills: list[Fill] = []
+    remaining = amount
+    for level_price, level_qty in levels:
+        crosses = level_price <= limit if side is Side.BUY else level_price >= limit
+        if remaining <= 0 or not crosses:
+            break
+        qty = floor_to_step(min(remaining, level_qty), rules.amount_step)
+        if qty <= 0:
+            continue
+        remaining -= qty
+        if side is Side.BUY:
+            fee, fee_asset, fee_quote = (
+                qty * rules.taker_fee,
+                rules.base,
+                qty * rules.taker_fee * level_price,
+            )
+        else:
+            fee = qty * level_price * rules.taker_fee
+            fee_asset, fee_quote = rules.quote, fee
+        fills.append(
+            Fill(
+                symbol=rules.symbol,
+                side=side,
+                qty=qty,
+                price=level_price,
+                fee=fee,
+                fee_asset=fee_asset,
+                fee_quote=fee_quote,
+                trade_id=uuid.uuid4().hex,
+                client_order_id=client_order_id,
+                time=now,
+            )
+        )
+    return fills

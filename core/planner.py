@@ -1,0 +1,162 @@
+"""Pure planning of the corrective order that moves an account to a target state.
+
+Orders are marketable LIMIT orders: the price starts a little beyond the touch, walks the
+book far enough to cover the size, and never goes past the slippage cap. Quantities are
+floored to the market's step so an order never asks for more than the account has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+
+from core.domain import ZERO, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
+from core.state import base_is_dust
+
+TOUCH_OFFSET = Decimal("0.001")
+DEFAULT_PCT_OF_FREE_QUOTE = Decimal(95)
+
+
+class PlanError(ValueError):
+    """The target cannot be reached with this account and market; the text says why."""
+
+
+@dataclass(frozen=True)
+class OrderPlan:
+    symbol: str
+    side: Side
+    amount: Decimal
+    price: Decimal
+
+    @property
+    def notional(self) -> Decimal:
+        return self.amount * self.price
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_order_notional: Decimal
+    max_slippage: Decimal
+    dust_floor: Decimal = ZERO
+
+
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+
+
+def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
+    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
+
+
+def buy_quote_amount(size: TradeSize, free_quote: Decimal, limits: Limits) -> Decimal:
+    """How much quote a LONG spends: the trader's amount or percentage (95% of the free quote
+    by default), never more than is free, capped by MAX_ORDER_NOTIONAL."""
+    if size.quote_amount is not None:
+        wanted = size.quote_amount
+    else:
+        pct = (
+            size.pct_of_free_quote
+            if size.pct_of_free_quote is not None
+            else DEFAULT_PCT_OF_FREE_QUOTE
+        )
+        wanted = free_quote * pct / 100
+    if wanted > free_quote:
+        raise PlanError(f"size {wanted:f} is above the free balance {free_quote:f}")
+    return min(wanted, limits.max_order_notional)
+
+
+def marketable_price(
+    book: OrderBook, side: Side, amount: Decimal, rules: MarketRules, limits: Limits
+) -> Decimal:
+    """A limit price that fills `amount` at once: 0.1% beyond the touch, or deeper where the
+    book needs it, capped at MAX_SLIPPAGE from the touch."""
+    levels = book.asks if side is Side.BUY else book.bids
+    if not levels:
+        raise PlanError(
+            f"the {book.symbol} order book has no {'asks' if side is Side.BUY else 'bids'}"
+        )
+    touch = levels[0][0]
+    sign = 1 if side is Side.BUY else -1
+    price = touch * (1 + sign * TOUCH_OFFSET)
+    covered = ZERO
+    for level_price, level_qty in levels:
+        covered += level_qty
+        if covered >= amount:
+            price = max(price, level_price) if side is Side.BUY else min(price, level_price)
+            break
+    cap = touch * (1 + sign * limits.max_slippage)
+    price = min(price, cap) if side is Side.BUY else max(price, cap)
+    rounded = (
+        floor_to_step(price, rules.price_step)
+        if side is Side.BUY
+        else ceil_to_step(price, rules.price_step)
+    )
+    return rounded
+
+
+def plan_order(
+    before: PositionState,
+    target: PositionState,
+    holdings: Holdings,
+    book: OrderBook,
+    rules: MarketRules,
+    size: TradeSize,
+    limits: Limits,
+) -> OrderPlan | None:
+    """The one order that moves `before` toward `target`, or None when nothing is to do."""
+    mid = _reference_price(book)
+    base_dust = base_is_dust(holdings.base.total, mid, rules, limits.dust_floor)
+    if target is PositionState.LONG:
+        if not base_dust:
+            return None
+        return _plan_buy(holdings, book, rules, size, limits)
+    if base_dust:
+        return None
+    return _plan_sell(holdings, book, rules, limits)
+
+
+def _plan_buy(
+    holdings: Holdings, book: OrderBook, rules: MarketRules, size: TradeSize, limits: Limits
+) -> OrderPlan:
+    spend = buy_quote_amount(size, holdings.quote.free, limits)
+    estimate = floor_to_step(spend / book.best_ask, rules.amount_step) if book.best_ask else ZERO
+    price = marketable_price(book, Side.BUY, estimate, rules, limits)
+    amount = floor_to_step(spend / price, rules.amount_step)
+    _check_minimums(amount, price, rules, f"buying {spend:f} {rules.quote}")
+    if rules.max_cost is not None and amount * price > rules.max_cost:
+        raise PlanError(
+            f"{amount * price:f} {rules.quote} is above the market's maximum order of {rules.max_cost:f}"
+        )
+    return OrderPlan(rules.symbol, Side.BUY, amount, price)
+
+
+def _plan_sell(
+    holdings: Holdings, book: OrderBook, rules: MarketRules, limits: Limits
+) -> OrderPlan:
+    amount = floor_to_step(holdings.base.free, rules.amount_step)
+    price = marketable_price(book, Side.SELL, amount, rules, limits)
+    if amount * price > limits.max_order_notional:
+        amount = floor_to_step(limits.max_order_notional / price, rules.amount_step)
+    _check_minimums(amount, price, rules, f"selling {rules.base}")
+    return OrderPlan(rules.symbol, Side.SELL, amount, price)
+
+
+def _check_minimums(amount: Decimal, price: Decimal, rules: MarketRules, what: str) -> None:
+    if amount <= 0 or amount < rules.min_amount:
+        raise PlanError(
+            f"{what} gives {amount:f} {rules.base}, below the market minimum of {rules.min_amount:f} {rules.base}"
+        )
+    if amount * price < rules.min_cost:
+        raise PlanError(
+            f"{what} gives an order of {amount * price:f} {rules.quote}, "
+            f"below the market minimum of {rules.min_cost:f} {rules.quote}"
+        )
+
+
+def _reference_price(book: OrderBook) -> Decimal:
+    if book.best_bid and book.best_ask:
+        return (book.best_bid + book.best_ask) / 2
+    price = book.best_bid or book.best_ask
+    if price is None:
+        raise PlanError(f"the {book.symbol} order book is empty")
+    return price

@@ -1,0 +1,191 @@
+"""SQLAlchemy 2.0 models. Every trading row carries its book (`mode`, `account`) so SIM and
+LIVE never mix. Decimals are stored exactly: NUMERIC on PostgreSQL, text on SQLite (whose
+NUMERIC is a float)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class ExactDecimal(TypeDecorator):
+    """Decimal in, the same Decimal out, on every backend."""
+
+    impl = String(64)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(Numeric(38, 18, asdecimal=True))
+        return dialect.type_descriptor(String(64))
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"ExactDecimal takes Decimal, got {type(value).__name__}")
+        return value if dialect.name == "postgresql" else format(value, "f")
+
+    def process_result_value(self, value, dialect):
+        return None if value is None else Decimal(value)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite drops the zone otherwise)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime: store UTC-aware times only")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class AppState(Base):
+    __tablename__ = "app_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class PaperBalance(Base):
+    """The SIM account's balances; LIVE balances live on the exchange only."""
+
+    __tablename__ = "paper_balances"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    asset: Mapped[str] = mapped_column(String(20), primary_key=True)
+    free: Mapped[Decimal] = mapped_column(ExactDecimal)
+    locked: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+
+
+class Position(Base):
+    __tablename__ = "positions"
+    __table_args__ = (UniqueConstraint("mode", "account", "symbol"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(16))
+    target_state: Mapped[str | None] = mapped_column(String(16))
+    qty: Mapped[Decimal] = mapped_column(ExactDecimal)
+    cost_basis: Mapped[Decimal] = mapped_column(ExactDecimal)
+    realized: Mapped[Decimal] = mapped_column(ExactDecimal)
+    fees: Mapped[Decimal] = mapped_column(ExactDecimal)
+    last_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    price_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Order(Base):
+    """An order from the moment the app decides to send it (status `intent`) to its end."""
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_book_time", "mode", "account", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    client_order_id: Mapped[str] = mapped_column(String(64), unique=True)
+    exchange_order_id: Mapped[str | None] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    order_type: Mapped[str] = mapped_column(String(16), default="limit")
+    price: Mapped[Decimal] = mapped_column(ExactDecimal)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal)
+    filled: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+    average: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class FillRecord(Base):
+    __tablename__ = "fills"
+    __table_args__ = (
+        UniqueConstraint("mode", "account", "symbol", "trade_id"),
+        Index("ix_fills_book_symbol_time", "mode", "account", "symbol", "time"),
+        Index("ix_fills_book_time", "mode", "account", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    trade_id: Mapped[str] = mapped_column(String(64))
+    client_order_id: Mapped[str] = mapped_column(String(64))
+    side: Mapped[str] = mapped_column(String(4))
+    qty: Mapped[Decimal] = mapped_column(ExactDecimal)
+    price: Mapped[Decimal] = mapped_column(ExactDecimal)
+    fee: Mapped[Decimal] = mapped_column(ExactDecimal)
+    fee_asset: Mapped[str] = mapped_column(String(20))
+    fee_quote: Mapped[Decimal] = mapped_column(ExactDecimal)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class SyncRun(Base):
+    """One sync or trade: what was asked, what was found, what was done, how it ended."""
+
+    __tablename__ = "sync_runs"
+    __table_args__ = (Index("ix_sync_runs_book_time", "mode", "account", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))
+    symbol: Mapped[str | None] = mapped_column(String(40))
+    policy: Mapped[str | None] = mapped_column(String(16))
+    target: Mapped[str | None] = mapped_column(String(16))
+    before_state: Mapped[str | None] = mapped_column(String(16))
+    after_state: Mapped[str | None] = mapped_column(String(16))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    message: Mapped[str] = mapped_column(Text)
+    api_calls: Mapped[int] = mapped_column(Integer, default=0)
+    duration_ms: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[str] = mapped_column(Text, default="{}")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class EquitySnapshot(Base):
+    __tablename__ = "equity_snapshots"
+    __table_args__ = (Index("ix_equity_book_time", "mode", "account", "time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    equity: Mapped[Decimal] = mapped_column(ExactDecimal)
