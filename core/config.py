@@ -36,7 +36,6 @@ ACCEPTS = {
     "MAX_ORDER_NOTIONAL": "a positive amount of the quote asset",
     "MAX_SLIPPAGE": "a fraction between 0 and 0.05, such as 0.005",
     "SYNC_POLICY": "report, adopt or enforce",
-    "CACHE_REDIS_URL": "a redis:// URL, or empty for an in-process cache",
 }
 SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
 
@@ -66,7 +65,6 @@ class Settings(BaseSettings):
     MAX_ORDER_NOTIONAL: Decimal = Field(Decimal(50000), gt=0, allow_inf_nan=False)
     MAX_SLIPPAGE: Decimal = Field(Decimal("0.005"), gt=0, le=Decimal("0.05"), allow_inf_nan=False)
     SYNC_POLICY: Literal["report", "adopt", "enforce"] = "adopt"
-    CACHE_REDIS_URL: str = ""
 
     @field_validator("EXCHANGE_URL")
     @classmethod
@@ -83,13 +81,6 @@ class Settings(BaseSettings):
         if not symbols or any(not _SYMBOL.match(s) for s in symbols):
             raise ValueError("bad symbol list")
         return ",".join(dict.fromkeys(symbols))
-
-    @field_validator("CACHE_REDIS_URL")
-    @classmethod
-    def _redis(cls, value: str) -> str:
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("not a redis URL")
-        return value
 
     @property
     def symbols(self) -> list[str]:

@@ -80,6 +80,10 @@ class Holdings:
     base: Balance
     quote: Balance
 
+    @classmethod
+    def of(cls, balances: dict[str, Balance], base: str, quote: str) -> Holdings:
+        return cls(balances.get(base, Balance()), balances.get(quote, Balance()))
+
 
 @dataclass(frozen=True)
 class Ticker:
@@ -160,20 +164,6 @@ class TradeSize:
 
     quote_amount: Decimal | None = None
     pct_of_free_quote: Decimal | None = None
-
-
-@dataclass(frozen=True)
-class PositionView:
-    """One row of the positions table, assembled from the store and cached prices."""
-
-    symbol: str
-    state: PositionState
-    qty: Decimal
-    avg_entry: Decimal | None
-    price: Decimal | None
-    unrealized: Decimal
-    realized: Decimal
-    fees: Decimal
 
 
 @dataclass(frozen=True)

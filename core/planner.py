@@ -160,3 +160,25 @@ def _reference_price(book: OrderBook) -> Decimal:
     if price is None:
         raise PlanError(f"the {book.symbol} order book is empty")
     return price
+
+
+def plan_remainder(
+    plan: OrderPlan,
+    filled: Decimal,
+    spent: Decimal,
+    book: OrderBook,
+    rules: MarketRules,
+    limits: Limits,
+) -> OrderPlan | None:
+    """The repriced order for what `plan` left unfilled, or None when the rest is dust. A buy
+    keeps to the quote `plan` set aside: what it did not spend, at the new price."""
+    left = plan.amount - filled
+    if left <= 0:
+        return None
+    price = marketable_price(book, plan.side, left, rules, limits)
+    if plan.side is Side.BUY:
+        left = min(left, floor_to_step((plan.notional - spent) / price, rules.amount_step))
+    left = floor_to_step(left, rules.amount_step)
+    if left <= 0 or left < rules.min_amount or left * price < rules.min_cost:
+        return None
+    return OrderPlan(plan.symbol, plan.side, left, price)

@@ -15,12 +15,14 @@ import ccxt
 from core.domain import (
     Balance,
     Candle,
+    Fill,
     MarketRules,
     OrderBook,
     OrderReport,
     OrderStatus,
     Side,
     Ticker,
+    quote_asset,
 )
 from core.exchange.gateway import (
     AuthenticationFailed,
@@ -291,6 +293,42 @@ class CcxtTradingGateway:
             if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
                 raise
         return self.order_by_client_id(symbol, client_order_id)
+
+    def order_fills(self, report: OrderReport) -> list[Fill]:
+        """The executions of one order, from the account's trade list."""
+        if report.filled <= 0:
+            return []
+        return _order_fills(self.client, report)
+
+
+@translate_errors("reading fills")
+def _order_fills(client, report: OrderReport) -> list[Fill]:
+    trades = client.fetch_my_trades(report.symbol, None, 100)
+    return [
+        _fill(trade, report.client_order_id)
+        for trade in trades
+        if str(trade.get("order")) == str(report.exchange_order_id)
+    ]
+
+
+def _fill(trade: dict, client_order_id: str) -> Fill:
+    price = dec(trade["price"])
+    fee = trade.get("fee") or {}
+    fee_cost = dec(fee.get("cost")) or Decimal(0)
+    fee_asset = fee.get("currency") or quote_asset(trade["symbol"])
+    fee_quote = fee_cost if fee_asset == quote_asset(trade["symbol"]) else fee_cost * price
+    return Fill(
+        symbol=trade["symbol"],
+        side=Side(trade["side"]),
+        qty=dec(trade["amount"]),
+        price=price,
+        fee=fee_cost,
+        fee_asset=fee_asset,
+        fee_quote=fee_quote,
+        trade_id=str(trade["id"]),
+        client_order_id=client_order_id,
+        time=datetime.fromtimestamp(trade["timestamp"] / 1000, UTC),
+    )
 
 
 def _report(

@@ -10,7 +10,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from core.domain import Balance, Candle, MarketRules, OrderBook, OrderReport, Side, Ticker
+from core.domain import Balance, Candle, Fill, MarketRules, OrderBook, OrderReport, Side, Ticker
 
 
 class GatewayError(Exception):
@@ -61,3 +61,4 @@ class TradingGateway(Protocol):
     ) -> OrderReport: ...
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
+    def order_fills(self, report: OrderReport) -> list[Fill]: ...

@@ -99,6 +99,9 @@ class PaperGateway:
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
         return self.order_by_client_id(symbol, client_order_id)
 
+    def order_fills(self, report: OrderReport) -> list[Fill]:
+        return list(report.fills)
+
     def _settle(self, session, rules: MarketRules, fills: list[Fill]) -> None:
         account = self.book.account
         for fill in fills:

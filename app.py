@@ -1,0 +1,185 @@
+"""Composition root and command line.
+
+    python app.py [serve] [--host H] [--port P]   the dashboard (the default command)
+    python app.py emulator --port P ...           the local MEXC-compatible exchange
+
+`app:server` serves the dashboard under gunicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.config import PROJECT_ROOT, Settings, SettingsError, load_settings
+from core.locks import TradeLocks
+from core.service import ExchangeAccess, StartupError, TradingService
+from core.store.db import Database
+
+DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
+
+
+@dataclass
+class Runtime:
+    """Everything a running dashboard holds; `close` releases it."""
+
+    settings: Settings
+    db: Database
+    service: TradingService
+    dash_app: object
+    emulator: object | None = None
+
+    def close(self) -> None:
+        self.db.dispose()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def exchange_access(settings: Settings) -> tuple[ExchangeAccess, object | None]:
+    """The exchange the app talks to. With no URL and no keys that is the local demo
+    exchange, started here in-process with its demo account."""
+    if settings.uses_demo_exchange:
+        from emulator.server import EmulatorServer
+
+        emulator = EmulatorServer()
+        emulator.start(host="127.0.0.1", port=0)
+        return ExchangeAccess(
+            "mexc", emulator.url, "local demo exchange", DEMO_KEY, DEMO_SECRET
+        ), emulator
+    label = (
+        f"{settings.EXCHANGE.upper()} at {settings.EXCHANGE_URL}"
+        if settings.EXCHANGE_URL
+        else settings.EXCHANGE.upper()
+    )
+    access = ExchangeAccess(
+        settings.EXCHANGE,
+        settings.EXCHANGE_URL,
+        label,
+        settings.EXCHANGE_API_KEY.get_secret_value(),
+        settings.EXCHANGE_API_SECRET.get_secret_value(),
+    )
+    return access, None
+
+
+def lock_directory(settings: Settings, db: Database) -> Path:
+    """Trade locks sit beside an SQLite file (so tests with their own database stay apart),
+    otherwise under data/."""
+    database = db.engine.url.database if db.engine.dialect.name == "sqlite" else None
+    if database and database != ":memory:":
+        return Path(database).resolve().parent / "locks"
+    return PROJECT_ROOT / "data" / "locks"
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    from web.app_factory import create_dash_app
+
+    access, emulator = exchange_access(settings)
+    try:
+        db = Database.open(settings.DATABASE_URL)
+        service = TradingService(settings, db, access, TradeLocks(lock_directory(settings, db)))
+        warning = service.check_symbols()
+        if warning:
+            print(f"warning: {warning}", file=sys.stderr)
+        dash_app = create_dash_app(service)
+        _protect(dash_app, settings)
+    except BaseException:
+        if emulator is not None:
+            emulator.stop()
+        raise
+    return Runtime(settings, db, service, dash_app, emulator)
+
+
+def _protect(dash_app, settings: Settings) -> None:
+    password = settings.DASHBOARD_PASSWORD.get_secret_value()
+    if password:
+        import dash_auth
+
+        dash_auth.BasicAuth(dash_app, {settings.DASHBOARD_USER: password})
+
+
+def check_bind(host: str, settings: Settings) -> None:
+    """Only loopback is served without a password."""
+    if _is_loopback(host) or settings.DASHBOARD_PASSWORD.get_secret_value():
+        return
+    raise SettingsError(
+        f"Setting HOST={host} would expose the dashboard beyond this machine; "
+        "set DASHBOARD_PASSWORD to require a login, or bind 127.0.0.1"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(args: argparse.Namespace) -> int:
+    overrides = {k: v for k, v in {"HOST": args.host, "PORT": args.port}.items() if v is not None}
+    settings = load_settings(**overrides)
+    check_bind(settings.HOST, settings)
+    runtime = build_runtime(settings)
+    print(
+        f"Dashboard on http://{settings.HOST}:{settings.PORT} ({runtime.service.exchange_label})",
+        flush=True,
+    )
+    try:
+        runtime.dash_app.run(host=settings.HOST, port=settings.PORT, debug=False)
+    finally:
+        runtime.close()
+    return 0
+
+
+def run_emulator(args: argparse.Namespace) -> int:
+    from emulator import cli
+
+    return cli.run(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    from emulator import cli as emulator_cli
+
+    root = argparse.ArgumentParser(
+        prog="app.py", description="Trading dashboard with LIVE+SYNC for MEXC spot."
+    )
+    commands = root.add_subparsers(dest="command", metavar="COMMAND")
+    serve_cmd = commands.add_parser("serve", help="run the dashboard (the default command)")
+    serve_cmd.add_argument("--host", help="address to bind (default HOST, 127.0.0.1)")
+    serve_cmd.add_argument("--port", type=int, help="port to listen on (default PORT, 8050)")
+    serve_cmd.set_defaults(handler=serve)
+    emulator_cmd = commands.add_parser("emulator", help="run the local MEXC-compatible exchange")
+    emulator_cli.configure_parser(emulator_cmd)
+    emulator_cmd.set_defaults(handler=run_emulator)
+    return root
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.command is None:
+        args = parser().parse_args(["serve", *(argv or [])])
+    try:
+        return args.handler(args)
+    except (SettingsError, StartupError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def __getattr__(name: str):
+    """`app:server` for gunicorn: the runtime is built on first use, not at import."""
+    if name == "server":
+        settings = load_settings()
+        check_bind(settings.HOST, settings)
+        runtime = build_runtime(settings)
+        globals()["runtime"] = runtime
+        globals()["server"] = runtime.dash_app.server
+        return runtime.dash_app.server
+    raise AttributeError(name)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

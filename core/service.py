@@ -1,0 +1,386 @@
+"""The facade the dashboard and the command line call. It composes the engine for the
+current mode and assembles read models from the database and cached market data only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+
+from core.config import Settings
+from core.domain import (
+    ZERO,
+    Balance,
+    Candle,
+    Holdings,
+    Mode,
+    PositionState,
+    TradeResult,
+    TradeSize,
+    base_asset,
+    quote_asset,
+)
+from core.exchange.ccxt_gateway import CcxtMarketData
+from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
+from core.exchange.paper_gateway import PaperGateway
+from core.executor import Executor
+from core.locks import TradeLocks
+from core.market_cache import CachedMarketData
+from core.planner import Limits
+from core.state import derive_state, shown_state, state_label
+from core.store import repository as repo
+from core.store.db import Database
+from core.store.models import utcnow
+from core.views import (
+    Badge,
+    DashboardView,
+    FillView,
+    MarketView,
+    ModeChange,
+    OrderView,
+    PnlView,
+    PositionView,
+    SyncRunView,
+)
+
+ACCOUNT = "default"
+MODE_KEY = "mode"
+HISTORY_ROWS = 50
+
+
+class InputError(ValueError):
+    """Input from a person that the app will not act on; the text says what to fix."""
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class ExchangeAccess:
+    """Where the exchange is and how the app may sign in; `label` is what the page calls it."""
+
+    name: str
+    url: str
+    label: str
+    api_key: str = ""
+    api_secret: str = ""
+
+    @property
+    def is_demo(self) -> bool:
+        return self.label == "local demo exchange"
+
+
+class TradingService:
+    def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):
+        self.settings = settings
+        self.db = db
+        self.access = access
+        self.symbols = settings.symbols
+        self.market_data = CcxtMarketData(access.name, access.url, label=access.label)
+        self.prices = CachedMarketData(self.market_data, self.symbols)
+        self.limits = Limits(
+            max_order_notional=settings.MAX_ORDER_NOTIONAL, max_slippage=settings.MAX_SLIPPAGE
+        )
+        self.locks = locks
+        self._paper = PaperGateway(
+            self.market_data, db, ACCOUNT, settings.SIM_STARTING_BALANCE, self._quote
+        )
+        with db.session() as session:
+            if repo.get_value(session, MODE_KEY) is None:
+                repo.set_value(session, MODE_KEY, Mode.SIM.value)
+
+    @property
+    def exchange_label(self) -> str:
+        return self.access.label
+
+    @property
+    def _quote(self) -> str:
+        return quote_asset(self.symbols[0])
+
+    # --- start-up ------------------------------------------------------------------------
+
+    def check_symbols(self) -> str | None:
+        """Refuse to start with a symbol the exchange does not list. When the exchange cannot
+        be reached the check waits for it; the returned warning says so."""
+        try:
+            listed = set(self.market_data.symbols())
+        except GatewayError as exc:
+            return f"could not check SYMBOLS against {self.exchange_label}: {exc}"
+        unknown = [s for s in self.symbols if s not in listed]
+        if unknown:
+            raise StartupError(
+                f"Setting SYMBOLS names {', '.join(unknown)}, not listed on {self.exchange_label}"
+            )
+        return None
+
+    # --- mode ----------------------------------------------------------------------------
+
+    def mode(self) -> Mode:
+        with self.db.session() as session:
+            return Mode(repo.get_value(session, MODE_KEY) or Mode.SIM.value)
+
+    def request_mode(self, mode: Mode) -> ModeChange:
+        if mode is Mode.SIM:
+            self._set_mode(Mode.SIM)
+            return ModeChange(
+                True, Mode.SIM, "Simulation mode: paper trading, no orders reach the exchange."
+            )
+        reason = self._live_refusal()
+        if reason:
+            return ModeChange(False, self.mode(), reason)
+        self._set_mode(Mode.LIVE)
+        return ModeChange(True, Mode.LIVE, f"LIVE+SYNC on {self.exchange_label}")
+
+    def live_confirmation(self) -> str:
+        return (
+            f"Go LIVE on {self.exchange_label} (account {ACCOUNT})? "
+            "Every BUY, SELL and CLOSE will then place real orders on that account."
+        )
+
+    def _live_refusal(self) -> str | None:
+        if not (self.access.api_key and self.access.api_secret):
+            return "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET and restart."
+        return (
+            "LIVE+SYNC is not available in this version yet: trades stay in simulation "
+            "until synchronized LIVE trading ships."
+        )
+
+    def _set_mode(self, mode: Mode) -> None:
+        with self.db.session() as session:
+            repo.set_value(session, MODE_KEY, mode.value)
+
+    # --- trading -------------------------------------------------------------------------
+
+    def parse_size(self, amount_text: str | None, unit: str, symbol: str) -> TradeSize:
+        """The trader's order size, or InputError saying what is wrong with it."""
+        text = (amount_text or "").strip().replace(",", "")
+        if not text:
+            raise InputError("Enter an order size.")
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise InputError(f"Order size must be a number, not {amount_text!r}.") from None
+        if not amount.is_finite():
+            raise InputError("Order size must be a finite number.")
+        if amount <= 0:
+            raise InputError("Order size must be above zero.")
+        if unit not in ("quote", "pct"):
+            raise InputError("Choose the order size unit: quote amount or % of free balance.")
+        if unit == "pct" and amount > 100:
+            raise InputError("A percentage of the free balance cannot be above 100.")
+        rules = self._rules(symbol)
+        free = self._gateway(self.mode()).balances().get(rules.quote, Balance()).free
+        spend = amount if unit == "quote" else free * amount / 100
+        if spend > free:
+            raise InputError(
+                f"Order size {spend:f} {rules.quote} is above the free balance of {free:f} {rules.quote}."
+            )
+        if spend < rules.min_cost:
+            raise InputError(
+                f"Order size {spend.normalize():f} {rules.quote} is below the market minimum "
+                f"of {rules.min_cost.normalize():f} {rules.quote}."
+            )
+        return (
+            TradeSize(quote_amount=amount)
+            if unit == "quote"
+            else TradeSize(pct_of_free_quote=amount)
+        )
+
+    def trade(
+        self, symbol: str, target: PositionState, size: TradeSize | None = None
+    ) -> TradeResult:
+        if symbol not in self.symbols:
+            return TradeResult(
+                False, symbol, target, None, None, f"{symbol} is not one of the configured SYMBOLS."
+            )
+        mode = self.mode()
+        executor = Executor(
+            self._gateway(mode), self.db, repo.BookKey(mode.value, ACCOUNT), self.limits, self.locks
+        )
+        result = executor.sync_position(symbol, target, size)
+        if result.orders:
+            self._snapshot_equity(mode)
+        return result
+
+    def _gateway(self, mode: Mode) -> TradingGateway:
+        if mode is Mode.SIM:
+            return self._paper
+        raise GatewayError(self._live_refusal() or "LIVE is not available")
+
+    def _rules(self, symbol: str):
+        if symbol not in self.symbols:
+            raise InputError(f"{symbol} is not one of the configured SYMBOLS.")
+        try:
+            return self.market_data.market_rules(symbol)
+        except UnknownSymbol as exc:
+            raise InputError(str(exc)) from None
+
+    # --- reads ---------------------------------------------------------------------------
+
+    def market(self, symbol: str) -> MarketView:
+        try:
+            ticker = self.prices.ticker(symbol)
+        except GatewayError as exc:
+            return MarketView(symbol, None, None, None, None, None, error=str(exc))
+        if ticker is None:
+            return MarketView(symbol, None, None, None, None, None, error=f"no ticker for {symbol}")
+        return MarketView(
+            symbol, ticker.last, ticker.bid, ticker.ask, ticker.change_pct, ticker.timestamp
+        )
+
+    def candles(self, symbol: str, timeframe: str = "1m", limit: int = 120) -> list[Candle]:
+        return self.prices.candles(symbol, timeframe, limit)
+
+    def dashboard(self, symbol: str | None = None) -> DashboardView:
+        mode = self.mode()
+        book = repo.BookKey(mode.value, ACCOUNT)
+        prices, exchange_error = self._cached_prices()
+        with self.db.session() as session:
+            rows = repo.positions(session, book)
+            balances = repo.paper_balances(session, ACCOUNT) if mode is Mode.SIM else {}
+            fills = repo.recent_fills(session, book, limit=HISTORY_ROWS)
+            orders = repo.recent_orders(session, book, limit=HISTORY_ROWS)
+            runs = repo.recent_sync_runs(session, book, limit=HISTORY_ROWS)
+            curve = repo.equity_curve(session, book)
+        by_symbol = {row.symbol: row for row in rows}
+        symbols = list(dict.fromkeys([*self.symbols, *by_symbol]))
+        positions = [
+            self._position_view(s, by_symbol.get(s), balances, prices.get(s)) for s in symbols
+        ]
+        pnl = self._pnl(positions, balances, prices)
+        if pnl.equity > 0 and prices:
+            curve = [*curve, (utcnow(), pnl.equity)]
+        return DashboardView(
+            mode=mode,
+            badge=self._badge(mode, exchange_error),
+            exchange_label=self.exchange_label,
+            positions=positions,
+            pnl=pnl,
+            balances=balances,
+            fills=[_fill_view(f) for f in fills],
+            orders=[_order_view(o) for o in orders],
+            equity_curve=curve,
+            sync_runs=[_run_view(r) for r in runs],
+            last_sync=runs[0].finished_at if runs else None,
+            exchange_error=exchange_error,
+        )
+
+    def _cached_prices(self) -> tuple[dict[str, Decimal], str | None]:
+        try:
+            return {s: t.last for s, t in self.prices.tickers().items()}, None
+        except GatewayError as exc:
+            return {}, str(exc)
+
+    def _position_view(
+        self, symbol, row, balances: dict[str, Balance], price: Decimal | None
+    ) -> PositionView:
+        qty = row.qty if row else ZERO
+        cost = row.cost_basis if row else ZERO
+        target = PositionState(row.target_state) if row and row.target_state else None
+        state = PositionState(row.state) if row else PositionState.NO_POSITION
+        if balances and price is not None:
+            state = self._state_from_balances(symbol, balances, price, target) or state
+        return PositionView(
+            symbol=symbol,
+            state=state,
+            state_label=state_label(state, quote_asset(symbol)),
+            qty=qty,
+            avg_entry=cost / qty if qty > 0 else None,
+            price=price,
+            unrealized=price * qty - cost if price is not None and qty > 0 else ZERO,
+            realized=row.realized if row else ZERO,
+            fees=row.fees if row else ZERO,
+        )
+
+    def _state_from_balances(self, symbol, balances, price, target) -> PositionState | None:
+        try:
+            rules = self.market_data.market_rules(symbol)
+        except GatewayError:
+            return None
+        holdings = Holdings.of(balances, base_asset(symbol), quote_asset(symbol))
+        if target is None:
+            return derive_state(holdings, price, rules, self.limits.dust_floor)
+        return shown_state(target, holdings, price, rules, self.limits.dust_floor)
+
+    def _pnl(
+        self,
+        positions: list[PositionView],
+        balances: dict[str, Balance],
+        prices: dict[str, Decimal],
+    ) -> PnlView:
+        quote = self._quote
+        equity = balances.get(quote, Balance()).total
+        for symbol in {p.symbol for p in positions}:
+            held = balances.get(base_asset(symbol), Balance()).total
+            if held and symbol in prices:
+                equity += held * prices[symbol]
+        return PnlView(
+            equity=equity,
+            realized=sum((p.realized for p in positions), ZERO),
+            unrealized=sum((p.unrealized for p in positions), ZERO),
+            fees=sum((p.fees for p in positions), ZERO),
+            quote=quote,
+        )
+
+    def _snapshot_equity(self, mode: Mode) -> None:
+        if mode is not Mode.SIM:
+            return
+        view = self.dashboard()
+        with self.db.session() as session:
+            repo.record_equity(session, repo.BookKey(mode.value, ACCOUNT), view.pnl.equity)
+
+    def _badge(self, mode: Mode, exchange_error: str | None) -> Badge:
+        if mode is Mode.SIM:
+            if exchange_error:
+                return Badge(
+                    "SIM",
+                    "warning",
+                    f"Paper trading; {self.exchange_label} unreachable: {exchange_error}",
+                )
+            return Badge(
+                "SIM", "info", f"Paper trading against live prices from {self.exchange_label}"
+            )
+        return Badge("LIVE+SYNC", "success", f"Synchronized with {self.exchange_label}")
+
+
+def _fill_view(row) -> FillView:
+    return FillView(
+        row.time,
+        row.symbol,
+        row.side,
+        row.qty,
+        row.price,
+        row.fee,
+        row.fee_asset,
+        row.client_order_id,
+    )
+
+
+def _order_view(row) -> OrderView:
+    return OrderView(
+        row.created_at,
+        row.symbol,
+        row.side,
+        row.price,
+        row.amount,
+        row.filled,
+        row.average,
+        row.status,
+        row.client_order_id,
+        row.reason,
+    )
+
+
+def _run_view(row) -> SyncRunView:
+    return SyncRunView(
+        row.finished_at,
+        row.kind,
+        row.symbol,
+        row.target,
+        row.before_state,
+        row.after_state,
+        row.ok,
+        row.message,
+        row.duration_ms,
+        row.api_calls,
+    )
