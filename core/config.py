@@ -36,6 +36,7 @@ ACCEPTS = {
     "MAX_ORDER_NOTIONAL": "a positive amount of the quote asset",
     "MAX_SLIPPAGE": "a fraction between 0 and 0.05, such as 0.005",
     "SYNC_POLICY": "report, adopt or enforce",
+    "STALE_PRICE_SECONDS": "a whole number of seconds from 1 to 86400",
 }
 SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
 
@@ -65,6 +66,7 @@ class Settings(BaseSettings):
     MAX_ORDER_NOTIONAL: Decimal = Field(Decimal(50000), gt=0, allow_inf_nan=False)
     MAX_SLIPPAGE: Decimal = Field(Decimal("0.005"), gt=0, le=Decimal("0.05"), allow_inf_nan=False)
     SYNC_POLICY: Literal["report", "adopt", "enforce"] = "adopt"
+    STALE_PRICE_SECONDS: int = Field(300, ge=1, le=86400)
 
     @field_validator("EXCHANGE_URL")
     @classmethod

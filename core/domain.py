@@ -179,3 +179,82 @@ class TradeResult:
     api_calls: int = 0
     duration_ms: int = 0
     details: dict = field(default_factory=dict)
+
+
+class DiscrepancyKind(StrEnum):
+    ORPHAN_DB = "orphan_db"
+    ORPHAN_EXCHANGE = "orphan_exchange"
+    QTY_MISMATCH = "qty_mismatch"
+    STALE_PRICE = "stale_price"
+
+
+class ActionKind(StrEnum):
+    CREATE = "create"
+    RESIZE = "resize"
+    CLOSE = "close"
+    REPRICE = "reprice"
+
+
+class Policy(StrEnum):
+    REPORT = "report"
+    ADOPT = "adopt"
+    ENFORCE = "enforce"
+
+
+@dataclass(frozen=True)
+class RecordedPosition:
+    """An open position as the database has it."""
+
+    account: str
+    symbol: str
+    qty: Decimal
+    price: Decimal | None
+    price_time: datetime | None
+
+
+@dataclass(frozen=True)
+class ExchangePosition:
+    """A position as the exchange reports it; on spot, a base asset held above dust."""
+
+    account: str
+    symbol: str
+    qty: Decimal
+    mark_price: Decimal | None
+
+
+@dataclass(frozen=True)
+class Discrepancy:
+    kind: DiscrepancyKind
+    account: str
+    symbol: str
+    recorded_qty: Decimal | None
+    exchange_qty: Decimal | None
+    recorded_price: Decimal | None = None
+    exchange_price: Decimal | None = None
+
+
+@dataclass(frozen=True)
+class SyncAction:
+    """One change to the database that makes it agree with the exchange."""
+
+    kind: ActionKind
+    account: str
+    symbol: str
+    before_qty: Decimal | None
+    after_qty: Decimal | None
+    price: Decimal | None
+    reason: DiscrepancyKind
+
+
+@dataclass(frozen=True)
+class AccountSnapshot:
+    """One consistent read of an account: a fixed number of calls, whatever the symbols.
+    `positions` is what a derivatives exchange reports; spot leaves it None and the monitor
+    derives positions from the balances."""
+
+    account: str
+    balances: dict[str, Balance]
+    open_orders: dict[str, int]
+    tickers: dict[str, Ticker]
+    taken_at: datetime
+    positions: tuple[ExchangePosition, ...] | None = None

@@ -295,27 +295,40 @@ class Executor:
                 "it must be reconciled with the exchange before trading again"
             )
 
-    def reconcile_unresolved(self) -> list[str]:
-        """Settle the orders a crash or an outage left unresolved; returns what was done."""
+    def reconcile_unresolved(self) -> list[Reconciled]:
+        """Settle the orders a crash or an outage left without a known outcome."""
         with self.db.session() as session:
             pending = [
                 (o.symbol, o.client_order_id) for o in repo.unresolved_orders(session, self.book)
             ]
-        done = []
+        outcomes = []
         for symbol, client_order_id in pending:
             try:
                 report = self._resolve(symbol, client_order_id)
             except UnresolvedOrder as exc:
-                done.append(str(exc))
+                outcomes.append(Reconciled(client_order_id, symbol, False, str(exc)))
                 continue
             if report is None:
-                done.append(f"{client_order_id}: never reached the exchange")
+                outcomes.append(
+                    Reconciled(client_order_id, symbol, True, "never reached the exchange")
+                )
                 continue
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(symbol, client_order_id) or report
             self._settle(report, self.gateway.order_fills(report))
-            done.append(f"{client_order_id}: {report.status.value}, filled {report.filled:f}")
-        return done
+            detail = f"{report.status.value} on the exchange, filled {report.filled.normalize():f}"
+            outcomes.append(Reconciled(client_order_id, symbol, True, detail))
+        return outcomes
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """What reconciling one unresolved order found."""
+
+    client_order_id: str
+    symbol: str
+    resolved: bool
+    detail: str
 
 
 @dataclass

@@ -3,7 +3,9 @@ current mode and assembles read models from the database and cached market data 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
 from core.config import Settings
@@ -13,18 +15,20 @@ from core.domain import (
     Candle,
     Holdings,
     Mode,
+    Policy,
     PositionState,
     TradeResult,
     TradeSize,
     base_asset,
     quote_asset,
 )
-from core.exchange.ccxt_gateway import CcxtMarketData
+from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
 from core.exchange.paper_gateway import PaperGateway
 from core.executor import Executor
 from core.locks import TradeLocks
 from core.market_cache import CachedMarketData
+from core.monitor import AccountCheck, AccountLink, Monitor
 from core.planner import Limits
 from core.state import derive_state, shown_state, state_label
 from core.store import repository as repo
@@ -82,6 +86,8 @@ class TradingService:
             max_order_notional=settings.MAX_ORDER_NOTIONAL, max_slippage=settings.MAX_SLIPPAGE
         )
         self.locks = locks
+        self.monitor = Monitor(db, timedelta(seconds=settings.STALE_PRICE_SECONDS))
+        self._live: CcxtTradingGateway | None = None
         self._paper = PaperGateway(
             self.market_data, db, ACCOUNT, settings.SIM_STARTING_BALANCE, self._quote
         )
@@ -138,12 +144,24 @@ class TradingService:
         )
 
     def _live_refusal(self) -> str | None:
+        """Why LIVE cannot start now, or None. The keys must exist and work, and no order
+        may be left with an unknown outcome."""
         if not (self.access.api_key and self.access.api_secret):
             return "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET and restart."
-        return (
-            "LIVE+SYNC is not available in this version yet: trades stay in simulation "
-            "until synchronized LIVE trading ships."
-        )
+        try:
+            self._live_gateway().balances()
+        except GatewayError as exc:
+            return f"LIVE refused: {exc}"
+        unresolved = self.reconcile_unresolved()
+        if unresolved:
+            return f"LIVE refused: {unresolved[0]}"
+        return None
+
+    def reconcile_unresolved(self) -> list[str]:
+        """Settle LIVE orders that a crash or an outage left without a known outcome; returns
+        what is still unresolved (empty when trading may go on)."""
+        outcomes = self._executor(Mode.LIVE).reconcile_unresolved()
+        return [outcome.detail for outcome in outcomes if not outcome.resolved]
 
     def _set_mode(self, mode: Mode) -> None:
         with self.db.session() as session:
@@ -203,9 +221,23 @@ class TradingService:
         return result
 
     def _gateway(self, mode: Mode) -> TradingGateway:
-        if mode is Mode.SIM:
-            return self._paper
-        raise GatewayError(self._live_refusal() or "LIVE is not available")
+        return self._paper if mode is Mode.SIM else self._live_gateway()
+
+    def _live_gateway(self) -> CcxtTradingGateway:
+        if self._live is None:
+            if not (self.access.api_key and self.access.api_secret):
+                raise GatewayError(
+                    "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET"
+                )
+            self._live = CcxtTradingGateway(
+                self.market_data, self.access.api_key, self.access.api_secret, self.access.url
+            )
+        return self._live
+
+    def _executor(self, mode: Mode) -> Executor:
+        return Executor(
+            self._gateway(mode), self.db, repo.BookKey(mode.value, ACCOUNT), self.limits, self.locks
+        )
 
     def _rules(self, symbol: str):
         if symbol not in self.symbols:
@@ -248,11 +280,13 @@ class TradingService:
             self._position_view(s, by_symbol.get(s), balances, prices.get(s)) for s in symbols
         ]
         pnl = self._pnl(positions, balances, prices)
-        if pnl.equity > 0 and prices:
+        if mode is Mode.LIVE:
+            pnl = replace(pnl, equity=curve[-1][1] if curve else ZERO)
+        elif pnl.equity > 0 and prices:
             curve = [*curve, (utcnow(), pnl.equity)]
         return DashboardView(
             mode=mode,
-            badge=self._badge(mode, exchange_error),
+            badge=self._badge(mode, exchange_error, runs),
             exchange_label=self.exchange_label,
             positions=positions,
             pnl=pnl,
@@ -322,25 +356,78 @@ class TradingService:
             quote=quote,
         )
 
-    def _snapshot_equity(self, mode: Mode) -> None:
-        if mode is not Mode.SIM:
+    def _snapshot_equity(self, mode: Mode, balances: dict[str, Balance] | None = None) -> None:
+        """Add a point to the equity curve, valued at the cached prices."""
+        if balances is None:
+            balances = self._gateway(mode).balances()
+        prices, error = self._cached_prices()
+        if error or not prices:
             return
-        view = self.dashboard()
+        equity = _equity(balances, prices, self._quote)
         with self.db.session() as session:
-            repo.record_equity(session, repo.BookKey(mode.value, ACCOUNT), view.pnl.equity)
+            repo.record_equity(session, repo.BookKey(mode.value, ACCOUNT), equity)
 
-    def _badge(self, mode: Mode, exchange_error: str | None) -> Badge:
+    # --- the periodic check ----------------------------------------------------------------
+
+    def periodic_check(self) -> AccountCheck | None:
+        """One check of the current book: in LIVE, a snapshot of the account diagnosed and
+        handled by SYNC_POLICY (report, adopt, or enforce the trader's last targets); in SIM,
+        which cannot drift, a point on the equity curve."""
+        mode = self.mode()
+        if mode is Mode.SIM:
+            self._snapshot_equity(mode)
+            return None
+        policy = Policy(self.settings.SYNC_POLICY)
+        link = AccountLink(ACCOUNT, self._live_gateway(), Mode.LIVE.value, self._quote)
+        [check] = self.monitor.check([link], policy, execute=True, symbols=self.symbols)
+        if policy is Policy.ENFORCE and check.ok:
+            executor = self._executor(mode)
+            for symbol, target in check.drift.items():
+                executor.sync_position(symbol, target)
+        if check.snapshot is not None:
+            self._snapshot_equity(mode, check.snapshot.balances)
+        return check
+
+    def _badge(self, mode: Mode, exchange_error: str | None, runs: list) -> Badge:
+        """SIM or LIVE+SYNC; a failed verify or sync turns LIVE red until the next good one,
+        drift found by a report-only check turns it amber."""
         if mode is Mode.SIM:
             if exchange_error:
-                return Badge(
-                    "SIM",
-                    "warning",
-                    f"Paper trading; {self.exchange_label} unreachable: {exchange_error}",
-                )
+                detail = f"Paper trading; {self.exchange_label} unreachable: {exchange_error}"
+                return Badge("SIM", "warning", detail)
             return Badge(
                 "SIM", "info", f"Paper trading against live prices from {self.exchange_label}"
             )
+        if runs and not runs[0].ok:
+            return Badge("LIVE+SYNC", "danger", f"Out of sync: {runs[0].message}")
+        drift = _drift(runs[0]) if runs else 0
+        if drift:
+            return Badge("LIVE+SYNC", "warning", f"Drift: {runs[0].message}")
+        if exchange_error:
+            return Badge(
+                "LIVE+SYNC", "warning", f"{self.exchange_label} unreachable: {exchange_error}"
+            )
         return Badge("LIVE+SYNC", "success", f"Synchronized with {self.exchange_label}")
+
+
+def _drift(run) -> int:
+    """How many differences a monitor run found and left in place: discrepancies no action
+    repaired, and symbols whose holdings no longer match the trader's target."""
+    if run.kind != "monitor":
+        return 0
+    details = json.loads(run.details or "{}")
+    unrepaired = 0 if details.get("actions") else len(details.get("discrepancies", []))
+    return unrepaired + len(details.get("drift", {}))
+
+
+def _equity(balances: dict[str, Balance], prices: dict[str, Decimal], quote: str) -> Decimal:
+    """The account's value in the quote asset: cash plus every priced holding."""
+    equity = balances.get(quote, Balance()).total
+    for asset, balance in balances.items():
+        symbol = f"{asset}/{quote}"
+        if asset != quote and symbol in prices:
+            equity += balance.total * prices[symbol]
+    return equity
 
 
 def _fill_view(row) -> FillView:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.domain import ZERO, Holdings, MarketRules, PositionState
+from core.domain import ZERO, Balance, ExchangePosition, Holdings, MarketRules, PositionState
 
 
 def base_is_dust(
@@ -81,3 +81,25 @@ def shown_state(
     if target is not None and reaches(target, holdings, price, rules, dust_floor):
         return target
     return derive_state(holdings, price, rules, dust_floor)
+
+
+def spot_positions(
+    account: str,
+    balances: dict[str, Balance],
+    prices: dict[str, Decimal],
+    rules: dict[str, MarketRules],
+    quote: str,
+    dust_floor: Decimal = ZERO,
+) -> list[ExchangePosition]:
+    """A spot account's positions: every asset held above dust that has a market against
+    `quote`, its quantity the whole holding, marked at the market's last price."""
+    found = []
+    for asset, balance in balances.items():
+        symbol = f"{asset}/{quote}"
+        if asset == quote or symbol not in rules or balance.total <= 0:
+            continue
+        price = prices.get(symbol)
+        if price is None or base_is_dust(balance.total, price, rules[symbol], dust_floor):
+            continue
+        found.append(ExchangePosition(account, symbol, balance.total, price))
+    return sorted(found, key=lambda p: p.symbol)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import wraps
@@ -13,6 +14,7 @@ from typing import Any
 import ccxt
 
 from core.domain import (
+    AccountSnapshot,
     Balance,
     Candle,
     Fill,
@@ -293,6 +295,26 @@ class CcxtTradingGateway:
             if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
                 raise
         return self.order_by_client_id(symbol, client_order_id)
+
+    @translate_errors("reading the account")
+    def snapshot(self, account: str) -> AccountSnapshot:
+        """Balances, every open order and every ticker: three calls, however many symbols."""
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            balances = pool.submit(self.balances)
+            orders = pool.submit(self.client.fetch_open_orders)
+            tickers = pool.submit(self.market.client.fetch_tickers)
+            open_orders: dict[str, int] = {}
+            for order in orders.result():
+                open_orders[order["symbol"]] = open_orders.get(order["symbol"], 0) + 1
+            return AccountSnapshot(
+                account=account,
+                balances=balances.result(),
+                open_orders=open_orders,
+                tickers={
+                    s: _ticker(t) for s, t in tickers.result().items() if t.get("last") is not None
+                },
+                taken_at=datetime.now(UTC),
+            )
 
     def order_fills(self, report: OrderReport) -> list[Fill]:
         """The executions of one order, from the account's trade list."""

@@ -10,7 +10,17 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Protocol
 
-from core.domain import Balance, Candle, Fill, MarketRules, OrderBook, OrderReport, Side, Ticker
+from core.domain import (
+    AccountSnapshot,
+    Balance,
+    Candle,
+    Fill,
+    MarketRules,
+    OrderBook,
+    OrderReport,
+    Side,
+    Ticker,
+)
 
 
 class GatewayError(Exception):
@@ -62,3 +72,4 @@ class TradingGateway(Protocol):
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def order_fills(self, report: OrderReport) -> list[Fill]: ...
+    def snapshot(self, account: str) -> AccountSnapshot: ...

@@ -13,7 +13,17 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from core.domain import ZERO, Balance, Fill, MarketRules, OrderBook, OrderReport, OrderStatus, Side
+from core.domain import (
+    ZERO,
+    AccountSnapshot,
+    Balance,
+    Fill,
+    MarketRules,
+    OrderBook,
+    OrderReport,
+    OrderStatus,
+    Side,
+)
 from core.exchange.gateway import MarketData, OrderRejected
 from core.planner import floor_to_step
 from core.store import repository as repo
@@ -101,6 +111,16 @@ class PaperGateway:
 
     def order_fills(self, report: OrderReport) -> list[Fill]:
         return list(report.fills)
+
+    def snapshot(self, account: str) -> AccountSnapshot:
+        symbols = self.market.symbols()
+        return AccountSnapshot(
+            account=account,
+            balances=self.balances(),
+            open_orders={},
+            tickers=self.market.tickers(symbols),
+            taken_at=datetime.now(UTC),
+        )
 
     def _settle(self, session, rules: MarketRules, fills: list[Fill]) -> None:
         account = self.book.account

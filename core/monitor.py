@@ -1,0 +1,250 @@
+"""The position monitor: database against exchange, for one account or many.
+
+Each account is read once (one snapshot: a fixed number of calls), diagnosed with the pure
+rules in `core.reconcile`, and, when asked to execute, repaired in a single transaction
+across all accounts, so one round converges. An account whose exchange fails is reported
+as failed, never assumed flat, and the others go on.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from core.domain import (
+    ZERO,
+    AccountSnapshot,
+    ActionKind,
+    Discrepancy,
+    ExchangePosition,
+    Holdings,
+    Policy,
+    PositionState,
+    RecordedPosition,
+    SyncAction,
+)
+from core.exchange.gateway import GatewayError, TradingGateway
+from core.reconcile import diagnose, plan
+from core.state import reaches, shown_state, spot_positions
+from core.store import repository as repo
+from core.store.db import Database
+from core.store.models import Position, utcnow
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A named account the monitor watches, and the gateway that reaches it."""
+
+    name: str
+    gateway: TradingGateway
+    mode: str = "live"
+    quote: str = "USDT"
+
+
+@dataclass
+class AccountCheck:
+    """What one account's check found, and (after `execute`) what it changed."""
+
+    account: str
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    actions: list[SyncAction] = field(default_factory=list)
+    states: dict[str, PositionState] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    drift: dict[str, PositionState] = field(default_factory=dict)
+    snapshot: AccountSnapshot | None = None
+    error: str | None = None
+    api_calls: int = 0
+    duration_ms: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class Monitor:
+    def __init__(self, db: Database, stale_after: timedelta, dust_floor: Decimal = ZERO):
+        self.db = db
+        self.stale_after = stale_after
+        self.dust_floor = dust_floor
+
+    def check(
+        self,
+        links: list[AccountLink],
+        policy: Policy,
+        execute: bool,
+        symbols: list[str] | None = None,
+    ) -> list[AccountCheck]:
+        """Diagnose every account from one snapshot each; with `execute`, apply the policy's
+        plan to the database in one transaction and record it in the sync history."""
+        checks = [self._examine(link, policy, symbols) for link in links]
+        if execute:
+            self._apply(links, checks, policy)
+        return checks
+
+    def _examine(
+        self, link: AccountLink, policy: Policy, symbols: list[str] | None
+    ) -> AccountCheck:
+        check = AccountCheck(link.name)
+        started, calls = time.monotonic(), link.gateway.api_calls
+        try:
+            snapshot = link.gateway.snapshot(link.name)
+            held = self._exchange_positions(link, snapshot)
+            with self.db.session() as session:
+                recorded = recorded_positions(session, link)
+                targets = {
+                    p.symbol: PositionState(p.target_state)
+                    for p in repo.positions(session, repo.BookKey(link.mode, link.name))
+                    if p.target_state
+                }
+            self._read_states(check, link, snapshot, symbols or [], targets)
+            tolerances = {p.symbol: self._tolerance(link, p.symbol) for p in [*recorded, *held]}
+        except GatewayError as exc:
+            check.error = str(exc)
+        else:
+            check.snapshot = snapshot
+            check.discrepancies = diagnose(
+                recorded, held, tolerances, snapshot.taken_at, self.stale_after
+            )
+            check.actions = plan(check.discrepancies, policy)
+        check.api_calls = link.gateway.api_calls - calls
+        check.duration_ms = int((time.monotonic() - started) * 1000)
+        return check
+
+    def _read_states(
+        self,
+        check: AccountCheck,
+        link: AccountLink,
+        snapshot: AccountSnapshot,
+        symbols: list[str],
+        targets: dict[str, PositionState],
+    ) -> None:
+        """Each watched symbol's state as the trader sees it, and the ones that drifted
+        from the target the trader last asked for."""
+        for symbol in symbols:
+            ticker = snapshot.tickers.get(symbol)
+            if ticker is None:
+                continue
+            rules = link.gateway.market.market_rules(symbol)
+            holdings = Holdings.of(snapshot.balances, rules.base, rules.quote)
+            target = targets.get(symbol)
+            check.states[symbol] = shown_state(
+                target, holdings, ticker.last, rules, self.dust_floor
+            )
+            check.prices[symbol] = ticker.last
+            if target is not None and not reaches(
+                target, holdings, ticker.last, rules, self.dust_floor
+            ):
+                check.drift[symbol] = target
+
+    def _exchange_positions(
+        self, link: AccountLink, snapshot: AccountSnapshot
+    ) -> list[ExchangePosition]:
+        if snapshot.positions is not None:
+            return list(snapshot.positions)
+        prices = {s: t.last for s, t in snapshot.tickers.items()}
+        market = link.gateway.market
+        rules = {
+            f"{asset}/{link.quote}": market.market_rules(f"{asset}/{link.quote}")
+            for asset in snapshot.balances
+            if f"{asset}/{link.quote}" in prices
+        }
+        return spot_positions(
+            link.name, snapshot.balances, prices, rules, link.quote, self.dust_floor
+        )
+
+    def _tolerance(self, link: AccountLink, symbol: str) -> Decimal:
+        try:
+            return link.gateway.market.market_rules(symbol).amount_step
+        except GatewayError:
+            return ZERO
+
+    def _apply(self, links: list[AccountLink], checks: list[AccountCheck], policy: Policy) -> None:
+        by_name = {link.name: link for link in links}
+        now = utcnow()
+        with self.db.session() as session:
+            for check in checks:
+                link = by_name[check.account]
+                book = repo.BookKey(link.mode, link.name)
+                for action in check.actions:
+                    apply_action(session, book, action, now)
+                if policy is not Policy.REPORT:
+                    for symbol, state in check.states.items():
+                        repo.set_position_state(
+                            session, book, symbol, state, check.prices.get(symbol)
+                        )
+                repo.record_sync_run(
+                    session,
+                    book,
+                    kind="monitor",
+                    ok=check.ok,
+                    message=_summary(check),
+                    started_at=now,
+                    policy=policy.value,
+                    api_calls=check.api_calls,
+                    duration_ms=check.duration_ms,
+                    details={
+                        "discrepancies": [_plain(d) for d in check.discrepancies],
+                        "actions": [_plain(a) for a in check.actions],
+                        "drift": {symbol: target.value for symbol, target in check.drift.items()},
+                        "error": check.error,
+                    },
+                )
+
+
+def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosition]:
+    book = repo.BookKey(link.mode, link.name)
+    return [
+        RecordedPosition(link.name, p.symbol, p.qty, p.last_price, p.price_time)
+        for p in repo.positions(session, book)
+        if p.is_open
+    ]
+
+
+def apply_action(
+    session: Session, book: repo.BookKey, action: SyncAction, now: datetime
+) -> Position:
+    """Write one planned change. A resize keeps the average entry; a position the app never
+    saw opened takes the mark price as its entry, since its real cost is unknown."""
+    position = repo.position_row(session, book, action.symbol)
+    if action.kind is ActionKind.CLOSE:
+        position.qty, position.cost_basis, position.is_open = ZERO, ZERO, False
+        position.state = PositionState.NO_POSITION.value
+        return position
+    if action.price is not None:
+        position.last_price, position.price_time = action.price, now
+    if action.kind is ActionKind.REPRICE:
+        return position
+    new_qty = action.after_qty or ZERO
+    if position.qty > 0:
+        position.cost_basis = position.cost_basis / position.qty * new_qty
+    else:
+        position.cost_basis = new_qty * (action.price or ZERO)
+    position.qty = new_qty
+    position.is_open = new_qty > 0
+    position.state = (
+        PositionState.LONG.value if position.is_open else PositionState.NO_POSITION.value
+    )
+    return position
+
+
+def _summary(check: AccountCheck) -> str:
+    if check.error:
+        return f"{check.account}: exchange check failed: {check.error}"
+    if not check.discrepancies:
+        return f"{check.account}: in sync"
+    counts: dict[str, int] = {}
+    for d in check.discrepancies:
+        counts[d.kind.value] = counts.get(d.kind.value, 0) + 1
+    found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    return f"{check.account}: {len(check.discrepancies)} discrepancies ({found}), {len(check.actions)} actions"
+
+
+def _plain(item) -> dict:
+    return {
+        k: (str(v) if v is not None and not isinstance(v, str | int) else v)
+        for k, v in vars(item).items()
+    }
