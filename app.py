@@ -1,6 +1,7 @@
 """Composition root and command line.
 
     python app.py [serve] [--host H] [--port P]   the dashboard (the default command)
+    python app.py trade SYMBOL --target T ...      one synchronized trade (SIM unless --live)
     python app.py emulator --port P ...           the local MEXC-compatible exchange
 
 `app:server` serves the dashboard under gunicorn.
@@ -14,28 +15,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from cli import render
 from core.config import PROJECT_ROOT, Settings, SettingsError, load_settings
+from core.domain import Mode, PositionState, TradeResult, TradeSize
 from core.locks import TradeLocks
-from core.service import ExchangeAccess, StartupError, TradingService
+from core.service import ExchangeAccess, InputError, StartupError, TradingService
 from core.store.db import Database
 
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
-
-
-@dataclass
-class Runtime:
-    """Everything a running dashboard holds; `close` releases it."""
-
-    settings: Settings
-    db: Database
-    service: TradingService
-    dash_app: object
-    emulator: object | None = None
-
-    def close(self) -> None:
-        self.db.dispose()
-        if self.emulator is not None:
-            self.emulator.stop()
 
 
 def exchange_access(settings: Settings) -> tuple[ExchangeAccess, object | None]:
@@ -73,9 +60,22 @@ def lock_directory(settings: Settings, db: Database) -> Path:
     return PROJECT_ROOT / "data" / "locks"
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    from web.app_factory import create_dash_app
+@dataclass
+class Engine:
+    """The trading engine without a web page: what the command line needs."""
 
+    settings: Settings
+    db: Database
+    service: TradingService
+    emulator: object | None = None
+
+    def close(self) -> None:
+        self.db.dispose()
+        if self.emulator is not None:
+            self.emulator.stop()
+
+
+def build_engine(settings: Settings) -> Engine:
     access, emulator = exchange_access(settings)
     try:
         db = Database.open(settings.DATABASE_URL)
@@ -83,13 +83,39 @@ def build_runtime(settings: Settings) -> Runtime:
         warning = service.check_symbols()
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
-        dash_app = create_dash_app(service)
-        _protect(dash_app, settings)
     except BaseException:
         if emulator is not None:
             emulator.stop()
         raise
-    return Runtime(settings, db, service, dash_app, emulator)
+    return Engine(settings, db, service, emulator)
+
+
+@dataclass
+class Runtime:
+    """A running dashboard: the engine and the Dash app over it."""
+
+    engine: Engine
+    dash_app: object
+
+    @property
+    def service(self) -> TradingService:
+        return self.engine.service
+
+    def close(self) -> None:
+        self.engine.close()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    from web.app_factory import create_dash_app
+
+    engine = build_engine(settings)
+    try:
+        dash_app = create_dash_app(engine.service)
+        _protect(dash_app, settings)
+    except BaseException:
+        engine.close()
+        raise
+    return Runtime(engine, dash_app)
 
 
 def _protect(dash_app, settings: Settings) -> None:
@@ -135,6 +161,66 @@ def serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def trade(args: argparse.Namespace) -> int:
+    """Exit 0 when the target state is verified, 1 when not, 2 on bad input."""
+    settings = load_settings()
+    mode = Mode.LIVE if args.live else Mode.SIM
+    try:
+        target = PositionState(args.target.upper())
+    except ValueError:
+        return _bad_input(f"--target accepts LONG, SHORT or NO_POSITION, not {args.target!r}")
+    engine = build_engine(settings)
+    try:
+        service = engine.service
+        if args.symbol not in service.symbols:
+            return _bad_input(
+                f"{args.symbol} is not one of the configured SYMBOLS ({settings.SYMBOLS})"
+            )
+        try:
+            size = _trade_size(service, args, mode)
+        except InputError as exc:
+            return _bad_input(str(exc))
+        if mode is Mode.LIVE:
+            if not args.yes and not _confirmed(service.live_confirmation()):
+                return _bad_input("not confirmed; nothing was sent")
+            unresolved = service.reconcile_unresolved()
+            if unresolved:
+                return _finish(
+                    args, TradeResult(False, args.symbol, target, None, None, unresolved[0])
+                )
+        return _finish(args, service.trade(args.symbol, target, size, mode=mode))
+    finally:
+        engine.close()
+
+
+def _trade_size(service: TradingService, args: argparse.Namespace, mode: Mode) -> TradeSize | None:
+    if args.size_quote is not None:
+        return service.parse_size(args.size_quote, "quote", args.symbol, mode)
+    if args.size_pct is not None:
+        return service.parse_size(args.size_pct, "pct", args.symbol, mode)
+    return None
+
+
+def _confirmed(question: str) -> bool:
+    try:
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    except EOFError:
+        return False
+
+
+def _finish(args: argparse.Namespace, result: TradeResult) -> int:
+    if args.json:
+        print(render.to_json(render.trade_json(result)))
+    else:
+        print(result.message)
+    return 0 if result.ok else 1
+
+
+def _bad_input(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
 def run_emulator(args: argparse.Namespace) -> int:
     from emulator import cli
 
@@ -152,6 +238,22 @@ def parser() -> argparse.ArgumentParser:
     serve_cmd.add_argument("--host", help="address to bind (default HOST, 127.0.0.1)")
     serve_cmd.add_argument("--port", type=int, help="port to listen on (default PORT, 8050)")
     serve_cmd.set_defaults(handler=serve)
+    trade_cmd = commands.add_parser(
+        "trade", help="sync one symbol to a target state (SIM unless --live)"
+    )
+    trade_cmd.add_argument("symbol", help="unified symbol, e.g. ETH/USDT")
+    trade_cmd.add_argument("--target", required=True, help="LONG, SHORT or NO_POSITION")
+    sizes = trade_cmd.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--size-quote", metavar="AMOUNT", help="buy for this amount of the quote asset"
+    )
+    sizes.add_argument(
+        "--size-pct", metavar="P", help="buy for P%% of the free quote balance (default 95)"
+    )
+    trade_cmd.add_argument("--live", action="store_true", help="trade the real account")
+    trade_cmd.add_argument("--yes", action="store_true", help="do not ask before a LIVE trade")
+    trade_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+    trade_cmd.set_defaults(handler=trade)
     emulator_cmd = commands.add_parser("emulator", help="run the local MEXC-compatible exchange")
     emulator_cli.configure_parser(emulator_cmd)
     emulator_cmd.set_defaults(handler=run_emulator)

@@ -23,7 +23,7 @@ from core.domain import (
     quote_asset,
 )
 from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway
-from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
+from core.exchange.gateway import GatewayError, TradingGateway
 from core.exchange.paper_gateway import PaperGateway
 from core.executor import Executor
 from core.locks import TradeLocks
@@ -169,7 +169,9 @@ class TradingService:
 
     # --- trading -------------------------------------------------------------------------
 
-    def parse_size(self, amount_text: str | None, unit: str, symbol: str) -> TradeSize:
+    def parse_size(
+        self, amount_text: str | None, unit: str, symbol: str, mode: Mode | None = None
+    ) -> TradeSize:
         """The trader's order size, or InputError saying what is wrong with it."""
         text = (amount_text or "").strip().replace(",", "")
         if not text:
@@ -187,7 +189,10 @@ class TradingService:
         if unit == "pct" and amount > 100:
             raise InputError("A percentage of the free balance cannot be above 100.")
         rules = self._rules(symbol)
-        free = self._gateway(self.mode()).balances().get(rules.quote, Balance()).free
+        try:
+            free = self._gateway(mode or self.mode()).balances().get(rules.quote, Balance()).free
+        except GatewayError as exc:
+            raise InputError(f"Cannot check the order size against the balance: {exc}") from None
         spend = amount if unit == "quote" else free * amount / 100
         if spend > free:
             raise InputError(
@@ -205,16 +210,22 @@ class TradingService:
         )
 
     def trade(
-        self, symbol: str, target: PositionState, size: TradeSize | None = None
+        self,
+        symbol: str,
+        target: PositionState,
+        size: TradeSize | None = None,
+        mode: Mode | None = None,
     ) -> TradeResult:
+        """Sync `symbol` to `target` in the current mode's book (or `mode`'s, for the command
+        line). Trading failures come back as a result with a message, never as exceptions."""
         if symbol not in self.symbols:
-            return TradeResult(
-                False, symbol, target, None, None, f"{symbol} is not one of the configured SYMBOLS."
-            )
-        mode = self.mode()
-        executor = Executor(
-            self._gateway(mode), self.db, repo.BookKey(mode.value, ACCOUNT), self.limits, self.locks
-        )
+            message = f"{symbol} is not one of the configured SYMBOLS ({', '.join(self.symbols)})."
+            return TradeResult(False, symbol, target, None, None, message)
+        mode = mode or self.mode()
+        try:
+            executor = self._executor(mode)
+        except GatewayError as exc:
+            return TradeResult(False, symbol, target, None, None, str(exc))
         result = executor.sync_position(symbol, target, size)
         if result.orders:
             self._snapshot_equity(mode)
@@ -244,8 +255,8 @@ class TradingService:
             raise InputError(f"{symbol} is not one of the configured SYMBOLS.")
         try:
             return self.market_data.market_rules(symbol)
-        except UnknownSymbol as exc:
-            raise InputError(str(exc)) from None
+        except GatewayError as exc:
+            raise InputError(f"Cannot check {symbol}: {exc}") from None
 
     # --- reads ---------------------------------------------------------------------------
 
