@@ -15,13 +15,15 @@ from core.domain import ZERO, Balance, ExchangePosition, Holdings, MarketRules, 
 def base_is_dust(
     qty: Decimal, price: Decimal, rules: MarketRules, dust_floor: Decimal = ZERO
 ) -> bool:
-    """True when `qty` of the base asset is too small to sell on this market."""
-    return qty < rules.min_amount or qty * price < max(rules.min_cost, dust_floor)
+    """True when `qty` of the base asset is too small to sell on this market (nothing held is
+    always dust, also on a market without minimums)."""
+    return qty <= 0 or qty < rules.min_amount or qty * price < max(rules.min_cost, dust_floor)
 
 
 def quote_is_dust(amount: Decimal, rules: MarketRules, dust_floor: Decimal = ZERO) -> bool:
-    """True when `amount` of the quote asset is too small to buy anything on this market."""
-    return amount < max(rules.min_cost, dust_floor)
+    """True when `amount` of the quote asset is too small to buy anything on this market
+    (nothing held is always dust, also on a market without a cost minimum)."""
+    return amount <= 0 or amount < max(rules.min_cost, dust_floor)
 
 
 def derive_state(
