@@ -1,0 +1,417 @@
+"""The dashboard's pure builders: real read models in, text, colours and figures out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from core.domain import Candle, Mode, PositionState, TradeResult
+from core.views import (
+    Badge,
+    DashboardView,
+    FillView,
+    MarketView,
+    ModeChange,
+    OrderView,
+    PnlView,
+    PositionView,
+    SyncRunView,
+)
+from web import components, figures, ids
+from web import formatting as fmt
+from web.layout import build_layout
+
+D = Decimal
+T0 = datetime(2026, 11, 21, 12, 0, 0)
+
+
+def text_of(node) -> str:
+    """All the text a component tree renders, cells separated by spaces."""
+    if node is None:
+        return ""
+    if isinstance(node, str | int | float):
+        return str(node)
+    if isinstance(node, list | tuple):
+        return " ".join(text_of(child) for child in node)
+    return text_of(getattr(node, "children", None))
+
+
+def walk(node):
+    if isinstance(node, list | tuple):
+        for child in node:
+            yield from walk(child)
+    elif hasattr(node, "to_plotly_json"):
+        yield node
+        yield from walk(getattr(node, "children", None))
+
+
+def cells(rows: list) -> list[list]:
+    """The <td> elements of each body row of a builder's table."""
+    _head, body = rows
+    return [list(row.children) for row in body.children]
+
+
+def position(state=PositionState.LONG, **changes) -> PositionView:
+    values = {
+        "symbol": "ETH/USDT",
+        "state": state,
+        "state_label": "SHORT (in USDT)" if state is PositionState.SHORT else state.value,
+        "qty": D("0.03150000"),
+        "avg_entry": D("3000.125"),
+        "price": D("3012.5"),
+        "unrealized": D("12.3456"),
+        "realized": D("-5"),
+        "fees": D("0.09"),
+    }
+    values.update(changes)
+    return PositionView(**values)
+
+
+def dashboard(**changes) -> DashboardView:
+    values = {
+        "mode": Mode.SIM,
+        "badge": Badge("SIM", "info", "Paper trading against live prices"),
+        "exchange_label": "local demo exchange",
+        "positions": [position()],
+        "pnl": PnlView(D("10012.3456"), D("-5"), D("12.3456"), D("0.09")),
+        "balances": {},
+        "fills": [],
+        "orders": [],
+        "equity_curve": [],
+        "sync_runs": [],
+        "last_sync": None,
+    }
+    values.update(changes)
+    return DashboardView(**values)
+
+
+def market(**changes) -> MarketView:
+    values = {
+        "symbol": "ETH/USDT",
+        "last": D("3012.5"),
+        "bid": D("3012.4"),
+        "ask": D("3012.6"),
+        "change_pct": D("1.234"),
+        "time": T0,
+    }
+    values.update(changes)
+    return MarketView(**values)
+
+
+def fill(side: str, price: str, time: datetime = T0, symbol: str = "ETH/USDT") -> FillView:
+    return FillView(time, symbol, side, D("0.0315"), D(price), D("0.0000315"), "ETH", "cid-1")
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(D("10000"), "10,000.00"), (D("0.005"), "0.01"), (D("-1234.5"), "-1,234.50")],
+)
+def test_money_has_two_decimals_and_thousands(value, text):
+    assert fmt.money(value) == text
+    assert fmt.money(value, "USDT") == f"{text} USDT"
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(D("12.345"), "+12.35 USDT"), (D("-5"), "-5.00 USDT"), (D("0.004"), "0.00 USDT")],
+)
+def test_signed_money_spells_out_the_sign(value, text):
+    assert fmt.signed_money(value, "USDT") == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (D("3012.5"), "3,012.50"),
+        (D("64123.456"), "64,123.46"),
+        (D("1.23456"), "1.2346"),
+        (D("0.00001234"), "0.00001234"),
+        (D("0.5"), "0.50"),
+        (None, "—"),
+    ],
+)
+def test_price_decimals_follow_its_size(value, text):
+    assert fmt.price(value) == text
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [(D("0.03150000"), "0.0315"), (D("2"), "2"), (D("1234.5"), "1,234.5"), (D(0), "0")],
+)
+def test_quantity_drops_trailing_zeros(value, text):
+    assert fmt.quantity(value) == text
+
+
+def test_percent_and_time():
+    assert fmt.percent(D("1.234")) == "+1.23%"
+    assert fmt.percent(D("-0.5")) == "-0.50%"
+    assert fmt.percent(D("0.001")) == "0.00%"
+    assert fmt.timestamp(T0) == "2026-11-21 12:00:00 UTC"
+    two_hours_east = datetime(2026, 11, 21, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    assert fmt.timestamp(two_hours_east) == "2026-11-21 12:00:00 UTC"
+
+
+def test_sign_class_judges_the_shown_cents():
+    assert fmt.sign_class(D("0.01")) == "text-success"
+    assert fmt.sign_class(D("-3")) == "text-danger"
+    assert fmt.sign_class(D("0.001")) == "text-muted"
+    assert fmt.sign_class(None) == "text-muted"
+
+
+# --- header and market -------------------------------------------------------------------
+
+
+def test_badge_colour_follows_tone():
+    assert components.badge_props(Badge("SIM", "info", "paper")) == ("SIM", "info", "paper")
+    drift = components.badge_props(Badge("LIVE+SYNC", "danger", "Out of sync: ETH"))
+    assert (drift.text, drift.colour, drift.detail) == ("LIVE+SYNC", "danger", "Out of sync: ETH")
+    assert components.badge_props(Badge("SIM", "odd", "")).colour == "secondary"
+
+
+def test_last_sync_text():
+    assert components.last_sync_text(dashboard()) == "Last sync: none yet"
+    assert components.last_sync_text(dashboard(last_sync=T0)) == (
+        "Last sync: 2026-11-21 12:00:00 UTC"
+    )
+
+
+def test_market_strip_shows_prices_and_coloured_change():
+    strip = components.market_strip(market())
+    text = text_of(strip)
+    assert "3,012.50" in text
+    assert "3,012.40 / 3,012.60" in text
+    assert "+1.23%" in text
+    change_value = strip[2].children[1]
+    assert "text-success" in change_value.className
+    falling = components.market_strip(market(change_pct=D("-2")))[2].children[1]
+    assert "text-danger" in falling.className
+
+
+def test_market_strip_without_prices_shows_dashes():
+    empty = market(last=None, bid=None, ask=None, change_pct=None, time=None, error="down")
+    assert text_of(components.market_strip(empty)).count("—") == 5
+
+
+def test_exchange_problem_names_the_exchange_when_unreachable():
+    assert components.exchange_problem(dashboard(), market()) is None
+    from_market = components.exchange_problem(dashboard(), market(error="connection refused"))
+    assert from_market.startswith("Exchange unreachable: local demo exchange")
+    assert "connection refused" in from_market
+    from_view = components.exchange_problem(dashboard(exchange_error="timed out"), market())
+    assert "timed out" in from_view
+
+
+# --- tables and cards --------------------------------------------------------------------
+
+
+def test_long_position_row_reads_as_text_with_coloured_pnl():
+    [row] = cells(components.position_rows([position()]))
+    assert [text_of(cell) for cell in row] == [
+        "ETH/USDT",
+        "LONG",
+        "0.0315",
+        "3,000.13",
+        "3,012.50",
+        "+12.35 USDT",
+        "-5.00 USDT",
+    ]
+    assert row[5].className == "text-success"
+    assert row[6].className == "text-danger"
+
+
+def test_short_and_flat_rows_use_the_state_label():
+    rows = cells(
+        components.position_rows(
+            [
+                position(PositionState.SHORT, qty=D(0), avg_entry=None, unrealized=D(0)),
+                position(PositionState.NO_POSITION, qty=D(0), avg_entry=None, unrealized=D(0)),
+            ]
+        )
+    )
+    assert text_of(rows[0][1]) == "SHORT (in USDT)"
+    assert text_of(rows[1][1]) == "NO_POSITION"
+    assert text_of(rows[0][3]) == "—"
+    assert rows[0][5].className == "text-muted"
+
+
+def test_empty_tables_say_so():
+    assert text_of(components.position_rows([])).endswith("No positions.")
+    assert text_of(components.fill_rows([])).endswith("No fills yet.")
+    assert text_of(components.order_rows([])).endswith("No orders yet.")
+    assert text_of(components.sync_rows([])).endswith("No sync runs yet.")
+
+
+def test_pnl_cards_show_each_figure_in_the_quote_asset():
+    cards = components.pnl_cards(PnlView(D("10012.3456"), D("-5"), D("12.3456"), D("0.09"), "USDT"))
+    values = [card.children.children.children[1] for card in cards]
+    assert [v.children for v in values] == [
+        "10,012.35 USDT",
+        "-5.00 USDT",
+        "+12.35 USDT",
+        "0.09 USDT",
+    ]
+    assert "text-danger" in values[1].className
+    assert "text-success" in values[2].className
+
+
+def test_history_tables():
+    fills = cells(components.fill_rows([fill("buy", "3000"), fill("sell", "3100")]))
+    assert [text_of(c) for c in fills[0]] == [
+        "2026-11-21 12:00:00 UTC",
+        "ETH/USDT",
+        "BUY",
+        "0.0315",
+        "3,000.00",
+        "0.0000315 ETH",
+        "cid-1",
+    ]
+    assert fills[1][2].className == "text-danger"
+    order = OrderView(
+        T0,
+        "ETH/USDT",
+        "sell",
+        D("2990"),
+        D("0.0315"),
+        D("0.01"),
+        None,
+        "canceled",
+        "c2",
+        "deadline",
+    )
+    [order_row] = cells(components.order_rows([order]))
+    assert [text_of(c) for c in order_row][2:] == [
+        "SELL",
+        "2,990.00",
+        "0.0315",
+        "0.01",
+        "—",
+        "CANCELED",
+        "deadline",
+    ]
+    runs = [
+        SyncRunView(
+            T0, "trade", "ETH/USDT", "LONG", "NO_POSITION", "LONG", True, "verified", 840, 6
+        ),
+        SyncRunView(T0, "monitor", None, None, None, None, False, "exchange down", 12, 1),
+    ]
+    ok, failed = cells(components.sync_rows(runs))
+    assert [text_of(c) for c in ok][1:] == [
+        "trade",
+        "ETH/USDT",
+        "LONG",
+        "NO_POSITION",
+        "LONG",
+        "OK: verified",
+        "840 ms",
+        "6",
+    ]
+    assert text_of(failed[2]) == "all"
+    assert text_of(failed[6]) == "FAILED: exchange down"
+    assert failed[6].className == "text-danger"
+
+
+# --- toasts and alerts -------------------------------------------------------------------
+
+
+def test_trade_toast_carries_the_result_message():
+    ok = TradeResult(
+        True,
+        "ETH/USDT",
+        PositionState.LONG,
+        PositionState.NO_POSITION,
+        PositionState.LONG,
+        "Bought",
+    )
+    assert components.trade_toast(ok) == (True, "Done: ETH/USDT → LONG", "success", "Bought")
+    failed = TradeResult(False, "ETH/USDT", PositionState.SHORT, None, None, "Exchange down")
+    toast = components.trade_toast(failed)
+    assert (toast.header, toast.icon, toast.body) == (
+        "Failed: ETH/USDT → SHORT",
+        "danger",
+        "Exchange down",
+    )
+
+
+def test_refused_mode_change_is_a_danger_alert():
+    refused = components.mode_alert(ModeChange(False, Mode.SIM, "LIVE needs API keys"))
+    assert refused == (True, "danger", "LIVE needs API keys")
+    assert components.mode_alert(ModeChange(True, Mode.SIM, "Simulation mode")).colour == "success"
+
+
+# --- figures -----------------------------------------------------------------------------
+
+
+def candles(count: int = 3) -> list[Candle]:
+    start = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+    return [
+        Candle(
+            start + timedelta(minutes=i), D(3000 + i), D(3010 + i), D(2990 + i), D(3005 + i), D(1)
+        )
+        for i in range(count)
+    ]
+
+
+def test_price_figure_marks_buys_up_and_sells_down():
+    fills = [
+        fill("buy", "3001", T0 + timedelta(minutes=1)),
+        fill("sell", "3004.5", T0 + timedelta(minutes=2)),
+        fill("buy", "60000", T0 + timedelta(minutes=1), symbol="BTC/USDT"),
+        fill("buy", "2900", T0 - timedelta(hours=1)),
+    ]
+    figure = figures.price_figure("ETH/USDT", candles(), fills)
+    candle, buys, sells = figure.data
+    assert candle.type == "candlestick"
+    assert list(candle.close) == [3005.0, 3006.0, 3007.0]
+    assert candle.x[0] == datetime(2026, 11, 21, 12, 0)
+    assert (buys.marker.symbol, list(buys.y)) == ("triangle-up", [3001.0])
+    assert (sells.marker.symbol, list(sells.y)) == ("triangle-down", [3004.5])
+    assert figure.layout.uirevision == "ETH/USDT"
+
+
+def test_price_figure_without_candles_says_why():
+    figure = figures.price_figure("ETH/USDT", [], [fill("buy", "3001")], "exchange unreachable")
+    assert figure.data == ()
+    assert figure.layout.annotations[0].text == "Price history unavailable: exchange unreachable"
+    assert figures.price_figure("ETH/USDT", [], []).layout.annotations[0].text == (
+        "No price history yet."
+    )
+
+
+def test_equity_figure():
+    curve = [(T0, D("10000")), (T0 + timedelta(minutes=5), D("10012.34"))]
+    [line] = figures.equity_figure(curve, "USDT").data
+    assert list(line.y) == [10000.0, 10012.34]
+    empty = figures.equity_figure([], "USDT")
+    assert empty.layout.annotations[0].text == "No equity history yet."
+
+
+# --- layout ------------------------------------------------------------------------------
+
+
+def layout_ids(mode: Mode) -> dict:
+    page = build_layout(
+        title="Trading Dashboard",
+        exchange_label="local demo exchange",
+        symbols=["ETH/USDT", "BTC/USDT"],
+        mode=mode,
+    )
+    return {node.id: node for node in walk(page) if getattr(node, "id", None)}
+
+
+def test_layout_has_every_id_the_callbacks_use():
+    found = layout_ids(Mode.SIM)
+    expected = {value for name, value in vars(ids).items() if name.isupper()}
+    assert expected <= set(found)
+    assert found[ids.SYMBOL_SELECT].value == "ETH/USDT"
+    assert found[ids.SYMBOL_SELECT].clearable is False
+    assert found[ids.EXCHANGE_LABEL].children == "local demo exchange"
+    assert found[ids.MODE_SWITCH].value is True
+
+
+def test_switch_starts_off_in_live_mode():
+    assert layout_ids(Mode.LIVE)[ids.MODE_SWITCH].value is False

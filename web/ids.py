@@ -1,0 +1,36 @@
+"""Every component id on the page, in one place: layout, callbacks and browser tests share them."""
+
+MODE_BADGE = "mode-badge"
+MODE_DETAIL = "mode-detail"
+EXCHANGE_LABEL = "exchange-label"
+LAST_SYNC = "last-sync"
+
+SYMBOL_SELECT = "symbol-select"
+MARKET_STRIP = "market-strip"
+EXCHANGE_ALERT = "exchange-alert"
+
+POSITIONS_TABLE = "positions-table"
+PNL_CARDS = "pnl-cards"
+
+ORDER_SIZE = "order-size"
+ORDER_SIZE_UNIT = "order-size-unit"
+ORDER_SIZE_FEEDBACK = "order-size-feedback"
+TRADE_BUY = "trade-buy"
+TRADE_SELL = "trade-sell"
+TRADE_CLOSE = "trade-close"
+TRADE_TOAST = "trade-toast"
+TRADE_DONE = "trade-done"
+
+MODE_SWITCH = "mode-switch"
+LIVE_CONFIRM = "live-confirm"
+MODE_MESSAGE = "mode-message"
+MODE_CHANGED = "mode-changed"
+
+PRICE_CHART = "price-chart"
+EQUITY_CHART = "equity-chart"
+FILLS_TABLE = "fills-table"
+ORDERS_TABLE = "orders-table"
+SYNC_LOG = "sync-log"
+
+REFRESH = "refresh"
+CHART_REFRESH = "chart-refresh"

@@ -1,0 +1,179 @@
+"""The page's skeleton. Values that change arrive through callbacks; the layout itself is
+built per page load so the switch starts at the mode the account is in now."""
+
+from __future__ import annotations
+
+import dash_bootstrap_components as dbc
+from dash import dcc, html
+
+from core.domain import Mode, quote_asset
+from web import ids
+
+REFRESH_MS = 2_000
+CHART_REFRESH_MS = 10_000
+DEFAULT_SIZE = "95"
+DEFAULT_UNIT = "pct"
+TOAST_MS = 12_000
+
+
+def header(title: str, exchange_label: str) -> dbc.Navbar:
+    return dbc.Navbar(
+        dbc.Container(
+            [
+                html.Span(title, className="navbar-brand fw-bold"),
+                html.Span(
+                    ["Exchange: ", html.Strong(exchange_label, id=ids.EXCHANGE_LABEL)],
+                    className="header-item",
+                ),
+                dbc.Badge("", id=ids.MODE_BADGE, color="secondary", className="mode-badge"),
+                html.Span(id=ids.MODE_DETAIL, className="header-item header-detail"),
+                html.Span(id=ids.LAST_SYNC, className="header-item ms-auto"),
+            ],
+            fluid=True,
+            className="header-bar",
+        ),
+        color="dark",
+        dark=True,
+        className="mb-3",
+    )
+
+
+def market_card(symbols: list[str]) -> dbc.Card:
+    selector = dcc.Dropdown(
+        id=ids.SYMBOL_SELECT,
+        options=[{"label": s, "value": s} for s in symbols],
+        value=symbols[0],
+        clearable=False,
+        searchable=False,
+        className="symbol-select",
+    )
+    return dbc.Card(
+        dbc.CardBody(
+            html.Div(
+                [selector, html.Div(id=ids.MARKET_STRIP, className="market-strip")],
+                className="market-row",
+            )
+        ),
+        className="mb-3",
+    )
+
+
+def _card(title: str, body, class_name: str = "mb-3") -> dbc.Card:
+    return dbc.Card([dbc.CardHeader(title), dbc.CardBody(body)], className=class_name)
+
+
+def trade_panel(quote: str, simulated: bool) -> dbc.Card:
+    size = dbc.InputGroup(
+        [
+            dbc.Input(
+                id=ids.ORDER_SIZE,
+                type="text",
+                inputmode="decimal",
+                value=DEFAULT_SIZE,
+                autocomplete="off",
+                placeholder="e.g. 95",
+            ),
+            dbc.Select(
+                id=ids.ORDER_SIZE_UNIT,
+                options=[
+                    {"label": f"% of free {quote}", "value": "pct"},
+                    {"label": quote, "value": "quote"},
+                ],
+                value=DEFAULT_UNIT,
+                className="unit-select",
+            ),
+            dbc.FormFeedback(id=ids.ORDER_SIZE_FEEDBACK, type="invalid"),
+        ],
+        className="has-validation",
+    )
+    buttons = html.Div(
+        [
+            dbc.Button("BUY", id=ids.TRADE_BUY, color="success", title="Go LONG"),
+            dbc.Button("SELL", id=ids.TRADE_SELL, color="danger", title=f"Go SHORT (in {quote})"),
+            dbc.Button("CLOSE", id=ids.TRADE_CLOSE, color="secondary", title="Go to NO_POSITION"),
+        ],
+        className="trade-buttons",
+    )
+    return _card(
+        "Trade",
+        [
+            dbc.Label("Order size (BUY)", html_for=ids.ORDER_SIZE, className="stat-label"),
+            size,
+            buttons,
+            html.Div(
+                f"BUY holds the coin (LONG), SELL moves it into {quote} (SHORT on spot), "
+                "CLOSE leaves no position.",
+                className="small text-muted mt-2",
+            ),
+            html.Hr(),
+            dbc.Switch(
+                id=ids.MODE_SWITCH,
+                label="Simulation (paper trading)",
+                value=simulated,
+            ),
+            dbc.Alert(id=ids.MODE_MESSAGE, is_open=False, dismissable=True, className="mt-2 mb-0"),
+        ],
+    )
+
+
+def _table(table_id: str) -> dbc.Table:
+    return dbc.Table(
+        id=table_id, size="sm", hover=True, striped=True, responsive=True, className="mb-0"
+    )
+
+
+def history_tabs() -> dbc.Card:
+    return dbc.Card(
+        dbc.Tabs(
+            [
+                dbc.Tab(_table(ids.FILLS_TABLE), label="Fills", class_name="p-2"),
+                dbc.Tab(_table(ids.ORDERS_TABLE), label="Orders", class_name="p-2"),
+                dbc.Tab(_table(ids.SYNC_LOG), label="Sync log", class_name="p-2"),
+            ]
+        ),
+        className="mb-3 history",
+    )
+
+
+def _graph(graph_id: str) -> dcc.Graph:
+    return dcc.Graph(id=graph_id, config={"displaylogo": False, "displayModeBar": False})
+
+
+def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: Mode) -> html.Div:
+    quote = quote_asset(symbols[0])
+    left = [
+        market_card(symbols),
+        dbc.Alert(id=ids.EXCHANGE_ALERT, color="danger", is_open=False, className="mb-3"),
+        _card("Positions", _table(ids.POSITIONS_TABLE)),
+        _card("Price", _graph(ids.PRICE_CHART)),
+    ]
+    right = [
+        trade_panel(quote, simulated=mode is Mode.SIM),
+        dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
+        _card(f"Equity ({quote})", _graph(ids.EQUITY_CHART)),
+    ]
+    return html.Div(
+        [
+            header(title, exchange_label),
+            dbc.Container(
+                [
+                    dbc.Row([dbc.Col(left, lg=8), dbc.Col(right, lg=4)]),
+                    dbc.Row(dbc.Col(history_tabs())),
+                ],
+                fluid=True,
+            ),
+            dbc.Toast(
+                id=ids.TRADE_TOAST,
+                header="",
+                is_open=False,
+                dismissable=True,
+                duration=TOAST_MS,
+                className="trade-toast",
+            ),
+            dcc.ConfirmDialog(id=ids.LIVE_CONFIRM),
+            dcc.Store(id=ids.TRADE_DONE, data=0),
+            dcc.Store(id=ids.MODE_CHANGED, data=0),
+            dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),
+            dcc.Interval(id=ids.CHART_REFRESH, interval=CHART_REFRESH_MS),
+        ]
+    )
