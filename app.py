@@ -2,6 +2,8 @@
 
     python app.py [serve] [--host H] [--port P]   the dashboard (the default command)
     python app.py trade SYMBOL --target T ...      one synchronized trade (SIM unless --live)
+    python app.py diagnose [--account A] [--json]  database against exchanges
+    python app.py sync [--execute] [--policy P]    repair the database in one pass
     python app.py emulator --port P ...           the local MEXC-compatible exchange
 
 `app:server` serves the dashboard under gunicorn.
@@ -16,9 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cli import render
+from core.accounts import AccountsError
 from core.config import PROJECT_ROOT, Settings, SettingsError, load_settings
-from core.domain import Mode, PositionState, TradeResult, TradeSize
+from core.domain import Mode, Policy, PositionState, TradeResult, TradeSize
+from core.exchange.gateway import GatewayError
 from core.locks import TradeLocks
+from core.monitor import CorruptRecord
 from core.service import ExchangeAccess, InputError, StartupError, TradingService
 from core.store.db import Database
 
@@ -221,6 +226,51 @@ def _bad_input(message: str) -> int:
     return 2
 
 
+def diagnose(args: argparse.Namespace) -> int:
+    """Exit 0 when in sync, 1 when discrepancies exist, 2 on error."""
+    return _monitor(args, Policy.REPORT, execute=False)
+
+
+def sync(args: argparse.Namespace) -> int:
+    """A dry run unless --execute; exit 0 when every account was handled, 2 on error."""
+    return _monitor(args, Policy(args.policy), execute=args.execute)
+
+
+def _monitor(args: argparse.Namespace, policy: Policy, execute: bool) -> int:
+    settings = load_settings()
+    engine = build_engine(settings)
+    try:
+        progress = None if args.json or not sys.stderr.isatty() else _progress
+        try:
+            checks = engine.service.monitor(
+                policy, execute, account=args.account, progress=progress
+            )
+        except (InputError, AccountsError, CorruptRecord, GatewayError) as exc:
+            return _bad_input(str(exc))
+    finally:
+        engine.close()
+    if progress is not None:
+        print(file=sys.stderr)
+    if args.command == "diagnose":
+        print(
+            render.to_json(render.diagnose_json(checks))
+            if args.json
+            else render.diagnose_text(checks)
+        )
+        failed, found = any(c.error for c in checks), any(c.discrepancies for c in checks)
+        return 2 if failed else 1 if found else 0
+    print(
+        render.to_json(render.sync_json(checks, not execute))
+        if args.json
+        else render.sync_text(checks, not execute)
+    )
+    return 2 if any(c.error for c in checks) else 0
+
+
+def _progress(index: int, total: int, account: str) -> None:
+    print(f"\r[{index}/{total}] checking {account}...", end="", file=sys.stderr, flush=True)
+
+
 def run_emulator(args: argparse.Namespace) -> int:
     from emulator import cli
 
@@ -254,6 +304,17 @@ def parser() -> argparse.ArgumentParser:
     trade_cmd.add_argument("--yes", action="store_true", help="do not ask before a LIVE trade")
     trade_cmd.add_argument("--json", action="store_true", help="print one JSON object")
     trade_cmd.set_defaults(handler=trade)
+    for name, handler, help_text in (
+        ("diagnose", diagnose, "compare database positions with the exchanges"),
+        ("sync", sync, "repair the database from the exchanges (dry run unless --execute)"),
+    ):
+        monitor_cmd = commands.add_parser(name, help=help_text)
+        monitor_cmd.add_argument("--account", help="only this account (default: all)")
+        monitor_cmd.add_argument("--json", action="store_true", help="print one JSON object")
+        monitor_cmd.set_defaults(handler=handler)
+        if name == "sync":
+            monitor_cmd.add_argument("--execute", action="store_true", help="apply the plan")
+            monitor_cmd.add_argument("--policy", choices=["adopt", "report"], default="adopt")
     emulator_cmd = commands.add_parser("emulator", help="run the local MEXC-compatible exchange")
     emulator_cli.configure_parser(emulator_cmd)
     emulator_cmd.set_defaults(handler=run_emulator)

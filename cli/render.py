@@ -7,6 +7,7 @@ from decimal import Decimal
 from enum import Enum
 
 from core.domain import OrderReport, TradeResult
+from core.monitor import AccountCheck
 
 
 def to_json(value) -> str:
@@ -73,3 +74,103 @@ def _cell(value) -> str:
     if isinstance(value, Decimal | Enum):
         return _plain(value)
     return str(value)
+
+
+def diagnose_json(checks: list[AccountCheck]) -> dict:
+    discrepancies = [
+        {
+            "kind": d.kind,
+            "account": d.account,
+            "symbol": d.symbol,
+            "recorded_qty": d.recorded_qty,
+            "exchange_qty": d.exchange_qty,
+        }
+        for check in checks
+        for d in check.discrepancies
+    ]
+    return {
+        "discrepancies": discrepancies,
+        "counts": _counts(d["kind"].value for d in discrepancies),
+        "errors": _errors(checks),
+    }
+
+
+def sync_json(checks: list[AccountCheck], dry_run: bool) -> dict:
+    actions = [
+        {
+            "kind": a.kind,
+            "account": a.account,
+            "symbol": a.symbol,
+            "before_qty": a.before_qty,
+            "after_qty": a.after_qty,
+            "price": a.price,
+            "reason": a.reason,
+        }
+        for check in checks
+        for a in check.actions
+    ]
+    return {
+        "dry_run": dry_run,
+        "actions": actions,
+        "counts": _counts(a["kind"].value for a in actions),
+        "errors": _errors(checks),
+    }
+
+
+def diagnose_text(checks: list[AccountCheck]) -> str:
+    rows = [
+        [
+            d.kind,
+            d.account,
+            d.symbol,
+            d.recorded_qty,
+            d.exchange_qty,
+            d.recorded_price,
+            d.exchange_price,
+        ]
+        for check in checks
+        for d in check.discrepancies
+    ]
+    headers = [
+        "kind",
+        "account",
+        "symbol",
+        "recorded qty",
+        "exchange qty",
+        "recorded price",
+        "mark price",
+    ]
+    lines = [table(headers, rows, right={3, 4, 5, 6})] if rows else []
+    lines += [f"error: {c.account}: {c.error}" for c in checks if c.error]
+    counts = _counts(r[0].value for r in rows)
+    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "in sync"
+    lines.append(f"{len(rows)} discrepancies over {len(checks)} accounts: {summary}")
+    return "\n".join(lines)
+
+
+def sync_text(checks: list[AccountCheck], dry_run: bool) -> str:
+    rows = [
+        [a.kind, a.account, a.symbol, a.before_qty, a.after_qty, a.price, a.reason]
+        for check in checks
+        for a in check.actions
+    ]
+    headers = ["action", "account", "symbol", "qty before", "qty after", "price", "because"]
+    lines = [table(headers, rows, right={3, 4, 5})] if rows else []
+    lines += [f"error: {c.account}: {c.error}" for c in checks if c.error]
+    counts = ", ".join(f"{n} {kind}" for kind, n in _counts(r[0].value for r in rows).items())
+    verb = "would apply" if dry_run else "applied"
+    lines.append(f"{verb} {len(rows)} actions ({counts or 'nothing to do'})")
+    if dry_run and rows:
+        lines.append("dry run: nothing was written; run again with --execute to apply")
+    return "\n".join(lines)
+
+
+def _counts(kinds) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for kind in kinds:
+        counts[kind] = counts.get(kind, 0) + 1
+    return dict(sorted(counts.items()))
+
+
+def _errors(checks: list[AccountCheck]) -> list[dict]:
+    return [{"account": c.account, "error": c.error} for c in checks if c.error]

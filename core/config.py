@@ -37,6 +37,7 @@ ACCEPTS = {
     "MAX_SLIPPAGE": "a fraction between 0 and 0.05, such as 0.005",
     "SYNC_POLICY": "report, adopt or enforce",
     "STALE_PRICE_SECONDS": "a whole number of seconds from 1 to 86400",
+    "ACCOUNTS_FILE": "the path of a TOML file of [[accounts]], or empty for the single account above",
 }
 SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
 
@@ -67,6 +68,7 @@ class Settings(BaseSettings):
     MAX_SLIPPAGE: Decimal = Field(Decimal("0.005"), gt=0, le=Decimal("0.05"), allow_inf_nan=False)
     SYNC_POLICY: Literal["report", "adopt", "enforce"] = "adopt"
     STALE_PRICE_SECONDS: int = Field(300, ge=1, le=86400)
+    ACCOUNTS_FILE: str = ""
 
     @field_validator("EXCHANGE_URL")
     @classmethod

@@ -9,9 +9,10 @@ as failed, never assumed flat, and the others go on.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,10 @@ from core.state import reaches, shown_state, spot_positions
 from core.store import repository as repo
 from core.store.db import Database
 from core.store.models import Position, utcnow
+
+
+class CorruptRecord(RuntimeError):
+    """A database row cannot be read; the monitor stops before it changes anything."""
 
 
 @dataclass(frozen=True)
@@ -77,10 +82,15 @@ class Monitor:
         policy: Policy,
         execute: bool,
         symbols: list[str] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
     ) -> list[AccountCheck]:
         """Diagnose every account from one snapshot each; with `execute`, apply the policy's
         plan to the database in one transaction and record it in the sync history."""
-        checks = [self._examine(link, policy, symbols) for link in links]
+        checks = []
+        for index, link in enumerate(links, 1):
+            if progress is not None:
+                progress(index, len(links), link.name)
+            checks.append(self._examine(link, policy, symbols))
         if execute:
             self._apply(links, checks, policy)
         return checks
@@ -197,9 +207,16 @@ class Monitor:
 
 def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosition]:
     book = repo.BookKey(link.mode, link.name)
+    try:
+        rows = repo.positions(session, book)
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        raise CorruptRecord(
+            f"a position of account {link.name!r} in the database holds an unreadable value ({exc!r}); "
+            "fix or delete that row, nothing was changed"
+        ) from None
     return [
         RecordedPosition(link.name, p.symbol, p.qty, p.last_price, p.price_time)
-        for p in repo.positions(session, book)
+        for p in rows
         if p.is_open
     ]
 

@@ -7,7 +7,9 @@ import json
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
+from core.accounts import load_accounts_file
 from core.config import Settings
 from core.domain import (
     ZERO,
@@ -86,7 +88,8 @@ class TradingService:
             max_order_notional=settings.MAX_ORDER_NOTIONAL, max_slippage=settings.MAX_SLIPPAGE
         )
         self.locks = locks
-        self.monitor = Monitor(db, timedelta(seconds=settings.STALE_PRICE_SECONDS))
+        self.monitor_engine = Monitor(db, timedelta(seconds=settings.STALE_PRICE_SECONDS))
+        self._links: list[AccountLink] | None = None
         self._live: CcxtTradingGateway | None = None
         self._paper = PaperGateway(
             self.market_data, db, ACCOUNT, settings.SIM_STARTING_BALANCE, self._quote
@@ -378,6 +381,44 @@ class TradingService:
         with self.db.session() as session:
             repo.record_equity(session, repo.BookKey(mode.value, ACCOUNT), equity)
 
+    # --- the position monitor -------------------------------------------------------------
+
+    def monitor_accounts(self) -> list[str]:
+        return [link.name for link in self._monitor_links()]
+
+    def monitor(
+        self, policy: Policy, execute: bool, account: str | None = None, progress=None
+    ) -> list[AccountCheck]:
+        """Diagnose (and with `execute`, repair) every account, or the one named; a failed
+        exchange is reported in its check and the others go on. `progress(i, n, name)` is
+        called before each account."""
+        links = self._monitor_links()
+        if account is not None:
+            links = [link for link in links if link.name == account]
+            if not links:
+                known = ", ".join(self.monitor_accounts())
+                raise InputError(f"unknown account {account!r} (accounts: {known})")
+        return self.monitor_engine.check(
+            links, policy, execute, symbols=self.symbols, progress=progress
+        )
+
+    def _monitor_links(self) -> list[AccountLink]:
+        if self._links is None:
+            self._links = self._build_links()
+        return self._links
+
+    def _build_links(self) -> list[AccountLink]:
+        if not self.settings.ACCOUNTS_FILE:
+            return [AccountLink(ACCOUNT, self._live_gateway(), Mode.LIVE.value, self._quote)]
+        links = []
+        for account in load_accounts_file(Path(self.settings.ACCOUNTS_FILE)):
+            market = CcxtMarketData(
+                account.exchange, account.url, label=f"{account.exchange.upper()} {account.name}"
+            )
+            gateway = CcxtTradingGateway(market, account.api_key, account.api_secret, account.url)
+            links.append(AccountLink(account.name, gateway, Mode.LIVE.value, account.quote))
+        return links
+
     # --- the periodic check ----------------------------------------------------------------
 
     def periodic_check(self) -> AccountCheck | None:
@@ -390,7 +431,7 @@ class TradingService:
             return None
         policy = Policy(self.settings.SYNC_POLICY)
         link = AccountLink(ACCOUNT, self._live_gateway(), Mode.LIVE.value, self._quote)
-        [check] = self.monitor.check([link], policy, execute=True, symbols=self.symbols)
+        [check] = self.monitor_engine.check([link], policy, execute=True, symbols=self.symbols)
         if policy is Policy.ENFORCE and check.ok:
             executor = self._executor(mode)
             for symbol, target in check.drift.items():

@@ -136,15 +136,15 @@ class CcxtMarketData:
         return self._counter.calls
 
     @translate_errors("loading markets")
-    def _markets(self) -> dict:
+    def markets(self) -> dict:
         with self._markets_lock:
             return self.client.load_markets()
 
     def symbols(self) -> list[str]:
-        return sorted(s for s, m in self._markets().items() if m.get("spot"))
+        return sorted(s for s, m in self.markets().items() if m.get("spot"))
 
     def market_rules(self, symbol: str) -> MarketRules:
-        market = self._markets().get(symbol)
+        market = self.markets().get(symbol)
         if market is None:
             raise UnknownSymbol(f"{symbol} is not a market on {self.label}")
         return rules_from_market(market)
@@ -226,7 +226,13 @@ class CcxtTradingGateway:
             market.name, url, api_key=api_key, secret=secret, timeout_ms=timeout_ms
         )
         self._counter = _Counted(self.client)
-        self.client.set_markets(market._markets())
+
+    def _ready(self):
+        """The signed client, given the public client's markets on first use (so it never
+        loads them again, and building a gateway for a down exchange does not fail)."""
+        if not self.client.markets:
+            self.client.set_markets(self.market.markets())
+        return self.client
 
     @property
     def api_calls(self) -> int:
@@ -234,7 +240,7 @@ class CcxtTradingGateway:
 
     @translate_errors("reading balances")
     def balances(self) -> dict[str, Balance]:
-        raw = self.client.fetch_balance()
+        raw = self._ready().fetch_balance()
         return {
             asset: Balance(
                 dec(raw[asset].get("free")) or Decimal(0), dec(raw[asset].get("used")) or Decimal(0)
@@ -244,11 +250,11 @@ class CcxtTradingGateway:
 
     @translate_errors("reading open orders")
     def open_order_count(self, symbol: str) -> int:
-        return len(self.client.fetch_open_orders(symbol))
+        return len(self._ready().fetch_open_orders(symbol))
 
     @translate_errors("cancelling open orders")
     def cancel_open_orders(self, symbol: str) -> int:
-        return len(self.client.cancel_all_orders(symbol) or [])
+        return len(self._ready().cancel_all_orders(symbol) or [])
 
     @translate_errors("placing an order")
     def place_limit_order(
@@ -257,7 +263,7 @@ class CcxtTradingGateway:
         """Send one LIMIT order. No answer, a 5xx or a -2013 mean the outcome is unknown:
         the caller must ask the exchange about `client_order_id` before sending again."""
         try:
-            raw = self.client.create_order(
+            raw = self._ready().create_order(
                 symbol,
                 "limit",
                 side.value,
@@ -280,7 +286,7 @@ class CcxtTradingGateway:
         """The order as the exchange knows it, or None when the exchange says it does not
         exist (MEXC says so briefly for fresh orders too: callers ask again)."""
         try:
-            raw = self.client.fetch_order(None, symbol, {"clientOrderId": client_order_id})
+            raw = self._ready().fetch_order(None, symbol, {"clientOrderId": client_order_id})
         except ccxt.BaseError as exc:
             if any(marker in str(exc) for marker in ORDER_NOT_FOUND):
                 return None
@@ -290,7 +296,7 @@ class CcxtTradingGateway:
     @translate_errors("cancelling an order")
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
         try:
-            self.client.cancel_order(None, symbol, {"clientOrderId": client_order_id})
+            self._ready().cancel_order(None, symbol, {"clientOrderId": client_order_id})
         except ccxt.BaseError as exc:
             if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
                 raise
@@ -301,7 +307,7 @@ class CcxtTradingGateway:
         """Balances, every open order and every ticker: three calls, however many symbols."""
         with ThreadPoolExecutor(max_workers=3) as pool:
             balances = pool.submit(self.balances)
-            orders = pool.submit(self.client.fetch_open_orders)
+            orders = pool.submit(self._ready().fetch_open_orders)
             tickers = pool.submit(self.market.client.fetch_tickers)
             open_orders: dict[str, int] = {}
             for order in orders.result():
@@ -320,7 +326,7 @@ class CcxtTradingGateway:
         """The executions of one order, from the account's trade list."""
         if report.filled <= 0:
             return []
-        return _order_fills(self.client, report)
+        return _order_fills(self._ready(), report)
 
 
 @translate_errors("reading fills")

@@ -1,0 +1,98 @@
+"""The accounts the monitor watches: one from the environment settings by default, or
+several from the TOML file named by ACCOUNTS_FILE.
+
+    [[accounts]]
+    name = "main"
+    exchange = "mexc"
+    url = "http://127.0.0.1:8900"      # optional: the exchange's own when absent
+    api_key_env = "MAIN_API_KEY"        # the key and secret are read from these variables,
+    api_secret_env = "MAIN_API_SECRET"  # or given inline as api_key / api_secret
+    quote = "USDT"                      # optional
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+SUPPORTED_EXCHANGES = ("mexc",)
+_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+class AccountsError(ValueError):
+    """The accounts file cannot be used; the text names the file, the entry and the field."""
+
+
+@dataclass(frozen=True)
+class AccountConfig:
+    name: str
+    exchange: str
+    url: str
+    api_key: str
+    api_secret: str
+    quote: str = "USDT"
+
+    def __repr__(self) -> str:  # keys never reach a log line through repr
+        return f"AccountConfig(name={self.name!r}, exchange={self.exchange!r}, url={self.url!r})"
+
+
+def load_accounts_file(path: Path) -> list[AccountConfig]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise AccountsError(f"ACCOUNTS_FILE {path}: cannot read it ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise AccountsError(f"ACCOUNTS_FILE {path}: not valid TOML ({exc})") from None
+    entries = data.get("accounts")
+    if not isinstance(entries, list) or not entries:
+        raise AccountsError(f"ACCOUNTS_FILE {path}: needs at least one [[accounts]] table")
+    accounts = [_account(path, index, entry) for index, entry in enumerate(entries, 1)]
+    names = [a.name for a in accounts]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise AccountsError(f"ACCOUNTS_FILE {path}: account name {duplicates[0]!r} appears twice")
+    return accounts
+
+
+def _account(path: Path, index: int, entry) -> AccountConfig:
+    where = f"ACCOUNTS_FILE {path}, account #{index}"
+    if not isinstance(entry, dict):
+        raise AccountsError(f"{where}: must be a table")
+    name = entry.get("name")
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise AccountsError(f"{where}: name must be 1-64 letters, digits, '_', '.' or '-'")
+    where = f"ACCOUNTS_FILE {path}, account {name!r}"
+    exchange = entry.get("exchange", "mexc")
+    if exchange not in SUPPORTED_EXCHANGES:
+        raise AccountsError(
+            f"{where}: exchange accepts {', '.join(SUPPORTED_EXCHANGES)}, not {exchange!r}"
+        )
+    url = entry.get("url", "")
+    if not isinstance(url, str) or (url and not re.match(r"^https?://[^\s/]+", url)):
+        raise AccountsError(f"{where}: url must be an http:// or https:// URL")
+    return AccountConfig(
+        name=name,
+        exchange=exchange,
+        url=url.rstrip("/"),
+        api_key=_secret(entry, "api_key", where),
+        api_secret=_secret(entry, "api_secret", where),
+        quote=str(entry.get("quote", "USDT")).upper(),
+    )
+
+
+def _secret(entry: dict, field: str, where: str) -> str:
+    variable = entry.get(f"{field}_env")
+    if variable is not None:
+        value = os.environ.get(str(variable), "")
+        if not value:
+            raise AccountsError(
+                f"{where}: environment variable {variable} (its {field}) is not set"
+            )
+        return value
+    value = entry.get(field)
+    if not isinstance(value, str) or not value:
+        raise AccountsError(f"{where}: needs {field} or {field}_env")
+    return value

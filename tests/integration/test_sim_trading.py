@@ -1,0 +1,202 @@
+"""SIM end to end below the page: the service, the paper gateway and the executor against
+the emulator's real order book over HTTP, with a real SQLite database."""
+
+from __future__ import annotations
+
+import threading
+import time
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from core.config import load_settings
+from core.domain import Mode, PositionState, TradeSize
+from core.service import InputError, StartupError
+from core.store.models import FillRecord, Order, SyncRun
+
+LONG, SHORT, FLAT = PositionState.LONG, PositionState.SHORT, PositionState.NO_POSITION
+
+
+def count(engine, model) -> int:
+    with engine.db.session() as session:
+        return session.scalar(select(func.count()).select_from(model))
+
+
+def wait_for(read, done, seconds: float = 10.0):
+    """Read until `done` holds (cached market data expires after a couple of seconds)."""
+    deadline = time.monotonic() + seconds
+    value = read()
+    while not done(value) and time.monotonic() < deadline:
+        time.sleep(0.1)
+        value = read()
+    return value
+
+
+def row(view, symbol):
+    return next(p for p in view.positions if p.symbol == symbol)
+
+
+def test_buy_sell_close_round_trip_accounts_exactly(make_engine):
+    engine = make_engine()
+    service = engine.service
+
+    bought = service.trade("ETH/USDT", LONG)
+    assert bought.ok, bought.message
+    assert bought.before is SHORT and bought.after is LONG
+    assert bought.message.startswith("bought ") and "state LONG verified" in bought.message
+    assert bought.fills and all(f.price > 0 for f in bought.fills)
+
+    view = service.dashboard("ETH/USDT")
+    eth = row(view, "ETH/USDT")
+    assert eth.state is LONG and eth.state_label == "LONG"
+    filled = sum(f.qty for f in bought.fills)
+    base_fees = sum(f.fee for f in bought.fills)
+    assert eth.qty == filled - base_fees
+    spent = sum(f.qty * f.price for f in bought.fills)
+    assert view.balances["USDT"].free == Decimal(10000) - spent
+    assert view.balances["ETH"].free == eth.qty
+    assert spent == pytest.approx(Decimal(9500), rel=Decimal("0.001"))
+
+    sold = service.trade("ETH/USDT", SHORT)
+    assert sold.ok, sold.message
+    view = service.dashboard("ETH/USDT")
+    eth = row(view, "ETH/USDT")
+    assert eth.state is SHORT and eth.state_label == "SHORT (in USDT)"
+    assert eth.qty == 0
+    assert eth.fees == sum(f.fee_quote for f in [*bought.fills, *sold.fills])
+    value_change = view.pnl.equity - Decimal(10000)
+    assert eth.realized - eth.fees == value_change
+
+    closed = service.trade("ETH/USDT", FLAT)
+    assert closed.ok and not closed.orders
+    assert "nothing to trade" in closed.message
+    assert row(service.dashboard("ETH/USDT"), "ETH/USDT").state is FLAT
+
+
+def test_sim_sends_no_signed_request(make_engine, control):
+    service = make_engine().service
+    control.clear_requests()
+    assert service.trade("BTC/USDT", LONG, TradeSize(quote_amount=Decimal(500))).ok
+    assert service.trade("BTC/USDT", FLAT).ok
+    calls = control.requests()
+    assert calls, "the trades read the public order book"
+    assert not [c for c in calls if c["signed"]]
+
+
+def test_small_buy_beside_a_large_cash_balance_is_the_long_asked_for(make_engine):
+    service = make_engine().service
+    result = service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(100)))
+    assert result.ok, result.message
+    assert row(service.dashboard("ETH/USDT"), "ETH/USDT").state is LONG
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "message"),
+    [
+        ("", "quote", "Enter an order size"),
+        ("0", "quote", "above zero"),
+        ("-5", "quote", "above zero"),
+        ("abc", "quote", "must be a number"),
+        ("NaN", "quote", "finite"),
+        ("20000", "quote", "above the free balance"),
+        ("0.5", "quote", "below the market minimum"),
+        ("101", "pct", "cannot be above 100"),
+        ("0.001", "pct", "below the market minimum"),
+    ],
+)
+def test_bad_order_sizes_are_refused_and_nothing_is_written(make_engine, text, unit, message):
+    engine = make_engine()
+    with pytest.raises(InputError, match=message):
+        engine.service.parse_size(text, unit, "ETH/USDT")
+    assert count(engine, Order) == 0 and count(engine, SyncRun) == 0
+
+
+def test_good_sizes_parse_to_exact_decimals(make_engine):
+    service = make_engine().service
+    assert service.parse_size(" 1,250.50 ", "quote", "ETH/USDT") == TradeSize(
+        quote_amount=Decimal("1250.50")
+    )
+    assert service.parse_size("25", "pct", "ETH/USDT") == TradeSize(pct_of_free_quote=Decimal(25))
+
+
+def test_a_second_trade_on_the_same_symbol_is_refused_while_one_runs(make_engine, control):
+    service = make_engine().service
+    control.faults({"latency_ms": 150})
+    results = {}
+
+    def run(name):
+        results[name] = service.trade("ETH/USDT", LONG)
+
+    first = threading.Thread(target=run, args=("first",))
+    first.start()
+    threading.Event().wait(0.1)
+    run("second")
+    first.join()
+    assert results["first"].ok
+    assert not results["second"].ok
+    assert results["second"].message == "a trade for ETH/USDT is already running"
+    assert not results["second"].orders
+
+
+def test_below_minimum_trade_places_no_order(make_engine):
+    engine = make_engine(SIM_STARTING_BALANCE="0.5")
+    result = engine.service.trade("ETH/USDT", LONG)
+    assert not result.ok
+    assert "below the market minimum" in result.message
+    assert count(engine, Order) == 0 and count(engine, FillRecord) == 0
+
+
+def test_unknown_symbol_in_settings_stops_start_up(make_engine):
+    with pytest.raises(StartupError, match="NOPE/USDT"):
+        make_engine(SYMBOLS="ETH/USDT,NOPE/USDT")
+
+
+def test_going_live_without_keys_is_refused_with_the_reason(make_engine):
+    service = make_engine().service
+    change = service.request_mode(Mode.LIVE)
+    assert not change.ok and change.mode is Mode.SIM
+    assert "EXCHANGE_API_KEY" in change.message
+    assert service.mode() is Mode.SIM
+
+
+def test_ten_dashboard_refreshes_share_one_ticker_fetch(make_engine, control):
+    service = make_engine().service
+    service.dashboard("ETH/USDT")
+    control.clear_requests()
+    for _ in range(10):
+        service.dashboard("ETH/USDT")
+        service.market("ETH/USDT")
+    assert len([c for c in control.requests() if c["path"].startswith("/api/v3/ticker")]) <= 1
+
+
+def test_exchange_down_the_dashboard_still_answers_and_recovers(tmp_path):
+    from app import build_engine
+    from emulator.server import EmulatorServer
+
+    first = EmulatorServer(seed=3, freeze=True)
+    first.start(host="127.0.0.1", port=0)
+    url = first.url
+    engine = build_engine(
+        load_settings(DATABASE_URL=f"sqlite:///{tmp_path}/t.db", EXCHANGE_URL=url)
+    )
+    try:
+        assert engine.service.dashboard("ETH/USDT").exchange_error is None
+        first.stop()
+        view = wait_for(lambda: engine.service.dashboard("ETH/USDT"), lambda v: v.exchange_error)
+        assert "unreachable" in view.exchange_error
+        assert view.badge.text == "SIM" and view.badge.tone == "warning"
+        assert engine.service.market("ETH/USDT").error
+        second = EmulatorServer(seed=3, freeze=True)
+        second.start(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
+        try:
+            deadline = time.monotonic() + 10
+            while (
+                engine.service.dashboard("ETH/USDT").exchange_error and time.monotonic() < deadline
+            ):
+                time.sleep(0.2)
+            assert engine.service.dashboard("ETH/USDT").exchange_error is None
+        finally:
+            second.stop()
+    finally:
+        engine.close()
