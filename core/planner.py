@@ -78,12 +78,15 @@ def marketable_price(
     touch = levels[0][0]
     sign = 1 if side is Side.BUY else -1
     price = touch * (1 + sign * TOUCH_OFFSET)
+    # the level that covers the amount, or the deepest one shown when the book is too thin
     covered = ZERO
+    reach = levels[-1][0]
     for level_price, level_qty in levels:
         covered += level_qty
         if covered >= amount:
-            price = max(price, level_price) if side is Side.BUY else min(price, level_price)
+            reach = level_price
             break
+    price = max(price, reach) if side is Side.BUY else min(price, reach)
     cap = touch * (1 + sign * limits.max_slippage)
     price = min(price, cap) if side is Side.BUY else max(price, cap)
     rounded = (
