@@ -1,0 +1,164 @@
+"""The emulator's own control API under /_emulator/ (not part of MEXC), for tests and demos.
+
+Bodies are validated in full before anything changes, so a bad request changes no state.
+"""
+
+import json
+
+from aiohttp import web
+
+from emulator import wire
+from emulator.accounts import AccountSpec, parse_balances
+from emulator.faults import FaultSpecError
+from emulator.markets import normalize_symbol
+from emulator.numbers import fmt, parse_decimal
+from emulator.state import EmulatorState
+
+STATE_KEY = web.AppKey("emulator_state", EmulatorState)
+MAX_CREDENTIAL = 128
+
+routes = web.RouteTableDef()
+
+
+class ControlError(Exception):
+    def __init__(self, status: int, msg: str):
+        super().__init__(msg)
+        self.status = status
+        self.msg = msg
+
+
+def control_json(data: object, status: int = 200) -> web.Response:
+    return web.Response(
+        text=json.dumps(data, separators=(",", ":")), status=status, content_type="application/json"
+    )
+
+
+async def _json_body(request: web.Request) -> object:
+    try:
+        return json.loads(await request.text())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ControlError(400, "body must be valid JSON") from exc
+
+
+def _state(request: web.Request) -> EmulatorState:
+    return request.app[STATE_KEY]
+
+
+def _credential(body: dict, name: str) -> str:
+    value = body.get(name)
+    if not isinstance(value, str) or not value or len(value) > MAX_CREDENTIAL:
+        raise ControlError(400, f"{name} must be a non-empty string")
+    if not value.isprintable() or value != value.strip():
+        raise ControlError(400, f"{name} must be printable without surrounding spaces")
+    return value
+
+
+def _balances(value: object) -> dict:
+    try:
+        return parse_balances(value)
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from exc
+
+
+def _account(request: web.Request):
+    account = _state(request).engine.accounts.get(request.match_info["api_key"])
+    if account is None:
+        raise ControlError(404, "no such account")
+    return account
+
+
+@routes.post("/_emulator/accounts")
+async def create_account(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise ControlError(400, "body must be a JSON object")
+    api_key, api_secret = _credential(body, "api_key"), _credential(body, "api_secret")
+    balances = _balances(body.get("balances", {}))
+    engine = _state(request).engine
+    if api_key in engine.accounts:
+        raise ControlError(409, "an account with this api_key exists")
+    engine.add_account(AccountSpec(api_key, api_secret, {a: fmt(v) for a, v in balances.items()}))
+    return control_json({"api_key": api_key}, status=201)
+
+
+@routes.put("/_emulator/accounts/{api_key}/balances")
+async def set_balances(request: web.Request) -> web.Response:
+    account = _account(request)
+    balances = _balances(await _json_body(request))
+    for asset, amount in balances.items():
+        account.balance(asset).free = amount
+    return control_json(_account_view(request, account))
+
+
+@routes.get("/_emulator/accounts/{api_key}")
+async def get_account(request: web.Request) -> web.Response:
+    return control_json(_account_view(request, _account(request)))
+
+
+def _account_view(request: web.Request, account) -> dict:
+    engine = _state(request).engine
+    return {
+        "balances": {
+            asset: {"free": fmt(balance.free), "locked": fmt(balance.locked)}
+            for asset, balance in sorted(account.balances.items())
+        },
+        "open_orders": [wire.order_details(order) for order in engine.open_orders(account)],
+    }
+
+
+@routes.post("/_emulator/markets/{symbol}/price")
+async def move_price(request: web.Request) -> web.Response:
+    engine = _state(request).engine
+    symbol = normalize_symbol(request.match_info["symbol"])
+    if symbol not in engine.markets:
+        raise ControlError(404, "no such market")
+    body = await _json_body(request)
+    raw = body.get("price") if isinstance(body, dict) else None
+    price = parse_decimal(raw) if isinstance(raw, str | int) else None
+    if price is None or price <= 0:
+        raise ControlError(400, "price must be a positive decimal string")
+    engine.move_price(symbol, price)
+    return control_json({"symbol": symbol, "price": fmt(engine.mid(symbol))})
+
+
+@routes.get("/_emulator/faults")
+async def get_faults(request: web.Request) -> web.Response:
+    state = _state(request)
+    return control_json(state.faults.describe(state.engine.stall_fills))
+
+
+@routes.post("/_emulator/faults")
+async def add_faults(request: web.Request) -> web.Response:
+    state = _state(request)
+    try:
+        stall = state.faults.apply(await _json_body(request))
+    except FaultSpecError as exc:
+        raise ControlError(400, str(exc)) from exc
+    if stall is not None:
+        state.engine.set_stall_fills(stall)
+    return control_json(state.faults.describe(state.engine.stall_fills))
+
+
+@routes.delete("/_emulator/faults")
+async def clear_faults(request: web.Request) -> web.Response:
+    state = _state(request)
+    state.faults.clear()
+    state.engine.set_stall_fills(False)
+    return control_json(state.faults.describe(state.engine.stall_fills))
+
+
+@routes.get("/_emulator/requests")
+async def get_requests(request: web.Request) -> web.Response:
+    return control_json(_state(request).log.as_json())
+
+
+@routes.delete("/_emulator/requests")
+async def clear_requests(request: web.Request) -> web.Response:
+    _state(request).log.clear()
+    return control_json({})
+
+
+@routes.post("/_emulator/reset")
+async def reset(request: web.Request) -> web.Response:
+    _state(request).reset()
+    return control_json({})

@@ -1,0 +1,30 @@
+"""The record of exchange calls the control API exposes (control calls are not logged)."""
+
+from collections import deque
+from dataclasses import asdict, dataclass
+
+MAX_ENTRIES = 10_000
+
+
+@dataclass
+class LoggedRequest:
+    ts_ms: int
+    duration_ms: float
+    method: str
+    path: str
+    status: int | None  # None when the connection was dropped without a response
+    signed: bool
+
+
+class RequestLog:
+    def __init__(self) -> None:
+        self._entries: deque[LoggedRequest] = deque(maxlen=MAX_ENTRIES)
+
+    def add(self, entry: LoggedRequest) -> None:
+        self._entries.append(entry)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def as_json(self) -> list[dict]:
+        return [asdict(entry) for entry in self._entries]

@@ -1,0 +1,100 @@
+"""EmulatorServer: a local MEXC spot v3 exchange served from a daemon thread."""
+
+import asyncio
+import random
+import threading
+
+from emulator.accounts import AccountSpec, demo_account_spec, parse_balances
+from emulator.engine import Engine
+from emulator.http_app import build_app, open_site
+from emulator.markets import load_catalogue
+from emulator.state import EmulatorState
+
+__all__ = ["AccountSpec", "EmulatorServer", "build_state"]
+
+
+def build_state(
+    seed: int | None, freeze: bool, accounts: list[AccountSpec] | None, rate_limits: bool
+) -> EmulatorState:
+    """Validated start state; raises ValueError for duplicate keys or bad balances."""
+    specs = list(accounts) if accounts is not None else [demo_account_spec()]
+    keys = [spec.api_key for spec in specs]
+    if len(set(keys)) != len(keys):
+        raise ValueError("account api keys must be unique")
+    for spec in specs:
+        if not spec.api_key or not spec.api_secret:
+            raise ValueError("every account needs an api key and an api secret")
+        parse_balances(spec.balances)
+    if seed is None:
+        seed = random.SystemRandom().randrange(2**32)
+    engine = Engine(load_catalogue(), seed, specs)
+    return EmulatorState(engine=engine, freeze=freeze, rate_limits=rate_limits)
+
+
+class EmulatorServer:
+    def __init__(
+        self,
+        seed: int | None = None,
+        freeze: bool = False,
+        accounts: list[AccountSpec] | None = None,
+        rate_limits: bool = False,
+    ):
+        self.state = build_state(seed, freeze, accounts, rate_limits)
+        self.seed = self.state.engine.seed
+        self.url: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self, host: str = "127.0.0.1", port: int = 0) -> "EmulatorServer":
+        """Serve in a daemon thread; returns once the socket is listening."""
+        if self._thread is not None:
+            raise RuntimeError("the emulator is already running")
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def serve() -> None:
+            loop = asyncio.new_event_loop()
+            asyncio.set_event_loop(loop)
+            try:
+                runner, bound_port = loop.run_until_complete(
+                    open_site(build_app(self.state), host, port)
+                )
+            except BaseException as exc:
+                failure.append(exc)
+                loop.close()
+                ready.set()
+                return
+            self._loop = loop
+            self.url = f"http://{host}:{bound_port}"
+            ready.set()
+            try:
+                loop.run_forever()
+            finally:
+                loop.run_until_complete(runner.cleanup())
+                loop.close()
+
+        self._thread = threading.Thread(target=serve, name="mexc-emulator", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread = None
+            raise failure[0]
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None:
+            return
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join()
+        self._thread = None
+        self._loop = None
+        self.url = None
+
+    def __enter__(self) -> "EmulatorServer":
+        if self._thread is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop()
