@@ -37,6 +37,8 @@ ACCEPTS = {
     "MAX_SLIPPAGE": "a fraction between 0 and 0.05, such as 0.005",
     "SYNC_POLICY": "report, adopt or enforce",
     "STALE_PRICE_SECONDS": "a whole number of seconds from 1 to 86400",
+    "EXCHANGE_TIMEOUT_MS": "a whole number of milliseconds from 100 to 120000",
+    "RECV_WINDOW_MS": "a whole number of milliseconds from 100 to 60000 (MEXC's maximum)",
     "ACCOUNTS_FILE": "the path of a TOML file of [[accounts]], or empty for the single account above",
 }
 SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
@@ -69,6 +71,8 @@ class Settings(BaseSettings):
     SYNC_POLICY: Literal["report", "adopt", "enforce"] = "adopt"
     STALE_PRICE_SECONDS: int = Field(300, ge=1, le=86400)
     ACCOUNTS_FILE: str = ""
+    EXCHANGE_TIMEOUT_MS: int = Field(10000, ge=100, le=120000)
+    RECV_WINDOW_MS: int = Field(5000, ge=100, le=60000)
 
     @field_validator("EXCHANGE_URL")
     @classmethod

@@ -14,6 +14,7 @@ trade until `reconcile_unresolved` has settled it.
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -56,9 +57,6 @@ class FillPolicy:
     resolve_max_poll: float = 1.0
     resolve_tries: int = 12
     receive_window: float = 5.5
-
-
-_UNREACHABLE = object()
 
 
 class UnresolvedOrder(RuntimeError):
@@ -115,6 +113,7 @@ class Executor:
             )
         except (GatewayError, PlanError, UnresolvedOrder) as exc:
             trade.message = _sentence(exc)
+            self._record_what_was_done(trade)
         trade.api_calls = self.gateway.api_calls - calls_before
         trade.duration_ms = int((time.monotonic() - started) * 1000)
         self._record(trade, started_at)
@@ -136,8 +135,11 @@ class Executor:
         )
         if plan is not None:
             self._execute(trade, plan, rules)
-            balances = self.gateway.balances()
+            balances = self._balances_and_fills(trade)
         holdings = holdings_of(balances, rules)
+        trade.holds_base = not base_is_dust(
+            holdings.base.total, price, rules, self.limits.dust_floor
+        )
         trade.after = derive_state(holdings, price, rules, self.limits.dust_floor)
         trade.shown = shown_state(trade.target, holdings, price, rules, self.limits.dust_floor)
         trade.ok = reaches(trade.target, holdings, price, rules, self.limits.dust_floor)
@@ -150,6 +152,8 @@ class Executor:
             return balances.result(), book.result()
 
     def _execute(self, trade: _Trade, plan: OrderPlan, rules: MarketRules) -> None:
+        """Send, await, reprice: until filled, dust, or out of attempts. Every order ends
+        filled or cancelled; its fills are read afterwards, beside the final balances."""
         current: OrderPlan | None = plan
         for _ in range(self.policy.max_attempts):
             if current is None:
@@ -160,11 +164,21 @@ class Executor:
             report = self._await_fill(report)
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(current.symbol, report.client_order_id) or report
-            fills = self.gateway.order_fills(report) if report.filled > 0 else []
-            self._settle(report, fills)
             trade.orders.append(report)
-            trade.fills.extend(fills)
-            current = self._replan(current, report, fills, rules)
+            current = self._replan(current, report, rules)
+
+    def _balances_and_fills(self, trade: _Trade) -> dict[str, Balance]:
+        """The final balances and every order's fills, read together, then recorded in one
+        transaction with the orders' final states."""
+        with ThreadPoolExecutor(max_workers=1 + len(trade.orders)) as pool:
+            balances = pool.submit(self.gateway.balances)
+            fills = [pool.submit(self.gateway.order_fills, o) for o in trade.orders if o.filled > 0]
+            trade.fills = [fill for future in fills for fill in future.result()]
+            with self.db.session() as session:
+                for report in trade.orders:
+                    repo.update_order(session, report)
+                repo.record_fills(session, self.book, trade.fills)
+            return balances.result()
 
     def _place(self, plan: OrderPlan, trade: _Trade) -> OrderReport | None:
         """Send one order with a freshly persisted intent; None when the exchange confirmed
@@ -180,12 +194,13 @@ class Executor:
                 price=plan.price,
                 amount=plan.amount,
             )
+        sent_at = time.time()
         try:
             return self.gateway.place_limit_order(
                 plan.symbol, plan.side, plan.amount, plan.price, client_order_id
             )
         except OutcomeUnknown:
-            report = self._resolve(plan.symbol, client_order_id)
+            report = self._resolve(plan.symbol, client_order_id, sent_at)
         except GatewayError as exc:
             with self.db.session() as session:
                 repo.mark_order(session, client_order_id, OrderStatus.REJECTED, _sentence(exc))
@@ -197,22 +212,24 @@ class Executor:
                 )
         return report
 
-    def _resolve(self, symbol: str, client_order_id: str) -> OrderReport | None:
-        """Ask the exchange what became of an order whose answer was lost. "Does not exist"
-        is believed only once the request's receive window has passed (a delayed request
-        is refused by the exchange after that, so the order can no longer appear)."""
-        window_closes = time.monotonic() + self.policy.receive_window
+    def _resolve(self, symbol: str, client_order_id: str, sent_at: float) -> OrderReport | None:
+        """Ask the exchange what became of an order whose answer was lost (sent at epoch
+        `sent_at`). "Does not exist" is believed only once the request's receive window has
+        passed: a request delayed beyond it is refused by the exchange, so the order can no
+        longer appear."""
+        window_closes = sent_at + self.policy.receive_window
         waits = backoff(self.policy.resolve_first_poll, self.policy.resolve_max_poll)
         for _ in range(self.policy.resolve_tries):
             try:
                 report = self.gateway.order_by_client_id(symbol, client_order_id)
             except ExchangeUnavailable:
-                report = _UNREACHABLE
-            if isinstance(report, OrderReport):
+                time.sleep(next(waits))
+                continue
+            if report is not None:
                 return report
-            if report is None and time.monotonic() >= window_closes:
+            if time.time() >= window_closes:
                 return None
-            time.sleep(min(next(waits), max(0.0, window_closes - time.monotonic()) + 0.01))
+            time.sleep(min(next(waits), window_closes - time.time() + 0.01))
         with self.db.session() as session:
             repo.mark_order(
                 session,
@@ -240,16 +257,22 @@ class Executor:
                 return report
         return report
 
-    def _replan(
-        self, plan: OrderPlan, report: OrderReport, fills: list[Fill], rules: MarketRules
-    ) -> OrderPlan | None:
+    def _replan(self, plan: OrderPlan, report: OrderReport, rules: MarketRules) -> OrderPlan | None:
         if report.filled >= plan.amount:
             return None
-        spent = sum((f.qty * f.price for f in fills), ZERO)
+        spent = report.filled * (report.average or report.price)
         book = self.gateway.market.order_book(plan.symbol, 50)
         return plan_remainder(plan, report.filled, spent, book, rules, self.limits)
 
     # --- records -------------------------------------------------------------------------
+
+    def _record_what_was_done(self, trade: _Trade) -> None:
+        """After a failure, record the orders that did end and their fills; what cannot be
+        read now stays unresolved, and the next trade on the symbol asks the exchange first."""
+        if not trade.orders or trade.fills:
+            return
+        with contextlib.suppress(GatewayError):
+            self._balances_and_fills(trade)
 
     def _settle(self, report: OrderReport, fills: list[Fill]) -> None:
         with self.db.session() as session:
@@ -260,7 +283,13 @@ class Executor:
         with self.db.session() as session:
             if trade.shown is not None:
                 repo.set_position_state(
-                    session, self.book, trade.symbol, trade.shown, trade.price, target=trade.target
+                    session,
+                    self.book,
+                    trade.symbol,
+                    trade.shown,
+                    trade.price,
+                    target=trade.target,
+                    is_open=trade.holds_base,
                 )
             repo.record_sync_run(
                 session,
@@ -283,28 +312,39 @@ class Executor:
             )
 
     def _refuse_while_unresolved(self, symbol: str) -> None:
-        with self.db.session() as session:
-            pending = [
-                o.client_order_id
-                for o in repo.unresolved_orders(session, self.book)
-                if o.symbol == symbol
-            ]
-        if pending:
+        """An order with an unknown outcome is settled by asking the exchange before anything
+        else is sent for its symbol; if the exchange cannot say, the trade is refused."""
+        still = [o for o in self._reconcile(symbol) if not o.resolved]
+        if still:
             raise UnresolvedOrder(
-                f"order {pending[0]} on {symbol} has an unknown outcome; "
-                "it must be reconciled with the exchange before trading again"
+                f"order {still[0].client_order_id} on {symbol} has an unknown outcome and the "
+                "exchange cannot be asked now; no new order is sent until it is reconciled"
             )
 
     def reconcile_unresolved(self) -> list[Reconciled]:
-        """Settle the orders a crash or an outage left without a known outcome."""
+        """Settle every order of the book that a crash or an outage left without a known
+        outcome. Each symbol is settled under its trade lock; a symbol with a trade running
+        is left to that trade, which settles it first."""
+        with self.db.session() as session:
+            symbols = sorted({o.symbol for o in repo.unresolved_orders(session, self.book)})
+        outcomes = []
+        for symbol in symbols:
+            with contextlib.suppress(TradeBusy), self.locks.hold(self.book.account, symbol):
+                outcomes.extend(self._reconcile(symbol))
+        return outcomes
+
+    def _reconcile(self, symbol: str) -> list[Reconciled]:
+        """Ask the exchange about each unresolved order of `symbol`; the caller holds its lock."""
         with self.db.session() as session:
             pending = [
-                (o.symbol, o.client_order_id) for o in repo.unresolved_orders(session, self.book)
+                (o.client_order_id, o.created_at.timestamp())
+                for o in repo.unresolved_orders(session, self.book)
+                if o.symbol == symbol
             ]
         outcomes = []
-        for symbol, client_order_id in pending:
+        for client_order_id, created_at in pending:
             try:
-                report = self._resolve(symbol, client_order_id)
+                report = self._resolve(symbol, client_order_id, created_at)
             except UnresolvedOrder as exc:
                 outcomes.append(Reconciled(client_order_id, symbol, False, str(exc)))
                 continue
@@ -342,6 +382,7 @@ class _Trade:
     shown: PositionState | None = None
     price: Decimal | None = None
     ok: bool = False
+    holds_base: bool = False
     message: str = ""
     api_calls: int = 0
     duration_ms: int = 0

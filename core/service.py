@@ -24,10 +24,10 @@ from core.domain import (
     base_asset,
     quote_asset,
 )
-from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway
+from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
 from core.exchange.gateway import GatewayError, TradingGateway
 from core.exchange.paper_gateway import PaperGateway
-from core.executor import Executor
+from core.executor import Executor, FillPolicy
 from core.locks import TradeLocks
 from core.market_cache import CachedMarketData
 from core.monitor import AccountCheck, AccountLink, Monitor
@@ -82,7 +82,9 @@ class TradingService:
         self.db = db
         self.access = access
         self.symbols = settings.symbols
-        self.market_data = CcxtMarketData(access.name, access.url, label=access.label)
+        self.market_data = CcxtMarketData(
+            self._connection(access.name, access.url), label=access.label
+        )
         self.prices = CachedMarketData(self.market_data, self.symbols)
         self.limits = Limits(
             max_order_notional=settings.MAX_ORDER_NOTIONAL, max_slippage=settings.MAX_SLIPPAGE
@@ -244,14 +246,19 @@ class TradingService:
                     "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET"
                 )
             self._live = CcxtTradingGateway(
-                self.market_data, self.access.api_key, self.access.api_secret, self.access.url
+                self.market_data, self.access.api_key, self.access.api_secret
             )
         return self._live
 
-    def _executor(self, mode: Mode) -> Executor:
-        return Executor(
-            self._gateway(mode), self.db, repo.BookKey(mode.value, ACCOUNT), self.limits, self.locks
+    def _connection(self, exchange: str, url: str) -> Connection:
+        return Connection(
+            exchange, url, self.settings.EXCHANGE_TIMEOUT_MS, self.settings.RECV_WINDOW_MS
         )
+
+    def _executor(self, mode: Mode) -> Executor:
+        book = repo.BookKey(mode.value, ACCOUNT)
+        policy = FillPolicy(receive_window=self.settings.RECV_WINDOW_MS / 1000 + 0.5)
+        return Executor(self._gateway(mode), self.db, book, self.limits, self.locks, policy)
 
     def _rules(self, symbol: str):
         if symbol not in self.symbols:
@@ -413,9 +420,10 @@ class TradingService:
         links = []
         for account in load_accounts_file(Path(self.settings.ACCOUNTS_FILE)):
             market = CcxtMarketData(
-                account.exchange, account.url, label=f"{account.exchange.upper()} {account.name}"
+                self._connection(account.exchange, account.url),
+                label=f"{account.exchange.upper()} {account.name}",
             )
-            gateway = CcxtTradingGateway(market, account.api_key, account.api_secret, account.url)
+            gateway = CcxtTradingGateway(market, account.api_key, account.api_secret)
             links.append(AccountLink(account.name, gateway, Mode.LIVE.value, account.quote))
         return links
 

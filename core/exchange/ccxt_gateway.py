@@ -6,6 +6,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import wraps
@@ -44,14 +45,28 @@ def dec(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def make_client(
-    exchange: str, url: str = "", api_key: str = "", secret: str = "", timeout_ms: int = 10000
-):
-    """A ccxt client for `exchange`, pointed at `url` when one is given (the emulator)."""
-    config: dict[str, Any] = {"enableRateLimit": True, "timeout": timeout_ms}
+@dataclass(frozen=True)
+class Connection:
+    """Where an exchange is and how patiently to talk to it. `recv_window_ms` is how long a
+    signed request stays valid: after it, a delayed request can no longer take effect."""
+
+    exchange: str = "mexc"
+    url: str = ""
+    timeout_ms: int = 10000
+    recv_window_ms: int = 5000
+
+
+def make_client(connection: Connection, api_key: str = "", secret: str = ""):
+    """A ccxt client, pointed at `connection.url` when one is given (the emulator)."""
+    config: dict[str, Any] = {
+        "enableRateLimit": True,
+        "timeout": connection.timeout_ms,
+        "options": {"recvWindow": connection.recv_window_ms},
+    }
     if api_key:
         config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
-    client = getattr(ccxt, exchange)(config)
+    client = getattr(ccxt, connection.exchange)(config)
+    url = connection.url
     if url:
         client.urls["api"]["spot"] = {"public": url, "private": url}
         client.urls["api"]["contract"] = {
@@ -118,16 +133,11 @@ def _reason(exc: Exception) -> str:
 class CcxtMarketData:
     """Public market data. This client never holds keys, so nothing it sends is signed."""
 
-    def __init__(
-        self,
-        exchange: str = "mexc",
-        url: str = "",
-        label: str | None = None,
-        timeout_ms: int = 10000,
-    ):
-        self.client = make_client(exchange, url, timeout_ms=timeout_ms)
-        self.name = exchange
-        self.label = label or exchange.upper()
+    def __init__(self, connection: Connection, label: str | None = None):
+        self.connection = connection
+        self.client = make_client(connection)
+        self.name = connection.exchange
+        self.label = label or connection.exchange.upper()
         self._counter = _Counted(self.client)
         self._markets_lock = threading.Lock()
 
@@ -213,18 +223,9 @@ def _ticker(raw: dict) -> Ticker:
 class CcxtTradingGateway:
     """A real account through ccxt: balances and LIMIT orders with the app's client order ids."""
 
-    def __init__(
-        self,
-        market: CcxtMarketData,
-        api_key: str,
-        secret: str,
-        url: str = "",
-        timeout_ms: int = 10000,
-    ):
+    def __init__(self, market: CcxtMarketData, api_key: str, secret: str):
         self.market = market
-        self.client = make_client(
-            market.name, url, api_key=api_key, secret=secret, timeout_ms=timeout_ms
-        )
+        self.client = make_client(market.connection, api_key=api_key, secret=secret)
         self._counter = _Counted(self.client)
 
     def _ready(self):

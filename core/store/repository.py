@@ -269,10 +269,13 @@ def set_position_state(
     state: PositionState,
     price: Decimal | None,
     target: PositionState | None = None,
+    is_open: bool | None = None,
 ) -> Position:
+    """Record the state the trader sees; `is_open` (base held above dust) when known."""
     position = position_row(session, book, symbol)
     position.state = state.value
-    position.is_open = state is PositionState.LONG
+    if is_open is not None:
+        position.is_open = is_open
     if price is not None:
         position.last_price = price
         position.price_time = utcnow()
