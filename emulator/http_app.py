@@ -196,9 +196,9 @@ def build_app(state: EmulatorState) -> web.Application:
 
 async def open_site(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
     """Start serving `app`; returns the runner (for cleanup) and the bound port."""
-    runner = web.AppRunner(app, access_log=None)
+    runner = web.AppRunner(app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
     await runner.setup()
-    site = web.TCPSite(runner, host, port, shutdown_timeout=SHUTDOWN_TIMEOUT_S)
+    site = web.TCPSite(runner, host, port)
     try:
         await site.start()
     except BaseException:
