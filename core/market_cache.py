@@ -26,8 +26,8 @@ class CachedMarketData:
         self,
         market: MarketData,
         symbols: list[str],
-        ticker_ttl: float = 2.0,
-        candle_ttl: float = 10.0,
+        ticker_ttl: int = 2,
+        candle_ttl: int = 10,
     ):
         self.market = market
         self.symbols = symbols
@@ -50,7 +50,7 @@ class CachedMarketData:
             key, self.candle_ttl, lambda: self.market.candles(symbol, timeframe, limit)
         )
 
-    def _get(self, key: str, ttl: float, load: Callable[[], T]) -> T:
+    def _get(self, key: str, ttl: int, load: Callable[[], T]) -> T:
         value = self._cache.get(key)
         if value is None:
             with self._lock_for(key):

@@ -232,7 +232,7 @@ class TradingService:
         except GatewayError as exc:
             return TradeResult(False, symbol, target, None, None, str(exc))
         result = executor.sync_position(symbol, target, size)
-        if result.orders:
+        if result.orders and mode is Mode.SIM:
             self._snapshot_equity(mode)
         return result
 
@@ -377,12 +377,20 @@ class TradingService:
             quote=quote,
         )
 
-    def _snapshot_equity(self, mode: Mode, balances: dict[str, Balance] | None = None) -> None:
-        """Add a point to the equity curve, valued at the cached prices."""
+    def _snapshot_equity(
+        self,
+        mode: Mode,
+        balances: dict[str, Balance] | None = None,
+        prices: dict[str, Decimal] | None = None,
+    ) -> None:
+        """Add a point to the equity curve, valued at `prices` or the cached ones."""
         if balances is None:
             balances = self._gateway(mode).balances()
-        prices, error = self._cached_prices()
-        if error or not prices:
+        if prices is None:
+            prices, error = self._cached_prices()
+            if error:
+                return
+        if not prices:
             return
         equity = _equity(balances, prices, self._quote)
         with self.db.session() as session:
@@ -445,7 +453,8 @@ class TradingService:
             for symbol, target in check.drift.items():
                 executor.sync_position(symbol, target)
         if check.snapshot is not None:
-            self._snapshot_equity(mode, check.snapshot.balances)
+            prices = {symbol: ticker.last for symbol, ticker in check.snapshot.tickers.items()}
+            self._snapshot_equity(mode, check.snapshot.balances, prices)
         return check
 
     def _badge(self, mode: Mode, exchange_error: str | None, runs: list) -> Badge:

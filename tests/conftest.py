@@ -79,12 +79,14 @@ def make_engine(tmp_path, exchange, control):
     engines = []
 
     def make(live: bool = False, **overrides):
-        settings = load_settings(
-            DATABASE_URL=f"sqlite:///{tmp_path}/trading.db",
-            EXCHANGE_URL=exchange.url,
-            **(DEMO if live else {"EXCHANGE_API_KEY": "", "EXCHANGE_API_SECRET": ""}),
+        keys = DEMO if live else {"EXCHANGE_API_KEY": "", "EXCHANGE_API_SECRET": ""}
+        values = {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
+            "EXCHANGE_URL": exchange.url,
+            **keys,
             **overrides,
-        )
+        }
+        settings = load_settings(**values)
         engine = build_engine(settings)
         engines.append(engine)
         return engine

@@ -37,6 +37,16 @@ from core.exchange.gateway import (
 )
 
 ORDER_NOT_FOUND = ("-2013", "Order does not exist")
+# Answers that say for certain an order was not placed.
+REFUSALS = (
+    ccxt.InvalidOrder,
+    ccxt.InsufficientFunds,
+    ccxt.BadSymbol,
+    ccxt.BadRequest,
+    ccxt.AuthenticationError,
+    ccxt.PermissionDenied,
+    ccxt.AccountSuspended,
+)
 _STATUS = {"open": OrderStatus.OPEN, "closed": OrderStatus.FILLED, "canceled": OrderStatus.CANCELED}
 
 
@@ -57,9 +67,14 @@ class Connection:
 
 
 def make_client(connection: Connection, api_key: str = "", secret: str = ""):
-    """A ccxt client, pointed at `connection.url` when one is given (the emulator)."""
+    """A ccxt client, pointed at `connection.url` when one is given (the emulator).
+
+    ccxt's own throttle is off: it spaces calls by endpoint weight (500 ms before every
+    balance read on MEXC), which would make each trade seconds long. The app's call volume
+    is far below MEXC's limits (a trade is about six calls, the periodic check three, and
+    market data is cached), and a 429 surfaces as ExchangeUnavailable."""
     config: dict[str, Any] = {
-        "enableRateLimit": True,
+        "enableRateLimit": False,
         "timeout": connection.timeout_ms,
         "options": {"recvWindow": connection.recv_window_ms},
     }
@@ -261,8 +276,9 @@ class CcxtTradingGateway:
     def place_limit_order(
         self, symbol: str, side: Side, amount: Decimal, price: Decimal, client_order_id: str
     ) -> OrderReport:
-        """Send one LIMIT order. No answer, a 5xx or a -2013 mean the outcome is unknown:
-        the caller must ask the exchange about `client_order_id` before sending again."""
+        """Send one LIMIT order. Only an explicit refusal means it was not placed; anything
+        else (no answer, a 5xx, a 429, -2013) leaves the outcome unknown, and the caller must
+        ask the exchange about `client_order_id` before sending again."""
         try:
             raw = self._ready().create_order(
                 symbol,
@@ -272,14 +288,12 @@ class CcxtTradingGateway:
                 str(price),
                 {"newClientOrderId": client_order_id},
             )
-        except (ccxt.NetworkError, ccxt.ExchangeNotAvailable) as exc:
-            raise OutcomeUnknown(
-                f"sending {client_order_id}: no answer ({type(exc).__name__})"
-            ) from None
-        except ccxt.ExchangeError as exc:
-            if any(marker in str(exc) for marker in ORDER_NOT_FOUND):
-                raise OutcomeUnknown(f"sending {client_order_id}: {_reason(exc)}") from None
+        except REFUSALS:
             raise
+        except ccxt.BaseError as exc:
+            raise OutcomeUnknown(
+                f"sending {client_order_id}: no clear answer ({_reason(exc)})"
+            ) from None
         return _report(raw, client_order_id, symbol, side, amount, price)
 
     @translate_errors("asking about an order")
