@@ -1,0 +1,70 @@
+"""Browser tests drive the real app in headless Chromium through dash's `dash_duo` fixture.
+
+Run: .venv/bin/pytest tests/browser -p no:cacheprovider --headless
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from selenium.webdriver.chrome.options import Options
+
+HERE = Path(__file__).resolve().parent
+MISSING_BROWSER = "Chromium not installed: apt-get install chromium chromium-driver"
+CHROME_ARGUMENTS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1440,1000",
+)
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def pytest_setup_options():
+    """One Options object: dash's browser takes the first of the hook's results."""
+    options = Options()
+    for argument in CHROME_ARGUMENTS:
+        options.add_argument(argument)
+    options.binary_location = _chromium() or "/usr/bin/chromium"
+    return options
+
+
+def pytest_collection_modifyitems(config, items):
+    if _chromium() and shutil.which("chromedriver"):
+        return
+    print(f"\nskipping browser tests: {MISSING_BROWSER}")
+    skip = pytest.mark.skip(reason=MISSING_BROWSER)
+    for item in items:
+        if HERE in Path(str(item.path)).resolve().parents:
+            item.add_marker(skip)
+
+
+@pytest.fixture
+def runtime(tmp_path):
+    """The real app as app.py composes it: no exchange URL or keys, so it starts the local
+    demo exchange in-process; its own SQLite database; no login."""
+    from app import build_runtime
+    from core.config import load_settings
+
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
+        TRADING_MODE="sim",
+        EXCHANGE_URL="",
+        EXCHANGE_API_KEY="",
+        EXCHANGE_API_SECRET="",
+        DASHBOARD_PASSWORD="",
+        SYMBOLS="ETH/USDT,BTC/USDT",
+    )
+    running = build_runtime(settings)
+    yield running
+    running.close()

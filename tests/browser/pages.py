@@ -1,0 +1,105 @@
+"""What a trader does on the dashboard, in selenium steps the tests share."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from selenium.webdriver.common.alert import Alert
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import Select, WebDriverWait
+
+from web import ids
+
+LOAD_SECONDS = 30
+TRADE_SECONDS = 60
+
+
+def css(component_id: str) -> str:
+    return f"#{component_id}"
+
+
+def open_dashboard(dash_duo, runtime) -> None:
+    dash_duo.start_server(runtime.dash_app)
+    dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "SIM", timeout=LOAD_SECONDS)
+    dash_duo.wait_for_contains_text(css(ids.POSITIONS_TABLE), "ETH/USDT", timeout=LOAD_SECONDS)
+
+
+def enter_size(dash_duo, amount: str, unit: str = "pct") -> None:
+    Select(dash_duo.find_element(css(ids.ORDER_SIZE_UNIT))).select_by_value(unit)
+    field = dash_duo.find_element(css(ids.ORDER_SIZE))
+    dash_duo.clear_input(field)
+    if amount:
+        field.send_keys(amount)
+
+
+def click(dash_duo, component_id: str) -> None:
+    """Click once the button is enabled: a trade that is still running disables them all."""
+    dash_duo.wait_for_element_by_css_selector(f"{css(component_id)}:not([disabled])")
+    dash_duo.find_element(css(component_id)).click()
+
+
+ROWS_SCRIPT = """
+return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr'))
+    .map(row => Array.from(row.cells).map(cell => cell.textContent));
+"""
+
+
+def position_row(dash_duo, symbol: str) -> list[str]:
+    """The cells of `symbol`'s row in the positions table, read in one script so a refresh
+    that re-renders the table cannot leave half a row behind."""
+    rows = dash_duo.driver.execute_script(ROWS_SCRIPT, css(ids.POSITIONS_TABLE))
+    for cells in rows:
+        if cells and cells[0] == symbol:
+            return cells
+    raise AssertionError(f"no row for {symbol} in the positions table: {rows}")
+
+
+def wait_for_state(dash_duo, symbol: str, state_label: str) -> list[str]:
+    """Wait until `symbol`'s row shows `state_label`; returns the row's cells."""
+    WebDriverWait(dash_duo.driver, TRADE_SECONDS, ignored_exceptions=(AssertionError,)).until(
+        lambda _driver: position_row(dash_duo, symbol)[1] == state_label,
+        message=f"{symbol} never showed {state_label}",
+    )
+    return position_row(dash_duo, symbol)
+
+
+def wait_for_toast(dash_duo, text: str) -> None:
+    dash_duo.wait_for_contains_text(css(ids.TRADE_TOAST), text, timeout=TRADE_SECONDS)
+
+
+def close_toast(dash_duo) -> None:
+    dash_duo.find_element(f"{css(ids.TRADE_TOAST)} .btn-close").click()
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(
+        lambda driver: driver.find_elements("css selector", f"{css(ids.TRADE_TOAST)}.show")
+    )
+
+
+def confirmation(dash_duo) -> Alert:
+    """The browser's confirm dialog (dcc.ConfirmDialog), once it shows."""
+    return WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        expected_conditions.alert_is_present()
+    )
+
+
+def last_price(dash_duo) -> str:
+    return dash_duo.find_element(f"{css(ids.MARKET_STRIP)} .stat-value-large").text
+
+
+def emulator_faults(runtime, method: str, config: dict | None = None) -> None:
+    """Arm (POST) or clear (DELETE) faults on the in-process demo exchange."""
+    body = json.dumps(config).encode() if config is not None else None
+    request = urllib.request.Request(
+        f"{runtime.engine.emulator.url}/_emulator/faults", data=body, method=method
+    )
+    request.add_header("Content-Type", "application/json")
+    with urllib.request.urlopen(request, timeout=10):
+        pass
+
+
+def wait_for_text_anywhere(dash_duo, component_id: str, text: str) -> None:
+    """Like wait_for_contains_text, but also for a table in a tab that is not showing."""
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda _d: text in dash_duo.find_element(css(component_id)).get_attribute("textContent"),
+        message=f"{text!r} never appeared in #{component_id}",
+    )

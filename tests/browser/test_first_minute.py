@@ -1,0 +1,143 @@
+"""A trader's first minute on the real app (local demo exchange, SIM), in headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+from decimal import Decimal
+
+import pytest
+from selenium.webdriver.support.ui import WebDriverWait
+
+from tests.browser.pages import (
+    LOAD_SECONDS,
+    TRADE_SECONDS,
+    click,
+    close_toast,
+    confirmation,
+    css,
+    emulator_faults,
+    enter_size,
+    last_price,
+    open_dashboard,
+    position_row,
+    wait_for_state,
+    wait_for_text_anywhere,
+    wait_for_toast,
+)
+from web import ids
+
+pytestmark = pytest.mark.browser
+
+SYMBOL = "ETH/USDT"
+PNL = re.compile(r"^[+-]?[\d,]+\.\d\d USDT$")
+# Set to a path (docs/screenshot.png) to refresh the README's screenshot after the BUY.
+SCREENSHOT = os.environ.get("DASHBOARD_SCREENSHOT")
+BAD_SIZES = [
+    ("", "pct", "Enter an order size"),
+    ("0", "pct", "above zero"),
+    ("abc", "pct", "must be a number"),
+    ("-5", "pct", "above zero"),
+    ("1000000", "quote", "above the free balance"),
+    ("0.0001", "quote", "below the market minimum"),
+]
+EXCHANGE_DOWN = {
+    "fail": [
+        {"method": "GET", "path": path, "mode": "http_500", "count": 1_000_000}
+        for path in ("/api/v3/ticker/24hr", "/api/v3/klines", "/api/v3/account")
+    ]
+}
+
+
+def test_page_says_sim_on_the_local_demo_exchange(dash_duo, runtime):
+    open_dashboard(dash_duo, runtime)
+    assert dash_duo.find_element(css(ids.EXCHANGE_LABEL)).text == "local demo exchange"
+    assert "bg-info" in dash_duo.find_element(css(ids.MODE_BADGE)).get_attribute("class")
+    assert dash_duo.find_element(css(ids.MODE_SWITCH)).is_selected()
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(lambda _d: last_price(dash_duo) != "—")
+    assert SYMBOL in dash_duo.find_element(css(ids.SYMBOL_SELECT)).text
+    assert dash_duo.get_logs() == []
+
+
+def test_buy_sell_close(dash_duo, runtime):
+    open_dashboard(dash_duo, runtime)
+    enter_size(dash_duo, "50")
+    click(dash_duo, ids.TRADE_BUY)
+    wait_for_toast(dash_duo, f"Done: {SYMBOL} → LONG")
+    _symbol, _state, qty, _entry, _price, unrealized, realized = wait_for_state(
+        dash_duo, SYMBOL, "LONG"
+    )
+    assert Decimal(qty.replace(",", "")) > 0
+    assert PNL.match(unrealized) and PNL.match(realized)
+    wait_for_text_anywhere(dash_duo, ids.FILLS_TABLE, "BUY")
+    if SCREENSHOT:
+        dash_duo.driver.set_window_size(1366, 900)
+        dash_duo.driver.save_screenshot(SCREENSHOT)
+    close_toast(dash_duo)
+
+    click(dash_duo, ids.TRADE_SELL)
+    wait_for_toast(dash_duo, f"Done: {SYMBOL} → SHORT")
+    wait_for_state(dash_duo, SYMBOL, "SHORT (in USDT)")
+    close_toast(dash_duo)
+
+    click(dash_duo, ids.TRADE_CLOSE)
+    wait_for_toast(dash_duo, f"Done: {SYMBOL} → NO_POSITION")
+    wait_for_state(dash_duo, SYMBOL, "NO_POSITION")
+    assert dash_duo.get_logs() == []
+
+
+def test_bad_order_sizes_are_refused_next_to_the_field(dash_duo, runtime):
+    open_dashboard(dash_duo, runtime)
+    for amount, unit, words in BAD_SIZES:
+        enter_size(dash_duo, amount, unit)
+        click(dash_duo, ids.TRADE_BUY)
+        dash_duo.wait_for_contains_text(css(ids.ORDER_SIZE_FEEDBACK), words, timeout=TRADE_SECONDS)
+        field_class = dash_duo.find_element(css(ids.ORDER_SIZE)).get_attribute("class")
+        assert "is-invalid" in field_class, amount
+    view = runtime.service.dashboard(SYMBOL)
+    assert view.orders == [] and view.fills == []
+    assert position_row(dash_duo, SYMBOL)[2] == "0"
+    assert not dash_duo.find_elements(f"{css(ids.TRADE_TOAST)}.show")
+
+
+def test_cancelling_live_keeps_simulation(dash_duo, runtime):
+    open_dashboard(dash_duo, runtime)
+    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    alert = confirmation(dash_duo)
+    assert "local demo exchange" in alert.text
+    alert.dismiss()
+    dash_duo.wait_for_contains_text(css(ids.MODE_MESSAGE), "Stayed in simulation")
+    assert dash_duo.find_element(css(ids.MODE_SWITCH)).is_selected()
+    assert dash_duo.find_element(css(ids.MODE_BADGE)).text == "SIM"
+
+
+def test_exchange_unreachable_then_back(dash_duo, runtime):
+    """While the exchange fails the page says so and LIVE is refused with the reason; the
+    switch returns to SIM. When the exchange answers again the page recovers by itself."""
+    open_dashboard(dash_duo, runtime)
+    emulator_faults(runtime, "POST", EXCHANGE_DOWN)
+    dash_duo.wait_for_contains_text(
+        css(ids.EXCHANGE_ALERT), "Exchange unreachable", timeout=LOAD_SECONDS
+    )
+    assert "local demo exchange" in dash_duo.find_element(css(ids.EXCHANGE_ALERT)).text
+
+    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    alert = confirmation(dash_duo)
+    assert "Go LIVE" in alert.text
+    alert.accept()
+    dash_duo.wait_for_contains_text(css(ids.MODE_MESSAGE), "LIVE refused", timeout=LOAD_SECONDS)
+    assert "alert-danger" in dash_duo.find_element(css(ids.MODE_MESSAGE)).get_attribute("class")
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda _d: dash_duo.find_element(css(ids.MODE_SWITCH)).is_selected(),
+        message="the switch did not return to SIM",
+    )
+    assert dash_duo.find_element(css(ids.MODE_BADGE)).text == "SIM"
+
+    emulator_faults(runtime, "DELETE")
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(
+        lambda driver: driver.find_elements("css selector", css(ids.EXCHANGE_ALERT)),
+        message="the exchange alert stayed after the exchange came back",
+    )
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda _d: last_price(dash_duo) != "—", message="no price after the exchange came back"
+    )
