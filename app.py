@@ -88,6 +88,9 @@ def build_engine(settings: Settings) -> Engine:
         warning = service.check_symbols()
         if warning:
             print(f"warning: {warning}", file=sys.stderr)
+        if service.mode() is Mode.LIVE:
+            for problem in service.reconcile_unresolved():
+                print(f"warning: {problem}", file=sys.stderr)
     except BaseException:
         if emulator is not None:
             emulator.stop()
