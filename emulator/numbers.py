@@ -3,6 +3,8 @@
 from decimal import ROUND_DOWN, Decimal, InvalidOperation
 
 MAX_DIGITS = 40
+# Magnitudes outside 1e-18..1e15 are no real price or amount, and would overflow quantize().
+MIN_EXPONENT, MAX_EXPONENT = -18, 15
 
 
 def parse_decimal(text: object) -> Decimal | None:
@@ -17,6 +19,8 @@ def parse_decimal(text: object) -> Decimal | None:
     except InvalidOperation:
         return None
     if not value.is_finite():
+        return None
+    if value and not MIN_EXPONENT <= value.adjusted() <= MAX_EXPONENT:
         return None
     return value
 

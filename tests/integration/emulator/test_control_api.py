@@ -51,6 +51,7 @@ def test_put_balances_sets_free_amounts_and_keeps_locked(control, trader):
         ("PUT", "/_emulator/accounts/demo-key/balances", '["USDT"]'),
         ("POST", "/_emulator/markets/ETHUSDT/price", '{"price": "-3"}'),
         ("POST", "/_emulator/markets/ETHUSDT/price", '{"price": 1e400}'),
+        ("POST", "/_emulator/markets/ETHUSDT/price", '{"price": "1e30"}'),
         ("POST", "/_emulator/faults", '{"latency_ms": "50"}'),
         (
             "POST",

@@ -99,8 +99,10 @@ ORDER_VALUES = {
     "symbol": st.sampled_from(["ETHUSDT", "BTCUSDT", "ETHUSDT,BTCUSDT", "NOPE", ""]),
     "side": st.sampled_from(["BUY", "SELL", "buy", ""]),
     "type": st.sampled_from(["LIMIT", "MARKET", "LIMIT_MAKER", "IMMEDIATE_OR_CANCEL", "X"]),
-    "quantity": st.sampled_from(["0.1", "5", "-1", "NaN", "0", "0.000001", "1e3", "abc"]),
-    "price": st.sampled_from(["3400", "3300.5", "0", "-5", "Infinity", "3400.001", "1e-9"]),
+    "quantity": st.sampled_from(["0.1", "5", "-1", "NaN", "0", "0.000001", "1e3", "1e30", "abc"]),
+    "price": st.sampled_from(
+        ["3400", "3300.5", "0", "-5", "Infinity", "3400.001", "1e-30", "9" * 30]
+    ),
     "quoteOrderQty": st.sampled_from(["10", "100000", "-1", "nan"]),
     "newClientOrderId": st.text(max_size=70),
     "orderId": st.sampled_from(["C02__545584045430000001029", "x", ""]),

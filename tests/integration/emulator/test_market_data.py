@@ -2,12 +2,16 @@
 
 import itertools
 import json
+import time
 from pathlib import Path
 
 import ccxt
 import pytest
 import requests
 
+from emulator.engine import Engine
+from emulator.markets import load_catalogue
+from emulator.server import EmulatorServer
 from tests.integration.emulator.conftest import mexc_client
 
 RECORDED_SYMBOLS = {"BTCUSDT", "LTCUSDT", "ADAUSDT", "XRPUSDT", "SOLUSDT", "TRXUSDT"}
@@ -178,3 +182,24 @@ def test_unknown_symbol_and_bad_interval_are_rejected(emulator, public):
         emulator.url + "/api/v3/klines", params={"symbol": "ETHUSDT", "interval": "7m"}, timeout=5
     )
     assert bad.status_code == 400 and bad.json()["code"] == 730002
+
+
+def test_unfrozen_prices_walk_about_once_a_second_and_the_seed_replays():
+    with EmulatorServer(seed=99) as server:
+        url = server.url + "/api/v3/ticker/price"
+        first = requests.get(url, params={"symbol": "BTCUSDT"}, timeout=5).json()["price"]
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            moved = [
+                requests.get(url, params={"symbol": s}, timeout=5).json()["price"]
+                for s in ("BTCUSDT", "ETHUSDT")
+            ]
+            if moved[0] != first:
+                break
+            time.sleep(0.05)
+        assert moved[0] != first
+    replays = [Engine(load_catalogue(), 99, []) for _ in range(2)]
+    for engine in replays:
+        for _ in range(5):
+            engine.tick()
+    assert replays[0].walk.mids == replays[1].walk.mids

@@ -5,6 +5,8 @@ from decimal import ROUND_DOWN, Decimal
 import ccxt
 import pytest
 
+from tests.integration.emulator.conftest import SignedHttp
+
 ETH = "ETH/USDT"
 TAKER = Decimal("0.0002")  # ETHUSDT's recorded takerCommission; makerCommission is 0
 
@@ -293,3 +295,38 @@ def test_cancel_of_a_filled_order_is_unknown(trader):
     order = client.create_order(ETH, "market", "buy", 0.01)
     with pytest.raises(ccxt.BadRequest, match="Unknown order sent"):
         client.cancel_order(order["id"], ETH)
+
+
+def test_at_most_500_open_orders_per_account(emulator, control):
+    api_key, secret = control.create_account({"USDT": "1000"})
+    signer = SignedHttp(emulator.url, api_key, secret)
+    order = {"symbol": "ADAUSDT", "side": "BUY", "type": "LIMIT", "quantity": "2", "price": "0.5"}
+    for _ in range(500):
+        assert signer.call("POST", "/api/v3/order", order).ok
+    refused = signer.call("POST", "/api/v3/order", order)
+    assert refused.status_code == 400 and refused.json()["code"] == 30029
+    assert control.balance(api_key, "USDT") == (Decimal(500), Decimal(500))
+
+
+@pytest.mark.parametrize(
+    ("params", "code"),
+    [
+        ({"side": "BUY", "type": "LIMIT", "quantity": "0.1"}, 700004),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "NaN", "price": "3000"}, 730002),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "-0.1", "price": "3000"}, 730002),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "abc", "price": "3000"}, 730002),
+        ({"side": "BUY", "type": "STOP", "quantity": "0.1", "price": "3000"}, 730002),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "0.123456", "price": "3000"}, 10096),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "0.1", "price": "3000.001"}, 10096),
+        ({"side": "BUY", "type": "LIMIT", "quantity": "1000", "price": "3000"}, 30003),
+        ({"side": "BUY", "type": "MARKET"}, 700004),
+    ],
+)
+def test_malformed_orders_get_mexc_codes_and_change_nothing(emulator, control, params, code):
+    signer = SignedHttp(emulator.url, "demo-key", "demo-secret")
+    response = signer.call("POST", "/api/v3/order", {"symbol": "ETHUSDT", **params})
+    assert response.status_code == 400 and response.json()["code"] == code
+    assert control.account("demo-key") == {
+        "balances": {"USDT": {"free": "10000", "locked": "0"}},
+        "open_orders": [],
+    }
