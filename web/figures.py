@@ -68,7 +68,7 @@ def price_figure(
     candles: list[Candle],
     fills: list[FillView],
     error: str | None = None,
-    height: int = 340,
+    height: int = 380,
 ) -> go.Figure:
     """Candles of `symbol` with the account's fills on it: buys as green triangles up, sells
     as red triangles down. Without candles the chart says why instead of drawing nothing."""

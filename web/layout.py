@@ -126,10 +126,13 @@ def history_tabs() -> dbc.Card:
     return dbc.Card(
         dbc.Tabs(
             [
-                dbc.Tab(_table(ids.FILLS_TABLE), label="Fills", class_name="p-2"),
-                dbc.Tab(_table(ids.ORDERS_TABLE), label="Orders", class_name="p-2"),
-                dbc.Tab(_table(ids.SYNC_LOG), label="Sync log", class_name="p-2"),
-            ]
+                dbc.Tab(_table(ids.FILLS_TABLE), label="Fills", tab_id="fills", class_name="p-2"),
+                dbc.Tab(
+                    _table(ids.ORDERS_TABLE), label="Orders", tab_id="orders", class_name="p-2"
+                ),
+                dbc.Tab(_table(ids.SYNC_LOG), label="Sync log", tab_id="sync", class_name="p-2"),
+            ],
+            active_tab="fills",
         ),
         className="mb-3 history",
     )

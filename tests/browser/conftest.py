@@ -5,6 +5,7 @@ Run: .venv/bin/pytest tests/browser -p no:cacheprovider --headless
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def pytest_setup_options():
         options.add_argument(argument)
     options.binary_location = _chromium() or "/usr/bin/chromium"
     return options
+
+
+def pytest_configure(config):
+    """Point selenium at the system chromedriver, so it does not go looking online for one."""
+    driver = shutil.which("chromedriver")
+    if driver:
+        os.environ.setdefault("SE_CHROMEDRIVER", driver)
 
 
 def pytest_collection_modifyitems(config, items):

@@ -103,3 +103,14 @@ def wait_for_text_anywhere(dash_duo, component_id: str, text: str) -> None:
         lambda _d: text in dash_duo.find_element(css(component_id)).get_attribute("textContent"),
         message=f"{text!r} never appeared in #{component_id}",
     )
+
+
+TRACES_SCRIPT = """
+const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
+return plot && plot.data ? plot.data.map(trace => trace.name || trace.type) : [];
+"""
+
+
+def chart_traces(dash_duo, component_id: str) -> list[str]:
+    """Names of the traces a dcc.Graph is drawing now."""
+    return dash_duo.driver.execute_script(TRACES_SCRIPT, css(component_id))

@@ -12,6 +12,7 @@ from selenium.webdriver.support.ui import WebDriverWait
 from tests.browser.pages import (
     LOAD_SECONDS,
     TRADE_SECONDS,
+    chart_traces,
     click,
     close_toast,
     confirmation,
@@ -70,10 +71,14 @@ def test_buy_sell_close(dash_duo, runtime):
     assert Decimal(qty.replace(",", "")) > 0
     assert PNL.match(unrealized) and PNL.match(realized)
     wait_for_text_anywhere(dash_duo, ids.FILLS_TABLE, "BUY")
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == [SYMBOL, "buys"],
+        message="the BUY is not marked on the price chart",
+    )
+    close_toast(dash_duo)
     if SCREENSHOT:
         dash_duo.driver.set_window_size(1366, 900)
         dash_duo.driver.save_screenshot(SCREENSHOT)
-    close_toast(dash_duo)
 
     click(dash_duo, ids.TRADE_SELL)
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → SHORT")
