@@ -169,7 +169,11 @@ def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fil
             )
         ).all()
     )
-    new = [fill for fill in fills if (fill.symbol, fill.trade_id) not in known]
+    new = []
+    for fill in fills:  # a trade listed twice (overlapping pages) is recorded once
+        if (fill.symbol, fill.trade_id) not in known:
+            known.add((fill.symbol, fill.trade_id))
+            new.append(fill)
     for fill in new:
         session.add(
             FillRecord(
