@@ -55,12 +55,6 @@ class SyntheticBook:
             levels.append(Level(price, qty))
         return levels
 
-    def best_bid(self) -> Decimal | None:
-        return self.bids[0].price if self.bids else None
-
-    def best_ask(self) -> Decimal | None:
-        return self.asks[0].price if self.asks else None
-
     def opposite(self, side: str) -> list[Level]:
         """The levels an order of `side` trades against: asks for BUY, bids for SELL."""
         return self.asks if side == "BUY" else self.bids
