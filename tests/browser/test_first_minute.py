@@ -42,6 +42,7 @@ BAD_SIZES = [
     ("1000000", "quote", "above the free balance"),
     ("0.0001", "quote", "below the market minimum"),
 ]
+TRADE_BUTTONS = (ids.TRADE_BUY, ids.TRADE_SELL, ids.TRADE_CLOSE)
 EXCHANGE_DOWN = {
     "fail": [
         {"method": "GET", "path": path, "mode": "http_500", "count": 1_000_000}
@@ -57,6 +58,15 @@ def test_page_says_sim_on_the_local_demo_exchange(dash_duo, runtime):
     assert dash_duo.find_element(css(ids.MODE_SWITCH)).is_selected()
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(lambda _d: last_price(dash_duo) != "—")
     assert SYMBOL in dash_duo.find_element(css(ids.SYMBOL_SELECT)).text
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == [SYMBOL]
+    )
+
+    dash_duo.select_dcc_dropdown(css(ids.SYMBOL_SELECT), value="BTC/USDT")
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == ["BTC/USDT"],
+        message="the chart did not follow the symbol selector",
+    )
     assert dash_duo.get_logs() == []
 
 
@@ -89,6 +99,21 @@ def test_buy_sell_close(dash_duo, runtime):
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → NO_POSITION")
     wait_for_state(dash_duo, SYMBOL, "NO_POSITION")
     assert dash_duo.get_logs() == []
+
+
+def test_buttons_are_disabled_while_a_trade_runs(dash_duo, runtime):
+    """A slow exchange keeps the trade running long enough to see it: no second click can
+    start another trade, and the buttons come back with the outcome."""
+    open_dashboard(dash_duo, runtime)
+    emulator_faults(runtime, "POST", {"latency_ms": 400})
+    click(dash_duo, ids.TRADE_BUY)
+    for button in TRADE_BUTTONS:
+        dash_duo.wait_for_element_by_css_selector(f"{css(button)}[disabled]", LOAD_SECONDS)
+    wait_for_toast(dash_duo, "→ LONG")
+    for button in TRADE_BUTTONS:
+        dash_duo.wait_for_element_by_css_selector(f"{css(button)}:not([disabled])", LOAD_SECONDS)
+    emulator_faults(runtime, "DELETE")
+    assert {o.side for o in runtime.service.dashboard(SYMBOL).orders} == {"buy"}
 
 
 def test_bad_order_sizes_are_refused_next_to_the_field(dash_duo, runtime):
