@@ -24,7 +24,8 @@ from core.domain import Mode, Policy, PositionState, TradeResult, TradeSize
 from core.exchange.gateway import GatewayError
 from core.locks import TradeLocks
 from core.monitor import CorruptRecord
-from core.service import ExchangeAccess, InputError, StartupError, TradingService
+from core.scheduler import PeriodicCheck
+from core.service import ACCOUNT, ExchangeAccess, InputError, StartupError, TradingService
 from core.store.db import Database
 
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
@@ -100,16 +101,30 @@ def build_engine(settings: Settings) -> Engine:
 
 @dataclass
 class Runtime:
-    """A running dashboard: the engine and the Dash app over it."""
+    """A running dashboard: the engine, the Dash app over it and, once started, the
+    periodic check."""
 
     engine: Engine
     dash_app: object
+    periodic: PeriodicCheck | None = None
 
     @property
     def service(self) -> TradingService:
         return self.engine.service
 
+    def start_periodic_check(self) -> None:
+        settings, db = self.engine.settings, self.engine.db
+        self.periodic = PeriodicCheck(
+            self.service.periodic_check,
+            settings.SYNC_INTERVAL_SECONDS,
+            lock_directory(settings, db),
+            ACCOUNT,
+        )
+        self.periodic.start()
+
     def close(self) -> None:
+        if self.periodic is not None:
+            self.periodic.stop()
         self.engine.close()
 
 
@@ -158,6 +173,7 @@ def serve(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides)
     check_bind(settings.HOST, settings)
     runtime = build_runtime(settings)
+    runtime.start_periodic_check()
     print(
         f"Dashboard on http://{settings.HOST}:{settings.PORT} ({runtime.service.exchange_label})",
         flush=True,
@@ -341,6 +357,7 @@ def __getattr__(name: str):
         settings = load_settings()
         check_bind(settings.HOST, settings)
         runtime = build_runtime(settings)
+        runtime.start_periodic_check()
         globals()["runtime"] = runtime
         globals()["server"] = runtime.dash_app.server
         return runtime.dash_app.server

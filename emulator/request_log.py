@@ -28,3 +28,17 @@ class RequestLog:
 
     def as_json(self) -> list[dict]:
         return [asdict(entry) for entry in self._entries]
+
+
+def round_trips(entries: list[dict]) -> int:
+    """Sequential round trips in a request log: calls served at overlapping times (sent in
+    parallel) count once."""
+    spans = sorted((entry["ts_ms"] - entry["duration_ms"], entry["ts_ms"]) for entry in entries)
+    trips, end = 0, float("-inf")
+    for start, finish in spans:
+        if start > end:
+            trips += 1
+            end = finish
+        else:
+            end = max(end, finish)
+    return trips

@@ -3,53 +3,12 @@ way app.py builds it, each test with its own SQLite database."""
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 import pytest
 
 from core.config import load_settings
+from emulator.control_client import ControlClient
 
 DEMO = {"EXCHANGE_API_KEY": "demo-key", "EXCHANGE_API_SECRET": "demo-secret"}
-
-
-class Control:
-    """The emulator's control API, as tests drive it."""
-
-    def __init__(self, url: str):
-        self.url = url
-
-    def call(self, method: str, path: str, body: dict | None = None):
-        data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method)
-        request.add_header("Content-Type", "application/json")
-        with urllib.request.urlopen(request, timeout=10) as response:
-            text = response.read().decode()
-        return json.loads(text) if text else None
-
-    def reset(self) -> None:
-        self.call("POST", "/_emulator/reset")
-
-    def requests(self) -> list[dict]:
-        return self.call("GET", "/_emulator/requests")
-
-    def clear_requests(self) -> None:
-        self.call("DELETE", "/_emulator/requests")
-
-    def account(self, key: str = "demo-key") -> dict:
-        return self.call("GET", f"/_emulator/accounts/{key}")
-
-    def set_balances(self, balances: dict, key: str = "demo-key") -> None:
-        self.call("PUT", f"/_emulator/accounts/{key}/balances", balances)
-
-    def set_price(self, market_id: str, price: str) -> None:
-        self.call("POST", f"/_emulator/markets/{market_id}/price", {"price": price})
-
-    def faults(self, config: dict) -> None:
-        self.call("POST", "/_emulator/faults", config)
-
-    def clear_faults(self) -> None:
-        self.call("DELETE", "/_emulator/faults")
 
 
 @pytest.fixture(scope="session")
@@ -65,7 +24,7 @@ def exchange():
 
 @pytest.fixture
 def control(exchange):
-    ctl = Control(exchange.url)
+    ctl = ControlClient(exchange.url)
     ctl.reset()
     yield ctl
     ctl.clear_faults()

@@ -185,7 +185,7 @@ def test_trade_command_prints_one_json_object_and_exits_by_outcome(tmp_path, exc
     }
     assert result["ok"] is True and result["after"] == "LONG"
     assert result["orders"][0]["status"] == "filled"
-    assert not [c for c in control.requests() if c["signed"]], "SIM signs nothing"
+    assert not [c for c in control.requests_log() if c["signed"]], "SIM signs nothing"
 
     sold = run_app(["trade", "ETH/USDT", "--target", "SHORT", "--json"], env)
     assert sold.returncode == 0, sold.stderr
@@ -207,7 +207,7 @@ def test_trade_command_bad_input_exits_2_and_sends_nothing(tmp_path, exchange, c
         assert done.returncode == 2, (args, done.stdout, done.stderr)
         assert message in done.stderr, (args, done.stderr)
         assert "demo-secret" not in done.stderr + done.stdout
-    assert not [c for c in control.requests() if c["method"] in ("POST", "DELETE")]
+    assert not [c for c in control.requests_log() if c["method"] in ("POST", "DELETE")]
 
 
 def test_live_trade_command_with_yes_is_verified(tmp_path, exchange, control):

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from core.domain import Mode, OrderStatus, Policy, PositionState, TradeSize
 from core.store.models import Order, Position
+from emulator.request_log import round_trips
 
 LONG, SHORT, FLAT = PositionState.LONG, PositionState.SHORT, PositionState.NO_POSITION
 FAST = {"RECV_WINDOW_MS": "1000", "EXCHANGE_TIMEOUT_MS": "1000"}
@@ -81,23 +82,11 @@ def test_buy_sell_close_are_each_verified(live, control):
     assert [run.kind for run in view.sync_runs[:3]] == ["trade", "trade", "trade"]
 
 
-def round_trips(calls: list[dict]) -> int:
-    """Sequential round trips in an emulator request log: calls whose service overlapped
-    (sent in parallel) count once."""
-    spans = sorted((c["ts_ms"] - c["duration_ms"], c["ts_ms"]) for c in calls)
-    trips, end = 0, float("-inf")
-    for start, finish in spans:
-        if start > end:
-            trips += 1
-        end = max(end, finish) if start <= end else finish
-    return trips
-
-
 def test_a_filled_at_once_trade_takes_five_round_trips(live, control):
     control.faults({"latency_ms": 50})
     control.clear_requests()
     result = live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000)))
-    calls = control.requests()
+    calls = control.requests_log()
     assert result.ok, result.message
     assert [c["path"] for c in calls if c["method"] == "POST"] == ["/api/v3/order"]
     assert result.api_calls == len(calls) == 7
@@ -190,7 +179,7 @@ def test_periodic_check_adopts_what_the_exchange_holds(live, control):
     control.clear_requests()
     check = live.service.periodic_check()
     assert check.ok
-    assert len(control.requests()) == 3
+    assert len(control.requests_log()) == 3
     kinds = sorted(d.kind.value for d in check.discrepancies)
     assert kinds == ["orphan_db", "orphan_exchange"]
     with live.db.session() as session:

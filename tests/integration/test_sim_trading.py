@@ -80,7 +80,7 @@ def test_sim_sends_no_signed_request(make_engine, control):
     control.clear_requests()
     assert service.trade("BTC/USDT", LONG, TradeSize(quote_amount=Decimal(500))).ok
     assert service.trade("BTC/USDT", FLAT).ok
-    calls = control.requests()
+    calls = control.requests_log()
     assert calls, "the trades read the public order book"
     assert not [c for c in calls if c["signed"]]
 
@@ -168,7 +168,7 @@ def test_ten_dashboard_refreshes_share_one_ticker_fetch(make_engine, control):
     for _ in range(10):
         service.dashboard("ETH/USDT")
         service.market("ETH/USDT")
-    assert len([c for c in control.requests() if c["path"].startswith("/api/v3/ticker")]) <= 1
+    assert len([c for c in control.requests_log() if c["path"].startswith("/api/v3/ticker")]) <= 1
 
 
 def test_exchange_down_the_dashboard_still_answers_and_recovers(tmp_path):

@@ -4,13 +4,13 @@ import hashlib
 import hmac
 import itertools
 import time
-from decimal import Decimal
 from urllib.parse import urlencode
 
 import ccxt
 import pytest
 import requests
 
+from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
 
 SEED = 20240611
@@ -33,45 +33,14 @@ def mexc_client(base_url: str, api_key: str | None = None, secret: str | None = 
     return point_at(ccxt.mexc(options), base_url)
 
 
-class Control:
-    """The emulator's control API over HTTP."""
-
-    def __init__(self, base_url: str):
-        self.base_url = base_url
-        self.http = requests.Session()
-
-    def call(self, method: str, path: str, **kwargs) -> requests.Response:
-        return self.http.request(method, self.base_url + path, timeout=5, **kwargs)
+class Control(ControlClient):
+    """The control API, with accounts numbered per test session."""
 
     def create_account(self, balances: dict[str, str]) -> tuple[str, str]:
         number = next(_account_numbers)
         api_key, secret = f"key-{number}", f"secret-{number}"
-        response = self.call(
-            "POST",
-            "/_emulator/accounts",
-            json={"api_key": api_key, "api_secret": secret, "balances": balances},
-        )
-        assert response.status_code == 201, response.text
+        super().create_account(api_key, secret, balances)
         return api_key, secret
-
-    def account(self, api_key: str) -> dict:
-        return self.call("GET", f"/_emulator/accounts/{api_key}").json()
-
-    def balance(self, api_key: str, asset: str) -> tuple[Decimal, Decimal]:
-        entry = self.account(api_key)["balances"].get(asset, {"free": "0", "locked": "0"})
-        return Decimal(entry["free"]), Decimal(entry["locked"])
-
-    def set_price(self, symbol: str, price: str) -> None:
-        response = self.call("POST", f"/_emulator/markets/{symbol}/price", json={"price": price})
-        assert response.status_code == 200, response.text
-
-    def faults(self, spec: dict) -> dict:
-        response = self.call("POST", "/_emulator/faults", json=spec)
-        assert response.status_code == 200, response.text
-        return response.json()
-
-    def requests_log(self) -> list[dict]:
-        return self.call("GET", "/_emulator/requests").json()
 
 
 class SignedHttp:
