@@ -138,8 +138,11 @@ def _plan_sell(
 ) -> OrderPlan:
     amount = floor_to_step(holdings.base.free, rules.amount_step)
     price = marketable_price(book, Side.SELL, amount, rules, limits)
-    if amount * price > limits.max_order_notional:
-        amount = floor_to_step(limits.max_order_notional / price, rules.amount_step)
+    cap = limits.max_order_notional
+    if rules.max_cost is not None:  # the market's own maximum order holds for sells too
+        cap = min(cap, rules.max_cost)
+    if amount * price > cap:
+        amount = floor_to_step(cap / price, rules.amount_step)
     _check_minimums(amount, price, rules, f"selling {rules.base}")
     return OrderPlan(rules.symbol, Side.SELL, amount, price)
 

@@ -389,7 +389,7 @@ def property_sqlite_db(tmp_path_factory):
     db.dispose()
 
 
-@settings(max_examples=25, deadline=None, derandomize=True)
+@settings(max_examples=25, deadline=None, derandomize=True, database=None)
 @given(batches=fill_batches(), replay=st.integers(0, 3))
 def test_stored_position_equals_the_fold_of_its_fills_property(property_sqlite_db, batches, replay):
     db = property_sqlite_db

@@ -25,7 +25,7 @@ from core.state import base_is_dust
 
 D = Decimal
 LONG, SHORT, NONE = PositionState.LONG, PositionState.SHORT, PositionState.NO_POSITION
-PROPS = settings(max_examples=150, deadline=None, derandomize=True)
+PROPS = settings(max_examples=150, deadline=None, derandomize=True, database=None)
 
 
 def rules(
@@ -301,6 +301,13 @@ def test_sell_is_capped_by_max_order_notional():
     plan = plan_order(LONG, SHORT, hold("2", "0"), BOOK, ETH, TradeSize(), limits)
     assert plan.notional <= D("1000")
     assert plan.amount == floor_to_step(D("1000") / plan.price, ETH.amount_step)
+
+
+def test_sell_is_capped_by_the_markets_maximum_order():
+    market = rules(max_cost="1000")  # MAX_ORDER_NOTIONAL (50000) is looser here
+    plan = plan_order(LONG, SHORT, hold("2", "0"), BOOK, market, TradeSize(), LIMITS)
+    assert plan.notional <= D("1000")
+    assert plan.amount == floor_to_step(D("1000") / plan.price, market.amount_step)
 
 
 def test_buy_below_the_minimum_order_is_refused_with_the_figures():

@@ -15,7 +15,7 @@ from core.pnl import PositionBook, apply_fill, fold_fills
 D = Decimal
 ZERO = D(0)
 STEP = D("0.0001")
-PROPS = settings(max_examples=200, deadline=None, derandomize=True)
+PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 T0 = datetime(2024, 1, 1, tzinfo=UTC)
 _ids = count()
 

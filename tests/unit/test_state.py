@@ -21,7 +21,7 @@ from core.state import (
 
 LONG, SHORT, NONE = PositionState.LONG, PositionState.SHORT, PositionState.NO_POSITION
 D = Decimal
-PROPS = settings(max_examples=200, deadline=None, derandomize=True)
+PROPS = settings(max_examples=200, deadline=None, derandomize=True, database=None)
 
 
 def rules(
