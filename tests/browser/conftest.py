@@ -76,3 +76,13 @@ def runtime(tmp_path):
     running = build_runtime(settings)
     yield running
     running.close()
+
+
+@pytest.fixture
+def demo_exchange(runtime):
+    """The control API of the runtime's own demo exchange (faults, latency, prices)."""
+    from emulator.control_client import ControlClient
+
+    client = ControlClient(runtime.engine.emulator.url)
+    yield client
+    client.clear_faults()

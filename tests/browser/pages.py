@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import urllib.request
-
 from selenium.webdriver.common.alert import Alert
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -84,17 +81,6 @@ def confirmation(dash_duo) -> Alert:
 
 def last_price(dash_duo) -> str:
     return dash_duo.find_element(f"{css(ids.MARKET_STRIP)} .stat-value-large").text
-
-
-def emulator_faults(runtime, method: str, config: dict | None = None) -> None:
-    """Arm (POST) or clear (DELETE) faults on the in-process demo exchange."""
-    body = json.dumps(config).encode() if config is not None else None
-    request = urllib.request.Request(
-        f"{runtime.engine.emulator.url}/_emulator/faults", data=body, method=method
-    )
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=10):
-        pass
 
 
 def wait_for_text_anywhere(dash_duo, component_id: str, text: str) -> None:

@@ -17,7 +17,6 @@ from tests.browser.pages import (
     close_toast,
     confirmation,
     css,
-    emulator_faults,
     enter_size,
     last_price,
     open_dashboard,
@@ -101,18 +100,18 @@ def test_buy_sell_close(dash_duo, runtime):
     assert dash_duo.get_logs() == []
 
 
-def test_buttons_are_disabled_while_a_trade_runs(dash_duo, runtime):
+def test_buttons_are_disabled_while_a_trade_runs(dash_duo, runtime, demo_exchange):
     """A slow exchange keeps the trade running long enough to see it: no second click can
     start another trade, and the buttons come back with the outcome."""
     open_dashboard(dash_duo, runtime)
-    emulator_faults(runtime, "POST", {"latency_ms": 400})
+    demo_exchange.faults({"latency_ms": 400})
     click(dash_duo, ids.TRADE_BUY)
     for button in TRADE_BUTTONS:
         dash_duo.wait_for_element_by_css_selector(f"{css(button)}[disabled]", LOAD_SECONDS)
     wait_for_toast(dash_duo, "→ LONG")
     for button in TRADE_BUTTONS:
         dash_duo.wait_for_element_by_css_selector(f"{css(button)}:not([disabled])", LOAD_SECONDS)
-    emulator_faults(runtime, "DELETE")
+    demo_exchange.clear_faults()
     assert {o.side for o in runtime.service.dashboard(SYMBOL).orders} == {"buy"}
 
 
@@ -141,11 +140,11 @@ def test_cancelling_live_keeps_simulation(dash_duo, runtime):
     assert dash_duo.find_element(css(ids.MODE_BADGE)).text == "SIM"
 
 
-def test_exchange_unreachable_then_back(dash_duo, runtime):
+def test_exchange_unreachable_then_back(dash_duo, runtime, demo_exchange):
     """While the exchange fails the page says so and LIVE is refused with the reason; the
     switch returns to SIM. When the exchange answers again the page recovers by itself."""
     open_dashboard(dash_duo, runtime)
-    emulator_faults(runtime, "POST", EXCHANGE_DOWN)
+    demo_exchange.faults(EXCHANGE_DOWN)
     dash_duo.wait_for_contains_text(
         css(ids.EXCHANGE_ALERT), "Exchange unreachable", timeout=LOAD_SECONDS
     )
@@ -163,7 +162,7 @@ def test_exchange_unreachable_then_back(dash_duo, runtime):
     )
     assert dash_duo.find_element(css(ids.MODE_BADGE)).text == "SIM"
 
-    emulator_faults(runtime, "DELETE")
+    demo_exchange.clear_faults()
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(
         lambda driver: driver.find_elements("css selector", css(ids.EXCHANGE_ALERT)),
         message="the exchange alert stayed after the exchange came back",
