@@ -141,10 +141,10 @@ def test_cancelling_live_keeps_simulation(dash_duo, runtime):
 
 
 def test_exchange_unreachable_then_back(dash_duo, runtime, demo_exchange):
-    """While the exchange fails the page says so and LIVE is refused with the reason; the
-    switch returns to SIM. When the exchange answers again the page recovers by itself."""
-    open_dashboard(dash_duo, runtime)
+    """The page loads while the exchange fails and says so; LIVE is refused with the reason
+    and the switch returns to SIM. When the exchange answers again the page recovers."""
     demo_exchange.faults(EXCHANGE_DOWN)
+    open_dashboard(dash_duo, runtime)
     dash_duo.wait_for_contains_text(
         css(ids.EXCHANGE_ALERT), "Exchange unreachable", timeout=LOAD_SECONDS
     )
