@@ -39,7 +39,7 @@ def _register_refresh(app: dash.Dash, service) -> None:
         Output(ids.MARKET_STRIP, "children"),
         Output(ids.EXCHANGE_ALERT, "children"),
         Output(ids.EXCHANGE_ALERT, "is_open"),
-        Output(ids.POSITIONS_TABLE, "children"),
+        Output(ids.POSITIONS_TABLE, "data"),
         Output(ids.PNL_CARDS, "children"),
         Output(ids.FILLS_TABLE, "children"),
         Output(ids.ORDERS_TABLE, "children"),

@@ -24,13 +24,13 @@ from core.views import (
 from web import formatting as fmt
 
 POSITION_COLUMNS = (
-    "Symbol",
-    "State",
-    "Quantity",
-    "Average entry",
-    "Current price",
-    "Unrealized PnL",
-    "Realized PnL",
+    ("symbol", "Symbol"),
+    ("state", "State"),
+    ("qty", "Quantity"),
+    ("avg_entry", "Average entry"),
+    ("price", "Current price"),
+    ("unrealized", "Unrealized PnL"),
+    ("realized", "Realized PnL"),
 )
 FILL_COLUMNS = ("Time", "Symbol", "Side", "Quantity", "Price", "Fee", "Client order id")
 ORDER_COLUMNS = (
@@ -117,22 +117,21 @@ def _pnl_cell(value, asset: str) -> html.Td:
     return html.Td(fmt.signed_money(value, asset), className=fmt.sign_class(value))
 
 
-def position_rows(positions: list[PositionView]) -> list:
-    rows = [
-        html.Tr(
-            [
-                html.Td(p.symbol),
-                html.Td(p.state_label, className=f"state state-{p.state.value.lower()}"),
-                html.Td(fmt.quantity(p.qty)),
-                html.Td(fmt.price(p.avg_entry)),
-                html.Td(fmt.price(p.price)),
-                _pnl_cell(p.unrealized, quote_asset(p.symbol)),
-                _pnl_cell(p.realized, quote_asset(p.symbol)),
-            ]
-        )
+def position_rows(positions: list[PositionView]) -> list[dict]:
+    """The positions table's data: one dict of display text per position (a DataTable
+    renders hundreds of these cheaply, where a tree of cell components would not)."""
+    return [
+        {
+            "symbol": p.symbol,
+            "state": p.state_label,
+            "qty": fmt.quantity(p.qty),
+            "avg_entry": fmt.price(p.avg_entry),
+            "price": fmt.price(p.price),
+            "unrealized": fmt.signed_money(p.unrealized, quote_asset(p.symbol)),
+            "realized": fmt.signed_money(p.realized, quote_asset(p.symbol)),
+        }
         for p in positions
     ]
-    return _table(POSITION_COLUMNS, rows, "No positions.")
 
 
 def _pnl_card(label: str, value: str, value_class: str = "") -> dbc.Col:

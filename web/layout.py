@@ -4,10 +4,10 @@ built per page load so the switch starts at the mode the account is in now."""
 from __future__ import annotations
 
 import dash_bootstrap_components as dbc
-from dash import dcc, html
+from dash import dash_table, dcc, html
 
 from core.domain import Mode, quote_asset
-from web import ids
+from web import components, ids
 
 REFRESH_MS = 2_000
 CHART_REFRESH_MS = 10_000
@@ -116,6 +116,62 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
     )
 
 
+GAIN, LOSS, MUTED = "#2fb380", "#e0474c", "#8a8f95"
+
+
+def positions_table() -> dash_table.DataTable:
+    """Positions as a DataTable: hundreds of rows page and sort in the browser, and each
+    refresh sends one list of texts. Gains and losses are coloured by the sign the text
+    shows."""
+    coloured = [
+        {
+            "if": {"filter_query": f'{{{column}}} contains "{sign}"', "column_id": column},
+            "color": colour,
+        }
+        for column in ("unrealized", "realized")
+        for sign, colour in (("+", GAIN), ("-", LOSS))
+    ]
+    states = [
+        {
+            "if": {"filter_query": '{state} = "LONG"', "column_id": "state"},
+            "color": GAIN,
+            "fontWeight": 600,
+        },
+        {
+            "if": {"filter_query": '{state} contains "SHORT"', "column_id": "state"},
+            "color": LOSS,
+            "fontWeight": 600,
+        },
+    ]
+    return dash_table.DataTable(
+        id=ids.POSITIONS_TABLE,
+        columns=[{"id": key, "name": name} for key, name in components.POSITION_COLUMNS],
+        data=[],
+        page_size=15,
+        sort_action="native",
+        style_as_list_view=True,
+        style_table={"overflowX": "auto"},
+        style_header={
+            "backgroundColor": "#15191e",
+            "color": MUTED,
+            "fontWeight": 600,
+            "border": "none",
+        },
+        style_cell={
+            "backgroundColor": "#15191e",
+            "color": "#e8e8e8",
+            "border": "none",
+            "borderBottom": "1px solid #262c33",
+            "fontFamily": "inherit",
+            "fontSize": "0.82rem",
+            "textAlign": "left",
+            "padding": "0.3rem 0.5rem",
+            "whiteSpace": "nowrap",
+        },
+        style_data_conditional=[*states, *coloured],
+    )
+
+
 def _table(table_id: str) -> dbc.Table:
     return dbc.Table(
         id=table_id, size="sm", hover=True, striped=True, responsive=True, className="mb-0"
@@ -147,7 +203,7 @@ def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: M
     left = [
         market_card(symbols),
         dbc.Alert(id=ids.EXCHANGE_ALERT, color="danger", is_open=False, className="mb-3"),
-        _card("Positions", _table(ids.POSITIONS_TABLE)),
+        _card("Positions", positions_table()),
         _card("Price", _graph(ids.PRICE_CHART)),
     ]
     right = [

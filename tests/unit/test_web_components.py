@@ -19,7 +19,7 @@ from core.views import (
     PositionView,
     SyncRunView,
 )
-from web import components, figures, ids
+from web import components, figures, ids, layout
 from web import formatting as fmt
 from web.layout import build_layout
 
@@ -209,38 +209,48 @@ def test_exchange_problem_names_the_exchange_when_unreachable():
 # --- tables and cards --------------------------------------------------------------------
 
 
-def test_long_position_row_reads_as_text_with_coloured_pnl():
-    [row] = cells(components.position_rows([position()]))
-    assert [text_of(cell) for cell in row] == [
-        "ETH/USDT",
-        "LONG",
-        "0.0315",
-        "3,000.13",
-        "3,012.50",
-        "+12.35 USDT",
-        "-5.00 USDT",
+def test_long_position_row_reads_as_text_with_signed_pnl():
+    assert components.position_rows([position()]) == [
+        {
+            "symbol": "ETH/USDT",
+            "state": "LONG",
+            "qty": "0.0315",
+            "avg_entry": "3,000.13",
+            "price": "3,012.50",
+            "unrealized": "+12.35 USDT",
+            "realized": "-5.00 USDT",
+        }
     ]
-    assert row[5].className == "text-success"
-    assert row[6].className == "text-danger"
 
 
 def test_short_and_flat_rows_use_the_state_label():
-    rows = cells(
-        components.position_rows(
-            [
-                position(PositionState.SHORT, qty=D(0), avg_entry=None, unrealized=D(0)),
-                position(PositionState.NO_POSITION, qty=D(0), avg_entry=None, unrealized=D(0)),
-            ]
-        )
+    short, flat = components.position_rows(
+        [
+            position(PositionState.SHORT, qty=D(0), avg_entry=None, unrealized=D(0)),
+            position(PositionState.NO_POSITION, qty=D(0), avg_entry=None, unrealized=D(0)),
+        ]
     )
-    assert text_of(rows[0][1]) == "SHORT (in USDT)"
-    assert text_of(rows[1][1]) == "NO_POSITION"
-    assert text_of(rows[0][3]) == "—"
-    assert rows[0][5].className == "text-muted"
+    assert short["state"] == "SHORT (in USDT)"
+    assert flat["state"] == "NO_POSITION"
+    assert short["avg_entry"] == "—"
+    assert short["unrealized"] == "0.00 USDT"
+
+
+def test_positions_table_colours_gains_losses_and_states_by_their_text():
+    table = layout.positions_table()
+    assert [c["id"] for c in table.columns] == [key for key, _ in components.POSITION_COLUMNS]
+    rules = {
+        (r["if"]["column_id"], r["if"]["filter_query"]): r["color"]
+        for r in table.style_data_conditional
+    }
+    assert rules[("unrealized", '{unrealized} contains "+"')] == layout.GAIN
+    assert rules[("realized", '{realized} contains "-"')] == layout.LOSS
+    assert rules[("state", '{state} = "LONG"')] == layout.GAIN
+    assert rules[("state", '{state} contains "SHORT"')] == layout.LOSS
 
 
 def test_empty_tables_say_so():
-    assert text_of(components.position_rows([])).endswith("No positions.")
+    assert components.position_rows([]) == []
     assert text_of(components.fill_rows([])).endswith("No fills yet.")
     assert text_of(components.order_rows([])).endswith("No orders yet.")
     assert text_of(components.sync_rows([])).endswith("No sync runs yet.")

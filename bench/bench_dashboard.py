@@ -1,0 +1,226 @@
+"""Dashboard speed with a large book: the refresh callback's server time with 500 positions
+and 100,000 fills in the database, and the first page load in headless Chromium.
+
+    .venv/bin/python bench/bench_dashboard.py [--positions 500] [--fills 100000] [--calls 50]
+
+The refresh is timed as the browser triggers it: a POST to /_dash-update-component through
+the real Flask app, so routing, the callback, the service's database reads and the JSON
+answer are all inside the figure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+
+from app import build_runtime
+from core.config import load_settings
+from core.store.models import EquitySnapshot, FillRecord, Position
+from emulator.server import EmulatorServer
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--positions", type=int, default=500)
+    parser.add_argument("--fills", type=int, default=100_000)
+    parser.add_argument("--calls", type=int, default=50)
+    args = parser.parse_args()
+
+    with EmulatorServer(seed=5, freeze=True) as exchange, tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            DATABASE_URL=f"sqlite:///{folder}/bench.db", EXCHANGE_URL=exchange.url
+        )
+        runtime = build_runtime(settings)
+        try:
+            started = time.perf_counter()
+            populate(runtime.engine.db, args.positions, args.fills)
+            print(
+                f"database: {args.positions} positions, {args.fills} fills (filled in {time.perf_counter() - started:.1f} s)"
+            )
+            refresh_figures(runtime.dash_app, args.calls)
+            page_load_figures(runtime.dash_app)
+        finally:
+            runtime.close()
+    return 0
+
+
+def populate(db, positions: int, fills: int) -> None:
+    rng = random.Random(1)
+    now = datetime.now(UTC)
+    symbols = ["ETH/USDT", "BTC/USDT", *[f"X{n:04d}/USDT" for n in range(positions - 2)]]
+    with db.session() as session:
+        session.execute(
+            insert(Position),
+            [
+                {
+                    "mode": "sim",
+                    "account": "default",
+                    "symbol": symbol,
+                    "state": "LONG",
+                    "qty": Decimal("1.5"),
+                    "cost_basis": Decimal("150"),
+                    "realized": Decimal("12.5"),
+                    "fees": Decimal("0.3"),
+                    "is_open": True,
+                    "updated_at": now,
+                }
+                for symbol in symbols
+            ],
+        )
+        batch = []
+        for n in range(fills):
+            batch.append(
+                {
+                    "mode": "sim",
+                    "account": "default",
+                    "symbol": symbols[n % len(symbols)],
+                    "trade_id": f"t{n:08d}",
+                    "client_order_id": f"c{n // 3:08d}",
+                    "side": "buy" if n % 2 else "sell",
+                    "qty": Decimal("0.01"),
+                    "price": Decimal(rng.randint(90, 110)),
+                    "fee": Decimal("0.00001"),
+                    "fee_asset": "USDT",
+                    "fee_quote": Decimal("0.001"),
+                    "time": now - timedelta(seconds=fills - n),
+                }
+            )
+            if len(batch) == 10_000:
+                session.execute(insert(FillRecord), batch)
+                batch.clear()
+        if batch:
+            session.execute(insert(FillRecord), batch)
+        session.execute(
+            insert(EquitySnapshot),
+            [
+                {
+                    "mode": "sim",
+                    "account": "default",
+                    "time": now - timedelta(minutes=n),
+                    "equity": Decimal(10000 + n),
+                }
+                for n in range(5000)
+            ],
+        )
+
+
+def refresh_payload(dash_app, symbol: str) -> dict:
+    key, spec = next(
+        (k, v) for k, v in dash_app.callback_map.items() if "positions-table.data" in k
+    )
+    values = {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol}
+    return {
+        "output": key,
+        "outputs": [
+            {"id": o.component_id, "property": o.component_property} for o in spec["output"]
+        ],
+        "inputs": [
+            {
+                "id": i["id"],
+                "property": i["property"],
+                "value": values.get((i["id"], i["property"])),
+            }
+            for i in spec["inputs"]
+        ],
+        "changedPropIds": ["refresh.n_intervals"],
+        "state": [],
+    }
+
+
+def refresh_figures(dash_app, calls: int) -> None:
+    client = dash_app.server.test_client()
+    payload = refresh_payload(dash_app, "ETH/USDT")
+    assert (
+        client.post("/_dash-update-component", json=payload).status_code == 200
+    )  # warm the caches
+    times = []
+    for _ in range(calls):
+        started = time.perf_counter()
+        response = client.post("/_dash-update-component", json=payload)
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, response.data[:200]
+    times.sort()
+    p95 = times[max(0, round(0.95 * len(times)) - 1)]
+    print(
+        f"refresh callback server time over {calls} calls: median {statistics.median(times):.1f} ms, "
+        f"p95 {p95:.1f} ms, max {times[-1]:.1f} ms ({len(response.data) / 1024:.0f} KiB answer)"
+    )
+
+
+FIRST_PAGE_SHOWN = """
+const rows = document.querySelectorAll('#positions-table tbody tr');
+return Array.from(rows).filter(row => row.querySelector('td')).length >= 15;
+"""
+
+
+def page_load_figures(dash_app, runs: int = 3) -> None:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver):
+        print(
+            "first page load: skipped (Chromium not installed: apt-get install chromium chromium-driver)"
+        )
+        return
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.support.ui import WebDriverWait
+    from waitress.server import create_server
+
+    server = create_server(dash_app.server, host="127.0.0.1", port=0, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    url = f"http://127.0.0.1:{server.effective_port}/"
+    loads, populated = [], []
+    try:
+        for _ in range(runs):
+            options = webdriver.ChromeOptions()
+            options.binary_location = chromium
+            for flag in (
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--window-size=1440,1000",
+            ):
+                options.add_argument(flag)
+            browser = webdriver.Chrome(service=Service(driver), options=options)
+            try:
+                started = time.perf_counter()
+                browser.get(url)
+                WebDriverWait(browser, 60, poll_frequency=0.02).until(
+                    lambda b: b.execute_script(FIRST_PAGE_SHOWN)
+                )
+                populated.append((time.perf_counter() - started) * 1000)
+                loads.append(
+                    browser.execute_script(
+                        "const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime;"
+                    )
+                )
+            finally:
+                browser.quit()
+    finally:
+        server.close()
+    print(
+        f"first page load in headless Chromium over {runs} fresh browsers: load event median "
+        f"{statistics.median(loads):.0f} ms; first page of the 500-position table shown, median "
+        f"{statistics.median(populated):.0f} ms, worst {max(populated):.0f} ms"
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
