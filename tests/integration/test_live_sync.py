@@ -211,3 +211,14 @@ def test_enforce_policy_trades_back_to_the_target(make_engine, control):
     eth = Decimal(control.account()["balances"]["ETH"]["free"])
     assert eth > 0
     assert Policy(engine.settings.SYNC_POLICY) is Policy.ENFORCE
+
+
+def test_exchange_down_at_the_start_of_a_trade_sends_nothing_and_says_so(live, control):
+    control.faults(
+        {"fail": {"method": "DELETE", "path": "/api/v3/openOrders", "mode": "http_500", "count": 1}}
+    )
+    result = live.service.trade("ETH/USDT", LONG)
+    assert not result.ok
+    assert result.message.startswith("Cancelling open orders:")
+    assert not result.orders and not exchange_orders(live) and not recorded_orders(live)
+    assert live.service.dashboard("ETH/USDT").badge.tone == "danger"
