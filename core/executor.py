@@ -37,7 +37,7 @@ from core.domain import (
 )
 from core.exchange.gateway import ExchangeUnavailable, GatewayError, OutcomeUnknown, TradingGateway
 from core.locks import TradeBusy, TradeLocks
-from core.planner import Limits, OrderPlan, PlanError, plan_order, plan_remainder
+from core.planner import Limits, OrderPlan, PlanError, plan_order, plan_remainder, reference_price
 from core.state import base_is_dust, derive_state, reaches, shown_state
 from core.store import repository as repo
 from core.store.db import Database
@@ -125,7 +125,7 @@ class Executor:
         rules = self.gateway.market.market_rules(symbol)
         self.gateway.cancel_open_orders(symbol)
         balances, book = self._balances_and_book(symbol)
-        price = _mid(book)
+        price = reference_price(book)
         trade.before = derive_state(
             holdings_of(balances, rules), price, rules, self.limits.dust_floor
         )
@@ -404,15 +404,6 @@ class _Trade:
             api_calls=self.api_calls,
             duration_ms=self.duration_ms,
         )
-
-
-def _mid(book) -> Decimal:
-    if book.best_bid and book.best_ask:
-        return (book.best_bid + book.best_ask) / 2
-    price = book.best_bid or book.best_ask
-    if price is None:
-        raise ExchangeUnavailable(f"the {book.symbol} order book is empty")
-    return price
 
 
 def _outcome_message(

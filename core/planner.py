@@ -107,7 +107,7 @@ def plan_order(
     limits: Limits,
 ) -> OrderPlan | None:
     """The one order that moves `before` toward `target`, or None when nothing is to do."""
-    mid = _reference_price(book)
+    mid = reference_price(book)
     base_dust = base_is_dust(holdings.base.total, mid, rules, limits.dust_floor)
     if target is PositionState.LONG:
         if not base_dust:
@@ -159,7 +159,8 @@ def _check_minimums(amount: Decimal, price: Decimal, rules: MarketRules, what: s
         )
 
 
-def _reference_price(book: OrderBook) -> Decimal:
+def reference_price(book: OrderBook) -> Decimal:
+    """The book's mid, or its one side when the other is empty."""
     if book.best_bid and book.best_ask:
         return (book.best_bid + book.best_ask) / 2
     price = book.best_bid or book.best_ask

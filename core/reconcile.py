@@ -59,29 +59,14 @@ def diagnose(
             )
             continue
         if abs(mine.qty - held.qty) > tolerances.get(symbol, Decimal(0)):
-            found.append(
-                Discrepancy(
-                    DiscrepancyKind.QTY_MISMATCH,
-                    account,
-                    symbol,
-                    mine.qty,
-                    held.qty,
-                    mine.price,
-                    held.mark_price,
-                )
-            )
+            kind = DiscrepancyKind.QTY_MISMATCH
         elif _is_stale(mine, held, now, stale_after):
-            found.append(
-                Discrepancy(
-                    DiscrepancyKind.STALE_PRICE,
-                    account,
-                    symbol,
-                    mine.qty,
-                    held.qty,
-                    mine.price,
-                    held.mark_price,
-                )
-            )
+            kind = DiscrepancyKind.STALE_PRICE
+        else:
+            continue
+        found.append(
+            Discrepancy(kind, account, symbol, mine.qty, held.qty, mine.price, held.mark_price)
+        )
     return found
 
 
