@@ -148,8 +148,10 @@ def apply(
             if action.after_qty is not None
             else (current.qty if current else Decimal(0))
         )
-        price = action.price if action.price is not None else (current.price if current else None)
-        book[key] = RecordedPosition(
-            action.account, action.symbol, qty, price, now if price is not None else None
-        )
+        if action.price is not None:
+            price, price_time = action.price, now
+        else:  # nothing fresher was read: the recorded price keeps its own time
+            price = current.price if current else None
+            price_time = current.price_time if current else None
+        book[key] = RecordedPosition(action.account, action.symbol, qty, price, price_time)
     return [book[key] for key in sorted(book)]
