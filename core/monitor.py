@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain import (
@@ -210,15 +211,30 @@ def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosi
     try:
         rows = repo.positions(session, book)
     except (InvalidOperation, ValueError, TypeError) as exc:
+        symbols = ", ".join(_unreadable_symbols(session, book)) or "?"
         raise CorruptRecord(
-            f"a position of account {link.name!r} in the database holds an unreadable value ({exc!r}); "
-            "fix or delete that row, nothing was changed"
+            f"the {link.mode} position {symbols} of account {link.name!r} in the database holds "
+            f"an unreadable value ({type(exc).__name__}); fix or delete that row, nothing was changed"
         ) from None
     return [
         RecordedPosition(link.name, p.symbol, p.qty, p.last_price, p.price_time)
         for p in rows
         if p.is_open
     ]
+
+
+def _unreadable_symbols(session: Session, book: repo.BookKey) -> list[str]:
+    """The symbols of the book's position rows that cannot be loaded, one row at a time."""
+    found = []
+    keys = select(Position.id, Position.symbol).where(
+        Position.mode == book.mode, Position.account == book.account
+    )
+    for row_id, symbol in session.execute(keys).all():
+        try:
+            session.scalars(select(Position).where(Position.id == row_id)).one()
+        except (InvalidOperation, ValueError, TypeError):
+            found.append(symbol)
+    return sorted(found)
 
 
 def apply_action(
