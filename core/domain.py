@@ -214,12 +214,17 @@ class RecordedPosition:
 
 @dataclass(frozen=True)
 class ExchangePosition:
-    """A position as the exchange reports it; on spot, a base asset held above dust."""
+    """A position as the exchange reports it: on spot, a base asset held above dust; on a
+    derivatives exchange, what it reports. `qty` is signed: below zero is a real short."""
 
     account: str
     symbol: str
     qty: Decimal
     mark_price: Decimal | None
+    entry_price: Decimal | None = None
+    leverage: Decimal | None = None
+    unrealized: Decimal | None = None
+    liquidation_price: Decimal | None = None
 
 
 @dataclass(frozen=True)

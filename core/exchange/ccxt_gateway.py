@@ -3,6 +3,7 @@ for LIVE, the account. Pointed at a local URL (the emulator), the same code talk
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from core.domain import (
     AccountSnapshot,
     Balance,
     Candle,
+    ExchangePosition,
     Fill,
     MarketRules,
     OrderBook,
@@ -66,29 +68,42 @@ class Connection:
     recv_window_ms: int = 5000
 
 
+# What each supported exchange needs so that loading markets reads only what the app
+# trades: MEXC spot, and the linear (USDT-margined) perpetuals of Bybit and Binance USD-M.
+EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
+    "mexc": {},
+    "bybit": {"defaultType": "swap", "fetchMarkets": {"types": ["linear"]}},
+    "binanceusdm": {"fetchCurrencies": False},
+}
+DERIVATIVES = {"bybit", "binanceusdm"}
+
+
 def make_client(connection: Connection, api_key: str = "", secret: str = ""):
-    """A ccxt client, pointed at `connection.url` when one is given (the emulator).
+    """A ccxt client, pointed at `connection.url` when one is given (the emulator): every
+    API address keeps its path and takes that host.
 
     ccxt's own throttle is off: it spaces calls by endpoint weight (500 ms before every
     balance read on MEXC), which would make each trade seconds long. The app's call volume
-    is far below MEXC's limits (a trade is about six calls, the periodic check three, and
-    market data is cached), and a 429 surfaces as ExchangeUnavailable."""
+    is far below the exchanges' limits (a trade is about six calls, the periodic check
+    three or four, and market data is cached), and a 429 surfaces as ExchangeUnavailable."""
+    options = {"recvWindow": connection.recv_window_ms, **EXCHANGE_OPTIONS[connection.exchange]}
     config: dict[str, Any] = {
         "enableRateLimit": False,
         "timeout": connection.timeout_ms,
-        "options": {"recvWindow": connection.recv_window_ms},
+        "options": options,
     }
     if api_key:
         config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
     client = getattr(ccxt, connection.exchange)(config)
-    url = connection.url
-    if url:
-        client.urls["api"]["spot"] = {"public": url, "private": url}
-        client.urls["api"]["contract"] = {
-            "public": f"{url}/api/v1/contract",
-            "private": f"{url}/api/v1/private",
-        }
+    if connection.url:
+        client.urls["api"] = _rehost(client.urls["api"], connection.url)
     return client
+
+
+def _rehost(urls, base: str):
+    if isinstance(urls, dict):
+        return {key: _rehost(value, base) for key, value in urls.items()}
+    return re.sub(r"^https?://[^/]+", base, urls) if isinstance(urls, str) else urls
 
 
 class _Counted:
@@ -166,7 +181,12 @@ class CcxtMarketData:
             return self.client.load_markets()
 
     def symbols(self) -> list[str]:
-        return sorted(s for s, m in self.markets().items() if m.get("spot"))
+        derivatives = self.name in DERIVATIVES
+        return sorted(
+            s
+            for s, m in self.markets().items()
+            if (m.get("swap") and m.get("linear") if derivatives else m.get("spot"))
+        )
 
     def market_rules(self, symbol: str) -> MarketRules:
         market = self.markets().get(symbol)
@@ -274,9 +294,16 @@ class CcxtTradingGateway:
 
     @translate_errors("placing an order")
     def place_limit_order(
-        self, symbol: str, side: Side, amount: Decimal, price: Decimal, client_order_id: str
+        self,
+        symbol: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+        reduce_only: bool = False,
     ) -> OrderReport:
-        """Send one LIMIT order. Only an explicit refusal means it was not placed; anything
+        """Send one LIMIT order (on a derivatives exchange `reduce_only` closes without ever
+        opening the other side). Only an explicit refusal means it was not placed; anything
         else (no answer, a 5xx, a 429, -2013) leaves the outcome unknown, and the caller must
         ask the exchange about `client_order_id` before sending again."""
         try:
@@ -286,7 +313,7 @@ class CcxtTradingGateway:
                 side.value,
                 str(amount),
                 str(price),
-                {"newClientOrderId": client_order_id},
+                _order_params(client_order_id, reduce_only),
             )
         except REFUSALS:
             raise
@@ -319,11 +346,16 @@ class CcxtTradingGateway:
 
     @translate_errors("reading the account")
     def snapshot(self, account: str) -> AccountSnapshot:
-        """Balances, every open order and every ticker: three calls, however many symbols."""
-        with ThreadPoolExecutor(max_workers=3) as pool:
+        """Balances, every open order and every ticker, and on a derivatives exchange its
+        positions: a fixed number of calls, however many symbols, sent together."""
+        client = self._ready()
+        with ThreadPoolExecutor(max_workers=4) as pool:
             balances = pool.submit(self.balances)
-            orders = pool.submit(self._ready().fetch_open_orders)
+            orders = pool.submit(client.fetch_open_orders)
             tickers = pool.submit(self.market.client.fetch_tickers)
+            positions = (
+                pool.submit(client.fetch_positions) if self.market.name in DERIVATIVES else None
+            )
             open_orders: dict[str, int] = {}
             for order in orders.result():
                 open_orders[order["symbol"]] = open_orders.get(order["symbol"], 0) + 1
@@ -335,6 +367,11 @@ class CcxtTradingGateway:
                     s: _ticker(t) for s, t in tickers.result().items() if t.get("last") is not None
                 },
                 taken_at=datetime.now(UTC),
+                positions=None
+                if positions is None
+                else tuple(
+                    p for p in (_position(raw, account) for raw in positions.result()) if p.qty
+                ),
             )
 
     def order_fills(self, report: OrderReport) -> list[Fill]:
@@ -371,6 +408,30 @@ def _fill(trade: dict, client_order_id: str) -> Fill:
         trade_id=str(trade["id"]),
         client_order_id=client_order_id,
         time=datetime.fromtimestamp(trade["timestamp"] / 1000, UTC),
+    )
+
+
+def _order_params(client_order_id: str, reduce_only: bool) -> dict:
+    """ccxt's own names: `clientOrderId` becomes MEXC's newClientOrderId, Bybit's
+    orderLinkId and Binance's newClientOrderId."""
+    params: dict[str, Any] = {"clientOrderId": client_order_id}
+    if reduce_only:
+        params["reduceOnly"] = True
+    return params
+
+
+def _position(raw: dict, account: str) -> ExchangePosition:
+    """A derivatives position as ccxt reports it, with the quantity signed by its side."""
+    size = (dec(raw.get("contracts")) or Decimal(0)) * (dec(raw.get("contractSize")) or Decimal(1))
+    return ExchangePosition(
+        account=account,
+        symbol=raw["symbol"],
+        qty=-size if raw.get("side") == "short" else size,
+        mark_price=dec(raw.get("markPrice")),
+        entry_price=dec(raw.get("entryPrice")),
+        leverage=dec(raw.get("leverage")),
+        unrealized=dec(raw.get("unrealizedPnl")),
+        liquidation_price=dec(raw.get("liquidationPrice")),
     )
 
 
