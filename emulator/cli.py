@@ -7,6 +7,7 @@ import signal
 import sys
 
 from emulator.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES, AccountSpec
+from emulator.dialects import DIALECTS
 from emulator.http_app import build_app, open_site
 from emulator.numbers import fmt, parse_decimal
 from emulator.server import build_state
@@ -34,6 +35,12 @@ def _balance(text: str) -> tuple[str, str]:
 
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--dialect",
+        choices=list(DIALECTS),
+        default="mexc",
+        help="the exchange protocol to speak: MEXC spot, Bybit v5 linear or Binance USD-M",
+    )
     parser.add_argument("--port", type=_port, default=DEFAULT_PORT, help="TCP port (0 = any free)")
     parser.add_argument("--seed", type=int, default=None, help="seed for reproducible prices")
     parser.add_argument(
@@ -82,7 +89,9 @@ async def _serve(args: argparse.Namespace, state) -> None:
 def run(args: argparse.Namespace) -> int:
     """Serve in the foreground on 127.0.0.1 until Ctrl-C or SIGTERM."""
     try:
-        state = build_state(args.seed, args.freeze, [_account_spec(args)], args.rate_limits)
+        state = build_state(
+            args.seed, args.freeze, [_account_spec(args)], args.rate_limits, args.dialect
+        )
     except ValueError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
         return 2
@@ -98,7 +107,8 @@ def run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m emulator", description="A local MEXC spot v3 exchange."
+        prog="python -m emulator",
+        description="A local exchange: MEXC spot v3, Bybit v5 linear or Binance USD-M.",
     )
     configure_parser(parser)
     return run(parser.parse_args(argv))

@@ -1,4 +1,6 @@
-"""The emulator's own control API under /_emulator/ (not part of MEXC), for tests and demos.
+"""The emulator's own control API under /_emulator/ (no exchange's), for tests and demos.
+
+The same routes serve every dialect; a perpetuals account also shows and takes positions.
 
 Bodies are validated in full before anything changes, so a bad request changes no state.
 """
@@ -12,6 +14,7 @@ from emulator.accounts import AccountSpec, parse_balances
 from emulator.faults import FaultSpecError
 from emulator.markets import normalize_symbol
 from emulator.numbers import fmt, parse_decimal
+from emulator.perp_engine import PerpEngine
 from emulator.state import EmulatorState
 
 STATE_KEY = web.AppKey("emulator_state", EmulatorState)
@@ -85,8 +88,12 @@ async def create_account(request: web.Request) -> web.Response:
 async def set_balances(request: web.Request) -> web.Response:
     account = _account(request)
     balances = _balances(await _json_body(request))
-    for asset, amount in balances.items():
-        account.balance(asset).free = amount
+    engine = _state(request).engine
+    if isinstance(engine, PerpEngine):
+        engine.set_balances(account, balances)  # the wallet balance
+    else:
+        for asset, amount in balances.items():
+            account.balance(asset).free = amount
     return control_json(_account_view(request, account))
 
 
@@ -97,6 +104,8 @@ async def get_account(request: web.Request) -> web.Response:
 
 def _account_view(request: web.Request, account) -> dict:
     engine = _state(request).engine
+    if isinstance(engine, PerpEngine):
+        return _perp_account_view(engine, account)
     return {
         "balances": {
             asset: {"free": fmt(balance.free), "locked": fmt(balance.locked)}
@@ -104,6 +113,85 @@ def _account_view(request: web.Request, account) -> dict:
         },
         "open_orders": [wire.order_details(order) for order in engine.open_orders(account)],
     }
+
+
+def _perp_account_view(engine: PerpEngine, account) -> dict:
+    """free = available margin, locked = margin held by positions and open orders."""
+    balances = {}
+    for coin in sorted(account.wallet):
+        figures = engine.wallet_figures(account, coin)
+        balances[coin] = {
+            "free": fmt(figures.available),
+            "locked": fmt(figures.position_margin + figures.order_margin),
+            "wallet": fmt(figures.wallet),
+        }
+    positions = {
+        f.symbol: {
+            "size": fmt(f.size),
+            "entry_price": fmt(f.entry_price),
+            "mark_price": fmt(f.mark_price),
+            "leverage": fmt(f.leverage),
+            "unrealized_pnl": fmt(f.unrealized_pnl),
+        }
+        for f in engine.positions(account)
+    }
+    open_orders = [
+        {
+            "order_id": o.order_id,
+            "client_order_id": o.client_order_id,
+            "symbol": o.symbol,
+            "side": o.side,
+            "type": o.type,
+            "price": None if o.price is None else fmt(o.price),
+            "quantity": fmt(o.quantity),
+            "executed_qty": fmt(o.executed_qty),
+            "reduce_only": o.reduce_only,
+        }
+        for o in engine.open_orders(account)
+    ]
+    return {"balances": balances, "positions": positions, "open_orders": open_orders}
+
+
+def _position_spec(engine: PerpEngine, symbol: str, spec: object):
+    """(size, entry price, leverage) from {"size", "entry_price", "leverage"}; size 0 removes."""
+    if not isinstance(spec, dict) or set(spec) - {"size", "entry_price", "leverage"}:
+        raise ControlError(400, f"{symbol}: expected {{size, entry_price, leverage}}")
+    market = engine.markets[symbol]
+    size = parse_decimal(spec.get("size")) if isinstance(spec.get("size"), str) else None
+    if size is None or size % market.lot:
+        raise ControlError(400, f"{symbol}: size must be a decimal string in steps of {market.lot}")
+    entry = spec.get("entry_price")
+    entry = parse_decimal(entry) if isinstance(entry, str) else None
+    if size and (entry is None or entry <= 0):
+        raise ControlError(400, f"{symbol}: entry_price must be a positive decimal string")
+    leverage = spec.get("leverage")
+    if leverage is not None:
+        leverage = parse_decimal(leverage) if isinstance(leverage, str) else None
+        if leverage is None or not 1 <= leverage <= market.max_leverage:
+            raise ControlError(400, f"{symbol}: leverage must be in [1, {market.max_leverage}]")
+    return size, entry, leverage
+
+
+@routes.put("/_emulator/accounts/{api_key}/positions")
+async def set_positions(request: web.Request) -> web.Response:
+    engine = _state(request).engine
+    if not isinstance(engine, PerpEngine):
+        raise ControlError(404, "this dialect has no positions")
+    account = _account(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict):
+        raise ControlError(400, "body must be an object of SYMBOL: {size, entry_price, leverage}")
+    specs = {}
+    for name, spec in body.items():
+        symbol = normalize_symbol(name) if isinstance(name, str) else ""
+        if symbol not in engine.markets:
+            raise ControlError(404, f"no such market {name!r}")
+        specs[symbol] = _position_spec(engine, symbol, spec)
+    for symbol, (size, entry, leverage) in specs.items():
+        if leverage is not None:
+            engine.set_leverage(account, symbol, leverage)
+        engine.set_position(account, symbol, size, entry)
+    return control_json(_account_view(request, account))
 
 
 @routes.post("/_emulator/markets/{symbol}/price")

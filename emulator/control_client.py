@@ -48,6 +48,11 @@ class ControlClient:
     def set_balances(self, balances: dict[str, str], api_key: str = DEMO_KEY) -> None:
         self._ok("PUT", f"/_emulator/accounts/{api_key}/balances", json=balances)
 
+    def set_positions(self, positions: dict[str, dict], api_key: str = DEMO_KEY) -> dict:
+        """Perpetual dialects: {"BTCUSDT": {"size": "-0.5", "entry_price": "60000",
+        "leverage": "10"}}; a negative size is short, size "0" removes the position."""
+        return self._ok("PUT", f"/_emulator/accounts/{api_key}/positions", json=positions)
+
     def set_price(self, symbol: str, price: str) -> None:
         self._ok("POST", f"/_emulator/markets/{symbol}/price", json={"price": price})
 

@@ -1,8 +1,8 @@
-"""The aiohttp application: MEXC routes, the control API, and the middleware around them.
+"""The aiohttp application: the dialect's routes, the control API, and the middleware around them.
 
 Exchange calls pass through injected latency and faults, rate limits and the request log;
-control calls (/_emulator/...) only through the loopback check. Every failure leaves as a
-MEXC-shaped JSON body; nothing a client sends can crash the server.
+control calls (/_emulator/...) only through the loopback check. Every failure leaves as the
+dialect's JSON error body; nothing a client sends can crash the server.
 """
 
 import asyncio
@@ -15,11 +15,12 @@ import time
 from aiohttp import web
 
 from emulator import control_api, errors, ratelimit
-from emulator.auth import authenticate
+from emulator.dialect import SignedRequest
+from emulator.endpoints import Call, Endpoint
 from emulator.errors import MexcError
 from emulator.faults import FailRule
-from emulator.mexc_api import ENDPOINTS, Call, Endpoint
 from emulator.params import Params, parse_body, parse_query
+from emulator.perp_orders import Rejection
 from emulator.request_log import LoggedRequest
 from emulator.state import EmulatorState
 
@@ -38,10 +39,6 @@ def json_response(data: object, status: int = 200, headers: dict | None = None) 
         headers=headers,
         content_type="application/json",
     )
-
-
-def error_response(exc: MexcError) -> web.Response:
-    return json_response(exc.body(), exc.http_status, exc.headers)
 
 
 def _as_mexc_error(exc: BaseException) -> MexcError:
@@ -91,10 +88,18 @@ async def _control_call(request: web.Request, handler) -> web.StreamResponse:
         return json_response(error.body(), error.http_status)
 
 
+def _error_response(state: EmulatorState, exc: BaseException) -> web.Response:
+    """`exc` in the dialect's codes and body shape."""
+    dialect = state.dialect
+    error = dialect.translate(exc if isinstance(exc, Rejection) else _as_mexc_error(exc))
+    body = dialect.error_body(error, state.engine.clock())
+    return json_response(body, error.http_status, error.headers)
+
+
 async def _exchange_call(request: web.Request, handler) -> web.StreamResponse:
     state = request.app[STATE_KEY]
     started = time.perf_counter()
-    endpoint = ENDPOINTS.get((request.method, request.path))
+    endpoint = state.dialect.endpoints.get((request.method, request.path))
     status: int | None = None
     try:
         if state.faults.latency_ms:
@@ -108,10 +113,10 @@ async def _exchange_call(request: web.Request, handler) -> web.StreamResponse:
             return response
         status = response.status
         return response
-    except Exception as exc:  # every failure leaves as a MEXC body
-        error = _as_mexc_error(exc)
-        status = error.http_status
-        return error_response(error)
+    except Exception as exc:  # every failure leaves as the dialect's error body
+        response = _error_response(state, exc)
+        status = response.status
+        return response
     finally:
         state.log.add(
             LoggedRequest(
@@ -147,7 +152,7 @@ def _exchange_handler(endpoint: Endpoint):
             raise errors.invalid_parameter("request body is not UTF-8") from exc
         params = Params({**parse_body(raw_body, request.content_type), **parse_query(raw_query)})
         now = state.engine.clock()
-        api_key = request.headers.get("X-MEXC-APIKEY")
+        api_key = request.headers.get(state.dialect.api_key_header)
         if state.rate_limits:
             caller = api_key if endpoint.signed and api_key else f"ip:{request.remote}"
             cost = ratelimit.weight(request.method, request.path, "symbol" in params.values)
@@ -156,9 +161,8 @@ def _exchange_handler(endpoint: Endpoint):
                 raise errors.too_many_requests(retry_after)
         account = None
         if endpoint.signed:
-            account = authenticate(
-                state.engine.accounts, api_key, params.values, raw_query, raw_body, now
-            )
+            signed = SignedRequest(request.headers, params.values, raw_query, raw_body, now)
+            account = state.dialect.authenticate(state.engine.accounts, signed)
         return json_response(endpoint.handler(Call(state, params, account, now)))
 
     return handle
@@ -187,7 +191,7 @@ async def _price_ticker(app: web.Application):
 def build_app(state: EmulatorState) -> web.Application:
     app = web.Application(middlewares=[emulator_middleware], client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = state
-    for (method, path), endpoint in ENDPOINTS.items():
+    for (method, path), endpoint in state.dialect.endpoints.items():
         app.router.add_route(method, path, _exchange_handler(endpoint))
     app.router.add_routes(control_api.routes)
     app.cleanup_ctx.append(_price_ticker)

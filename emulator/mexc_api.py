@@ -2,14 +2,12 @@
 
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from emulator import errors, wire
-from emulator.accounts import Account
+from emulator.endpoints import Call, EndpointTable
 from emulator.market_data import INTERVALS, candle_opens, klines
 from emulator.orders import ORDER_TYPES, SIDES, Order, OrderRequest
 from emulator.params import Params, as_text
-from emulator.state import EmulatorState
 
 DAY_MS = 86_400_000
 MAX_BATCH = 20
@@ -17,36 +15,8 @@ MAX_CANCEL_SYMBOLS = 5
 MAX_CLIENT_ORDER_ID = 64
 
 
-@dataclass
-class Call:
-    state: EmulatorState
-    params: Params
-    account: Account | None
-    now_ms: int
-
-    @property
-    def markets(self):
-        return self.state.engine.markets
-
-    def symbol(self) -> str:
-        return self.params.symbol(self.markets)
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    handler: Callable[[Call], object]
-    signed: bool
-
-
-ENDPOINTS: dict[tuple[str, str], Endpoint] = {}
-
-
-def endpoint(method: str, path: str, signed: bool = False):
-    def register(handler):
-        ENDPOINTS[(method, path)] = Endpoint(handler, signed)
-        return handler
-
-    return register
+ENDPOINTS = EndpointTable()
+endpoint = ENDPOINTS.route
 
 
 # --- public market data -------------------------------------------------------------------

@@ -1,22 +1,29 @@
-"""EmulatorServer: a local MEXC spot v3 exchange served from a daemon thread."""
+"""EmulatorServer: a local exchange (MEXC spot v3, Bybit v5 linear or Binance USD-M) served
+from a daemon thread."""
 
 import asyncio
 import random
 import threading
 
 from emulator.accounts import AccountSpec, demo_account_spec, parse_balances
-from emulator.engine import Engine
+from emulator.dialects import DIALECTS
 from emulator.http_app import build_app, open_site
-from emulator.markets import load_catalogue
 from emulator.state import EmulatorState
 
 __all__ = ["AccountSpec", "EmulatorServer", "build_state"]
 
 
 def build_state(
-    seed: int | None, freeze: bool, accounts: list[AccountSpec] | None, rate_limits: bool
+    seed: int | None,
+    freeze: bool,
+    accounts: list[AccountSpec] | None,
+    rate_limits: bool,
+    dialect: str = "mexc",
 ) -> EmulatorState:
-    """Validated start state; raises ValueError for duplicate keys or bad balances."""
+    """Validated start state; raises ValueError for an unknown dialect, duplicate keys or bad
+    balances."""
+    if dialect not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     specs = list(accounts) if accounts is not None else [demo_account_spec()]
     keys = [spec.api_key for spec in specs]
     if len(set(keys)) != len(keys):
@@ -27,8 +34,9 @@ def build_state(
         parse_balances(spec.balances)
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
-    engine = Engine(load_catalogue(), seed, specs)
-    return EmulatorState(engine=engine, freeze=freeze, rate_limits=rate_limits)
+    speaks = DIALECTS[dialect]
+    engine = speaks.new_engine(seed, specs)
+    return EmulatorState(engine=engine, freeze=freeze, rate_limits=rate_limits, dialect=speaks)
 
 
 class EmulatorServer:
@@ -38,8 +46,9 @@ class EmulatorServer:
         freeze: bool = False,
         accounts: list[AccountSpec] | None = None,
         rate_limits: bool = False,
+        dialect: str = "mexc",
     ):
-        self.state = build_state(seed, freeze, accounts, rate_limits)
+        self.state = build_state(seed, freeze, accounts, rate_limits, dialect)
         self.seed = self.state.engine.seed
         self.url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -73,7 +82,9 @@ class EmulatorServer:
                 loop.run_until_complete(runner.cleanup())
                 loop.close()
 
-        self._thread = threading.Thread(target=serve, name="mexc-emulator", daemon=True)
+        self._thread = threading.Thread(
+            target=serve, name=f"{self.state.dialect.name}-emulator", daemon=True
+        )
         self._thread.start()
         ready.wait()
         if failure:

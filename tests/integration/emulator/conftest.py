@@ -1,4 +1,5 @@
-"""Fixtures: one frozen emulator per session, reset before each test, and real ccxt clients."""
+"""Fixtures: one frozen emulator per dialect and session, reset before each test, and real
+ccxt clients pointed at them."""
 
 import hashlib
 import hmac
@@ -61,6 +62,13 @@ class SignedHttp:
         return self.http.request(method, url, headers=headers, timeout=5, **kwargs)
 
 
+DIALECT_FIXTURES = [
+    ("emulator", "control"),
+    ("bybit_emulator", "bybit_control"),
+    ("binance_emulator", "binance_control"),
+]
+
+
 @pytest.fixture(scope="session")
 def emulator():
     with EmulatorServer(seed=SEED, freeze=True) as server:
@@ -74,10 +82,11 @@ def control(emulator) -> Control:
 
 @pytest.fixture(autouse=True)
 def fresh_state(request):
-    """Each test starts from the seed's start state (only for tests that use the emulator)."""
-    if "emulator" in request.fixturenames:
-        control = request.getfixturevalue("control")
-        assert control.call("POST", "/_emulator/reset").status_code == 200
+    """Each test starts from the seed's start state (only for tests that use an emulator)."""
+    for server, control in DIALECT_FIXTURES:
+        if server in request.fixturenames:
+            client = request.getfixturevalue(control)
+            assert client.call("POST", "/_emulator/reset").status_code == 200
 
 
 @pytest.fixture(scope="session")
@@ -110,3 +119,54 @@ def trader_factory(emulator, control, markets):
 @pytest.fixture
 def trader(trader_factory) -> tuple[ccxt.mexc, str]:
     return trader_factory({"USDT": "10000", "ETH": "2", "BTC": "0.1"})
+
+
+# --- Bybit v5 linear ----------------------------------------------------------------------
+
+BYBIT_OPTIONS = {"defaultType": "swap", "fetchMarkets": {"types": ["linear"]}}
+
+
+def bybit_client(base_url: str, api_key: str | None = None, secret: str | None = None, **config):
+    """ccxt.bybit with its five API URLs pointed at the emulator, linear markets only."""
+    settings = {"enableRateLimit": False, "timeout": 5000, "options": dict(BYBIT_OPTIONS)}
+    settings["has"] = {"fetchCurrencies": False}
+    if api_key is not None:
+        settings.update(apiKey=api_key, secret=secret)
+    client = ccxt.bybit({**settings, **config})
+    for name in ("spot", "futures", "v2", "public", "private"):
+        client.urls["api"][name] = base_url
+    return client
+
+
+@pytest.fixture(scope="session")
+def bybit_emulator():
+    with EmulatorServer(seed=SEED, freeze=True, dialect="bybit") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def bybit_control(bybit_emulator) -> Control:
+    return Control(bybit_emulator.url)
+
+
+@pytest.fixture(scope="session")
+def bybit_markets(bybit_emulator) -> dict:
+    return bybit_client(bybit_emulator.url).load_markets()
+
+
+@pytest.fixture
+def bybit_factory(bybit_emulator, bybit_control, bybit_markets):
+    """bybit_factory({'USDT': '1000'}) -> (ccxt client, api key) for a fresh account."""
+
+    def make(balances: dict[str, str]) -> tuple[ccxt.bybit, str]:
+        api_key, secret = bybit_control.create_account(balances)
+        client = bybit_client(bybit_emulator.url, api_key, secret)
+        client.set_markets(bybit_markets)
+        return client, api_key
+
+    return make
+
+
+@pytest.fixture
+def bybit_trader(bybit_factory) -> tuple[ccxt.bybit, str]:
+    return bybit_factory({"USDT": "10000"})

@@ -48,3 +48,18 @@ def test_key_without_secret_and_bad_balance_exit_2():
     bad_balance = run_emulator("--port", "0", "--balance", "USDT=lots")
     assert bad_balance.wait(timeout=10) == 2
     assert "ASSET=AMOUNT" in bad_balance.stderr.read()
+
+
+def test_dialect_flag_serves_bybit_and_refuses_unknown_dialects():
+    process = run_emulator("--port", "0", "--freeze", "--dialect", "bybit")
+    try:
+        url = process.stdout.readline().strip()
+        assert requests.get(url + "/v5/market/time", timeout=5).json()["retCode"] == 0
+        account = requests.get(url + "/_emulator/accounts/demo-key", timeout=5).json()
+        assert account["balances"]["USDT"]["wallet"] == "10000" and account["positions"] == {}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+    unknown = run_emulator("--port", "0", "--dialect", "kraken")
+    assert unknown.wait(timeout=10) == 2
+    assert "--dialect" in unknown.stderr.read()
