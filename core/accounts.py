@@ -3,7 +3,7 @@ several from the TOML file named by ACCOUNTS_FILE.
 
     [[accounts]]
     name = "main"
-    exchange = "mexc"
+    exchange = "mexc"                   # or bybit (linear perpetuals), binanceusdm (USD-M)
     url = "http://127.0.0.1:8900"      # optional: the exchange's own when absent
     api_key_env = "MAIN_API_KEY"        # the key and secret are read from these variables,
     api_secret_env = "MAIN_API_SECRET"  # or given inline as api_key / api_secret
@@ -18,7 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-SUPPORTED_EXCHANGES = ("mexc",)
+SUPPORTED_EXCHANGES = ("mexc", "bybit", "binanceusdm")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 

@@ -185,6 +185,7 @@ class DiscrepancyKind(StrEnum):
     ORPHAN_DB = "orphan_db"
     ORPHAN_EXCHANGE = "orphan_exchange"
     QTY_MISMATCH = "qty_mismatch"
+    SIDE_MISMATCH = "side_mismatch"
     STALE_PRICE = "stale_price"
 
 
@@ -229,6 +230,10 @@ class ExchangePosition:
 
 @dataclass(frozen=True)
 class Discrepancy:
+    """One difference between the database and the exchange. Quantities are signed (a
+    derivatives short is below zero); the exchange's entry, leverage and liquidation price
+    come along where it reports them, for the repair to record."""
+
     kind: DiscrepancyKind
     account: str
     symbol: str
@@ -236,6 +241,9 @@ class Discrepancy:
     exchange_qty: Decimal | None
     recorded_price: Decimal | None = None
     exchange_price: Decimal | None = None
+    entry_price: Decimal | None = None
+    leverage: Decimal | None = None
+    liquidation_price: Decimal | None = None
 
 
 @dataclass(frozen=True)
@@ -249,6 +257,9 @@ class SyncAction:
     after_qty: Decimal | None
     price: Decimal | None
     reason: DiscrepancyKind
+    entry_price: Decimal | None = None
+    leverage: Decimal | None = None
+    liquidation_price: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ from core.domain import (
     RecordedPosition,
     SyncAction,
 )
-from core.exchange.gateway import GatewayError, TradingGateway
+from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
 from core.reconcile import diagnose, plan
 from core.state import reaches, shown_state, spot_positions
 from core.store import repository as repo
@@ -139,7 +139,10 @@ class Monitor:
             ticker = snapshot.tickers.get(symbol)
             if ticker is None:
                 continue
-            rules = link.gateway.market.market_rules(symbol)
+            try:
+                rules = link.gateway.market.market_rules(symbol)
+            except UnknownSymbol:
+                continue  # the account's exchange does not list it (a derivatives account)
             holdings = Holdings.of(snapshot.balances, rules.base, rules.quote)
             target = targets.get(symbol)
             check.states[symbol] = shown_state(
@@ -240,28 +243,36 @@ def _unreadable_symbols(session: Session, book: repo.BookKey) -> list[str]:
 def apply_action(
     session: Session, book: repo.BookKey, action: SyncAction, now: datetime
 ) -> Position:
-    """Write one planned change. A resize keeps the average entry; a position the app never
-    saw opened takes the mark price as its entry, since its real cost is unknown."""
+    """Write one planned change. A resize on the same side keeps the average entry; a new
+    position, or one the exchange holds on the other side, takes the exchange's entry price
+    where it reports one, else the mark (its real cost is unknown to the app)."""
     position = repo.position_row(session, book, action.symbol)
     if action.kind is ActionKind.CLOSE:
         position.qty, position.cost_basis, position.is_open = ZERO, ZERO, False
         position.state = PositionState.NO_POSITION.value
+        position.leverage = position.liquidation_price = None
         return position
     if action.price is not None:
         position.last_price, position.price_time = action.price, now
+    if action.leverage is not None:
+        position.leverage, position.liquidation_price = action.leverage, action.liquidation_price
     if action.kind is ActionKind.REPRICE:
         return position
     new_qty = action.after_qty or ZERO
-    if position.qty > 0:
+    if position.qty * new_qty > 0:
         position.cost_basis = position.cost_basis / position.qty * new_qty
     else:
-        position.cost_basis = new_qty * (action.price or ZERO)
+        position.cost_basis = new_qty * (action.entry_price or action.price or ZERO)
     position.qty = new_qty
-    position.is_open = new_qty > 0
-    position.state = (
-        PositionState.LONG.value if position.is_open else PositionState.NO_POSITION.value
-    )
+    position.is_open = new_qty != 0
+    position.state = _state_of(new_qty).value
     return position
+
+
+def _state_of(qty: Decimal) -> PositionState:
+    if qty > 0:
+        return PositionState.LONG
+    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
 
 
 def _summary(check: AccountCheck) -> str:

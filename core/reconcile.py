@@ -39,35 +39,38 @@ def diagnose(
     found: list[Discrepancy] = []
     for key in sorted(ours.keys() | theirs.keys()):
         mine, held = ours.get(key), theirs.get(key)
-        account, symbol = key
         if held is None:
-            found.append(
-                Discrepancy(DiscrepancyKind.ORPHAN_DB, account, symbol, mine.qty, None, mine.price)
-            )
-            continue
-        if mine is None:
-            found.append(
-                Discrepancy(
-                    DiscrepancyKind.ORPHAN_EXCHANGE,
-                    account,
-                    symbol,
-                    None,
-                    held.qty,
-                    None,
-                    held.mark_price,
-                )
-            )
-            continue
-        if abs(mine.qty - held.qty) > tolerances.get(symbol, Decimal(0)):
+            kind = DiscrepancyKind.ORPHAN_DB
+        elif mine is None:
+            kind = DiscrepancyKind.ORPHAN_EXCHANGE
+        elif mine.qty * held.qty < 0:
+            kind = DiscrepancyKind.SIDE_MISMATCH
+        elif abs(mine.qty - held.qty) > tolerances.get(held.symbol, Decimal(0)):
             kind = DiscrepancyKind.QTY_MISMATCH
         elif _is_stale(mine, held, now, stale_after):
             kind = DiscrepancyKind.STALE_PRICE
         else:
             continue
-        found.append(
-            Discrepancy(kind, account, symbol, mine.qty, held.qty, mine.price, held.mark_price)
-        )
+        found.append(_discrepancy(kind, key, mine, held))
     return found
+
+
+def _discrepancy(
+    kind: DiscrepancyKind, key: Key, mine: RecordedPosition | None, held: ExchangePosition | None
+) -> Discrepancy:
+    account, symbol = key
+    return Discrepancy(
+        kind,
+        account,
+        symbol,
+        recorded_qty=mine.qty if mine else None,
+        exchange_qty=held.qty if held else None,
+        recorded_price=mine.price if mine else None,
+        exchange_price=held.mark_price if held else None,
+        entry_price=held.entry_price if held else None,
+        leverage=held.leverage if held else None,
+        liquidation_price=held.liquidation_price if held else None,
+    )
 
 
 def _is_stale(
@@ -80,55 +83,43 @@ def _is_stale(
     return now - mine.price_time > stale_after
 
 
+# What `adopt` does about each kind of discrepancy.
+REPAIRS = {
+    DiscrepancyKind.ORPHAN_DB: ActionKind.CLOSE,
+    DiscrepancyKind.ORPHAN_EXCHANGE: ActionKind.CREATE,
+    DiscrepancyKind.QTY_MISMATCH: ActionKind.RESIZE,
+    DiscrepancyKind.SIDE_MISMATCH: ActionKind.RESIZE,
+    DiscrepancyKind.STALE_PRICE: ActionKind.REPRICE,
+}
+
+
 def plan(discrepancies: Iterable[Discrepancy], policy: Policy) -> list[SyncAction]:
     """The database changes that `adopt` makes (the exchange is right); `report` changes
-    nothing. A resize or create also takes the exchange's mark price."""
+    nothing. A create or resize takes the exchange's quantity (a side mismatch is a resize
+    through zero) and mark price; a close takes none."""
     if policy is Policy.REPORT:
         return []
     actions = []
     for d in discrepancies:
-        if d.kind is DiscrepancyKind.ORPHAN_DB:
-            actions.append(
-                SyncAction(
-                    ActionKind.CLOSE, d.account, d.symbol, d.recorded_qty, Decimal(0), None, d.kind
-                )
+        kind = REPAIRS[d.kind]
+        after = {
+            ActionKind.CLOSE: Decimal(0),
+            ActionKind.REPRICE: d.recorded_qty,
+        }.get(kind, d.exchange_qty)
+        actions.append(
+            SyncAction(
+                kind,
+                d.account,
+                d.symbol,
+                before_qty=d.recorded_qty,
+                after_qty=after,
+                price=None if kind is ActionKind.CLOSE else d.exchange_price,
+                reason=d.kind,
+                entry_price=d.entry_price,
+                leverage=d.leverage,
+                liquidation_price=d.liquidation_price,
             )
-        elif d.kind is DiscrepancyKind.ORPHAN_EXCHANGE:
-            actions.append(
-                SyncAction(
-                    ActionKind.CREATE,
-                    d.account,
-                    d.symbol,
-                    None,
-                    d.exchange_qty,
-                    d.exchange_price,
-                    d.kind,
-                )
-            )
-        elif d.kind is DiscrepancyKind.QTY_MISMATCH:
-            actions.append(
-                SyncAction(
-                    ActionKind.RESIZE,
-                    d.account,
-                    d.symbol,
-                    d.recorded_qty,
-                    d.exchange_qty,
-                    d.exchange_price,
-                    d.kind,
-                )
-            )
-        else:
-            actions.append(
-                SyncAction(
-                    ActionKind.REPRICE,
-                    d.account,
-                    d.symbol,
-                    d.recorded_qty,
-                    d.recorded_qty,
-                    d.exchange_price,
-                    d.kind,
-                )
-            )
+        )
     return actions
 
 

@@ -4,10 +4,13 @@ current mode and assembles read models from the database and cached market data 
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+
+from sqlalchemy import select
 
 from core.accounts import load_accounts_file
 from core.config import Settings
@@ -35,13 +38,14 @@ from core.planner import Limits
 from core.state import derive_state, shown_state, state_label
 from core.store import repository as repo
 from core.store.db import Database
-from core.store.models import utcnow
+from core.store.models import SyncRun, utcnow
 from core.views import (
     Badge,
     DashboardView,
     FillView,
     MarketView,
     ModeChange,
+    MonitorRunView,
     OrderView,
     PnlView,
     PositionView,
@@ -417,6 +421,17 @@ class TradingService:
             links, policy, execute, symbols=self.symbols, progress=progress
         )
 
+    def monitor_history(self, limit: int = HISTORY_ROWS) -> list[MonitorRunView]:
+        """The monitor's recorded runs on every LIVE account, newest first: a database read."""
+        query = (
+            select(SyncRun)
+            .where(SyncRun.kind == "monitor", SyncRun.mode == Mode.LIVE.value)
+            .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
+            .limit(limit)
+        )
+        with self.db.session() as session:
+            return [_monitor_run_view(row) for row in session.scalars(query)]
+
     def _monitor_links(self) -> list[AccountLink]:
         if self._links is None:
             self._links = self._build_links()
@@ -487,6 +502,21 @@ def _drift(run) -> int:
     details = json.loads(run.details or "{}")
     unrepaired = 0 if details.get("actions") else len(details.get("discrepancies", []))
     return unrepaired + len(details.get("drift", {}))
+
+
+def _monitor_run_view(row) -> MonitorRunView:
+    details = json.loads(row.details or "{}")
+    return MonitorRunView(
+        row.finished_at,
+        row.account,
+        row.policy or "",
+        row.ok,
+        row.message,
+        dict(Counter(item["kind"] for item in details.get("discrepancies", []))),
+        dict(Counter(item["kind"] for item in details.get("actions", []))),
+        row.duration_ms,
+        row.api_calls,
+    )
 
 
 def _equity(balances: dict[str, Balance], prices: dict[str, Decimal], quote: str) -> Decimal:

@@ -116,3 +116,18 @@ class ModeChange:
     ok: bool
     mode: Mode
     message: str
+
+
+@dataclass(frozen=True)
+class MonitorRunView:
+    """One recorded run of the position monitor: what it found and changed, by kind."""
+
+    time: datetime
+    account: str
+    policy: str
+    ok: bool
+    message: str
+    discrepancies: dict[str, int]
+    actions: dict[str, int]
+    duration_ms: int
+    api_calls: int

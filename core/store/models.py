@@ -108,6 +108,9 @@ class Position(Base):
     last_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     price_time: Mapped[datetime | None] = mapped_column(UTCDateTime)
     is_open: Mapped[bool] = mapped_column(Boolean, default=False)
+    # what a derivatives exchange reports of the position (spot rows leave them empty)
+    leverage: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    liquidation_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 

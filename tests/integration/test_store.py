@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pytest
 import sqlalchemy as sa
+from alembic.script import ScriptDirectory
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError, StatementError
@@ -20,7 +21,7 @@ from sqlalchemy.exc import IntegrityError, StatementError
 from core.domain import Fill, OrderReport, OrderStatus, PositionState, Side
 from core.pnl import fold_fills
 from core.store import repository as repo
-from core.store.db import Database
+from core.store.db import MIGRATIONS, Database
 from core.store.models import Base, FillRecord, Order, PaperBalance, Position, SyncRun
 from core.store.repository import BookKey
 
@@ -109,11 +110,15 @@ def make_fill(
 
 
 def test_migrations_create_the_whole_schema(store):
-    tables = set(sa.inspect(store.engine).get_table_names())
+    inspector = sa.inspect(store.engine)
+    tables = set(inspector.get_table_names())
     assert set(Base.metadata.tables) <= tables
     assert "alembic_version" in tables
+    for name, table in Base.metadata.tables.items():
+        assert {c["name"] for c in inspector.get_columns(name)} == set(table.columns.keys()), name
+    head = ScriptDirectory(str(MIGRATIONS)).get_current_head()
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [("0001",)]
+        assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).all() == [(head,)]
 
 
 def test_sqlite_file_and_folder_are_created(tmp_path):

@@ -11,7 +11,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.domain import (
@@ -241,8 +241,38 @@ def test_the_tolerance_is_inclusive_and_the_smallest_excess_is_a_mismatch(
             d.kind for d in diagnose(mine, exchange, {"ETH/USDT": tolerance}, NOW, FIVE_MINUTES)
         ]
 
+    assume(held + sign * (tolerance + beyond) > 0)  # through zero would be a side mismatch
     assert kinds(held + sign * tolerance) == []
     assert kinds(held + sign * (tolerance + beyond)) == [DiscrepancyKind.QTY_MISMATCH]
+
+
+def test_a_long_recorded_where_the_exchange_holds_a_short_is_a_side_mismatch_resized_through_zero():
+    mine = [RecordedPosition("bybit", "BTC/USDT:USDT", D("0.5"), D("60000"), NOW)]
+    held = [
+        ExchangePosition(
+            "bybit",
+            "BTC/USDT:USDT",
+            D("-0.3"),
+            D("61000"),
+            entry_price=D("60500"),
+            leverage=D(10),
+            liquidation_price=D("66000"),
+        )
+    ]
+    [found] = diagnose(mine, held, {"BTC/USDT:USDT": D("0.001")}, NOW, FIVE_MINUTES)
+    assert found.kind is DiscrepancyKind.SIDE_MISMATCH
+    assert (found.recorded_qty, found.exchange_qty) == (D("0.5"), D("-0.3"))
+    [action] = plan([found], Policy.ADOPT)
+    assert action.kind is ActionKind.RESIZE and action.after_qty == D("-0.3")
+    assert (action.entry_price, action.leverage, action.liquidation_price) == (
+        D("60500"),
+        D(10),
+        D("66000"),
+    )
+    assert (
+        diagnose(apply(mine, [action], NOW), held, {"BTC/USDT:USDT": D("0.001")}, NOW, FIVE_MINUTES)
+        == []
+    )
 
 
 @PROPS
