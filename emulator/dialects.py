@@ -1,6 +1,6 @@
 """The dialects an emulator can speak, by the name `--dialect` takes."""
 
-from emulator import auth, bybit_api, bybit_auth, bybit_errors
+from emulator import auth, binance_api, binance_errors, bybit_api, bybit_auth, bybit_errors
 from emulator.dialect import Dialect, SignedRequest
 from emulator.engine import Engine
 from emulator.errors import MexcError
@@ -12,6 +12,15 @@ from emulator.perp_markets import load_perp_catalogue
 
 def _mexc_authenticate(accounts: dict, request: SignedRequest):
     api_key = request.headers.get("X-MEXC-APIKEY")
+    return auth.authenticate(
+        accounts, api_key, request.params, request.raw_query, request.raw_body, request.now_ms
+    )
+
+
+def _binance_authenticate(accounts: dict, request: SignedRequest):
+    """Binance signs the query string plus the body exactly as MEXC does; only the header
+    differs, and the MEXC codes raised are renamed by binance_errors on the way out."""
+    api_key = request.headers.get("X-MBX-APIKEY")
     return auth.authenticate(
         accounts, api_key, request.params, request.raw_query, request.raw_body, request.now_ms
     )
@@ -45,4 +54,14 @@ BYBIT = Dialect(
     new_engine=lambda seed, specs: PerpEngine(load_perp_catalogue(), seed, specs, "uuid"),
 )
 
-DIALECTS = {dialect.name: dialect for dialect in (MEXC, BYBIT)}
+BINANCE_USDM = Dialect(
+    name="binanceusdm",
+    endpoints=binance_api.ENDPOINTS,
+    api_key_header="X-MBX-APIKEY",
+    authenticate=_binance_authenticate,
+    translate=binance_errors.translate,
+    error_body=_mexc_body,
+    new_engine=lambda seed, specs: PerpEngine(load_perp_catalogue(), seed, specs, "int"),
+)
+
+DIALECTS = {dialect.name: dialect for dialect in (MEXC, BYBIT, BINANCE_USDM)}

@@ -210,9 +210,7 @@ class PerpEngine:
             wallet=wallet,
             unrealized_pnl=sum((f.unrealized_pnl for f in figures), Decimal(0)),
             position_margin=sum((f.initial_margin for f in figures), Decimal(0)),
-            order_margin=sum(
-                (self._order_margin(account, o) for o in self.open_orders(account)), Decimal(0)
-            ),
+            order_margin=self.open_order_margin(account),
             maintenance_margin=sum((f.maintenance_margin for f in figures), Decimal(0)),
         )
 
@@ -225,6 +223,11 @@ class PerpEngine:
 
     def _increase(self, account: PerpAccount, symbol: str, side: str, qty: Decimal) -> Decimal:
         return max(Decimal(0), qty - self._reducible(account, symbol, side))
+
+    def open_order_margin(self, account: PerpAccount, symbol: str | None = None) -> Decimal:
+        """Margin held by open orders for what they would add to the positions."""
+        orders = self.open_orders(account, symbol)
+        return sum((self._order_margin(account, order) for order in orders), Decimal(0))
 
     def _order_margin(self, account: PerpAccount, order: PerpOrder) -> Decimal:
         if order.reduce_only:

@@ -170,3 +170,58 @@ def bybit_factory(bybit_emulator, bybit_control, bybit_markets):
 @pytest.fixture
 def bybit_trader(bybit_factory) -> tuple[ccxt.bybit, str]:
     return bybit_factory({"USDT": "10000"})
+
+
+# --- Binance USD-M ------------------------------------------------------------------------
+
+
+def binance_client(base_url: str, api_key: str | None = None, secret: str | None = None, **config):
+    """ccxt.binanceusdm with its fapi URLs pointed at the emulator.
+
+    ccxt picks its USD-M error table by the URL's host (https://fapi.binance.com/...); on any
+    other host only the generic table applies, where -2019 and -2022 are unknown. Merging the
+    linear table back gives the production exception classes."""
+    settings = {"enableRateLimit": False, "timeout": 5000, "options": {"fetchCurrencies": False}}
+    if api_key is not None:
+        settings.update(apiKey=api_key, secret=secret)
+    client = ccxt.binanceusdm({**settings, **config})
+    for name, url in client.urls["api"].items():
+        if isinstance(url, str) and url.startswith("https://fapi.binance.com"):
+            client.urls["api"][name] = url.replace("https://fapi.binance.com", base_url)
+    for kind, table in client.exceptions["linear"].items():
+        client.exceptions[kind].update(table)
+    return client
+
+
+@pytest.fixture(scope="session")
+def binance_emulator():
+    with EmulatorServer(seed=SEED, freeze=True, dialect="binanceusdm") as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def binance_control(binance_emulator) -> Control:
+    return Control(binance_emulator.url)
+
+
+@pytest.fixture(scope="session")
+def binance_markets(binance_emulator) -> dict:
+    return binance_client(binance_emulator.url).load_markets()
+
+
+@pytest.fixture
+def binance_factory(binance_emulator, binance_control, binance_markets):
+    """binance_factory({'USDT': '1000'}) -> (ccxt client, api key) for a fresh account."""
+
+    def make(balances: dict[str, str]) -> tuple[ccxt.binanceusdm, str]:
+        api_key, secret = binance_control.create_account(balances)
+        client = binance_client(binance_emulator.url, api_key, secret)
+        client.set_markets(binance_markets)
+        return client, api_key
+
+    return make
+
+
+@pytest.fixture
+def binance_trader(binance_factory) -> tuple[ccxt.binanceusdm, str]:
+    return binance_factory({"USDT": "10000"})

@@ -1,0 +1,250 @@
+"""The Binance USD-M futures endpoints ccxt `binanceusdm` calls."""
+
+import re
+from decimal import Decimal
+
+from emulator import binance_wire, errors
+from emulator.endpoints import Call, EndpointTable
+from emulator.perp_markets import SETTLE
+from emulator.perp_orders import PerpOrder, PerpOrderRequest, Rejection
+
+DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
+CLIENT_ORDER_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
+TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "GTX": "POST_ONLY"}
+
+ENDPOINTS = EndpointTable()
+route = ENDPOINTS.route
+
+
+def _per_symbol(call: Call, render) -> dict | list:
+    if call.params.get("symbol") is not None:
+        return render(call.symbol())
+    return [render(symbol) for symbol in call.markets]
+
+
+# --- public market data -------------------------------------------------------------------
+
+
+@route("GET", "/fapi/v1/ping")
+def ping(call: Call) -> dict:
+    return {}
+
+
+@route("GET", "/fapi/v1/time")
+def server_time(call: Call) -> dict:
+    return {"serverTime": call.now_ms}
+
+
+@route("GET", "/fapi/v1/exchangeInfo")
+def exchange_info(call: Call) -> dict:
+    return {
+        "timezone": "UTC",
+        "serverTime": call.now_ms,
+        "futuresType": "U_MARGINED",
+        "rateLimits": [],
+        "exchangeFilters": [],
+        "assets": [{"asset": SETTLE, "marginAvailable": True, "autoAssetExchange": "-10000"}],
+        "symbols": [binance_wire.symbol_info(market) for market in call.markets.values()],
+    }
+
+
+@route("GET", "/fapi/v1/depth")
+def depth(call: Call) -> dict:
+    symbol = call.symbol()
+    limit = call.params.integer("limit", 500, 1, 1000)
+    if limit not in DEPTH_LIMITS:
+        raise errors.invalid_parameter("limit")
+    engine = call.state.engine
+    return binance_wire.depth(engine.book(symbol), limit, engine.book_update_id, call.now_ms)
+
+
+@route("GET", "/fapi/v1/ticker/24hr")
+def ticker_24hr(call: Call) -> dict | list:
+    engine = call.state.engine
+    return _per_symbol(
+        call, lambda s: binance_wire.ticker_24hr(engine.markets[s], engine.stats[s], call.now_ms)
+    )
+
+
+@route("GET", "/fapi/v1/premiumIndex")
+def premium_index(call: Call) -> dict | list:
+    engine = call.state.engine
+    return _per_symbol(call, lambda s: binance_wire.premium_index(s, engine.mid(s), call.now_ms))
+
+
+# --- account and positions ----------------------------------------------------------------
+
+
+@route("GET", "/fapi/v1/leverageBracket", signed=True)
+def leverage_bracket(call: Call) -> dict | list:
+    return _per_symbol(call, lambda s: binance_wire.leverage_bracket(call.markets[s]))
+
+
+@route("POST", "/fapi/v1/leverage", signed=True)
+def set_leverage(call: Call) -> dict:
+    symbol = call.symbol()
+    leverage = call.params.integer("leverage", None, 1, 125)
+    if leverage is None:
+        raise errors.missing_parameter("leverage")
+    call.state.engine.set_leverage(call.account, symbol, Decimal(leverage))
+    return {
+        "leverage": leverage,
+        "maxNotionalValue": str(binance_wire.NOTIONAL_CAP),
+        "symbol": symbol,
+    }
+
+
+def _positions(call: Call) -> list:
+    symbol = call.params.optional_symbol(call.markets)
+    engine = call.state.engine
+    figures = engine.positions(call.account)
+    return [f for f in figures if symbol is None or f.symbol == symbol]
+
+
+@route("GET", "/fapi/v3/positionRisk", signed=True)
+def position_risk_v3(call: Call) -> list:
+    """Only the symbols with a position, as v3 answers."""
+    engine = call.state.engine
+    return [
+        binance_wire.position_v3(f, engine.open_order_margin(call.account, f.symbol))
+        for f in _positions(call)
+    ]
+
+
+@route("GET", "/fapi/v2/positionRisk", signed=True)
+def position_risk_v2(call: Call) -> list:
+    return [binance_wire.position_v2(f) for f in _positions(call)]
+
+
+def _account(call: Call) -> dict:
+    engine = call.state.engine
+    coins = sorted(set(call.account.wallet) | {SETTLE})
+    assets = [
+        binance_wire.asset(engine.wallet_figures(call.account, c), call.now_ms) for c in coins
+    ]
+    usdt = engine.wallet_figures(call.account)
+    positions = [binance_wire.account_position(f) for f in engine.positions(call.account)]
+    totals = binance_wire.asset(usdt, call.now_ms)
+    return {
+        "totalInitialMargin": totals["initialMargin"],
+        "totalMaintMargin": totals["maintMargin"],
+        "totalWalletBalance": totals["walletBalance"],
+        "totalUnrealizedProfit": totals["unrealizedProfit"],
+        "totalMarginBalance": totals["marginBalance"],
+        "totalPositionInitialMargin": totals["positionInitialMargin"],
+        "totalOpenOrderInitialMargin": totals["openOrderInitialMargin"],
+        "totalCrossWalletBalance": totals["crossWalletBalance"],
+        "totalCrossUnPnl": totals["crossUnPnl"],
+        "availableBalance": totals["availableBalance"],
+        "maxWithdrawAmount": totals["maxWithdrawAmount"],
+        "assets": assets,
+        "positions": positions,
+    }
+
+
+@route("GET", "/fapi/v3/account", signed=True)
+def account_v3(call: Call) -> dict:
+    return _account(call)
+
+
+@route("GET", "/fapi/v2/account", signed=True)
+def account_v2(call: Call) -> dict:
+    return {
+        "feeTier": 0,
+        "canTrade": True,
+        "canDeposit": True,
+        "canWithdraw": True,
+        **_account(call),
+    }
+
+
+def _balances(call: Call) -> list:
+    engine = call.state.engine
+    coins = sorted(set(call.account.wallet) | {SETTLE})
+    return [
+        binance_wire.balance_entry(engine.wallet_figures(call.account, c), call.now_ms)
+        for c in coins
+    ]
+
+
+@route("GET", "/fapi/v2/balance", signed=True)
+def balance_v2(call: Call) -> list:
+    return _balances(call)
+
+
+@route("GET", "/fapi/v3/balance", signed=True)
+def balance_v3(call: Call) -> list:
+    return _balances(call)
+
+
+# --- orders -------------------------------------------------------------------------------
+
+
+def _order_request(call: Call) -> PerpOrderRequest:
+    params = call.params
+    symbol = call.symbol()
+    side = params.choice("side", ("BUY", "SELL"))
+    order_type = params.choice("type", ("LIMIT", "MARKET"))
+    quantity = params.positive_decimal("quantity")
+    if quantity is None:
+        raise errors.missing_parameter("quantity")
+    price = None
+    time_in_force = "GTC"
+    if order_type == "LIMIT":
+        price = params.positive_decimal("price")
+        if price is None:
+            raise errors.missing_parameter("price")
+        time_in_force = TIME_IN_FORCE.get(params.required("timeInForce"), "")
+        if not time_in_force:
+            raise errors.invalid_parameter("timeInForce")
+    if params.get("positionSide") not in (None, "BOTH"):
+        raise errors.invalid_parameter("positionSide")
+    client_order_id = params.get("newClientOrderId")
+    if client_order_id is not None and not CLIENT_ORDER_ID.match(client_order_id):
+        raise errors.invalid_parameter("newClientOrderId")
+    reduce_only = params.get("reduceOnly") in ("true", "True")
+    return PerpOrderRequest(
+        symbol, side, order_type, quantity, price, time_in_force, reduce_only, client_order_id
+    )
+
+
+@route("POST", "/fapi/v1/order", signed=True)
+def new_order(call: Call) -> dict:
+    return binance_wire.order(call.state.engine.place(call.account, _order_request(call)))
+
+
+def _referenced(call: Call) -> PerpOrder:
+    symbol = call.symbol()
+    order_id = call.params.get("orderId")
+    client_order_id = call.params.get("origClientOrderId")
+    if order_id is None and client_order_id is None:
+        raise errors.missing_parameter("orderId")
+    order = call.state.engine.find_order(call.account, symbol, order_id, client_order_id)
+    if order is None:
+        raise Rejection(Rejection.ORDER_NOT_FOUND)
+    return order
+
+
+@route("GET", "/fapi/v1/order", signed=True)
+def query_order(call: Call) -> dict:
+    return binance_wire.order(_referenced(call))
+
+
+@route("DELETE", "/fapi/v1/order", signed=True)
+def cancel_order(call: Call) -> dict:
+    return binance_wire.order(call.state.engine.cancel(_referenced(call)))
+
+
+@route("GET", "/fapi/v1/openOrders", signed=True)
+def open_orders(call: Call) -> list:
+    symbol = call.params.optional_symbol(call.markets)
+    orders = call.state.engine.open_orders(call.account, symbol)
+    return [binance_wire.order(order) for order in orders]
+
+
+@route("DELETE", "/fapi/v1/allOpenOrders", signed=True)
+def cancel_all(call: Call) -> dict:
+    engine = call.state.engine
+    for order in engine.open_orders(call.account, call.symbol()):
+        engine.cancel(order)
+    return {"code": 200, "msg": "The operation of cancel all open order is done."}
