@@ -13,6 +13,7 @@ from core.domain import Mode, PositionState
 from core.exchange.gateway import GatewayError
 from core.service import InputError
 from web import components, figures, ids
+from web.monitor_callbacks import register_monitor_callbacks
 
 TARGETS = {
     ids.TRADE_BUY: PositionState.LONG,
@@ -27,6 +28,8 @@ def register_callbacks(app: dash.Dash, service) -> None:
     _register_charts(app, service)
     _register_trade(app, service)
     _register_mode(app, service)
+    _register_mode_follower(app, service)
+    register_monitor_callbacks(app, service)
 
 
 def _register_refresh(app: dash.Dash, service) -> None:
@@ -144,10 +147,13 @@ def _register_mode(app: dash.Dash, service) -> None:
     )
     def change_mode(simulated, _confirmed, _cancelled, changes):
         """Switch off asks first; a confirmed LIVE the service refuses flips the switch back
-        to SIM and says why. Setting the switch here does not call this callback again."""
+        to SIM and says why. Setting the switch here does not call this callback again; a
+        switch that merely follows the stored mode (see below) is no request."""
         changes = (changes or 0) + 1
         triggered = ctx.triggered_prop_ids
         if f"{ids.MODE_SWITCH}.value" in triggered:
+            if simulated == (service.mode() is Mode.SIM):
+                raise PreventUpdate
             if not simulated:
                 return True, service.live_confirmation(), *(no_update,) * 5
             alert = components.mode_alert(service.request_mode(Mode.SIM))
@@ -157,3 +163,21 @@ def _register_mode(app: dash.Dash, service) -> None:
             alert = components.mode_alert(change)
             return False, no_update, change.mode is Mode.SIM, *alert, changes
         return False, no_update, True, True, "secondary", STAYED_IN_SIM, no_update
+
+
+def _register_mode_follower(app: dash.Dash, service) -> None:
+    @app.callback(
+        Output(ids.MODE_SWITCH, "value", allow_duplicate=True),
+        Output(ids.KNOWN_MODE, "data"),
+        Input(ids.REFRESH, "n_intervals"),
+        State(ids.KNOWN_MODE, "data"),
+        prevent_initial_call=True,
+    )
+    def follow_stored_mode(_tick, known):
+        """When the stored mode changes (another tab, the command line, this tab's own
+        confirmed switch), set the switch to it. Only a change of the stored mode moves the
+        switch, so a flip waiting for its confirmation is never undone here."""
+        mode = service.mode()
+        if mode.value == known:
+            raise PreventUpdate
+        return mode is Mode.SIM, mode.value

@@ -106,7 +106,7 @@ def market_strip(market: MarketView) -> list[html.Div]:
     ]
 
 
-def _table(columns: Sequence[str], rows: list[html.Tr], empty_text: str) -> list:
+def table_sections(columns: Sequence[str], rows: list[html.Tr], empty_text: str) -> list:
     """Header and body of a dbc.Table; an empty table says so in one full-width row."""
     if not rows:
         rows = [html.Tr(html.Td(empty_text, colSpan=len(columns), className="text-muted"))]
@@ -179,7 +179,7 @@ def fill_rows(fills: list[FillView]) -> list:
         )
         for f in fills
     ]
-    return _table(FILL_COLUMNS, rows, "No fills yet.")
+    return table_sections(FILL_COLUMNS, rows, "No fills yet.")
 
 
 def order_rows(orders: list[OrderView]) -> list:
@@ -200,7 +200,7 @@ def order_rows(orders: list[OrderView]) -> list:
         )
         for o in orders
     ]
-    return _table(ORDER_COLUMNS, rows, "No orders yet.")
+    return table_sections(ORDER_COLUMNS, rows, "No orders yet.")
 
 
 def sync_rows(runs: list[SyncRunView]) -> list:
@@ -223,7 +223,7 @@ def sync_rows(runs: list[SyncRunView]) -> list:
         )
         for r in runs
     ]
-    return _table(SYNC_COLUMNS, rows, "No sync runs yet.")
+    return table_sections(SYNC_COLUMNS, rows, "No sync runs yet.")
 
 
 def trade_toast(result: TradeResult) -> ToastProps:

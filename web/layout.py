@@ -8,12 +8,19 @@ from dash import dash_table, dcc, html
 
 from core.domain import Mode, quote_asset
 from web import components, ids
+from web import monitor_components as monitor
 
 REFRESH_MS = 2_000
 CHART_REFRESH_MS = 10_000
 DEFAULT_SIZE = "95"
 DEFAULT_UNIT = "pct"
 TOAST_MS = 12_000
+TRADING_TAB, MONITOR_TAB = "trading", "monitor"
+APPLY_QUESTION = (
+    "Apply the adopt sync? The database is rewritten to match the exchange: positions it "
+    "does not hold are closed, holdings it does not record are created, quantities and "
+    "prices are taken from it. No orders are sent."
+)
 
 
 def header(title: str, exchange_label: str) -> dbc.Navbar:
@@ -198,7 +205,58 @@ def _graph(graph_id: str) -> dcc.Graph:
     return dcc.Graph(id=graph_id, config={"displaylogo": False, "displayModeBar": False})
 
 
-def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: Mode) -> html.Div:
+def monitor_page() -> dbc.Row:
+    """The position monitor: every button reads the exchange once; nothing runs on a tick."""
+    buttons = html.Div(
+        [
+            dbc.Button(
+                monitor.Step.DIAGNOSE.value,
+                id=ids.MONITOR_DIAGNOSE,
+                color="primary",
+                title="Compare the database with the exchange; changes nothing",
+            ),
+            dbc.Button(
+                monitor.Step.PREVIEW.value,
+                id=ids.MONITOR_PREVIEW,
+                color="secondary",
+                title="Show what adopt would change; changes nothing",
+            ),
+            dbc.Button(
+                monitor.Step.APPLY.value,
+                id=ids.MONITOR_APPLY,
+                color="warning",
+                title="Rewrite the database to match the exchange, after you confirm",
+            ),
+        ],
+        className="monitor-buttons",
+    )
+    intro = html.P(
+        "Compares the positions recorded in the database with what the LIVE exchange "
+        "account holds, in SIM mode too (paper trades are never compared). Adopt takes "
+        "the exchange as right and sends no orders.",
+        className="small text-muted",
+    )
+    controls = _card(
+        "Position monitor",
+        [intro, buttons, html.Div(id=ids.MONITOR_STATUS, className="mt-3")],
+    )
+    found = [
+        _card(
+            "Discrepancies",
+            html.Div(monitor.hint(monitor.DIAGNOSE_HINT), id=ids.MONITOR_DISCREPANCIES),
+        ),
+        _card("Sync plan", html.Div(monitor.hint(monitor.PLAN_HINT), id=ids.MONITOR_PLAN)),
+    ]
+    return dbc.Row(
+        [
+            dbc.Col(controls, lg=4),
+            dbc.Col(found, lg=8),
+            dbc.Col(_card("Monitor history", _table(ids.MONITOR_HISTORY), "mb-3 history")),
+        ]
+    )
+
+
+def trading_page(symbols: list[str], mode: Mode) -> list[dbc.Row]:
     quote = quote_asset(symbols[0])
     left = [
         market_card(symbols),
@@ -211,16 +269,26 @@ def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: M
         dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
         _card(f"Equity ({quote})", _graph(ids.EQUITY_CHART)),
     ]
+    return [
+        dbc.Row([dbc.Col(left, lg=8), dbc.Col(right, lg=4)]),
+        dbc.Row(dbc.Col(history_tabs())),
+    ]
+
+
+def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: Mode) -> html.Div:
+    pages = dbc.Tabs(
+        [
+            dbc.Tab(trading_page(symbols, mode), label="Trading", tab_id=TRADING_TAB),
+            dbc.Tab(monitor_page(), label="Position monitor", tab_id=MONITOR_TAB),
+        ],
+        id=ids.PAGE_TABS,
+        active_tab=TRADING_TAB,
+        className="page-tabs mb-3",
+    )
     return html.Div(
         [
             header(title, exchange_label),
-            dbc.Container(
-                [
-                    dbc.Row([dbc.Col(left, lg=8), dbc.Col(right, lg=4)]),
-                    dbc.Row(dbc.Col(history_tabs())),
-                ],
-                fluid=True,
-            ),
+            dbc.Container(pages, fluid=True),
             dbc.Toast(
                 id=ids.TRADE_TOAST,
                 header="",
@@ -230,8 +298,11 @@ def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: M
                 className="trade-toast",
             ),
             dcc.ConfirmDialog(id=ids.LIVE_CONFIRM),
+            dcc.ConfirmDialog(id=ids.MONITOR_CONFIRM, message=APPLY_QUESTION),
             dcc.Store(id=ids.TRADE_DONE, data=0),
             dcc.Store(id=ids.MODE_CHANGED, data=0),
+            dcc.Store(id=ids.KNOWN_MODE, data=mode.value),
+            dcc.Store(id=ids.MONITOR_APPLIED, data=0),
             dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),
             dcc.Interval(id=ids.CHART_REFRESH, interval=CHART_REFRESH_MS),
         ]

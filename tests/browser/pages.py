@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from selenium.webdriver.common.alert import Alert
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -42,10 +43,15 @@ return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr'))
 """
 
 
+def table_rows(dash_duo, component_id: str) -> list[list[str]]:
+    """The cells' text of every body row of a table (or of the table inside a component)."""
+    return dash_duo.driver.execute_script(ROWS_SCRIPT, css(component_id))
+
+
 def position_row(dash_duo, symbol: str) -> list[str]:
     """The cells of `symbol`'s row in the positions table, read in one script so a refresh
     that re-renders the table cannot leave half a row behind."""
-    rows = dash_duo.driver.execute_script(ROWS_SCRIPT, css(ids.POSITIONS_TABLE))
+    rows = table_rows(dash_duo, ids.POSITIONS_TABLE)
     for cells in rows:
         if cells and cells[0] == symbol:
             return cells
@@ -76,6 +82,28 @@ def confirmation(dash_duo) -> Alert:
     """The browser's confirm dialog (dcc.ConfirmDialog), once it shows."""
     return WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
         expected_conditions.alert_is_present()
+    )
+
+
+def go_live(dash_duo) -> str:
+    """Switch simulation off and accept the confirmation; returns the question it asked."""
+    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    alert = confirmation(dash_duo)
+    question = alert.text
+    alert.accept()
+    dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "LIVE+SYNC", timeout=LOAD_SECONDS)
+    return question
+
+
+def open_tab(dash_duo, label: str) -> None:
+    """Show a tab (a page or a history table) by the text of its link. Clicked by script:
+    headless Chromium's viewport is shorter than its window, so selenium may aim a click at
+    a link below the visible part and hit nothing."""
+    link = dash_duo.driver.find_element(By.LINK_TEXT, label)
+    dash_duo.driver.execute_script("arguments[0].click()", link)
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
+        lambda driver: "active" in driver.find_element(By.LINK_TEXT, label).get_attribute("class"),
+        message=f"the {label!r} tab did not open",
     )
 
 

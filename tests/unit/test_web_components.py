@@ -5,15 +5,27 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 
+import dash_bootstrap_components as dbc
 import pytest
 
-from core.domain import Candle, Mode, PositionState, TradeResult
+from core.domain import (
+    ActionKind,
+    Candle,
+    Discrepancy,
+    DiscrepancyKind,
+    Mode,
+    PositionState,
+    SyncAction,
+    TradeResult,
+)
+from core.monitor import AccountCheck
 from core.views import (
     Badge,
     DashboardView,
     FillView,
     MarketView,
     ModeChange,
+    MonitorRunView,
     OrderView,
     PnlView,
     PositionView,
@@ -21,6 +33,7 @@ from core.views import (
 )
 from web import components, figures, ids, layout
 from web import formatting as fmt
+from web import monitor_components as monitor
 from web.layout import build_layout
 
 D = Decimal
@@ -50,7 +63,9 @@ def walk(node):
 def cells(rows: list) -> list[list]:
     """The <td> elements of each body row of a builder's table."""
     _head, body = rows
-    return [list(row.children) for row in body.children]
+    return [
+        row.children if isinstance(row.children, list) else [row.children] for row in body.children
+    ]
 
 
 def position(state=PositionState.LONG, **changes) -> PositionView:
@@ -425,3 +440,166 @@ def test_layout_has_every_id_the_callbacks_use():
 
 def test_switch_starts_off_in_live_mode():
     assert layout_ids(Mode.LIVE)[ids.MODE_SWITCH].value is False
+
+
+# --- position monitor ----------------------------------------------------------------------
+
+
+def orphan_db(symbol: str = "ETH/USDT", account: str = "main") -> Discrepancy:
+    return Discrepancy(
+        DiscrepancyKind.ORPHAN_DB, account, symbol, D("1.4686762"), None, D("3400"), None
+    )
+
+
+def orphan_exchange(symbol: str = "BTC/USDT", account: str = "main") -> Discrepancy:
+    return Discrepancy(
+        DiscrepancyKind.ORPHAN_EXCHANGE, account, symbol, None, D("0.05"), None, D("97000")
+    )
+
+
+def adopt_actions(account: str = "main") -> list[SyncAction]:
+    return [
+        SyncAction(
+            ActionKind.CLOSE,
+            account,
+            "ETH/USDT",
+            D("1.4686762"),
+            D(0),
+            None,
+            DiscrepancyKind.ORPHAN_DB,
+        ),
+        SyncAction(
+            ActionKind.CREATE,
+            account,
+            "BTC/USDT",
+            None,
+            D("0.05"),
+            D("97000"),
+            DiscrepancyKind.ORPHAN_EXCHANGE,
+        ),
+    ]
+
+
+def out_of_sync(account: str = "main") -> AccountCheck:
+    return AccountCheck(
+        account,
+        discrepancies=[orphan_exchange(account=account), orphan_db(account=account)],
+        actions=adopt_actions(account),
+        api_calls=3,
+        duration_ms=12,
+    )
+
+
+def body_rows(parts: list) -> list[list[str]]:
+    """The cells' text of the table among a builder's parts."""
+    [table] = [part for part in parts if isinstance(part, dbc.Table)]
+    return [[text_of(c) for c in row] for row in cells(table.children)]
+
+
+def test_counts_text_names_each_kind_in_order():
+    assert monitor.counts_text({"create": 1, "close": 2}) == "2 close, 1 create"
+    assert monitor.counts_text({}) == "none"
+
+
+def test_discrepancies_are_grouped_by_kind_with_both_sides():
+    second_account = AccountCheck("spare", discrepancies=[orphan_db("SOL/USDT", "spare")])
+    parts = monitor.discrepancy_table([out_of_sync(), second_account])
+    assert text_of(parts[0]) == "3 found: 2 orphan_db, 1 orphan_exchange."
+    assert body_rows(parts) == [
+        ["orphan_db", "main", "ETH/USDT", "1.4686762", "—", "3,400.00", "—"],
+        ["orphan_db", "spare", "SOL/USDT", "1.4686762", "—", "3,400.00", "—"],
+        ["orphan_exchange", "main", "BTC/USDT", "—", "0.05", "—", "97,000.00"],
+    ]
+
+
+def test_no_discrepancies_says_in_sync_only_when_every_account_answered():
+    in_sync = monitor.discrepancy_table([AccountCheck("main")])
+    assert body_rows(in_sync) == [["None: the database matches the exchange."]]
+    failed = AccountCheck("spare", error="mexc GET /api/v3/account: 500")
+    partly = monitor.discrepancy_table([AccountCheck("main"), failed])
+    assert body_rows(partly) == [["None in the accounts that answered."]]
+
+
+def test_account_alerts_show_failed_accounts_as_failed_never_flat():
+    failed = monitor.account_alert(AccountCheck("spare", error="timed out"))
+    assert failed.color == "danger"
+    assert failed.children.startswith("spare: exchange check failed: timed out.")
+    assert "not taken as flat" in failed.children
+    drifted = monitor.account_alert(out_of_sync())
+    assert drifted.color == "warning"
+    assert drifted.children == (
+        "main: 2 discrepancies (1 orphan_db, 1 orphan_exchange); 3 API calls, 12 ms"
+    )
+    in_sync = monitor.account_alert(AccountCheck("main", api_calls=3, duration_ms=9))
+    assert (in_sync.color, in_sync.children) == ("success", "main: in sync; 3 API calls, 9 ms")
+
+
+def test_plan_is_previewed_or_applied_with_counts_per_action():
+    preview = monitor.plan_table([out_of_sync()], monitor.Step.PREVIEW)
+    assert text_of(preview[0]) == "Adopt plan, not applied yet: 1 close, 1 create."
+    assert body_rows(preview) == [
+        ["create", "main", "BTC/USDT", "—", "0.05", "97,000.00", "orphan_exchange"],
+        ["close", "main", "ETH/USDT", "1.4686762", "0", "—", "orphan_db"],
+    ]
+    applied = monitor.plan_table([out_of_sync()], monitor.Step.APPLY)
+    assert text_of(applied[0]) == "Applied to the database: 1 close, 1 create."
+    nothing = monitor.plan_table([AccountCheck("main")], monitor.Step.PREVIEW)
+    assert body_rows(nothing) == [["Nothing to change."]]
+
+
+def test_monitor_outcome_of_each_step():
+    diagnosed = monitor.monitor_outcome([out_of_sync()], monitor.Step.DIAGNOSE, T0)
+    assert text_of(diagnosed.status[0]) == (
+        "Diagnosed (report: nothing changed) at 2026-11-21 12:00:00 UTC."
+    )
+    assert text_of(diagnosed.plan) == monitor.PLAN_HINT
+    assert len(body_rows(diagnosed.discrepancies)) == 2
+    applied = monitor.monitor_outcome([out_of_sync()], monitor.Step.APPLY, T0)
+    assert text_of(applied.status[0]).startswith("Applied the adopt sync to the database")
+    assert len(body_rows(applied.plan)) == 2
+
+
+def test_monitor_failure_says_which_step_failed_and_shows_no_verdict():
+    failure = monitor.monitor_failure(
+        "LIVE needs API keys: set EXCHANGE_API_KEY", monitor.Step.PREVIEW, T0
+    )
+    [alert] = failure.status
+    assert alert.color == "danger"
+    assert alert.children == (
+        "Preview sync failed at 2026-11-21 12:00:00 UTC: LIVE needs API keys: set EXCHANGE_API_KEY"
+    )
+    assert text_of(failure.discrepancies) == text_of(failure.plan) == monitor.NOT_CHECKED
+
+
+def test_monitor_history_rows():
+    runs = [
+        MonitorRunView(
+            T0,
+            "main",
+            "adopt",
+            True,
+            "main: 2 discrepancies",
+            {"orphan_exchange": 1, "orphan_db": 1},
+            {"create": 1, "close": 1},
+            12,
+            3,
+        ),
+        MonitorRunView(
+            T0, "spare", "report", False, "spare: exchange check failed: 500", {}, {}, 4, 1
+        ),
+    ]
+    applied, failed = cells(monitor.history_rows(runs))
+    assert [text_of(c) for c in applied] == [
+        "2026-11-21 12:00:00 UTC",
+        "main",
+        "adopt",
+        "OK",
+        "1 orphan_db, 1 orphan_exchange",
+        "1 close, 1 create",
+        "12 ms",
+        "3",
+    ]
+    assert text_of(failed[3]) == "FAILED: spare: exchange check failed: 500"
+    assert failed[3].className == "text-danger"
+    assert text_of(failed[5]) == "none"
+    assert text_of(monitor.history_rows([])).endswith("No monitor runs recorded yet.")
