@@ -73,7 +73,13 @@ class Connection:
 EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
     "mexc": {},
     "bybit": {"defaultType": "swap", "fetchMarkets": {"types": ["linear"]}},
-    "binanceusdm": {"fetchCurrencies": False},
+    # v2 positionRisk still reports each position's leverage (v3 dropped it); the periodic
+    # snapshot reads all open orders in one call on purpose
+    "binanceusdm": {
+        "fetchCurrencies": False,
+        "fetchPositionsRisk": {"useV2": True},
+        "warnOnFetchOpenOrdersWithoutSymbol": False,
+    },
 }
 DERIVATIVES = {"bybit", "binanceusdm"}
 
@@ -97,6 +103,11 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     client = getattr(ccxt, connection.exchange)(config)
     if connection.url:
         client.urls["api"] = _rehost(client.urls["api"], connection.url)
+        if connection.exchange == "binanceusdm":
+            # ccxt picks Binance's USD-M error table by host name; on any other host its
+            # -2019 (margin) and -2022 (reduce-only) would lose their exception classes
+            for kind, table in client.exceptions["linear"].items():
+                client.exceptions[kind].update(table)
     return client
 
 
@@ -327,18 +338,23 @@ class CcxtTradingGateway:
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None:
         """The order as the exchange knows it, or None when the exchange says it does not
         exist (MEXC says so briefly for fresh orders too: callers ask again)."""
+        client = self._ready()
         try:
-            raw = self._ready().fetch_order(None, symbol, {"clientOrderId": client_order_id})
+            raw = _fetch_by_client_id(client, self.market.name, symbol, client_order_id)
+        except ccxt.OrderNotFound:
+            return None
         except ccxt.BaseError as exc:
             if any(marker in str(exc) for marker in ORDER_NOT_FOUND):
                 return None
             raise
-        return _report(raw, client_order_id, symbol)
+        return None if raw is None else _report(raw, client_order_id, symbol)
 
     @translate_errors("cancelling an order")
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
         try:
-            self._ready().cancel_order(None, symbol, {"clientOrderId": client_order_id})
+            self._ready().cancel_order(
+                None, symbol, _cancel_params(self.market.name, client_order_id)
+            )
         except ccxt.BaseError as exc:
             if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
                 raise
@@ -409,6 +425,28 @@ def _fill(trade: dict, client_order_id: str) -> Fill:
         client_order_id=client_order_id,
         time=datetime.fromtimestamp(trade["timestamp"] / 1000, UTC),
     )
+
+
+def _fetch_by_client_id(client, exchange: str, symbol: str, client_order_id: str) -> dict | None:
+    """One order found by the app's id. ccxt's Bybit fetchOrder takes only the exchange's
+    id, so Bybit is asked through its realtime-orders endpoint (open and recent orders)."""
+    if exchange == "bybit":
+        market = client.market(symbol)
+        answer = client.privateGetV5OrderRealtime(
+            {"category": "linear", "symbol": market["id"], "orderLinkId": client_order_id}
+        )
+        found = answer.get("result", {}).get("list") or []
+        return client.parse_order(found[0], market) if found else None
+    key = "origClientOrderId" if exchange == "binanceusdm" else "clientOrderId"
+    return client.fetch_order(None, symbol, {key: client_order_id})
+
+
+def _cancel_params(exchange: str, client_order_id: str) -> dict:
+    """How each exchange's ccxt class names the app's id when cancelling."""
+    key = {"bybit": "orderLinkId", "binanceusdm": "origClientOrderId"}.get(
+        exchange, "clientOrderId"
+    )
+    return {key: client_order_id}
 
 
 def _order_params(client_order_id: str, reduce_only: bool) -> dict:
