@@ -302,7 +302,9 @@ class Executor:
                 policy="enforce",
                 target=trade.target.value,
                 before_state=trade.before.value if trade.before else None,
-                after_state=trade.after.value if trade.after else None,
+                after_state=(trade.shown or trade.after).value
+                if (trade.shown or trade.after)
+                else None,
                 api_calls=trade.api_calls,
                 duration_ms=trade.duration_ms,
                 details={

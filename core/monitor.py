@@ -276,15 +276,24 @@ def _state_of(qty: Decimal) -> PositionState:
 
 
 def _summary(check: AccountCheck) -> str:
+    """One line for the sync history and the badge: what was found, what was repaired, and
+    which symbols no longer hold the trader's target."""
     if check.error:
         return f"{check.account}: exchange check failed: {check.error}"
-    if not check.discrepancies:
-        return f"{check.account}: in sync"
-    counts: dict[str, int] = {}
-    for d in check.discrepancies:
-        counts[d.kind.value] = counts.get(d.kind.value, 0) + 1
-    found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-    return f"{check.account}: {len(check.discrepancies)} discrepancies ({found}), {len(check.actions)} actions"
+    parts = []
+    if check.discrepancies:
+        counts: dict[str, int] = {}
+        for d in check.discrepancies:
+            counts[d.kind.value] = counts.get(d.kind.value, 0) + 1
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        done = f"{len(check.actions)} repaired" if check.actions else "left as they are"
+        parts.append(f"{len(check.discrepancies)} discrepancies ({found}), {done}")
+    if check.drift:
+        held = ", ".join(
+            f"{symbol} no longer {target.value}" for symbol, target in sorted(check.drift.items())
+        )
+        parts.append(f"drift from the trader's targets: {held}")
+    return f"{check.account}: {'; '.join(parts) or 'in sync'}"
 
 
 def _plain(item) -> dict:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.accounts import load_accounts_file
+from core.accounts import AccountsError, load_accounts_file
 from core.config import Settings
 from core.domain import (
     ZERO,
@@ -309,11 +309,12 @@ class TradingService:
             pnl = replace(pnl, equity=curve[-1][1] if curve else ZERO)
         elif pnl.equity > 0 and prices:
             curve = [*curve, (utcnow(), pnl.equity)]
+        monitored, notes = self._monitored_positions()
         return DashboardView(
             mode=mode,
             badge=self._badge(mode, exchange_error, runs),
             exchange_label=self.exchange_label,
-            positions=positions,
+            positions=[*positions, *monitored],
             pnl=pnl,
             balances=balances,
             fills=[_fill_view(f) for f in fills],
@@ -322,6 +323,7 @@ class TradingService:
             sync_runs=[_run_view(r) for r in runs],
             last_sync=runs[0].finished_at if runs else None,
             exchange_error=exchange_error,
+            notes=notes,
         )
 
     def _cached_prices(self) -> tuple[dict[str, Decimal], str | None]:
@@ -333,23 +335,40 @@ class TradingService:
     def _position_view(
         self, symbol, row, balances: dict[str, Balance], price: Decimal | None
     ) -> PositionView:
-        qty = row.qty if row else ZERO
-        cost = row.cost_basis if row else ZERO
         target = PositionState(row.target_state) if row and row.target_state else None
         state = PositionState(row.state) if row else PositionState.NO_POSITION
         if balances and price is not None:
             state = self._state_from_balances(symbol, balances, price, target) or state
-        return PositionView(
-            symbol=symbol,
-            state=state,
-            state_label=state_label(state, quote_asset(symbol)),
-            qty=qty,
-            avg_entry=cost / qty if qty > 0 else None,
-            price=price,
-            unrealized=price * qty - cost if price is not None and qty > 0 else ZERO,
-            realized=row.realized if row else ZERO,
-            fees=row.fees if row else ZERO,
-        )
+        return _position_view(symbol, row, state, price, ACCOUNT, self.access.name.upper())
+
+    def _monitored_positions(self) -> tuple[list[PositionView], list[str]]:
+        """Open positions the monitor keeps for the other accounts of ACCOUNTS_FILE (read
+        from the database; the monitor's last check wrote their marks)."""
+        if not self.settings.ACCOUNTS_FILE:
+            return [], []
+        try:
+            accounts = load_accounts_file(Path(self.settings.ACCOUNTS_FILE))
+        except AccountsError as exc:
+            return [], [str(exc)]
+        views = []
+        with self.db.session() as session:
+            for account in accounts:
+                if account.name == ACCOUNT:
+                    continue
+                for row in repo.positions(session, repo.BookKey(Mode.LIVE.value, account.name)):
+                    if row.is_open:
+                        state = PositionState(row.state)
+                        views.append(
+                            _position_view(
+                                row.symbol,
+                                row,
+                                state,
+                                row.last_price,
+                                account.name,
+                                account.exchange.upper(),
+                            )
+                        )
+        return views, []
 
     def _state_from_balances(self, symbol, balances, price, target) -> PositionState | None:
         try:
@@ -492,6 +511,31 @@ class TradingService:
                 "LIVE+SYNC", "warning", f"{self.exchange_label} unreachable: {exchange_error}"
             )
         return Badge("LIVE+SYNC", "success", f"Synchronized with {self.exchange_label}")
+
+
+def _position_view(
+    symbol, row, state: PositionState, price, account: str, exchange: str
+) -> PositionView:
+    """A row of the positions table; quantities are signed (a derivatives short is below
+    zero), so entry, value and unrealized PnL hold for both sides."""
+    qty = row.qty if row else ZERO
+    cost = row.cost_basis if row else ZERO
+    return PositionView(
+        symbol=symbol,
+        state=state,
+        state_label=state_label(state, quote_asset(symbol)),
+        qty=qty,
+        avg_entry=cost / qty if qty else None,
+        price=price,
+        unrealized=price * qty - cost if price is not None and qty else ZERO,
+        realized=row.realized if row else ZERO,
+        fees=row.fees if row else ZERO,
+        account=account,
+        exchange=exchange,
+        side="long" if qty > 0 else "short" if qty < 0 else "",
+        leverage=row.leverage if row else None,
+        liquidation_price=row.liquidation_price if row else None,
+    )
 
 
 def _drift(run) -> int:

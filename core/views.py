@@ -32,6 +32,11 @@ class PositionView:
     unrealized: Decimal
     realized: Decimal
     fees: Decimal
+    account: str = "default"
+    exchange: str = ""
+    side: str = ""
+    leverage: Decimal | None = None
+    liquidation_price: Decimal | None = None
 
 
 @dataclass(frozen=True)

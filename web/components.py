@@ -31,6 +31,11 @@ POSITION_COLUMNS = (
     ("price", "Current price"),
     ("unrealized", "Unrealized PnL"),
     ("realized", "Realized PnL"),
+    ("side", "Side"),
+    ("leverage", "Leverage"),
+    ("liquidation", "Liq. price"),
+    ("exchange", "Exchange"),
+    ("account", "Account"),
 )
 FILL_COLUMNS = ("Time", "Symbol", "Side", "Quantity", "Price", "Fee", "Client order id")
 ORDER_COLUMNS = (
@@ -119,7 +124,9 @@ def _pnl_cell(value, asset: str) -> html.Td:
 
 def position_rows(positions: list[PositionView]) -> list[dict]:
     """The positions table's data: one dict of display text per position (a DataTable
-    renders hundreds of these cheaply, where a tree of cell components would not)."""
+    renders hundreds of these cheaply, where a tree of cell components would not). Rows of
+    derivative accounts the monitor keeps carry their side, leverage and liquidation price;
+    their current price is the exchange's mark."""
     return [
         {
             "symbol": p.symbol,
@@ -129,6 +136,11 @@ def position_rows(positions: list[PositionView]) -> list[dict]:
             "price": fmt.price(p.price),
             "unrealized": fmt.signed_money(p.unrealized, quote_asset(p.symbol)),
             "realized": fmt.signed_money(p.realized, quote_asset(p.symbol)),
+            "side": p.side.upper() or "—",
+            "leverage": f"{p.leverage.normalize():f}x" if p.leverage else "—",
+            "liquidation": fmt.price(p.liquidation_price),
+            "exchange": p.exchange or "—",
+            "account": p.account,
         }
         for p in positions
     ]

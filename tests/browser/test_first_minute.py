@@ -74,9 +74,10 @@ def test_buy_sell_close(dash_duo, runtime):
     enter_size(dash_duo, "50")
     click(dash_duo, ids.TRADE_BUY)
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → LONG")
-    _symbol, _state, qty, _entry, _price, unrealized, realized = wait_for_state(
+    _symbol, _state, qty, _entry, _price, unrealized, realized, side, *_ = wait_for_state(
         dash_duo, SYMBOL, "LONG"
     )
+    assert side == "LONG"
     assert Decimal(qty.replace(",", "")) > 0
     assert PNL.match(unrealized) and PNL.match(realized)
     wait_for_text_anywhere(dash_duo, ids.FILLS_TABLE, "BUY")

@@ -215,3 +215,34 @@ def test_diagnose_and_sync_commands_over_three_exchanges_from_an_accounts_file(t
     assert code == 0 and applied["counts"] == {"create": 3}
     code, after = run("diagnose")
     assert code == 0 and after["discrepancies"] == []
+
+
+def test_the_dashboard_lists_monitored_derivative_positions_with_their_details(
+    tmp_path, venues, make_engine
+):
+    ControlClient(venues["bybit"].url).reset()
+    ControlClient(venues["bybit"].url).set_positions(
+        {"BTCUSDT": {"size": "-0.5", "entry_price": "97000", "leverage": "5"}}
+    )
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        f'[[accounts]]\nname = "desk-bybit"\nexchange = "bybit"\nurl = "{venues["bybit"].url}"\n'
+        'api_key = "demo-key"\napi_secret = "demo-secret"\n'
+    )
+    service = make_engine(ACCOUNTS_FILE=str(accounts)).service
+    [check] = service.monitor(Policy.ADOPT, execute=True)
+    assert [d.kind for d in check.discrepancies] == [DiscrepancyKind.ORPHAN_EXCHANGE]
+    view = service.dashboard("ETH/USDT")
+    [short] = [p for p in view.positions if p.account == "desk-bybit"]
+    assert (short.exchange, short.symbol, short.side, short.qty) == (
+        "BYBIT",
+        BTC,
+        "short",
+        Decimal("-0.5"),
+    )
+    assert short.avg_entry == Decimal(97000) and short.leverage == Decimal(5)
+    assert short.price > 0 and short.liquidation_price > short.avg_entry
+    assert short.unrealized == (short.price - short.avg_entry) * short.qty
+    assert view.pnl.unrealized == sum(
+        p.unrealized for p in view.positions if p.account == "default"
+    )

@@ -234,8 +234,40 @@ def test_long_position_row_reads_as_text_with_signed_pnl():
             "price": "3,012.50",
             "unrealized": "+12.35 USDT",
             "realized": "-5.00 USDT",
+            "side": "—",
+            "leverage": "—",
+            "liquidation": "—",
+            "exchange": "—",
+            "account": "default",
         }
     ]
+
+
+def test_a_derivatives_short_shows_its_side_leverage_liquidation_exchange_and_account():
+    short = PositionView(
+        symbol="BTC/USDT:USDT",
+        state=PositionState.SHORT,
+        state_label="SHORT",
+        qty=D("-0.5"),
+        avg_entry=D("97000"),
+        price=D("96000"),
+        unrealized=D("500"),
+        realized=D(0),
+        fees=D(0),
+        account="desk-bybit",
+        exchange="BYBIT",
+        side="short",
+        leverage=D("5.0"),
+        liquidation_price=D("115400"),
+    )
+    [row] = components.position_rows([short])
+    assert (row["side"], row["leverage"], row["liquidation"]) == ("SHORT", "5x", "115,400.00")
+    assert (row["exchange"], row["account"], row["qty"], row["unrealized"]) == (
+        "BYBIT",
+        "desk-bybit",
+        "-0.5",
+        "+500.00 USDT",
+    )
 
 
 def test_short_and_flat_rows_use_the_state_label():
