@@ -56,6 +56,7 @@ class AccountCheck:
     """What one account's check found, and (after `execute`) what it changed."""
 
     account: str
+    exchange: str = ""
     discrepancies: list[Discrepancy] = field(default_factory=list)
     actions: list[SyncAction] = field(default_factory=list)
     states: dict[str, PositionState] = field(default_factory=dict)
@@ -99,7 +100,7 @@ class Monitor:
     def _examine(
         self, link: AccountLink, policy: Policy, symbols: list[str] | None
     ) -> AccountCheck:
-        check = AccountCheck(link.name)
+        check = AccountCheck(link.name, link.gateway.market.name.upper())
         started, calls = time.monotonic(), link.gateway.api_calls
         try:
             snapshot = link.gateway.snapshot(link.name)

@@ -25,6 +25,11 @@ DISCREPANCY_COLUMNS = (
     "Exchange qty",
     "Recorded price",
     "Exchange price",
+    "Exchange",
+    "Side held",
+    "Entry",
+    "Leverage",
+    "Liq. price",
 )
 PLAN_COLUMNS = ("Action", "Account", "Symbol", "Qty before", "Qty after", "Price", "Because")
 HISTORY_COLUMNS = ("Time", "Account", "Policy", "Result", "Found", "Changed", "Took", "Calls")
@@ -32,6 +37,7 @@ KIND_MEANINGS = {
     DiscrepancyKind.ORPHAN_DB: "recorded in the database, not held on the exchange",
     DiscrepancyKind.ORPHAN_EXCHANGE: "held on the exchange, not recorded in the database",
     DiscrepancyKind.QTY_MISMATCH: "the database and the exchange hold different quantities",
+    DiscrepancyKind.SIDE_MISMATCH: "the database records one side (long/short), the exchange holds the other",
     DiscrepancyKind.STALE_PRICE: "the recorded price is older than STALE_PRICE_SECONDS",
 }
 DISCREPANCY_ORDER = {kind: i for i, kind in enumerate(DiscrepancyKind)}
@@ -113,8 +119,15 @@ def _with_heading(heading: str | None, table: dbc.Table) -> list:
     return [html.Div(heading, className="mb-2"), table] if heading else [table]
 
 
+def _side(qty) -> str:
+    if not qty:
+        return "—"
+    return "LONG" if qty > 0 else "SHORT"
+
+
 def discrepancy_table(checks: list[AccountCheck]) -> list:
     """Every discrepancy of the accounts that answered, grouped by kind."""
+    exchanges = {check.account: check.exchange for check in checks}
     found = sorted(
         (d for check in checks for d in check.discrepancies),
         key=lambda d: (DISCREPANCY_ORDER[d.kind], d.account, d.symbol),
@@ -129,6 +142,11 @@ def discrepancy_table(checks: list[AccountCheck]) -> list:
                 html.Td(fmt.quantity(d.exchange_qty)),
                 html.Td(fmt.price(d.recorded_price)),
                 html.Td(fmt.price(d.exchange_price)),
+                html.Td(exchanges.get(d.account) or "—"),
+                html.Td(_side(d.exchange_qty)),
+                html.Td(fmt.price(d.entry_price)),
+                html.Td(f"{d.leverage.normalize():f}x" if d.leverage else "—"),
+                html.Td(fmt.price(d.liquidation_price)),
             ]
         )
         for d in found

@@ -538,9 +538,52 @@ def test_discrepancies_are_grouped_by_kind_with_both_sides():
     parts = monitor.discrepancy_table([out_of_sync(), second_account])
     assert text_of(parts[0]) == "3 found: 2 orphan_db, 1 orphan_exchange."
     assert body_rows(parts) == [
-        ["orphan_db", "main", "ETH/USDT", "1.4686762", "—", "3,400.00", "—"],
-        ["orphan_db", "spare", "SOL/USDT", "1.4686762", "—", "3,400.00", "—"],
-        ["orphan_exchange", "main", "BTC/USDT", "—", "0.05", "—", "97,000.00"],
+        ["orphan_db", "main", "ETH/USDT", "1.4686762", "—", "3,400.00", "—", *["—"] * 5],
+        ["orphan_db", "spare", "SOL/USDT", "1.4686762", "—", "3,400.00", "—", *["—"] * 5],
+        [
+            "orphan_exchange",
+            "main",
+            "BTC/USDT",
+            "—",
+            "0.05",
+            "—",
+            "97,000.00",
+            "—",
+            "LONG",
+            *["—"] * 3,
+        ],
+    ]
+
+
+def test_a_side_mismatch_shows_the_exchange_side_entry_leverage_and_liquidation():
+    flipped = Discrepancy(
+        DiscrepancyKind.SIDE_MISMATCH,
+        "desk",
+        "BTC/USDT:USDT",
+        D("0.5"),
+        D("-0.5"),
+        D("96000"),
+        D("96500"),
+        entry_price=D("97000"),
+        leverage=D("5"),
+        liquidation_price=D("115400"),
+    )
+    parts = monitor.discrepancy_table([AccountCheck("desk", "BYBIT", discrepancies=[flipped])])
+    assert body_rows(parts) == [
+        [
+            "side_mismatch",
+            "desk",
+            "BTC/USDT:USDT",
+            "0.5",
+            "-0.5",
+            "96,000.00",
+            "96,500.00",
+            "BYBIT",
+            "SHORT",
+            "97,000.00",
+            "5x",
+            "115,400.00",
+        ]
     ]
 
 
