@@ -11,11 +11,10 @@ from decimal import Decimal
 from emulator import errors
 from emulator.accounts import Account, AccountSpec
 from emulator.book import Level, SyntheticBook
-from emulator.market_data import SymbolStats, hashed_int, seeded_stats
+from emulator.market_motion import MarketMotion
 from emulator.markets import Market
 from emulator.numbers import fits_precision, truncate
 from emulator.orders import Order, OrderRequest, PublicTrade, Trade
-from emulator.prices import PriceWalk
 
 MAX_OPEN_ORDERS = 500
 ORDER_ID_BASE = 545_584_045_430_000_000
@@ -27,7 +26,7 @@ def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-class Engine:
+class Engine(MarketMotion):
     def __init__(
         self,
         markets: dict[str, Market],
@@ -46,19 +45,13 @@ class Engine:
 
     def reset(self) -> None:
         """Back to the start state: configured accounts, start prices, no orders or trades."""
-        now = self.clock()
-        self.walk = PriceWalk(self.markets, self.seed)
-        self._books: dict[str, SyntheticBook] = {}
+        self._start_markets()
         self.accounts = {spec.api_key: Account.from_spec(spec) for spec in self._account_specs}
         self.orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}  # insertion order is time priority
         self._orders_by_account: dict[str, list[Order]] = {}
         self._client_ids: dict[tuple[str, str], Order] = {}
         self.trades: dict[str, list[Trade]] = {}
-        self.stats: dict[str, SymbolStats] = {
-            symbol: seeded_stats(market, self.seed, now) for symbol, market in self.markets.items()
-        }
-        self.stall_fills = False
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -66,44 +59,6 @@ class Engine:
         account = Account.from_spec(spec)
         self.accounts[spec.api_key] = account
         return account
-
-    # --- prices and books -----------------------------------------------------------------
-
-    def mid(self, symbol: str) -> Decimal:
-        return self.walk.mids[symbol]
-
-    def book(self, symbol: str) -> SyntheticBook:
-        """The symbol's book, rebuilt with fresh liquidity if the mid moved since it was built."""
-        version = self.walk.versions[symbol]
-        book = self._books.get(symbol)
-        if book is None or book.version != version:
-            book = SyntheticBook(self.markets[symbol], self.mid(symbol), self.seed, version)
-            self._books[symbol] = book
-            self.book_update_id += 1
-        return book
-
-    def tick(self) -> None:
-        """One random-walk step for every market; resting orders the move crosses fill."""
-        now = self.clock()
-        for symbol in self.walk.step():
-            mid = self.mid(symbol)
-            market = self.markets[symbol]
-            notional = Decimal(20 + hashed_int(f"{self.seed}:{symbol}:{now}", 3000))
-            qty = max(market.lot, truncate(notional / mid, market.base_decimals))
-            self.stats[symbol].record(PublicTrade(mid, qty, now, now % 2 == 0))
-            self._match_resting(symbol)
-
-    def move_price(self, symbol: str, price: Decimal) -> None:
-        self.walk.move_to(symbol, price)
-        self.stats[symbol].observe_mid(self.mid(symbol))
-        self._match_resting(symbol)
-
-    def set_stall_fills(self, stalled: bool) -> None:
-        """Stalled, orders rest unmatched; un-stalling runs a match pass at once."""
-        self.stall_fills = stalled
-        if not stalled:
-            for symbol in sorted({order.symbol for order in self._open.values()}):
-                self._match_resting(symbol)
 
     # --- orders ---------------------------------------------------------------------------
 

@@ -15,8 +15,7 @@ from emulator import perps
 from emulator.accounts import AccountSpec, parse_balances
 from emulator.book import Level, SyntheticBook
 from emulator.engine import wall_clock_ms
-from emulator.market_data import SymbolStats, hashed_int, seeded_stats
-from emulator.numbers import truncate
+from emulator.market_motion import MarketMotion
 from emulator.orders import PublicTrade
 from emulator.perp_markets import DEFAULT_LEVERAGE, SETTLE, PerpMarket
 from emulator.perp_orders import (
@@ -26,7 +25,6 @@ from emulator.perp_orders import (
     Position,
     Rejection,
 )
-from emulator.prices import PriceWalk
 
 MAX_OPEN_ORDERS = 500
 RECENT_ORDERS_KEPT = 500
@@ -71,7 +69,7 @@ class WalletFigures:
         return max(Decimal(0), self.equity - self.position_margin - self.order_margin)
 
 
-class PerpEngine:
+class PerpEngine(MarketMotion):
     def __init__(
         self,
         markets: dict[str, PerpMarket],
@@ -90,9 +88,7 @@ class PerpEngine:
         self.reset()
 
     def reset(self) -> None:
-        now = self.clock()
-        self.walk = PriceWalk(self.markets, self.seed)
-        self._books: dict[str, SyntheticBook] = {}
+        self._start_markets()
         self.accounts: dict[str, PerpAccount] = {}
         for spec in self._account_specs:
             self.add_account(spec)
@@ -101,10 +97,6 @@ class PerpEngine:
         self._client_ids: dict[tuple[str, str], PerpOrder] = {}
         self._recent: dict[str, list[PerpOrder]] = {}
         self._order_seq = 0
-        self.stats: dict[str, SymbolStats] = {
-            symbol: seeded_stats(market, self.seed, now) for symbol, market in self.markets.items()
-        }
-        self.stall_fills = False
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -133,41 +125,6 @@ class PerpEngine:
             return
         now = self.clock()
         account.positions[symbol] = Position(size, entry_price, now, now)
-
-    # --- prices and books (the spot engine's mechanics) -------------------------------------
-
-    def mid(self, symbol: str) -> Decimal:
-        return self.walk.mids[symbol]
-
-    def book(self, symbol: str) -> SyntheticBook:
-        version = self.walk.versions[symbol]
-        book = self._books.get(symbol)
-        if book is None or book.version != version:
-            book = SyntheticBook(self.markets[symbol], self.mid(symbol), self.seed, version)
-            self._books[symbol] = book
-            self.book_update_id += 1
-        return book
-
-    def tick(self) -> None:
-        now = self.clock()
-        for symbol in self.walk.step():
-            mid = self.mid(symbol)
-            market = self.markets[symbol]
-            notional = Decimal(20 + hashed_int(f"{self.seed}:{symbol}:{now}", 3000))
-            qty = max(market.lot, truncate(notional / mid, market.qty_decimals))
-            self.stats[symbol].record(PublicTrade(mid, qty, now, now % 2 == 0))
-            self._match_resting(symbol)
-
-    def move_price(self, symbol: str, price: Decimal) -> None:
-        self.walk.move_to(symbol, price)
-        self.stats[symbol].observe_mid(self.mid(symbol))
-        self._match_resting(symbol)
-
-    def set_stall_fills(self, stalled: bool) -> None:
-        self.stall_fills = stalled
-        if not stalled:
-            for symbol in sorted({order.symbol for order in self._open.values()}):
-                self._match_resting(symbol)
 
     # --- figures --------------------------------------------------------------------------
 

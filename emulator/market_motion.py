@@ -1,0 +1,70 @@
+"""Prices, synthetic books and 24h statistics that move together. The spot and perpetual
+engines both stand on this; each matches its own resting orders when the market moves."""
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from decimal import Decimal
+
+from emulator.book import SyntheticBook
+from emulator.market_data import SymbolStats, hashed_int, seeded_stats
+from emulator.numbers import truncate
+from emulator.orders import PublicTrade
+from emulator.prices import PriceWalk
+
+
+class MarketMotion(ABC):
+    markets: dict
+    seed: int
+    clock: Callable[[], int]
+    book_update_id: int
+    _open: dict  # resting orders by id, in time priority
+
+    def _start_markets(self) -> None:
+        """Start prices, fresh books and seeded statistics; nothing stalled."""
+        now = self.clock()
+        self.walk = PriceWalk(self.markets, self.seed)
+        self._books: dict[str, SyntheticBook] = {}
+        self.stats: dict[str, SymbolStats] = {
+            symbol: seeded_stats(market, self.seed, now) for symbol, market in self.markets.items()
+        }
+        self.stall_fills = False
+
+    def mid(self, symbol: str) -> Decimal:
+        return self.walk.mids[symbol]
+
+    def book(self, symbol: str) -> SyntheticBook:
+        """The symbol's book, rebuilt with fresh liquidity if the mid moved since it was built."""
+        version = self.walk.versions[symbol]
+        book = self._books.get(symbol)
+        if book is None or book.version != version:
+            book = SyntheticBook(self.markets[symbol], self.mid(symbol), self.seed, version)
+            self._books[symbol] = book
+            self.book_update_id += 1
+        return book
+
+    def tick(self) -> None:
+        """One random-walk step for every market; resting orders the move crosses fill."""
+        now = self.clock()
+        for symbol in self.walk.step():
+            mid = self.mid(symbol)
+            market = self.markets[symbol]
+            notional = Decimal(20 + hashed_int(f"{self.seed}:{symbol}:{now}", 3000))
+            qty = max(market.lot, truncate(notional / mid, market.base_decimals))
+            self.stats[symbol].record(PublicTrade(mid, qty, now, now % 2 == 0))
+            self._match_resting(symbol)
+
+    def move_price(self, symbol: str, price: Decimal) -> None:
+        self.walk.move_to(symbol, price)
+        self.stats[symbol].observe_mid(self.mid(symbol))
+        self._match_resting(symbol)
+
+    def set_stall_fills(self, stalled: bool) -> None:
+        """Stalled, orders rest unmatched; un-stalling runs a match pass at once."""
+        self.stall_fills = stalled
+        if not stalled:
+            for symbol in sorted({order.symbol for order in self._open.values()}):
+                self._match_resting(symbol)
+
+    @abstractmethod
+    def _match_resting(self, symbol: str) -> None:
+        """Fill the resting orders of `symbol` that the current book crosses."""
