@@ -174,10 +174,7 @@ class Executor:
             balances = pool.submit(self.gateway.balances)
             fills = [pool.submit(self.gateway.order_fills, o) for o in trade.orders if o.filled > 0]
             trade.fills = [fill for future in fills for fill in future.result()]
-            with self.db.session() as session:
-                for report in trade.orders:
-                    repo.update_order(session, report)
-                repo.record_fills(session, self.book, trade.fills)
+            self._settle(trade.orders, trade.fills)
             return balances.result()
 
     def _place(self, plan: OrderPlan, trade: _Trade) -> OrderReport | None:
@@ -274,9 +271,11 @@ class Executor:
         with contextlib.suppress(GatewayError):
             self._balances_and_fills(trade)
 
-    def _settle(self, report: OrderReport, fills: list[Fill]) -> None:
+    def _settle(self, reports: list[OrderReport], fills: list[Fill]) -> None:
+        """Orders' final states and their fills, in one transaction."""
         with self.db.session() as session:
-            repo.update_order(session, report)
+            for report in reports:
+                repo.update_order(session, report)
             repo.record_fills(session, self.book, fills)
 
     def _record(self, trade: _Trade, started_at) -> None:
@@ -357,7 +356,7 @@ class Executor:
                 continue
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(symbol, client_order_id) or report
-            self._settle(report, self.gateway.order_fills(report))
+            self._settle([report], self.gateway.order_fills(report))
             detail = f"{report.status.value} on the exchange, filled {report.filled.normalize():f}"
             outcomes.append(Reconciled(client_order_id, symbol, True, detail))
         return outcomes

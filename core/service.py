@@ -75,10 +75,6 @@ class ExchangeAccess:
     api_key: str = ""
     api_secret: str = ""
 
-    @property
-    def is_demo(self) -> bool:
-        return self.label == "local demo exchange"
-
 
 class TradingService:
     def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):

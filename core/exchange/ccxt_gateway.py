@@ -295,10 +295,6 @@ class CcxtTradingGateway:
             for asset in raw.get("total", {})
         }
 
-    @translate_errors("reading open orders")
-    def open_order_count(self, symbol: str) -> int:
-        return len(self._ready().fetch_open_orders(symbol))
-
     @translate_errors("cancelling open orders")
     def cancel_open_orders(self, symbol: str) -> int:
         return len(self._ready().cancel_all_orders(symbol) or [])

@@ -56,9 +56,6 @@ class PaperGateway:
         with self.db.session() as session:
             return repo.paper_balances(session, self.book.account)
 
-    def open_order_count(self, symbol: str) -> int:
-        return 0
-
     def cancel_open_orders(self, symbol: str) -> int:
         """Paper orders never rest, so there is never anything to cancel."""
         return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain import ZERO, Balance, Fill, OrderReport, OrderStatus, PositionState, Side
@@ -81,11 +81,6 @@ def change_paper_balance(session: Session, account: str, asset: str, delta: Deci
         raise ValueError(f"paper balance of {asset} would go below zero ({new_free})")
     row.free = new_free
     return new_free
-
-
-def reset_paper_account(session: Session, account: str, asset: str, amount: Decimal) -> None:
-    session.execute(delete(PaperBalance).where(PaperBalance.account == account))
-    session.add(PaperBalance(account=account, asset=asset, free=amount, locked=ZERO))
 
 
 # --- orders and fills ----------------------------------------------------------------

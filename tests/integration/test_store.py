@@ -467,17 +467,6 @@ def test_a_failing_unit_of_work_leaves_nothing_half_written(store):
             assert s.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
 
-def test_reset_paper_account(store):
-    with store.session() as s:
-        repo.seed_paper_balance(s, "paper", "USDT", D("10"))
-        repo.change_paper_balance(s, "paper", "ETH", D("3"))
-        repo.seed_paper_balance(s, "other", "USDT", D("7"))
-        repo.reset_paper_account(s, "paper", "USDT", D("5000"))
-    with store.session() as s:
-        assert {a: b.free for a, b in repo.paper_balances(s, "paper").items()} == {"USDT": 5000}
-        assert repo.paper_balances(s, "other")["USDT"].free == 7
-
-
 # --- orders ---------------------------------------------------------------------------
 
 
