@@ -3,6 +3,7 @@ current mode and assembles read models from the database and cached market data 
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.accounts import AccountsError, load_accounts_file
+from core.accounts import AccountConfig, AccountsError, load_accounts_file
 from core.config import Settings
 from core.domain import (
     ZERO,
@@ -343,7 +344,7 @@ class TradingService:
         if not self.settings.ACCOUNTS_FILE:
             return [], []
         try:
-            accounts = load_accounts_file(Path(self.settings.ACCOUNTS_FILE))
+            accounts = self._account_configs()
         except AccountsError as exc:
             return [], [str(exc)]
         views = []
@@ -452,11 +453,16 @@ class TradingService:
             self._links = self._build_links()
         return self._links
 
+    @functools.cache  # noqa: B019 - one service per process; the file is read like any setting
+    def _account_configs(self) -> list[AccountConfig]:
+        """The accounts of ACCOUNTS_FILE, read once (not on every dashboard refresh)."""
+        return load_accounts_file(Path(self.settings.ACCOUNTS_FILE))
+
     def _build_links(self) -> list[AccountLink]:
         if not self.settings.ACCOUNTS_FILE:
             return [AccountLink(ACCOUNT, self._live_gateway(), Mode.LIVE.value, self._quote)]
         links = []
-        for account in load_accounts_file(Path(self.settings.ACCOUNTS_FILE)):
+        for account in self._account_configs():
             market = CcxtMarketData(
                 self._connection(account.exchange, account.url),
                 label=f"{account.exchange.upper()} {account.name}",
