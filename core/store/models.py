@@ -111,6 +111,13 @@ class Position(Base):
     # what a derivatives exchange reports of the position (spot rows leave them empty)
     leverage: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     liquidation_price: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    # where the average entry comes from: the app's own fills, the exchange's entry price,
+    # or the mark price when holdings were adopted without one
+    entry_source: Mapped[str] = mapped_column(String(12), default="fills")
+    # the last sync's verdict on this symbol: in_sync, drift or failed (None: never synced)
+    sync_status: Mapped[str | None] = mapped_column(String(12))
+    sync_message: Mapped[str | None] = mapped_column(Text)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
@@ -134,6 +141,8 @@ class Order(Base):
     average: Mapped[Decimal | None] = mapped_column(ExactDecimal)
     status: Mapped[str] = mapped_column(String(12), index=True)
     reason: Mapped[str | None] = mapped_column(Text)
+    # why the app sent it: manual (a click or the command line), enforce, stop, flatten, protect
+    origin: Mapped[str] = mapped_column(String(12), default="manual")
     sync_run_id: Mapped[int | None] = mapped_column(ForeignKey("sync_runs.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -195,3 +204,114 @@ class EquitySnapshot(Base):
     account: Mapped[str] = mapped_column(String(64))
     time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     equity: Mapped[Decimal] = mapped_column(ExactDecimal)
+
+
+class AccountSnapshot(Base):
+    """The balances one read of an account found (free and locked per asset, as exact
+    decimal text in one JSON document): every trade's last read and every check's."""
+
+    __tablename__ = "account_snapshots"
+    __table_args__ = (Index("ix_account_snapshots_book_time", "mode", "account", "taken_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(16))
+    balances: Mapped[str] = mapped_column(Text)
+    taken_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PaperOrder(Base):
+    """The paper exchange's own record of an order (what LIVE would ask the exchange): its
+    outcome and fills, written in one transaction with the paper balances it changed."""
+
+    __tablename__ = "paper_orders"
+
+    client_order_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64))
+    exchange_order_id: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    side: Mapped[str] = mapped_column(String(4))
+    price: Mapped[Decimal] = mapped_column(ExactDecimal)
+    amount: Mapped[Decimal] = mapped_column(ExactDecimal)
+    filled: Mapped[Decimal] = mapped_column(ExactDecimal)
+    average: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    status: Mapped[str] = mapped_column(String(12))
+    fills: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class TradeJob(Base):
+    """A trade from the moment it starts to its result, so any page (a reload, another tab,
+    another host) shows it running, its current step and how it ended."""
+
+    __tablename__ = "trade_jobs"
+    __table_args__ = (Index("ix_trade_jobs_book_time", "mode", "account", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    target: Mapped[str] = mapped_column(String(16))
+    origin: Mapped[str] = mapped_column(String(12))
+    step: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    message: Mapped[str | None] = mapped_column(Text)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Stop(Base):
+    """A stop-loss and optional take-profit on one position: watched by the app (spot) or
+    placed on the exchange (derivatives). One active stop per book and symbol."""
+
+    __tablename__ = "stops"
+    __table_args__ = (Index("ix_stops_book_symbol", "mode", "account", "symbol", "status"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    side: Mapped[str] = mapped_column(String(5))
+    stop_loss: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    take_profit: Mapped[Decimal | None] = mapped_column(ExactDecimal)
+    placement: Mapped[str] = mapped_column(String(8))
+    status: Mapped[str] = mapped_column(String(12))
+    exchange_ids: Mapped[str] = mapped_column(Text, default="[]")
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    triggered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Halt(Base):
+    """An account the kill switch halted: every trade is refused until it is resumed."""
+
+    __tablename__ = "halts"
+
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text)
+    halted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Alert(Base):
+    """One notification about an incident (raised or cleared) and how its delivery went.
+    The text never holds a secret: alert URLs are not stored."""
+
+    __tablename__ = "alerts"
+    __table_args__ = (Index("ix_alerts_incident", "incident", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str | None] = mapped_column(String(64))
+    symbol: Mapped[str | None] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(8))
+    title: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    delivery: Mapped[str] = mapped_column(String(12), default="pending")
+    delivery_detail: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

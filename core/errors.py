@@ -1,0 +1,17 @@
+"""The one root of every error the app reports to a person.
+
+Its text is what the page, the toast or the command line shows: what failed, for which
+account and symbol, and what the app did about it. Never a key, a signature or raw JSON.
+`InputError` is the kind for input a person typed that the app will not act on.
+"""
+
+from __future__ import annotations
+
+
+class AppError(Exception):
+    """Something failed that a person must be told about, in words."""
+
+
+class InputError(AppError, ValueError):
+    """Input from a person (or a file they wrote) that the app will not act on; the text
+    says what to fix."""
