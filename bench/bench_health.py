@@ -1,0 +1,194 @@
+"""Compute time of the health page's two reports: `core.health.compute_health` and
+`core.results.compute_results`.
+
+    .venv/bin/python bench/bench_health.py [--runs 10000] [--fills 100000] [--repeat 7]
+
+Only the pure computations are timed, from DataFrames already in memory (what the store hands
+over after one query each). The health records are four accounts watching 2, 12, 30 and 50
+symbols, run every 30 s, a mix of periodic checks (each observing every watched symbol),
+manual trades, monitor runs, stops and kill-switch closes, with drift that starts and gets
+repaired now and then and a few orders left unresolved. The fills are round trips over 20
+symbols, each one to three buys (fee in base) and one to three sells (fee in quote) that
+bring the holding back to zero, with an equity snapshot every ten minutes. Each figure is the
+median of several runs (target: under 300 ms each).
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import time
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.health import compute_health
+from core.results import compute_results
+
+NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
+WATCHED = {"main": 2, "swing": 12, "alts": 30, "wide": 50}
+KINDS = [("check", 80), ("trade", 10), ("monitor", 5), ("stop", 3), ("flatten", 2)]
+INTERVAL = timedelta(seconds=30)
+DRIFT_STARTS, DRIFT_REPAIRED = 0.01, 0.5
+FEE_RATE = Decimal("0.001")
+QTY_STEP = Decimal("0.0001")
+TICK = Decimal("0.01")
+
+
+def health_records(runs: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """`runs` sync runs ending at NOW, their observations and the orders they sent."""
+    rng = random.Random(seed)
+    symbols = {name: [f"C{i:02d}/USDT" for i in range(n)] for name, n in WATCHED.items()}
+    in_sync = {(name, s): True for name, watched in symbols.items() for s in watched}
+    kinds = [kind for kind, share in KINDS for _ in range(share)]
+    start = NOW - INTERVAL * (runs // len(WATCHED))
+    run_rows, observation_rows, order_rows = [], [], []
+    for run_id in range(runs):
+        account = list(WATCHED)[run_id % len(WATCHED)]
+        kind = rng.choice(kinds)
+        began = start + INTERVAL * (run_id // len(WATCHED)) + timedelta(seconds=rng.random())
+        duration = int(rng.lognormvariate(5.5, 0.6))
+        ok = rng.random() > 0.03
+        calls = 3 if kind in ("check", "monitor") else rng.randint(4, 12)
+        symbol = None if kind in ("check", "monitor") else rng.choice(symbols[account])
+        ended = began + timedelta(milliseconds=duration)
+        run_rows.append((run_id, account, kind, symbol, ok, began, ended, duration, calls))
+        for watched in symbols[account] if symbol is None else [symbol]:
+            key = (account, watched)
+            if symbol is None:
+                flips = rng.random() < (DRIFT_STARTS if in_sync[key] else DRIFT_REPAIRED)
+                in_sync[key] = in_sync[key] != flips
+            else:
+                in_sync[key] = ok
+            observation_rows.append((run_id, ended, account, watched, in_sync[key]))
+            if symbol is None and not in_sync[key] and rng.random() < 0.2:
+                order_rows.append((account, watched, "buy", "enforce", ended, "filled"))
+        if symbol is not None:
+            reason = "manual" if kind == "trade" else kind
+            status = "unknown" if rng.random() < 0.002 else "filled"
+            order_rows.append((account, symbol, "sell", reason, began, status))
+    return (
+        pd.DataFrame(
+            run_rows,
+            columns=[
+                "run_id",
+                "account",
+                "kind",
+                "symbol",
+                "ok",
+                "started_at",
+                "finished_at",
+                "duration_ms",
+                "api_calls",
+            ],
+        ),
+        pd.DataFrame(observation_rows, columns=["run_id", "time", "account", "symbol", "in_sync"]),
+        pd.DataFrame(
+            order_rows, columns=["account", "symbol", "side", "reason", "created_at", "status"]
+        ),
+    )
+
+
+def fill_records(count: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """About `count` fills in complete round trips over 20 symbols, and the equity curve."""
+    rng = random.Random(seed)
+    symbols = [f"C{i:02d}/USDT" for i in range(20)]
+    moment = NOW - timedelta(days=180)
+    step = timedelta(days=180) / count
+    rows = []
+    while len(rows) < count:
+        symbol = rng.choice(symbols)
+        price = Decimal(rng.randint(100, 500_000)) / 100
+        held = Decimal(0)
+        for _ in range(rng.randint(1, 3)):
+            qty = Decimal(rng.randint(10, 100_000)) * QTY_STEP
+            fee = (qty * FEE_RATE).quantize(Decimal("0.00000001"))
+            rows.append(("acct", symbol, "buy", qty, price, fee, symbol[:3], fee * price, moment))
+            held += qty - fee
+            moment += step
+        sells = rng.randint(1, 3)
+        for n in range(sells):
+            price = (price * Decimal(rng.randint(9_500, 10_600)) / 10_000).quantize(TICK)
+            qty = held if n == sells - 1 else (held / sells).quantize(QTY_STEP)
+            fee = (qty * price * FEE_RATE).quantize(Decimal("0.00000001"))
+            rows.append(("acct", symbol, "sell", qty, price, fee, "USDT", fee, moment))
+            held -= qty
+            moment += step
+    fills = pd.DataFrame(
+        [(*row, f"c{i}", f"t{i}") for i, row in enumerate(rows)],
+        columns=[
+            "account",
+            "symbol",
+            "side",
+            "qty",
+            "price",
+            "fee",
+            "fee_asset",
+            "fee_quote",
+            "time",
+            "client_order_id",
+            "trade_id",
+        ],
+    )
+    snapshots = pd.date_range(NOW - timedelta(days=180), NOW, freq="10min", tz="UTC")
+    equity, level = [], Decimal(10_000)
+    for _ in snapshots:
+        level += Decimal(rng.randint(-1000, 1050)) / 100
+        equity.append(level)
+    return fills, pd.DataFrame({"time": snapshots, "equity": equity})
+
+
+def median_ms(repeat: int, compute) -> tuple[float, float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        result = compute()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000, min(times) * 1000, result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--fills", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7)
+    args = parser.parse_args()
+
+    runs, observations, orders = health_records(args.runs)
+    print(
+        f"health: {len(runs):,} runs, {len(observations):,} observations, "
+        f"{len(orders):,} orders; median of {args.repeat}"
+    )
+    for label, since in (
+        ("all", None),
+        ("7d", NOW - timedelta(days=7)),
+        ("1h", NOW - timedelta(hours=1)),
+    ):
+        median, best, report = median_ms(
+            args.repeat, lambda s=since: compute_health(runs, observations, orders, NOW, s)
+        )
+        print(
+            f"  window {label:>3}: {median:6.1f} ms (min {best:.1f})  runs {report.runs.runs:,}, "
+            f"drift events {report.drift.events:,} ({report.drift.open} open), "
+            f"{len(report.series)} buckets"
+        )
+
+    fills, equity = fill_records(args.fills)
+    print(f"results: {len(fills):,} fills, {len(equity):,} equity points; median of {args.repeat}")
+    median, best, results = median_ms(args.repeat, lambda: compute_results(fills, equity, NOW))
+    print(
+        f"  {median:6.1f} ms (min {best:.1f})  closed trips {len(results.closed):,}, "
+        f"open {len(results.open)}, profit {results.overall.stats.profit:.2f}"
+    )
+    print("target: under 300 ms each")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,495 @@
+"""Trading results from fills, the figures FreqUI shows: round trips, profit per day, week
+and month, win rate, profit factor, expectancy and the equity drawdown.
+
+Pure: DataFrames in (the store loads each with one query), frozen dataclasses out.
+
+Spot and long only. A round trip opens on the fill that lifts the held quantity of a symbol
+above dust and closes on the fill that brings it back to dust or below; every fill between
+belongs to it. The held quantity never goes below zero: coins sold that the records never saw
+bought (held from before) empty the holding rather than leave a debt for the next buys to
+fill, and a trip counts a sell only up to what it held. Fills made while flat that open no
+trip (such a sell, or a buy that stays within dust) belong to no trip.
+
+Profit is what the trip turned quote into quote: sell proceeds - buy cost - the fees paid in
+any asset other than the base. A fee paid in the base asset already shows in the quantities
+(a buy delivers less, a sell takes more), so subtracting its quote value again would count it
+twice; `fees` still reports every fee of the trip, valued in quote.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+
+from core.domain import ZERO, base_asset
+
+FILL_COLUMNS = (
+    "account",
+    "symbol",
+    "side",
+    "qty",
+    "price",
+    "fee",
+    "fee_asset",
+    "fee_quote",
+    "time",
+    "client_order_id",
+    "trade_id",
+)
+EQUITY_COLUMNS = ("time", "equity")
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NS_PER_US = 1000
+_NS_PER_DAY = 86_400 * 10**9
+_THURSDAY = 3  # 1970-01-01, day 0, was a Thursday: (day + 3) % 7 is 0 on Mondays
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """A closed round trip. `cost` is the quote paid for its buys, `proceeds` the quote
+    received for its sells, `fees` every fee of its fills valued in quote. The averages and
+    the percentage are properties, worked out only for the trips someone looks at."""
+
+    account: str
+    symbol: str
+    opened_at: datetime
+    closed_at: datetime
+    fills: int
+    qty_bought: Decimal
+    qty_sold: Decimal
+    cost: Decimal
+    proceeds: Decimal
+    fees: Decimal
+    profit: Decimal
+
+    @property
+    def duration(self) -> timedelta:
+        return self.closed_at - self.opened_at
+
+    @property
+    def avg_entry(self) -> Decimal:
+        return self.cost / self.qty_bought
+
+    @property
+    def avg_exit(self) -> Decimal:
+        return self.proceeds / self.qty_sold
+
+    @property
+    def profit_pct(self) -> Decimal:
+        """Profit as a percentage of the cost."""
+        return self.profit * 100 / self.cost
+
+
+@dataclass(frozen=True)
+class OpenTrip:
+    """A round trip still holding coins at `now`: `qty` is held now; no profit is realized
+    until it closes."""
+
+    account: str
+    symbol: str
+    opened_at: datetime
+    age: timedelta
+    fills: int
+    qty: Decimal
+    qty_bought: Decimal
+    cost: Decimal
+    fees: Decimal
+
+    @property
+    def avg_entry(self) -> Decimal:
+        """The average price of the trip's buys."""
+        return self.cost / self.qty_bought
+
+
+@dataclass(frozen=True)
+class TradeStats:
+    """Closed trips: a win made profit > 0, a loss < 0 (a trip at exactly zero is neither)."""
+
+    trips: int
+    wins: int
+    losses: int
+    win_rate_pct: Decimal | None
+    profit: Decimal
+    profit_factor: Decimal | None
+    expectancy: Decimal | None
+    best: RoundTrip | None
+    worst: RoundTrip | None
+
+
+@dataclass(frozen=True)
+class PeriodProfit:
+    """Realized profit of the trips closed in the period that begins on `start` (UTC)."""
+
+    start: date
+    profit: Decimal
+    trips: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    stats: TradeStats
+    daily: tuple[PeriodProfit, ...]
+    weekly: tuple[PeriodProfit, ...]
+    monthly: tuple[PeriodProfit, ...]
+
+
+@dataclass(frozen=True)
+class Drawdown:
+    """The largest fall of equity from a running peak, and the fall from the latest peak to
+    the latest point. A peak's time is the last time equity stood at it before falling; with
+    no fall at all the maximum is zero and its dates are None. Percentages are of the peak
+    (None when the peak is not positive)."""
+
+    max_abs: Decimal
+    max_pct: Decimal | None
+    peak_at: datetime | None
+    peak_equity: Decimal | None
+    trough_at: datetime | None
+    trough_equity: Decimal | None
+    current_abs: Decimal
+    current_pct: Decimal | None
+    current_peak_at: datetime
+
+
+@dataclass(frozen=True)
+class ResultsReport:
+    now: datetime
+    overall: Summary
+    by_symbol: Mapping[str, Summary]
+    closed: tuple[RoundTrip, ...]
+    open: tuple[OpenTrip, ...]
+    drawdown: Drawdown | None
+
+
+def compute_results(
+    fills: pd.DataFrame,
+    equity: pd.DataFrame,
+    now: datetime,
+    dust: Mapping[str, Decimal] | None = None,
+) -> ResultsReport:
+    """Every result figure from the fills and the equity snapshots; `now` dates the open trips.
+    `dust` gives per symbol the quantity at or below which a holding is flat (default 0)."""
+    trips = _trips(_prepared(fills, FILL_COLUMNS), dust or {})
+    closed_columns = _closed_columns(trips)
+    closed = _closed_trips(closed_columns)
+    overall, by_symbol = _summaries(closed, closed_columns)
+    return ResultsReport(
+        now=now,
+        overall=overall,
+        by_symbol=by_symbol,
+        closed=closed,
+        open=_open_trips(_rows_of(trips, np.flatnonzero(~trips["closed"])), now),
+        drawdown=drawdown(equity),
+    )
+
+
+def trade_stats(trips: Sequence[RoundTrip]) -> TradeStats:
+    """Win rate, profit factor (gross wins / gross losses, None without a loss), expectancy
+    (mean profit per trip) and the best and worst trip (the first of equals)."""
+    return _stats(np.array([trip.profit for trip in trips], dtype=object), trips.__getitem__)
+
+
+def _stats(profits: np.ndarray, trip_at: Callable[[int], RoundTrip]) -> TradeStats:
+    """`trade_stats` of the trips whose profits are `profits`; `trip_at(i)` has profits[i]."""
+    count = len(profits)
+    gains, losses = profits[profits > 0], profits[profits < 0]
+    won, lost = np.sum(gains, initial=ZERO), np.sum(losses, initial=ZERO)
+    return TradeStats(
+        trips=count,
+        wins=len(gains),
+        losses=len(losses),
+        win_rate_pct=Decimal(len(gains)) * 100 / count if count else None,
+        profit=won + lost,
+        profit_factor=won / -lost if len(losses) else None,
+        expectancy=(won + lost) / count if count else None,
+        best=trip_at(int(np.argmax(profits))) if count else None,
+        worst=trip_at(int(np.argmin(profits))) if count else None,
+    )
+
+
+def drawdown(equity: pd.DataFrame) -> Drawdown | None:
+    """Maximum and current drawdown of the equity snapshots; None without snapshots."""
+    frame = _prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
+    if frame.empty:
+        return None
+    values = frame["equity"].to_numpy(dtype=object)
+    times = frame["time"].to_numpy(dtype=np.int64)
+    peaks = np.maximum.accumulate(values)
+    at_peak = np.where(values >= peaks, np.arange(len(values)), 0)
+    peak_index = np.maximum.accumulate(at_peak)
+    falls = peaks - values
+    trough = int(np.argmax(falls))
+    fell = falls[trough] > 0
+    peak = int(peak_index[trough])
+    return Drawdown(
+        max_abs=falls[trough],
+        max_pct=_pct_of(falls[trough], peaks[trough]),
+        peak_at=_datetime(times[peak]) if fell else None,
+        peak_equity=values[peak] if fell else None,
+        trough_at=_datetime(times[trough]) if fell else None,
+        trough_equity=values[trough] if fell else None,
+        current_abs=falls[-1],
+        current_pct=_pct_of(falls[-1], peaks[-1]),
+        current_peak_at=_datetime(times[peak_index[-1]]),
+    )
+
+
+# --- inputs -----------------------------------------------------------------------------
+
+
+def _prepared(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+    """The frame with every expected column (an empty frame may come without them) and its
+    `time` as UTC nanoseconds."""
+    frame = frame.reindex(columns=list(columns))
+    frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.as_unit("ns").array.asi8
+    return frame
+
+
+def _datetime(ns: int) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(ns) // _NS_PER_US)
+
+
+def _datetimes(ns: np.ndarray) -> np.ndarray:
+    """UTC datetimes of nanosecond stamps (to the microsecond a datetime holds), at once."""
+    return pd.to_datetime(ns // _NS_PER_US, unit="us", utc=True).to_pydatetime()
+
+
+def _pct_of(part: Decimal, whole: Decimal) -> Decimal | None:
+    return part * 100 / whole if whole > 0 else None
+
+
+# --- round trips ------------------------------------------------------------------------
+
+
+# The round trips as columns, one array per name, row i of each being trip i.
+_Trips = dict[str, np.ndarray]
+_TRIP_DTYPES = {
+    "account": object,
+    "symbol": object,
+    "opened_at": np.int64,
+    "closed_at": np.int64,
+    "fills": np.int64,
+    "held": object,
+    "closed": bool,
+    "qty_bought": object,
+    "qty_sold": object,
+    "cost": object,
+    "proceeds": object,
+    "fees": object,
+    "other_fees": object,
+}
+
+
+def _trips(fills: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
+    """The round trips, closed or open, as columns: when each opened and closed, its number
+    of fills, the quantity still held after its last fill and the sums of its fills."""
+    if fills.empty:
+        return {name: np.empty(0, dtype) for name, dtype in _TRIP_DTYPES.items()}
+    accounts, _ = pd.factorize(fills["account"])
+    symbols, symbol_names = pd.factorize(fills["symbol"])
+    pair = accounts.astype(np.int64) * len(symbol_names) + symbols
+    times = fills["time"].to_numpy(dtype=np.int64)
+    order = np.lexsort((times, pair))
+
+    def column(name: str, at: np.ndarray | None = None) -> np.ndarray:
+        """The column in (pair, time) order, or only its rows `at` of that order."""
+        return fills[name].to_numpy(dtype=object)[order if at is None else order[at]]
+
+    bases = np.array([base_asset(name) for name in symbol_names], dtype=object)
+    base_paid = (fills["fee_asset"].to_numpy(dtype=object) == bases[symbols])[order]
+    buy = (fills["side"].to_numpy(dtype=object) == "buy")[order]
+    qty = column("qty")
+    pair, symbols, times = pair[order], symbols[order], times[order]
+    limit = np.array([dust.get(name, ZERO) for name in symbol_names], dtype=object)[symbols]
+    base_fees = column("fee", np.flatnonzero(base_paid))
+    held, oversold = _held_after(_base_moved(qty, buy, base_fees, base_paid), pair)
+    same_pair = np.r_[False, pair[1:] == pair[:-1]]  # as the fill before
+    held_before = _previous(held, same_pair, ZERO)
+    qty[oversold] = np.minimum(qty[oversold], held_before[oversold])  # a trip sells its own
+    above = held > limit
+    was_above = _previous(above, same_pair, False)
+    rows = np.flatnonzero(above | was_above)
+    trip = np.cumsum(above & ~was_above)[rows] - 1
+    firsts = rows[np.flatnonzero(np.diff(trip, prepend=-1))]
+    lasts = rows[np.flatnonzero(np.diff(trip, append=-1))]
+    return {
+        "account": column("account", firsts),
+        "symbol": column("symbol", firsts),
+        "opened_at": times[firsts],
+        "closed_at": times[lasts],
+        "fills": lasts - firsts + 1,
+        "held": held[lasts],
+        "closed": ~above[lasts],
+        **_trip_sums(
+            trip,
+            qty[rows],
+            column("price", rows),
+            column("fee_quote", rows),
+            buy[rows],
+            base_paid[rows],
+        ),
+    }
+
+
+def _trip_sums(
+    trip: np.ndarray,
+    qty: np.ndarray,
+    price: np.ndarray,
+    fee_quote: np.ndarray,
+    buy: np.ndarray,
+    base_paid: np.ndarray,
+) -> _Trips:
+    """Per trip, the sums of its fills (`trip` numbers each fill's trip from 0, in order)."""
+    count = int(trip[-1]) + 1 if len(trip) else 0
+    notional = qty * price
+
+    def total(values: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return _sums_by_trip(values[where], trip[where], count)
+
+    other_fees = total(fee_quote, ~base_paid)
+    return {
+        "qty_bought": total(qty, buy),
+        "qty_sold": total(qty, ~buy),
+        "cost": total(notional, buy),
+        "proceeds": total(notional, ~buy),
+        "fees": total(fee_quote, base_paid) + other_fees,
+        "other_fees": other_fees,
+    }
+
+
+def _rows_of(trips: _Trips, rows: np.ndarray) -> _Trips:
+    return {name: values[rows] for name, values in trips.items()}
+
+
+def _previous(values: np.ndarray, same_pair: np.ndarray, first: object) -> np.ndarray:
+    """Each fill's value of the fill before it in its pair; `first` for a pair's first fill."""
+    shifted = np.empty_like(values)
+    shifted[1:] = values[:-1]
+    shifted[~same_pair] = first
+    return shifted
+
+
+def _base_moved(
+    qty: np.ndarray, buy: np.ndarray, base_fees: np.ndarray, base_paid: np.ndarray
+) -> np.ndarray:
+    """How much each fill changed the base holding: a buy adds its quantity, a sell takes it,
+    and a fee paid in base (`base_fees`, one per `base_paid` row) takes a little more."""
+    moved = qty.copy()
+    moved[~buy] = -qty[~buy]
+    moved[base_paid] = moved[base_paid] - base_fees
+    return moved
+
+
+def _held_after(moved: np.ndarray, pair: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The held quantity after each fill, per pair (rows of a pair are contiguous), floored at
+    zero: the running sum less the deepest it has gone below zero so far. And which sells were
+    `oversold`: took more than was held, the rest being coins from before the records."""
+    held = np.empty_like(moved)
+    oversold = np.zeros(len(moved), dtype=bool)
+    edges = np.flatnonzero(pair[1:] != pair[:-1]) + 1
+    for low, high in zip(np.r_[0, edges], np.r_[edges, len(pair)], strict=True):
+        running = np.cumsum(moved[low:high])
+        floor = np.minimum.accumulate(running)
+        if floor[-1] >= 0:  # the usual case: never below zero, nothing to take off
+            held[low:high] = running
+            continue
+        floor = np.minimum(floor, ZERO)
+        held[low:high] = running - floor
+        oversold[low:high] = floor < np.r_[ZERO, floor[:-1]]
+    return held, oversold
+
+
+def _sums_by_trip(values: np.ndarray, trips: np.ndarray, count: int) -> np.ndarray:
+    """Per trip, the sum of the values (in trip order); zero for a trip with none."""
+    sums = np.full(count, ZERO, dtype=object)
+    if len(values):
+        firsts = np.flatnonzero(np.diff(trips, prepend=-1))
+        sums[trips[firsts]] = np.add.reduceat(values, firsts)
+    return sums
+
+
+def _closed_columns(trips: _Trips) -> _Trips:
+    """The closed trips in the order they closed, with their profit."""
+    rows = np.flatnonzero(trips["closed"])
+    closed = _rows_of(trips, rows[np.argsort(trips["closed_at"][rows], kind="stable")])
+    closed["profit"] = closed["proceeds"] - closed["cost"] - closed["other_fees"]
+    return closed
+
+
+def _closed_trips(closed: _Trips) -> tuple[RoundTrip, ...]:
+    return tuple(
+        map(  # positional, in RoundTrip's field order: one constructor call per trip
+            RoundTrip,
+            closed["account"],
+            closed["symbol"],
+            _datetimes(closed["opened_at"]),
+            _datetimes(closed["closed_at"]),
+            closed["fills"].tolist(),
+            closed["qty_bought"],
+            closed["qty_sold"],
+            closed["cost"],
+            closed["proceeds"],
+            closed["fees"],
+            closed["profit"],
+        )
+    )
+
+
+def _open_trips(trips: _Trips, now: datetime) -> tuple[OpenTrip, ...]:
+    """Trips still holding coins, oldest first."""
+    oldest_first = _rows_of(trips, np.argsort(trips["opened_at"], kind="stable"))
+    opened = _datetimes(oldest_first["opened_at"])
+    return tuple(
+        map(  # positional, in OpenTrip's field order
+            OpenTrip,
+            oldest_first["account"],
+            oldest_first["symbol"],
+            opened,
+            [now - moment for moment in opened],
+            oldest_first["fills"].tolist(),
+            oldest_first["held"],
+            oldest_first["qty_bought"],
+            oldest_first["cost"],
+            oldest_first["fees"],
+        )
+    )
+
+
+# --- summaries --------------------------------------------------------------------------
+
+
+def _summaries(trips: tuple[RoundTrip, ...], closed: _Trips) -> tuple[Summary, dict[str, Summary]]:
+    """The figures over every closed trip, and over each symbol's (`closed`: their columns)."""
+    profits = closed["profit"]
+    days = closed["closed_at"] // _NS_PER_DAY
+    periods = (days, days - (days + _THURSDAY) % 7, _month_starts(days))
+
+    def summary(rows: np.ndarray) -> Summary:
+        by_period = (_profit_by_period(starts[rows], profits[rows]) for starts in periods)
+        return Summary(_stats(profits[rows], lambda i: trips[rows[i]]), *by_period)
+
+    by_symbol = pd.Series(closed["symbol"]).groupby(closed["symbol"]).indices
+    return summary(np.arange(len(trips))), {
+        symbol: summary(rows) for symbol, rows in sorted(by_symbol.items())
+    }
+
+
+def _month_starts(days: np.ndarray) -> np.ndarray:
+    """The first day of each day's month, as days since 1970-01-01."""
+    months = days.astype("datetime64[D]").astype("datetime64[M]")
+    return months.astype("datetime64[D]").astype(np.int64)
+
+
+def _profit_by_period(starts: np.ndarray, profits: np.ndarray) -> tuple[PeriodProfit, ...]:
+    """Profit and trip count per period start (days since 1970-01-01); the trips come in
+    the order they closed, so each period's are together."""
+    firsts = np.flatnonzero(np.diff(starts, prepend=starts[:1] - 1))
+    sums = np.add.reduceat(profits, firsts) if len(firsts) else ()
+    counts = np.diff(np.r_[firsts, len(starts)]).tolist()
+    days = starts[firsts].astype("datetime64[D]").astype(object)  # datetime.date
+    return tuple(map(PeriodProfit, days, sums, counts))
