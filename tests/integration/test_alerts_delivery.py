@@ -1,0 +1,185 @@
+"""Alerts delivered over real HTTP: apprise's json:// posts to a local listener, exactly once
+per raise and once per clear; an address that refuses is stored as failed, with a reason and
+a warning that carry neither its user nor its password."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from sqlalchemy import select
+
+from core.alerts import IncidentAlerts, incident_key, recent_alerts, send_test
+from core.store.db import Database
+from core.store.models import Alert
+
+USER, PASSWORD = "alice", "s3cr3tPass"
+
+
+class Listener:
+    """A local HTTP endpoint that records every POST it receives and answers 200."""
+
+    def __init__(self):
+        self.posts: list[tuple[str, dict]] = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                listener.posts.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener():
+    served = Listener()
+    yield served
+    served.close()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database.open(f"sqlite:///{tmp_path}/alerts.db")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def root_log():
+    """Everything the app's own log handlers (on the root logger) receive."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    yield stream
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def test_one_post_per_raise_and_one_per_clear(listener, db):
+    alerts = IncidentAlerts([f"json://127.0.0.1:{listener.port}/hooks/trading"], db)
+    incident = incident_key("verify_failed", "spot", "ETH/USDT")
+    try:
+        for _ in range(3):
+            alerts.raise_incident(
+                incident,
+                "verify_failed",
+                "ETH/USDT: verification failed",
+                "asked LONG, holds SHORT after the order",
+                account="spot",
+                symbol="ETH/USDT",
+            )
+        assert alerts.flush()
+        assert len(listener.posts) == 1
+
+        alerts.clear_incident(incident, "ETH/USDT is LONG as asked")
+        alerts.clear_incident(incident, "ETH/USDT is LONG as asked")
+        assert alerts.flush()
+    finally:
+        alerts.close()
+
+    assert [path for path, _ in listener.posts] == ["/hooks/trading", "/hooks/trading"]
+    (_, raised), (_, cleared) = listener.posts
+    assert {"version", "title", "message", "type"} <= raised.keys()
+    assert raised["title"] == "ETH/USDT: verification failed"
+    assert raised["message"] == "asked LONG, holds SHORT after the order"
+    assert raised["type"] == "failure"
+    assert cleared["title"] == "Resolved: ETH/USDT: verification failed"
+    assert cleared["message"] == "ETH/USDT is LONG as asked"
+    assert cleared["type"] == "success"
+
+    rows = recent_alerts(db, 10)
+    assert [(row.state, row.delivery) for row in rows] == [("cleared", "sent"), ("raised", "sent")]
+    assert all(row.delivered_at is not None and row.delivery_detail is None for row in rows)
+
+
+def test_a_refused_address_is_stored_as_failed_without_its_secret(
+    listener, closed_port, db, root_log, caplog
+):
+    refused = f"json://{USER}:{PASSWORD}@127.0.0.1:{closed_port}/hook"
+    alerts = IncidentAlerts(
+        [refused, f"json://127.0.0.1:{listener.port}/ok"], db, timeout_seconds=2
+    )
+    try:
+        alerts.raise_incident(
+            incident_key("exchange_unreachable", "spot"),
+            "exchange_unreachable",
+            "spot: exchange unreachable",
+            "every read failed for 121 s",
+            account="spot",
+        )
+        assert alerts.flush()
+    finally:
+        alerts.close()
+
+    assert len(listener.posts) == 1  # the other URL still got it
+    (row,) = recent_alerts(db, 10)
+    assert row.delivery == "failed"
+    assert row.delivered_at is not None
+    assert row.delivery_detail.startswith(
+        f"delivered to 1 of 2 URLs; json://127.0.0.1:{closed_port}:"
+    )
+    assert "connection error" in row.delivery_detail.lower()
+
+    warnings = [
+        r for r in caplog.records if r.name == "core.alerts" and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1
+    assert f"127.0.0.1:{closed_port}" in warnings[0].getMessage()
+
+    with db.session() as session:
+        stored = " ".join(
+            str(value) for alert in session.scalars(select(Alert)) for value in vars(alert).values()
+        )
+    # pytest's caplog also hooks apprise's own logger, which never reaches the app's handlers
+    ours = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("apprise"))
+    for secret in (USER, PASSWORD):
+        assert secret not in stored
+        assert secret not in ours
+        assert secret not in root_log.getvalue()
+
+
+def test_send_test_reports_each_url(listener, closed_port):
+    results = send_test(
+        [
+            f"json://127.0.0.1:{listener.port}/test",
+            f"json://{USER}:{PASSWORD}@127.0.0.1:{closed_port}/hook",
+        ],
+        timeout_seconds=2,
+    )
+    assert [result.delivered for result in results] == [True, False]
+    assert results[0].target == f"json://127.0.0.1:{listener.port}/test"
+    assert results[1].target == f"json://{USER}:****@127.0.0.1:{closed_port}/hook"
+    assert PASSWORD not in results[1].detail and results[1].detail
+    ((path, body),) = listener.posts
+    assert path == "/test" and body["type"] == "info"
