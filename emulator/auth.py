@@ -40,9 +40,9 @@ def authenticate(
     if account is None:
         raise errors.invalid_api_key()
     signature = params.get("signature")
-    if not signature or not hmac.compare_digest(
-        signature.lower(), expected_signature(account.api_secret, raw_query, raw_body)
-    ):
+    expected = expected_signature(account.api_secret, raw_query, raw_body)
+    # As bytes: compare_digest refuses str with non-ASCII characters (a 500, not a 700002).
+    if not signature or not hmac.compare_digest(signature.lower().encode(), expected.encode()):
         raise errors.invalid_signature()
     recv_window = parse_decimal(params.get("recvWindow", str(DEFAULT_RECV_WINDOW_MS)))
     if recv_window is None or recv_window <= 0 or recv_window != int(recv_window):

@@ -1,9 +1,23 @@
-"""The Binance USD-M futures endpoints ccxt `binanceusdm` calls."""
+"""The Binance USD-M futures endpoints ccxt `binanceusdm` calls.
+
+Conditional orders (STOP_MARKET, TAKE_PROFIT_MARKET, STOP, TAKE_PROFIT) go, as on Binance
+since December 2025, to the algo-order endpoints: POST/GET/DELETE /fapi/v1/algoOrder
+(algoType CONDITIONAL, triggerPrice, clientAlgoId; closePosition=true for the whole
+position), GET /fapi/v1/openAlgoOrders, GET /fapi/v1/allAlgoOrders and DELETE
+/fapi/v1/algoOpenOrders; /fapi/v1/order refuses them with -4120. A trailing stop is not
+served (-1116)."""
 
 import re
 from decimal import Decimal
 
-from emulator import binance_wire, errors
+from emulator import binance_errors, binance_wire, errors
+from emulator.conditionals import (
+    STOP_LOSS,
+    TAKE_PROFIT,
+    ConditionalOrder,
+    ConditionalRequest,
+    direction_of,
+)
 from emulator.endpoints import Call, EndpointTable
 from emulator.perp_markets import SETTLE
 from emulator.perp_orders import PerpOrder, PerpOrderRequest, Rejection
@@ -11,6 +25,16 @@ from emulator.perp_orders import PerpOrder, PerpOrderRequest, Rejection
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 CLIENT_ORDER_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "GTX": "POST_ONLY"}
+TRUE, FALSE = ("true", "True"), ("false", "False")
+# algo order type -> (kind, the order it sends when it fires)
+ALGO_TYPES = {
+    "STOP_MARKET": (STOP_LOSS, "MARKET"),
+    "TAKE_PROFIT_MARKET": (TAKE_PROFIT, "MARKET"),
+    "STOP": (STOP_LOSS, "LIMIT"),
+    "TAKE_PROFIT": (TAKE_PROFIT, "LIMIT"),
+}
+CONDITIONAL_TYPES = (*ALGO_TYPES, "TRAILING_STOP_MARKET")
+WORKING_TYPES = ("CONTRACT_PRICE", "MARK_PRICE")  # echoed; the emulator watches the mark
 
 ENDPOINTS = EndpointTable()
 route = ENDPOINTS.route
@@ -51,7 +75,7 @@ def exchange_info(call: Call) -> dict:
 @route("GET", "/fapi/v1/depth")
 def depth(call: Call) -> dict:
     symbol = call.symbol()
-    limit = call.params.integer("limit", 500, 1, 1000)
+    limit = call.params.limit(500, 1000)
     if limit not in DEPTH_LIMITS:
         raise errors.invalid_parameter("limit")
     engine = call.state.engine
@@ -184,6 +208,8 @@ def _order_request(call: Call) -> PerpOrderRequest:
     params = call.params
     symbol = call.symbol()
     side = params.choice("side", ("BUY", "SELL"))
+    if params.get("type") in CONDITIONAL_TYPES:
+        raise binance_errors.algo_order_type()  # since December 2025: /fapi/v1/algoOrder
     order_type = params.choice("type", ("LIMIT", "MARKET"))
     quantity = params.positive_decimal("quantity")
     if quantity is None:
@@ -197,15 +223,24 @@ def _order_request(call: Call) -> PerpOrderRequest:
         time_in_force = TIME_IN_FORCE.get(params.required("timeInForce"), "")
         if not time_in_force:
             raise errors.invalid_parameter("timeInForce")
-    if params.get("positionSide") not in (None, "BOTH"):
-        raise errors.invalid_parameter("positionSide")
-    client_order_id = params.get("newClientOrderId")
-    if client_order_id is not None and not CLIENT_ORDER_ID.match(client_order_id):
-        raise errors.invalid_parameter("newClientOrderId")
-    reduce_only = params.get("reduceOnly") in ("true", "True")
+    _one_way(call)
+    client_order_id = _client_id(call, "newClientOrderId")
+    reduce_only = params.get("reduceOnly") in TRUE
     return PerpOrderRequest(
         symbol, side, order_type, quantity, price, time_in_force, reduce_only, client_order_id
     )
+
+
+def _one_way(call: Call) -> None:
+    if call.params.get("positionSide") not in (None, "BOTH"):
+        raise errors.invalid_parameter("positionSide")
+
+
+def _client_id(call: Call, name: str) -> str | None:
+    value = call.params.get(name)
+    if value is not None and not CLIENT_ORDER_ID.match(value):
+        raise errors.invalid_parameter(name)
+    return value
 
 
 @route("POST", "/fapi/v1/order", signed=True)
@@ -247,4 +282,113 @@ def cancel_all(call: Call) -> dict:
     engine = call.state.engine
     for order in engine.open_orders(call.account, call.symbol()):
         engine.cancel(order)
+    return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+
+# --- conditional (algo) orders ------------------------------------------------------------
+
+
+def _algo_request(call: Call) -> ConditionalRequest:
+    """STOP_MARKET / TAKE_PROFIT_MARKET (or STOP / TAKE_PROFIT with a price) for `quantity`,
+    or with closePosition=true (no quantity) for whatever position there is when it fires."""
+    params = call.params
+    symbol = call.symbol()
+    if params.required("algoType") != "CONDITIONAL":
+        raise errors.invalid_parameter("algoType")
+    side = params.choice("side", ("BUY", "SELL"))
+    order_type = params.required("type")
+    if order_type not in ALGO_TYPES:
+        raise binance_errors.invalid_order_type()
+    kind, execution = ALGO_TYPES[order_type]
+    trigger = params.positive_decimal("triggerPrice")
+    if trigger is None:
+        raise errors.missing_parameter("triggerPrice")
+    quantity = params.positive_decimal("quantity")
+    close_position = params.get("closePosition") in TRUE
+    if close_position:
+        if execution != "MARKET":
+            raise binance_errors.close_position_type(order_type)
+        if quantity is not None:
+            raise binance_errors.close_position_quantity()
+        if params.get("reduceOnly") in FALSE:
+            raise binance_errors.close_position_reduce_only()
+    elif quantity is None:
+        raise errors.missing_parameter("quantity")
+    price = None
+    if execution == "LIMIT":
+        price = params.positive_decimal("price")
+        if price is None:
+            raise errors.missing_parameter("price")
+    _one_way(call)
+    working_type = params.get("workingType") or "CONTRACT_PRICE"
+    if working_type not in WORKING_TYPES:
+        raise errors.invalid_parameter("workingType")
+    return ConditionalRequest(
+        symbol=symbol,
+        side=side,
+        direction=direction_of(kind, side),
+        trigger_price=trigger,
+        quantity=quantity,
+        order_type=execution,
+        price=price,
+        reduce_only=close_position or params.get("reduceOnly") in TRUE,
+        client_order_id=_client_id(call, "clientAlgoId"),
+        trigger_by=working_type,
+    )
+
+
+@route("POST", "/fapi/v1/algoOrder", signed=True)
+def new_algo_order(call: Call) -> dict:
+    return binance_wire.algo_order(
+        call.state.engine.place_conditional(call.account, _algo_request(call))
+    )
+
+
+def _referenced_algo(call: Call) -> ConditionalOrder:
+    algo_id, client_algo_id = call.params.get("algoId"), call.params.get("clientAlgoId")
+    if algo_id is None and client_algo_id is None:
+        raise errors.missing_parameter("algoId")
+    symbol = call.params.optional_symbol(call.markets)
+    found = call.state.engine.find_conditional(call.account, symbol, algo_id, client_algo_id)
+    if found is None:
+        raise Rejection(Rejection.ORDER_NOT_FOUND)
+    return found
+
+
+@route("GET", "/fapi/v1/algoOrder", signed=True)
+def query_algo_order(call: Call) -> dict:
+    return binance_wire.algo_order(_referenced_algo(call))
+
+
+@route("DELETE", "/fapi/v1/algoOrder", signed=True)
+def cancel_algo_order(call: Call) -> dict:
+    canceled = call.state.engine.cancel_conditional(_referenced_algo(call))
+    return {
+        "algoId": int(canceled.order_id),
+        "clientAlgoId": binance_wire.client_algo_id(canceled),
+        "code": "200",
+        "msg": "success",
+    }
+
+
+@route("GET", "/fapi/v1/openAlgoOrders", signed=True)
+def open_algo_orders(call: Call) -> list:
+    symbol = call.params.optional_symbol(call.markets)
+    conditionals = call.state.engine.open_conditionals(call.account, symbol)
+    return [binance_wire.algo_order(conditional) for conditional in conditionals]
+
+
+@route("GET", "/fapi/v1/allAlgoOrders", signed=True)
+def all_algo_orders(call: Call) -> list:
+    """The symbol's algo orders of any status, oldest first."""
+    limit = call.params.integer("limit", 500, 1, 1000)
+    conditionals = call.state.engine.recent_conditionals(call.account, call.symbol())
+    return [binance_wire.algo_order(c) for c in reversed(conditionals[:limit])]
+
+
+@route("DELETE", "/fapi/v1/algoOpenOrders", signed=True)
+def cancel_all_algo_orders(call: Call) -> dict:
+    engine = call.state.engine
+    for conditional in engine.open_conditionals(call.account, call.symbol()):
+        engine.cancel_conditional(conditional)
     return {"code": 200, "msg": "The operation of cancel all open order is done."}

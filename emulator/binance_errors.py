@@ -20,6 +20,8 @@ REJECTIONS = {
     Rejection.DUPLICATE_CLIENT_ID: (-4116, "ClientOrderId is duplicated."),
     Rejection.LEVERAGE_INVALID: (-4028, "Leverage is not valid"),
     Rejection.TOO_MANY_ORDERS: (-2025, "Reach max open order limit."),
+    Rejection.RISE_REACHED: (-2021, "Order would immediately trigger."),
+    Rejection.FALL_REACHED: (-2021, "Order would immediately trigger."),
 }
 
 # MEXC code -> (Binance code, message or None to keep the original, HTTP status)
@@ -36,6 +38,33 @@ SHARED = {
     500: (-1000, "An unknown error occured while processing the request.", 500),
     504: (-1007, "Timeout waiting for response from backend server.", 504),
 }
+
+
+def algo_order_type() -> MexcError:
+    return MexcError(
+        400,
+        -4120,
+        "Order type not supported for this endpoint. Please use the Algo Order API endpoints "
+        "instead.",
+    )
+
+
+def invalid_order_type() -> MexcError:
+    return MexcError(400, -1116, "Invalid orderType.")
+
+
+def close_position_type(order_type: str) -> MexcError:
+    return MexcError(
+        400, -4136, f"Target strategy invalid for orderType {order_type},closePosition true"
+    )
+
+
+def close_position_quantity() -> MexcError:
+    return MexcError(400, -4137, "Quantity must be zero with closePosition equals true")
+
+
+def close_position_reduce_only() -> MexcError:
+    return MexcError(400, -4138, "Reduce only must be true with closePosition equals true")
 
 
 def translate(exc: Exception) -> MexcError:

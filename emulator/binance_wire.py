@@ -3,6 +3,14 @@
 from decimal import Decimal
 
 from emulator.book import SyntheticBook
+from emulator.conditionals import (
+    CANCELED,
+    EXPIRED,
+    STOP_LOSS,
+    TRIGGERED,
+    UNTRIGGERED,
+    ConditionalOrder,
+)
 from emulator.market_data import SymbolStats
 from emulator.numbers import fmt
 from emulator.perp_engine import PositionFigures, WalletFigures
@@ -14,6 +22,8 @@ MONEY = Decimal("1e-8")
 PERPETUAL_DELIVERY_MS = 4_133_404_800_000  # what Binance reports for contracts with no expiry
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "POST_ONLY": "GTX"}
 NOTIONAL_CAP = 10**12
+ALGO_ORDER_TYPES = ("STOP", "STOP_MARKET", "TAKE_PROFIT", "TAKE_PROFIT_MARKET")
+ALGO_STATUSES = {UNTRIGGERED: "NEW", CANCELED: "CANCELED", EXPIRED: "EXPIRED"}
 
 
 def _money(value: Decimal) -> str:
@@ -71,7 +81,7 @@ def symbol_info(market: PerpMarket) -> dict:
                 "multiplierDecimal": "4",
             },
         ],
-        "orderTypes": ["LIMIT", "MARKET"],
+        "orderTypes": ["LIMIT", "MARKET", *ALGO_ORDER_TYPES],
         "timeInForce": ["GTC", "IOC", "FOK", "GTX"],
     }
 
@@ -177,6 +187,60 @@ def order(order: PerpOrder) -> dict:
         "goodTillDate": 0,
         "time": order.time_ms,
         "updateTime": order.update_ms,
+    }
+
+
+def algo_order_type(conditional: ConditionalOrder) -> str:
+    stop = conditional.kind == STOP_LOSS
+    if conditional.request.order_type == "MARKET":
+        return "STOP_MARKET" if stop else "TAKE_PROFIT_MARKET"
+    return "STOP" if stop else "TAKE_PROFIT"
+
+
+def client_algo_id(conditional: ConditionalOrder) -> str:
+    return conditional.client_order_id or f"emu{conditional.order_id}"
+
+
+def _algo_status(conditional: ConditionalOrder) -> str:
+    """TRIGGERED while the order it sent is still working, FINISHED once that is done."""
+    sent = conditional.order
+    if conditional.status == TRIGGERED:
+        return "TRIGGERED" if sent is not None and sent.is_open else "FINISHED"
+    return ALGO_STATUSES[conditional.status]
+
+
+def algo_order(conditional: ConditionalOrder) -> dict:
+    """A conditional order of /fapi/v1/algoOrder (algoType CONDITIONAL)."""
+    request = conditional.request
+    sent = conditional.order
+    return {
+        "algoId": int(conditional.order_id),
+        "clientAlgoId": client_algo_id(conditional),
+        "algoType": "CONDITIONAL",
+        "orderType": algo_order_type(conditional),
+        "symbol": request.symbol,
+        "side": request.side,
+        "positionSide": "BOTH",
+        "timeInForce": "GTC",
+        "quantity": "0" if request.quantity is None else fmt(request.quantity),
+        "algoStatus": _algo_status(conditional),
+        "actualOrderId": "" if sent is None else sent.order_id,
+        "actualPrice": ""
+        if sent is None or sent.average_price is None
+        else _money(sent.average_price),
+        "triggerPrice": fmt(request.trigger_price),
+        "price": "0" if request.price is None else fmt(request.price),
+        "icebergQuantity": None,
+        "selfTradePreventionMode": "EXPIRE_MAKER",
+        "workingType": request.trigger_by,
+        "priceMatch": "NONE",
+        "closePosition": request.quantity is None,
+        "priceProtect": False,
+        "reduceOnly": request.reduce_only,
+        "createTime": conditional.time_ms,
+        "updateTime": conditional.update_ms,
+        "triggerTime": conditional.triggered_ms,
+        "goodTillDate": 0,
     }
 
 

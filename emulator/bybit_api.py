@@ -1,16 +1,36 @@
-"""The Bybit v5 endpoints ccxt `bybit` calls for USDT linear perpetuals."""
+"""The Bybit v5 endpoints ccxt `bybit` calls for USDT linear perpetuals.
+
+Conditional orders: /v5/order/create with triggerPrice and triggerDirection (1 rises to,
+2 falls to) waits for the mark price; /v5/position/trading-stop sets the position's stopLoss
+and takeProfit (tpslMode Full or Partial), read back in /v5/position/list. Both are listed by
+/v5/order/realtime (orderFilter StopOrder for them alone) and cancelled by /v5/order/cancel
+and /v5/order/cancel-all."""
 
 from decimal import Decimal
 
 from emulator import bybit_errors, bybit_wire
+from emulator.conditionals import (
+    FALL,
+    RISE,
+    STOP_LOSS,
+    TAKE_PROFIT,
+    ConditionalOrder,
+    ConditionalRequest,
+    closing_side,
+    direction_of,
+    is_due,
+)
 from emulator.endpoints import Call, EndpointTable
-from emulator.numbers import parse_decimal
+from emulator.numbers import fmt, parse_decimal
+from emulator.perp_engine import PositionFigures
 from emulator.perp_markets import SETTLE
 from emulator.perp_orders import PerpOrder, PerpOrderRequest, Rejection
 
 MAX_ORDER_LINK_ID = 36
 LEVERAGE_STEP = Decimal("0.01")
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PostOnly": "POST_ONLY"}
+TRIGGER_BY = ("LastPrice", "MarkPrice", "IndexPrice")  # echoed; the emulator watches the mark
+ORDER_FILTERS = {None: (True, True), "Order": (True, False), "StopOrder": (False, True)}
 
 ENDPOINTS = EndpointTable()
 route = ENDPOINTS.route
@@ -66,7 +86,7 @@ def tickers(call: Call) -> dict:
 def order_book(call: Call) -> dict:
     _linear(call)
     symbol = call.symbol()
-    limit = call.params.integer("limit", 25, 1, 500)
+    limit = call.params.limit(25, 500)
     engine = call.state.engine
     result = bybit_wire.order_book(engine.book(symbol), limit, engine.book_update_id, call.now_ms)
     return _reply(call, result)
@@ -146,6 +166,7 @@ def position_list(call: Call) -> dict:
             engine.position_figures(account, s),
             engine.leverage(account, s),
             engine.mid(s),
+            engine.position_tpsl(account, s),
         )
         for s in symbols
     ]
@@ -171,6 +192,98 @@ def set_leverage(call: Call) -> dict:
         raise bybit_errors.leverage_not_modified()
     engine.set_leverage(call.account, symbol, buy)
     return _reply(call, {})
+
+
+TPSL_PARAMS = ((STOP_LOSS, "stopLoss", "sl"), (TAKE_PROFIT, "takeProfit", "tp"))
+
+
+@route("POST", "/v5/position/trading-stop", signed=True)
+def trading_stop(call: Call) -> dict:
+    """The position's stop-loss and take-profit: tpslMode Full covers the whole position
+    (one of each kind, replaced when set again), Partial adds one of a given size; a price
+    of 0 removes the kind (in that mode). They are dropped when the position closes."""
+    _linear(call)
+    symbol = call.symbol()
+    params = call.params
+    if params.get("positionIdx") not in (None, "0"):
+        raise bybit_errors.params_error("position idx not match position mode")
+    if params.get("trailingStop") not in (None, "0"):
+        raise bybit_errors.params_error("trailingStop is not served by the emulator")
+    mode = params.get("tpslMode") or "Full"
+    if mode not in ("Full", "Partial"):
+        raise bybit_errors.params_error("tpslMode invalid")
+    engine = call.state.engine
+    figures = engine.position_figures(call.account, symbol)
+    if figures is None:
+        raise bybit_errors.params_error("can not set tp/sl/ts for zero position")
+    changes = [
+        _tpsl_change(call, figures, kind, name, prefix, mode)
+        for kind, name, prefix in TPSL_PARAMS
+        if params.get(name) is not None
+    ]
+    for _, request in changes:  # all checked first: a refused call changes nothing
+        if request is not None:
+            engine.check_conditional(call.account, request)
+    for kind, request in changes:
+        if mode == "Full" or request is None:
+            engine.cancel_position_tpsl(call.account, symbol, kind, partial=mode == "Partial")
+        if request is not None:
+            engine.place_conditional(call.account, request)
+    return _reply(call, {})
+
+
+def _tpsl_change(
+    call: Call, figures: PositionFigures, kind: str, name: str, prefix: str, mode: str
+) -> tuple[str, ConditionalRequest | None]:
+    """(kind, the conditional to place), or (kind, None) for a price of 0 (remove it)."""
+    params = call.params
+    price = parse_decimal(params.get(name))
+    if price is None or price < 0:
+        raise bybit_errors.params_error(f"{name} invalid")
+    if price == 0:
+        return kind, None
+    side = closing_side(figures.size)
+    direction = direction_of(kind, side)
+    if is_due(direction, price, figures.mark_price):
+        position_side = "Buy" if figures.size > 0 else "Sell"
+        relation = "higher" if direction == RISE else "lower"
+        raise bybit_errors.params_error(
+            f"{name[0].upper()}{name[1:]}:{fmt(price)} set for {position_side} position should "
+            f"{relation} than base_price:{fmt(figures.mark_price)}??MarkPrice"
+        )
+    order_type = {"Market": "MARKET", "Limit": "LIMIT"}.get(
+        params.get(f"{prefix}OrderType") or "Market"
+    )
+    if order_type is None:
+        raise bybit_errors.params_error(f"{prefix}OrderType invalid")
+    if order_type == "LIMIT" and mode == "Full":
+        raise bybit_errors.params_error(f"{prefix}OrderType Limit needs tpslMode Partial")
+    limit_price = params.positive_decimal(f"{prefix}LimitPrice") if order_type == "LIMIT" else None
+    if order_type == "LIMIT" and limit_price is None:
+        raise bybit_errors.params_error(f"{prefix}LimitPrice is required for a Limit order")
+    size = params.positive_decimal(f"{prefix}Size") if mode == "Partial" else None
+    if mode == "Partial" and size is None:
+        raise bybit_errors.params_error(f"{prefix}Size is required in Partial mode")
+    return kind, ConditionalRequest(
+        symbol=figures.symbol,
+        side=side,
+        direction=direction,
+        trigger_price=price,
+        quantity=size,
+        order_type=order_type,
+        price=limit_price,
+        reduce_only=True,
+        client_order_id=None,
+        trigger_by=_trigger_by(call, f"{prefix}TriggerBy"),
+        position_tpsl=True,
+    )
+
+
+def _trigger_by(call: Call, name: str) -> str:
+    value = call.params.get(name) or "LastPrice"
+    if value not in TRIGGER_BY:
+        raise bybit_errors.params_error(f"{name} invalid")
+    return value
 
 
 # --- orders -------------------------------------------------------------------------------
@@ -205,27 +318,78 @@ def _order_request(call: Call) -> PerpOrderRequest:
     )
 
 
+def _conditional_request(call: Call) -> ConditionalRequest:
+    """A /v5/order/create with triggerPrice: waits for the mark to rise (triggerDirection 1)
+    or fall (2) to the trigger, then sends the order described by the other parameters."""
+    order = _order_request(call)
+    trigger = call.params.positive_decimal("triggerPrice")
+    direction = {"1": RISE, "2": FALL}.get(call.params.get("triggerDirection") or "")
+    if direction is None:
+        raise bybit_errors.params_error("TriggerDirection invalid")
+    return ConditionalRequest(
+        symbol=order.symbol,
+        side=order.side,
+        direction=direction,
+        trigger_price=trigger,
+        quantity=order.quantity,
+        order_type=order.type,
+        price=order.price,
+        reduce_only=order.reduce_only,
+        client_order_id=order.client_order_id,
+        trigger_by=_trigger_by(call, "triggerBy"),
+    )
+
+
 @route("POST", "/v5/order/create", signed=True)
 def create_order(call: Call) -> dict:
-    order = call.state.engine.place(call.account, _order_request(call))
-    return _reply(call, {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""})
+    if call.params.get("stopLoss") is not None or call.params.get("takeProfit") is not None:
+        raise bybit_errors.params_error(
+            "TP/SL attached to a new order is not served by the emulator: "
+            "set them with /v5/position/trading-stop"
+        )
+    engine = call.state.engine
+    if call.params.get("triggerPrice") is not None:
+        placed = engine.place_conditional(call.account, _conditional_request(call))
+    else:
+        placed = engine.place(call.account, _order_request(call))
+    return _reply(call, _ids(placed))
 
 
-def _referenced(call: Call, symbol: str | None) -> PerpOrder:
+def _ids(placed: PerpOrder | ConditionalOrder) -> dict:
+    return {"orderId": placed.order_id, "orderLinkId": placed.client_order_id or ""}
+
+
+def _referenced(call: Call, symbol: str | None) -> PerpOrder | ConditionalOrder:
+    """The order or conditional order named by orderId or orderLinkId."""
     order_id, link_id = call.params.get("orderId"), call.params.get("orderLinkId")
     if order_id is None and link_id is None:
         raise bybit_errors.params_error("orderId or orderLinkId is required")
-    order = call.state.engine.find_order(call.account, symbol, order_id, link_id)
-    if order is None:
+    engine = call.state.engine
+    found = engine.find_order(call.account, symbol, order_id, link_id)
+    if found is None:
+        found = engine.find_conditional(call.account, symbol, order_id, link_id)
+    if found is None:
         raise Rejection(Rejection.ORDER_NOT_FOUND)
-    return order
+    return found
 
 
 @route("POST", "/v5/order/cancel", signed=True)
 def cancel_order(call: Call) -> dict:
     _linear(call)
-    order = call.state.engine.cancel(_referenced(call, call.symbol()))
-    return _reply(call, {"orderId": order.order_id, "orderLinkId": order.client_order_id or ""})
+    engine = call.state.engine
+    found = _referenced(call, call.symbol())
+    if isinstance(found, ConditionalOrder):
+        return _reply(call, _ids(engine.cancel_conditional(found)))
+    return _reply(call, _ids(engine.cancel(found)))
+
+
+def _order_filter(call: Call) -> tuple[bool, bool]:
+    """(plain orders, conditional orders) that orderFilter selects: both when absent, as
+    Bybit does for linear."""
+    order_filter = call.params.get("orderFilter")
+    if order_filter not in ORDER_FILTERS:
+        raise bybit_errors.params_error("orderFilter invalid")
+    return ORDER_FILTERS[order_filter]
 
 
 @route("POST", "/v5/order/cancel-all", signed=True)
@@ -234,45 +398,71 @@ def cancel_all(call: Call) -> dict:
     symbol = _optional_symbol(call)
     if symbol is None and call.params.get("settleCoin") is None:
         raise bybit_errors.params_error("symbol or settleCoin is required")
+    plain, conditional = _order_filter(call)
     engine = call.state.engine
-    canceled = [engine.cancel(order) for order in engine.open_orders(call.account, symbol)]
-    entries = [{"orderId": o.order_id, "orderLinkId": o.client_order_id or ""} for o in canceled]
-    return _reply(call, {"list": entries, "success": "1"})
+    canceled = []
+    if plain:
+        canceled += [engine.cancel(o) for o in engine.open_orders(call.account, symbol)]
+    if conditional:
+        canceled += [
+            engine.cancel_conditional(c) for c in engine.open_conditionals(call.account, symbol)
+        ]
+    return _reply(call, {"list": [_ids(placed) for placed in canceled], "success": "1"})
 
 
-def _order_list(call: Call, orders: list[PerpOrder]) -> dict:
+def _order_list(call: Call, found: list[PerpOrder | ConditionalOrder]) -> dict:
+    """`found` (each part newest first) matched by orderId or orderLinkId if given, newest
+    first, at most `limit` of them."""
+    order_id, link_id = call.params.get("orderId"), call.params.get("orderLinkId")
+    matching = [
+        item
+        for item in found
+        if (order_id is None or item.order_id == order_id)
+        and (link_id is None or item.client_order_id == link_id)
+    ]
+    matching.sort(key=lambda item: item.time_ms, reverse=True)
     limit = call.params.integer("limit", 20, 1, 50)
-    entries = [bybit_wire.order(o, call.markets[o.symbol]) for o in orders[:limit]]
+    entries = [_entry(item, call.markets[item.symbol]) for item in matching[:limit]]
     return _reply(call, {"category": "linear", "list": entries, "nextPageCursor": ""})
 
 
-def _by_reference(call: Call, orders: list[PerpOrder]) -> list[PerpOrder]:
-    order_id, link_id = call.params.get("orderId"), call.params.get("orderLinkId")
-    return [
-        o
-        for o in orders
-        if (order_id is None or o.order_id == order_id)
-        and (link_id is None or o.client_order_id == link_id)
-    ]
+def _entry(item: PerpOrder | ConditionalOrder, market) -> dict:
+    if isinstance(item, ConditionalOrder):
+        return bybit_wire.conditional(item, market)
+    return bybit_wire.order(item, market)
+
+
+def _unsent(conditionals: list[ConditionalOrder]) -> list[ConditionalOrder]:
+    """A fired conditional order has become the order it sent (same id): list that instead."""
+    return [c for c in conditionals if c.order is None]
 
 
 @route("GET", "/v5/order/realtime", signed=True)
 def realtime_orders(call: Call) -> dict:
-    """Open orders; asked by orderId or orderLinkId, also the account's recent closed ones."""
+    """Open orders and untriggered conditional orders (orderFilter Order or StopOrder picks
+    one kind); asked by orderId or orderLinkId, also the account's recent closed ones."""
     _linear(call)
     symbol = _optional_symbol(call)
+    plain, conditional = _order_filter(call)
     engine = call.state.engine
+    account = call.account
     referenced = call.params.get("orderId") or call.params.get("orderLinkId")
     if referenced or call.params.get("openOnly") not in (None, "0"):
-        orders = engine.recent_orders(call.account, symbol)
+        orders = engine.recent_orders(account, symbol)
+        conditionals = _unsent(engine.recent_conditionals(account, symbol))
     else:
-        orders = list(reversed(engine.open_orders(call.account, symbol)))
-    return _order_list(call, _by_reference(call, orders))
+        orders = engine.open_orders(account, symbol)[::-1]
+        conditionals = engine.open_conditionals(account, symbol)[::-1]
+    return _order_list(call, (orders if plain else []) + (conditionals if conditional else []))
 
 
 @route("GET", "/v5/order/history", signed=True)
 def order_history(call: Call) -> dict:
     _linear(call)
     symbol = _optional_symbol(call)
-    orders = [o for o in call.state.engine.recent_orders(call.account, symbol) if not o.is_open]
-    return _order_list(call, _by_reference(call, orders))
+    plain, conditional = _order_filter(call)
+    engine = call.state.engine
+    orders = [o for o in engine.recent_orders(call.account, symbol) if not o.is_open]
+    unsent = _unsent(engine.recent_conditionals(call.account, symbol))
+    conditionals = [c for c in unsent if not c.is_open]
+    return _order_list(call, (orders if plain else []) + (conditionals if conditional else []))

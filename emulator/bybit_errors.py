@@ -53,6 +53,8 @@ REJECTIONS = {
     Rejection.DUPLICATE_CLIENT_ID: (110072, "OrderLinkedID is duplicate"),
     Rejection.LEVERAGE_INVALID: (PARAMS_ERROR, "leverage invalid"),
     Rejection.TOO_MANY_ORDERS: (110020, "not allowed to have more than 500 active orders"),
+    Rejection.RISE_REACHED: (110092, "expect Rising, but trigger_price <= current"),
+    Rejection.FALL_REACHED: (110093, "expect Falling, but trigger_price >= current"),
 }
 
 # The shared pieces (parameter parsing, faults, HTTP failures) raise MEXC codes.

@@ -3,6 +3,16 @@
 from decimal import Decimal
 
 from emulator.book import SyntheticBook
+from emulator.conditionals import (
+    CANCELED,
+    EXPIRED,
+    RISE,
+    STOP_LOSS,
+    TAKE_PROFIT,
+    TRIGGERED,
+    UNTRIGGERED,
+    ConditionalOrder,
+)
 from emulator.market_data import SymbolStats
 from emulator.numbers import fmt
 from emulator.perp_engine import PositionFigures, WalletFigures
@@ -11,6 +21,12 @@ from emulator.perp_orders import PerpOrder
 
 PRICE_DISPLAY = Decimal("1e-8")
 STATUSES = {"NEW": "New", "PARTIALLY_FILLED": "PartiallyFilled", "FILLED": "Filled"}
+CONDITIONAL_STATUSES = {
+    UNTRIGGERED: "Untriggered",
+    TRIGGERED: "Triggered",
+    CANCELED: "Deactivated",
+    EXPIRED: "Rejected",  # fired, but its reduce-only order had nothing left to reduce
+}
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "POST_ONLY": "PostOnly"}
 
 
@@ -116,22 +132,70 @@ def _status(order: PerpOrder) -> str:
     return STATUSES[order.status]
 
 
+_NO_TRIGGER = {
+    "stopOrderType": "",
+    "triggerPrice": "",
+    "triggerDirection": 0,
+    "triggerBy": "",
+    "closeOnTrigger": False,
+    "tpslMode": "",
+}
+
+
+def _trigger(conditional: ConditionalOrder, market: PerpMarket) -> dict:
+    """The fields that show an order is (or was sent by) a conditional order."""
+    request = conditional.request
+    if not request.position_tpsl:
+        stop_order_type, tpsl_mode = "Stop", ""
+    else:
+        name = "StopLoss" if conditional.kind == STOP_LOSS else "TakeProfit"
+        whole = request.quantity is None
+        stop_order_type = name if whole else "Partial" + name
+        tpsl_mode = "Full" if whole else "Partial"
+    return {
+        "stopOrderType": stop_order_type,
+        "triggerPrice": _price(request.trigger_price, market),
+        "triggerDirection": 1 if request.direction == RISE else 2,
+        "triggerBy": request.trigger_by,
+        "closeOnTrigger": request.quantity is None,
+        "tpslMode": tpsl_mode,
+    }
+
+
+# Order fields the emulator always sends the same, for plain and conditional orders alike.
+_ORDER_CONSTANTS = {
+    "blockTradeId": "",
+    "isLeverage": "",
+    "positionIdx": 0,
+    "rejectReason": "EC_NoError",
+    "orderIv": "",
+    "takeProfit": "",
+    "stopLoss": "",
+    "tpTriggerBy": "",
+    "slTriggerBy": "",
+    "lastPriceOnCreated": "",
+    "smpType": "None",
+    "smpGroup": 0,
+    "smpOrderId": "",
+    "tpLimitPrice": "",
+    "slLimitPrice": "",
+    "placeType": "",
+}
+
+
 def order(order: PerpOrder, market: PerpMarket) -> dict:
     average = order.average_price
     price = order.price
     return {
+        **_ORDER_CONSTANTS,
         "orderId": order.order_id,
         "orderLinkId": order.client_order_id or "",
-        "blockTradeId": "",
         "symbol": order.symbol,
         "price": _price(price, market) if price is not None else "0",
         "qty": fmt(order.quantity),
         "side": "Buy" if order.side == "BUY" else "Sell",
-        "isLeverage": "",
-        "positionIdx": 0,
         "orderStatus": _status(order),
         "cancelType": "UNKNOWN" if order.status != "CANCELED" else "CancelByUser",
-        "rejectReason": "EC_NoError",
         "avgPrice": _money(average) if average is not None else "",
         "leavesQty": fmt(order.remaining_qty if order.is_open else Decimal(0)),
         "leavesValue": _money(order.remaining_qty * price) if order.is_open and price else "0",
@@ -141,34 +205,53 @@ def order(order: PerpOrder, market: PerpMarket) -> dict:
         "cumFeeDetail": {market.quote: _money(order.fee)} if order.fee else {},
         "timeInForce": "IOC" if order.type == "MARKET" else TIME_IN_FORCE[order.time_in_force],
         "orderType": "Market" if order.type == "MARKET" else "Limit",
-        "stopOrderType": "",
-        "orderIv": "",
-        "triggerPrice": "",
-        "takeProfit": "",
-        "stopLoss": "",
-        "tpTriggerBy": "",
-        "slTriggerBy": "",
-        "triggerDirection": 0,
-        "triggerBy": "",
-        "lastPriceOnCreated": "",
         "reduceOnly": order.reduce_only,
-        "closeOnTrigger": False,
-        "smpType": "None",
-        "smpGroup": 0,
-        "smpOrderId": "",
-        "tpslMode": "",
-        "tpLimitPrice": "",
-        "slLimitPrice": "",
-        "placeType": "",
+        **(_NO_TRIGGER if order.fired_by is None else _trigger(order.fired_by, market)),
         "createdTime": str(order.time_ms),
         "updatedTime": str(order.update_ms),
     }
 
 
+def conditional(conditional: ConditionalOrder, market: PerpMarket) -> dict:
+    """A conditional order or position TP/SL before it fires (or one that never sent its
+    order); once it has sent one, that order is listed under the same id instead."""
+    request = conditional.request
+    size = Decimal(0) if request.quantity is None else request.quantity
+    return {
+        **_ORDER_CONSTANTS,
+        "orderId": conditional.order_id,
+        "orderLinkId": request.client_order_id or "",
+        "symbol": request.symbol,
+        "price": _price(request.price, market) if request.price is not None else "0",
+        "qty": fmt(size),
+        "side": "Buy" if request.side == "BUY" else "Sell",
+        "orderStatus": CONDITIONAL_STATUSES[conditional.status],
+        "cancelType": "CancelByUser" if conditional.status == CANCELED else "UNKNOWN",
+        "avgPrice": "",
+        "leavesQty": fmt(size if conditional.is_open else Decimal(0)),
+        "leavesValue": "0",
+        "cumExecQty": "0",
+        "cumExecValue": "0",
+        "cumExecFee": "0",
+        "cumFeeDetail": {},
+        "timeInForce": "IOC" if request.order_type == "MARKET" else "GTC",
+        "orderType": "Market" if request.order_type == "MARKET" else "Limit",
+        "reduceOnly": request.reduce_only,
+        **_trigger(conditional, market),
+        "createdTime": str(conditional.time_ms),
+        "updatedTime": str(conditional.update_ms),
+    }
+
+
 def position(
-    market: PerpMarket, figures: PositionFigures | None, leverage: Decimal, mark: Decimal
+    market: PerpMarket,
+    figures: PositionFigures | None,
+    leverage: Decimal,
+    mark: Decimal,
+    tpsl: dict[str, Decimal],
 ) -> dict:
-    """One one-way position; an empty one (size 0, side "") when there is none."""
+    """One one-way position; an empty one (size 0, side "") when there is none. `tpsl`: its
+    whole-position stop-loss and take-profit prices by kind ("0" when unset)."""
     if figures is None:
         size = entry = value = im = mm = upnl = realized = Decimal(0)
         side, liq, bust, created, updated = "", None, None, "0", "0"
@@ -198,8 +281,9 @@ def position(
         "positionIM": _money(im),
         "positionMM": _money(mm),
         "positionBalance": _money(im),
-        "takeProfit": "0",
-        "stopLoss": "0",
+        "tpslMode": "Full",
+        "takeProfit": _price(tpsl.get(TAKE_PROFIT, Decimal(0)), market),
+        "stopLoss": _price(tpsl.get(STOP_LOSS, Decimal(0)), market),
         "trailingStop": "0",
         "sessionAvgPrice": "",
         "unrealisedPnl": _money(upnl),

@@ -5,12 +5,15 @@ import asyncio
 import contextlib
 import signal
 import sys
+from pathlib import Path
 
+from emulator import lifetime
 from emulator.accounts import DEMO_API_KEY, DEMO_API_SECRET, DEMO_BALANCES, AccountSpec
 from emulator.dialects import DIALECTS
 from emulator.http_app import build_app, open_site
 from emulator.numbers import fmt, parse_decimal
 from emulator.server import build_state
+from emulator.state import EmulatorState
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8900
@@ -24,6 +27,13 @@ def _port(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"port out of range: {port}")
     return port
+
+
+def _seconds(text: str) -> float:
+    value = parse_decimal(text)
+    if value is None or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}")
+    return float(value)
 
 
 def _balance(text: str) -> tuple[str, str]:
@@ -59,6 +69,28 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--rate-limits", action="store_true", help="enforce MEXC's per-endpoint rate limits"
     )
+    parser.add_argument(
+        "--state-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="mexc only: resume from PATH if it exists (its accounts, orders and prices win "
+        "over --seed, --api-key and --balance) and keep it saved",
+    )
+    parser.add_argument(
+        "--url-file",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="write the URL to PATH once listening (removed again on a clean stop)",
+    )
+    parser.add_argument(
+        "--idle-exit",
+        type=_seconds,
+        default=None,
+        metavar="SECONDS",
+        help="save and stop after SECONDS without a request",
+    )
 
 
 def _account_spec(args: argparse.Namespace) -> AccountSpec:
@@ -72,25 +104,42 @@ def _account_spec(args: argparse.Namespace) -> AccountSpec:
     return AccountSpec(args.api_key, args.api_secret, balances)
 
 
-async def _serve(args: argparse.Namespace, state) -> None:
+async def _serve(args: argparse.Namespace, state: EmulatorState) -> None:
     runner, port = await open_site(build_app(state), HOST, args.port)
-    print(f"http://{HOST}:{port}", flush=True)
+    url = f"http://{HOST}:{port}"
+    print(url, flush=True)
+    if args.url_file is not None:
+        lifetime.announce_url(args.url_file, url)
     stopped = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(signum, stopped.set)
+    idle_watch = None
+    if args.idle_exit is not None:
+        idle_watch = asyncio.create_task(lifetime.stop_when_idle(state, args.idle_exit, stopped))
     try:
         await stopped.wait()
     finally:
+        if idle_watch is not None:
+            idle_watch.cancel()
         await runner.cleanup()
+        if args.url_file is not None:
+            lifetime.withdraw_url(args.url_file, url)
+    if idle_watch is not None and idle_watch.done() and not idle_watch.cancelled():
+        print(f"emulator: no request for {args.idle_exit:g} s; stopped", file=sys.stderr)
 
 
 def run(args: argparse.Namespace) -> int:
-    """Serve in the foreground on 127.0.0.1 until Ctrl-C or SIGTERM."""
+    """Serve in the foreground on 127.0.0.1 until Ctrl-C, SIGTERM or the idle exit."""
     try:
         state = build_state(
-            args.seed, args.freeze, [_account_spec(args)], args.rate_limits, args.dialect
+            args.seed,
+            args.freeze,
+            [_account_spec(args)],
+            args.rate_limits,
+            args.dialect,
+            args.state_file,
         )
     except ValueError as exc:
         print(f"emulator: {exc}", file=sys.stderr)
@@ -102,6 +151,8 @@ def run(args: argparse.Namespace) -> int:
         return 1
     except KeyboardInterrupt:
         pass
+    finally:
+        state.close()
     return 0
 
 

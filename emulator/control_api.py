@@ -1,16 +1,19 @@
 """The emulator's own control API under /_emulator/ (no exchange's), for tests and demos.
 
-The same routes serve every dialect; a perpetuals account also shows and takes positions.
+The same routes serve every dialect; a perpetuals account also shows and takes positions,
+and lists its untriggered conditional (stop-loss / take-profit) orders.
 
 Bodies are validated in full before anything changes, so a bad request changes no state.
 """
 
 import json
+import os
 
 from aiohttp import web
 
 from emulator import wire
 from emulator.accounts import AccountSpec, parse_balances
+from emulator.conditionals import ConditionalOrder
 from emulator.faults import FaultSpecError
 from emulator.markets import normalize_symbol
 from emulator.numbers import fmt, parse_decimal
@@ -112,6 +115,7 @@ def _account_view(request: web.Request, account) -> dict:
             for asset, balance in sorted(account.balances.items())
         },
         "open_orders": [wire.order_details(order) for order in engine.open_orders(account)],
+        "conditional_orders": [],  # MEXC spot has no stop orders
     }
 
 
@@ -149,7 +153,32 @@ def _perp_account_view(engine: PerpEngine, account) -> dict:
         }
         for o in engine.open_orders(account)
     ]
-    return {"balances": balances, "positions": positions, "open_orders": open_orders}
+    conditional_orders = [_conditional_view(c) for c in engine.open_conditionals(account)]
+    return {
+        "balances": balances,
+        "positions": positions,
+        "open_orders": open_orders,
+        "conditional_orders": conditional_orders,
+    }
+
+
+def _conditional_view(conditional: ConditionalOrder) -> dict:
+    """An untriggered stop-loss or take-profit; `size` is null when it closes the whole
+    position (Binance closePosition, Bybit tpslMode Full)."""
+    request = conditional.request
+    return {
+        "order_id": conditional.order_id,
+        "client_order_id": request.client_order_id,
+        "symbol": request.symbol,
+        "side": request.side,
+        "kind": conditional.kind,
+        "trigger_price": fmt(request.trigger_price),
+        "size": None if request.quantity is None else fmt(request.quantity),
+        "close_position": request.quantity is None,
+        "order_type": request.order_type,
+        "price": None if request.price is None else fmt(request.price),
+        "reduce_only": request.reduce_only,
+    }
 
 
 def _position_spec(engine: PerpEngine, symbol: str, spec: object):
@@ -248,5 +277,16 @@ async def clear_requests(request: web.Request) -> web.Response:
 
 @routes.post("/_emulator/reset")
 async def reset(request: web.Request) -> web.Response:
+    """Back to the start state (and saved, with a state file)."""
     _state(request).reset()
     return control_json({})
+
+
+@routes.get("/_emulator/info")
+async def info(request: web.Request) -> web.Response:
+    """Which emulator this is: a launcher checks it serves the state file it expects."""
+    state = _state(request)
+    state_file = None if state.saver is None else str(state.saver.path)
+    return control_json(
+        {"dialect": state.dialect.name, "pid": os.getpid(), "state_file": state_file}
+    )

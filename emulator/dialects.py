@@ -51,7 +51,9 @@ BYBIT = Dialect(
     authenticate=bybit_auth.authenticate,
     translate=bybit_errors.translate,
     error_body=bybit_errors.error_body,
-    new_engine=lambda seed, specs: PerpEngine(load_perp_catalogue(), seed, specs, "uuid"),
+    new_engine=lambda seed, specs: PerpEngine(
+        load_perp_catalogue(), seed, specs, "uuid", fired_keeps_id=True
+    ),
 )
 
 BINANCE_USDM = Dialect(

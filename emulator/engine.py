@@ -38,20 +38,52 @@ class Engine(MarketMotion):
         self.seed = seed
         self.clock = clock
         self._account_specs = list(account_specs)
-        self._order_seq = 0
-        self._trade_seq = 0
+        self.order_seq = 0  # never reset: ids do not repeat after a reset
+        self.trade_seq = 0
         self.book_update_id = BOOK_UPDATE_ID_BASE  # depth's lastUpdateId: bumps on every change
         self.reset()
 
     def reset(self) -> None:
         """Back to the start state: configured accounts, start prices, no orders or trades."""
         self._start_markets()
-        self.accounts = {spec.api_key: Account.from_spec(spec) for spec in self._account_specs}
+        self._load([Account.from_spec(spec) for spec in self._account_specs], [], [])
+
+    def restore(
+        self,
+        seed: int,
+        prices: dict[str, Decimal],
+        accounts: list[Account],
+        orders: list[Order],
+        trades: list[Trade],
+        order_seq: int,
+        trade_seq: int,
+        book_update_id: int,
+    ) -> None:
+        """Resume a saved exchange; `orders` in time order, `trades` referring to them."""
+        self.seed = seed
+        self.order_seq, self.trade_seq, self.book_update_id = order_seq, trade_seq, book_update_id
+        self._start_markets(prices)
+        self._load(accounts, orders, trades)
+
+    def _load(self, accounts: list[Account], orders: list[Order], trades: list[Trade]) -> None:
+        self.accounts = {account.api_key: account for account in accounts}
         self.orders: dict[str, Order] = {}
         self._open: dict[str, Order] = {}  # insertion order is time priority
         self._orders_by_account: dict[str, list[Order]] = {}
         self._client_ids: dict[tuple[str, str], Order] = {}
+        for order in orders:
+            self._index(order)
         self.trades: dict[str, list[Trade]] = {}
+        for trade in trades:
+            self.trades.setdefault(trade.order.api_key, []).append(trade)
+
+    def _index(self, order: Order) -> None:
+        self.orders[order.order_id] = order
+        if order.is_open:
+            self._open[order.order_id] = order
+        self._orders_by_account.setdefault(order.api_key, []).append(order)
+        if order.client_order_id is not None:
+            self._client_ids[(order.api_key, order.client_order_id)] = order
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -102,14 +134,14 @@ class Engine(MarketMotion):
             raise errors.post_only_would_take()
         lock_asset, lock_amount = self._reservation(account, request, book)
         now = self.clock()
-        self._order_seq += 1
+        self.order_seq += 1
         reference_price = request.price if request.type != "MARKET" else self.mid(request.symbol)
         quantity = request.quantity
         if quantity is None:
             market = self.markets[request.symbol]
             quantity = truncate(request.quote_order_qty / reference_price, market.base_decimals)
         order = Order(
-            order_id=f"C02__{ORDER_ID_BASE + self._order_seq}029",
+            order_id=f"C02__{ORDER_ID_BASE + self.order_seq}029",
             api_key=account.api_key,
             symbol=request.symbol,
             side=request.side,
@@ -124,11 +156,7 @@ class Engine(MarketMotion):
             lock_remaining=lock_amount,
         )
         account.lock(lock_asset, lock_amount)
-        self.orders[order.order_id] = order
-        self._open[order.order_id] = order
-        self._orders_by_account.setdefault(account.api_key, []).append(order)
-        if order.client_order_id is not None:
-            self._client_ids[(account.api_key, order.client_order_id)] = order
+        self._index(order)
         if not self.stall_fills:
             self._run_as_taker(order, book)
         return order
@@ -299,8 +327,8 @@ class Engine(MarketMotion):
         order.executed_qty += qty
         order.cumulative_quote_qty += quote_amount
         order.update_ms = now
-        self._trade_seq += 1
-        trade_id = hashlib.blake2b(f"{self.seed}:trade:{self._trade_seq}".encode(), digest_size=16)
+        self.trade_seq += 1
+        trade_id = hashlib.blake2b(f"{self.seed}:trade:{self.trade_seq}".encode(), digest_size=16)
         trade = Trade(trade_id.hexdigest(), order, price, qty, fee, fee_asset, is_maker, now)
         self.trades.setdefault(order.api_key, []).append(trade)
         buyer_is_maker = (order.side == "BUY") == is_maker

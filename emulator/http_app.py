@@ -71,9 +71,12 @@ def _drop_connection(request: web.Request) -> None:
 
 @web.middleware
 async def emulator_middleware(request: web.Request, handler) -> web.StreamResponse:
-    if request.path.startswith(CONTROL_PREFIX):
-        return await _control_call(request, handler)
-    return await _exchange_call(request, handler)
+    try:
+        if request.path.startswith(CONTROL_PREFIX):
+            return await _control_call(request, handler)
+        return await _exchange_call(request, handler)
+    finally:
+        request.app[STATE_KEY].note_request(request.method)
 
 
 async def _control_call(request: web.Request, handler) -> web.StreamResponse:
@@ -179,6 +182,8 @@ async def _price_ticker(app: web.Application):
                 state.engine.tick()
             except Exception:
                 log.exception("price tick failed")
+            if state.saver is not None:
+                state.saver.drifted()
 
     task = None if state.freeze else asyncio.create_task(tick_forever())
     yield
@@ -188,12 +193,25 @@ async def _price_ticker(app: web.Application):
             await task
 
 
+async def _state_saving(app: web.Application):
+    """With a state file: saves while serving, and a last save once serving has stopped."""
+    saver = app[STATE_KEY].saver
+    task = None if saver is None else asyncio.create_task(saver.run())
+    yield
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        saver.try_save()
+
+
 def build_app(state: EmulatorState) -> web.Application:
     app = web.Application(middlewares=[emulator_middleware], client_max_size=MAX_BODY_BYTES)
     app[STATE_KEY] = state
     for (method, path), endpoint in state.dialect.endpoints.items():
         app.router.add_route(method, path, _exchange_handler(endpoint))
     app.router.add_routes(control_api.routes)
+    app.cleanup_ctx.append(_state_saving)  # before the ticker: cleaned up after it
     app.cleanup_ctx.append(_price_ticker)
     return app
 

@@ -60,10 +60,10 @@ class SymbolStats:
         self.low = min(self.low, mid)
 
 
-def seeded_stats(market: Market, seed: int, now_ms: int) -> SymbolStats:
-    """Start-of-run figures: a 24h open within +-5%, some volume, a few recent trades."""
+def seeded_stats(market: Market, seed: int, now_ms: int, start: Decimal) -> SymbolStats:
+    """Start-of-run figures around the price `start`: a 24h open within +-5%, some volume, a
+    few recent trades."""
     key = f"{seed}:{market.symbol}"
-    start = market.start_price
     tick = market.tick
     open_price = (start * (10000 + hashed_int(key + ":open", 1001) - 500) / 10000).quantize(tick)
     open_price = max(open_price, tick)

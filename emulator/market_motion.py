@@ -19,13 +19,17 @@ class MarketMotion(ABC):
     book_update_id: int
     _open: dict  # resting orders by id, in time priority
 
-    def _start_markets(self) -> None:
-        """Start prices, fresh books and seeded statistics; nothing stalled."""
+    def _start_markets(self, prices: dict[str, Decimal] | None = None) -> None:
+        """Start prices (or `prices`, resumed), fresh books and seeded statistics; nothing
+        stalled."""
         now = self.clock()
-        self.walk = PriceWalk(self.markets, self.seed)
+        mids = {symbol: market.start_price for symbol, market in self.markets.items()}
+        mids.update(prices or {})
+        self.walk = PriceWalk(self.markets, self.seed, mids)
         self._books: dict[str, SyntheticBook] = {}
         self.stats: dict[str, SymbolStats] = {
-            symbol: seeded_stats(market, self.seed, now) for symbol, market in self.markets.items()
+            symbol: seeded_stats(market, self.seed, now, mids[symbol])
+            for symbol, market in self.markets.items()
         }
         self.stall_fills = False
 

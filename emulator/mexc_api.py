@@ -59,14 +59,14 @@ def contract_detail(call: Call) -> dict:
 @endpoint("GET", "/api/v3/depth")
 def order_book(call: Call) -> dict:
     symbol = call.symbol()
-    limit = call.params.integer("limit", 100, 1, 5000)
+    limit = call.params.limit(100, 5000)
     engine = call.state.engine
     return wire.depth(engine.book(symbol), limit, engine.book_update_id, call.now_ms)
 
 
 def _recent_trades(call: Call, default_limit: int) -> list:
     symbol = call.symbol()
-    limit = call.params.integer("limit", default_limit, 1, 1000)
+    limit = call.params.limit(default_limit, 1000)
     start = call.params.time_ms("startTime")
     end = call.params.time_ms("endTime")
     trades = [
@@ -96,7 +96,7 @@ def aggregate_trades(call: Call) -> list:
 def candles(call: Call) -> list:
     symbol = call.symbol()
     interval = call.params.choice("interval", INTERVALS)
-    limit = call.params.integer("limit", 500, 1, 1000)
+    limit = call.params.limit(500, 1000)
     start = call.params.time_ms("startTime")
     end = call.params.time_ms("endTime")
     engine = call.state.engine

@@ -90,6 +90,11 @@ class Params:
             raise errors.invalid_parameter(name)
         return int(value)
 
+    def limit(self, default: int, maximum: int) -> int:
+        """A public list endpoint's `limit`: at least 1; above `maximum` it answers `maximum`
+        rows instead of refusing, as Binance-style APIs do."""
+        return min(self.integer("limit", default, 1, MAX_INT), maximum)
+
     def time_ms(self, name: str) -> int | None:
         return self.integer(name, None, 0, MAX_INT)
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from emulator import perps
 from emulator.accounts import AccountSpec, parse_balances
 from emulator.book import Level, SyntheticBook
+from emulator.conditionals import ConditionalOrder
 from emulator.engine import wall_clock_ms
 from emulator.market_motion import MarketMotion
 from emulator.orders import PublicTrade
@@ -25,6 +26,7 @@ from emulator.perp_orders import (
     Position,
     Rejection,
 )
+from emulator.perp_triggers import Triggers
 
 MAX_OPEN_ORDERS = 500
 RECENT_ORDERS_KEPT = 500
@@ -69,20 +71,24 @@ class WalletFigures:
         return max(Decimal(0), self.equity - self.position_margin - self.order_margin)
 
 
-class PerpEngine(MarketMotion):
+class PerpEngine(MarketMotion, Triggers):
     def __init__(
         self,
         markets: dict[str, PerpMarket],
         seed: int,
         account_specs: list[AccountSpec],
         id_style: str,
+        fired_keeps_id: bool = False,
         clock: Callable[[], int] = wall_clock_ms,
     ):
-        """`id_style` is "uuid" (Bybit's order ids) or "int" (Binance's)."""
+        """`id_style` is "uuid" (Bybit's order ids) or "int" (Binance's). With
+        `fired_keeps_id` (Bybit) a fired conditional order becomes the order it sends, which
+        keeps the conditional's id; otherwise (Binance's algo orders) it gets a new id."""
         self.markets = markets
         self.seed = seed
         self.clock = clock
         self.id_style = id_style
+        self.fired_keeps_id = fired_keeps_id
         self._account_specs = list(account_specs)
         self.book_update_id = 0
         self.reset()
@@ -97,6 +103,7 @@ class PerpEngine(MarketMotion):
         self._client_ids: dict[tuple[str, str], PerpOrder] = {}
         self._recent: dict[str, list[PerpOrder]] = {}
         self._order_seq = 0
+        self._start_triggers()
 
     # --- accounts -------------------------------------------------------------------------
 
@@ -120,6 +127,9 @@ class PerpEngine(MarketMotion):
         self, account: PerpAccount, symbol: str, size: Decimal, entry_price: Decimal | None
     ) -> None:
         """Put a position in place behind the client's back (the control API)."""
+        held = account.positions.get(symbol)
+        if size == 0 or (held is not None and (held.size > 0) != (size > 0)):
+            self.cancel_position_tpsl(account, symbol)
         if size == 0:
             account.positions.pop(symbol, None)
             return
@@ -215,7 +225,12 @@ class PerpEngine(MarketMotion):
         ):
             raise Rejection(Rejection.DUPLICATE_CLIENT_ID)
 
-    def place(self, account: PerpAccount, request: PerpOrderRequest) -> PerpOrder:
+    def place(
+        self,
+        account: PerpAccount,
+        request: PerpOrderRequest,
+        fired_by: ConditionalOrder | None = None,
+    ) -> PerpOrder:
         self.validate(account, request)
         if len(self.open_orders(account)) >= MAX_OPEN_ORDERS:
             raise Rejection(Rejection.TOO_MANY_ORDERS)
@@ -228,8 +243,9 @@ class PerpEngine(MarketMotion):
         else:
             self._check_margin(account, request)
         now = self.clock()
+        keeps_id = fired_by is not None and self.fired_keeps_id
         order = PerpOrder(
-            order_id=self._next_order_id(),
+            order_id=fired_by.order_id if keeps_id else self._next_order_id(),
             api_key=account.api_key,
             symbol=request.symbol,
             side=request.side,
@@ -241,6 +257,7 @@ class PerpEngine(MarketMotion):
             client_order_id=request.client_order_id,
             time_ms=now,
             update_ms=now,
+            fired_by=fired_by,
         )
         self.orders[order.order_id] = order
         self._open[order.order_id] = order
@@ -324,6 +341,9 @@ class PerpEngine(MarketMotion):
             order.status = "PARTIALLY_FILLED"
 
     def _match_resting(self, symbol: str) -> None:
+        """Fire the conditionals the mark has reached (even while fills are stalled: what they
+        send then rests), then fill the resting orders the book crosses."""
+        self._fire_due(symbol)
         if self.stall_fills:
             return
         book = self.book(symbol)
@@ -374,10 +394,12 @@ class PerpEngine(MarketMotion):
         result = perps.apply_fill(position.size, position.entry_price, order.direction * qty, price)
         fee = qty * price * (market.maker_fee if is_maker else market.taker_fee)
         account.wallet[SETTLE] = account.wallet.get(SETTLE, Decimal(0)) + result.realized_pnl - fee
+        flipped = position.size != 0 and (position.size > 0) != (result.size > 0)
+        if result.size == 0 or flipped:
+            self.cancel_position_tpsl(account, order.symbol)  # TP/SL end with their position
         if result.size == 0:
             account.positions.pop(order.symbol, None)
         else:
-            flipped = position.size != 0 and (position.size > 0) != (result.size > 0)
             if flipped or position.size == 0:
                 position = Position(result.size, result.entry_price, now, now)
             position.size, position.entry_price = result.size, result.entry_price

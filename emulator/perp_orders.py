@@ -2,6 +2,10 @@
 
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from emulator.conditionals import ConditionalOrder
 
 OPEN_STATUSES = ("NEW", "PARTIALLY_FILLED")
 ORDER_TYPES = ("LIMIT", "MARKET")
@@ -23,6 +27,8 @@ class Rejection(Exception):
     DUPLICATE_CLIENT_ID = "duplicate_client_order_id"
     LEVERAGE_INVALID = "leverage_invalid"
     TOO_MANY_ORDERS = "too_many_orders"
+    RISE_REACHED = "rise_reached"  # a conditional that waits for a rise the mark has made
+    FALL_REACHED = "fall_reached"
 
     def __init__(self, reason: str, detail: str = ""):
         super().__init__(detail or reason)
@@ -79,6 +85,7 @@ class PerpOrder:
     cumulative_quote: Decimal = Decimal(0)
     fee: Decimal = Decimal(0)
     awaiting_first_match: bool = True  # placed while fills were stalled
+    fired_by: "ConditionalOrder | None" = None  # the conditional order that sent it
 
     @property
     def is_open(self) -> bool:

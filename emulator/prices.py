@@ -10,10 +10,10 @@ MAX_STEP_BP = 15
 
 
 class PriceWalk:
-    def __init__(self, markets: dict[str, Market], seed: int):
+    def __init__(self, markets: dict[str, Market], seed: int, mids: dict[str, Decimal]):
         self._markets = markets
         self._rng = random.Random(seed)
-        self.mids = {symbol: market.start_price for symbol, market in markets.items()}
+        self.mids = dict(mids)
         # Bumped on every move; books regenerate (replenish) when their version is stale.
         self.versions = dict.fromkeys(markets, 0)
 

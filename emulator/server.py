@@ -4,10 +4,12 @@ from a daemon thread."""
 import asyncio
 import random
 import threading
+from pathlib import Path
 
 from emulator.accounts import AccountSpec, demo_account_spec, parse_balances
 from emulator.dialects import DIALECTS
 from emulator.http_app import build_app, open_site
+from emulator.saver import StateSaver
 from emulator.state import EmulatorState
 
 __all__ = ["AccountSpec", "EmulatorServer", "build_state"]
@@ -19,11 +21,18 @@ def build_state(
     accounts: list[AccountSpec] | None,
     rate_limits: bool,
     dialect: str = "mexc",
+    state_file: Path | None = None,
 ) -> EmulatorState:
     """Validated start state; raises ValueError for an unknown dialect, duplicate keys or bad
-    balances."""
+    balances, and StateFileError (a ValueError) for a state file it cannot resume from.
+
+    With `state_file` (MEXC only) the exchange resumes from the file when it exists (its seed,
+    accounts, orders and prices win over the arguments) and is saved there from then on; the
+    caller must `close()` the state once done serving."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
+    if state_file is not None and dialect != "mexc":
+        raise ValueError("a state file is kept for the mexc dialect only")
     specs = list(accounts) if accounts is not None else [demo_account_spec()]
     keys = [spec.api_key for spec in specs]
     if len(set(keys)) != len(keys):
@@ -36,7 +45,11 @@ def build_state(
         seed = random.SystemRandom().randrange(2**32)
     speaks = DIALECTS[dialect]
     engine = speaks.new_engine(seed, specs)
-    return EmulatorState(engine=engine, freeze=freeze, rate_limits=rate_limits, dialect=speaks)
+    state = EmulatorState(engine=engine, freeze=freeze, rate_limits=rate_limits, dialect=speaks)
+    if state_file is not None:
+        state.saver = StateSaver(state_file, engine)
+        state.saver.open()
+    return state
 
 
 class EmulatorServer:
@@ -47,8 +60,9 @@ class EmulatorServer:
         accounts: list[AccountSpec] | None = None,
         rate_limits: bool = False,
         dialect: str = "mexc",
+        state_file: Path | None = None,
     ):
-        self.state = build_state(seed, freeze, accounts, rate_limits, dialect)
+        self.state = build_state(seed, freeze, accounts, rate_limits, dialect, state_file)
         self.seed = self.state.engine.seed
         self.url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -89,18 +103,20 @@ class EmulatorServer:
         ready.wait()
         if failure:
             self._thread = None
+            self.state.close()
             raise failure[0]
         return self
 
     def stop(self) -> None:
-        if self._thread is None:
-            return
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join()
-        self._thread = None
-        self._loop = None
-        self.url = None
+        """Stop serving (a state file gets its last save) and let go of the state file."""
+        if self._thread is not None:
+            if self._loop is not None:
+                self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._thread = None
+            self._loop = None
+            self.url = None
+        self.state.close()
 
     def __enter__(self) -> "EmulatorServer":
         if self._thread is None:

@@ -62,6 +62,16 @@ def test_missing_key_and_missing_signature(emulator):
     assert unsigned.status_code == 401 and unsigned.json()["code"] == 700002
 
 
+def test_a_non_ascii_signature_is_a_bad_signature_not_a_crash(emulator):
+    response = requests.get(
+        emulator.url + "/api/v3/account",
+        params={"timestamp": int(time.time() * 1000), "signature": "\x80é"},
+        headers={"X-MEXC-APIKEY": "demo-key"},
+        timeout=5,
+    )
+    assert response.status_code == 401 and response.json()["code"] == 700002
+
+
 def test_signature_covers_the_raw_query_in_any_parameter_order(emulator):
     signed = SignedHttp(emulator.url, "demo-key", "demo-secret")
     query = urlencode({"recvWindow": 5000, "timestamp": int(time.time() * 1000)})

@@ -329,4 +329,5 @@ def test_malformed_orders_get_mexc_codes_and_change_nothing(emulator, control, p
     assert control.account("demo-key") == {
         "balances": {"USDT": {"free": "10000", "locked": "0"}},
         "open_orders": [],
+        "conditional_orders": [],
     }
