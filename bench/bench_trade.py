@@ -47,13 +47,15 @@ def main() -> int:
         engine = build_engine(settings)
         try:
             service = engine.service
-            assert service.request_mode(Mode.LIVE).ok
+            assert service.modes.request(Mode.LIVE).ok
             control.faults({"latency_ms": args.latency_ms})
             rows = []
             for index in range(args.trades):
                 target = PositionState.LONG if index % 2 == 0 else PositionState.NO_POSITION
                 control.clear_requests()
-                result = service.trade("ETH/USDT", target, TradeSize(quote_amount=Decimal(1000)))
+                result = service.trading.trade(
+                    "ETH/USDT", target, TradeSize(quote_amount=Decimal(1000))
+                )
                 calls = control.requests_log()
                 if not result.ok:
                     print(f"trade {index} failed: {result.message}", file=sys.stderr)
@@ -63,7 +65,7 @@ def main() -> int:
 
             control.clear_requests()
             started = time.perf_counter()
-            service.periodic_check()
+            service.monitoring.periodic_check()
             elapsed = (time.perf_counter() - started) * 1000
             calls = control.requests_log()
             print(

@@ -6,8 +6,8 @@ import json
 from decimal import Decimal
 from enum import Enum
 
-from core.domain import OrderReport, TradeResult
-from core.monitor import AccountCheck
+from core.service import TradeResult, count
+from core.views import AccountCheckView
 
 
 def to_json(value) -> str:
@@ -38,7 +38,7 @@ def trade_json(result: TradeResult) -> dict:
     }
 
 
-def _order(order: OrderReport) -> dict:
+def _order(order) -> dict:
     return {
         "client_order_id": order.client_order_id,
         "exchange_order_id": order.exchange_order_id,
@@ -76,7 +76,7 @@ def _cell(value) -> str:
     return str(value)
 
 
-def diagnose_json(checks: list[AccountCheck]) -> dict:
+def diagnose_json(checks: list[AccountCheckView]) -> dict:
     discrepancies = [
         {
             "kind": d.kind,
@@ -95,7 +95,7 @@ def diagnose_json(checks: list[AccountCheck]) -> dict:
     }
 
 
-def sync_json(checks: list[AccountCheck], dry_run: bool) -> dict:
+def sync_json(checks: list[AccountCheckView], dry_run: bool) -> dict:
     actions = [
         {
             "kind": a.kind,
@@ -117,7 +117,7 @@ def sync_json(checks: list[AccountCheck], dry_run: bool) -> dict:
     }
 
 
-def diagnose_text(checks: list[AccountCheck]) -> str:
+def diagnose_text(checks: list[AccountCheckView]) -> str:
     rows = [
         [
             d.kind,
@@ -141,14 +141,23 @@ def diagnose_text(checks: list[AccountCheck]) -> str:
         "mark price",
     ]
     lines = [table(headers, rows, right={3, 4, 5, 6})] if rows else []
-    lines += [f"error: {c.account}: {c.error}" for c in checks if c.error]
+    lines += _failures(checks)
     counts = _counts(r[0].value for r in rows)
-    summary = ", ".join(f"{n} {kind}" for kind, n in counts.items()) or "in sync"
-    lines.append(f"{len(rows)} discrepancies over {len(checks)} accounts: {summary}")
+    found = ", ".join(f"{n} {kind}" for kind, n in counts.items())
+    read = [c for c in checks if c.ok]
+    summary = (
+        f"{count(len(rows), 'discrepancy', 'discrepancies')} over "
+        f"{count(len(read), 'account')} read"
+    )
+    if len(read) < len(checks):
+        failed = count(len(checks) - len(read), "account")
+        lines.append(f"{summary}{': ' + found if found else ''}; {failed} failed: not known")
+    else:
+        lines.append(f"{summary}: {found or 'in sync'}")
     return "\n".join(lines)
 
 
-def sync_text(checks: list[AccountCheck], dry_run: bool) -> str:
+def sync_text(checks: list[AccountCheckView], dry_run: bool) -> str:
     rows = [
         [a.kind, a.account, a.symbol, a.before_qty, a.after_qty, a.price, a.reason]
         for check in checks
@@ -156,10 +165,10 @@ def sync_text(checks: list[AccountCheck], dry_run: bool) -> str:
     ]
     headers = ["action", "account", "symbol", "qty before", "qty after", "price", "because"]
     lines = [table(headers, rows, right={3, 4, 5})] if rows else []
-    lines += [f"error: {c.account}: {c.error}" for c in checks if c.error]
+    lines += _failures(checks)
     counts = ", ".join(f"{n} {kind}" for kind, n in _counts(r[0].value for r in rows).items())
     verb = "would apply" if dry_run else "applied"
-    lines.append(f"{verb} {len(rows)} actions ({counts or 'nothing to do'})")
+    lines.append(f"{verb} {count(len(rows), 'action')} ({counts or 'nothing to do'})")
     if dry_run and rows:
         lines.append("dry run: nothing was written; run again with --execute to apply")
     return "\n".join(lines)
@@ -172,5 +181,14 @@ def _counts(kinds) -> dict[str, int]:
     return dict(sorted(counts.items()))
 
 
-def _errors(checks: list[AccountCheck]) -> list[dict]:
+def _failures(checks: list[AccountCheckView]) -> list[str]:
+    """One line per account that could not be read: it is failed, never in sync."""
+    return [
+        f"failed: account {c.account}: {c.error}; its records were left as they are"
+        for c in checks
+        if c.error
+    ]
+
+
+def _errors(checks: list[AccountCheckView]) -> list[dict]:
     return [{"account": c.account, "error": c.error} for c in checks if c.error]

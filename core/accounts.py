@@ -18,11 +18,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from core.errors import InputError
+
 SUPPORTED_EXCHANGES = ("mexc", "bybit", "binanceusdm")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-class AccountsError(ValueError):
+class AccountsError(InputError):
     """The accounts file cannot be used; the text names the file, the entry and the field."""
 
 

@@ -14,6 +14,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.errors import InputError
+
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'trading.db'}"
 _SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
@@ -40,11 +42,13 @@ ACCEPTS = {
     "EXCHANGE_TIMEOUT_MS": "a whole number of milliseconds from 100 to 120000",
     "RECV_WINDOW_MS": "a whole number of milliseconds from 100 to 60000 (MEXC's maximum)",
     "ACCOUNTS_FILE": "the path of a TOML file of [[accounts]], or empty for the single account above",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
+    "LOG_FORMAT": "text or json",
 }
 SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
 
 
-class SettingsError(ValueError):
+class SettingsError(InputError):
     """A setting has a value the app cannot start with."""
 
 
@@ -73,6 +77,8 @@ class Settings(BaseSettings):
     ACCOUNTS_FILE: str = ""
     EXCHANGE_TIMEOUT_MS: int = Field(10000, ge=100, le=120000)
     RECV_WINDOW_MS: int = Field(5000, ge=100, le=60000)
+    LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    LOG_FORMAT: Literal["text", "json"] = "text"
 
     @field_validator("EXCHANGE_URL")
     @classmethod
@@ -81,6 +87,16 @@ class Settings(BaseSettings):
         if value and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("not a URL")
         return value
+
+    @field_validator("LOG_LEVEL", mode="before")
+    @classmethod
+    def _level(cls, value):
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("LOG_FORMAT", mode="before")
+    @classmethod
+    def _lower(cls, value):
+        return value.strip().lower() if isinstance(value, str) else value
 
     @field_validator("SYMBOLS")
     @classmethod
@@ -93,6 +109,14 @@ class Settings(BaseSettings):
     @property
     def symbols(self) -> list[str]:
         return self.SYMBOLS.split(",")
+
+    @property
+    def secrets(self) -> list[str]:
+        """Every secret value a log line must never show."""
+        return [
+            secret.get_secret_value()
+            for secret in (self.EXCHANGE_API_KEY, self.EXCHANGE_API_SECRET, self.DASHBOARD_PASSWORD)
+        ]
 
     @property
     def has_keys(self) -> bool:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
@@ -166,8 +166,20 @@ class TradeSize:
     pct_of_free_quote: Decimal | None = None
 
 
+class Origin(StrEnum):
+    """Why the app sent an order (or ran a trade)."""
+
+    MANUAL = "manual"  # a click on the page or the command line
+    ENFORCE = "enforce"  # the periodic check correcting drift on its own
+    STOP = "stop"  # a stop-loss or take-profit firing
+    FLATTEN = "flatten"  # the kill switch
+
+
 @dataclass(frozen=True)
 class TradeResult:
+    """How one trade ended. `refused` means the input was refused before anything was sent
+    or recorded (a size that does not fit, a halted account, a trade already running)."""
+
     ok: bool
     symbol: str
     target: PositionState
@@ -178,7 +190,7 @@ class TradeResult:
     fills: tuple[Fill, ...] = ()
     api_calls: int = 0
     duration_ms: int = 0
-    details: dict = field(default_factory=dict)
+    refused: bool = False
 
 
 class DiscrepancyKind(StrEnum):
@@ -274,3 +286,22 @@ class AccountSnapshot:
     tickers: dict[str, Ticker]
     taken_at: datetime
     positions: tuple[ExchangePosition, ...] | None = None
+
+
+@dataclass(frozen=True)
+class RunFindings:
+    """What one sync run found and did, in the one typed form the store keeps: its
+    discrepancies and repairs (monitor and checks), the symbols that held the trader's
+    target and those that drifted from it, the orders it sent, and an error if it failed."""
+
+    discrepancies: tuple[Discrepancy, ...] = ()
+    actions: tuple[SyncAction, ...] = ()
+    in_sync: tuple[str, ...] = ()
+    drift: tuple[str, ...] = ()
+    orders: tuple[str, ...] = ()
+    error: str | None = None
+
+    @property
+    def unrepaired(self) -> int:
+        """Differences the run found and left in place."""
+        return 0 if self.actions else len(self.discrepancies)

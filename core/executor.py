@@ -1,9 +1,11 @@
 """`sync_position`: move one symbol of one account to a target state, safely.
 
-lock -> cancel the symbol's open orders -> read balances and book together -> derive the
-state -> plan -> persist the order intent -> send a marketable LIMIT -> await the fill with
-short backoff, reprice a bounded number of times, cancel the remainder -> read balances ->
-verify -> persist. The same flow runs over the paper gateway (SIM) and ccxt (LIVE).
+lock -> cancel the symbol's open orders while reading the balances and the book (a cancel
+does not change what the account holds in total; when it did cancel something the balances
+are read again) -> derive the state -> plan -> persist the order intent -> send a
+marketable LIMIT -> await the fill with short backoff, reprice a bounded number of times,
+cancel the remainder -> read balances and fills together -> verify -> persist. The same
+flow runs over the paper gateway (SIM) and ccxt (LIVE); `progress` hears each step.
 
 Never twice: an order's intent, with its client order id, is committed before it is sent.
 When the answer is lost the exchange is asked about that id (several times: MEXC reports
@@ -15,13 +17,15 @@ trade until `reconcile_unresolved` has settled it.
 from __future__ import annotations
 
 import contextlib
+import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
+from core import wording
 from core.domain import (
     ZERO,
     Balance,
@@ -30,18 +34,40 @@ from core.domain import (
     MarketRules,
     OrderReport,
     OrderStatus,
+    Origin,
     PositionState,
+    RunFindings,
     Side,
     TradeResult,
     TradeSize,
 )
+from core.errors import AppError
 from core.exchange.gateway import ExchangeUnavailable, GatewayError, OutcomeUnknown, TradingGateway
 from core.locks import TradeBusy, TradeLocks
-from core.planner import Limits, OrderPlan, PlanError, plan_order, plan_remainder, reference_price
-from core.state import base_is_dust, derive_state, reaches, shown_state
+from core.planner import (
+    Limits,
+    OrderPlan,
+    PlanError,
+    SizeError,
+    plan_order,
+    plan_remainder,
+    reference_price,
+)
+from core.state import base_is_dust, position_state, state_label
 from core.store import repository as repo
+from core.store import runs, snapshots
 from core.store.db import Database
 from core.store.models import utcnow
+
+log = logging.getLogger(__name__)
+NEVER_ARRIVED = "never reached the exchange"
+_RUN_KIND = {
+    Origin.MANUAL: "trade",
+    Origin.ENFORCE: "enforce",
+    Origin.STOP: "stop",
+    Origin.FLATTEN: "flatten",
+}
+Progress = Callable[[str], None]
 
 
 @dataclass(frozen=True)
@@ -59,7 +85,7 @@ class FillPolicy:
     receive_window: float = 5.5
 
 
-class UnresolvedOrder(RuntimeError):
+class UnresolvedOrder(AppError):
     """An order's outcome is unknown and the exchange could not be asked about it."""
 
 
@@ -74,10 +100,8 @@ def backoff(first: float, largest: float) -> Iterator[float]:
         delay = min(delay * 2, largest)
 
 
-def holdings_of(balances: dict[str, Balance], rules: MarketRules) -> Holdings:
-    return Holdings(
-        base=balances.get(rules.base, Balance()), quote=balances.get(rules.quote, Balance())
-    )
+def _quiet(_step: str) -> None:
+    """Progress nobody listens to."""
 
 
 class Executor:
@@ -100,68 +124,101 @@ class Executor:
     # --- the flow ----------------------------------------------------------------------
 
     def sync_position(
-        self, symbol: str, target: PositionState, size: TradeSize | None = None
+        self,
+        symbol: str,
+        target: PositionState,
+        size: TradeSize | None = None,
+        *,
+        origin: Origin = Origin.MANUAL,
+        progress: Progress = _quiet,
     ) -> TradeResult:
         started, started_at, calls_before = time.monotonic(), utcnow(), self.gateway.api_calls
-        trade = _Trade(symbol=symbol, target=target)
+        trade = _Trade(symbol=symbol, target=target, origin=origin)
         try:
             with self.locks.hold(self.book.account, symbol):
-                self._run(trade, size or TradeSize())
-        except TradeBusy as exc:
-            return TradeResult(
-                ok=False, symbol=symbol, target=target, before=None, after=None, message=str(exc)
-            )
+                self._run(trade, size or TradeSize(), progress)
+        except (TradeBusy, SizeError) as exc:
+            log.info("trade refused", extra=_fields(self.book, symbol, target, exc=exc))
+            return trade.refusal(str(exc))
         except (GatewayError, PlanError, UnresolvedOrder) as exc:
             trade.message = _sentence(exc)
             self._record_what_was_done(trade)
         trade.api_calls = self.gateway.api_calls - calls_before
         trade.duration_ms = int((time.monotonic() - started) * 1000)
         self._record(trade, started_at)
+        log.log(
+            logging.INFO if trade.ok else logging.WARNING,
+            "trade %s",
+            "verified" if trade.ok else "failed",
+            extra={
+                **_fields(self.book, symbol, target),
+                "origin": origin.value,
+                "before": trade.before,
+                "after": trade.after,
+                "orders": len(trade.orders),
+                "api_calls": trade.api_calls,
+                "duration_ms": trade.duration_ms,
+                "outcome": trade.message,
+            },
+        )
         return trade.result()
 
-    def _run(self, trade: _Trade, size: TradeSize) -> None:
+    def _run(self, trade: _Trade, size: TradeSize, progress: Progress) -> None:
         symbol = trade.symbol
         self._refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
-        self.gateway.cancel_open_orders(symbol)
-        balances, book = self._balances_and_book(symbol)
+        progress("cancelling open orders and reading the account")
+        balances, book = self._cancel_and_read(symbol)
         price = reference_price(book)
-        trade.before = derive_state(
-            holdings_of(balances, rules), price, rules, self.limits.dust_floor
-        )
         trade.price = price
-        plan = plan_order(
-            trade.before, trade.target, holdings_of(balances, rules), book, rules, size, self.limits
-        )
+        trade.balances = balances
+        holdings = Holdings.of(balances, rules.base, rules.quote)
+        trade.before = position_state(holdings, price, rules, self._last_target(symbol))
+        plan = plan_order(trade.target, holdings, book, rules, size, self.limits)
         if plan is not None:
-            self._execute(trade, plan, rules)
+            self._execute(trade, plan, rules, progress)
+            progress("verifying")
             balances = self._balances_and_fills(trade)
-        holdings = holdings_of(balances, rules)
-        trade.holds_base = not base_is_dust(
-            holdings.base.total, price, rules, self.limits.dust_floor
-        )
-        trade.after = derive_state(holdings, price, rules, self.limits.dust_floor)
-        trade.shown = shown_state(trade.target, holdings, price, rules, self.limits.dust_floor)
-        trade.ok = reaches(trade.target, holdings, price, rules, self.limits.dust_floor)
-        trade.message = _outcome_message(trade, rules, holdings, price, self.limits)
+            trade.balances = balances
+            holdings = Holdings.of(balances, rules.base, rules.quote)
+        trade.holds_base = not base_is_dust(holdings.base.total, price, rules)
+        trade.after = position_state(holdings, price, rules, trade.target)
+        trade.ok = trade.after is trade.target
+        trade.message = _outcome_message(trade, rules, holdings)
 
-    def _balances_and_book(self, symbol: str):
-        with ThreadPoolExecutor(max_workers=2) as pool:
+    def _cancel_and_read(self, symbol: str):
+        """Cancel the symbol's open orders while the balances and the book are read: one round
+        trip. A cancel frees locked funds without changing the totals; when it did cancel
+        something, the balances are read again so the free amounts are current."""
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
             balances = pool.submit(self.gateway.balances)
             book = pool.submit(self.gateway.market.order_book, symbol, 50)
+            if cancelled.result():
+                return self.gateway.balances(), book.result()
             return balances.result(), book.result()
 
-    def _execute(self, trade: _Trade, plan: OrderPlan, rules: MarketRules) -> None:
+    def _last_target(self, symbol: str) -> PositionState | None:
+        with self.db.session() as session:
+            row = repo.find_position(session, self.book, symbol)
+            return PositionState(row.target_state) if row and row.target_state else None
+
+    def _execute(self, trade: _Trade, plan: OrderPlan, rules: MarketRules, progress) -> None:
         """Send, await, reprice: until filled, dust, or out of attempts. Every order ends
         filled or cancelled; its fills are read afterwards, beside the final balances."""
         current: OrderPlan | None = plan
         for _ in range(self.policy.max_attempts):
             if current is None:
                 break
+            progress(
+                f"placing {current.side.value.upper()} "
+                f"{wording.quantity(current.amount, rules.amount_step)} {rules.base} "
+                f"at {wording.price(current.price, rules.price_step)}"
+            )
             report = self._place(current, trade)
             if report is None:
                 continue
-            report = self._await_fill(report)
+            report = self._await_fill(report, rules, progress)
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(current.symbol, report.client_order_id) or report
             trade.orders.append(report)
@@ -190,13 +247,22 @@ class Executor:
                 side=plan.side,
                 price=plan.price,
                 amount=plan.amount,
+                origin=trade.origin,
             )
         sent_at = time.time()
         try:
             return self.gateway.place_limit_order(
                 plan.symbol, plan.side, plan.amount, plan.price, client_order_id
             )
-        except OutcomeUnknown:
+        except OutcomeUnknown as unknown:
+            log.warning(
+                "order outcome unknown; asking the exchange",
+                extra={
+                    **_fields(self.book, plan.symbol),
+                    "client_order_id": client_order_id,
+                    "reason": str(unknown),
+                },
+            )
             report = self._resolve(plan.symbol, client_order_id, sent_at)
         except GatewayError as exc:
             with self.db.session() as session:
@@ -204,9 +270,7 @@ class Executor:
             raise
         if report is None:
             with self.db.session() as session:
-                repo.mark_order(
-                    session, client_order_id, OrderStatus.REJECTED, "never reached the exchange"
-                )
+                repo.mark_order(session, client_order_id, OrderStatus.REJECTED, NEVER_ARRIVED)
         return report
 
     def _resolve(self, symbol: str, client_order_id: str, sent_at: float) -> OrderReport | None:
@@ -219,7 +283,15 @@ class Executor:
         for _ in range(self.policy.resolve_tries):
             try:
                 report = self.gateway.order_by_client_id(symbol, client_order_id)
-            except ExchangeUnavailable:
+            except ExchangeUnavailable as exc:
+                log.warning(
+                    "asking about an order failed; retrying",
+                    extra={
+                        **_fields(self.book, symbol),
+                        "client_order_id": client_order_id,
+                        "reason": str(exc),
+                    },
+                )
                 time.sleep(next(waits))
                 continue
             if report is not None:
@@ -239,11 +311,12 @@ class Executor:
             f"trading {symbol} is paused until it is reconciled"
         )
 
-    def _await_fill(self, report: OrderReport) -> OrderReport:
+    def _await_fill(self, report: OrderReport, rules: MarketRules, progress) -> OrderReport:
         if report.status is not OrderStatus.OPEN:
             return report
         deadline = time.monotonic() + self.policy.attempt_deadline
         for wait in backoff(self.policy.first_poll, self.policy.max_poll):
+            progress(f"order placed, filled {_filled_pct(report)} %")
             if time.monotonic() + wait > deadline:
                 return report
             time.sleep(wait)
@@ -279,21 +352,29 @@ class Executor:
             repo.record_fills(session, self.book, fills)
 
     def _record(self, trade: _Trade, started_at) -> None:
+        """The trade's verdict, in one transaction: the position's state and target, the
+        symbol's sync status, the balances last read (an account snapshot) and the run."""
+        verdict = "in_sync" if trade.ok else "failed"
         with self.db.session() as session:
-            if trade.shown is not None:
+            if trade.after is not None:
                 repo.set_position_state(
                     session,
                     self.book,
                     trade.symbol,
-                    trade.shown,
+                    trade.after,
                     trade.price,
                     target=trade.target,
                     is_open=trade.holds_base,
                 )
-            repo.record_sync_run(
+            repo.record_sync_status(
+                session, self.book, trade.symbol, verdict, trade.message, utcnow()
+            )
+            if trade.balances is not None:
+                snapshots.record_snapshot(session, self.book, trade.balances, "trade")
+            runs.record_sync_run(
                 session,
                 self.book,
-                kind="trade",
+                kind=_RUN_KIND[trade.origin],
                 ok=trade.ok,
                 message=trade.message,
                 started_at=started_at,
@@ -301,15 +382,14 @@ class Executor:
                 policy="enforce",
                 target=trade.target.value,
                 before_state=trade.before.value if trade.before else None,
-                after_state=(trade.shown or trade.after).value
-                if (trade.shown or trade.after)
-                else None,
+                after_state=trade.after.value if trade.after else None,
                 api_calls=trade.api_calls,
                 duration_ms=trade.duration_ms,
-                details={
-                    "orders": [o.client_order_id for o in trade.orders],
-                    "fills": len(trade.fills),
-                },
+                findings=RunFindings(
+                    in_sync=(trade.symbol,) if trade.ok else (),
+                    orders=tuple(o.client_order_id for o in trade.orders),
+                    error=None if trade.ok else trade.message,
+                ),
             )
 
     def _refuse_while_unresolved(self, symbol: str) -> None:
@@ -350,9 +430,9 @@ class Executor:
                 outcomes.append(Reconciled(client_order_id, symbol, False, str(exc)))
                 continue
             if report is None:
-                outcomes.append(
-                    Reconciled(client_order_id, symbol, True, "never reached the exchange")
-                )
+                with self.db.session() as session:
+                    repo.mark_order(session, client_order_id, OrderStatus.REJECTED, NEVER_ARRIVED)
+                outcomes.append(Reconciled(client_order_id, symbol, True, NEVER_ARRIVED))
                 continue
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(symbol, client_order_id) or report
@@ -378,10 +458,11 @@ class _Trade:
 
     symbol: str
     target: PositionState
+    origin: Origin = Origin.MANUAL
     before: PositionState | None = None
     after: PositionState | None = None
-    shown: PositionState | None = None
     price: Decimal | None = None
+    balances: dict[str, Balance] | None = None
     ok: bool = False
     holds_base: bool = False
     message: str = ""
@@ -398,7 +479,7 @@ class _Trade:
             symbol=self.symbol,
             target=self.target,
             before=self.before,
-            after=self.shown or self.after,
+            after=self.after,
             message=self.message,
             orders=tuple(self.orders),
             fills=tuple(self.fills),
@@ -406,11 +487,13 @@ class _Trade:
             duration_ms=self.duration_ms,
         )
 
+    def refusal(self, message: str) -> TradeResult:
+        return TradeResult(False, self.symbol, self.target, None, None, message, refused=True)
 
-def _outcome_message(
-    trade: _Trade, rules: MarketRules, holdings: Holdings, price: Decimal, limits: Limits
-) -> str:
-    """Plain words for the toast: what was traded, at what average, and the verified state."""
+
+def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> str:
+    """Plain words for the toast: what was traded, at what average, the verified state, and
+    when nothing was traded, why, in terms of what the account holds."""
     parts = []
     for side in (Side.BUY, Side.SELL):
         fills = [f for f in trade.fills if f.side is side]
@@ -419,24 +502,31 @@ def _outcome_message(
             avg = sum((f.qty * f.price for f in fills), ZERO) / qty
             verb = "bought" if side is Side.BUY else "sold"
             parts.append(
-                f"{verb} {qty.normalize():f} {rules.base} at {avg:,.{_places(rules.price_step)}f} avg"
+                f"{verb} {wording.quantity(qty, rules.amount_step)} {rules.base} "
+                f"at {wording.price(avg, rules.price_step)} avg"
             )
-    shown = trade.shown.value if trade.shown else "unknown"
+    after = state_label(trade.after, rules.quote) if trade.after else "unknown"
+    held = wording.holdings(holdings, rules)
+    if trade.ok and parts:
+        return ", ".join([*parts, f"state {after} verified"])
+    if trade.ok and trade.before is trade.after:
+        return f"already {after}: {held}"
     if trade.ok:
-        state = f"state {shown} verified"
-        if not parts:
-            state = f"already {shown}: nothing to trade, state verified"
-        return ", ".join([*parts, state])
-    left = holdings.base.total
-    dust = base_is_dust(left, price, rules, limits.dust_floor)
-    why = f"{trade.target.value} not reached: the account holds {left.normalize():f} {rules.base}"
-    if trade.target is not PositionState.LONG and dust:
-        why = f"{trade.target.value} not reached: no {rules.quote} above the market minimum"
-    return ", ".join([*parts, why])
+        return f"nothing to trade: {held}; state {after} verified"
+    return ", ".join([*parts, f"{trade.target.value} not reached: the account {held}"])
 
 
-def _places(step: Decimal) -> int:
-    return max(0, -step.normalize().as_tuple().exponent)
+def _filled_pct(report: OrderReport) -> int:
+    return int(report.filled * 100 / report.amount) if report.amount else 0
+
+
+def _fields(book: repo.BookKey, symbol: str, target=None, exc=None) -> dict:
+    fields = {"account": book.account, "mode": book.mode, "symbol": symbol}
+    if target is not None:
+        fields["target"] = target.value
+    if exc is not None:
+        fields["reason"] = str(exc)
+    return fields
 
 
 def _sentence(exc: Exception) -> str:

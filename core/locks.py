@@ -13,9 +13,11 @@ from pathlib import Path
 
 from filelock import FileLock, Timeout
 
+from core.errors import AppError
 
-class TradeBusy(RuntimeError):
-    pass
+
+class TradeBusy(AppError):
+    """Another trade of the same account and symbol is running."""
 
 
 class TradeLocks:

@@ -37,9 +37,13 @@ class CachedMarketData:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
-    def tickers(self) -> dict[str, Ticker]:
-        """Tickers of every configured symbol, fetched together in one call."""
-        return self._get("tickers", self.ticker_ttl, lambda: self.market.tickers(self.symbols))
+    def tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
+        """Tickers of `symbols` (the configured ones by default), fetched together in one
+        call and shared by everyone asking for the same set."""
+        wanted = sorted(set(symbols or self.symbols))
+        return self._get(
+            f"tickers:{','.join(wanted)}", self.ticker_ttl, lambda: self.market.tickers(wanted)
+        )
 
     def ticker(self, symbol: str) -> Ticker | None:
         return self.tickers().get(symbol)

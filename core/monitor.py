@@ -8,36 +8,41 @@ as failed, never assumed flat, and the others go on.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from core import wording
 from core.domain import (
     ZERO,
     AccountSnapshot,
-    ActionKind,
     Discrepancy,
     ExchangePosition,
     Holdings,
     Policy,
     PositionState,
     RecordedPosition,
+    RunFindings,
     SyncAction,
 )
+from core.errors import AppError
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
 from core.reconcile import diagnose, plan
-from core.state import reaches, shown_state, spot_positions
+from core.state import position_state, spot_positions
 from core.store import repository as repo
+from core.store import runs, snapshots
 from core.store.db import Database
-from core.store.models import Position, utcnow
+from core.store.models import utcnow
+
+log = logging.getLogger(__name__)
 
 
-class CorruptRecord(RuntimeError):
+class CorruptRecord(AppError):
     """A database row cannot be read; the monitor stops before it changes anything."""
 
 
@@ -71,12 +76,20 @@ class AccountCheck:
     def ok(self) -> bool:
         return self.error is None
 
+    def findings(self) -> RunFindings:
+        return RunFindings(
+            discrepancies=tuple(self.discrepancies),
+            actions=tuple(self.actions),
+            in_sync=tuple(sorted(s for s in self.states if s not in self.drift)),
+            drift=tuple(sorted(self.drift)),
+            error=self.error,
+        )
+
 
 class Monitor:
-    def __init__(self, db: Database, stale_after: timedelta, dust_floor: Decimal = ZERO):
+    def __init__(self, db: Database, stale_after: timedelta):
         self.db = db
         self.stale_after = stale_after
-        self.dust_floor = dust_floor
 
     def check(
         self,
@@ -146,13 +159,9 @@ class Monitor:
                 continue  # the account's exchange does not list it (a derivatives account)
             holdings = Holdings.of(snapshot.balances, rules.base, rules.quote)
             target = targets.get(symbol)
-            check.states[symbol] = shown_state(
-                target, holdings, ticker.last, rules, self.dust_floor
-            )
+            check.states[symbol] = position_state(holdings, ticker.last, rules, target)
             check.prices[symbol] = ticker.last
-            if target is not None and not reaches(
-                target, holdings, ticker.last, rules, self.dust_floor
-            ):
+            if target is not None and check.states[symbol] is not target:
                 check.drift[symbol] = target
 
     def _exchange_positions(
@@ -167,9 +176,7 @@ class Monitor:
             for asset in snapshot.balances
             if f"{asset}/{link.quote}" in prices
         }
-        return spot_positions(
-            link.name, snapshot.balances, prices, rules, link.quote, self.dust_floor
-        )
+        return spot_positions(link.name, snapshot.balances, prices, rules, link.quote)
 
     def _tolerance(self, link: AccountLink, symbol: str) -> Decimal:
         try:
@@ -178,20 +185,30 @@ class Monitor:
             return ZERO
 
     def _apply(self, links: list[AccountLink], checks: list[AccountCheck], policy: Policy) -> None:
+        """The plan of every account, its balances as a snapshot, each watched symbol's
+        verdict and the run's record, in one transaction."""
         by_name = {link.name: link for link in links}
         now = utcnow()
         with self.db.session() as session:
             for check in checks:
-                link = by_name[check.account]
-                book = repo.BookKey(link.mode, link.name)
+                book = repo.BookKey(by_name[check.account].mode, check.account)
                 for action in check.actions:
-                    apply_action(session, book, action, now)
-                if policy is not Policy.REPORT:
-                    for symbol, state in check.states.items():
+                    repo.apply_action(session, book, action, now)
+                if check.snapshot is not None:
+                    snapshots.record_snapshot(
+                        session, book, check.snapshot.balances, "check", check.snapshot.taken_at
+                    )
+                for symbol, state in check.states.items():
+                    if policy is not Policy.REPORT:
                         repo.set_position_state(
                             session, book, symbol, state, check.prices.get(symbol)
                         )
-                repo.record_sync_run(
+                    drifted = symbol in check.drift
+                    verdict = f"{symbol} no longer {check.drift[symbol].value}" if drifted else ""
+                    repo.record_sync_status(
+                        session, book, symbol, "drift" if drifted else "in_sync", verdict, now
+                    )
+                runs.record_sync_run(
                     session,
                     book,
                     kind="monitor",
@@ -201,11 +218,21 @@ class Monitor:
                     policy=policy.value,
                     api_calls=check.api_calls,
                     duration_ms=check.duration_ms,
-                    details={
-                        "discrepancies": [_plain(d) for d in check.discrepancies],
-                        "actions": [_plain(a) for a in check.actions],
-                        "drift": {symbol: target.value for symbol, target in check.drift.items()},
-                        "error": check.error,
+                    findings=check.findings(),
+                )
+                log.log(
+                    logging.INFO if check.ok else logging.WARNING,
+                    "monitor check %s",
+                    "done" if check.ok else "failed",
+                    extra={
+                        "account": check.account,
+                        "policy": policy.value,
+                        "discrepancies": len(check.discrepancies),
+                        "repaired": len(check.actions),
+                        "drift": sorted(check.drift),
+                        "api_calls": check.api_calls,
+                        "duration_ms": check.duration_ms,
+                        "outcome": _summary(check),
                     },
                 )
 
@@ -215,7 +242,7 @@ def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosi
     try:
         rows = repo.positions(session, book)
     except (InvalidOperation, ValueError, TypeError) as exc:
-        symbols = ", ".join(_unreadable_symbols(session, book)) or "?"
+        symbols = ", ".join(repo.unreadable_positions(session, book)) or "?"
         raise CorruptRecord(
             f"the {link.mode} position {symbols} of account {link.name!r} in the database holds "
             f"an unreadable value ({type(exc).__name__}); fix or delete that row, nothing was changed"
@@ -225,55 +252,6 @@ def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosi
         for p in rows
         if p.is_open
     ]
-
-
-def _unreadable_symbols(session: Session, book: repo.BookKey) -> list[str]:
-    """The symbols of the book's position rows that cannot be loaded, one row at a time."""
-    found = []
-    keys = select(Position.id, Position.symbol).where(
-        Position.mode == book.mode, Position.account == book.account
-    )
-    for row_id, symbol in session.execute(keys).all():
-        try:
-            session.scalars(select(Position).where(Position.id == row_id)).one()
-        except (InvalidOperation, ValueError, TypeError):
-            found.append(symbol)
-    return sorted(found)
-
-
-def apply_action(
-    session: Session, book: repo.BookKey, action: SyncAction, now: datetime
-) -> Position:
-    """Write one planned change. A resize on the same side keeps the average entry; a new
-    position, or one the exchange holds on the other side, takes the exchange's entry price
-    where it reports one, else the mark (its real cost is unknown to the app)."""
-    position = repo.position_row(session, book, action.symbol)
-    if action.kind is ActionKind.CLOSE:
-        position.qty, position.cost_basis, position.is_open = ZERO, ZERO, False
-        position.state = PositionState.NO_POSITION.value
-        position.leverage = position.liquidation_price = None
-        return position
-    if action.price is not None:
-        position.last_price, position.price_time = action.price, now
-    if action.leverage is not None:
-        position.leverage, position.liquidation_price = action.leverage, action.liquidation_price
-    if action.kind is ActionKind.REPRICE:
-        return position
-    new_qty = action.after_qty or ZERO
-    if position.qty * new_qty > 0:
-        position.cost_basis = position.cost_basis / position.qty * new_qty
-    else:
-        position.cost_basis = new_qty * (action.entry_price or action.price or ZERO)
-    position.qty = new_qty
-    position.is_open = new_qty != 0
-    position.state = _state_of(new_qty).value
-    return position
-
-
-def _state_of(qty: Decimal) -> PositionState:
-    if qty > 0:
-        return PositionState.LONG
-    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
 
 
 def _summary(check: AccountCheck) -> str:
@@ -288,17 +266,11 @@ def _summary(check: AccountCheck) -> str:
             counts[d.kind.value] = counts.get(d.kind.value, 0) + 1
         found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         done = f"{len(check.actions)} repaired" if check.actions else "left as they are"
-        parts.append(f"{len(check.discrepancies)} discrepancies ({found}), {done}")
+        total = wording.count(len(check.discrepancies), "discrepancy", "discrepancies")
+        parts.append(f"{total} ({found}), {done}")
     if check.drift:
         held = ", ".join(
             f"{symbol} no longer {target.value}" for symbol, target in sorted(check.drift.items())
         )
         parts.append(f"drift from the trader's targets: {held}")
     return f"{check.account}: {'; '.join(parts) or 'in sync'}"
-
-
-def _plain(item) -> dict:
-    return {
-        k: (str(v) if v is not None and not isinstance(v, str | int) else v)
-        for k, v in vars(item).items()
-    }

@@ -10,15 +10,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
+from core import wording
 from core.domain import ZERO, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
+from core.errors import AppError, InputError
 from core.state import base_is_dust
 
 TOUCH_OFFSET = Decimal("0.001")
 DEFAULT_PCT_OF_FREE_QUOTE = Decimal(95)
 
 
-class PlanError(ValueError):
+class PlanError(AppError):
     """The target cannot be reached with this account and market; the text says why."""
+
+
+class SizeError(PlanError, InputError):
+    """The trader's order size does not fit the account or the market: nothing was sent."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,6 @@ class OrderPlan:
 class Limits:
     max_order_notional: Decimal
     max_slippage: Decimal
-    dust_floor: Decimal = ZERO
 
 
 def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
@@ -48,7 +53,9 @@ def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
     return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
-def buy_quote_amount(size: TradeSize, free_quote: Decimal, limits: Limits) -> Decimal:
+def buy_quote_amount(
+    size: TradeSize, free_quote: Decimal, limits: Limits, quote: str = "USDT"
+) -> Decimal:
     """How much quote a LONG spends: the trader's amount or percentage (95% of the free quote
     by default), never more than is free, capped by MAX_ORDER_NOTIONAL."""
     if size.quote_amount is not None:
@@ -61,7 +68,10 @@ def buy_quote_amount(size: TradeSize, free_quote: Decimal, limits: Limits) -> De
         )
         wanted = free_quote * pct / 100
     if wanted > free_quote:
-        raise PlanError(f"size {wanted:f} is above the free balance {free_quote:f}")
+        raise SizeError(
+            f"Order size {wording.money(wanted, quote)} is above the free balance of "
+            f"{wording.money(free_quote, quote)}."
+        )
     return min(wanted, limits.max_order_notional)
 
 
@@ -98,7 +108,6 @@ def marketable_price(
 
 
 def plan_order(
-    before: PositionState,
     target: PositionState,
     holdings: Holdings,
     book: OrderBook,
@@ -106,9 +115,10 @@ def plan_order(
     size: TradeSize,
     limits: Limits,
 ) -> OrderPlan | None:
-    """The one order that moves `before` toward `target`, or None when nothing is to do."""
+    """The one order that moves the account toward `target`, or None when nothing is to do:
+    a buy when LONG is asked and no base is held above dust, a sell of the base otherwise."""
     mid = reference_price(book)
-    base_dust = base_is_dust(holdings.base.total, mid, rules, limits.dust_floor)
+    base_dust = base_is_dust(holdings.base.total, mid, rules)
     if target is PositionState.LONG:
         if not base_dust:
             return None
@@ -121,14 +131,20 @@ def plan_order(
 def _plan_buy(
     holdings: Holdings, book: OrderBook, rules: MarketRules, size: TradeSize, limits: Limits
 ) -> OrderPlan:
-    spend = buy_quote_amount(size, holdings.quote.free, limits)
+    spend = buy_quote_amount(size, holdings.quote.free, limits, rules.quote)
+    if spend < rules.min_cost:
+        raise SizeError(
+            f"Order size {wording.money(spend, rules.quote)} is below the market minimum "
+            f"of {wording.money(rules.min_cost, rules.quote)}."
+        )
     estimate = floor_to_step(spend / book.best_ask, rules.amount_step) if book.best_ask else ZERO
     price = marketable_price(book, Side.BUY, estimate, rules, limits)
     amount = floor_to_step(spend / price, rules.amount_step)
-    _check_minimums(amount, price, rules, f"buying {spend:f} {rules.quote}")
+    _check_minimums(amount, price, rules, f"buying {wording.money(spend, rules.quote)}", SizeError)
     if rules.max_cost is not None and amount * price > rules.max_cost:
-        raise PlanError(
-            f"{amount * price:f} {rules.quote} is above the market's maximum order of {rules.max_cost:f}"
+        raise SizeError(
+            f"An order of {wording.money(amount * price, rules.quote)} is above the market's "
+            f"maximum order of {wording.money(rules.max_cost, rules.quote)}."
         )
     return OrderPlan(rules.symbol, Side.BUY, amount, price)
 
@@ -143,19 +159,23 @@ def _plan_sell(
         cap = min(cap, rules.max_cost)
     if amount * price > cap:
         amount = floor_to_step(cap / price, rules.amount_step)
-    _check_minimums(amount, price, rules, f"selling {rules.base}")
+    _check_minimums(amount, price, rules, f"selling {rules.base}", PlanError)
     return OrderPlan(rules.symbol, Side.SELL, amount, price)
 
 
-def _check_minimums(amount: Decimal, price: Decimal, rules: MarketRules, what: str) -> None:
+def _check_minimums(
+    amount: Decimal, price: Decimal, rules: MarketRules, what: str, error: type[PlanError]
+) -> None:
+    step = rules.amount_step
     if amount <= 0 or amount < rules.min_amount:
-        raise PlanError(
-            f"{what} gives {amount:f} {rules.base}, below the market minimum of {rules.min_amount:f} {rules.base}"
+        raise error(
+            f"{what} gives {wording.quantity(amount, step)} {rules.base}, below the market "
+            f"minimum of {wording.quantity(rules.min_amount, step)} {rules.base}"
         )
     if amount * price < rules.min_cost:
-        raise PlanError(
-            f"{what} gives an order of {amount * price:f} {rules.quote}, "
-            f"below the market minimum of {rules.min_cost:f} {rules.quote}"
+        raise error(
+            f"{what} gives an order of {wording.money(amount * price, rules.quote)}, "
+            f"below the market minimum of {wording.money(rules.min_cost, rules.quote)}"
         )
 
 

@@ -8,13 +8,15 @@ takes over. (A file lock covers one machine; several machines would need a datab
 
 from __future__ import annotations
 
+import logging
 import re
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock, Timeout
+
+log = logging.getLogger(__name__)
 
 
 class PeriodicCheck:
@@ -51,8 +53,8 @@ class PeriodicCheck:
                 try:
                     self.run()
                     self.runs += 1
-                except Exception as exc:  # the loop must outlive any one failed check
-                    print(f"periodic check failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+                except Exception:  # the loop must outlive any one failed check
+                    log.exception("periodic check failed; the next one runs as planned")
             self._stop.wait(self.interval)
 
     def _lead(self) -> bool:

@@ -1,4 +1,5 @@
-"""Read models the dashboard renders: plain data, assembled by the service."""
+"""Read models the page and the command line render: plain data, assembled by the service.
+Everything shown on one screen belongs to one book (the mode shown)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from core.domain import Balance, Mode, PositionState
+from core.domain import Candle, Discrepancy, Mode, PositionState, SyncAction
 
 
 @dataclass(frozen=True)
 class Badge:
     """The mode badge: `text` is SIM or LIVE+SYNC; `tone` is success, info, warning or
-    danger (error or drift); `detail` says why in a sentence."""
+    danger (a failed verification); `detail` says why in a sentence."""
 
     text: str
     tone: str
@@ -21,22 +22,65 @@ class Badge:
 
 @dataclass(frozen=True)
 class PositionView:
-    """One row of the positions table, assembled from the store and cached prices."""
+    """One spot symbol of the traded account, as its holdings say. `qty` is the base held
+    (locked included); a flat row has no entry and no unrealized PnL; `dust` marks a holding
+    the market would not let you trade."""
 
     symbol: str
     state: PositionState
     state_label: str
     qty: Decimal
+    dust: bool
     avg_entry: Decimal | None
+    entry_source: str
     price: Decimal | None
-    unrealized: Decimal
+    unrealized: Decimal | None
     realized: Decimal
     fees: Decimal
-    account: str = "default"
-    exchange: str = ""
-    side: str = ""
-    leverage: Decimal | None = None
-    liquidation_price: Decimal | None = None
+    sync_status: str | None = None
+    stop: StopView | None = None
+
+
+@dataclass(frozen=True)
+class StopView:
+    """A stop on a position: its prices, how far the stop-loss is from the mark, and where
+    it lives (on the exchange, or app-side: active while the dashboard or a worker runs)."""
+
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+    distance_pct: Decimal | None
+    placement: str
+    status: str
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class DerivativePositionView:
+    """A position the monitor keeps on a derivatives account (signed quantity)."""
+
+    account: str
+    exchange: str
+    symbol: str
+    side: str
+    qty: Decimal
+    entry: Decimal | None
+    entry_source: str
+    mark: Decimal | None
+    unrealized: Decimal | None
+    leverage: Decimal | None
+    liquidation_price: Decimal | None
+    stop: StopView | None = None
+
+
+@dataclass(frozen=True)
+class BalanceView:
+    """One asset of the account: free, locked, and its value in the quote asset (None when
+    the asset has no price)."""
+
+    asset: str
+    free: Decimal
+    locked: Decimal
+    value: Decimal | None
 
 
 @dataclass(frozen=True)
@@ -52,6 +96,8 @@ class MarketView:
 
 @dataclass(frozen=True)
 class PnlView:
+    """The cards: equity = cash + every priced holding, from the same balances as the table."""
+
     equity: Decimal
     realized: Decimal
     unrealized: Decimal
@@ -83,6 +129,7 @@ class OrderView:
     status: str
     client_order_id: str
     reason: str | None
+    origin: str = "manual"
 
 
 @dataclass(frozen=True)
@@ -100,20 +147,51 @@ class SyncRunView:
 
 
 @dataclass(frozen=True)
+class TradeActivity:
+    """A trade as any page sees it: running (with its step) or how it ended."""
+
+    id: int
+    symbol: str
+    target: PositionState
+    step: str
+    running: bool
+    ok: bool | None
+    message: str | None
+    started_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
 class DashboardView:
     mode: Mode
     badge: Badge
     exchange_label: str
     positions: list[PositionView]
+    derivatives: list[DerivativePositionView]
     pnl: PnlView
-    balances: dict[str, Balance]
+    balances: list[BalanceView]
+    balances_time: datetime | None
     fills: list[FillView]
     orders: list[OrderView]
-    equity_curve: list[tuple[datetime, Decimal]]
     sync_runs: list[SyncRunView]
+    trades: list[TradeActivity]
     last_sync: datetime | None
     exchange_error: str | None = None
+    halted: str | None = None
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ChartView:
+    """What the two charts draw, and nothing else: the symbol's candles with this book's
+    fills on them, and this book's equity curve."""
+
+    symbol: str
+    candles: list[Candle]
+    candles_error: str | None
+    fills: list[FillView]
+    equity_curve: list[tuple[datetime, Decimal]]
+    quote: str
 
 
 @dataclass(frozen=True)
@@ -136,3 +214,22 @@ class MonitorRunView:
     actions: dict[str, int]
     duration_ms: int
     api_calls: int
+
+
+@dataclass(frozen=True)
+class AccountCheckView:
+    """What the position monitor found on one account (and, after an apply, changed)."""
+
+    account: str
+    exchange: str = ""
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    actions: list[SyncAction] = field(default_factory=list)
+    error: str | None = None
+    api_calls: int = 0
+    duration_ms: int = 0
+    open_orders: dict[str, int] = field(default_factory=dict)
+    drift: dict[str, PositionState] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None

@@ -29,6 +29,7 @@ from core.domain import (
     Ticker,
     quote_asset,
 )
+from core.exchange.errors_in_words import exchange_said
 from core.exchange.gateway import (
     AuthenticationFailed,
     ExchangeUnavailable,
@@ -37,6 +38,7 @@ from core.exchange.gateway import (
     OutcomeUnknown,
     UnknownSymbol,
 )
+from core.exchange.venues import Venue, venue
 
 ORDER_NOT_FOUND = ("-2013", "Order does not exist")
 # Answers that say for certain an order was not placed.
@@ -68,22 +70,6 @@ class Connection:
     recv_window_ms: int = 5000
 
 
-# What each supported exchange needs so that loading markets reads only what the app
-# trades: MEXC spot, and the linear (USDT-margined) perpetuals of Bybit and Binance USD-M.
-EXCHANGE_OPTIONS: dict[str, dict[str, Any]] = {
-    "mexc": {},
-    "bybit": {"defaultType": "swap", "fetchMarkets": {"types": ["linear"]}},
-    # v2 positionRisk still reports each position's leverage (v3 dropped it); the periodic
-    # snapshot reads all open orders in one call on purpose
-    "binanceusdm": {
-        "fetchCurrencies": False,
-        "fetchPositionsRisk": {"useV2": True},
-        "warnOnFetchOpenOrdersWithoutSymbol": False,
-    },
-}
-DERIVATIVES = {"bybit", "binanceusdm"}
-
-
 def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     """A ccxt client, pointed at `connection.url` when one is given (the emulator): every
     API address keeps its path and takes that host.
@@ -92,7 +78,8 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     balance read on MEXC), which would make each trade seconds long. The app's call volume
     is far below the exchanges' limits (a trade is about six calls, the periodic check
     three or four, and market data is cached), and a 429 surfaces as ExchangeUnavailable."""
-    options = {"recvWindow": connection.recv_window_ms, **EXCHANGE_OPTIONS[connection.exchange]}
+    row = venue(connection.exchange)
+    options = {"recvWindow": connection.recv_window_ms, **row.ccxt_options}
     config: dict[str, Any] = {
         "enableRateLimit": False,
         "timeout": connection.timeout_ms,
@@ -103,10 +90,10 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     client = getattr(ccxt, connection.exchange)(config)
     if connection.url:
         client.urls["api"] = _rehost(client.urls["api"], connection.url)
-        if connection.exchange == "binanceusdm":
-            # ccxt picks Binance's USD-M error table by host name; on any other host its
-            # -2019 (margin) and -2022 (reduce-only) would lose their exception classes
-            for kind, table in client.exceptions["linear"].items():
+        if row.local_error_tables:
+            # ccxt picks some venues' error tables by host name (Binance USD-M's -2019 margin
+            # and -2022 reduce-only); on any other host they would lose their classes
+            for kind, table in client.exceptions[row.local_error_tables].items():
                 client.exceptions[kind].update(table)
     return client
 
@@ -135,7 +122,9 @@ class _Counted:
 
 
 def translate_errors(what: str) -> Callable:
-    """Turn ccxt's exceptions into the gateway's, with a message that says what failed."""
+    """Turn ccxt's exceptions into the gateway's, with a message that says what failed and
+    what the exchange answered, in words. The decorated method's object names the exchange
+    (`label`)."""
 
     def decorator(method):
         @wraps(method)
@@ -144,31 +133,29 @@ def translate_errors(what: str) -> Callable:
                 return method(self, *args, **kwargs)
             except GatewayError:
                 raise
-            except ccxt.AuthenticationError as exc:
-                raise AuthenticationFailed(
-                    f"{what}: the exchange refused the API key ({_reason(exc)})"
-                ) from None
-            except ccxt.BadSymbol as exc:
-                raise UnknownSymbol(f"{what}: unknown symbol ({_reason(exc)})") from None
-            except (ccxt.InsufficientFunds, ccxt.InvalidOrder) as exc:
-                raise OrderRejected(f"{what}: rejected by the exchange ({_reason(exc)})") from None
-            except (ccxt.NetworkError, ccxt.ExchangeNotAvailable, ccxt.RateLimitExceeded) as exc:
-                raise ExchangeUnavailable(
-                    f"{what}: exchange unreachable ({type(exc).__name__})"
-                ) from None
             except ccxt.BaseError as exc:
-                raise GatewayError(f"{what}: {_reason(exc)}") from None
+                raise gateway_error(what, exc, self.label) from None
 
         return wrapper
 
     return decorator
 
 
-def _reason(exc: Exception) -> str:
-    """The exchange's own words, without the request URL (which carries the signature)."""
-    text = str(exc)
-    start = text.find("{")
-    return text[start:][:300] if start >= 0 else type(exc).__name__
+def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:
+    said = exchange_said(exc, label)
+    if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied):
+        return AuthenticationFailed(f"{what}: {label} refused the API key ({said})")
+    if isinstance(exc, ccxt.BadSymbol):
+        return UnknownSymbol(f"{what}: unknown symbol ({said})")
+    if isinstance(exc, ccxt.InsufficientFunds | ccxt.InvalidOrder):
+        return OrderRejected(f"{what}: {said}")
+    if isinstance(exc, ccxt.RequestTimeout):
+        return ExchangeUnavailable(f"{what}: {label} is unreachable (timed out)")
+    if isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.DDoSProtection):
+        return ExchangeUnavailable(f"{what}: {said}")
+    if isinstance(exc, ccxt.NetworkError):
+        return ExchangeUnavailable(f"{what}: {label} is unreachable (connection failed)")
+    return GatewayError(f"{what}: {said}")
 
 
 class CcxtMarketData:
@@ -176,9 +163,10 @@ class CcxtMarketData:
 
     def __init__(self, connection: Connection, label: str | None = None):
         self.connection = connection
+        self.venue: Venue = venue(connection.exchange)
         self.client = make_client(connection)
         self.name = connection.exchange
-        self.label = label or connection.exchange.upper()
+        self.label = label or self.venue.name
         self._counter = _Counted(self.client)
         self._markets_lock = threading.Lock()
 
@@ -192,12 +180,7 @@ class CcxtMarketData:
             return self.client.load_markets()
 
     def symbols(self) -> list[str]:
-        derivatives = self.name in DERIVATIVES
-        return sorted(
-            s
-            for s, m in self.markets().items()
-            if (m.get("swap") and m.get("linear") if derivatives else m.get("spot"))
-        )
+        return sorted(s for s, m in self.markets().items() if self.venue.lists(m))
 
     def market_rules(self, symbol: str) -> MarketRules:
         market = self.markets().get(symbol)
@@ -271,6 +254,7 @@ class CcxtTradingGateway:
 
     def __init__(self, market: CcxtMarketData, api_key: str, secret: str):
         self.market = market
+        self.label = market.label
         self.client = make_client(market.connection, api_key=api_key, secret=secret)
         self._counter = _Counted(self.client)
 
@@ -320,13 +304,14 @@ class CcxtTradingGateway:
                 side.value,
                 str(amount),
                 str(price),
-                _order_params(client_order_id, reduce_only),
+                # ccxt's unified name: MEXC's newClientOrderId, Bybit's orderLinkId, ...
+                {"clientOrderId": client_order_id, **({"reduceOnly": True} if reduce_only else {})},
             )
         except REFUSALS:
             raise
         except ccxt.BaseError as exc:
             raise OutcomeUnknown(
-                f"sending {client_order_id}: no clear answer ({_reason(exc)})"
+                f"sending {client_order_id}: no clear answer ({exchange_said(exc, self.label)})"
             ) from None
         return _report(raw, client_order_id, symbol, side, amount, price)
 
@@ -336,7 +321,7 @@ class CcxtTradingGateway:
         exist (MEXC says so briefly for fresh orders too: callers ask again)."""
         client = self._ready()
         try:
-            raw = _fetch_by_client_id(client, self.market.name, symbol, client_order_id)
+            raw = self.market.venue.find_order(client, symbol, client_order_id)
         except ccxt.OrderNotFound:
             return None
         except ccxt.BaseError as exc:
@@ -349,7 +334,7 @@ class CcxtTradingGateway:
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
         try:
             self._ready().cancel_order(
-                None, symbol, _cancel_params(self.market.name, client_order_id)
+                None, symbol, {self.market.venue.cancel_param: client_order_id}
             )
         except ccxt.BaseError as exc:
             if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
@@ -366,7 +351,7 @@ class CcxtTradingGateway:
             orders = pool.submit(client.fetch_open_orders)
             tickers = pool.submit(self.market.client.fetch_tickers)
             positions = (
-                pool.submit(client.fetch_positions) if self.market.name in DERIVATIVES else None
+                pool.submit(client.fetch_positions) if self.market.venue.is_derivatives else None
             )
             open_orders: dict[str, int] = {}
             for order in orders.result():
@@ -386,21 +371,17 @@ class CcxtTradingGateway:
                 ),
             )
 
+    @translate_errors("reading fills")
     def order_fills(self, report: OrderReport) -> list[Fill]:
         """The executions of one order, from the account's trade list."""
         if report.filled <= 0:
             return []
-        return _order_fills(self._ready(), report)
-
-
-@translate_errors("reading fills")
-def _order_fills(client, report: OrderReport) -> list[Fill]:
-    trades = client.fetch_my_trades(report.symbol, None, 100)
-    return [
-        _fill(trade, report.client_order_id)
-        for trade in trades
-        if str(trade.get("order")) == str(report.exchange_order_id)
-    ]
+        trades = self._ready().fetch_my_trades(report.symbol, None, 100)
+        return [
+            _fill(trade, report.client_order_id)
+            for trade in trades
+            if str(trade.get("order")) == str(report.exchange_order_id)
+        ]
 
 
 def _fill(trade: dict, client_order_id: str) -> Fill:
@@ -421,37 +402,6 @@ def _fill(trade: dict, client_order_id: str) -> Fill:
         client_order_id=client_order_id,
         time=datetime.fromtimestamp(trade["timestamp"] / 1000, UTC),
     )
-
-
-def _fetch_by_client_id(client, exchange: str, symbol: str, client_order_id: str) -> dict | None:
-    """One order found by the app's id. ccxt's Bybit fetchOrder takes only the exchange's
-    id, so Bybit is asked through its realtime-orders endpoint (open and recent orders)."""
-    if exchange == "bybit":
-        market = client.market(symbol)
-        answer = client.privateGetV5OrderRealtime(
-            {"category": "linear", "symbol": market["id"], "orderLinkId": client_order_id}
-        )
-        found = answer.get("result", {}).get("list") or []
-        return client.parse_order(found[0], market) if found else None
-    key = "origClientOrderId" if exchange == "binanceusdm" else "clientOrderId"
-    return client.fetch_order(None, symbol, {key: client_order_id})
-
-
-def _cancel_params(exchange: str, client_order_id: str) -> dict:
-    """How each exchange's ccxt class names the app's id when cancelling."""
-    key = {"bybit": "orderLinkId", "binanceusdm": "origClientOrderId"}.get(
-        exchange, "clientOrderId"
-    )
-    return {key: client_order_id}
-
-
-def _order_params(client_order_id: str, reduce_only: bool) -> dict:
-    """ccxt's own names: `clientOrderId` becomes MEXC's newClientOrderId, Bybit's
-    orderLinkId and Binance's newClientOrderId."""
-    params: dict[str, Any] = {"clientOrderId": client_order_id}
-    if reduce_only:
-        params["reduceOnly"] = True
-    return params
 
 
 def _position(raw: dict, account: str) -> ExchangePosition:

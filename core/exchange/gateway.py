@@ -21,9 +21,10 @@ from core.domain import (
     Side,
     Ticker,
 )
+from core.errors import AppError
 
 
-class GatewayError(Exception):
+class GatewayError(AppError):
     """An exchange call failed; the message is safe to show (no keys, no signatures)."""
 
 

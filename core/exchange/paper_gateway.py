@@ -3,8 +3,9 @@ with the market's fees, precision and minimums; balances live in the database.
 
 It only ever reads public market data, so SIM sends no signed request, ever. A paper
 order is an immediate-or-cancel fill: what the book offers up to the limit price fills,
-the rest is cancelled. The balances, the order and its fills are written in one
-transaction, so a crash leaves either all of a paper trade or none of it.
+the rest is cancelled. The paper exchange's balances and its record of the order (with
+its fills) are written in one transaction, as an exchange would; the app's own book of
+orders and fills is the executor's to write, exactly as in LIVE.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
 
+from core import wording
 from core.domain import (
     ZERO,
     AccountSnapshot,
@@ -26,9 +28,8 @@ from core.domain import (
 )
 from core.exchange.gateway import MarketData, OrderRejected
 from core.planner import floor_to_step
-from core.store import repository as repo
+from core.store import paper
 from core.store.db import Database
-from core.store.models import Order
 
 BOOK_DEPTH = 100
 
@@ -44,9 +45,10 @@ class PaperGateway:
     ):
         self.market = market
         self.db = db
-        self.book = repo.BookKey("sim", account)
+        self.account = account
+        self.label = f"paper account on {market.label}"
         with db.session() as session:
-            repo.seed_paper_balance(session, account, quote, starting_quote)
+            paper.seed_balance(session, account, quote, starting_quote)
 
     @property
     def api_calls(self) -> int:
@@ -54,7 +56,7 @@ class PaperGateway:
 
     def balances(self) -> dict[str, Balance]:
         with self.db.session() as session:
-            return repo.paper_balances(session, self.book.account)
+            return paper.balances(session, self.account)
 
     def cancel_open_orders(self, symbol: str) -> int:
         """Paper orders never rest, so there is never anything to cancel."""
@@ -80,28 +82,23 @@ class PaperGateway:
             average=cost / filled if filled else None,
             fills=tuple(fills),
         )
-        with self.db.session() as session:
-            self._settle(session, rules, fills)
-            repo.update_order(session, report)
-            repo.record_fills(session, self.book, fills)
+        try:
+            with self.db.session() as session:
+                paper.hold_account(session, self.account)
+                self._settle(session, rules, fills)
+                paper.record_order(session, self.account, report)
+        except paper.Overdraft as short:
+            needed = rules.quote if side is Side.BUY else rules.base
+            raise OrderRejected(
+                f"the paper account has too little free {needed} for {side.value} "
+                f"{wording.quantity(amount, rules.amount_step)} {rules.base} "
+                f"(another trade spent it first); nothing was traded"
+            ) from short
         return report
 
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None:
         with self.db.session() as session:
-            order = session.query(Order).filter_by(client_order_id=client_order_id).one_or_none()
-            if order is None or order.status == OrderStatus.INTENT.value:
-                return None
-            return OrderReport(
-                client_order_id=client_order_id,
-                exchange_order_id=order.exchange_order_id,
-                symbol=order.symbol,
-                side=Side(order.side),
-                price=order.price,
-                amount=order.amount,
-                filled=order.filled,
-                status=OrderStatus(order.status),
-                average=order.average,
-            )
+            return paper.order(session, client_order_id)
 
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
         return self.order_by_client_id(symbol, client_order_id)
@@ -120,15 +117,15 @@ class PaperGateway:
         )
 
     def _settle(self, session, rules: MarketRules, fills: list[Fill]) -> None:
-        account = self.book.account
+        account = self.account
         for fill in fills:
             notional = fill.qty * fill.price
             if fill.side is Side.BUY:
-                repo.change_paper_balance(session, account, rules.quote, -notional)
-                repo.change_paper_balance(session, account, rules.base, fill.qty - fill.fee)
+                paper.change_balance(session, account, rules.quote, -notional)
+                paper.change_balance(session, account, rules.base, fill.qty - fill.fee)
             else:
-                repo.change_paper_balance(session, account, rules.base, -fill.qty)
-                repo.change_paper_balance(session, account, rules.quote, notional - fill.fee)
+                paper.change_balance(session, account, rules.base, -fill.qty)
+                paper.change_balance(session, account, rules.quote, notional - fill.fee)
 
 
 def walk_book(
@@ -142,7 +139,10 @@ def walk_book(
     """The fills an immediate-or-cancel LIMIT order gets from `book`: level by level, never
     past `limit`. Taker fees are charged in the asset received."""
     if amount < rules.min_amount or amount * limit < rules.min_cost:
-        raise OrderRejected(f"{amount:f} {rules.base} at {limit:f} is below the market minimum")
+        raise OrderRejected(
+            f"{wording.quantity(amount, rules.amount_step)} {rules.base} at "
+            f"{wording.price(limit, rules.price_step)} is below the market minimum"
+        )
     levels = book.asks if side is Side.BUY else book.bids
     now = datetime.now(UTC)
     fills: list[Fill] = []

@@ -8,24 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core.store.db import serialize
 from core.store.models import Alert
 
 
 def lock_incident(session: Session, incident: str) -> None:
     """Serialize the read-then-write of one incident across processes until the commit, so
     two processes raising the same incident store it once."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:incident, 0))"),
-            {"incident": incident},
-        )
-    elif dialect == "sqlite":
-        # any write statement, even one that matches no row, takes SQLite's write lock
-        session.execute(update(Alert).where(Alert.id == -1).values(delivery=Alert.delivery))
+    serialize(session, f"incident:{incident}")
 
 
 def latest_alert(session: Session, incident: str) -> Alert | None:

@@ -9,9 +9,11 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+from core.store.models import AppState
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
@@ -50,6 +52,20 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def serialize(session: Session, key: str) -> None:
+    """Hold `key` until the session's transaction ends, across threads and processes, so a
+    read-then-write under it cannot interleave with another: a transaction-scoped advisory
+    lock on PostgreSQL; SQLite's one write lock there (any write statement takes it, even one
+    that changes no row; the next writer waits on the busy timeout)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+        )
+    elif dialect == "sqlite":
+        session.execute(update(AppState).where(AppState.key == "").values(value=AppState.value))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

@@ -287,10 +287,11 @@ class Stop(Base):
 
 
 class Halt(Base):
-    """An account the kill switch halted: every trade is refused until it is resumed."""
+    """A book the kill switch halted: every trade is refused until it is resumed."""
 
     __tablename__ = "halts"
 
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
     reason: Mapped[str] = mapped_column(Text)
     halted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

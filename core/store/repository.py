@@ -6,34 +6,28 @@ one unit; none of them commits on its own.
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from core.domain import ZERO, Balance, Fill, OrderReport, OrderStatus, PositionState, Side
-from core.pnl import PositionBook, apply_fill
-from core.store.models import (
-    AppState,
-    EquitySnapshot,
-    FillRecord,
-    Order,
-    PaperBalance,
-    Position,
-    SyncRun,
-    utcnow,
+from core.domain import (
+    ZERO,
+    ActionKind,
+    Fill,
+    OrderReport,
+    OrderStatus,
+    Origin,
+    PositionState,
+    Side,
+    SyncAction,
 )
+from core.pnl import PositionBook, apply_fill
+from core.store.books import BookKey, in_book
+from core.store.models import AppState, EquitySnapshot, FillRecord, Order, Position, utcnow
 
-
-@dataclass(frozen=True)
-class BookKey:
-    """Which book a record belongs to: SIM and LIVE (and each LIVE account) never mix."""
-
-    mode: str
-    account: str
+__all__ = ["BookKey"]
 
 
 # --- app state -----------------------------------------------------------------------
@@ -52,37 +46,6 @@ def set_value(session: Session, key: str, value: str) -> None:
         row.value = value
 
 
-# --- paper balances ------------------------------------------------------------------
-
-
-def paper_balances(session: Session, account: str) -> dict[str, Balance]:
-    rows = session.scalars(select(PaperBalance).where(PaperBalance.account == account))
-    return {row.asset: Balance(row.free, row.locked) for row in rows}
-
-
-def seed_paper_balance(session: Session, account: str, asset: str, amount: Decimal) -> bool:
-    """Give a new paper account its starting balance; an existing account is left alone."""
-    exists = session.scalar(
-        select(PaperBalance.asset).where(PaperBalance.account == account).limit(1)
-    )
-    if exists is not None:
-        return False
-    session.add(PaperBalance(account=account, asset=asset, free=amount, locked=ZERO))
-    return True
-
-
-def change_paper_balance(session: Session, account: str, asset: str, delta: Decimal) -> Decimal:
-    row = session.get(PaperBalance, (account, asset), with_for_update=True)
-    if row is None:
-        row = PaperBalance(account=account, asset=asset, free=ZERO, locked=ZERO)
-        session.add(row)
-    new_free = row.free + delta
-    if new_free < 0:
-        raise ValueError(f"paper balance of {asset} would go below zero ({new_free})")
-    row.free = new_free
-    return new_free
-
-
 # --- orders and fills ----------------------------------------------------------------
 
 
@@ -95,11 +58,12 @@ def record_intent(
     side: Side,
     price: Decimal,
     amount: Decimal,
-    sync_run_id: int | None = None,
+    origin: Origin = Origin.MANUAL,
 ) -> Order:
     order = Order(
         mode=book.mode,
         account=book.account,
+        origin=origin.value,
         symbol=symbol,
         client_order_id=client_order_id,
         side=side.value,
@@ -107,7 +71,6 @@ def record_intent(
         amount=amount,
         filled=ZERO,
         status=OrderStatus.INTENT.value,
-        sync_run_id=sync_run_id,
     )
     session.add(order)
     session.flush()
@@ -141,8 +104,7 @@ def unresolved_orders(session: Session, book: BookKey) -> list[Order]:
     return list(
         session.scalars(
             select(Order).where(
-                Order.mode == book.mode,
-                Order.account == book.account,
+                in_book(Order, book),
                 Order.status.in_([OrderStatus.INTENT.value, OrderStatus.UNKNOWN.value]),
             )
         )
@@ -157,8 +119,7 @@ def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fil
     known = set(
         session.execute(
             select(FillRecord.symbol, FillRecord.trade_id).where(
-                FillRecord.mode == book.mode,
-                FillRecord.account == book.account,
+                in_book(FillRecord, book),
                 FillRecord.symbol.in_(symbols),
                 FillRecord.trade_id.in_([fill.trade_id for fill in fills]),
             )
@@ -187,6 +148,8 @@ def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fil
             )
         )
         position = position_row(session, book, fill.symbol)
+        if fill.side is Side.BUY and not position.is_open:
+            position.entry_source = "fills"
         figures = apply_fill(_book_of(position), fill)
         position.qty = figures.qty
         position.cost_basis = figures.cost_basis
@@ -203,9 +166,7 @@ def recent_fills(
     limit: int = 200,
     since: datetime | None = None,
 ) -> list[FillRecord]:
-    query = select(FillRecord).where(
-        FillRecord.mode == book.mode, FillRecord.account == book.account
-    )
+    query = select(FillRecord).where(in_book(FillRecord, book))
     if symbol is not None:
         query = query.where(FillRecord.symbol == symbol)
     if since is not None:
@@ -218,7 +179,7 @@ def recent_fills(
 def recent_orders(session: Session, book: BookKey, limit: int = 200) -> list[Order]:
     query = (
         select(Order)
-        .where(Order.mode == book.mode, Order.account == book.account)
+        .where(in_book(Order, book))
         .order_by(Order.created_at.desc(), Order.id.desc())
         .limit(limit)
     )
@@ -228,13 +189,15 @@ def recent_orders(session: Session, book: BookKey, limit: int = 200) -> list[Ord
 # --- positions -----------------------------------------------------------------------
 
 
+def find_position(session: Session, book: BookKey, symbol: str) -> Position | None:
+    return session.scalar(
+        select(Position).where(in_book(Position, book), Position.symbol == symbol)
+    )
+
+
 def position_row(session: Session, book: BookKey, symbol: str) -> Position:
     """The symbol's position row, created empty on first use."""
-    position = session.scalar(
-        select(Position).where(
-            Position.mode == book.mode, Position.account == book.account, Position.symbol == symbol
-        )
-    )
+    position = find_position(session, book, symbol)
     if position is None:
         position = Position(
             mode=book.mode,
@@ -253,11 +216,7 @@ def position_row(session: Session, book: BookKey, symbol: str) -> Position:
 
 
 def positions(session: Session, book: BookKey) -> list[Position]:
-    query = (
-        select(Position)
-        .where(Position.mode == book.mode, Position.account == book.account)
-        .order_by(Position.symbol)
-    )
+    query = select(Position).where(in_book(Position, book)).order_by(Position.symbol)
     return list(session.scalars(query))
 
 
@@ -283,60 +242,68 @@ def set_position_state(
     return position
 
 
+def record_sync_status(
+    session: Session, book: BookKey, symbol: str, status: str, message: str, when: datetime
+) -> None:
+    """The last sync's verdict on one symbol (in_sync, drift or failed), for the badge. A
+    symbol without a row has no target to drift from, and gets no row for it."""
+    position = find_position(session, book, symbol)
+    if position is not None:
+        position.sync_status, position.sync_message, position.synced_at = status, message, when
+
+
+def apply_action(session: Session, book: BookKey, action: SyncAction, now: datetime) -> Position:
+    """Write one planned change. A resize of an open position on the same side keeps its
+    average entry; holdings the app did not have (a create, a resize of a flat row, a side
+    flip) take the exchange's entry price where it reports one, else the mark, and say so."""
+    position = position_row(session, book, action.symbol)
+    if action.kind is ActionKind.CLOSE:
+        position.qty, position.cost_basis, position.is_open = ZERO, ZERO, False
+        position.state = PositionState.NO_POSITION.value
+        position.leverage = position.liquidation_price = None
+        return position
+    if action.price is not None:
+        position.last_price, position.price_time = action.price, now
+    if action.leverage is not None:
+        position.leverage, position.liquidation_price = action.leverage, action.liquidation_price
+    if action.kind is ActionKind.REPRICE:
+        return position
+    new_qty = action.after_qty or ZERO
+    if position.is_open and position.qty * new_qty > 0:
+        position.cost_basis = position.cost_basis / position.qty * new_qty
+    else:
+        entry = action.entry_price or action.price or ZERO
+        position.cost_basis = new_qty * entry
+        position.entry_source = "exchange" if action.entry_price else "mark"
+    position.qty = new_qty
+    position.is_open = new_qty != 0
+    position.state = _state_of(new_qty).value
+    return position
+
+
+def _state_of(qty: Decimal) -> PositionState:
+    if qty > 0:
+        return PositionState.LONG
+    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
+
+
+def unreadable_positions(session: Session, book: BookKey) -> list[str]:
+    """The symbols of the book's position rows that cannot be loaded, one row at a time."""
+    found = []
+    keys = select(Position.id, Position.symbol).where(in_book(Position, book))
+    for row_id, symbol in session.execute(keys).all():
+        try:
+            session.scalars(select(Position).where(Position.id == row_id)).one()
+        except (InvalidOperation, ValueError, TypeError):
+            found.append(symbol)
+    return sorted(found)
+
+
 def _book_of(position: Position) -> PositionBook:
     return PositionBook(position.qty, position.cost_basis, position.realized, position.fees)
 
 
-# --- sync runs and equity ------------------------------------------------------------
-
-
-def record_sync_run(
-    session: Session,
-    book: BookKey,
-    *,
-    kind: str,
-    ok: bool,
-    message: str,
-    started_at: datetime,
-    symbol: str | None = None,
-    policy: str | None = None,
-    target: str | None = None,
-    before_state: str | None = None,
-    after_state: str | None = None,
-    api_calls: int = 0,
-    duration_ms: int = 0,
-    details: dict | None = None,
-) -> SyncRun:
-    run = SyncRun(
-        mode=book.mode,
-        account=book.account,
-        kind=kind,
-        symbol=symbol,
-        policy=policy,
-        target=target,
-        before_state=before_state,
-        after_state=after_state,
-        ok=ok,
-        message=message,
-        api_calls=api_calls,
-        duration_ms=duration_ms,
-        details=json.dumps(details or {}, default=str),
-        started_at=started_at,
-        finished_at=utcnow(),
-    )
-    session.add(run)
-    session.flush()
-    return run
-
-
-def recent_sync_runs(session: Session, book: BookKey, limit: int = 100) -> list[SyncRun]:
-    query = (
-        select(SyncRun)
-        .where(SyncRun.mode == book.mode, SyncRun.account == book.account)
-        .order_by(SyncRun.started_at.desc(), SyncRun.id.desc())
-        .limit(limit)
-    )
-    return list(session.scalars(query))
+# --- equity ------------------------------------------------------------------------
 
 
 def record_equity(session: Session, book: BookKey, equity: Decimal) -> None:
@@ -348,7 +315,7 @@ def equity_curve(
 ) -> list[tuple[datetime, Decimal]]:
     query = (
         select(EquitySnapshot.time, EquitySnapshot.equity)
-        .where(EquitySnapshot.mode == book.mode, EquitySnapshot.account == book.account)
+        .where(in_book(EquitySnapshot, book))
         .order_by(EquitySnapshot.time.desc())
         .limit(limit)
     )

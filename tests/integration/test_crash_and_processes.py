@@ -83,8 +83,8 @@ CRASH_AFTER_SEND = """
 
     CcxtTradingGateway.place_limit_order = send_then_die
     service = build_engine(load_settings()).service
-    assert service.request_mode(Mode.LIVE).ok
-    service.trade("ETH/USDT", PositionState.LONG, TradeSize(quote_amount=Decimal(1000)))
+    assert service.modes.request(Mode.LIVE).ok
+    service.trading.trade("ETH/USDT", PositionState.LONG, TradeSize(quote_amount=Decimal(1000)))
 """
 
 
@@ -103,14 +103,14 @@ def test_a_crash_between_sending_and_recording_is_reconciled_on_the_next_start(
     crashed.dispose()
 
     engine = make_engine(live=True, **FAST)  # the next start reconciles before anything trades
-    assert engine.service.mode() is Mode.LIVE
+    assert engine.service.modes.current() is Mode.LIVE
     with engine.db.session() as session:
         [order] = session.scalars(select(Order)).all()
         assert order.status == OrderStatus.FILLED.value
         fills = session.scalars(select(FillRecord)).all()
     assert sum(f.qty - f.fee for f in fills if f.fee_asset == "ETH") == held
 
-    again = engine.service.trade(
+    again = engine.service.trading.trade(
         "ETH/USDT", PositionState.LONG, TradeSize(quote_amount=Decimal(1000))
     )
     assert again.ok and not again.orders, "the order the crash hid must not be sent twice"
@@ -139,13 +139,13 @@ def test_a_trade_lock_held_by_another_process_refuses_the_trade(tmp_path, make_e
     )
     try:
         assert holder.stdout.readline().strip() == "held"
-        result = engine.service.trade("ETH/USDT", PositionState.LONG)
+        result = engine.service.trading.trade("ETH/USDT", PositionState.LONG)
         assert not result.ok and result.message == "a trade for ETH/USDT is already running"
         assert not result.orders
     finally:
         holder.kill()
         holder.wait()
-    assert engine.service.trade("ETH/USDT", PositionState.LONG).ok
+    assert engine.service.trading.trade("ETH/USDT", PositionState.LONG).ok
 
 
 def test_one_periodic_check_leads_and_another_takes_over_when_it_stops(tmp_path):

@@ -230,19 +230,18 @@ def test_the_dashboard_lists_monitored_derivative_positions_with_their_details(
         'api_key = "demo-key"\napi_secret = "demo-secret"\n'
     )
     service = make_engine(ACCOUNTS_FILE=str(accounts)).service
-    [check] = service.monitor(Policy.ADOPT, execute=True)
+    [check] = service.monitoring.run(Policy.ADOPT, execute=True)
     assert [d.kind for d in check.discrepancies] == [DiscrepancyKind.ORPHAN_EXCHANGE]
-    view = service.dashboard("ETH/USDT")
-    [short] = [p for p in view.positions if p.account == "desk-bybit"]
+    view = service.reads.dashboard()
+    [short] = [p for p in view.derivatives if p.account == "desk-bybit"]
     assert (short.exchange, short.symbol, short.side, short.qty) == (
-        "BYBIT",
+        "Bybit",
         BTC,
         "short",
         Decimal("-0.5"),
     )
-    assert short.avg_entry == Decimal(97000) and short.leverage == Decimal(5)
-    assert short.price > 0 and short.liquidation_price > short.avg_entry
-    assert short.unrealized == (short.price - short.avg_entry) * short.qty
-    assert view.pnl.unrealized == sum(
-        p.unrealized for p in view.positions if p.account == "default"
-    )
+    assert short.entry == Decimal(97000) and short.leverage == Decimal(5)
+    assert short.entry_source == "exchange"
+    assert short.mark > 0 and short.liquidation_price > short.entry
+    assert short.unrealized == (short.mark - short.entry) * short.qty
+    assert all(p.symbol != BTC for p in view.positions)  # the traded account's cards only

@@ -23,7 +23,7 @@ def live(make_engine):
     """A LIVE service on the emulator's demo account, with short timeouts so fault tests
     resolve lost answers quickly."""
     engine = make_engine(live=True, **FAST)
-    change = engine.service.request_mode(Mode.LIVE)
+    change = engine.service.modes.request(Mode.LIVE)
     assert change.ok, change.message
     return engine
 
@@ -34,7 +34,7 @@ def recorded_orders(engine) -> list[Order]:
 
 
 def exchange_orders(engine, symbol="ETH/USDT") -> list[dict]:
-    gateway = engine.service._live_gateway()
+    gateway = engine.service.wiring.live_gateway()
     return gateway.client.fetch_orders(symbol, None, 100)
 
 
@@ -66,31 +66,34 @@ def assert_database_matches_exchange(engine, control, symbol="ETH/USDT"):
 
 def test_buy_sell_close_are_each_verified(live, control):
     service = live.service
-    bought = service.trade("ETH/USDT", LONG)
+    bought = service.trading.trade("ETH/USDT", LONG)
     assert bought.ok, bought.message
     assert "state LONG verified" in bought.message
     assert_database_matches_exchange(live, control)
-    sold = service.trade("ETH/USDT", SHORT)
+    sold = service.trading.trade("ETH/USDT", SHORT)
     assert sold.ok, sold.message
     assert sold.after is SHORT
-    closed = service.trade("ETH/USDT", FLAT)
+    closed = service.trading.trade("ETH/USDT", FLAT)
     assert closed.ok and closed.after is FLAT
     assert_never_twice(live)
     assert_database_matches_exchange(live, control)
-    view = service.dashboard("ETH/USDT")
+    view = service.reads.dashboard()
     assert view.badge.text == "LIVE+SYNC" and view.badge.tone == "success"
     assert [run.kind for run in view.sync_runs[:3]] == ["trade", "trade", "trade"]
 
 
-def test_a_filled_at_once_trade_takes_five_round_trips(live, control):
+def test_a_filled_at_once_trade_takes_four_round_trips(live, control):
+    """The cancel goes out with the balance and book reads: cancel+balances+book, order,
+    a poll of it, balances+fills."""
     control.faults({"latency_ms": 50})
     control.clear_requests()
-    result = live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000)))
+    result = live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000)))
     calls = control.requests_log()
     assert result.ok, result.message
     assert [c["path"] for c in calls if c["method"] == "POST"] == ["/api/v3/order"]
     assert result.api_calls == len(calls) == 7
-    assert round_trips(calls) == 5
+    assert round_trips(calls) == 4
+    assert [c["path"] for c in calls].count("/api/v3/account") == 2  # before and after, once each
 
 
 @pytest.mark.parametrize(
@@ -115,7 +118,7 @@ def test_a_filled_at_once_trade_takes_five_round_trips(live, control):
 )
 def test_faults_never_duplicate_an_order(live, control, fault):
     control.faults(fault)
-    result = live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(2000)))
+    result = live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(2000)))
     control.clear_faults()
     assert result.ok, result.message
     assert_never_twice(live)
@@ -126,7 +129,7 @@ def test_faults_never_duplicate_an_order(live, control, fault):
 
 def test_stalled_fills_are_cancelled_at_the_deadline_and_reported(live, control):
     control.faults({"stall_fills": True})
-    result = live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(500)))
+    result = live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(500)))
     control.clear_faults()
     assert not result.ok
     assert "LONG not reached" in result.message
@@ -134,15 +137,15 @@ def test_stalled_fills_are_cancelled_at_the_deadline_and_reported(live, control)
     assert all(o.status is OrderStatus.CANCELED for o in result.orders)
     assert_never_twice(live)
     assert not control.account()["open_orders"]
-    assert live.service.dashboard("ETH/USDT").badge.tone == "danger"
-    assert live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(500))).ok
-    assert live.service.dashboard("ETH/USDT").badge.tone == "success"
+    assert live.service.reads.dashboard().badge.tone == "danger"
+    assert live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(500))).ok
+    assert live.service.reads.dashboard().badge.tone == "success"
 
 
 def test_fills_released_mid_trade_are_accounted(live, control):
     control.faults({"stall_fills": True})
     threading.Timer(0.3, control.clear_faults).start()
-    result = live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(500)))
+    result = live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(500)))
     assert result.ok, result.message
     assert_never_twice(live)
     assert_database_matches_exchange(live, control)
@@ -150,7 +153,7 @@ def test_fills_released_mid_trade_are_accounted(live, control):
 
 def test_an_order_larger_than_the_book_fills_in_parts_and_is_accounted_exactly(live, control):
     control.set_balances({"USDT": "5000000"})
-    result = live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(3000000)))
+    result = live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(3000000)))
     assert len(result.orders) >= 1
     assert sum(o.filled for o in result.orders) > 0
     assert_never_twice(live)
@@ -159,7 +162,7 @@ def test_an_order_larger_than_the_book_fills_in_parts_and_is_accounted_exactly(l
 
 def test_insufficient_balance_and_below_minimum_place_no_order(live, control):
     control.set_balances({"USDT": "0.5"})
-    result = live.service.trade("ETH/USDT", LONG)
+    result = live.service.trading.trade("ETH/USDT", LONG)
     assert not result.ok and "below the market minimum" in result.message
     assert not exchange_orders(live)
     assert [o.status for o in recorded_orders(live)] == []
@@ -167,17 +170,17 @@ def test_insufficient_balance_and_below_minimum_place_no_order(live, control):
 
 def test_wrong_keys_refuse_live_with_a_clear_reason(make_engine):
     engine = make_engine(live=True, EXCHANGE_API_SECRET="not-the-secret", **FAST)
-    change = engine.service.request_mode(Mode.LIVE)
+    change = engine.service.modes.request(Mode.LIVE)
     assert not change.ok
     assert "refused the API key" in change.message
     assert "not-the-secret" not in change.message
 
 
 def test_periodic_check_adopts_what_the_exchange_holds(live, control):
-    assert live.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000))).ok
+    assert live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000))).ok
     control.set_balances({"ETH": "0", "BTC": "0.05"})
     control.clear_requests()
-    check = live.service.periodic_check()
+    check = live.service.monitoring.periodic_check()
     assert check.ok
     assert len(control.requests_log()) == 3
     kinds = sorted(d.kind.value for d in check.discrepancies)
@@ -185,29 +188,29 @@ def test_periodic_check_adopts_what_the_exchange_holds(live, control):
     with live.db.session() as session:
         open_rows = {p.symbol: p.qty for p in session.scalars(select(Position)) if p.is_open}
     assert open_rows == {"BTC/USDT": Decimal("0.05")}
-    again = live.service.periodic_check()
+    again = live.service.monitoring.periodic_check()
     assert [d.kind.value for d in again.discrepancies] == []
 
 
 def test_report_policy_records_drift_and_changes_nothing(make_engine, control):
     engine = make_engine(live=True, SYNC_POLICY="report", **FAST)
-    assert engine.service.request_mode(Mode.LIVE).ok
-    assert engine.service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000))).ok
+    assert engine.service.modes.request(Mode.LIVE).ok
+    assert engine.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000))).ok
     control.set_balances({"ETH": "0"})
-    check = engine.service.periodic_check()
+    check = engine.service.monitoring.periodic_check()
     assert [d.kind.value for d in check.discrepancies] == ["orphan_db"]
     assert check.drift == {"ETH/USDT": LONG}
-    badge = engine.service.dashboard("ETH/USDT").badge
+    badge = engine.service.reads.dashboard().badge
     assert badge.tone == "warning" and "Drift" in badge.detail
 
 
 def test_enforce_policy_trades_back_to_the_target(make_engine, control):
     engine = make_engine(live=True, SYNC_POLICY="enforce", **FAST)
     service = engine.service
-    assert service.request_mode(Mode.LIVE).ok
-    assert service.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000))).ok
+    assert service.modes.request(Mode.LIVE).ok
+    assert service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=Decimal(1000))).ok
     control.set_balances({"ETH": "0"})
-    service.periodic_check()
+    service.monitoring.periodic_check()
     eth = Decimal(control.account()["balances"]["ETH"]["free"])
     assert eth > 0
     assert Policy(engine.settings.SYNC_POLICY) is Policy.ENFORCE
@@ -217,8 +220,8 @@ def test_exchange_down_at_the_start_of_a_trade_sends_nothing_and_says_so(live, c
     control.faults(
         {"fail": {"method": "DELETE", "path": "/api/v3/openOrders", "mode": "http_500", "count": 1}}
     )
-    result = live.service.trade("ETH/USDT", LONG)
+    result = live.service.trading.trade("ETH/USDT", LONG)
     assert not result.ok
     assert result.message.startswith("Cancelling open orders:")
     assert not result.orders and not exchange_orders(live) and not recorded_orders(live)
-    assert live.service.dashboard("ETH/USDT").badge.tone == "danger"
+    assert live.service.reads.dashboard().badge.tone == "danger"

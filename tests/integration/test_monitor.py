@@ -24,7 +24,7 @@ import app
 from core.config import Settings
 from core.domain import ActionKind, DiscrepancyKind, Policy
 from core.exchange.ccxt_gateway import CcxtMarketData, Connection
-from core.monitor import AccountLink, apply_action, recorded_positions
+from core.monitor import AccountLink, recorded_positions
 from core.reconcile import apply, plan
 from core.store import repository as repo
 from core.store.db import Database
@@ -234,7 +234,7 @@ def test_the_desk_report_is_found_planned_and_repaired_in_one_round(
     report = set_up_desk_report(live.db, control, markets)
     service = live.service
 
-    [check] = service.monitor(Policy.REPORT, execute=False)
+    [check] = service.monitoring.run(Policy.REPORT, execute=False)
     assert check.ok, check.error
     assert counts_of(check.discrepancies) == {
         "orphan_db": 9,
@@ -251,15 +251,15 @@ def test_the_desk_report_is_found_planned_and_repaired_in_one_round(
     assert check.api_calls <= 4  # one snapshot: balances, open orders, tickers
 
     before = database_rows(db_path)
-    [dry] = service.monitor(Policy.ADOPT, execute=False)
+    [dry] = service.monitoring.run(Policy.ADOPT, execute=False)
     assert counts_of(dry.actions) == {"close": 9, "create": 8, "resize": 7}
     assert database_rows(db_path) == before
 
-    link = AccountLink("default", service._live_gateway())
+    link = AccountLink("default", service.wiring.live_gateway())
     with live.db.session() as session:
         predicted = apply(recorded_positions(session, link), dry.actions, NOW)
 
-    [applied] = service.monitor(Policy.ADOPT, execute=True)
+    [applied] = service.monitoring.run(Policy.ADOPT, execute=True)
     assert counts_of(applied.actions) == {"close": 9, "create": 8, "resize": 7}
 
     positions = open_positions(live.db)
@@ -299,9 +299,9 @@ def test_the_desk_report_is_found_planned_and_repaired_in_one_round(
         report.held[report.wrong[0]],
     )
 
-    [after] = service.monitor(Policy.REPORT, execute=False)
+    [after] = service.monitoring.run(Policy.REPORT, execute=False)
     assert after.discrepancies == []
-    [again] = service.monitor(Policy.ADOPT, execute=True)
+    [again] = service.monitoring.run(Policy.ADOPT, execute=True)
     assert {a.kind for a in again.actions} <= {ActionKind.REPRICE}
 
 
@@ -386,7 +386,7 @@ def test_the_report_policy_records_the_findings_and_changes_no_position(
             (p.symbol, p.qty, p.is_open, p.last_price)
             for p in repo.positions(session, repo.BookKey("live", "default"))
         ]
-    [check] = live.service.monitor(Policy.REPORT, execute=True)
+    [check] = live.service.monitoring.run(Policy.REPORT, execute=True)
     assert check.actions == []
     with live.db.session() as session:
         positions_after = [
@@ -401,13 +401,13 @@ def test_the_report_policy_records_the_findings_and_changes_no_position(
 def test_coins_locked_in_an_open_order_still_count_as_held(live, control, markets):
     control.set_balances({"SOL": "2"})
     record_position(live.db, "SOL/USDT", D("2"), markets["SOL/USDT"].price)
-    gateway = live.service._live_gateway()
+    gateway = live.service.wiring.live_gateway()
     far_above = float(markets["SOL/USDT"].price * 10)
     gateway._ready().create_order("SOL/USDT", "limit", "sell", 0.5, far_above)
     assert control.balance(DEMO_KEY, "SOL") == (D("1.5"), D("0.5"))
-    [check] = live.service.monitor(Policy.REPORT, execute=False)
+    [check] = live.service.monitoring.run(Policy.REPORT, execute=False)
     assert check.discrepancies == []
-    assert check.snapshot.open_orders == {"SOL/USDT": 1}
+    assert check.open_orders == {"SOL/USDT": 1}
 
 
 # --- stale prices --------------------------------------------------------------------
@@ -420,19 +420,19 @@ def test_an_old_recorded_price_is_stale_and_sync_reprices_it(make_engine, contro
     two_minutes_ago = utcnow() - timedelta(minutes=2)
     record_position(engine.db, "SOL/USDT", D("2"), D("150"), price_time=two_minutes_ago)
 
-    [check] = engine.service.monitor(Policy.REPORT, execute=False)
+    [check] = engine.service.monitoring.run(Policy.REPORT, execute=False)
     assert [(d.kind, d.symbol) for d in check.discrepancies] == [
         (DiscrepancyKind.STALE_PRICE, "SOL/USDT")
     ]
-    [planned] = engine.service.monitor(Policy.ADOPT, execute=False)
+    [planned] = engine.service.monitoring.run(Policy.ADOPT, execute=False)
     assert [(a.kind, a.price, a.after_qty) for a in planned.actions] == [
         (ActionKind.REPRICE, sol.price, D("2"))
     ]
-    engine.service.monitor(Policy.ADOPT, execute=True)
+    engine.service.monitoring.run(Policy.ADOPT, execute=True)
     position = open_positions(engine.db)["SOL/USDT"]
     assert (position.qty, position.last_price) == (D("2"), sol.price)
     assert position.price_time > two_minutes_ago
-    [after] = engine.service.monitor(Policy.REPORT, execute=False)
+    [after] = engine.service.monitoring.run(Policy.REPORT, execute=False)
     assert after.discrepancies == []
 
 
@@ -637,7 +637,7 @@ def test_execute_writes_exactly_what_reconcile_apply_predicts(tmp_path):
         actions = plan(world.diagnose(), Policy.ADOPT)
         with db.session() as session:
             for action in actions:
-                apply_action(session, repo.BookKey("live", action.account), action, NOW)
+                repo.apply_action(session, repo.BookKey("live", action.account), action, NOW)
         accounts = sorted({p.account for p in world.recorded} | {a.account for a in actions})
         with db.session() as session:
             written = [

@@ -18,8 +18,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from core.domain import Fill, OrderReport, OrderStatus, PositionState, Side
+from core.domain import (
+    Discrepancy,
+    DiscrepancyKind,
+    Fill,
+    OrderReport,
+    OrderStatus,
+    PositionState,
+    RunFindings,
+    Side,
+)
 from core.pnl import fold_fills
+from core.store import paper, runs
 from core.store import repository as repo
 from core.store.db import MIGRATIONS, Database
 from core.store.models import Base, FillRecord, Order, PaperBalance, Position, SyncRun
@@ -206,7 +216,7 @@ def test_float_is_refused(store):
     with refused, store.session() as s:
         s.add(PaperBalance(account="a", asset="X", free=0.1, locked=D(0)))
     with store.session() as s:
-        assert repo.paper_balances(s, "a") == {}
+        assert paper.balances(s, "a") == {}
 
 
 def test_naive_datetime_is_refused(store):
@@ -265,20 +275,20 @@ def test_sim_and_live_books_never_mix(store):
             price=D("100"),
             amount=D("2"),
         )
-        repo.record_sync_run(s, SIM, kind="trade", ok=True, message="ok", started_at=T0)
+        runs.record_sync_run(s, SIM, kind="trade", ok=True, message="ok", started_at=T0)
         repo.record_equity(s, SIM, D("10000"))
     with store.session() as s:
         assert repo.positions(s, LIVE) == []
         assert repo.recent_fills(s, LIVE) == []
         assert repo.recent_orders(s, LIVE) == []
         assert repo.unresolved_orders(s, LIVE) == []
-        assert repo.recent_sync_runs(s, LIVE) == []
+        assert runs.recent_sync_runs(s, LIVE) == []
         assert repo.equity_curve(s, LIVE) == []
         assert repo.recent_fills(s, BookKey("sim", "other")) == []
         assert [p.symbol for p in repo.positions(s, SIM)] == ["BTC/USDT", "ETH/USDT"]
         assert len(repo.recent_fills(s, SIM)) == 2
         assert [o.client_order_id for o in repo.unresolved_orders(s, SIM)] == ["sim-1"]
-        assert len(repo.recent_sync_runs(s, SIM)) == 1
+        assert len(runs.recent_sync_runs(s, SIM)) == 1
         assert [e for _, e in repo.equity_curve(s, SIM)] == [D("10000")]
 
 
@@ -421,48 +431,48 @@ def test_stored_position_equals_the_fold_of_its_fills_property(property_sqlite_d
 
 def test_paper_balances_seed_once_and_change(store):
     with store.session() as s:
-        assert repo.seed_paper_balance(s, "paper", "USDT", D("10000"))
-        assert not repo.seed_paper_balance(s, "paper", "USDT", D("99"))  # left alone
-        assert repo.change_paper_balance(s, "paper", "USDT", D("-2500.5")) == D("7499.5")
-        assert repo.change_paper_balance(s, "paper", "ETH", D("1.25")) == D("1.25")
+        assert paper.seed_balance(s, "paper", "USDT", D("10000"))
+        assert not paper.seed_balance(s, "paper", "USDT", D("99"))  # left alone
+        assert paper.change_balance(s, "paper", "USDT", D("-2500.5")) == D("7499.5")
+        assert paper.change_balance(s, "paper", "ETH", D("1.25")) == D("1.25")
     with store.session() as s:
-        balances = repo.paper_balances(s, "paper")
+        balances = paper.balances(s, "paper")
         assert balances["USDT"].free == D("7499.5")
         assert balances["ETH"].free == D("1.25")
         assert balances["ETH"].locked == 0
-        assert repo.paper_balances(s, "someone-else") == {}
+        assert paper.balances(s, "someone-else") == {}
 
 
 def test_paper_balance_cannot_go_negative(store):
     with store.session() as s:
-        repo.seed_paper_balance(s, "paper", "USDT", D("100"))
+        paper.seed_balance(s, "paper", "USDT", D("100"))
     refused = pytest.raises(ValueError, match="paper balance of USDT would go below zero")
     with refused, store.session() as s:
-        repo.change_paper_balance(s, "paper", "USDT", D("-100.01"))
+        paper.change_balance(s, "paper", "USDT", D("-100.01"))
     with store.session() as s:
-        assert repo.change_paper_balance(s, "paper", "USDT", D("-100")) == 0  # to zero is fine
+        assert paper.change_balance(s, "paper", "USDT", D("-100")) == 0  # to zero is fine
     with pytest.raises(ValueError, match="paper balance of ETH"), store.session() as s:
-        repo.change_paper_balance(s, "paper", "ETH", D("-1"))  # never held
+        paper.change_balance(s, "paper", "ETH", D("-1"))  # never held
     with store.session() as s:
-        assert "ETH" not in repo.paper_balances(s, "paper")
+        assert "ETH" not in paper.balances(s, "paper")
 
 
 def test_a_failing_unit_of_work_leaves_nothing_half_written(store):
     with store.session() as s:
-        repo.seed_paper_balance(s, "paper", "USDT", D("1000"))
+        paper.seed_balance(s, "paper", "USDT", D("1000"))
     with pytest.raises(ValueError), store.session() as s:
-        run = repo.record_sync_run(s, SIM, kind="trade", ok=True, message="m", started_at=T0)
+        runs.record_sync_run(s, SIM, kind="trade", ok=True, message="m", started_at=T0)
         repo.record_intent(
             s, SIM, client_order_id="o1", symbol="ETH/USDT", side=Side.BUY,
-            price=D("100"), amount=D("5"), sync_run_id=run.id,
+            price=D("100"), amount=D("5"),
         )  # fmt: skip
         repo.record_fills(s, SIM, [make_fill("buy", "5", "100", "t1")])
-        repo.change_paper_balance(s, "paper", "USDT", D("-500"))
-        repo.change_paper_balance(s, "paper", "ETH", D("5"))
-        repo.change_paper_balance(s, "paper", "USDT", D("-600"))  # overdraws: all undone
+        paper.change_balance(s, "paper", "USDT", D("-500"))
+        paper.change_balance(s, "paper", "ETH", D("5"))
+        paper.change_balance(s, "paper", "USDT", D("-600"))  # overdraws: all undone
     with store.session() as s:
-        assert repo.paper_balances(s, "paper")["USDT"].free == D("1000")
-        assert "ETH" not in repo.paper_balances(s, "paper")
+        assert paper.balances(s, "paper")["USDT"].free == D("1000")
+        assert "ETH" not in paper.balances(s, "paper")
         for model in (Order, FillRecord, Position, SyncRun):
             assert s.scalar(sa.select(sa.func.count()).select_from(model)) == 0
 
@@ -563,22 +573,35 @@ def test_position_row_is_created_empty_once(store):
 
 def test_sync_runs_and_equity_curve(store):
     with store.session() as s:
-        repo.record_sync_run(
+        runs.record_sync_run(
             s, SIM, kind="check", ok=True, message="first", started_at=T0,
-            details={"price": D("1.5"), "n": 2},
+            findings=RunFindings(
+                discrepancies=(
+                    Discrepancy(DiscrepancyKind.QTY_MISMATCH, "default", "ETH/USDT",
+                                D("1.5"), D("2"), exchange_price=D("3000.25")),
+                ),
+                in_sync=("BTC/USDT",), drift=("ETH/USDT",), error=None,
+            ),
         )  # fmt: skip
-        repo.record_sync_run(
+        runs.record_sync_run(
             s, SIM, kind="trade", ok=False, message="second", started_at=T0 + timedelta(minutes=1),
             symbol="ETH/USDT", policy="enforce", target="LONG", api_calls=5, duration_ms=120,
         )  # fmt: skip
         for equity in ("100", "101.5", "99.25"):
             repo.record_equity(s, SIM, D(equity))
     with store.session() as s:
-        runs = repo.recent_sync_runs(s, SIM)
-        assert [r.message for r in runs] == ["second", "first"]
-        assert runs[1].details == '{"price": "1.5", "n": 2}'
-        assert (runs[0].ok, runs[0].api_calls, runs[0].symbol) == (False, 5, "ETH/USDT")
-        assert repo.recent_sync_runs(s, SIM, limit=1)[0].message == "second"
+        stored = runs.recent_sync_runs(s, SIM)
+        assert [r.message for r in stored] == ["second", "first"]
+        [found] = stored[1].findings.discrepancies
+        assert found.kind is DiscrepancyKind.QTY_MISMATCH
+        assert (found.recorded_qty, found.exchange_qty) == (D("1.5"), D("2"))
+        assert found.exchange_price == D("3000.25") and found.entry_price is None
+        assert (stored[1].findings.in_sync, stored[1].findings.drift) == (
+            ("BTC/USDT",),
+            ("ETH/USDT",),
+        )
+        assert (stored[0].ok, stored[0].api_calls, stored[0].symbol) == (False, 5, "ETH/USDT")
+        assert runs.recent_sync_runs(s, SIM, limit=1)[0].message == "second"
         curve = repo.equity_curve(s, SIM)
         assert [e for _, e in curve] == [D("100"), D("101.5"), D("99.25")]  # oldest first
         assert all(t.tzinfo is not None for t, _ in curve)

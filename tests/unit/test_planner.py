@@ -14,6 +14,7 @@ from core.planner import (
     Limits,
     OrderPlan,
     PlanError,
+    SizeError,
     buy_quote_amount,
     ceil_to_step,
     floor_to_step,
@@ -126,7 +127,7 @@ def test_buy_quote_amount_is_capped_by_max_order_notional():
 
 
 def test_buy_quote_amount_above_free_balance_is_refused_clearly():
-    with pytest.raises(PlanError, match=r"size 1500 is above the free balance 1000"):
+    with pytest.raises(SizeError, match=r"1,500\.00 USDT is above the free balance of 1,000\.00"):
         buy_quote_amount(TradeSize(quote_amount=D("1500")), D("1000"), LIMITS)
     with pytest.raises(PlanError, match="above the free balance"):
         buy_quote_amount(TradeSize(pct_of_free_quote=D("101")), D("1000"), LIMITS)
@@ -266,46 +267,46 @@ def test_a_larger_order_never_gets_a_less_aggressive_price(data, side, a, b, sli
 
 
 def test_already_long_needs_no_order():
-    assert plan_order(LONG, LONG, hold("1", "0"), BOOK, ETH, TradeSize(), LIMITS) is None
+    assert plan_order(LONG, hold("1", "0"), BOOK, ETH, TradeSize(), LIMITS) is None
 
 
 def test_already_flat_needs_no_sell():
     h = hold("0.00001", "5000")  # base dust
-    assert plan_order(SHORT, SHORT, h, BOOK, ETH, TradeSize(), LIMITS) is None
-    assert plan_order(SHORT, NONE, h, BOOK, ETH, TradeSize(), LIMITS) is None
+    assert plan_order(SHORT, h, BOOK, ETH, TradeSize(), LIMITS) is None
+    assert plan_order(NONE, h, BOOK, ETH, TradeSize(), LIMITS) is None
 
 
 def test_long_buys_with_95_percent_of_free_quote():
-    plan = plan_order(SHORT, LONG, hold("0", "1000"), BOOK, ETH, TradeSize(), LIMITS)
+    plan = plan_order(LONG, hold("0", "1000"), BOOK, ETH, TradeSize(), LIMITS)
     assert plan == OrderPlan("ETH/USDT", Side.BUY, D("0.4742"), D("2003.00"))
     assert plan.notional <= D("950")
 
 
 def test_long_beside_a_small_dust_balance_still_buys():
-    plan = plan_order(SHORT, LONG, hold("0.0001", "1000"), BOOK, ETH, TradeSize(), LIMITS)
+    plan = plan_order(LONG, hold("0.0001", "1000"), BOOK, ETH, TradeSize(), LIMITS)
     assert plan is not None and plan.side is Side.BUY
 
 
 def test_short_sells_the_whole_free_base_floored_to_the_step():
-    plan = plan_order(LONG, SHORT, hold("0.123456789", "0"), BOOK, ETH, TradeSize(), LIMITS)
+    plan = plan_order(SHORT, hold("0.123456789", "0"), BOOK, ETH, TradeSize(), LIMITS)
     assert plan == OrderPlan("ETH/USDT", Side.SELL, D("0.1234"), D("1997.01"))
 
 
 def test_no_position_sells_like_short():
-    plan = plan_order(LONG, NONE, hold("2", "10"), BOOK, ETH, TradeSize(), LIMITS)
+    plan = plan_order(NONE, hold("2", "10"), BOOK, ETH, TradeSize(), LIMITS)
     assert plan.side is Side.SELL and plan.amount == 2
 
 
 def test_sell_is_capped_by_max_order_notional():
     limits = Limits(max_order_notional=D("1000"), max_slippage=D("0.005"))
-    plan = plan_order(LONG, SHORT, hold("2", "0"), BOOK, ETH, TradeSize(), limits)
+    plan = plan_order(SHORT, hold("2", "0"), BOOK, ETH, TradeSize(), limits)
     assert plan.notional <= D("1000")
     assert plan.amount == floor_to_step(D("1000") / plan.price, ETH.amount_step)
 
 
 def test_sell_is_capped_by_the_markets_maximum_order():
     market = rules(max_cost="1000")  # MAX_ORDER_NOTIONAL (50000) is looser here
-    plan = plan_order(LONG, SHORT, hold("2", "0"), BOOK, market, TradeSize(), LIMITS)
+    plan = plan_order(SHORT, hold("2", "0"), BOOK, market, TradeSize(), LIMITS)
     assert plan.notional <= D("1000")
     assert plan.amount == floor_to_step(D("1000") / plan.price, market.amount_step)
 
@@ -313,38 +314,38 @@ def test_sell_is_capped_by_the_markets_maximum_order():
 def test_buy_below_the_minimum_order_is_refused_with_the_figures():
     market = rules(min_cost="5")
     with pytest.raises(PlanError) as err:
-        plan_order(SHORT, LONG, hold("0", "4"), BOOK, market, TradeSize(), LIMITS)
+        plan_order(LONG, hold("0", "4"), BOOK, market, TradeSize(), LIMITS)
     message = str(err.value)
-    assert "buying 3.8 USDT" in message
-    assert "below the market minimum of 5 USDT" in message
+    assert "3.80 USDT" in message
+    assert "below the market minimum of 5.00 USDT" in message
 
 
 def test_buy_below_the_minimum_amount_is_refused_with_the_figures():
     market = rules(min_amount="0.01", min_cost="1")
     with pytest.raises(PlanError, match=r"below the market minimum of 0\.01 ETH"):
-        plan_order(SHORT, LONG, hold("0", "10"), BOOK, market, TradeSize(), LIMITS)
+        plan_order(LONG, hold("0", "10"), BOOK, market, TradeSize(), LIMITS)
 
 
 def test_buy_of_zero_is_refused():
-    with pytest.raises(PlanError, match="gives 0 ETH"):
-        plan_order(SHORT, LONG, hold("0", "100"), BOOK, ETH, TradeSize(quote_amount=D(0)), LIMITS)
+    with pytest.raises(SizeError, match=r"0\.00 USDT is below the market minimum"):
+        plan_order(LONG, hold("0", "100"), BOOK, ETH, TradeSize(quote_amount=D(0)), LIMITS)
 
 
 def test_buy_above_the_markets_maximum_order_is_refused():
     market = rules(max_cost="500")
     with pytest.raises(PlanError, match="above the market's maximum order of 500"):
-        plan_order(SHORT, LONG, hold("0", "1000"), BOOK, market, TradeSize(), LIMITS)
+        plan_order(LONG, hold("0", "1000"), BOOK, market, TradeSize(), LIMITS)
 
 
 def test_sell_of_locked_coins_only_is_refused_clearly():
     # the coins are held (not dust) but all locked in an order: nothing free to sell
     with pytest.raises(PlanError, match="selling ETH gives 0 ETH"):
-        plan_order(LONG, SHORT, hold("0", "0", locked_base="1"), BOOK, ETH, TradeSize(), LIMITS)
+        plan_order(SHORT, hold("0", "0", locked_base="1"), BOOK, ETH, TradeSize(), LIMITS)
 
 
 def test_empty_book_is_refused_clearly():
     with pytest.raises(PlanError, match="the ETH/USDT order book is empty"):
-        plan_order(SHORT, LONG, hold("0", "1000"), book(), ETH, TradeSize(), LIMITS)
+        plan_order(LONG, hold("0", "1000"), book(), ETH, TradeSize(), LIMITS)
 
 
 # --- plan_order: properties -----------------------------------------------------------
@@ -389,9 +390,9 @@ def test_plan_order_respects_balances_steps_and_limits(
     limits = Limits(cap, slip)
     holdings = hold(base, quote)
     mid = (ob.best_bid + ob.best_ask) / 2
-    base_dust = base_is_dust(base, mid, market, limits.dust_floor)
+    base_dust = base_is_dust(base, mid, market)
     try:
-        plan = plan_order(SHORT, target, holdings, ob, market, size, limits)
+        plan = plan_order(target, holdings, ob, market, size, limits)
     except PlanError as exc:
         assert "ETH" in str(exc) or "USDT" in str(exc)  # the message names what failed
         return
@@ -417,21 +418,6 @@ def test_plan_order_respects_balances_steps_and_limits(
         assert plan.side is Side.SELL
         assert plan.amount <= base  # never sells more than is free
         assert ob.best_bid * (1 - slip) <= plan.price <= ob.best_bid
-
-
-@PROPS
-@given(data=books_on_grid(), base=coins, quote=cash, size=sizes)
-def test_plan_order_ignores_the_before_state(data, base, quote, size):
-    ob, market = data
-    holdings = hold(base, quote)
-    for target in PositionState:
-        outcomes = set()
-        for before in PositionState:
-            try:
-                outcomes.add(plan_order(before, target, holdings, ob, market, size, LIMITS))
-            except PlanError as exc:
-                outcomes.add(str(exc))
-        assert len(outcomes) == 1  # the holdings decide, not what the app believed
 
 
 # --- plan_remainder --------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Position state on spot: holdings + price + market limits -> LONG / SHORT / NO_POSITION."""
+"""Position state on spot: holdings + price + market limits + the trader's last target ->
+LONG / SHORT / NO_POSITION, one rule for every place that shows it."""
 
 from __future__ import annotations
 
@@ -11,10 +12,9 @@ from hypothesis import strategies as st
 from core.domain import Balance, Holdings, MarketRules, PositionState
 from core.state import (
     base_is_dust,
-    derive_state,
+    position_state,
     quote_is_dust,
     reaches,
-    shown_state,
     spot_positions,
     state_label,
 )
@@ -65,8 +65,8 @@ min_amounts = st.decimals(
     min_value=0, max_value=10, places=4, allow_nan=False, allow_infinity=False
 )
 min_costs = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
-floors = st.decimals(min_value=0, max_value=100, places=2, allow_nan=False, allow_infinity=False)
 states = st.sampled_from(list(PositionState))
+targets = st.none() | states
 
 
 @st.composite
@@ -83,26 +83,31 @@ def holdings(draw):
 
 
 @pytest.mark.parametrize(
-    ("base", "quote", "expected"),
+    ("base", "quote", "target", "expected"),
     [
-        ("1", "0", LONG),  # coins held, no cash
-        ("0", "5000", SHORT),  # value waits in USDT
-        ("0", "0", NONE),  # empty account
-        ("0.00001", "0.5", NONE),  # both dust
-        ("0.00001", "5000", SHORT),  # base dust beside cash
-        ("1", "0.5", LONG),  # cash dust beside coins
-        ("1", "1000", LONG),  # mixed, base worth 2000 > 1000 cash
-        ("0.1", "1000", SHORT),  # mixed, base worth 200 < 1000 cash
-        ("0.5", "1000", LONG),  # mixed tie (1000 == 1000) goes LONG: the coins are there
+        ("1", "0", None, LONG),  # coins held, no cash
+        ("0", "5000", None, NONE),  # cash only, nobody asked for SHORT: not an open short
+        ("0", "5000", NONE, NONE),  # cash only after a CLOSE
+        ("0", "5000", SHORT, SHORT),  # the value waits in USDT because the trader asked
+        ("0", "5000", LONG, NONE),  # asked LONG, the coins are gone: drift
+        ("0", "0", SHORT, NONE),  # asked SHORT, nothing left at all
+        ("0", "0", None, NONE),  # empty account
+        ("0.00001", "0.5", None, NONE),  # both dust
+        ("0.00001", "5000", SHORT, SHORT),  # base dust beside cash
+        ("1", "0.5", None, LONG),  # cash dust beside coins
+        ("1", "1000", None, LONG),  # mixed: the coins are there
+        ("0.1", "1000", None, LONG),  # a small holding beside more cash is still held
+        ("0.1", "1000", SHORT, LONG),  # asked SHORT but holds the coins: drift
+        ("0.01", "10000", LONG, LONG),  # a small buy beside a large cash balance
     ],
 )
-def test_derive_state_examples(base, quote, expected):
-    assert derive_state(hold(base, quote), PRICE, ETH) is expected
+def test_position_state_examples(base, quote, target, expected):
+    assert position_state(hold(base, quote), PRICE, ETH, target) is expected
 
 
 def test_locked_balances_count_as_held():
-    assert derive_state(hold("0", "0", locked_base="1"), PRICE, ETH) is LONG
-    assert derive_state(hold("0", "0", locked_quote="50"), PRICE, ETH) is SHORT
+    assert position_state(hold("0", "0", locked_base="1"), PRICE, ETH) is LONG
+    assert position_state(hold("0", "0", locked_quote="50"), PRICE, ETH, SHORT) is SHORT
 
 
 def test_state_label_reads_spot_short_as_cash():
@@ -133,23 +138,13 @@ def test_quote_dust_boundary_exactly_at_min_cost():
     assert quote_is_dust(D("4.99999999"), market)
 
 
-def test_dust_floor_tightens_but_never_loosens_market_limits():
-    market = rules(min_cost="5")
-    assert quote_is_dust(D("7"), market, dust_floor=D("10"))
-    assert not quote_is_dust(D("10"), market, dust_floor=D("10"))
-    # a floor below the market minimum changes nothing
-    assert quote_is_dust(D("4"), market, dust_floor=D("1"))
-    assert base_is_dust(D("0.004"), PRICE, market, dust_floor=D("10"))  # worth 8 < 10
-    assert not base_is_dust(D("0.005"), PRICE, market, dust_floor=D("10"))
-
-
 def test_thresholds_are_per_market_not_per_coin():
     # the same holding is dust on a market with a high minimum and tradable on a low one
     strict = rules(min_amount="1", min_cost="10", symbol="BTC/USDT")
     loose = rules(min_amount="0.00001", min_cost="1", symbol="BTC/USDT")
     h = hold("0.5", "0")
-    assert derive_state(h, D("100"), strict) is NONE
-    assert derive_state(h, D("100"), loose) is LONG
+    assert position_state(h, D("100"), strict) is NONE
+    assert position_state(h, D("100"), loose) is LONG
 
 
 def test_zero_balances_are_never_a_position_even_without_market_minimums():
@@ -158,80 +153,74 @@ def test_zero_balances_are_never_a_position_even_without_market_minimums():
     free_market = rules(min_amount="0", min_cost="0")
     assert quote_is_dust(D("0"), free_market)
     assert base_is_dust(D("0"), PRICE, free_market)
-    assert derive_state(hold("0", "0"), PRICE, free_market) is NONE
+    assert position_state(hold("0", "0"), PRICE, free_market, SHORT) is NONE
     assert not reaches(SHORT, hold("0", "0"), PRICE, free_market)
     assert not reaches(LONG, hold("0", "0"), PRICE, free_market)
     # any positive amount is tradable on such a market
-    assert derive_state(hold("0", "0.01"), PRICE, free_market) is SHORT
-    assert derive_state(hold("0.00000001", "0"), PRICE, free_market) is LONG
+    assert position_state(hold("0", "0.01"), PRICE, free_market, SHORT) is SHORT
+    assert position_state(hold("0.00000001", "0"), PRICE, free_market) is LONG
 
 
 @PROPS
-@given(q=qty, p=price, market=markets(), floor=floors)
-def test_base_dust_is_exactly_the_market_limits(q, p, market, floor):
-    expected = q <= 0 or q < market.min_amount or q * p < max(market.min_cost, floor)
-    assert base_is_dust(q, p, market, floor) == expected
+@given(q=qty, p=price, market=markets())
+def test_base_dust_is_exactly_the_market_limits(q, p, market):
+    expected = q <= 0 or q < market.min_amount or q * p < market.min_cost
+    assert base_is_dust(q, p, market) == expected
 
 
 @PROPS
-@given(a=cash, market=markets(), floor=floors)
-def test_quote_dust_is_exactly_the_market_limits(a, market, floor):
-    assert quote_is_dust(a, market, floor) == (a <= 0 or a < max(market.min_cost, floor))
+@given(a=cash, market=markets())
+def test_quote_dust_is_exactly_the_market_limits(a, market):
+    assert quote_is_dust(a, market) == (a <= 0 or a < market.min_cost)
 
 
-# --- properties of derive_state -------------------------------------------------------
+# --- properties of the one rule -------------------------------------------------------
 
 
 @PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors)
-def test_derive_state_matches_the_definition(h, p, market, floor):
-    state = derive_state(h, p, market, floor)
-    base_dust = base_is_dust(h.base.total, p, market, floor)
-    quote_dust = quote_is_dust(h.quote.total, market, floor)
-    if base_dust and quote_dust:
-        assert state is NONE
-    elif quote_dust:
+@given(h=holdings(), p=price, market=markets(), target=targets)
+def test_position_state_matches_the_definition(h, p, market, target):
+    state = position_state(h, p, market, target)
+    base_dust = base_is_dust(h.base.total, p, market)
+    quote_dust = quote_is_dust(h.quote.total, market)
+    if not base_dust:
         assert state is LONG
-    elif base_dust:
+    elif target is SHORT and not quote_dust:
         assert state is SHORT
     else:
-        larger_base = h.base.total * p >= h.quote.total
-        assert state is (LONG if larger_base else SHORT)
+        assert state is NONE
 
 
 @PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors, extra=qty)
-def test_adding_base_never_turns_long_into_short_or_nothing(h, p, market, floor, extra):
-    before = derive_state(h, p, market, floor)
+@given(h=holdings(), p=price, market=markets(), target=targets)
+def test_a_short_is_only_ever_one_the_trader_asked_for(h, p, market, target):
+    if position_state(h, p, market, target) is SHORT:
+        assert target is SHORT
+
+
+@PROPS
+@given(h=holdings(), p=price, market=markets(), target=targets, extra=qty)
+def test_adding_base_never_takes_a_long_away(h, p, market, target, extra):
+    before = position_state(h, p, market, target)
     more = Holdings(Balance(h.base.free + extra, h.base.locked), h.quote)
-    after = derive_state(more, p, market, floor)
     if before is LONG:
-        assert after is LONG
-    if before is SHORT:
-        assert after in (SHORT, LONG)
+        assert position_state(more, p, market, target) is LONG
 
 
 @PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors, extra=cash)
-def test_adding_quote_never_turns_short_into_long(h, p, market, floor, extra):
-    before = derive_state(h, p, market, floor)
+@given(h=holdings(), p=price, market=markets(), target=targets, extra=cash)
+def test_cash_never_changes_a_long(h, p, market, target, extra):
     more = Holdings(h.base, Balance(h.quote.free + extra, h.quote.locked))
-    after = derive_state(more, p, market, floor)
-    if before is SHORT:
-        assert after is SHORT
-    if before is NONE:
-        assert after in (NONE, SHORT, LONG)
-    if after is LONG:  # more cash can only take LONG away, never create it
-        assert before is LONG
+    before = position_state(h, p, market, target)
+    after = position_state(more, p, market, target)
+    assert (before is LONG) == (after is LONG)
 
 
 @PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors, up=st.integers(1, 1000))
-def test_price_rise_never_turns_long_into_short(h, p, market, floor, up):
-    before = derive_state(h, p, market, floor)
-    after = derive_state(h, p * up, market, floor)
-    if before is LONG:
-        assert after is LONG
+@given(h=holdings(), p=price, market=markets(), target=targets, up=st.integers(1, 1000))
+def test_price_rise_never_takes_a_long_away(h, p, market, target, up):
+    if position_state(h, p, market, target) is LONG:
+        assert position_state(h, p * up, market, target) is LONG
 
 
 @PROPS
@@ -239,16 +228,16 @@ def test_price_rise_never_turns_long_into_short(h, p, market, floor, up):
     h=holdings(),
     p=price,
     market=markets(),
-    floor=floors,
+    target=targets,
     k=st.sampled_from([D(2), D(10), D(1000), D("0.5"), D("0.01")]),
 )
-def test_quote_denomination_does_not_matter(h, p, market, floor, k):
-    """Re-denominating the quote asset (prices, cash, min cost and floor all times k)
-    leaves the state unchanged."""
+def test_quote_denomination_does_not_matter(h, p, market, target, k):
+    """Re-denominating the quote asset (prices, cash and min cost all times k) leaves the
+    state unchanged."""
     scaled_market = rules(market.min_amount, market.min_cost * k)
     scaled = Holdings(h.base, Balance(h.quote.free * k, h.quote.locked * k))
-    assert derive_state(scaled, p * k, scaled_market, floor * k) is derive_state(
-        h, p, market, floor
+    assert position_state(scaled, p * k, scaled_market, target) is position_state(
+        h, p, market, target
     )
 
 
@@ -257,45 +246,33 @@ def test_quote_denomination_does_not_matter(h, p, market, floor, k):
     h=holdings(),
     p=price,
     market=markets(),
-    floor=floors,
+    target=targets,
     k=st.sampled_from([D(2), D(10), D(1000), D("0.5"), D("0.01")]),
 )
-def test_base_unit_does_not_matter(h, p, market, floor, k):
+def test_base_unit_does_not_matter(h, p, market, target, k):
     """Re-denominating the base unit (quantities and min amount times k, price over k)
     leaves the state unchanged."""
     scaled_market = rules(market.min_amount * k, market.min_cost)
     scaled = Holdings(Balance(h.base.free * k, h.base.locked * k), h.quote)
     assume((p / k) * k == p)  # keep the division exact
-    assert derive_state(scaled, p / k, scaled_market, floor) is derive_state(h, p, market, floor)
+    assert position_state(scaled, p / k, scaled_market, target) is position_state(
+        h, p, market, target
+    )
 
 
 @PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors)
-def test_free_locked_split_does_not_matter(h, p, market, floor):
+@given(h=holdings(), p=price, market=markets(), target=targets)
+def test_free_locked_split_does_not_matter(h, p, market, target):
     merged = hold(h.base.total, h.quote.total)
-    assert derive_state(merged, p, market, floor) is derive_state(h, p, market, floor)
+    assert position_state(merged, p, market, target) is position_state(h, p, market, target)
 
 
-@PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors, tighter=floors)
-def test_raising_the_dust_floor_only_removes_positions(h, p, market, floor, tighter):
-    loose = derive_state(h, p, market, floor)
-    strict = derive_state(h, p, market, max(floor, tighter))
-    if loose is NONE:
-        assert strict is NONE
-    if strict is LONG:
-        assert not base_is_dust(h.base.total, p, market, floor)
-
-
-# --- reaches and shown_state ----------------------------------------------------------
+# --- reaches: the account holds what the trader asked for -------------------------------
 
 
 def test_reaches_examples():
-    # a small buy beside a large cash balance is still the LONG that was asked for
-    small_long = hold("0.01", "10000")
-    assert derive_state(small_long, PRICE, ETH) is SHORT
-    assert reaches(LONG, small_long, PRICE, ETH)
-    assert shown_state(LONG, small_long, PRICE, ETH) is LONG
+    # a small buy beside a large cash balance is the LONG that was asked for
+    assert reaches(LONG, hold("0.01", "10000"), PRICE, ETH)
     # SHORT needs the base sold to dust and the cash above it
     assert reaches(SHORT, hold("0", "100"), PRICE, ETH)
     assert not reaches(SHORT, hold("1", "100"), PRICE, ETH)
@@ -306,56 +283,22 @@ def test_reaches_examples():
     assert not reaches(NONE, hold("1", "0"), PRICE, ETH)
 
 
-def test_shown_state_shows_drift_when_target_is_not_held():
-    # asked LONG but the coins are gone: the holdings speak
-    assert shown_state(LONG, hold("0", "100"), PRICE, ETH) is SHORT
-    assert shown_state(SHORT, hold("1", "0"), PRICE, ETH) is LONG
-    assert shown_state(None, hold("1", "0"), PRICE, ETH) is LONG
-
-
 @PROPS
-@given(target=states, h=holdings(), p=price, market=markets(), floor=floors)
-def test_shown_state_is_target_whenever_reached(target, h, p, market, floor):
-    shown = shown_state(target, h, p, market, floor)
-    if reaches(target, h, p, market, floor):
-        assert shown is target
-    else:
-        assert shown is derive_state(h, p, market, floor)
-
-
-@PROPS
-@given(target=st.none() | states, h=holdings(), p=price, market=markets(), floor=floors)
-def test_shown_state_is_target_or_derived(target, h, p, market, floor):
-    shown = shown_state(target, h, p, market, floor)
-    assert shown in (target, derive_state(h, p, market, floor))
-    if target is None:
-        assert shown is derive_state(h, p, market, floor)
-
-
-@PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors)
-def test_reached_targets_are_consistent(h, p, market, floor):
-    long_ = reaches(LONG, h, p, market, floor)
-    short = reaches(SHORT, h, p, market, floor)
-    none = reaches(NONE, h, p, market, floor)
+@given(h=holdings(), p=price, market=markets())
+def test_reached_targets_are_consistent(h, p, market):
+    long_ = reaches(LONG, h, p, market)
+    short = reaches(SHORT, h, p, market)
+    none = reaches(NONE, h, p, market)
     assert long_ != none  # base is either above dust or not
     assert not (long_ and short)
     if short:
         assert none  # a SHORT is also 'no coins held'
-    # a derived LONG or NO_POSITION is always reached; a derived SHORT is reached
-    # exactly when the base is dust
-    state = derive_state(h, p, market, floor)
-    if state is not SHORT:
-        assert reaches(state, h, p, market, floor)
-    else:
-        assert reaches(SHORT, h, p, market, floor) == none
 
 
 @PROPS
-@given(h=holdings(), p=price, market=markets(), floor=floors)
-def test_shown_state_of_the_derived_state_is_itself(h, p, market, floor):
-    state = derive_state(h, p, market, floor)
-    assert shown_state(state, h, p, market, floor) is state
+@given(h=holdings(), p=price, market=markets(), target=states)
+def test_the_state_read_with_a_target_is_the_target_exactly_when_reached(h, p, market, target):
+    assert (position_state(h, p, market, target) is target) == reaches(target, h, p, market)
 
 
 # --- spot_positions --------------------------------------------------------------------

@@ -90,6 +90,7 @@ def upgrade() -> None:
     op.create_index("ix_stops_book_symbol", "stops", ["mode", "account", "symbol", "status"])
     op.create_table(
         "halts",
+        sa.Column("mode", sa.String(8), primary_key=True),
         sa.Column("account", sa.String(64), primary_key=True),
         sa.Column("reason", sa.Text(), nullable=False),
         sa.Column("halted_at", When(), nullable=False),

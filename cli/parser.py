@@ -1,0 +1,48 @@
+"""The command line's arguments: every command, its flags and their help."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def parser() -> argparse.ArgumentParser:
+    from emulator import cli as emulator_cli
+
+    root = argparse.ArgumentParser(
+        prog="app.py", description="Trading dashboard with LIVE+SYNC for MEXC spot."
+    )
+    commands = root.add_subparsers(dest="command", metavar="COMMAND")
+    serve = commands.add_parser("serve", help="run the dashboard (the default command)")
+    serve.add_argument("--host", help="address to bind (default HOST, 127.0.0.1)")
+    serve.add_argument("--port", type=int, help="port to listen on (default PORT, 8050)")
+
+    trade = commands.add_parser(
+        "trade", help="sync one symbol to a target state (SIM unless --live)"
+    )
+    trade.add_argument("symbol", help="unified symbol, e.g. ETH/USDT (any case)")
+    trade.add_argument("--target", required=True, help="LONG, SHORT or NO_POSITION")
+    sizes = trade.add_mutually_exclusive_group()
+    sizes.add_argument(
+        "--size-quote", metavar="AMOUNT", help="buy for this amount of the quote asset"
+    )
+    sizes.add_argument(
+        "--size-pct", metavar="P", help="buy for P%% of the free quote balance (default 95)"
+    )
+    trade.add_argument("--live", action="store_true", help="trade the real account")
+    trade.add_argument("--yes", action="store_true", help="with --live: do not ask before trading")
+    trade.add_argument("--json", action="store_true", help="print one JSON object")
+
+    for name, help_text in (
+        ("diagnose", "compare database positions with the exchanges"),
+        ("sync", "repair the database from the exchanges (dry run unless --execute)"),
+    ):
+        monitor = commands.add_parser(name, help=help_text)
+        monitor.add_argument("--account", help="only this account (default: all)")
+        monitor.add_argument("--json", action="store_true", help="print one JSON object")
+        if name == "sync":
+            monitor.add_argument("--execute", action="store_true", help="apply the plan")
+            monitor.add_argument("--policy", choices=["adopt", "report"], default="adopt")
+
+    emulator = commands.add_parser("emulator", help="run the local MEXC-compatible exchange")
+    emulator_cli.configure_parser(emulator)
+    return root

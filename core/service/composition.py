@@ -1,0 +1,153 @@
+"""Which gateways, accounts and locks exist in this process: built once at start-up and
+shared by the commands and read models."""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from core.accounts import AccountConfig, load_accounts_file
+from core.config import Settings
+from core.domain import Mode, quote_asset
+from core.errors import AppError
+from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
+from core.exchange.gateway import GatewayError, TradingGateway
+from core.exchange.paper_gateway import PaperGateway
+from core.executor import Executor, FillPolicy
+from core.locks import TradeLocks
+from core.market_cache import CachedMarketData
+from core.monitor import AccountLink, Monitor
+from core.planner import Limits
+from core.store.books import BookKey
+from core.store.db import Database
+
+ACCOUNT = "default"
+NO_KEYS = "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET and restart."
+
+
+class StartupError(AppError):
+    """The app cannot start with these settings and this exchange; the text says why."""
+
+
+@dataclass(frozen=True)
+class ExchangeAccess:
+    """Where the exchange is and how the app may sign in; `label` is what the page calls it."""
+
+    name: str
+    url: str
+    label: str
+    api_key: str = ""
+    api_secret: str = ""
+
+    def __repr__(self) -> str:  # keys never reach a log line through repr
+        return f"ExchangeAccess(name={self.name!r}, url={self.url!r}, label={self.label!r})"
+
+    @property
+    def has_keys(self) -> bool:
+        return bool(self.api_key and self.api_secret)
+
+
+class Wiring:
+    """The traded account (ACCOUNT) in both books, the monitored accounts, the market data
+    cache and the trade locks."""
+
+    def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):
+        self.settings = settings
+        self.db = db
+        self.access = access
+        self.locks = locks
+        self.symbols = settings.symbols
+        self.quote = quote_asset(self.symbols[0])
+        self.market_data = CcxtMarketData(self.connection(access.name, access.url), access.label)
+        self.prices = CachedMarketData(self.market_data, self.symbols)
+        self.limits = Limits(settings.MAX_ORDER_NOTIONAL, settings.MAX_SLIPPAGE)
+        self.monitor = Monitor(db, timedelta(seconds=settings.STALE_PRICE_SECONDS))
+        self.paper = PaperGateway(
+            self.market_data, db, ACCOUNT, settings.SIM_STARTING_BALANCE, self.quote
+        )
+        self._live: CcxtTradingGateway | None = None
+        self._links: list[AccountLink] | None = None
+
+    @property
+    def exchange_label(self) -> str:
+        return self.access.label
+
+    def connection(self, exchange: str, url: str) -> Connection:
+        return Connection(
+            exchange, url, self.settings.EXCHANGE_TIMEOUT_MS, self.settings.RECV_WINDOW_MS
+        )
+
+    def book(self, mode: Mode) -> BookKey:
+        return BookKey(mode.value, ACCOUNT)
+
+    def gateway(self, mode: Mode) -> TradingGateway:
+        return self.paper if mode is Mode.SIM else self.live_gateway()
+
+    def live_gateway(self) -> CcxtTradingGateway:
+        if self._live is None:
+            if not self.access.has_keys:
+                raise GatewayError(NO_KEYS)
+            self._live = CcxtTradingGateway(
+                self.market_data, self.access.api_key, self.access.api_secret
+            )
+        return self._live
+
+    def executor(self, mode: Mode) -> Executor:
+        policy = FillPolicy(receive_window=self.settings.RECV_WINDOW_MS / 1000 + 0.5)
+        return Executor(
+            self.gateway(mode), self.db, self.book(mode), self.limits, self.locks, policy
+        )
+
+    def listed(self, extra: list[str]) -> list[str]:
+        """The configured symbols, and those of `extra` the exchange lists."""
+        try:
+            markets = self.market_data.markets()
+        except GatewayError:
+            return self.symbols
+        return list(dict.fromkeys([*self.symbols, *(s for s in extra if s in markets)]))
+
+    def check_symbols(self) -> str | None:
+        """Refuse to start with a symbol the exchange does not list. When the exchange cannot
+        be reached the check waits for it; the returned warning says so."""
+        try:
+            listed = set(self.market_data.symbols())
+        except GatewayError as exc:
+            return f"could not check SYMBOLS against {self.exchange_label}: {exc}"
+        unknown = [s for s in self.symbols if s not in listed]
+        if unknown:
+            raise StartupError(
+                f"Setting SYMBOLS names {', '.join(unknown)}, not listed on {self.exchange_label}"
+            )
+        return None
+
+    # --- the monitored accounts ----------------------------------------------------------
+
+    def traded_link(self) -> AccountLink:
+        return AccountLink(ACCOUNT, self.live_gateway(), Mode.LIVE.value, self.quote)
+
+    def monitor_links(self) -> list[AccountLink]:
+        if self._links is None:
+            self._links = self._build_links()
+        return self._links
+
+    @functools.cache  # noqa: B019 - one wiring per process; the file is read like any setting
+    def account_configs(self) -> list[AccountConfig]:
+        """The accounts of ACCOUNTS_FILE, read once (not on every dashboard refresh)."""
+        if not self.settings.ACCOUNTS_FILE:
+            return []
+        return load_accounts_file(Path(self.settings.ACCOUNTS_FILE))
+
+    def _build_links(self) -> list[AccountLink]:
+        if not self.settings.ACCOUNTS_FILE:
+            return [self.traded_link()]
+        links = []
+        for account in self.account_configs():
+            market = CcxtMarketData(
+                self.connection(account.exchange, account.url),
+                label=f"{account.exchange.upper()} {account.name}",
+            )
+            gateway = CcxtTradingGateway(market, account.api_key, account.api_secret)
+            links.append(AccountLink(account.name, gateway, Mode.LIVE.value, account.quote))
+        return links

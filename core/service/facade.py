@@ -1,0 +1,50 @@
+"""The service web/ and cli/ call: one object per process, its jobs split by module.
+
+service.modes        SIM or LIVE (modes.py)
+service.trading      BUY / SELL / CLOSE and the orders a crash left unknown (trading.py)
+service.monitoring   the position monitor and the periodic check (monitoring.py)
+service.reads        what the page and the command line show (read_models.py)
+"""
+
+from __future__ import annotations
+
+from core.config import Settings
+from core.locks import TradeLocks
+from core.service.composition import ExchangeAccess, Wiring
+from core.service.modes import ModeCommands
+from core.service.monitoring import MonitorCommands
+from core.service.read_models import ReadModels
+from core.service.trading import TradeCommands
+from core.store.db import Database
+
+
+class TradingService:
+    def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):
+        self.wiring = Wiring(settings, db, access, locks)
+        self.trading = TradeCommands(self.wiring, self._mode)
+        self.monitoring = MonitorCommands(self.wiring, self._mode, self.trading.trade)
+        self.modes = ModeCommands(
+            self.wiring, self.trading.reconcile_unresolved, self.monitoring.periodic_check
+        )
+        self.reads = ReadModels(self.wiring, self._mode)
+
+    def _mode(self):
+        return self.modes.current()
+
+    @property
+    def symbols(self) -> list[str]:
+        return self.wiring.symbols
+
+    @property
+    def exchange_label(self) -> str:
+        return self.wiring.exchange_label
+
+    def start(self) -> list[str]:
+        """Start-up: check the symbols, settle what a crash left, apply TRADING_MODE to a new
+        database. Returns warnings to print."""
+        warnings = [self.wiring.check_symbols()]
+        self.trading.settle_interrupted()
+        if self.modes.current().value == "live":
+            warnings.extend(self.trading.reconcile_unresolved())
+        warnings.append(self.modes.start())
+        return [w for w in warnings if w]

@@ -1,0 +1,89 @@
+"""SIM or LIVE: which book the page trades, and the checks before LIVE may start."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from core.domain import Mode
+from core.exchange.gateway import GatewayError
+from core.service.composition import ACCOUNT, NO_KEYS, Wiring
+from core.store import repository as repo
+from core.store import snapshots
+from core.views import ModeChange
+
+log = logging.getLogger(__name__)
+MODE_KEY = "mode"
+
+
+class ModeCommands:
+    def __init__(
+        self,
+        wiring: Wiring,
+        reconcile: Callable[[], list[str]],
+        check: Callable[[], object],
+    ):
+        self.wiring = wiring
+        self._reconcile = reconcile
+        self._check = check
+
+    def current(self) -> Mode:
+        with self.wiring.db.session() as session:
+            return Mode(repo.get_value(session, MODE_KEY) or Mode.SIM.value)
+
+    def start(self) -> str | None:
+        """A new database starts in TRADING_MODE. LIVE still needs keys that work: without
+        them it stays SIM, and the returned warning says why."""
+        with self.wiring.db.session() as session:
+            if repo.get_value(session, MODE_KEY) is not None:
+                return None
+            repo.set_value(session, MODE_KEY, Mode.SIM.value)
+        if Mode(self.wiring.settings.TRADING_MODE) is not Mode.LIVE:
+            return None
+        change = self.request(Mode.LIVE)
+        return (
+            None if change.ok else f"TRADING_MODE=live refused, starting in SIM: {change.message}"
+        )
+
+    @property
+    def has_keys(self) -> bool:
+        return self.wiring.access.has_keys
+
+    def confirmation(self) -> str:
+        return (
+            f"Go LIVE on {self.wiring.exchange_label} (account {ACCOUNT})? "
+            "Every BUY, SELL and CLOSE will then place real orders on that account."
+        )
+
+    def live_refusal(self) -> str | None:
+        """Why LIVE cannot start now, or None: the keys must exist and work (their balances
+        are read and kept as the account's first snapshot), and no order may be left with an
+        unknown outcome. Asked before the trader is asked to confirm."""
+        if not self.wiring.access.has_keys:
+            return NO_KEYS
+        try:
+            balances = self.wiring.live_gateway().balances()
+        except GatewayError as exc:
+            return f"LIVE refused: {exc}"
+        with self.wiring.db.session() as session:
+            snapshots.record_snapshot(session, self.wiring.book(Mode.LIVE), balances, "mode")
+        unresolved = self._reconcile()
+        return f"LIVE refused: {unresolved[0]}" if unresolved else None
+
+    def request(self, mode: Mode) -> ModeChange:
+        if mode is Mode.SIM:
+            self._set(Mode.SIM)
+            return ModeChange(
+                True, Mode.SIM, "Simulation mode: paper trading, no orders reach the exchange."
+            )
+        reason = self.live_refusal()
+        if reason:
+            return ModeChange(False, self.current(), reason)
+        self._set(Mode.LIVE)
+        self._check()
+        return ModeChange(True, Mode.LIVE, f"LIVE+SYNC on {self.wiring.exchange_label}")
+
+    def _set(self, mode: Mode) -> None:
+        with self.wiring.db.session() as session:
+            repo.set_value(session, MODE_KEY, mode.value)
+        log.info("mode set", extra={"account": ACCOUNT, "mode": mode.value})

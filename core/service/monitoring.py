@@ -1,0 +1,95 @@
+"""The position monitor and the periodic check: database against exchanges, with the
+three policies (report, adopt, enforce)."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from core.domain import Mode, Origin, Policy
+from core.errors import InputError
+from core.monitor import AccountCheck
+from core.service.accounting import record_equity_point
+from core.service.composition import Wiring
+from core.store import runs
+from core.views import AccountCheckView, MonitorRunView
+
+HISTORY_ROWS = 50
+
+
+class MonitorCommands:
+    def __init__(self, wiring: Wiring, current_mode, trade):
+        self.wiring = wiring
+        self._current_mode = current_mode
+        self._trade = trade
+
+    def accounts(self) -> list[str]:
+        return [link.name for link in self.wiring.monitor_links()]
+
+    def run(
+        self, policy: Policy, execute: bool, account: str | None = None, progress=None
+    ) -> list[AccountCheckView]:
+        """Diagnose (and with `execute`, repair) every account, or the one named; a failed
+        exchange is reported in its check and the others go on. `progress(i, n, name)` is
+        called before each account."""
+        links = self.wiring.monitor_links()
+        if account is not None:
+            links = [link for link in links if link.name == account]
+            if not links:
+                known = ", ".join(self.accounts())
+                raise InputError(f"unknown account {account!r} (accounts: {known})")
+        checks = self.wiring.monitor.check(
+            links, policy, execute, symbols=self.wiring.symbols, progress=progress
+        )
+        return [_check_view(check) for check in checks]
+
+    def periodic_check(self) -> AccountCheckView | None:
+        """One check of the current book: in LIVE, a snapshot of the account diagnosed and
+        handled by SYNC_POLICY (report, adopt, or enforce the trader's last targets); in SIM,
+        which cannot drift, a point on the equity curve."""
+        mode = self._current_mode()
+        if mode is Mode.SIM:
+            record_equity_point(self.wiring, mode)
+            return None
+        policy = Policy(self.wiring.settings.SYNC_POLICY)
+        [check] = self.wiring.monitor.check(
+            [self.wiring.traded_link()], policy, execute=True, symbols=self.wiring.symbols
+        )
+        if policy is Policy.ENFORCE and check.ok:
+            for symbol, target in check.drift.items():
+                self._trade(symbol, target, mode=mode, origin=Origin.ENFORCE)
+        if check.ok:
+            record_equity_point(self.wiring, mode)
+        return _check_view(check)
+
+    def history(self, limit: int = HISTORY_ROWS) -> list[MonitorRunView]:
+        """The monitor's recorded runs on every LIVE account, newest first: a database read."""
+        with self.wiring.db.session() as session:
+            stored = runs.monitor_runs(session, Mode.LIVE.value, limit)
+        return [
+            MonitorRunView(
+                run.finished_at,
+                run.account,
+                run.policy or "",
+                run.ok,
+                run.message,
+                dict(Counter(d.kind.value for d in run.findings.discrepancies)),
+                dict(Counter(a.kind.value for a in run.findings.actions)),
+                run.duration_ms,
+                run.api_calls,
+            )
+            for run in stored
+        ]
+
+
+def _check_view(check: AccountCheck) -> AccountCheckView:
+    return AccountCheckView(
+        account=check.account,
+        exchange=check.exchange,
+        discrepancies=list(check.discrepancies),
+        actions=list(check.actions),
+        error=check.error,
+        api_calls=check.api_calls,
+        duration_ms=check.duration_ms,
+        open_orders=dict(check.snapshot.open_orders) if check.snapshot else {},
+        drift=dict(check.drift),
+    )

@@ -1,0 +1,311 @@
+"""What the page and the command line show, read from the database and cached market data
+only (never an exchange call per browser tab): the dashboard, one market, the charts."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from core.domain import (
+    ZERO,
+    Balance,
+    Holdings,
+    MarketRules,
+    Mode,
+    PositionState,
+    base_asset,
+    quote_asset,
+)
+from core.errors import AppError
+from core.exchange.gateway import GatewayError
+from core.exchange.venues import venue
+from core.service.accounting import book_balances, prices_for
+from core.service.badge import SymbolSync, SyncFacts, badge
+from core.service.composition import ACCOUNT, Wiring
+from core.state import base_is_dust, position_state, state_label
+from core.store import jobs, runs
+from core.store import repository as repo
+from core.store.models import utcnow
+from core.valuation import asset_value, equity
+from core.views import (
+    BalanceView,
+    ChartView,
+    DashboardView,
+    DerivativePositionView,
+    FillView,
+    MarketView,
+    OrderView,
+    PnlView,
+    PositionView,
+    SyncRunView,
+    TradeActivity,
+)
+
+HISTORY_ROWS = 50
+RECENT_TRADES = 5
+CHART_FILLS = 500
+
+
+class ReadModels:
+    def __init__(self, wiring: Wiring, current_mode):
+        self.wiring = wiring
+        self._current_mode = current_mode
+
+    def dashboard(self) -> DashboardView:
+        wiring = self.wiring
+        mode = self._current_mode()
+        book = wiring.book(mode)
+        balances, read_at = book_balances(wiring, mode)
+        prices, price_error = prices_for(wiring, balances)
+        with wiring.db.session() as session:
+            rows = {row.symbol: row for row in repo.positions(session, book)}
+            fills = repo.recent_fills(session, book, limit=HISTORY_ROWS)
+            orders = repo.recent_orders(session, book, limit=HISTORY_ROWS)
+            stored_runs = runs.recent_sync_runs(session, book, limit=HISTORY_ROWS)
+            latest_jobs = jobs.latest_jobs(session, book, limit=RECENT_TRADES)
+        positions = [
+            self._position(symbol, rows.get(symbol), balances, prices.get(symbol))
+            for symbol in self._shown_symbols(rows)
+        ]
+        derivatives, notes = self._derivatives()
+        facts = SyncFacts(
+            mode=mode,
+            exchange_label=wiring.exchange_label,
+            exchange_error=price_error,
+            symbols=[
+                SymbolSync(p.symbol, p.sync_status, rows[p.symbol].sync_message or p.symbol)
+                for p in positions
+                if p.symbol in rows
+            ],
+            last_check_error=_last_check_error(stored_runs),
+            account_read_age=utcnow() - read_at if read_at else None,
+            stale_after=timedelta(seconds=3 * wiring.settings.SYNC_INTERVAL_SECONDS),
+        )
+        return DashboardView(
+            mode=mode,
+            badge=badge(facts),
+            exchange_label=wiring.exchange_label,
+            positions=positions,
+            derivatives=derivatives,
+            pnl=PnlView(
+                equity=equity(balances, prices, wiring.quote),
+                realized=sum((row.realized for row in rows.values()), ZERO),
+                unrealized=_book_unrealized(rows.values(), prices),
+                fees=sum((row.fees for row in rows.values()), ZERO),
+                quote=wiring.quote,
+            ),
+            balances=_balance_views(balances, prices, wiring.quote),
+            balances_time=read_at,
+            fills=[_fill_view(f) for f in fills],
+            orders=[_order_view(o) for o in orders],
+            sync_runs=[_run_view(r) for r in stored_runs],
+            trades=[_activity(job) for job in latest_jobs],
+            last_sync=stored_runs[0].finished_at if stored_runs else None,
+            exchange_error=price_error,
+            notes=notes,
+        )
+
+    def market(self, symbol: str) -> MarketView:
+        try:
+            ticker = self.wiring.prices.ticker(symbol)
+        except GatewayError as exc:
+            return MarketView(symbol, None, None, None, None, None, error=str(exc))
+        if ticker is None:
+            return MarketView(symbol, None, None, None, None, None, error=f"no ticker for {symbol}")
+        return MarketView(
+            symbol, ticker.last, ticker.bid, ticker.ask, ticker.change_pct, ticker.timestamp
+        )
+
+    def chart(self, symbol: str) -> ChartView:
+        """The symbol's candles with this book's fills since the first candle, and this
+        book's equity curve: only what the charts draw."""
+        mode = self._current_mode()
+        book = self.wiring.book(mode)
+        try:
+            candles, error = self.wiring.prices.candles(symbol, "1m", 120), None
+        except GatewayError as exc:
+            candles, error = [], str(exc)
+        since = candles[0].time if candles else None
+        with self.wiring.db.session() as session:
+            fills = repo.recent_fills(session, book, symbol, limit=CHART_FILLS, since=since)
+            curve = repo.equity_curve(session, book)
+        balances, _ = book_balances(self.wiring, mode)
+        prices, price_error = prices_for(self.wiring, balances)
+        if balances and not price_error:  # the curve runs up to what the account is worth now
+            curve = [*curve, (utcnow(), equity(balances, prices, self.wiring.quote))]
+        return ChartView(
+            symbol, candles, error, [_fill_view(f) for f in fills], curve, self.wiring.quote
+        )
+
+    # --- the pieces ------------------------------------------------------------------
+
+    def _shown_symbols(self, rows: dict) -> list[str]:
+        """The configured symbols, then any other market of the book's rows."""
+        return list(dict.fromkeys([*self.wiring.symbols, *sorted(rows)]))
+
+    def _rules(self, symbol: str) -> MarketRules | None:
+        try:
+            return self.wiring.market_data.market_rules(symbol)
+        except GatewayError:
+            return None
+
+    def _position(self, symbol, row, balances, price: Decimal | None) -> PositionView:
+        """One row as the account's holdings say, read with the trader's last target: the
+        same rule the trade, the check and the command line use."""
+        target = PositionState(row.target_state) if row and row.target_state else None
+        rules = self._rules(symbol)
+        holdings = Holdings.of(balances, base_asset(symbol), quote_asset(symbol))
+        held = holdings.base.total
+        if rules is not None and price is not None:
+            state = position_state(holdings, price, rules, target)
+            dust = held > 0 and base_is_dust(held, price, rules)
+        else:
+            state = PositionState(row.state) if row else PositionState.NO_POSITION
+            dust = False
+        long = state is PositionState.LONG
+        entry = row.cost_basis / row.qty if long and row and row.qty > 0 else None
+        return PositionView(
+            symbol=symbol,
+            state=state,
+            state_label=state_label(state, quote_asset(symbol)),
+            qty=held,
+            dust=dust,
+            avg_entry=entry,
+            entry_source=row.entry_source if row else "fills",
+            price=price,
+            unrealized=(price - entry) * held if entry is not None and price is not None else None,
+            realized=row.realized if row else ZERO,
+            fees=row.fees if row else ZERO,
+            sync_status=row.sync_status if row else None,
+        )
+
+    def _derivatives(self) -> tuple[list[DerivativePositionView], list[str]]:
+        """Open positions the monitor keeps for the other accounts of ACCOUNTS_FILE (read
+        from the database; the monitor's last check wrote their marks)."""
+        try:
+            accounts = self.wiring.account_configs()
+        except AppError as exc:  # an unreadable accounts file is a note, not a broken page
+            return [], [str(exc)]
+        views = []
+        with self.wiring.db.session() as session:
+            for account in accounts:
+                if account.name == ACCOUNT:
+                    continue
+                book = repo.BookKey(Mode.LIVE.value, account.name)
+                views.extend(
+                    _derivative_view(account.name, account.exchange, row)
+                    for row in repo.positions(session, book)
+                    if row.is_open
+                )
+        return views, []
+
+
+def _derivative_view(account: str, exchange: str, row) -> DerivativePositionView:
+    entry = row.cost_basis / row.qty if row.qty else None
+    mark = row.last_price
+    return DerivativePositionView(
+        account=account,
+        exchange=venue(exchange).name,
+        symbol=row.symbol,
+        side="long" if row.qty > 0 else "short",
+        qty=row.qty,
+        entry=entry,
+        entry_source=row.entry_source,
+        mark=mark,
+        unrealized=(mark - entry) * row.qty if mark is not None and entry is not None else None,
+        leverage=row.leverage,
+        liquidation_price=row.liquidation_price,
+    )
+
+
+def _book_unrealized(rows, prices: dict[str, Decimal]) -> Decimal:
+    """The card's unrealized PnL: every holding the book has a cost for, dust included (a
+    flat row shows none, but the dust's value is in the equity, so it counts here)."""
+    total = ZERO
+    for row in rows:
+        price = prices.get(row.symbol)
+        if price is not None and row.qty > 0:
+            total += price * row.qty - row.cost_basis
+    return total
+
+
+def _balance_views(balances: dict[str, Balance], prices, quote: str) -> list[BalanceView]:
+    views = [
+        BalanceView(asset, b.free, b.locked, asset_value(asset, b, prices, quote))
+        for asset, b in balances.items()
+        if b.total > 0
+    ]
+    return sorted(views, key=lambda v: (v.value is None, -(v.value or ZERO), v.asset))
+
+
+def _last_check_error(stored_runs) -> str | None:
+    """The newest check's error, when the newest check could not read the account."""
+    for run in stored_runs:
+        if run.kind == "monitor":
+            return None if run.ok else run.findings.error or run.message
+    return None
+
+
+def _activity(job) -> TradeActivity:
+    return TradeActivity(
+        id=job.id,
+        symbol=job.symbol,
+        target=PositionState(job.target),
+        step=job.step,
+        running=job.status == jobs.RUNNING,
+        ok=job.ok,
+        message=job.message,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+    )
+
+
+def _fill_view(row) -> FillView:
+    return FillView(
+        row.time,
+        row.symbol,
+        row.side,
+        row.qty,
+        row.price,
+        row.fee,
+        row.fee_asset,
+        row.client_order_id,
+    )
+
+
+def _order_view(row) -> OrderView:
+    return OrderView(
+        row.created_at,
+        row.symbol,
+        row.side,
+        row.price,
+        row.amount,
+        row.filled,
+        row.average,
+        row.status,
+        row.client_order_id,
+        row.reason,
+        row.origin,
+    )
+
+
+def _label(state: str | None, symbol: str | None) -> str | None:
+    """The state as the table reads it (SHORT on spot is "SHORT (in USDT)")."""
+    if state is None or symbol is None:
+        return state
+    return state_label(PositionState(state), quote_asset(symbol))
+
+
+def _run_view(run) -> SyncRunView:
+    return SyncRunView(
+        run.finished_at,
+        run.kind,
+        run.symbol,
+        run.target,
+        _label(run.before, run.symbol),
+        _label(run.after, run.symbol),
+        run.ok,
+        run.message,
+        run.duration_ms,
+        run.api_calls,
+    )

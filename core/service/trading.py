@@ -1,0 +1,94 @@
+"""Trades: the page's and the command line's BUY / SELL / CLOSE, tracked from start to
+result so any page can show them, and the settling of orders a crash left unknown."""
+
+from __future__ import annotations
+
+import contextlib
+
+from core.domain import Mode, Origin, PositionState, TradeResult, TradeSize
+from core.errors import InputError
+from core.exchange.gateway import GatewayError
+from core.locks import TradeBusy
+from core.service.accounting import record_equity_point
+from core.service.composition import Wiring
+from core.service.inputs import parse_symbol
+from core.store import jobs
+
+
+class TradeCommands:
+    def __init__(self, wiring: Wiring, current_mode):
+        self.wiring = wiring
+        self._current_mode = current_mode
+
+    def trade(
+        self,
+        symbol: str,
+        target: PositionState,
+        size: TradeSize | None = None,
+        mode: Mode | None = None,
+        origin: Origin = Origin.MANUAL,
+    ) -> TradeResult:
+        """Sync `symbol` to `target` in the current mode's book (or `mode`'s, for the command
+        line). Failures come back as a result with a message, never as exceptions."""
+        try:
+            symbol = parse_symbol(symbol, self.wiring.symbols)
+        except InputError as exc:
+            return TradeResult(False, symbol, target, None, None, str(exc), refused=True)
+        mode = mode or self._current_mode()
+        try:
+            executor = self.wiring.executor(mode)
+        except GatewayError as exc:
+            return TradeResult(False, symbol, target, None, None, str(exc), refused=True)
+        job = _Job(self.wiring, mode, symbol, target, origin)
+        result = executor.sync_position(symbol, target, size, origin=origin, progress=job.step)
+        job.finish(result)
+        if not result.refused:
+            record_equity_point(self.wiring, mode)
+        return result
+
+    def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
+        """Settle orders that a crash or an outage left without a known outcome; returns
+        what is still unresolved (empty when trading may go on)."""
+        outcomes = self.wiring.executor(mode).reconcile_unresolved()
+        return [outcome.detail for outcome in outcomes if not outcome.resolved]
+
+    def settle_interrupted(self) -> None:
+        """Jobs still marked running whose trade lock is free ended with their process; the
+        orders they left are settled by `reconcile_unresolved`."""
+        with self.wiring.db.session() as session:
+            running = jobs.running_jobs(session)
+        for job in running:
+            with (
+                contextlib.suppress(TradeBusy),
+                self.wiring.locks.hold(job.account, job.symbol),
+                self.wiring.db.session() as session,
+            ):
+                jobs.mark_interrupted(
+                    session,
+                    job.id,
+                    "interrupted: the process running it stopped; its orders were "
+                    "reconciled with the exchange at the next start",
+                )
+
+
+class _Job:
+    """The trade's row in trade_jobs, created at its first step (inside its lock: a trade
+    refused because another runs leaves no row) and finished with its result."""
+
+    def __init__(self, wiring: Wiring, mode: Mode, symbol: str, target, origin: Origin):
+        self.wiring, self.book = wiring, wiring.book(mode)
+        self.symbol, self.target, self.origin = symbol, target, origin
+        self.id: int | None = None
+
+    def step(self, text: str) -> None:
+        with self.wiring.db.session() as session:
+            if self.id is None:
+                self.id = jobs.start_job(
+                    session, self.book, self.symbol, self.target.value, self.origin.value
+                )
+            jobs.set_step(session, self.id, text)
+
+    def finish(self, result: TradeResult) -> None:
+        if self.id is not None:
+            with self.wiring.db.session() as session:
+                jobs.finish_job(session, self.id, result.ok, result.message)
