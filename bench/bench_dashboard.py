@@ -117,7 +117,9 @@ def populate(db, positions: int, fills: int) -> None:
         )
 
 
-def refresh_payload(dash_app, symbol: str) -> dict:
+def refresh_payload(dash_app, symbol: str, seen: dict | None = None) -> dict:
+    """The request a browser tab sends on a refresh tick; `seen` is what the tab last
+    received (its fingerprints), None for a tab that has received nothing yet."""
     key, spec = next(
         (k, v) for k, v in dash_app.callback_map.items() if "positions-table.data" in k
     )
@@ -125,7 +127,8 @@ def refresh_payload(dash_app, symbol: str) -> dict:
     return {
         "output": key,
         "outputs": [
-            {"id": o.component_id, "property": o.component_property} for o in spec["output"]
+            {"id": o.component_id, "property": o.component_property.split("@")[0]}
+            for o in spec["output"]
         ],
         "inputs": [
             {
@@ -136,16 +139,21 @@ def refresh_payload(dash_app, symbol: str) -> dict:
             for i in spec["inputs"]
         ],
         "changedPropIds": ["refresh.n_intervals"],
-        "state": [],
+        "state": [{"id": s["id"], "property": s["property"], "value": seen} for s in spec["state"]],
     }
 
 
+def _seen_after(answer: dict, seen: dict | None) -> dict | None:
+    return answer.get("response", {}).get("refresh-seen", {}).get("data", seen)
+
+
 def refresh_figures(dash_app, calls: int) -> None:
+    """Server time of the refresh callback for a tab that has received nothing yet (every
+    part sent) and, separately, the bytes of a tick where nothing changed."""
     client = dash_app.server.test_client()
     payload = refresh_payload(dash_app, "ETH/USDT")
-    assert (
-        client.post("/_dash-update-component", json=payload).status_code == 200
-    )  # warm the caches
+    first = client.post("/_dash-update-component", json=payload)
+    assert first.status_code == 200, first.data[:200]
     times = []
     for _ in range(calls):
         started = time.perf_counter()
@@ -156,7 +164,24 @@ def refresh_figures(dash_app, calls: int) -> None:
     p95 = times[max(0, round(0.95 * len(times)) - 1)]
     print(
         f"refresh callback server time over {calls} calls: median {statistics.median(times):.1f} ms, "
-        f"p95 {p95:.1f} ms, max {times[-1]:.1f} ms ({len(response.data) / 1024:.0f} KiB answer)"
+        f"p95 {p95:.1f} ms, max {times[-1]:.1f} ms ({len(response.data) / 1024:.0f} KiB when "
+        "everything is sent)"
+    )
+    seen = _seen_after(first.get_json(), None)
+    unchanged, steady = [], []
+    for _ in range(calls):
+        started = time.perf_counter()
+        answer = client.post(
+            "/_dash-update-component", json=refresh_payload(dash_app, "ETH/USDT", seen)
+        )
+        steady.append((time.perf_counter() - started) * 1000)
+        unchanged.append(len(answer.data))
+        seen = _seen_after(answer.get_json(), seen)
+    steady.sort()
+    print(
+        f"a tick where nothing changed: {max(unchanged) / 1024:.2f} KiB at most (median "
+        f"{statistics.median(unchanged)} bytes); server time median "
+        f"{statistics.median(steady):.1f} ms, p95 {steady[max(0, round(0.95 * len(steady)) - 1)]:.1f} ms"
     )
 
 

@@ -6,6 +6,12 @@ from pathlib import Path
 
 import dash
 
+# Imported here, once, before any request: plotly's JSON encoder imports numpy and pandas
+# lazily, and two callbacks answering at once right after a start would each import them
+# and one would see a half-loaded module ("partially initialized module 'numpy'").
+import numpy  # noqa: F401
+import pandas  # noqa: F401
+
 from web.callbacks import register_callbacks
 from web.layout import build_layout
 
@@ -20,15 +26,16 @@ def create_dash_app(service, *, title: str = "Trading Dashboard") -> dash.Dash:
         update_title=None,
         assets_folder=str(ASSETS),
         serve_locally=True,
+        # the charts join the layout after the page shows (web.layout._chart_box)
+        suppress_callback_exceptions=True,
     )
 
     def layout():
-        view = service.dashboard(service.symbols[0])
         return build_layout(
             title=title,
             exchange_label=service.exchange_label,
             symbols=service.symbols,
-            mode=view.mode,
+            view=service.reads.dashboard(),
         )
 
     app.layout = layout

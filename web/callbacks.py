@@ -1,18 +1,19 @@
 """Callbacks, kept thin: gather the inputs, ask the service, hand the answer to a builder.
 
-The refresh tick only reads (`service.dashboard`, `service.market`: database and cached
-market data), so any number of open tabs adds no exchange calls."""
+The refresh tick only reads (the service's read models: database and cached market data),
+so any number of open tabs adds no exchange calls; and it sends only the parts of the page
+that changed since this tab last received them."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import dash
-from dash import Input, Output, State, ctx, no_update
+from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from core.domain import Mode, PositionState
-from core.exchange.gateway import GatewayError
-from core.service import InputError
-from web import components, figures, ids
+from core.service import InputError, Mode, PositionState, parse_size
+from web import components, figures, ids, layout
 from web.monitor_callbacks import register_monitor_callbacks
 
 TARGETS = {
@@ -21,10 +22,34 @@ TARGETS = {
     ids.TRADE_CLOSE: PositionState.NO_POSITION,
 }
 STAYED_IN_SIM = "Stayed in simulation: nothing changed."
+BUTTONS = (ids.TRADE_BUY, ids.TRADE_SELL, ids.TRADE_CLOSE)
+# Each part of the page the refresh keeps current: (component id, property).
+PARTS = (
+    (ids.MODE_BADGE, "children"),
+    (ids.MODE_BADGE, "color"),
+    (ids.MODE_BADGE, "title"),
+    (ids.MODE_DETAIL, "children"),
+    (ids.LAST_SYNC, "children"),
+    (ids.MARKET_STRIP, "children"),
+    (ids.EXCHANGE_ALERT, "children"),
+    (ids.EXCHANGE_ALERT, "is_open"),
+    (ids.POSITIONS_TABLE, "data"),
+    (ids.DERIVATIVES_TABLE, "data"),
+    (ids.DERIVATIVES_CARD, "style"),
+    (ids.PNL_CARDS, "children"),
+    (ids.BALANCES_TABLE, "children"),
+    (ids.BALANCES_TIME, "children"),
+    (ids.FILLS_TABLE, "data"),
+    (ids.ORDERS_TABLE, "data"),
+    (ids.SYNC_LOG, "data"),
+    (ids.TRADE_STATUS, "children"),
+    *((button, "disabled") for button in BUTTONS),
+)
 
 
 def register_callbacks(app: dash.Dash, service) -> None:
     _register_refresh(app, service)
+    _register_connection_watch(app)
     _register_charts(app, service)
     _register_trade(app, service)
     _register_mode(app, service)
@@ -32,66 +57,119 @@ def register_callbacks(app: dash.Dash, service) -> None:
     register_monitor_callbacks(app, service)
 
 
+def page_parts(service, symbol: str) -> dict[tuple[str, str], object]:
+    """Every part the refresh keeps current, built from one dashboard read."""
+    view = service.reads.dashboard()
+    market = service.reads.market(symbol)
+    now = datetime.now(UTC)
+    badge = components.badge_props(view.badge)
+    problem = components.exchange_problem(view, market)
+    busy = any(trade.running for trade in view.trades)
+    values = [
+        badge.text,
+        badge.colour,
+        badge.detail,
+        badge.detail,
+        components.last_sync_text(view),
+        components.market_strip(market),
+        problem,
+        problem is not None,
+        components.position_rows(view.positions),
+        components.derivative_rows(view.derivatives),
+        {"display": "block" if view.derivatives else "none"},
+        components.pnl_cards(view.pnl),
+        components.balance_rows(view.balances, view.pnl.quote),
+        components.balances_time_text(view, now),
+        components.fill_rows(view.fills),
+        components.order_rows(view.orders),
+        components.sync_rows(view.sync_runs),
+        components.trade_activity(view.trades, now),
+        *(busy for _ in BUTTONS),
+    ]
+    return dict(zip(PARTS, values, strict=True))
+
+
+def part_key(part: tuple[str, str]) -> str:
+    return ".".join(part)
+
+
 def _register_refresh(app: dash.Dash, service) -> None:
     @app.callback(
-        Output(ids.MODE_BADGE, "children"),
-        Output(ids.MODE_BADGE, "color"),
-        Output(ids.MODE_BADGE, "title"),
-        Output(ids.MODE_DETAIL, "children"),
-        Output(ids.LAST_SYNC, "children"),
-        Output(ids.MARKET_STRIP, "children"),
-        Output(ids.EXCHANGE_ALERT, "children"),
-        Output(ids.EXCHANGE_ALERT, "is_open"),
-        Output(ids.POSITIONS_TABLE, "data"),
-        Output(ids.PNL_CARDS, "children"),
-        Output(ids.FILLS_TABLE, "children"),
-        Output(ids.ORDERS_TABLE, "children"),
-        Output(ids.SYNC_LOG, "children"),
+        *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
+        Output(ids.REFRESH_SEEN, "data"),
+        Output(ids.HEARTBEAT, "data"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.SYMBOL_SELECT, "value"),
         Input(ids.TRADE_DONE, "data"),
         Input(ids.MODE_CHANGED, "data"),
+        State(ids.REFRESH_SEEN, "data"),
+        prevent_initial_call="initial_duplicate",
     )
-    def refresh(_tick, symbol, _traded, _mode_changed):
-        view = service.dashboard(symbol)
-        market = service.market(symbol)
-        badge = components.badge_props(view.badge)
-        problem = components.exchange_problem(view, market)
-        return (
-            badge.text,
-            badge.colour,
-            badge.detail,
-            badge.detail,
-            components.last_sync_text(view),
-            components.market_strip(market),
-            problem,
-            problem is not None,
-            components.position_rows(view.positions),
-            components.pnl_cards(view.pnl),
-            components.fill_rows(view.fills),
-            components.order_rows(view.orders),
-            components.sync_rows(view.sync_runs),
-        )
+    def refresh(_tick, symbol, _traded, _mode_changed, seen):
+        """Sends a part only when it differs from what this tab last received (`seen`
+        holds their fingerprints), and a heartbeat so the page knows its server answers."""
+        seen = dict(seen or {})
+        outputs = []
+        for part, value in page_parts(service, symbol).items():
+            key, fingerprint = part_key(part), components.digest(value)
+            if seen.get(key) == fingerprint:
+                outputs.append(no_update)
+            else:
+                seen[key] = fingerprint
+                outputs.append(value)
+        changed = any(value is not no_update for value in outputs)
+        return (*outputs, seen if changed else no_update, datetime.now(UTC).timestamp())
+
+
+def _register_connection_watch(app: dash.Dash) -> None:
+    """The page's own view of its server: the time each heartbeat arrived, and a check
+    every second that greys the badge ("DISCONNECTED") when none came for a few seconds."""
+    app.clientside_callback(
+        ClientsideFunction("connection", "heard"),
+        Output(ids.HEARTBEAT_SEEN, "data"),
+        Input(ids.HEARTBEAT, "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("connection", "check"),
+        Output(ids.CONNECTION, "className"),
+        Input(ids.CONNECTION_TICK, "n_intervals"),
+        State(ids.HEARTBEAT_SEEN, "data"),
+    )
+
+
+def _chart_figures(service, symbol: str):
+    chart = service.reads.chart(symbol)
+    return (
+        figures.price_figure(symbol, chart.candles, chart.fills, chart.candles_error),
+        figures.equity_figure(chart.equity_curve, chart.quote),
+    )
 
 
 def _register_charts(app: dash.Dash, service) -> None:
+    @app.callback(
+        Output(ids.PRICE_CHART_BOX, "children"),
+        Output(ids.EQUITY_CHART_BOX, "children"),
+        Input(ids.CHARTS_MOUNT, "n_intervals"),
+        State(ids.SYMBOL_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    def mount_charts(_mounted, symbol):
+        """The charts join the page a moment after it shows (see layout._chart_box)."""
+        price, equity = _chart_figures(service, symbol)
+        return layout.graph(ids.PRICE_CHART, price), layout.graph(ids.EQUITY_CHART, equity)
+
     @app.callback(
         Output(ids.PRICE_CHART, "figure"),
         Output(ids.EQUITY_CHART, "figure"),
         Input(ids.CHART_REFRESH, "n_intervals"),
         Input(ids.SYMBOL_SELECT, "value"),
         Input(ids.TRADE_DONE, "data"),
+        Input(ids.KNOWN_MODE, "data"),
+        Input(ids.MODE_CHANGED, "data"),
+        prevent_initial_call=True,
     )
-    def charts(_tick, symbol, _traded):
-        view = service.dashboard(symbol)
-        try:
-            candles, error = service.candles(symbol), None
-        except GatewayError as exc:
-            candles, error = [], str(exc)
-        return (
-            figures.price_figure(symbol, candles, view.fills, error),
-            figures.equity_figure(view.equity_curve, view.pnl.quote),
-        )
+    def charts(_tick, symbol, _traded, _known_mode, _mode_changed):
+        return _chart_figures(service, symbol)
 
 
 def _register_trade(app: dash.Dash, service) -> None:
@@ -110,10 +188,7 @@ def _register_trade(app: dash.Dash, service) -> None:
         State(ids.ORDER_SIZE, "value"),
         State(ids.ORDER_SIZE_UNIT, "value"),
         State(ids.TRADE_DONE, "data"),
-        running=[
-            (Output(button, "disabled"), True, False)
-            for button in (ids.TRADE_BUY, ids.TRADE_SELL, ids.TRADE_CLOSE)
-        ],
+        running=[(Output(button, "disabled"), True, False) for button in BUTTONS],
         prevent_initial_call=True,
     )
     def trade(_buy, _sell, _close, symbol, amount_text, unit, trades_done):
@@ -123,10 +198,13 @@ def _register_trade(app: dash.Dash, service) -> None:
         size = None
         if target is PositionState.LONG:
             try:
-                size = service.parse_size(amount_text, unit, symbol)
+                size = parse_size(amount_text, unit)
             except InputError as exc:
                 return (no_update,) * 4 + (True, str(exc), no_update)
-        toast = components.trade_toast(service.trade(symbol, target, size))
+        result = service.trading.trade(symbol, target, size)
+        if result.refused and target is PositionState.LONG:
+            return (no_update,) * 4 + (True, result.message, no_update)
+        toast = components.trade_toast(result)
         return (*toast, False, "", (trades_done or 0) + 1)
 
 
@@ -146,20 +224,24 @@ def _register_mode(app: dash.Dash, service) -> None:
         prevent_initial_call=True,
     )
     def change_mode(simulated, _confirmed, _cancelled, changes):
-        """Switch off asks first; a confirmed LIVE the service refuses flips the switch back
-        to SIM and says why. Setting the switch here does not call this callback again; a
-        switch that merely follows the stored mode (see below) is no request."""
+        """Switch off first checks that LIVE can start (keys, the account, no order of
+        unknown outcome) and only then asks; a refusal flips the switch back to SIM and
+        says why. Setting the switch here does not call this callback again; a switch that
+        merely follows the stored mode (see below) is no request."""
         changes = (changes or 0) + 1
         triggered = ctx.triggered_prop_ids
         if f"{ids.MODE_SWITCH}.value" in triggered:
-            if simulated == (service.mode() is Mode.SIM):
+            if simulated == (service.modes.current() is Mode.SIM):
                 raise PreventUpdate
             if not simulated:
-                return True, service.live_confirmation(), *(no_update,) * 5
-            alert = components.mode_alert(service.request_mode(Mode.SIM))
+                refusal = service.modes.live_refusal()
+                if refusal:
+                    return False, no_update, True, True, "danger", refusal, no_update
+                return True, service.modes.confirmation(), *(no_update,) * 5
+            alert = components.mode_alert(service.modes.request(Mode.SIM))
             return False, no_update, no_update, *alert, changes
         if f"{ids.LIVE_CONFIRM}.submit_n_clicks" in triggered:
-            change = service.request_mode(Mode.LIVE)
+            change = service.modes.request(Mode.LIVE)
             alert = components.mode_alert(change)
             return False, no_update, change.mode is Mode.SIM, *alert, changes
         return False, no_update, True, True, "secondary", STAYED_IN_SIM, no_update
@@ -177,7 +259,7 @@ def _register_mode_follower(app: dash.Dash, service) -> None:
         """When the stored mode changes (another tab, the command line, this tab's own
         confirmed switch), set the switch to it. Only a change of the stored mode moves the
         switch, so a flip waiting for its confirmation is never undone here."""
-        mode = service.mode()
+        mode = service.modes.current()
         if mode.value == known:
             raise PreventUpdate
         return mode is Mode.SIM, mode.value

@@ -3,16 +3,20 @@ calls and no callbacks here, so every piece of the page can be checked without a
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Sequence
 from typing import NamedTuple
 
 import dash_bootstrap_components as dbc
 from dash import html
 
-from core.domain import TradeResult, quote_asset
+from core.service import TradeResult
 from core.views import (
     Badge,
+    BalanceView,
     DashboardView,
+    DerivativePositionView,
     FillView,
     MarketView,
     ModeChange,
@@ -20,6 +24,7 @@ from core.views import (
     PnlView,
     PositionView,
     SyncRunView,
+    TradeActivity,
 )
 from web import formatting as fmt
 
@@ -27,29 +32,71 @@ POSITION_COLUMNS = (
     ("symbol", "Symbol"),
     ("state", "State"),
     ("qty", "Quantity"),
-    ("avg_entry", "Average entry"),
-    ("price", "Current price"),
-    ("unrealized", "Unrealized PnL"),
-    ("realized", "Realized PnL"),
+    ("avg_entry", "Avg. entry"),
+    ("price", "Price"),
+    ("unrealized", "Unrealized"),
+    ("realized", "Realized"),
+    ("sync", "Sync"),
+)
+DERIVATIVE_COLUMNS = (
+    ("account", "Account"),
+    ("exchange", "Exchange"),
+    ("symbol", "Symbol"),
     ("side", "Side"),
+    ("qty", "Quantity"),
+    ("entry", "Entry"),
+    ("mark", "Mark"),
+    ("unrealized", "Unrealized"),
     ("leverage", "Leverage"),
     ("liquidation", "Liq. price"),
-    ("exchange", "Exchange"),
-    ("account", "Account"),
 )
-FILL_COLUMNS = ("Time", "Symbol", "Side", "Quantity", "Price", "Fee", "Client order id")
+BALANCE_COLUMNS = ("Asset", "Free", "Locked", "Value")
+ENTRY_SOURCES = {"fills": "", "exchange": " (exchange entry)", "mark": " (mark at adoption)"}
+SYNC_WORDS = {"in_sync": "in sync", "drift": "drift", "failed": "failed"}
+FILL_COLUMNS = (
+    ("time", "Time"),
+    ("symbol", "Symbol"),
+    ("side", "Side"),
+    ("qty", "Quantity"),
+    ("price", "Price"),
+    ("fee", "Fee"),
+    ("client_order_id", "Client order id"),
+)
 ORDER_COLUMNS = (
-    "Time",
-    "Symbol",
-    "Side",
-    "Price",
-    "Amount",
-    "Filled",
-    "Average",
-    "Status",
-    "Reason",
+    ("time", "Time"),
+    ("symbol", "Symbol"),
+    ("side", "Side"),
+    ("price", "Price"),
+    ("amount", "Amount"),
+    ("filled", "Filled"),
+    ("average", "Average"),
+    ("status", "Status"),
+    ("origin", "Sent for"),
+    ("reason", "Reason"),
 )
-SYNC_COLUMNS = ("Time", "Kind", "Symbol", "Target", "Before", "After", "Result", "Took", "Calls")
+SYNC_COLUMNS = (
+    ("time", "Time"),
+    ("kind", "Kind"),
+    ("symbol", "Symbol"),
+    ("target", "Target"),
+    ("before", "Before"),
+    ("after", "After"),
+    ("result", "Result"),
+    ("took", "Took"),
+    ("calls", "Calls"),
+)
+
+
+def digest(value) -> str:
+    """A short fingerprint of what a part of the page shows, so an unchanged part is not
+    sent to the browser again."""
+    text = json.dumps(value, default=_plain, sort_keys=True)
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def _plain(component):
+    """A Dash component as the dict it is sent as (json's C encoder does the rest)."""
+    return component.to_plotly_json()
 
 
 class BadgeProps(NamedTuple):
@@ -118,31 +165,106 @@ def table_sections(columns: Sequence[str], rows: list[html.Tr], empty_text: str)
     return [html.Thead(html.Tr([html.Th(c) for c in columns])), html.Tbody(rows)]
 
 
-def _pnl_cell(value, asset: str) -> html.Td:
-    return html.Td(fmt.signed_money(value, asset), className=fmt.sign_class(value))
-
-
 def position_rows(positions: list[PositionView]) -> list[dict]:
-    """The positions table's data: one dict of display text per position (a DataTable
-    renders hundreds of these cheaply, where a tree of cell components would not). Rows of
-    derivative accounts the monitor keeps carry their side, leverage and liquidation price;
-    their current price is the exchange's mark."""
+    """The spot positions table's data: one dict of display text per symbol (a DataTable
+    renders hundreds of these cheaply, where a tree of cell components would not). A flat
+    row shows no entry and no unrealized PnL; a holding the market would not trade reads
+    as dust; an entry the app did not pay itself says where it came from."""
+    return [_position_row(p) for p in positions]
+
+
+def _position_row(p: PositionView) -> dict:
+    quote = fmt.quote_of(p.symbol)
+    if p.dust:
+        held = f"dust {fmt.quantity(p.qty)}"
+    else:
+        held = fmt.quantity(p.qty) if p.qty else fmt.MISSING
+    entry = fmt.price(p.avg_entry)
+    if p.avg_entry is not None:
+        entry += ENTRY_SOURCES.get(p.entry_source, "")
+    return {
+        "symbol": p.symbol,
+        "state": p.state_label,
+        "qty": held,
+        "avg_entry": entry,
+        "price": fmt.price(p.price),
+        "unrealized": fmt.MISSING
+        if p.unrealized is None
+        else fmt.signed_money(p.unrealized, quote),
+        "realized": fmt.signed_money(p.realized, quote),
+        "sync": SYNC_WORDS.get(p.sync_status or "", fmt.MISSING),
+    }
+
+
+def derivative_rows(positions: list[DerivativePositionView]) -> list[dict]:
+    """Positions the monitor keeps on derivatives accounts: side, leverage and liquidation
+    price belong here, and the current price is the exchange's mark."""
     return [
         {
-            "symbol": p.symbol,
-            "state": p.state_label,
-            "qty": fmt.quantity(p.qty),
-            "avg_entry": fmt.price(p.avg_entry),
-            "price": fmt.price(p.price),
-            "unrealized": fmt.signed_money(p.unrealized, quote_asset(p.symbol)),
-            "realized": fmt.signed_money(p.realized, quote_asset(p.symbol)),
-            "side": p.side.upper() or "—",
-            "leverage": f"{p.leverage.normalize():f}x" if p.leverage else "—",
-            "liquidation": fmt.price(p.liquidation_price),
-            "exchange": p.exchange or "—",
             "account": p.account,
+            "exchange": p.exchange,
+            "symbol": p.symbol,
+            "side": p.side.upper(),
+            "qty": fmt.quantity(abs(p.qty)),
+            "entry": fmt.price(p.entry) + ENTRY_SOURCES.get(p.entry_source, ""),
+            "mark": fmt.price(p.mark),
+            "unrealized": fmt.MISSING
+            if p.unrealized is None
+            else fmt.signed_money(p.unrealized, fmt.quote_of(p.symbol)),
+            "leverage": f"{p.leverage.normalize():f}x" if p.leverage else fmt.MISSING,
+            "liquidation": fmt.price(p.liquidation_price),
         }
         for p in positions
+    ]
+
+
+def balance_rows(balances: list[BalanceView], quote: str) -> list:
+    """The account's assets: free, locked and value in the quote asset."""
+    rows = [
+        html.Tr(
+            [
+                html.Td(b.asset),
+                html.Td(fmt.quantity(b.free)),
+                html.Td(fmt.quantity(b.locked) if b.locked else fmt.MISSING),
+                html.Td(fmt.money(b.value, quote) if b.value is not None else "no price"),
+            ]
+        )
+        for b in balances
+    ]
+    return table_sections(BALANCE_COLUMNS, rows, "No balances read yet.")
+
+
+def balances_time_text(view: DashboardView, now) -> str:
+    """How old the balances shown are: SIM's are the paper account's own, always current."""
+    if view.balances_time is None:
+        return "not read yet"
+    if view.mode.value == "sim":
+        return "paper account"
+    age = max(0, int((now - view.balances_time).total_seconds()))
+    return f"read {age} s ago" if age < 120 else f"read at {fmt.timestamp(view.balances_time)}"
+
+
+def trade_activity(trades: list[TradeActivity], now) -> list:
+    """The trade panel's status line: a trade still running with its step and how long it
+    has run, else the newest trade's result (so a reloaded page shows both)."""
+    if not trades:
+        return []
+    newest = trades[0]
+    running = [t for t in trades if t.running]
+    if running:
+        t = running[0]
+        seconds = max(0, int((now - t.started_at).total_seconds()))
+        return [
+            dbc.Spinner(size="sm", spinner_class_name="me-2"),
+            html.Span(f"{t.symbol} → {t.target.value} running ({seconds} s): {t.step}"),
+        ]
+    outcome = "Done" if newest.ok else "Failed"
+    return [
+        html.Span(
+            f"Last trade, {fmt.timestamp(newest.finished_at)}: {outcome}: "
+            f"{newest.symbol} → {newest.target.value}: {newest.message}",
+            className="text-success" if newest.ok else "text-danger",
+        )
     ]
 
 
@@ -172,70 +294,64 @@ def pnl_cards(pnl: PnlView) -> list[dbc.Col]:
     ]
 
 
-def _side_cell(side: str) -> html.Td:
-    return html.Td(side.upper(), className="text-success" if side == "buy" else "text-danger")
-
-
-def fill_rows(fills: list[FillView]) -> list:
+def fill_rows(fills: list[FillView]) -> list[dict]:
+    """The Fills table's data (a DataTable: plain texts, cheap to build and to send)."""
     rows = [
-        html.Tr(
-            [
-                html.Td(fmt.timestamp(f.time)),
-                html.Td(f.symbol),
-                _side_cell(f.side),
-                html.Td(fmt.quantity(f.qty)),
-                html.Td(fmt.price(f.price)),
-                html.Td(f"{fmt.quantity(f.fee)} {f.fee_asset}"),
-                html.Td(f.client_order_id, className="text-muted small"),
-            ]
-        )
+        {
+            "time": fmt.timestamp(f.time),
+            "symbol": f.symbol,
+            "side": f.side.upper(),
+            "qty": fmt.quantity(f.qty),
+            "price": fmt.price(f.price),
+            "fee": f"{fmt.quantity(f.fee)} {f.fee_asset}",
+            "client_order_id": f.client_order_id,
+        }
         for f in fills
     ]
-    return table_sections(FILL_COLUMNS, rows, "No fills yet.")
+    return rows or [_empty("No fills yet.")]
 
 
-def order_rows(orders: list[OrderView]) -> list:
+def order_rows(orders: list[OrderView]) -> list[dict]:
     rows = [
-        html.Tr(
-            [
-                html.Td(fmt.timestamp(o.time)),
-                html.Td(o.symbol),
-                _side_cell(o.side),
-                html.Td(fmt.price(o.price)),
-                html.Td(fmt.quantity(o.amount)),
-                html.Td(fmt.quantity(o.filled)),
-                html.Td(fmt.price(o.average)),
-                html.Td(o.status.upper()),
-                html.Td(o.reason or "", className="small"),
-            ],
-            title=o.client_order_id,
-        )
+        {
+            "time": fmt.timestamp(o.time),
+            "symbol": o.symbol,
+            "side": o.side.upper(),
+            "price": fmt.price(o.price),
+            "amount": fmt.quantity(o.amount),
+            "filled": fmt.quantity(o.filled),
+            "average": fmt.price(o.average),
+            "status": o.status.upper(),
+            "origin": o.origin,
+            "reason": o.reason or "",
+            "client_order_id": o.client_order_id,
+        }
         for o in orders
     ]
-    return table_sections(ORDER_COLUMNS, rows, "No orders yet.")
+    return rows or [_empty("No orders yet.")]
 
 
-def sync_rows(runs: list[SyncRunView]) -> list:
+def sync_rows(runs: list[SyncRunView]) -> list[dict]:
     rows = [
-        html.Tr(
-            [
-                html.Td(fmt.timestamp(r.time)),
-                html.Td(r.kind),
-                html.Td(r.symbol or "all"),
-                html.Td(r.target or fmt.MISSING),
-                html.Td(r.before or fmt.MISSING),
-                html.Td(r.after or fmt.MISSING),
-                html.Td(
-                    ("OK: " if r.ok else "FAILED: ") + r.message,
-                    className="text-success" if r.ok else "text-danger",
-                ),
-                html.Td(f"{r.duration_ms} ms"),
-                html.Td(str(r.api_calls)),
-            ]
-        )
+        {
+            "time": fmt.timestamp(r.time),
+            "kind": r.kind,
+            "symbol": r.symbol or "all",
+            "target": r.target or fmt.MISSING,
+            "before": r.before or fmt.MISSING,
+            "after": r.after or fmt.MISSING,
+            "result": ("OK: " if r.ok else "FAILED: ") + r.message,
+            "took": f"{r.duration_ms} ms",
+            "calls": str(r.api_calls),
+        }
         for r in runs
     ]
-    return table_sections(SYNC_COLUMNS, rows, "No sync runs yet.")
+    return rows or [_empty("No sync runs yet.")]
+
+
+def _empty(text: str) -> dict:
+    """The one row an empty history table shows, in its first column."""
+    return {"time": text}
 
 
 def trade_toast(result: TradeResult) -> ToastProps:

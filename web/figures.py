@@ -3,12 +3,12 @@ exact money."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import plotly.graph_objects as go
 
-from core.domain import Candle
+from core.service import Candle
 from core.views import FillView
 
 UP, DOWN, LINE = "#2fb380", "#e0474c", "#2a9fd6"
@@ -114,6 +114,10 @@ def equity_figure(
         )
     )
     figure.update_yaxes(tickformat=",.2f")
+    if len(curve) == 1:  # one point: an hour either side, not milliseconds
+        only = _utc_naive(curve[0][0])
+        figure.update_traces(mode="markers")
+        figure.update_xaxes(range=[only - timedelta(hours=1), only + timedelta(hours=1)])
     return figure
 
 

@@ -33,8 +33,11 @@ def money(value: Decimal, asset: str = "") -> str:
 
 def signed_money(value: Decimal, asset: str = "") -> str:
     """PnL with its sign spelled out: `+12.34 USDT`, `-5.00 USDT`, `0.00 USDT`."""
+    shown = value.quantize(CENT, rounding=ROUND_HALF_UP)
+    if not shown:
+        return money(abs(shown), asset)  # never "-0.00": less than a cent is no loss shown
     text = money(value, asset)
-    return f"+{text}" if value.quantize(CENT, rounding=ROUND_HALF_UP) > 0 else text
+    return f"+{text}" if shown > 0 else text
 
 
 def price(value: Decimal | None) -> str:
@@ -82,3 +85,8 @@ def sign_class(value: Decimal | None) -> str:
 def tone_colour(tone: str) -> str:
     """Bootstrap colour of a badge tone; an unknown tone shows as neutral grey."""
     return TONE_COLOURS.get(tone, "secondary")
+
+
+def quote_of(symbol: str) -> str:
+    """`USDT` of `ETH/USDT` and of the perpetual `ETH/USDT:USDT`."""
+    return symbol.split("/")[1].split(":")[0]

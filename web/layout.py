@@ -6,11 +6,15 @@ from __future__ import annotations
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from core.domain import Mode, quote_asset
+from core.service import Mode
+from core.views import DashboardView
 from web import components, ids
+from web import formatting as fmt
 from web import monitor_components as monitor
 
 REFRESH_MS = 2_000
+CONNECTION_CHECK_MS = 1_000
+CHARTS_MOUNT_MS = 300
 CHART_REFRESH_MS = 10_000
 DEFAULT_SIZE = "95"
 DEFAULT_UNIT = "pct"
@@ -32,8 +36,21 @@ def header(title: str, exchange_label: str) -> dbc.Navbar:
                     ["Exchange: ", html.Strong(exchange_label, id=ids.EXCHANGE_LABEL)],
                     className="header-item",
                 ),
-                dbc.Badge("", id=ids.MODE_BADGE, color="secondary", className="mode-badge"),
-                html.Span(id=ids.MODE_DETAIL, className="header-item header-detail"),
+                html.Span(
+                    [
+                        dbc.Badge("", id=ids.MODE_BADGE, color="secondary", className="mode-badge"),
+                        dbc.Badge(
+                            "DISCONNECTED",
+                            id=ids.DISCONNECTED_BADGE,
+                            color="secondary",
+                            className="mode-badge disconnected-badge",
+                            title="The page cannot reach the dashboard's server",
+                        ),
+                        html.Span(id=ids.MODE_DETAIL, className="header-item header-detail"),
+                    ],
+                    id=ids.CONNECTION,
+                    className="connection",
+                ),
                 html.Span(id=ids.LAST_SYNC, className="header-item ms-auto"),
             ],
             fluid=True,
@@ -107,6 +124,7 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
             dbc.Label("Order size (BUY)", html_for=ids.ORDER_SIZE, className="stat-label"),
             size,
             buttons,
+            html.Div(id=ids.TRADE_STATUS, className="trade-status small mt-2"),
             html.Div(
                 f"BUY holds the coin (LONG), SELL moves it into {quote} (SHORT on spot), "
                 "CLOSE leaves no position.",
@@ -123,13 +141,14 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
     )
 
 
-GAIN, LOSS, MUTED = "#2fb380", "#e0474c", "#8a8f95"
+GAIN, LOSS, MUTED, WARN = "#2fb380", "#e0474c", "#8a8f95", "#f0ad4e"
 
 
-def positions_table() -> dash_table.DataTable:
-    """Positions as a DataTable: hundreds of rows page and sort in the browser, and each
-    refresh sends one list of texts. Gains and losses are coloured by the sign the text
-    shows."""
+def _data_table(
+    table_id: str, columns, data: list[dict], conditional: list
+) -> dash_table.DataTable:
+    """A dark DataTable: hundreds of rows page and sort in the browser, and each refresh
+    sends one list of texts. Gains and losses are coloured by the sign the text shows."""
     coloured = [
         {
             "if": {"filter_query": f'{{{column}}} contains "{sign}"', "column_id": column},
@@ -138,22 +157,10 @@ def positions_table() -> dash_table.DataTable:
         for column in ("unrealized", "realized")
         for sign, colour in (("+", GAIN), ("-", LOSS))
     ]
-    states = [
-        {
-            "if": {"filter_query": '{state} = "LONG"', "column_id": "state"},
-            "color": GAIN,
-            "fontWeight": 600,
-        },
-        {
-            "if": {"filter_query": '{state} contains "SHORT"', "column_id": "state"},
-            "color": LOSS,
-            "fontWeight": 600,
-        },
-    ]
     return dash_table.DataTable(
-        id=ids.POSITIONS_TABLE,
-        columns=[{"id": key, "name": name} for key, name in components.POSITION_COLUMNS],
-        data=[],
+        id=table_id,
+        columns=[{"id": key, "name": name} for key, name in columns],
+        data=data,
         page_size=15,
         sort_action="native",
         style_as_list_view=True,
@@ -169,14 +176,45 @@ def positions_table() -> dash_table.DataTable:
             "color": "#e8e8e8",
             "border": "none",
             "borderBottom": "1px solid #262c33",
-            "fontFamily": "inherit",
+            "fontFamily": "var(--bs-body-font-family)",
             "fontSize": "0.82rem",
             "textAlign": "left",
-            "padding": "0.3rem 0.5rem",
+            "padding": "0.3rem 0.45rem",
             "whiteSpace": "nowrap",
         },
-        style_data_conditional=[*states, *coloured],
+        style_data_conditional=[*conditional, *coloured],
     )
+
+
+def positions_table(rows: list[dict]) -> dash_table.DataTable:
+    """Spot positions of the traded account; LONG green, an asked-for SHORT red, a flat row,
+    dust and a symbol never synced muted."""
+    states = [
+        {
+            "if": {"filter_query": '{state} = "LONG"', "column_id": "state"},
+            "color": GAIN,
+            "fontWeight": 600,
+        },
+        {
+            "if": {"filter_query": '{state} contains "SHORT"', "column_id": "state"},
+            "color": LOSS,
+            "fontWeight": 600,
+        },
+        {"if": {"filter_query": '{state} = "NO_POSITION"', "column_id": "state"}, "color": MUTED},
+        {"if": {"filter_query": '{qty} contains "dust"', "column_id": "qty"}, "color": MUTED},
+        {"if": {"filter_query": '{sync} = "drift"', "column_id": "sync"}, "color": WARN},
+        {"if": {"filter_query": '{sync} = "failed"', "column_id": "sync"}, "color": LOSS},
+        {"if": {"filter_query": '{sync} = "in sync"', "column_id": "sync"}, "color": GAIN},
+    ]
+    return _data_table(ids.POSITIONS_TABLE, components.POSITION_COLUMNS, rows, states)
+
+
+def derivatives_table() -> dash_table.DataTable:
+    sides = [
+        {"if": {"filter_query": '{side} = "LONG"', "column_id": "side"}, "color": GAIN},
+        {"if": {"filter_query": '{side} = "SHORT"', "column_id": "side"}, "color": LOSS},
+    ]
+    return _data_table(ids.DERIVATIVES_TABLE, components.DERIVATIVE_COLUMNS, [], sides)
 
 
 def _table(table_id: str) -> dbc.Table:
@@ -185,15 +223,50 @@ def _table(table_id: str) -> dbc.Table:
     )
 
 
+def history_table(table_id: str, columns) -> dash_table.DataTable:
+    """Fills, orders or the sync log: newest first, ten to a page; buys green, sells red,
+    failures red; long messages wrap instead of widening the page."""
+    colours = [
+        {"if": {"filter_query": '{side} = "BUY"', "column_id": "side"}, "color": GAIN},
+        {"if": {"filter_query": '{side} = "SELL"', "column_id": "side"}, "color": LOSS},
+        {"if": {"filter_query": '{result} contains "OK:"', "column_id": "result"}, "color": GAIN},
+        {
+            "if": {"filter_query": '{result} contains "FAILED:"', "column_id": "result"},
+            "color": LOSS,
+        },
+    ]
+    table = _data_table(table_id, columns, [], colours)
+    table.page_size = 10
+    table.sort_action = "none"
+    table.style_cell_conditional = [
+        {"if": {"column_id": c}, "whiteSpace": "normal", "minWidth": "16rem"}
+        for c in ("result", "reason")
+    ]
+    return table
+
+
 def history_tabs() -> dbc.Card:
     return dbc.Card(
         dbc.Tabs(
             [
-                dbc.Tab(_table(ids.FILLS_TABLE), label="Fills", tab_id="fills", class_name="p-2"),
                 dbc.Tab(
-                    _table(ids.ORDERS_TABLE), label="Orders", tab_id="orders", class_name="p-2"
+                    history_table(ids.FILLS_TABLE, components.FILL_COLUMNS),
+                    label="Fills",
+                    tab_id="fills",
+                    class_name="p-2",
                 ),
-                dbc.Tab(_table(ids.SYNC_LOG), label="Sync log", tab_id="sync", class_name="p-2"),
+                dbc.Tab(
+                    history_table(ids.ORDERS_TABLE, components.ORDER_COLUMNS),
+                    label="Orders",
+                    tab_id="orders",
+                    class_name="p-2",
+                ),
+                dbc.Tab(
+                    history_table(ids.SYNC_LOG, components.SYNC_COLUMNS),
+                    label="Sync log",
+                    tab_id="sync",
+                    class_name="p-2",
+                ),
             ],
             active_tab="fills",
         ),
@@ -201,8 +274,21 @@ def history_tabs() -> dbc.Card:
     )
 
 
-def _graph(graph_id: str) -> dcc.Graph:
-    return dcc.Graph(id=graph_id, config={"displaylogo": False, "displayModeBar": False})
+def graph(graph_id: str, figure) -> dcc.Graph:
+    return dcc.Graph(
+        id=graph_id, figure=figure, config={"displaylogo": False, "displayModeBar": False}
+    )
+
+
+def _chart_box(box_id: str, height: int) -> html.Div:
+    """Where a chart goes once the page shows: charts load plotly.js (4.8 MB), and the
+    positions table must not wait for it."""
+    return html.Div(
+        dbc.Spinner(size="sm", color="secondary"),
+        id=box_id,
+        className="chart-box",
+        style={"minHeight": f"{height}px"},
+    )
 
 
 def monitor_page() -> dbc.Row:
@@ -256,18 +342,31 @@ def monitor_page() -> dbc.Row:
     )
 
 
-def trading_page(symbols: list[str], mode: Mode) -> list[dbc.Row]:
-    quote = quote_asset(symbols[0])
+def balances_card() -> dbc.Card:
+    title = html.Span(["Balances ", html.Span(id=ids.BALANCES_TIME, className="text-muted small")])
+    return _card(title, _table(ids.BALANCES_TABLE), "mb-3 balances")
+
+
+def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
+    quote = fmt.quote_of(symbols[0])
+    derivatives = dbc.Card(
+        [dbc.CardHeader("Monitored derivatives positions"), dbc.CardBody(derivatives_table())],
+        id=ids.DERIVATIVES_CARD,
+        className="mb-3",
+        style={"display": "block" if view.derivatives else "none"},
+    )
     left = [
         market_card(symbols),
         dbc.Alert(id=ids.EXCHANGE_ALERT, color="danger", is_open=False, className="mb-3"),
-        _card("Positions", positions_table()),
-        _card("Price", _graph(ids.PRICE_CHART)),
+        _card("Positions", positions_table(components.position_rows(view.positions))),
+        derivatives,
+        _card("Price", _chart_box(ids.PRICE_CHART_BOX, 380)),
     ]
     right = [
-        trade_panel(quote, simulated=mode is Mode.SIM),
+        trade_panel(quote, simulated=view.mode is Mode.SIM),
         dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
-        _card(f"Equity ({quote})", _graph(ids.EQUITY_CHART)),
+        balances_card(),
+        _card(f"Equity ({quote})", _chart_box(ids.EQUITY_CHART_BOX, 220)),
     ]
     return [
         dbc.Row([dbc.Col(left, lg=8), dbc.Col(right, lg=4)]),
@@ -275,10 +374,17 @@ def trading_page(symbols: list[str], mode: Mode) -> list[dbc.Row]:
     ]
 
 
-def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: Mode) -> html.Div:
+def build_layout(
+    *, title: str, exchange_label: str, symbols: list[str], view: DashboardView
+) -> html.Div:
+    """The page, with the positions table already filled from `view` (its first page shows
+    as the page loads, not one refresh later); `seen` tells the first refresh that the
+    table is there, so it is not sent twice."""
+    mode = view.mode
+    rows = components.position_rows(view.positions)
     pages = dbc.Tabs(
         [
-            dbc.Tab(trading_page(symbols, mode), label="Trading", tab_id=TRADING_TAB),
+            dbc.Tab(trading_page(symbols, view), label="Trading", tab_id=TRADING_TAB),
             dbc.Tab(monitor_page(), label="Position monitor", tab_id=MONITOR_TAB),
         ],
         id=ids.PAGE_TABS,
@@ -303,7 +409,12 @@ def build_layout(*, title: str, exchange_label: str, symbols: list[str], mode: M
             dcc.Store(id=ids.MODE_CHANGED, data=0),
             dcc.Store(id=ids.KNOWN_MODE, data=mode.value),
             dcc.Store(id=ids.MONITOR_APPLIED, data=0),
+            dcc.Store(id=ids.REFRESH_SEEN, data={"positions": components.digest(rows)}),
+            dcc.Store(id=ids.HEARTBEAT),
+            dcc.Store(id=ids.HEARTBEAT_SEEN),
             dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),
             dcc.Interval(id=ids.CHART_REFRESH, interval=CHART_REFRESH_MS),
+            dcc.Interval(id=ids.CONNECTION_TICK, interval=CONNECTION_CHECK_MS),
+            dcc.Interval(id=ids.CHARTS_MOUNT, interval=CHARTS_MOUNT_MS, max_intervals=1),
         ]
     )

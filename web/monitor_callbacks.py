@@ -9,11 +9,7 @@ import dash
 from dash import Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from core.accounts import AccountsError
-from core.domain import Policy
-from core.exchange.gateway import GatewayError
-from core.monitor import CorruptRecord
-from core.service import InputError
+from core.service import AppError, Policy
 from web import ids
 from web import monitor_components as monitor
 from web.layout import MONITOR_TAB
@@ -24,8 +20,6 @@ STEPS = {
     f"{ids.MONITOR_PREVIEW}.n_clicks": monitor.Step.PREVIEW,
     f"{ids.MONITOR_CONFIRM}.submit_n_clicks": monitor.Step.APPLY,
 }
-# What keeps the monitor from running at all; a failing exchange is reported per account.
-MONITOR_ERRORS = (GatewayError, InputError, AccountsError, CorruptRecord)
 
 
 def register_monitor_callbacks(app: dash.Dash, service) -> None:
@@ -57,8 +51,8 @@ def register_monitor_callbacks(app: dash.Dash, service) -> None:
         policy = Policy.REPORT if step is monitor.Step.DIAGNOSE else Policy.ADOPT
         execute = step is monitor.Step.APPLY
         try:
-            checks = service.monitor(policy, execute=execute)
-        except MONITOR_ERRORS as exc:
+            checks = service.monitoring.run(policy, execute=execute)
+        except AppError as exc:  # what keeps the monitor from running at all
             return (*monitor.monitor_failure(str(exc), step, datetime.now(UTC)), no_update)
         outcome = monitor.monitor_outcome(checks, step, datetime.now(UTC))
         return (*outcome, (applied or 0) + 1 if execute else no_update)
@@ -72,4 +66,4 @@ def register_monitor_callbacks(app: dash.Dash, service) -> None:
     def history(_tick, tab, _applied):
         if tab != MONITOR_TAB:
             raise PreventUpdate
-        return monitor.history_rows(service.monitor_history())
+        return monitor.history_rows(service.monitoring.history())

@@ -11,9 +11,8 @@ from typing import NamedTuple
 import dash_bootstrap_components as dbc
 from dash import html
 
-from core.domain import ActionKind, DiscrepancyKind
-from core.monitor import AccountCheck
-from core.views import MonitorRunView
+from core.service import ActionKind, DiscrepancyKind
+from core.views import AccountCheckView, MonitorRunView
 from web import formatting as fmt
 from web.components import table_sections
 
@@ -80,7 +79,7 @@ def hint(text: str) -> html.P:
     return html.P(text, className="text-muted mb-0")
 
 
-def monitor_outcome(checks: list[AccountCheck], step: Step, when: datetime) -> MonitorOutcome:
+def monitor_outcome(checks: list[AccountCheckView], step: Step, when: datetime) -> MonitorOutcome:
     status = [
         html.Div(f"{STEP_DONE[step]} at {fmt.timestamp(when)}.", className="mb-2"),
         *(account_alert(check) for check in checks),
@@ -97,7 +96,7 @@ def monitor_failure(message: str, step: Step, when: datetime) -> MonitorOutcome:
     return MonitorOutcome([alert], [hint(NOT_CHECKED)], [hint(NOT_CHECKED)])
 
 
-def account_alert(check: AccountCheck) -> dbc.Alert:
+def account_alert(check: AccountCheckView) -> dbc.Alert:
     """One line per account: failed (red), out of sync (amber) or in sync (green)."""
     cost = f"{check.api_calls} API calls, {check.duration_ms} ms"
     if check.error:
@@ -125,7 +124,7 @@ def _side(qty) -> str:
     return "LONG" if qty > 0 else "SHORT"
 
 
-def discrepancy_table(checks: list[AccountCheck]) -> list:
+def discrepancy_table(checks: list[AccountCheckView]) -> list:
     """Every discrepancy of the accounts that answered, grouped by kind."""
     exchanges = {check.account: check.exchange for check in checks}
     found = sorted(
@@ -162,7 +161,7 @@ def discrepancy_table(checks: list[AccountCheck]) -> list:
     return _with_heading(heading if found else None, table)
 
 
-def plan_table(checks: list[AccountCheck], step: Step) -> list:
+def plan_table(checks: list[AccountCheckView], step: Step) -> list:
     """The adopt plan's actions: previewed (not yet written) or applied."""
     actions = sorted(
         (a for check in checks for a in check.actions),

@@ -76,6 +76,9 @@ def runtime(tmp_path):
     running = build_runtime(settings)
     yield running
     running.close()
+    from emulator.daemon import stop_demo_exchange
+
+    stop_demo_exchange(tmp_path / "demo-exchange")
 
 
 @pytest.fixture
@@ -83,6 +86,6 @@ def demo_exchange(runtime):
     """The control API of the runtime's own demo exchange (faults, latency, prices)."""
     from emulator.control_client import ControlClient
 
-    client = ControlClient(runtime.engine.emulator.url)
+    client = ControlClient(runtime.engine.exchange_url)
     yield client
     client.clear_faults()

@@ -7,6 +7,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
 
 from tests.browser.pages import (
@@ -74,10 +75,10 @@ def test_buy_sell_close(dash_duo, runtime):
     enter_size(dash_duo, "50")
     click(dash_duo, ids.TRADE_BUY)
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → LONG")
-    _symbol, _state, qty, _entry, _price, unrealized, realized, side, *_ = wait_for_state(
+    _symbol, _state, qty, _entry, _price, unrealized, realized, sync = wait_for_state(
         dash_duo, SYMBOL, "LONG"
     )
-    assert side == "LONG"
+    assert sync == "in sync"
     assert Decimal(qty.replace(",", "")) > 0
     assert PNL.match(unrealized) and PNL.match(realized)
     wait_for_text_anywhere(dash_duo, ids.FILLS_TABLE, "BUY")
@@ -97,7 +98,10 @@ def test_buy_sell_close(dash_duo, runtime):
 
     click(dash_duo, ids.TRADE_CLOSE)
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → NO_POSITION")
-    wait_for_state(dash_duo, SYMBOL, "NO_POSITION")
+    flat = wait_for_state(dash_duo, SYMBOL, "NO_POSITION")
+    # after CLOSE the row shows no entry and no unrealized PnL, the leftover as dust
+    assert flat[3] == "—" and flat[5] == "—", flat
+    assert flat[2] == "—" or flat[2].startswith("dust "), flat
     assert dash_duo.get_logs() == []
 
 
@@ -113,7 +117,7 @@ def test_buttons_are_disabled_while_a_trade_runs(dash_duo, runtime, demo_exchang
     for button in TRADE_BUTTONS:
         dash_duo.wait_for_element_by_css_selector(f"{css(button)}:not([disabled])", LOAD_SECONDS)
     demo_exchange.clear_faults()
-    assert {o.side for o in runtime.service.dashboard(SYMBOL).orders} == {"buy"}
+    assert {o.side for o in runtime.service.reads.dashboard().orders} == {"buy"}
 
 
 def test_bad_order_sizes_are_refused_next_to_the_field(dash_duo, runtime):
@@ -124,9 +128,9 @@ def test_bad_order_sizes_are_refused_next_to_the_field(dash_duo, runtime):
         dash_duo.wait_for_contains_text(css(ids.ORDER_SIZE_FEEDBACK), words, timeout=TRADE_SECONDS)
         field_class = dash_duo.find_element(css(ids.ORDER_SIZE)).get_attribute("class")
         assert "is-invalid" in field_class, amount
-    view = runtime.service.dashboard(SYMBOL)
+    view = runtime.service.reads.dashboard()
     assert view.orders == [] and view.fills == []
-    assert position_row(dash_duo, SYMBOL)[2] == "0"
+    assert position_row(dash_duo, SYMBOL)[2] == "—"  # nothing held
     assert not dash_duo.find_elements(f"{css(ids.TRADE_TOAST)}.show")
 
 
@@ -143,7 +147,8 @@ def test_cancelling_live_keeps_simulation(dash_duo, runtime):
 
 def test_exchange_unreachable_then_back(dash_duo, runtime, demo_exchange):
     """The page loads while the exchange fails and says so; LIVE is refused with the reason
-    and the switch returns to SIM. When the exchange answers again the page recovers."""
+    before any confirmation is asked, and the switch returns to SIM. When the exchange
+    answers again the page recovers."""
     demo_exchange.faults(EXCHANGE_DOWN)
     open_dashboard(dash_duo, runtime)
     dash_duo.wait_for_contains_text(
@@ -152,10 +157,8 @@ def test_exchange_unreachable_then_back(dash_duo, runtime, demo_exchange):
     assert "local demo exchange" in dash_duo.find_element(css(ids.EXCHANGE_ALERT)).text
 
     dash_duo.find_element(css(ids.MODE_SWITCH)).click()
-    alert = confirmation(dash_duo)
-    assert "Go LIVE" in alert.text
-    alert.accept()
     dash_duo.wait_for_contains_text(css(ids.MODE_MESSAGE), "LIVE refused", timeout=LOAD_SECONDS)
+    assert not expected_conditions.alert_is_present()(dash_duo.driver), "asked before refusing"
     assert "alert-danger" in dash_duo.find_element(css(ids.MODE_MESSAGE)).get_attribute("class")
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
         lambda _d: dash_duo.find_element(css(ids.MODE_SWITCH)).is_selected(),

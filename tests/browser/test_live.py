@@ -31,7 +31,7 @@ SYMBOL = "ETH/USDT"
 # Each button, the words its toast must show, and the state the positions row then reads.
 TRADES = [
     (ids.TRADE_BUY, ("bought", "state LONG verified"), "LONG"),
-    (ids.TRADE_SELL, ("sold", "state SHORT verified"), "SHORT (in USDT)"),
+    (ids.TRADE_SELL, ("sold", "state SHORT (in USDT) verified"), "SHORT (in USDT)"),
     (ids.TRADE_CLOSE, ("NO_POSITION", "verified"), "NO_POSITION"),
 ]
 # Long enough for the answer of a callback that the switch's change would set off.
@@ -43,7 +43,7 @@ def test_going_live_and_trading_from_the_page(dash_duo, runtime):
     question = go_live(dash_duo)
     assert "local demo exchange" in question and "account default" in question
     assert not dash_duo.find_element(css(ids.MODE_SWITCH)).is_selected()
-    assert runtime.service.mode() is Mode.LIVE
+    assert runtime.service.modes.current() is Mode.LIVE
 
     enter_size(dash_duo, "50")
     for button, words, state in TRADES:
@@ -78,7 +78,7 @@ def test_switch_follows_the_mode_set_elsewhere(dash_duo, runtime):
     open_dashboard(dash_duo, runtime)
     switch = css(ids.MODE_SWITCH)
 
-    runtime.service.request_mode(Mode.LIVE)
+    runtime.service.modes.request(Mode.LIVE)
     dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "LIVE+SYNC", timeout=LOAD_SECONDS)
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(
         lambda _d: dash_duo.find_element(switch).is_selected(),
@@ -86,9 +86,9 @@ def test_switch_follows_the_mode_set_elsewhere(dash_duo, runtime):
     )
     time.sleep(SETTLE_SECONDS)
     assert not expected_conditions.alert_is_present()(dash_duo.driver)
-    assert runtime.service.mode() is Mode.LIVE
+    assert runtime.service.modes.current() is Mode.LIVE
 
-    runtime.service.request_mode(Mode.SIM)
+    runtime.service.modes.request(Mode.SIM)
     dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "SIM", timeout=LOAD_SECONDS)
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
         lambda _d: dash_duo.find_element(switch).is_selected(),
@@ -96,5 +96,5 @@ def test_switch_follows_the_mode_set_elsewhere(dash_duo, runtime):
     )
     time.sleep(SETTLE_SECONDS)
     assert not expected_conditions.alert_is_present()(dash_duo.driver)
-    assert runtime.service.mode() is Mode.SIM
+    assert runtime.service.modes.current() is Mode.SIM
     assert not dash_duo.find_elements(f"{css(ids.MODE_MESSAGE)}.show")

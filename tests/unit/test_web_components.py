@@ -18,10 +18,12 @@ from core.domain import (
     SyncAction,
     TradeResult,
 )
-from core.monitor import AccountCheck
+from core.views import AccountCheckView as AccountCheck
 from core.views import (
     Badge,
+    BalanceView,
     DashboardView,
+    DerivativePositionView,
     FillView,
     MarketView,
     ModeChange,
@@ -74,11 +76,14 @@ def position(state=PositionState.LONG, **changes) -> PositionView:
         "state": state,
         "state_label": "SHORT (in USDT)" if state is PositionState.SHORT else state.value,
         "qty": D("0.03150000"),
+        "dust": False,
         "avg_entry": D("3000.125"),
+        "entry_source": "fills",
         "price": D("3012.5"),
         "unrealized": D("12.3456"),
         "realized": D("-5"),
         "fees": D("0.09"),
+        "sync_status": "in_sync",
     }
     values.update(changes)
     return PositionView(**values)
@@ -90,12 +95,14 @@ def dashboard(**changes) -> DashboardView:
         "badge": Badge("SIM", "info", "Paper trading against live prices"),
         "exchange_label": "local demo exchange",
         "positions": [position()],
+        "derivatives": [],
         "pnl": PnlView(D("10012.3456"), D("-5"), D("12.3456"), D("0.09")),
-        "balances": {},
+        "balances": [],
+        "balances_time": None,
         "fills": [],
         "orders": [],
-        "equity_curve": [],
         "sync_runs": [],
+        "trades": [],
         "last_sync": None,
     }
     values.update(changes)
@@ -234,57 +241,71 @@ def test_long_position_row_reads_as_text_with_signed_pnl():
             "price": "3,012.50",
             "unrealized": "+12.35 USDT",
             "realized": "-5.00 USDT",
-            "side": "—",
-            "leverage": "—",
-            "liquidation": "—",
-            "exchange": "—",
-            "account": "default",
+            "sync": "in sync",
         }
     ]
 
 
+def test_spot_rows_carry_no_side_leverage_liquidation_or_exchange():
+    columns = {key for key, _ in components.POSITION_COLUMNS}
+    assert not columns & {"side", "leverage", "liquidation", "exchange", "account"}
+
+
+def test_an_adopted_entry_says_where_it_came_from():
+    [row] = components.position_rows([position(entry_source="mark")])
+    assert row["avg_entry"] == "3,000.13 (mark at adoption)"
+    [row] = components.position_rows([position(entry_source="exchange")])
+    assert row["avg_entry"] == "3,000.13 (exchange entry)"
+
+
 def test_a_derivatives_short_shows_its_side_leverage_liquidation_exchange_and_account():
-    short = PositionView(
-        symbol="BTC/USDT:USDT",
-        state=PositionState.SHORT,
-        state_label="SHORT",
-        qty=D("-0.5"),
-        avg_entry=D("97000"),
-        price=D("96000"),
-        unrealized=D("500"),
-        realized=D(0),
-        fees=D(0),
+    short = DerivativePositionView(
         account="desk-bybit",
-        exchange="BYBIT",
+        exchange="Bybit",
+        symbol="BTC/USDT:USDT",
         side="short",
+        qty=D("-0.5"),
+        entry=D("97000"),
+        entry_source="exchange",
+        mark=D("96000"),
+        unrealized=D("500"),
         leverage=D("5.0"),
         liquidation_price=D("115400"),
     )
-    [row] = components.position_rows([short])
+    [row] = components.derivative_rows([short])
     assert (row["side"], row["leverage"], row["liquidation"]) == ("SHORT", "5x", "115,400.00")
     assert (row["exchange"], row["account"], row["qty"], row["unrealized"]) == (
-        "BYBIT",
+        "Bybit",
         "desk-bybit",
-        "-0.5",
+        "0.5",
         "+500.00 USDT",
     )
 
 
-def test_short_and_flat_rows_use_the_state_label():
-    short, flat = components.position_rows(
+def test_flat_rows_show_no_entry_or_unrealized_and_dust_reads_as_dust():
+    short, flat, dust = components.position_rows(
         [
-            position(PositionState.SHORT, qty=D(0), avg_entry=None, unrealized=D(0)),
-            position(PositionState.NO_POSITION, qty=D(0), avg_entry=None, unrealized=D(0)),
+            position(PositionState.SHORT, qty=D(0), avg_entry=None, unrealized=None),
+            position(PositionState.NO_POSITION, qty=D(0), avg_entry=None, unrealized=None),
+            position(
+                PositionState.NO_POSITION,
+                qty=D("0.00000473"),
+                dust=True,
+                avg_entry=None,
+                unrealized=None,
+            ),
         ]
     )
     assert short["state"] == "SHORT (in USDT)"
     assert flat["state"] == "NO_POSITION"
-    assert short["avg_entry"] == "—"
-    assert short["unrealized"] == "0.00 USDT"
+    for row in (short, flat, dust):
+        assert row["avg_entry"] == "—" and row["unrealized"] == "—"
+    assert flat["qty"] == "—"
+    assert dust["qty"] == "dust 0.00000473"
 
 
 def test_positions_table_colours_gains_losses_and_states_by_their_text():
-    table = layout.positions_table()
+    table = layout.positions_table([])
     assert [c["id"] for c in table.columns] == [key for key, _ in components.POSITION_COLUMNS]
     rules = {
         (r["if"]["column_id"], r["if"]["filter_query"]): r["color"]
@@ -294,13 +315,32 @@ def test_positions_table_colours_gains_losses_and_states_by_their_text():
     assert rules[("realized", '{realized} contains "-"')] == layout.LOSS
     assert rules[("state", '{state} = "LONG"')] == layout.GAIN
     assert rules[("state", '{state} contains "SHORT"')] == layout.LOSS
+    assert rules[("qty", '{qty} contains "dust"')] == layout.MUTED
+
+
+def test_balances_panel_values_every_asset():
+    rows = cells(
+        components.balance_rows(
+            [
+                BalanceView("USDT", D("1720"), D("0"), D("1720")),
+                BalanceView("ETH", D("0.5"), D("0.1"), D("1800")),
+                BalanceView("XYZ", D("3"), D("0"), None),
+            ],
+            "USDT",
+        )
+    )
+    assert [[text_of(c) for c in row] for row in rows] == [
+        ["USDT", "1,720", "—", "1,720.00 USDT"],
+        ["ETH", "0.5", "0.1", "1,800.00 USDT"],
+        ["XYZ", "3", "—", "no price"],
+    ]
 
 
 def test_empty_tables_say_so():
     assert components.position_rows([]) == []
-    assert text_of(components.fill_rows([])).endswith("No fills yet.")
-    assert text_of(components.order_rows([])).endswith("No orders yet.")
-    assert text_of(components.sync_rows([])).endswith("No sync runs yet.")
+    assert components.fill_rows([]) == [{"time": "No fills yet."}]
+    assert components.order_rows([]) == [{"time": "No orders yet."}]
+    assert components.sync_rows([]) == [{"time": "No sync runs yet."}]
 
 
 def test_pnl_cards_show_each_figure_in_the_quote_asset():
@@ -317,8 +357,8 @@ def test_pnl_cards_show_each_figure_in_the_quote_asset():
 
 
 def test_history_tables():
-    fills = cells(components.fill_rows([fill("buy", "3000"), fill("sell", "3100")]))
-    assert [text_of(c) for c in fills[0]] == [
+    fills = components.fill_rows([fill("buy", "3000"), fill("sell", "3100")])
+    assert list(fills[0].values()) == [
         "2026-11-21 12:00:00 UTC",
         "ETH/USDT",
         "BUY",
@@ -327,7 +367,8 @@ def test_history_tables():
         "0.0000315 ETH",
         "cid-1",
     ]
-    assert fills[1][2].className == "text-danger"
+    assert fills[1]["side"] == "SELL"
+    assert [key for key, _ in components.FILL_COLUMNS] == list(fills[0])
     order = OrderView(
         T0,
         "ETH/USDT",
@@ -339,15 +380,17 @@ def test_history_tables():
         "canceled",
         "c2",
         "deadline",
+        "stop",
     )
-    [order_row] = cells(components.order_rows([order]))
-    assert [text_of(c) for c in order_row][2:] == [
+    [order_row] = components.order_rows([order])
+    assert [order_row[key] for key, _ in components.ORDER_COLUMNS][2:] == [
         "SELL",
         "2,990.00",
         "0.0315",
         "0.01",
         "—",
         "CANCELED",
+        "stop",
         "deadline",
     ]
     runs = [
@@ -356,8 +399,8 @@ def test_history_tables():
         ),
         SyncRunView(T0, "monitor", None, None, None, None, False, "exchange down", 12, 1),
     ]
-    ok, failed = cells(components.sync_rows(runs))
-    assert [text_of(c) for c in ok][1:] == [
+    ok, failed = components.sync_rows(runs)
+    assert list(ok.values())[1:] == [
         "trade",
         "ETH/USDT",
         "LONG",
@@ -367,9 +410,13 @@ def test_history_tables():
         "840 ms",
         "6",
     ]
-    assert text_of(failed[2]) == "all"
-    assert text_of(failed[6]) == "FAILED: exchange down"
-    assert failed[6].className == "text-danger"
+    assert failed["symbol"] == "all"
+    assert failed["result"] == "FAILED: exchange down"
+    colours = {
+        (r["if"]["column_id"], r["if"]["filter_query"]): r["color"]
+        for r in layout.history_table(ids.SYNC_LOG, components.SYNC_COLUMNS).style_data_conditional
+    }
+    assert colours[("result", '{result} contains "FAILED:"')] == layout.LOSS
 
 
 # --- toasts and alerts -------------------------------------------------------------------
@@ -455,14 +502,15 @@ def layout_ids(mode: Mode) -> dict:
         title="Trading Dashboard",
         exchange_label="local demo exchange",
         symbols=["ETH/USDT", "BTC/USDT"],
-        mode=mode,
+        view=dashboard(mode=mode),
     )
     return {node.id: node for node in walk(page) if getattr(node, "id", None)}
 
 
 def test_layout_has_every_id_the_callbacks_use():
     found = layout_ids(Mode.SIM)
-    expected = {value for name, value in vars(ids).items() if name.isupper()}
+    mounted_later = {ids.PRICE_CHART, ids.EQUITY_CHART}  # join a moment after the page shows
+    expected = {value for name, value in vars(ids).items() if name.isupper()} - mounted_later
     assert expected <= set(found)
     assert found[ids.SYMBOL_SELECT].value == "ETH/USDT"
     assert found[ids.SYMBOL_SELECT].clearable is False
