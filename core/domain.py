@@ -274,6 +274,25 @@ class SyncAction:
     liquidation_price: Decimal | None = None
 
 
+class StopKind(StrEnum):
+    STOP_LOSS = "stop_loss"
+    TAKE_PROFIT = "take_profit"
+
+
+@dataclass(frozen=True)
+class ExchangeStop:
+    """A stop a derivatives exchange keeps for a position: a conditional order, or a
+    stop-loss / take-profit set on the position itself (`exchange_id` "position")."""
+
+    account: str
+    symbol: str
+    kind: StopKind
+    trigger_price: Decimal
+    exchange_id: str
+    close_position: bool = True
+    size: Decimal | None = None
+
+
 @dataclass(frozen=True)
 class AccountSnapshot:
     """One consistent read of an account: a fixed number of calls, whatever the symbols.
@@ -286,6 +305,7 @@ class AccountSnapshot:
     tickers: dict[str, Ticker]
     taken_at: datetime
     positions: tuple[ExchangePosition, ...] | None = None
+    stops: tuple[ExchangeStop, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,12 @@ class CachedMarketData:
             f"tickers:{','.join(wanted)}", self.ticker_ttl, lambda: self.market.tickers(wanted)
         )
 
+    def cached_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker] | None:
+        """The tickers if a reader fetched them within the time-to-live, else None: no call."""
+        wanted = sorted(set(symbols or self.symbols))
+        value = self._cache.get(f"tickers:{','.join(wanted)}")
+        return None if value is None or isinstance(value, _Failure) else value
+
     def ticker(self, symbol: str) -> Ticker | None:
         return self.tickers().get(symbol)
 

@@ -25,22 +25,32 @@ def book_balances(wiring: Wiring, mode: Mode) -> tuple[dict[str, Balance], datet
 
 
 def prices_for(
-    wiring: Wiring, balances: dict[str, Balance]
+    wiring: Wiring, balances: dict[str, Balance], fetch: bool = True
 ) -> tuple[dict[str, Decimal], str | None]:
     """Cached last prices of the configured symbols and of every other asset held (one
-    ticker call per time-to-live), or the error that kept them from being read."""
+    ticker call per time-to-live, none unless `fetch`), or the error that kept them from
+    being read."""
     held = [f"{asset}/{wiring.quote}" for asset, b in balances.items() if b.total > 0]
+    symbols = wiring.listed(held)
     try:
-        tickers = wiring.prices.tickers(wiring.listed(held))
+        tickers = wiring.prices.tickers(symbols) if fetch else wiring.prices.cached_tickers(symbols)
     except GatewayError as exc:
         return {}, str(exc)
+    if tickers is None:
+        return {}, "no recent prices"
     return {symbol: ticker.last for symbol, ticker in tickers.items()}, None
 
 
-def record_equity_point(wiring: Wiring, mode: Mode) -> None:
-    """A point on the book's equity curve: its balances now, at the cached prices."""
+def record_equity_point(
+    wiring: Wiring, mode: Mode, prices: dict[str, Decimal] | None = None, fetch: bool = True
+) -> None:
+    """A point on the book's equity curve: its balances now, valued at `prices` (a check's
+    own tickers) or the cached ones (after a trade, only prices already cached: a trade
+    waits for no extra exchange call)."""
     balances, _ = book_balances(wiring, mode)
-    prices, error = prices_for(wiring, balances)
+    error = None
+    if prices is None:
+        prices, error = prices_for(wiring, balances, fetch)
     if error or not balances:
         return
     with wiring.db.session() as session:

@@ -58,7 +58,8 @@ class MonitorCommands:
             for symbol, target in check.drift.items():
                 self._trade(symbol, target, mode=mode, origin=Origin.ENFORCE)
         if check.ok:
-            record_equity_point(self.wiring, mode)
+            tickers = check.snapshot.tickers
+            record_equity_point(self.wiring, mode, {s: t.last for s, t in tickers.items()})
         return _check_view(check)
 
     def history(self, limit: int = HISTORY_ROWS) -> list[MonitorRunView]:

@@ -43,7 +43,7 @@ class TradeCommands:
         result = executor.sync_position(symbol, target, size, origin=origin, progress=job.step)
         job.finish(result)
         if not result.refused:
-            record_equity_point(self.wiring, mode)
+            record_equity_point(self.wiring, mode, fetch=False)
         return result
 
     def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
