@@ -4,6 +4,8 @@
     python app.py trade SYMBOL --target T ...      one synchronized trade (SIM unless --live)
     python app.py diagnose [--account A] [--json]  database against exchanges
     python app.py sync [--execute] [--policy P]    repair the database in one pass
+    python app.py worker                           the periodic check and stop watcher, no page
+    python app.py protect SYMBOL ... | flatten | resume   stops and the kill switch
     python app.py emulator --port P ...           the local MEXC-compatible exchange
 
 `app:server` serves the dashboard under gunicorn.
@@ -13,7 +15,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import signal
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,8 +26,8 @@ from cli.parser import parser
 from core import logs
 from core.config import PROJECT_ROOT, Settings, SettingsError, load_settings
 from core.errors import AppError
-from core.locks import TradeLocks
-from core.scheduler import PeriodicCheck
+from core.locks import leadership, trade_locks
+from core.scheduler import Scheduler, Task
 from core.service import ACCOUNT, ExchangeAccess, StartupError, TradingService
 from core.store.db import Database
 
@@ -87,7 +91,7 @@ def build_engine(settings: Settings) -> Engine:
     access = exchange_access(settings)
     db = Database.open(settings.DATABASE_URL)
     try:
-        locks = TradeLocks(data_folder(settings) / "locks")
+        locks = trade_locks(db.engine, data_folder(settings) / "locks")
         service = TradingService(settings, db, access, locks)
         for warning in service.start():
             log.warning(warning)
@@ -97,32 +101,42 @@ def build_engine(settings: Settings) -> Engine:
     return Engine(settings, db, service)
 
 
+def background(engine: Engine) -> Scheduler:
+    """The account's background work: the periodic check and the app-side stop watcher,
+    run by one leader among every dashboard worker and `worker` process."""
+    settings = engine.settings
+    service = engine.service
+    return Scheduler(
+        leadership(engine.db.engine, data_folder(settings) / "locks", ACCOUNT),
+        [
+            Task(
+                "periodic-check", settings.SYNC_INTERVAL_SECONDS, service.monitoring.periodic_check
+            ),
+            Task("stop-watcher", settings.STOP_WATCH_SECONDS, service.protection.watch_once),
+        ],
+    )
+
+
 @dataclass
 class Runtime:
-    """A running dashboard: the engine, the Dash app over it and, once started, the
-    periodic check."""
+    """A running dashboard: the engine, the Dash app over it and, once started, its
+    background work."""
 
     engine: Engine
     dash_app: object
-    periodic: PeriodicCheck | None = None
+    scheduler: Scheduler | None = None
 
     @property
     def service(self) -> TradingService:
         return self.engine.service
 
-    def start_periodic_check(self) -> None:
-        settings = self.engine.settings
-        self.periodic = PeriodicCheck(
-            self.service.monitoring.periodic_check,
-            settings.SYNC_INTERVAL_SECONDS,
-            data_folder(settings) / "locks",
-            ACCOUNT,
-        )
-        self.periodic.start()
+    def start_background(self) -> None:
+        self.scheduler = background(self.engine)
+        self.scheduler.start()
 
     def close(self) -> None:
-        if self.periodic is not None:
-            self.periodic.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self.engine.close()
 
 
@@ -169,7 +183,7 @@ def _is_loopback(host: str) -> bool:
 def serve(settings: Settings) -> int:
     check_bind(settings.HOST, settings)
     runtime = build_runtime(settings)
-    runtime.start_periodic_check()
+    runtime.start_background()
     print(
         f"Dashboard on http://{settings.HOST}:{settings.PORT} ({runtime.service.exchange_label})",
         flush=True,
@@ -178,6 +192,24 @@ def serve(settings: Settings) -> int:
         runtime.dash_app.run(host=settings.HOST, port=settings.PORT, debug=False)
     finally:
         runtime.close()
+    return 0
+
+
+def worker(settings: Settings) -> int:
+    """The background work without the page, until SIGTERM or Ctrl-C."""
+    engine = build_engine(settings)
+    scheduler = background(engine)
+    stopped = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stopped.set())
+    scheduler.start()
+    log.info("worker running", extra={"exchange": engine.service.exchange_label})
+    print(f"Worker running ({engine.service.exchange_label}); Ctrl-C stops it", flush=True)
+    try:
+        stopped.wait()
+    finally:
+        scheduler.stop()
+        engine.close()
     return 0
 
 
@@ -190,8 +222,10 @@ def main(argv: list[str] | None = None) -> int:
             return emulator_cli.run(args)
         overrides = commands.setting_overrides(args)
         settings = load_settings(**overrides)
-        long_running = args.command in (None, "serve")
+        long_running = args.command in (None, "serve", "worker")
         _configure_logging(settings, long_running)
+        if args.command == "worker":
+            return worker(settings)
         if long_running:
             return serve(settings)
         return commands.run(args, settings, build_engine)
@@ -215,7 +249,7 @@ def __getattr__(name: str):
         _configure_logging(settings, long_running=True)
         check_bind(settings.HOST, settings)
         runtime = build_runtime(settings)
-        runtime.start_periodic_check()
+        runtime.start_background()
         globals()["runtime"] = runtime
         globals()["server"] = runtime.dash_app.server
         return runtime.dash_app.server

@@ -11,11 +11,13 @@ from collections.abc import Callable
 
 from cli import render
 from core.service import (
+    ACCOUNT,
     AppError,
     InputError,
     Mode,
     Policy,
     TradeResult,
+    parse_amount,
     parse_size,
     parse_symbol,
     parse_target,
@@ -29,7 +31,14 @@ def setting_overrides(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
-    handler = {"trade": trade, "diagnose": diagnose, "sync": sync}[args.command]
+    handler = {
+        "trade": trade,
+        "diagnose": diagnose,
+        "sync": sync,
+        "protect": protect,
+        "flatten": flatten,
+        "resume": resume,
+    }[args.command]
     return handler(args, settings, build_engine)
 
 
@@ -41,6 +50,7 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
     try:
         target = parse_target(args.target)
         size = _size(args)
+        stops = _prices(args, "stop_loss", "take_profit")
     except InputError as exc:
         return bad_input(str(exc))
     engine = build_engine(settings)
@@ -58,12 +68,26 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
                 return finish(args, TradeResult(False, symbol, target, None, None, refusal))
             if not args.yes and not _confirmed(service.modes.confirmation()):
                 return bad_input("not confirmed; nothing was sent")
-        result = service.trading.trade(symbol, target, size, mode=mode)
+        result = service.trading.trade(symbol, target, size, mode=mode, **stops)
         if result.refused:
             return bad_input(result.message)
         return finish(args, result)
     finally:
         engine.close()
+
+
+def _prices(args: argparse.Namespace, *names: str) -> dict:
+    """The price flags given, read like any amount (a dot for decimals)."""
+    labels = {
+        "stop_loss": "Stop-loss",
+        "take_profit": "Take-profit",
+        "stop_loss_pct": "Stop-loss %",
+    }
+    return {
+        name: parse_amount(getattr(args, name), labels[name])
+        for name in names
+        if getattr(args, name, None) is not None
+    }
 
 
 def _size(args: argparse.Namespace):
@@ -101,16 +125,18 @@ def diagnose(args: argparse.Namespace, settings, build_engine) -> int:
 
 def sync(args: argparse.Namespace, settings, build_engine) -> int:
     """A dry run unless --execute; exit 0 when every account was handled, 2 on error."""
-    return _monitor(args, settings, build_engine, Policy(args.policy), execute=args.execute)
+    return _monitor(
+        args, settings, build_engine, Policy(args.policy), args.execute, protect=args.protect
+    )
 
 
-def _monitor(args, settings, build_engine, policy: Policy, execute: bool) -> int:
+def _monitor(args, settings, build_engine, policy: Policy, execute: bool, protect=False) -> int:
     engine = build_engine(settings)
     try:
         progress = None if args.json or not sys.stderr.isatty() else _progress
         try:
             checks = engine.service.monitoring.run(
-                policy, execute, account=args.account, progress=progress
+                policy, execute, account=args.account, progress=progress, protect=protect
             )
         except AppError as exc:
             return bad_input(str(exc))
@@ -137,3 +163,83 @@ def _monitor(args, settings, build_engine, policy: Policy, execute: bool) -> int
 
 def _progress(index: int, total: int, account: str) -> None:
     print(f"\r[{index}/{total}] checking {account}...", end="", file=sys.stderr, flush=True)
+
+
+def protect(args: argparse.Namespace, settings, build_engine) -> int:
+    """Exit 0 when the stop is set (or cleared), 1 when the exchange refused it, 2 on bad
+    input (nothing written or sent)."""
+    try:
+        prices = _prices(args, "stop_loss", "stop_loss_pct", "take_profit")
+    except InputError as exc:
+        return bad_input(str(exc))
+    if not args.clear and not ({"stop_loss", "stop_loss_pct"} & set(prices)):
+        return bad_input("give --stop-loss PRICE or --stop-loss-pct P (or --clear)")
+    if args.clear and prices:
+        return bad_input("--clear takes no prices")
+    engine = build_engine(settings)
+    try:
+        where = _where(args)
+        try:
+            if args.clear:
+                outcome = engine.service.protection.clear(args.symbol, **where)
+            else:
+                outcome = engine.service.protection.protect(args.symbol, **where, **prices)
+        except InputError as exc:
+            return bad_input(str(exc))
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        engine.close()
+    print(render.to_json(render.stop_json(outcome)) if args.json else outcome.message)
+    return 0 if outcome.ok else 1
+
+
+def flatten(args: argparse.Namespace, settings, build_engine) -> int:
+    """Exit 0 when every account was flattened, 1 when one could not be, 2 on bad input."""
+    if args.yes and not args.live:
+        return bad_input("--yes only applies to --live")
+    engine = build_engine(settings)
+    try:
+        service = engine.service
+        mode = Mode.LIVE if args.live else Mode.SIM
+        names = service.account_names() if args.all else [args.account or ACCOUNT]
+        unknown = [n for n in names if n not in service.account_names()]
+        if unknown:
+            return bad_input(f"unknown account {unknown[0]!r}")
+        question = (
+            f"Flatten {', '.join(names)} on {service.exchange_label}? Every open order is "
+            "cancelled, every position closed, and trading halted until resume."
+        )
+        if (args.live or args.all) and not args.yes and not _confirmed(question):
+            return bad_input("not confirmed; nothing was sent")
+        outcomes = service.kill_switch.flatten(names, mode)
+    finally:
+        engine.close()
+    if args.json:
+        print(render.to_json(render.flatten_json(outcomes)))
+    else:
+        print("\n".join(o.message for o in outcomes))
+    return 0 if all(o.ok for o in outcomes) else 1
+
+
+def resume(args: argparse.Namespace, settings, build_engine) -> int:
+    account = args.account or ACCOUNT
+    mode = Mode.LIVE if args.live or args.account else Mode.SIM
+    if not args.yes and not _confirmed(f"Resume trading on {account} ({mode.value})?"):
+        return bad_input("not confirmed; trading stays halted")
+    engine = build_engine(settings)
+    try:
+        if account not in engine.service.account_names():
+            return bad_input(f"unknown account {account!r}")
+        print(engine.service.kill_switch.resume(account, mode))
+    finally:
+        engine.close()
+    return 0
+
+
+def _where(args: argparse.Namespace) -> dict:
+    """The traded account's book (SIM unless --live), or a monitored account."""
+    if args.account and args.account != ACCOUNT:
+        return {"account": args.account}
+    return {"account": ACCOUNT, "mode": Mode.LIVE if args.live else Mode.SIM}

@@ -28,6 +28,8 @@ def parser() -> argparse.ArgumentParser:
     sizes.add_argument(
         "--size-pct", metavar="P", help="buy for P%% of the free quote balance (default 95)"
     )
+    trade.add_argument("--stop-loss", metavar="PRICE", help="protect the LONG with a stop-loss")
+    trade.add_argument("--take-profit", metavar="PRICE", help="and a take-profit")
     trade.add_argument("--live", action="store_true", help="trade the real account")
     trade.add_argument("--yes", action="store_true", help="with --live: do not ask before trading")
     trade.add_argument("--json", action="store_true", help="print one JSON object")
@@ -42,6 +44,39 @@ def parser() -> argparse.ArgumentParser:
         if name == "sync":
             monitor.add_argument("--execute", action="store_true", help="apply the plan")
             monitor.add_argument("--policy", choices=["adopt", "report"], default="adopt")
+            monitor.add_argument(
+                "--protect",
+                action="store_true",
+                help="with --execute and REQUIRE_STOP_LOSS_PCT: place missing stops, remove orphans",
+            )
+
+    protect = commands.add_parser("protect", help="set or clear a position's stop")
+    protect.add_argument("symbol", help="unified symbol, e.g. ETH/USDT or BTC/USDT:USDT")
+    protect.add_argument("--account", help="a monitored account (default: the traded one)")
+    stop = protect.add_mutually_exclusive_group()
+    stop.add_argument("--stop-loss", metavar="PRICE", help="stop-loss price")
+    stop.add_argument("--stop-loss-pct", metavar="P", help="stop-loss P%% from the entry")
+    stop.add_argument("--clear", action="store_true", help="remove the symbol's stop")
+    protect.add_argument("--take-profit", metavar="PRICE", help="take-profit price")
+    protect.add_argument("--live", action="store_true", help="the traded account's LIVE book")
+    protect.add_argument("--json", action="store_true", help="print one JSON object")
+
+    flatten = commands.add_parser(
+        "flatten", help="kill switch: cancel all orders, close all positions, halt trading"
+    )
+    which = flatten.add_mutually_exclusive_group()
+    which.add_argument("--account", help="this account (default: the traded one)")
+    which.add_argument("--all", action="store_true", help="every account")
+    flatten.add_argument("--live", action="store_true", help="the traded account's LIVE book")
+    flatten.add_argument("--yes", action="store_true", help="with --live: do not ask first")
+    flatten.add_argument("--json", action="store_true", help="print one JSON object")
+
+    resume = commands.add_parser("resume", help="allow trading again after a flatten")
+    resume.add_argument("--account", help="this account (default: the traded one)")
+    resume.add_argument("--live", action="store_true", help="the traded account's LIVE book")
+    resume.add_argument("--yes", action="store_true", help="confirm")
+
+    commands.add_parser("worker", help="the periodic check and stop watcher, without the page")
 
     emulator = commands.add_parser("emulator", help="run the local MEXC-compatible exchange")
     emulator_cli.configure_parser(emulator)

@@ -192,3 +192,31 @@ def _failures(checks: list[AccountCheckView]) -> list[str]:
 
 def _errors(checks: list[AccountCheckView]) -> list[dict]:
     return [{"account": c.account, "error": c.error} for c in checks if c.error]
+
+
+def stop_json(outcome) -> dict:
+    return {
+        "ok": outcome.ok,
+        "account": outcome.account,
+        "symbol": outcome.symbol,
+        "stop_loss": outcome.stop_loss,
+        "take_profit": outcome.take_profit,
+        "placement": outcome.placement,
+        "message": outcome.message,
+    }
+
+
+def flatten_json(outcomes) -> dict:
+    return {
+        "ok": all(o.ok for o in outcomes),
+        "accounts": [
+            {
+                "account": o.account,
+                "ok": o.ok,
+                "cancelled": o.cancelled,
+                "closed": [trade_json(r) for r in o.closed],
+                "message": o.message,
+            }
+            for o in outcomes
+        ],
+    }

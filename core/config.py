@@ -42,6 +42,8 @@ ACCEPTS = {
     "EXCHANGE_TIMEOUT_MS": "a whole number of milliseconds from 100 to 120000",
     "RECV_WINDOW_MS": "a whole number of milliseconds from 100 to 60000 (MEXC's maximum)",
     "ACCOUNTS_FILE": "the path of a TOML file of [[accounts]], or empty for the single account above",
+    "STOP_WATCH_SECONDS": "a number of seconds from 0.2 to 60",
+    "REQUIRE_STOP_LOSS_PCT": "empty, or a percentage above 0 and at most 50, such as 5",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "LOG_FORMAT": "text or json",
 }
@@ -77,6 +79,8 @@ class Settings(BaseSettings):
     ACCOUNTS_FILE: str = ""
     EXCHANGE_TIMEOUT_MS: int = Field(10000, ge=100, le=120000)
     RECV_WINDOW_MS: int = Field(5000, ge=100, le=60000)
+    STOP_WATCH_SECONDS: float = Field(1.0, ge=0.2, le=60)
+    REQUIRE_STOP_LOSS_PCT: Decimal | None = Field(None, gt=0, le=50, allow_inf_nan=False)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
 
@@ -87,6 +91,11 @@ class Settings(BaseSettings):
         if value and not re.match(r"^https?://[^\s/]+", value):
             raise ValueError("not a URL")
         return value
+
+    @field_validator("REQUIRE_STOP_LOSS_PCT", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value):
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("LOG_LEVEL", mode="before")
     @classmethod

@@ -199,6 +199,8 @@ class DiscrepancyKind(StrEnum):
     QTY_MISMATCH = "qty_mismatch"
     SIDE_MISMATCH = "side_mismatch"
     STALE_PRICE = "stale_price"
+    UNPROTECTED = "unprotected"  # an open position without a stop-loss close enough
+    ORPHAN_STOP = "orphan_stop"  # a stop with no position to protect
 
 
 class ActionKind(StrEnum):
@@ -206,6 +208,8 @@ class ActionKind(StrEnum):
     RESIZE = "resize"
     CLOSE = "close"
     REPRICE = "reprice"
+    PROTECT = "protect"  # place a stop-loss (with --protect)
+    UNPROTECT = "unprotect"  # remove an orphan stop (with --protect)
 
 
 class Policy(StrEnum):

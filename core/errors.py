@@ -15,3 +15,10 @@ class AppError(Exception):
 class InputError(AppError, ValueError):
     """Input from a person (or a file they wrote) that the app will not act on; the text
     says what to fix."""
+
+
+class TradeBusy(AppError):
+    """Another trade of the same account and symbol is running."""
+
+    def __init__(self, symbol: str):
+        super().__init__(f"a trade for {symbol} is already running")

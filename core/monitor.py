@@ -21,6 +21,7 @@ from core import wording
 from core.domain import (
     ZERO,
     AccountSnapshot,
+    ActionKind,
     Discrepancy,
     ExchangePosition,
     Holdings,
@@ -28,12 +29,20 @@ from core.domain import (
     PositionState,
     RecordedPosition,
     RunFindings,
+    StopKind,
     SyncAction,
 )
 from core.errors import AppError
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
-from core.reconcile import diagnose, plan
+from core.reconcile import (
+    StopOnRecord,
+    diagnose,
+    diagnose_protection,
+    plan,
+    plan_protection,
+)
 from core.state import position_state, spot_positions
+from core.store import protection as stop_records
 from core.store import repository as repo
 from core.store import runs, snapshots
 from core.store.db import Database
@@ -71,6 +80,9 @@ class AccountCheck:
     error: str | None = None
     api_calls: int = 0
     duration_ms: int = 0
+    # stops to place or remove (`--protect`), and what kept any of them from happening
+    protection: list[SyncAction] = field(default_factory=list)
+    protection_errors: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -79,7 +91,7 @@ class AccountCheck:
     def findings(self) -> RunFindings:
         return RunFindings(
             discrepancies=tuple(self.discrepancies),
-            actions=tuple(self.actions),
+            actions=(*self.actions, *self.protection),
             in_sync=tuple(sorted(s for s in self.states if s not in self.drift)),
             drift=tuple(sorted(self.drift)),
             error=self.error,
@@ -87,9 +99,12 @@ class AccountCheck:
 
 
 class Monitor:
-    def __init__(self, db: Database, stale_after: timedelta):
+    def __init__(
+        self, db: Database, stale_after: timedelta, require_stop_pct: Decimal | None = None
+    ):
         self.db = db
         self.stale_after = stale_after
+        self.require_stop_pct = require_stop_pct
 
     def check(
         self,
@@ -98,20 +113,25 @@ class Monitor:
         execute: bool,
         symbols: list[str] | None = None,
         progress: Callable[[int, int, str], None] | None = None,
+        protect: bool = False,
     ) -> list[AccountCheck]:
         """Diagnose every account from one snapshot each; with `execute`, apply the policy's
-        plan to the database in one transaction and record it in the sync history."""
+        plan to the database in one transaction and record it in the sync history; with
+        `protect` too, place the missing stops and remove the orphans."""
         checks = []
         for index, link in enumerate(links, 1):
             if progress is not None:
                 progress(index, len(links), link.name)
-            checks.append(self._examine(link, policy, symbols))
+            checks.append(self._examine(link, policy, symbols, protect))
         if execute:
+            if protect:
+                for link, check in zip(links, checks, strict=True):
+                    self._protect(link, check)
             self._apply(links, checks, policy)
         return checks
 
     def _examine(
-        self, link: AccountLink, policy: Policy, symbols: list[str] | None
+        self, link: AccountLink, policy: Policy, symbols: list[str] | None, protect: bool
     ) -> AccountCheck:
         check = AccountCheck(link.name, link.gateway.market.name.upper())
         started, calls = time.monotonic(), link.gateway.api_calls
@@ -135,6 +155,8 @@ class Monitor:
                 recorded, held, tolerances, snapshot.taken_at, self.stale_after
             )
             check.actions = plan(check.discrepancies, policy)
+            if self.require_stop_pct is not None:
+                self._check_protection(check, link, snapshot, held, protect)
         check.api_calls = link.gateway.api_calls - calls
         check.duration_ms = int((time.monotonic() - started) * 1000)
         return check
@@ -163,6 +185,80 @@ class Monitor:
             check.prices[symbol] = ticker.last
             if target is not None and check.states[symbol] is not target:
                 check.drift[symbol] = target
+
+    def _check_protection(self, check, link, snapshot, held, protect: bool) -> None:
+        """REQUIRE_STOP_LOSS_PCT: every open position needs a stop-loss that close to the
+        mark; a stop with no position is an orphan."""
+        found = diagnose_protection(
+            held, self._stops_on_record(link, snapshot), self.require_stop_pct
+        )
+        check.discrepancies.extend(found)
+        if protect:
+            steps = {d.symbol: self._price_step(link, d.symbol) for d in found}
+            check.protection = plan_protection(found, self.require_stop_pct, steps)
+
+    def _stops_on_record(self, link: AccountLink, snapshot: AccountSnapshot) -> list[StopOnRecord]:
+        """The stop-losses that protect the account: what a derivatives exchange keeps, or
+        on spot the app's own (app-side) stops."""
+        if snapshot.stops is not None:
+            return [
+                StopOnRecord(link.name, s.symbol, s.trigger_price)
+                for s in snapshot.stops
+                if s.kind is StopKind.STOP_LOSS
+            ]
+        with self.db.session() as session:
+            kept = stop_records.live_stops(session, repo.BookKey(link.mode, link.name))
+        return [
+            StopOnRecord(link.name, s.symbol, s.stop_loss)
+            for s in kept
+            if s.stop_loss is not None and s.status != stop_records.REFUSED
+        ]
+
+    def _protect(self, link: AccountLink, check: AccountCheck) -> None:
+        """Carry out the protection plan: on the exchange for derivatives, as app-side stops
+        on spot. A refusal is reported on the check and tried again only next run."""
+        book = repo.BookKey(link.mode, link.name)
+        derivatives = link.gateway.market.venue.is_derivatives
+        for action in check.protection:
+            try:
+                if action.kind is ActionKind.UNPROTECT:
+                    if derivatives:
+                        link.gateway.cancel_stops(action.symbol)
+                    with self.db.session() as session:
+                        stop_records.end_stops(
+                            session,
+                            book,
+                            action.symbol,
+                            stop_records.CANCELLED,
+                            "no position to protect",
+                        )
+                    continue
+                side = "long" if action.after_qty > 0 else "short"
+                placed = ()
+                if derivatives:
+                    placed = link.gateway.place_stops(
+                        action.symbol, action.after_qty, action.price, None, link.name
+                    )
+                with self.db.session() as session:
+                    stop_records.set_stop(
+                        session,
+                        book,
+                        action.symbol,
+                        side=side,
+                        stop_loss=action.price,
+                        take_profit=None,
+                        placement="exchange" if derivatives else "app",
+                        exchange_ids=tuple(s.exchange_id for s in placed),
+                        message="placed by the monitor (REQUIRE_STOP_LOSS_PCT)",
+                    )
+            except GatewayError as exc:
+                check.protection_errors.append(f"{action.symbol}: {exc}")
+
+    def _price_step(self, link: AccountLink, symbol: str) -> Decimal:
+        try:
+            return link.gateway.market.market_rules(symbol).price_step
+        except GatewayError:
+            return ZERO
 
     def _exchange_positions(
         self, link: AccountLink, snapshot: AccountSnapshot
@@ -194,6 +290,10 @@ class Monitor:
                 book = repo.BookKey(by_name[check.account].mode, check.account)
                 for action in check.actions:
                     repo.apply_action(session, book, action, now)
+                    if action.kind is ActionKind.CLOSE:
+                        stop_records.end_stops(
+                            session, book, action.symbol, stop_records.DONE, "the position closed"
+                        )
                 if check.snapshot is not None:
                     snapshots.record_snapshot(
                         session, book, check.snapshot.balances, "check", check.snapshot.taken_at

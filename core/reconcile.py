@@ -7,6 +7,7 @@ to the recorded positions leaves no discrepancy, and applying it twice equals on
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -19,6 +20,7 @@ from core.domain import (
     RecordedPosition,
     SyncAction,
 )
+from core.protection import distance_pct, stop_at_distance
 
 Key = tuple[str, str]
 
@@ -96,11 +98,14 @@ REPAIRS = {
 def plan(discrepancies: Iterable[Discrepancy], policy: Policy) -> list[SyncAction]:
     """The database changes that `adopt` makes (the exchange is right); `report` changes
     nothing. A create or resize takes the exchange's quantity (a side mismatch is a resize
-    through zero) and mark price; a close takes none."""
+    through zero) and mark price; a close takes none. Protection findings are repaired only
+    by `plan_protection`, when asked."""
     if policy is Policy.REPORT:
         return []
     actions = []
     for d in discrepancies:
+        if d.kind not in REPAIRS:
+            continue
         kind = REPAIRS[d.kind]
         after = {
             ActionKind.CLOSE: Decimal(0),
@@ -146,3 +151,79 @@ def apply(
             price_time = current.price_time if current else None
         book[key] = RecordedPosition(action.account, action.symbol, qty, price, price_time)
     return [book[key] for key in sorted(book)]
+
+
+@dataclass(frozen=True)
+class StopOnRecord:
+    """A stop-loss protecting (or meant to protect) one symbol of one account: kept by the
+    app on spot, by the exchange on derivatives."""
+
+    account: str
+    symbol: str
+    stop_loss: Decimal
+
+
+def diagnose_protection(
+    held: Iterable[ExchangePosition], stops: Iterable[StopOnRecord], require_pct: Decimal
+) -> list[Discrepancy]:
+    """`unprotected`: an open position whose stop-loss is missing or farther than
+    `require_pct` from the mark; `orphan_stop`: a stop with no position."""
+    positions = {(p.account, p.symbol): p for p in held if p.qty}
+    guards = {(s.account, s.symbol): s for s in stops}
+    found = []
+    for key in sorted(positions.keys() | guards.keys()):
+        position, guard = positions.get(key), guards.get(key)
+        if position is None:
+            found.append(
+                Discrepancy(DiscrepancyKind.ORPHAN_STOP, *key, None, None, guard.stop_loss)
+            )
+            continue
+        side = "long" if position.qty > 0 else "short"
+        close_enough = (
+            guard is not None
+            and position.mark_price
+            and 0 < distance_pct(side, guard.stop_loss, position.mark_price) <= require_pct
+        )
+        if not close_enough:
+            found.append(
+                Discrepancy(
+                    DiscrepancyKind.UNPROTECTED,
+                    *key,
+                    recorded_qty=None,
+                    exchange_qty=position.qty,
+                    recorded_price=guard.stop_loss if guard else None,
+                    exchange_price=position.mark_price,
+                )
+            )
+    return found
+
+
+def plan_protection(
+    discrepancies: Iterable[Discrepancy], require_pct: Decimal, price_steps: dict[str, Decimal]
+) -> list[SyncAction]:
+    """With --protect: a stop-loss `require_pct` from the mark for every unprotected
+    position, and the removal of every orphan stop."""
+    actions = []
+    for d in discrepancies:
+        if d.kind is DiscrepancyKind.ORPHAN_STOP:
+            actions.append(
+                SyncAction(
+                    ActionKind.UNPROTECT, d.account, d.symbol, None, None, d.recorded_price, d.kind
+                )
+            )
+        elif d.kind is DiscrepancyKind.UNPROTECTED and d.exchange_price:
+            side = "long" if d.exchange_qty > 0 else "short"
+            step = price_steps.get(d.symbol, Decimal(0))
+            price = stop_at_distance(side, d.exchange_price, require_pct, step)
+            actions.append(
+                SyncAction(
+                    ActionKind.PROTECT,
+                    d.account,
+                    d.symbol,
+                    d.exchange_qty,
+                    d.exchange_qty,
+                    price,
+                    d.kind,
+                )
+            )
+    return actions

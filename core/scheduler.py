@@ -1,67 +1,62 @@
-"""The periodic check: exactly one runner per account, however many web workers start one.
+"""Background work for an account (the periodic check, the stop watcher): exactly one
+runner, however many web workers, worker processes or hosts start one.
 
-Every process may start a `PeriodicCheck`; each tries, without waiting, to take a file lock
-named after the account. The one that holds it runs the check every interval and keeps the
-lock for its life; the others keep trying, so when the leader's process ends another
-takes over. (A file lock covers one machine; several machines would need a database lease.)
+Every process may start a `Scheduler`; before each run of each task it asks its
+`Leadership` (core.locks: a file lock on one machine, a PostgreSQL advisory lock across
+hosts) whether it leads. The leader runs the tasks at their intervals, each in its own
+thread so a slow check never delays the stop watcher; the others keep asking, so when the
+leader's process ends (or loses its database connection) another takes over.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from collections.abc import Callable
-from pathlib import Path
+from dataclasses import dataclass
 
-from filelock import FileLock, Timeout
+from core.locks import Leadership
 
 log = logging.getLogger(__name__)
 
 
-class PeriodicCheck:
-    def __init__(
-        self, run: Callable[[], object], interval: float, lock_directory: Path, account: str
-    ):
-        self.run = run
-        self.interval = interval
-        name = re.sub(r"[^A-Za-z0-9_.-]", "_", account)
-        lock_directory.mkdir(parents=True, exist_ok=True)
-        self._lock = FileLock(lock_directory / f"scheduler__{name}.lock", thread_local=False)
+@dataclass(frozen=True)
+class Task:
+    name: str
+    interval: float
+    run: Callable[[], object]
+
+
+class Scheduler:
+    def __init__(self, leadership: Leadership, tasks: list[Task]):
+        self.leadership = leadership
+        self.tasks = tasks
+        self.runs = {task.name: 0 for task in tasks}
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-        self.runs = 0
+        self._threads: list[threading.Thread] = []
 
     @property
     def is_leader(self) -> bool:
-        return self._lock.is_locked
+        return self.leadership.lead()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._loop, name="periodic-check", daemon=True)
-        self._thread.start()
+        for task in self.tasks:
+            thread = threading.Thread(target=self._loop, args=(task,), name=task.name, daemon=True)
+            thread.start()
+            self._threads.append(thread)
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._lock.is_locked:
-            self._lock.release(force=True)
+        for thread in self._threads:
+            thread.join(timeout=10)
+        self.leadership.step_down()
 
-    def _loop(self) -> None:
+    def _loop(self, task: Task) -> None:
         while not self._stop.is_set():
-            if self._lead():
+            if self.leadership.lead():
                 try:
-                    self.run()
-                    self.runs += 1
-                except Exception:  # the loop must outlive any one failed check
-                    log.exception("periodic check failed; the next one runs as planned")
-            self._stop.wait(self.interval)
-
-    def _lead(self) -> bool:
-        if self._lock.is_locked:
-            return True
-        try:
-            self._lock.acquire(timeout=0)
-        except Timeout:
-            return False
-        return True
+                    task.run()
+                    self.runs[task.name] += 1
+                except Exception:  # the loop must outlive any one failed run
+                    log.exception("%s failed; the next one runs as planned", task.name)
+            self._stop.wait(task.interval)

@@ -11,7 +11,7 @@ from pathlib import Path
 from core.accounts import AccountConfig, load_accounts_file
 from core.config import Settings
 from core.domain import Mode, quote_asset
-from core.errors import AppError
+from core.errors import AppError, InputError
 from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
 from core.exchange.gateway import GatewayError, TradingGateway
 from core.exchange.paper_gateway import PaperGateway
@@ -63,7 +63,9 @@ class Wiring:
         self.market_data = CcxtMarketData(self.connection(access.name, access.url), access.label)
         self.prices = CachedMarketData(self.market_data, self.symbols)
         self.limits = Limits(settings.MAX_ORDER_NOTIONAL, settings.MAX_SLIPPAGE)
-        self.monitor = Monitor(db, timedelta(seconds=settings.STALE_PRICE_SECONDS))
+        self.monitor = Monitor(
+            db, timedelta(seconds=settings.STALE_PRICE_SECONDS), settings.REQUIRE_STOP_LOSS_PCT
+        )
         self.paper = PaperGateway(
             self.market_data, db, ACCOUNT, settings.SIM_STARTING_BALANCE, self.quote
         )
@@ -95,10 +97,15 @@ class Wiring:
         return self._live
 
     def executor(self, mode: Mode) -> Executor:
+        return self._executor(self.gateway(mode), self.book(mode))
+
+    def account_executor(self, link: AccountLink) -> Executor:
+        """The executor of a monitored account (its own gateway and LIVE book)."""
+        return self._executor(link.gateway, BookKey(link.mode, link.name))
+
+    def _executor(self, gateway: TradingGateway, book: BookKey) -> Executor:
         policy = FillPolicy(receive_window=self.settings.RECV_WINDOW_MS / 1000 + 0.5)
-        return Executor(
-            self.gateway(mode), self.db, self.book(mode), self.limits, self.locks, policy
-        )
+        return Executor(gateway, self.db, book, self.limits, self.locks, policy)
 
     def listed(self, extra: list[str]) -> list[str]:
         """The configured symbols, and those of `extra` the exchange lists."""
@@ -126,6 +133,21 @@ class Wiring:
 
     def traded_link(self) -> AccountLink:
         return AccountLink(ACCOUNT, self.live_gateway(), Mode.LIVE.value, self.quote)
+
+    def account_names(self) -> list[str]:
+        """The traded account and every monitored one, each once."""
+        names = [ACCOUNT, *(a.name for a in self.account_configs())]
+        return list(dict.fromkeys(names))
+
+    def link(self, name: str) -> AccountLink:
+        """The named account's link: the traded one, or one of ACCOUNTS_FILE's."""
+        if name == ACCOUNT:
+            return self.traded_link()
+        for link in self.monitor_links():
+            if link.name == name:
+                return link
+        known = ", ".join(self.account_names())
+        raise InputError(f"unknown account {name!r} (accounts: {known})")
 
     def monitor_links(self) -> list[AccountLink]:
         if self._links is None:

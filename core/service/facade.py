@@ -11,8 +11,10 @@ from __future__ import annotations
 from core.config import Settings
 from core.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
+from core.service.kill_switch import KillSwitch
 from core.service.modes import ModeCommands
 from core.service.monitoring import MonitorCommands
+from core.service.protection import ProtectionCommands
 from core.service.read_models import ReadModels
 from core.service.trading import TradeCommands
 from core.store.db import Database
@@ -21,7 +23,11 @@ from core.store.db import Database
 class TradingService:
     def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):
         self.wiring = Wiring(settings, db, access, locks)
-        self.trading = TradeCommands(self.wiring, self._mode)
+        self.protection = ProtectionCommands(self.wiring, self._mode)
+        self.kill_switch = KillSwitch(self.wiring)
+        self.trading = TradeCommands(
+            self.wiring, self._mode, self.protection, self.kill_switch.halted
+        )
         self.monitoring = MonitorCommands(self.wiring, self._mode, self.trading.trade)
         self.modes = ModeCommands(
             self.wiring, self.trading.reconcile_unresolved, self.monitoring.periodic_check
@@ -38,6 +44,10 @@ class TradingService:
     @property
     def exchange_label(self) -> str:
         return self.wiring.exchange_label
+
+    def account_names(self) -> list[str]:
+        """The traded account and every account of ACCOUNTS_FILE."""
+        return self.wiring.account_names()
 
     def start(self) -> list[str]:
         """Start-up: check the symbols, settle what a crash left, apply TRADING_MODE to a new

@@ -26,7 +26,12 @@ class MonitorCommands:
         return [link.name for link in self.wiring.monitor_links()]
 
     def run(
-        self, policy: Policy, execute: bool, account: str | None = None, progress=None
+        self,
+        policy: Policy,
+        execute: bool,
+        account: str | None = None,
+        progress=None,
+        protect: bool = False,
     ) -> list[AccountCheckView]:
         """Diagnose (and with `execute`, repair) every account, or the one named; a failed
         exchange is reported in its check and the others go on. `progress(i, n, name)` is
@@ -37,8 +42,10 @@ class MonitorCommands:
             if not links:
                 known = ", ".join(self.accounts())
                 raise InputError(f"unknown account {account!r} (accounts: {known})")
+        if protect and self.wiring.settings.REQUIRE_STOP_LOSS_PCT is None:
+            raise InputError("--protect needs REQUIRE_STOP_LOSS_PCT: how close a stop must be")
         checks = self.wiring.monitor.check(
-            links, policy, execute, symbols=self.wiring.symbols, progress=progress
+            links, policy, execute, symbols=self.wiring.symbols, progress=progress, protect=protect
         )
         return [_check_view(check) for check in checks]
 
@@ -87,8 +94,8 @@ def _check_view(check: AccountCheck) -> AccountCheckView:
         account=check.account,
         exchange=check.exchange,
         discrepancies=list(check.discrepancies),
-        actions=list(check.actions),
-        error=check.error,
+        actions=[*check.actions, *check.protection],
+        error="; ".join(filter(None, [check.error, *check.protection_errors])) or None,
         api_calls=check.api_calls,
         duration_ms=check.duration_ms,
         open_orders=dict(check.snapshot.open_orders) if check.snapshot else {},

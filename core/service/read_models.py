@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from core.domain import (
     ZERO,
-    Balance,
     Holdings,
     MarketRules,
     Mode,
@@ -18,27 +17,22 @@ from core.domain import (
 )
 from core.errors import AppError
 from core.exchange.gateway import GatewayError
-from core.exchange.venues import venue
+from core.service import view_mappers
 from core.service.accounting import book_balances, prices_for
 from core.service.badge import SymbolSync, SyncFacts, badge
 from core.service.composition import ACCOUNT, Wiring
 from core.state import base_is_dust, position_state, state_label
-from core.store import jobs, runs
+from core.store import jobs, protection, runs
 from core.store import repository as repo
 from core.store.models import utcnow
-from core.valuation import asset_value, equity
+from core.valuation import equity
 from core.views import (
-    BalanceView,
     ChartView,
     DashboardView,
     DerivativePositionView,
-    FillView,
     MarketView,
-    OrderView,
     PnlView,
     PositionView,
-    SyncRunView,
-    TradeActivity,
 )
 
 HISTORY_ROWS = 50
@@ -63,8 +57,10 @@ class ReadModels:
             orders = repo.recent_orders(session, book, limit=HISTORY_ROWS)
             stored_runs = runs.recent_sync_runs(session, book, limit=HISTORY_ROWS)
             latest_jobs = jobs.latest_jobs(session, book, limit=RECENT_TRADES)
+            stops = {s.symbol: s for s in protection.live_stops(session, book)}
+            halt = protection.halted(session, book)
         positions = [
-            self._position(symbol, rows.get(symbol), balances, prices.get(symbol))
+            self._position(symbol, rows.get(symbol), balances, prices.get(symbol), stops)
             for symbol in self._shown_symbols(rows)
         ]
         derivatives, notes = self._derivatives()
@@ -77,9 +73,10 @@ class ReadModels:
                 for p in positions
                 if p.symbol in rows
             ],
-            last_check_error=_last_check_error(stored_runs),
+            last_check_error=view_mappers.last_check_error(stored_runs),
             account_read_age=utcnow() - read_at if read_at else None,
             stale_after=timedelta(seconds=3 * wiring.settings.SYNC_INTERVAL_SECONDS),
+            halted=halt[0] if halt else None,
         )
         return DashboardView(
             mode=mode,
@@ -90,18 +87,19 @@ class ReadModels:
             pnl=PnlView(
                 equity=equity(balances, prices, wiring.quote),
                 realized=sum((row.realized for row in rows.values()), ZERO),
-                unrealized=_book_unrealized(rows.values(), prices),
+                unrealized=view_mappers.book_unrealized(rows.values(), prices),
                 fees=sum((row.fees for row in rows.values()), ZERO),
                 quote=wiring.quote,
             ),
-            balances=_balance_views(balances, prices, wiring.quote),
+            balances=view_mappers.balance_views(balances, prices, wiring.quote),
             balances_time=read_at,
-            fills=[_fill_view(f) for f in fills],
-            orders=[_order_view(o) for o in orders],
-            sync_runs=[_run_view(r) for r in stored_runs],
-            trades=[_activity(job) for job in latest_jobs],
+            fills=[view_mappers.fill_view(f) for f in fills],
+            orders=[view_mappers.order_view(o) for o in orders],
+            sync_runs=[view_mappers.run_view(r) for r in stored_runs],
+            trades=[view_mappers.activity(job) for job in latest_jobs],
             last_sync=stored_runs[0].finished_at if stored_runs else None,
             exchange_error=price_error,
+            halted=halt[0] if halt else None,
             notes=notes,
         )
 
@@ -134,7 +132,12 @@ class ReadModels:
         if balances and not price_error:  # the curve runs up to what the account is worth now
             curve = [*curve, (utcnow(), equity(balances, prices, self.wiring.quote))]
         return ChartView(
-            symbol, candles, error, [_fill_view(f) for f in fills], curve, self.wiring.quote
+            symbol,
+            candles,
+            error,
+            [view_mappers.fill_view(f) for f in fills],
+            curve,
+            self.wiring.quote,
         )
 
     # --- the pieces ------------------------------------------------------------------
@@ -149,7 +152,7 @@ class ReadModels:
         except GatewayError:
             return None
 
-    def _position(self, symbol, row, balances, price: Decimal | None) -> PositionView:
+    def _position(self, symbol, row, balances, price: Decimal | None, stops) -> PositionView:
         """One row as the account's holdings say, read with the trader's last target: the
         same rule the trade, the check and the command line use."""
         target = PositionState(row.target_state) if row and row.target_state else None
@@ -177,6 +180,7 @@ class ReadModels:
             realized=row.realized if row else ZERO,
             fees=row.fees if row else ZERO,
             sync_status=row.sync_status if row else None,
+            stop=view_mappers.stop_view(stops.get(symbol), price),
         )
 
     def _derivatives(self) -> tuple[list[DerivativePositionView], list[str]]:
@@ -192,120 +196,12 @@ class ReadModels:
                 if account.name == ACCOUNT:
                     continue
                 book = repo.BookKey(Mode.LIVE.value, account.name)
+                stops = {s.symbol: s for s in protection.live_stops(session, book)}
                 views.extend(
-                    _derivative_view(account.name, account.exchange, row)
+                    view_mappers.derivative_view(
+                        account.name, account.exchange, row, stops.get(row.symbol)
+                    )
                     for row in repo.positions(session, book)
                     if row.is_open
                 )
         return views, []
-
-
-def _derivative_view(account: str, exchange: str, row) -> DerivativePositionView:
-    entry = row.cost_basis / row.qty if row.qty else None
-    mark = row.last_price
-    return DerivativePositionView(
-        account=account,
-        exchange=venue(exchange).name,
-        symbol=row.symbol,
-        side="long" if row.qty > 0 else "short",
-        qty=row.qty,
-        entry=entry,
-        entry_source=row.entry_source,
-        mark=mark,
-        unrealized=(mark - entry) * row.qty if mark is not None and entry is not None else None,
-        leverage=row.leverage,
-        liquidation_price=row.liquidation_price,
-    )
-
-
-def _book_unrealized(rows, prices: dict[str, Decimal]) -> Decimal:
-    """The card's unrealized PnL: every holding the book has a cost for, dust included (a
-    flat row shows none, but the dust's value is in the equity, so it counts here)."""
-    total = ZERO
-    for row in rows:
-        price = prices.get(row.symbol)
-        if price is not None and row.qty > 0:
-            total += price * row.qty - row.cost_basis
-    return total
-
-
-def _balance_views(balances: dict[str, Balance], prices, quote: str) -> list[BalanceView]:
-    views = [
-        BalanceView(asset, b.free, b.locked, asset_value(asset, b, prices, quote))
-        for asset, b in balances.items()
-        if b.total > 0
-    ]
-    return sorted(views, key=lambda v: (v.value is None, -(v.value or ZERO), v.asset))
-
-
-def _last_check_error(stored_runs) -> str | None:
-    """The newest check's error, when the newest check could not read the account."""
-    for run in stored_runs:
-        if run.kind == "monitor":
-            return None if run.ok else run.findings.error or run.message
-    return None
-
-
-def _activity(job) -> TradeActivity:
-    return TradeActivity(
-        id=job.id,
-        symbol=job.symbol,
-        target=PositionState(job.target),
-        step=job.step,
-        running=job.status == jobs.RUNNING,
-        ok=job.ok,
-        message=job.message,
-        started_at=job.started_at,
-        finished_at=job.finished_at,
-    )
-
-
-def _fill_view(row) -> FillView:
-    return FillView(
-        row.time,
-        row.symbol,
-        row.side,
-        row.qty,
-        row.price,
-        row.fee,
-        row.fee_asset,
-        row.client_order_id,
-    )
-
-
-def _order_view(row) -> OrderView:
-    return OrderView(
-        row.created_at,
-        row.symbol,
-        row.side,
-        row.price,
-        row.amount,
-        row.filled,
-        row.average,
-        row.status,
-        row.client_order_id,
-        row.reason,
-        row.origin,
-    )
-
-
-def _label(state: str | None, symbol: str | None) -> str | None:
-    """The state as the table reads it (SHORT on spot is "SHORT (in USDT)")."""
-    if state is None or symbol is None:
-        return state
-    return state_label(PositionState(state), quote_asset(symbol))
-
-
-def _run_view(run) -> SyncRunView:
-    return SyncRunView(
-        run.finished_at,
-        run.kind,
-        run.symbol,
-        run.target,
-        _label(run.before, run.symbol),
-        _label(run.after, run.symbol),
-        run.ok,
-        run.message,
-        run.duration_ms,
-        run.api_calls,
-    )

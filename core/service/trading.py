@@ -4,21 +4,25 @@ result so any page can show them, and the settling of orders a crash left unknow
 from __future__ import annotations
 
 import contextlib
+from dataclasses import replace
+from decimal import Decimal
 
 from core.domain import Mode, Origin, PositionState, TradeResult, TradeSize
-from core.errors import InputError
-from core.exchange.gateway import GatewayError
+from core.errors import AppError, InputError
 from core.locks import TradeBusy
+from core.protection import resolve as resolve_stop
 from core.service.accounting import record_equity_point
-from core.service.composition import Wiring
+from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
 from core.store import jobs
 
 
 class TradeCommands:
-    def __init__(self, wiring: Wiring, current_mode):
+    def __init__(self, wiring: Wiring, current_mode, protection, halted):
         self.wiring = wiring
         self._current_mode = current_mode
+        self._protection = protection
+        self._halted = halted
 
     def trade(
         self,
@@ -27,24 +31,58 @@ class TradeCommands:
         size: TradeSize | None = None,
         mode: Mode | None = None,
         origin: Origin = Origin.MANUAL,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
     ) -> TradeResult:
         """Sync `symbol` to `target` in the current mode's book (or `mode`'s, for the command
-        line). Failures come back as a result with a message, never as exceptions."""
+        line), then set the stop asked for with it. Failures come back as a result with a
+        message, never as exceptions; a refused one sent and wrote nothing."""
+        mode = mode or self._current_mode()
+
+        def refused(message: str) -> TradeResult:
+            return TradeResult(False, symbol, target, None, None, message, refused=True)
+
+        halt = self._halted(ACCOUNT, mode)
+        if halt and origin is not Origin.FLATTEN:
+            return refused(halt)
         try:
             symbol = parse_symbol(symbol, self.wiring.symbols)
-        except InputError as exc:
-            return TradeResult(False, symbol, target, None, None, str(exc), refused=True)
-        mode = mode or self._current_mode()
-        try:
+            stops = self._check_stops(symbol, target, stop_loss, take_profit)
             executor = self.wiring.executor(mode)
-        except GatewayError as exc:
-            return TradeResult(False, symbol, target, None, None, str(exc), refused=True)
+        except AppError as exc:
+            return refused(str(exc))
         job = _Job(self.wiring, mode, symbol, target, origin)
         result = executor.sync_position(symbol, target, size, origin=origin, progress=job.step)
+        if stops and result.ok:
+            result = self._protect(result, mode, stops)
         job.finish(result)
         if not result.refused:
             record_equity_point(self.wiring, mode, fetch=False)
         return result
+
+    def _check_stops(self, symbol, target, stop_loss, take_profit) -> dict:
+        """Stops given with a trade protect the LONG it buys: checked against the market
+        before anything is sent."""
+        if stop_loss is None and take_profit is None:
+            return {}
+        if target is not PositionState.LONG:
+            raise InputError(
+                f"A stop protects a position: it goes with a LONG target, not {target.value}."
+            )
+        ticker = self.wiring.market_data.ticker(symbol)
+        rules = self.wiring.market_data.market_rules(symbol)
+        bid, ask = ticker.bid or ticker.last, ticker.ask or ticker.last
+        resolve_stop(
+            "long", bid, ask, rules.price_step, stop_loss=stop_loss, take_profit=take_profit
+        )
+        return {"stop_loss": stop_loss, "take_profit": take_profit}
+
+    def _protect(self, result: TradeResult, mode: Mode, stops: dict) -> TradeResult:
+        try:
+            outcome = self._protection.protect(result.symbol, mode=mode, **stops)
+        except AppError as exc:
+            return replace(result, message=f"{result.message}; stop not set: {exc}")
+        return replace(result, message=f"{result.message}; {outcome.message}")
 
     def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
         """Settle orders that a crash or an outage left without a known outcome; returns

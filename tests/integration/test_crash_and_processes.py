@@ -16,7 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.domain import Mode, OrderStatus, PositionState, TradeSize
-from core.scheduler import PeriodicCheck
+from core.locks import FileLeadership
+from core.scheduler import Scheduler, Task
 from core.store.db import Database
 from core.store.models import FillRecord, Order
 
@@ -119,9 +120,9 @@ def test_a_crash_between_sending_and_recording_is_reconciled_on_the_next_start(
 HOLD_LOCK = """
     import sys, time
     from pathlib import Path
-    from core.locks import TradeLocks
+    from core.locks import FileTradeLocks
 
-    with TradeLocks(Path(sys.argv[1])).hold("default", "ETH/USDT"):
+    with FileTradeLocks(Path(sys.argv[1])).hold("default", "ETH/USDT"):
         print("held", flush=True)
         time.sleep(60)
 """
@@ -148,23 +149,26 @@ def test_a_trade_lock_held_by_another_process_refuses_the_trade(tmp_path, make_e
     assert engine.service.trading.trade("ETH/USDT", PositionState.LONG).ok
 
 
+def scheduler(tmp_path) -> Scheduler:
+    return Scheduler(FileLeadership(tmp_path, "default"), [Task("check", 0.02, lambda: None)])
+
+
 def test_one_periodic_check_leads_and_another_takes_over_when_it_stops(tmp_path):
-    first = PeriodicCheck(lambda: None, 0.02, tmp_path, "default")
-    second = PeriodicCheck(lambda: None, 0.02, tmp_path, "default")
+    first, second = scheduler(tmp_path), scheduler(tmp_path)
     first.start()
     deadline = time.monotonic() + 5
-    while first.runs < 3 and time.monotonic() < deadline:
+    while first.runs["check"] < 3 and time.monotonic() < deadline:
         time.sleep(0.01)
     second.start()
     time.sleep(0.2)
-    assert first.is_leader and first.runs >= 3
-    assert not second.is_leader and second.runs == 0
+    assert first.is_leader and first.runs["check"] >= 3
+    assert not second.is_leader and second.runs["check"] == 0
     first.stop()
     deadline = time.monotonic() + 5
-    while second.runs == 0 and time.monotonic() < deadline:
+    while second.runs["check"] == 0 and time.monotonic() < deadline:
         time.sleep(0.01)
     second.stop()
-    assert second.runs > 0
+    assert second.runs["check"] > 0
 
 
 def test_trade_command_prints_one_json_object_and_exits_by_outcome(tmp_path, exchange, control):

@@ -1,0 +1,278 @@
+"""Protection between clicks: stops on positions (watched by the app on spot, kept by the
+exchange on derivatives) and their watcher."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from core import protection, wording
+from core.domain import (
+    Balance,
+    ExchangeStop,
+    Holdings,
+    Mode,
+    Origin,
+    PositionState,
+    StopKind,
+    Ticker,
+)
+from core.errors import InputError
+from core.exchange.gateway import OrderRejected
+from core.monitor import AccountLink
+from core.service.composition import ACCOUNT, Wiring
+from core.service.inputs import parse_symbol
+from core.state import base_is_dust
+from core.store import protection as stops
+from core.store import repository as repo
+from core.store.books import BookKey
+from core.store.models import utcnow
+
+log = logging.getLogger(__name__)
+APP, EXCHANGE = "app", "exchange"
+STALE_CLAIM = timedelta(seconds=60)
+WHERE = {
+    APP: "app-side, active while the dashboard or worker runs",
+    EXCHANGE: "on exchange",
+}
+
+
+@dataclass(frozen=True)
+class StopOutcome:
+    """What a protect or clear did, in words; `ok` False when nothing was set (the input
+    was refused, or the exchange refused the stop)."""
+
+    ok: bool
+    message: str
+    symbol: str
+    account: str
+    stop_loss: Decimal | None = None
+    take_profit: Decimal | None = None
+    placement: str | None = None
+
+
+@dataclass(frozen=True)
+class _Position:
+    """What the account holds of one symbol, as a stop needs it."""
+
+    side: str
+    qty: Decimal
+    entry: Decimal | None
+    ticker: Ticker
+
+
+class ProtectionCommands:
+    def __init__(self, wiring: Wiring, current_mode, on_fired=None):
+        self.wiring = wiring
+        self._current_mode = current_mode
+        self._on_fired = on_fired or (lambda *_: None)
+        self._claimed: set[int] = set()  # stops this process claimed and is closing
+
+    # --- setting and clearing --------------------------------------------------------
+
+    def protect(
+        self,
+        symbol: str,
+        *,
+        account: str = ACCOUNT,
+        mode: Mode | None = None,
+        stop_loss: Decimal | None = None,
+        stop_loss_pct: Decimal | None = None,
+        take_profit: Decimal | None = None,
+    ) -> StopOutcome:
+        """Set (or replace) the symbol's stop. InputError for a stop that makes no sense
+        (nothing held, the wrong side of the market, an absurd percentage): nothing is
+        written or sent. A stop the exchange refuses is recorded as refused, once."""
+        link, book = self._where(account, mode)
+        symbol = self._symbol(link, symbol)
+        held = self._position(link, book, symbol)
+        rules = link.gateway.market.market_rules(symbol)
+        prices = protection.resolve(
+            held.side,
+            held.ticker.bid or held.ticker.last,
+            held.ticker.ask or held.ticker.last,
+            rules.price_step,
+            stop_loss=stop_loss,
+            stop_loss_pct=stop_loss_pct,
+            take_profit=take_profit,
+            entry=held.entry,
+        )
+        placement = EXCHANGE if link.gateway.market.venue.is_derivatives else APP
+        placed: tuple[ExchangeStop, ...] = ()
+        status, note = stops.ACTIVE, None
+        if placement == EXCHANGE:
+            try:
+                link.gateway.cancel_stops(symbol)
+                placed = link.gateway.place_stops(
+                    symbol, held.qty, prices.stop_loss, prices.take_profit, link.name
+                )
+            except OrderRejected as exc:
+                status, note = stops.REFUSED, f"refused by the exchange: {exc}"
+        with self.wiring.db.session() as session:
+            stops.set_stop(
+                session,
+                book,
+                symbol,
+                side=held.side,
+                stop_loss=prices.stop_loss,
+                take_profit=prices.take_profit,
+                placement=placement,
+                status=status,
+                exchange_ids=tuple(s.exchange_id for s in placed),
+                message=note,
+            )
+        words = _stop_words(prices.stop_loss, prices.take_profit, rules.price_step)
+        if status == stops.REFUSED:
+            log.warning(
+                "stop refused", extra={"account": link.name, "symbol": symbol, "reason": note}
+            )
+            return StopOutcome(False, f"{symbol}: {words} not set, {note}", symbol, link.name)
+        log.info("stop set", extra={"account": link.name, "symbol": symbol, "placement": placement})
+        return StopOutcome(
+            True,
+            f"{symbol}: {words}, {WHERE[placement]}",
+            symbol,
+            link.name,
+            prices.stop_loss,
+            prices.take_profit,
+            placement,
+        )
+
+    def clear(
+        self, symbol: str, *, account: str = ACCOUNT, mode: Mode | None = None
+    ) -> StopOutcome:
+        link, book = self._where(account, mode)
+        symbol = self._symbol(link, symbol)
+        if link.gateway.market.venue.is_derivatives:
+            link.gateway.cancel_stops(symbol)
+        with self.wiring.db.session() as session:
+            ended = stops.end_stops(session, book, symbol, stops.CANCELLED, "removed by the trader")
+        if not ended:
+            return StopOutcome(True, f"{symbol}: no stop to remove", symbol, link.name)
+        return StopOutcome(True, f"{symbol}: stop removed", symbol, link.name)
+
+    # --- the app-side watcher ---------------------------------------------------------
+
+    def watch_once(self) -> int:
+        """One pass of the spot stop watcher: the tickers of every symbol with an app-side
+        stop, in one call; a crossed stop is claimed (once, whatever else is watching) and
+        closed with the same safe sync as a click. Returns how many fired."""
+        with self.wiring.db.session() as session:
+            watched = stops.live_stops(session, placement=APP)
+        watched = [s for s in watched if s.status in (stops.ACTIVE, stops.TRIGGERED)]
+        if not watched:
+            return 0
+        tickers = self.wiring.market_data.tickers(sorted({s.symbol for s in watched}))
+        closed = 0
+        for stop in watched:
+            ticker = tickers.get(stop.symbol)
+            if ticker is None:
+                continue
+            kind = protection.fired(
+                stop.side, stop.stop_loss, stop.take_profit, ticker.bid, ticker.ask
+            )
+            if self._ours(stop, kind):
+                closed += self._close(stop, kind or StopKind.STOP_LOSS, ticker)
+        return closed
+
+    def _ours(self, stop, kind: StopKind | None) -> bool:
+        """Whether this watcher closes the stop now: an active one it just claimed (one
+        watcher wins the claim), one it claimed before and could not close yet, or one left
+        triggered by a watcher that stopped (untouched for STALE_CLAIM)."""
+        with self.wiring.db.session() as session:
+            if stop.status == stops.ACTIVE:
+                mine = kind is not None and stops.claim(session, stop.id)
+            else:
+                stale = utcnow() - STALE_CLAIM
+                mine = stop.id in self._claimed or stops.reclaim_stale(session, stop.id, stale)
+        if mine:
+            self._claimed.add(stop.id)
+        return mine
+
+    def _close(self, stop, kind: StopKind, ticker: Ticker) -> int:
+        """Close a claimed stop's position; a close that could not run stays triggered and
+        is tried again on the next pass (never a second sell: the sync finds nothing held)."""
+        mode = Mode(stop.mode)
+        executor = self.wiring.executor(mode)
+        result = executor.sync_position(stop.symbol, PositionState.NO_POSITION, origin=Origin.STOP)
+        step = self.wiring.market_data.market_rules(stop.symbol).price_step
+        level = stop.stop_loss if kind is StopKind.STOP_LOSS else stop.take_profit
+        leg = "stop-loss" if kind is StopKind.STOP_LOSS else "take-profit"
+        touch = wording.price(ticker.bid or ticker.last, step)
+        text = f"{leg} at {wording.price(level, step)} fired at bid {touch}: {result.message}"
+        if not result.ok:
+            with self.wiring.db.session() as session:
+                stops.finish(
+                    session,
+                    stop.id,
+                    stops.TRIGGERED,
+                    f"{leg} fired; closing failed: {result.message}",
+                )
+            log.warning(
+                "stop fired, close failed", extra={"symbol": stop.symbol, "reason": result.message}
+            )
+            return 0
+        self._claimed.discard(stop.id)
+        with self.wiring.db.session() as session:
+            if not stops.finish(session, stop.id, stops.DONE, text):
+                return 0
+        log.info(
+            "stop fired", extra={"account": stop.account, "symbol": stop.symbol, "outcome": text}
+        )
+        self._on_fired(stop.account, stop.symbol, text)
+        return 1
+
+    # --- where and what -----------------------------------------------------------------
+
+    def _where(self, account: str, mode: Mode | None) -> tuple[AccountLink, BookKey]:
+        """The account's link and book: the traded account in the given (or current) mode,
+        or a monitored (LIVE) account of ACCOUNTS_FILE."""
+        if account == ACCOUNT:
+            mode = mode or self._current_mode()
+            gateway = self.wiring.gateway(mode)
+            return AccountLink(ACCOUNT, gateway, mode.value, self.wiring.quote), self.wiring.book(
+                mode
+            )
+        link = self.wiring.link(account)
+        return link, BookKey(link.mode, link.name)
+
+    def _symbol(self, link: AccountLink, text: str) -> str:
+        """The traded account's configured symbols; a monitored account's listed markets."""
+        if link.name == ACCOUNT:
+            return parse_symbol(text, self.wiring.symbols)
+        return parse_symbol(text, link.gateway.market.symbols())
+
+    def _position(self, link: AccountLink, book: BookKey, symbol: str) -> _Position:
+        """The position a stop would protect, read from the exchange now (or the paper
+        account); InputError when nothing is held."""
+        market = link.gateway.market
+        rules = market.market_rules(symbol)
+        ticker = market.ticker(symbol)
+        if market.venue.is_derivatives:
+            held = link.gateway.position(symbol, link.name)
+            if held is None or not held.qty:
+                raise InputError(f"No open {symbol} position on {link.name}: nothing to protect.")
+            return _Position(
+                "long" if held.qty > 0 else "short", held.qty, held.entry_price, ticker
+            )
+        balances: dict[str, Balance] = link.gateway.balances()
+        holdings = Holdings.of(balances, rules.base, rules.quote)
+        if base_is_dust(holdings.base.total, ticker.last, rules):
+            raise InputError(
+                f"{symbol} is not held ({wording.holdings(holdings, rules)}): nothing to protect."
+            )
+        with self.wiring.db.session() as session:
+            row = repo.find_position(session, book, symbol)
+            entry = row.cost_basis / row.qty if row and row.is_open and row.qty > 0 else None
+        return _Position("long", holdings.base.total, entry, ticker)
+
+
+def _stop_words(stop_loss, take_profit, step) -> str:
+    parts = []
+    if stop_loss is not None:
+        parts.append(f"stop-loss {wording.price(stop_loss, step)}")
+    if take_profit is not None:
+        parts.append(f"take-profit {wording.price(take_profit, step)}")
+    return " and ".join(parts)
