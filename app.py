@@ -84,6 +84,7 @@ class Engine:
         return self.service.wiring.access.url
 
     def close(self) -> None:
+        self.service.wiring.close()
         self.db.dispose()
 
 

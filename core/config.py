@@ -43,11 +43,14 @@ ACCEPTS = {
     "RECV_WINDOW_MS": "a whole number of milliseconds from 100 to 60000 (MEXC's maximum)",
     "ACCOUNTS_FILE": "the path of a TOML file of [[accounts]], or empty for the single account above",
     "STOP_WATCH_SECONDS": "a number of seconds from 0.2 to 60",
+    "ALERT_URLS": "apprise URLs (json://, tgram://, slack://, mailto://, ...) separated by commas or spaces",
+    "ALERT_TIMEOUT_SECONDS": "a number of seconds from 1 to 60",
+    "ALERT_UNREACHABLE_SECONDS": "a whole number of seconds from 10 to 86400",
     "REQUIRE_STOP_LOSS_PCT": "empty, or a percentage above 0 and at most 50, such as 5",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "LOG_FORMAT": "text or json",
 }
-SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD"}
+SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD", "ALERT_URLS"}
 
 
 class SettingsError(InputError):
@@ -80,6 +83,9 @@ class Settings(BaseSettings):
     EXCHANGE_TIMEOUT_MS: int = Field(10000, ge=100, le=120000)
     RECV_WINDOW_MS: int = Field(5000, ge=100, le=60000)
     STOP_WATCH_SECONDS: float = Field(1.0, ge=0.2, le=60)
+    ALERT_URLS: SecretStr = SecretStr("")
+    ALERT_TIMEOUT_SECONDS: float = Field(5.0, ge=1, le=60)
+    ALERT_UNREACHABLE_SECONDS: int = Field(120, ge=10, le=86400)
     REQUIRE_STOP_LOSS_PCT: Decimal | None = Field(None, gt=0, le=50, allow_inf_nan=False)
     LOG_LEVEL: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     LOG_FORMAT: Literal["text", "json"] = "text"
@@ -122,10 +128,15 @@ class Settings(BaseSettings):
     @property
     def secrets(self) -> list[str]:
         """Every secret value a log line must never show."""
-        return [
-            secret.get_secret_value()
-            for secret in (self.EXCHANGE_API_KEY, self.EXCHANGE_API_SECRET, self.DASHBOARD_PASSWORD)
-        ]
+        secrets = (
+            self.EXCHANGE_API_KEY,
+            self.EXCHANGE_API_SECRET,
+            self.DASHBOARD_PASSWORD,
+            self.ALERT_URLS,
+        )
+        values = [secret.get_secret_value() for secret in secrets]
+        # each alert URL on its own too (it carries tokens), in case one is logged alone
+        return [*values, *self.ALERT_URLS.get_secret_value().replace(",", " ").split()]
 
     @property
     def has_keys(self) -> bool:

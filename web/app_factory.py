@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import dash
+import flask
 
 # Imported here, once, before any request: plotly's JSON encoder imports numpy and pandas
 # lazily, and two callbacks answering at once right after a start would each import them
@@ -12,6 +13,7 @@ import dash
 import numpy  # noqa: F401
 import pandas  # noqa: F401
 
+from core.service import render_metrics
 from web.callbacks import register_callbacks
 from web.layout import build_layout
 
@@ -40,4 +42,15 @@ def create_dash_app(service, *, title: str = "Trading Dashboard") -> dash.Dash:
 
     app.layout = layout
     register_callbacks(app, service)
+    _serve_metrics(app)
     return app
+
+
+def _serve_metrics(app: dash.Dash) -> None:
+    """Prometheus metrics at GET /metrics, behind the page's own login when it has one (the
+    login guards every route of the server)."""
+
+    @app.server.route("/metrics")
+    def metrics():
+        body, content_type = render_metrics()
+        return flask.Response(body, content_type=content_type)

@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.accounts import AccountConfig, load_accounts_file
+from core.alerts import IncidentAlerts, parse_alert_urls
 from core.config import Settings
 from core.domain import Mode, quote_asset
 from core.errors import AppError, InputError
@@ -20,6 +21,7 @@ from core.locks import TradeLocks
 from core.market_cache import CachedMarketData
 from core.monitor import AccountLink, Monitor
 from core.planner import Limits
+from core.service.observers import Observers
 from core.store.books import BookKey
 from core.store.db import Database
 
@@ -71,6 +73,13 @@ class Wiring:
         )
         self._live: CcxtTradingGateway | None = None
         self._links: list[AccountLink] | None = None
+        urls = parse_alert_urls(settings.ALERT_URLS.get_secret_value())
+        self.alerts = IncidentAlerts(urls, db, timeout_seconds=settings.ALERT_TIMEOUT_SECONDS)
+        self.observers = Observers(self.alerts, settings.ALERT_UNREACHABLE_SECONDS)
+
+    def close(self) -> None:
+        """Deliver the alerts still queued, then stop their sender."""
+        self.alerts.close()
 
     @property
     def exchange_label(self) -> str:

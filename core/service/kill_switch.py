@@ -28,9 +28,8 @@ class FlattenOutcome:
 
 
 class KillSwitch:
-    def __init__(self, wiring: Wiring, on_used=None):
+    def __init__(self, wiring: Wiring):
         self.wiring = wiring
-        self._on_used = on_used or (lambda *_: None)
 
     def halted(self, account: str, mode: Mode) -> str | None:
         """Why trading is halted on the account's book, or None."""
@@ -44,13 +43,15 @@ class KillSwitch:
         stays halted, and the others go on."""
         outcomes = [self._flatten(account, mode) for account in accounts]
         for outcome in outcomes:
-            self._on_used(outcome.account, outcome.message)
+            self.wiring.observers.kill_switch(outcome.account, outcome.message)
         return outcomes
 
     def resume(self, account: str, mode: Mode) -> str:
         with self.wiring.db.session() as session:
             was = protection.resume(session, self._book(account, mode))
         log.info("trading resumed", extra={"account": account, "mode": mode.value})
+        if was:
+            self.wiring.observers.resumed(account)
         return f"{account}: trading resumed" if was else f"{account}: was not halted"
 
     def _flatten(self, account: str, mode: Mode) -> FlattenOutcome:

@@ -10,6 +10,7 @@ from core.errors import InputError
 from core.monitor import AccountCheck
 from core.service.accounting import record_equity_point
 from core.service.composition import Wiring
+from core.store import repository as repo
 from core.store import runs
 from core.views import AccountCheckView, MonitorRunView
 
@@ -47,7 +48,10 @@ class MonitorCommands:
         checks = self.wiring.monitor.check(
             links, policy, execute, symbols=self.wiring.symbols, progress=progress, protect=protect
         )
-        return [_check_view(check) for check in checks]
+        views = [_check_view(check) for check in checks]
+        for view in views:
+            self.wiring.observers.monitor_done(view)
+        return views
 
     def periodic_check(self) -> AccountCheckView | None:
         """One check of the current book: in LIVE, a snapshot of the account diagnosed and
@@ -58,16 +62,32 @@ class MonitorCommands:
             record_equity_point(self.wiring, mode)
             return None
         policy = Policy(self.wiring.settings.SYNC_POLICY)
+        drifting = self._drifting(mode)
         [check] = self.wiring.monitor.check(
             [self.wiring.traded_link()], policy, execute=True, symbols=self.wiring.symbols
         )
+        view = _check_view(check)
+        observers = self.wiring.observers
+        observers.check_done(view, [s for s in check.drift if s not in drifting])
+        observers.in_sync(check.account, [s for s in check.states if s not in check.drift])
+        observers.unresolved(check.account, self._unresolved(mode))
         if policy is Policy.ENFORCE and check.ok:
             for symbol, target in check.drift.items():
                 self._trade(symbol, target, mode=mode, origin=Origin.ENFORCE)
         if check.ok:
             tickers = check.snapshot.tickers
             record_equity_point(self.wiring, mode, {s: t.last for s, t in tickers.items()})
-        return _check_view(check)
+        return view
+
+    def _drifting(self, mode: Mode) -> set[str]:
+        """The symbols the last check or trade left drifting (a new drift is an event)."""
+        with self.wiring.db.session() as session:
+            rows = repo.positions(session, self.wiring.book(mode))
+        return {row.symbol for row in rows if row.sync_status == "drift"}
+
+    def _unresolved(self, mode: Mode) -> int:
+        with self.wiring.db.session() as session:
+            return len(repo.unresolved_orders(session, self.wiring.book(mode)))
 
     def history(self, limit: int = HISTORY_ROWS) -> list[MonitorRunView]:
         """The monitor's recorded runs on every LIVE account, newest first: a database read."""

@@ -64,10 +64,9 @@ class _Position:
 
 
 class ProtectionCommands:
-    def __init__(self, wiring: Wiring, current_mode, on_fired=None):
+    def __init__(self, wiring: Wiring, current_mode):
         self.wiring = wiring
         self._current_mode = current_mode
-        self._on_fired = on_fired or (lambda *_: None)
         self._claimed: set[int] = set()  # stops this process claimed and is closing
 
     # --- setting and clearing --------------------------------------------------------
@@ -221,7 +220,7 @@ class ProtectionCommands:
         log.info(
             "stop fired", extra={"account": stop.account, "symbol": stop.symbol, "outcome": text}
         )
-        self._on_fired(stop.account, stop.symbol, text)
+        self.wiring.observers.stop_fired(stop.account, stop.symbol, text, stop.id)
         return 1
 
     # --- where and what -----------------------------------------------------------------

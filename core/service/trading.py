@@ -58,6 +58,8 @@ class TradeCommands:
         job.finish(result)
         if not result.refused:
             record_equity_point(self.wiring, mode, fetch=False)
+            kind = "trade" if origin is Origin.MANUAL else origin.value
+            self.wiring.observers.trade_done(ACCOUNT, result, origin, kind)
         return result
 
     def _check_stops(self, symbol, target, stop_loss, take_profit) -> dict:
@@ -88,7 +90,9 @@ class TradeCommands:
         """Settle orders that a crash or an outage left without a known outcome; returns
         what is still unresolved (empty when trading may go on)."""
         outcomes = self.wiring.executor(mode).reconcile_unresolved()
-        return [outcome.detail for outcome in outcomes if not outcome.resolved]
+        still = [outcome.detail for outcome in outcomes if not outcome.resolved]
+        self.wiring.observers.unresolved(ACCOUNT, len(still))
+        return still
 
     def settle_interrupted(self) -> None:
         """Jobs still marked running whose trade lock is free ended with their process; the
