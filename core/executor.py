@@ -7,6 +7,11 @@ marketable LIMIT -> await the fill with short backoff, reprice a bounded number 
 cancel the remainder -> read balances and fills together -> verify -> persist. The same
 flow runs over the paper gateway (SIM) and ccxt (LIVE); `progress` hears each step.
 
+`close_position` closes a derivatives position the same way: lock -> cancel the symbol's
+plain orders while reading the position and the book -> one reduce-only order on the other
+side -> await, reprice, cancel the remainder -> read the position and fills together ->
+verify it is flat -> remove the stops the exchange keeps for it -> persist.
+
 Never twice: an order's intent, with its client order id, is committed before it is sent.
 When the answer is lost the exchange is asked about that id (several times: MEXC reports
 fresh orders missing for a moment) and only an order it confirms never existed is sent
@@ -24,14 +29,17 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar, cast
 
 from core import wording
 from core.domain import (
     ZERO,
     Balance,
+    ExchangePosition,
     Fill,
     Holdings,
     MarketRules,
+    OrderBook,
     OrderReport,
     OrderStatus,
     Origin,
@@ -42,13 +50,20 @@ from core.domain import (
     TradeSize,
 )
 from core.errors import AppError
-from core.exchange.gateway import ExchangeUnavailable, GatewayError, OutcomeUnknown, TradingGateway
+from core.exchange.gateway import (
+    DerivativesGateway,
+    ExchangeUnavailable,
+    GatewayError,
+    OutcomeUnknown,
+    TradingGateway,
+)
 from core.locks import TradeBusy, TradeLocks
 from core.planner import (
     Limits,
     OrderPlan,
     PlanError,
     SizeError,
+    plan_close,
     plan_order,
     plan_remainder,
     reference_price,
@@ -68,6 +83,7 @@ _RUN_KIND = {
     Origin.FLATTEN: "flatten",
 }
 Progress = Callable[[str], None]
+_Read = TypeVar("_Read")
 
 
 @dataclass(frozen=True)
@@ -132,11 +148,29 @@ class Executor:
         origin: Origin = Origin.MANUAL,
         progress: Progress = _quiet,
     ) -> TradeResult:
-        started, started_at, calls_before = time.monotonic(), utcnow(), self.gateway.api_calls
         trade = _Trade(symbol=symbol, target=target, origin=origin)
+        return self._traded(trade, lambda: self._run(trade, size or TradeSize(), progress))
+
+    def close_position(
+        self,
+        symbol: str,
+        *,
+        origin: Origin = Origin.FLATTEN,
+        progress: Progress = _quiet,
+    ) -> TradeResult:
+        """Close a derivatives position with reduce-only orders and remove the stops the
+        exchange keeps for it; a flat symbol gets no order. (Spot closes with
+        `sync_position(symbol, NO_POSITION)`.)"""
+        trade = _Trade(symbol=symbol, target=PositionState.NO_POSITION, origin=origin)
+        return self._traded(trade, lambda: self._run_close(trade, progress))
+
+    def _traded(self, trade: _Trade, run: Callable[[], None]) -> TradeResult:
+        """Run one trade under its account and symbol lock, then record and log it."""
+        started, started_at, calls_before = time.monotonic(), utcnow(), self.gateway.api_calls
+        symbol, target = trade.symbol, trade.target
         try:
             with self.locks.hold(self.book.account, symbol):
-                self._run(trade, size or TradeSize(), progress)
+                run()
         except (TradeBusy, SizeError) as exc:
             log.info("trade refused", extra=_fields(self.book, symbol, target, exc=exc))
             return trade.refusal(str(exc))
@@ -152,7 +186,7 @@ class Executor:
             "verified" if trade.ok else "failed",
             extra={
                 **_fields(self.book, symbol, target),
-                "origin": origin.value,
+                "origin": trade.origin.value,
                 "before": trade.before,
                 "after": trade.after,
                 "orders": len(trade.orders),
@@ -178,10 +212,10 @@ class Executor:
         if plan is not None:
             self._execute(trade, plan, rules, progress)
             progress("verifying")
-            balances = self._balances_and_fills(trade)
+            balances = self._read_with_fills(trade, self.gateway.balances)
             trade.balances = balances
             holdings = Holdings.of(balances, rules.base, rules.quote)
-        trade.holds_base = not base_is_dust(holdings.base.total, price, rules)
+        trade.is_open = not base_is_dust(holdings.base.total, price, rules)
         trade.after = position_state(holdings, price, rules, trade.target)
         trade.ok = trade.after is trade.target
         trade.message = _outcome_message(trade, rules, holdings)
@@ -197,6 +231,58 @@ class Executor:
             if cancelled.result():
                 return self.gateway.balances(), book.result()
             return balances.result(), book.result()
+
+    def _run_close(self, trade: _Trade, progress: Progress) -> None:
+        symbol = trade.symbol
+        self._refuse_while_unresolved(symbol)
+        rules = self.gateway.market.market_rules(symbol)
+        progress("cancelling open orders and reading the position")
+        held, book = self._cancel_and_read_position(symbol)
+        trade.before = _held_state(held.qty)
+        trade.price = held.mark_price or reference_price(book)
+        plan = plan_close(held.qty, book, rules, self.limits)
+        if plan is not None:
+            self._execute(trade, plan, rules, progress)
+            progress("verifying")
+            held = self._read_with_fills(trade, lambda: self._position(symbol))
+        trade.after = _held_state(held.qty)
+        trade.is_open = held.qty != 0
+        if not trade.is_open:
+            progress("removing the position's stops")
+            self._remove_stops(symbol)
+        trade.ok = trade.after is trade.target
+        trade.message = _close_message(trade, rules, held)
+
+    def _derivatives(self) -> DerivativesGateway:
+        """The gateway as close_position uses it: only a derivatives account has a position
+        and stops kept by the exchange."""
+        return cast(DerivativesGateway, self.gateway)
+
+    def _position(self, symbol: str) -> ExchangePosition:
+        return self._derivatives().position(symbol, self.book.account)
+
+    def _cancel_and_read_position(self, symbol: str) -> tuple[ExchangePosition, OrderBook]:
+        """Cancel the symbol's plain orders while its position and the book are read; when
+        it did cancel something, the position is read again (an order may have filled
+        before it was cancelled)."""
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
+            held = pool.submit(self._position, symbol)
+            book = pool.submit(self.gateway.market.order_book, symbol, 50)
+            if cancelled.result():
+                return self._position(symbol), book.result()
+            return held.result(), book.result()
+
+    def _remove_stops(self, symbol: str) -> None:
+        """A flat position's stops are orphans: one left on the exchange would act on the
+        next position of the symbol."""
+        try:
+            self._derivatives().cancel_stops(symbol)
+        except GatewayError as exc:
+            raise GatewayError(
+                f"{symbol} is flat, but the stops the exchange keeps for it could not be "
+                f"removed: {exc}"
+            ) from None
 
     def _last_target(self, symbol: str) -> PositionState | None:
         with self.db.session() as session:
@@ -224,15 +310,16 @@ class Executor:
             trade.orders.append(report)
             current = self._replan(current, report, rules)
 
-    def _balances_and_fills(self, trade: _Trade) -> dict[str, Balance]:
-        """The final balances and every order's fills, read together, then recorded in one
-        transaction with the orders' final states."""
+    def _read_with_fills(self, trade: _Trade, read: Callable[[], _Read]) -> _Read:
+        """What `read` returns (the final balances, or the position) and every order's
+        fills, read together; the fills are recorded in one transaction with the orders'
+        final states."""
         with ThreadPoolExecutor(max_workers=1 + len(trade.orders)) as pool:
-            balances = pool.submit(self.gateway.balances)
+            final = pool.submit(read)
             fills = [pool.submit(self.gateway.order_fills, o) for o in trade.orders if o.filled > 0]
             trade.fills = [fill for future in fills for fill in future.result()]
             self._settle(trade.orders, trade.fills)
-            return balances.result()
+            return final.result()
 
     def _place(self, plan: OrderPlan, trade: _Trade) -> OrderReport | None:
         """Send one order with a freshly persisted intent; None when the exchange confirmed
@@ -250,9 +337,11 @@ class Executor:
                 origin=trade.origin,
             )
         sent_at = time.time()
+        # only a derivatives gateway takes the flag (the paper gateway is spot)
+        reduce_only = {"reduce_only": True} if plan.reduce_only else {}
         try:
             return self.gateway.place_limit_order(
-                plan.symbol, plan.side, plan.amount, plan.price, client_order_id
+                plan.symbol, plan.side, plan.amount, plan.price, client_order_id, **reduce_only
             )
         except OutcomeUnknown as unknown:
             log.warning(
@@ -342,7 +431,7 @@ class Executor:
         if not trade.orders or trade.fills:
             return
         with contextlib.suppress(GatewayError):
-            self._balances_and_fills(trade)
+            self._read_with_fills(trade, self.gateway.balances)
 
     def _settle(self, reports: list[OrderReport], fills: list[Fill]) -> None:
         """Orders' final states and their fills, in one transaction."""
@@ -364,7 +453,7 @@ class Executor:
                     trade.after,
                     trade.price,
                     target=trade.target,
-                    is_open=trade.holds_base,
+                    is_open=trade.is_open,
                 )
             repo.record_sync_status(
                 session, self.book, trade.symbol, verdict, trade.message, utcnow()
@@ -464,7 +553,7 @@ class _Trade:
     price: Decimal | None = None
     balances: dict[str, Balance] | None = None
     ok: bool = False
-    holds_base: bool = False
+    is_open: bool = False  # spot: base held above dust; derivatives: a position
     message: str = ""
     api_calls: int = 0
     duration_ms: int = 0
@@ -494,6 +583,35 @@ class _Trade:
 def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> str:
     """Plain words for the toast: what was traded, at what average, the verified state, and
     when nothing was traded, why, in terms of what the account holds."""
+    parts = _traded_words(trade, rules)
+    after = state_label(trade.after, rules.quote) if trade.after else "unknown"
+    held = wording.holdings(holdings, rules)
+    if trade.ok and parts:
+        return ", ".join([*parts, f"state {after} verified"])
+    if trade.ok and trade.before is trade.after:
+        return f"already {after}: {held}"
+    if trade.ok:
+        return f"nothing to trade: {held}; state {after} verified"
+    return ", ".join([*parts, f"{trade.target.value} not reached: the account {held}"])
+
+
+def _close_message(trade: _Trade, rules: MarketRules, held: ExchangePosition) -> str:
+    """Plain words for closing a derivatives position: what was traded, and whether it is
+    flat now, or what is still open."""
+    parts = _traded_words(trade, rules)
+    if trade.ok and trade.before is trade.after:
+        return f"already {PositionState.NO_POSITION.value}: no {trade.symbol} position is open"
+    if trade.ok:
+        return ", ".join([*parts, f"position closed, state {trade.after} verified"])
+    side = "long" if held.qty > 0 else "short"
+    left = wording.quantity(abs(held.qty), rules.amount_step)
+    return ", ".join(
+        [*parts, f"{trade.target.value} not reached: a {side} of {left} {rules.base} is open"]
+    )
+
+
+def _traded_words(trade: _Trade, rules: MarketRules) -> list[str]:
+    """`bought 0.5 ETH at 3,400.00 avg`, and the same for what was sold."""
     parts = []
     for side in (Side.BUY, Side.SELL):
         fills = [f for f in trade.fills if f.side is side]
@@ -505,15 +623,14 @@ def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> s
                 f"{verb} {wording.quantity(qty, rules.amount_step)} {rules.base} "
                 f"at {wording.price(avg, rules.price_step)} avg"
             )
-    after = state_label(trade.after, rules.quote) if trade.after else "unknown"
-    held = wording.holdings(holdings, rules)
-    if trade.ok and parts:
-        return ", ".join([*parts, f"state {after} verified"])
-    if trade.ok and trade.before is trade.after:
-        return f"already {after}: {held}"
-    if trade.ok:
-        return f"nothing to trade: {held}; state {after} verified"
-    return ", ".join([*parts, f"{trade.target.value} not reached: the account {held}"])
+    return parts
+
+
+def _held_state(qty: Decimal) -> PositionState:
+    """A derivatives position's state is its sign."""
+    if qty > 0:
+        return PositionState.LONG
+    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
 
 
 def _filled_pct(report: OrderReport) -> int:

@@ -7,7 +7,7 @@ floored to the market's step so an order never asks for more than the account ha
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 from core import wording
@@ -29,10 +29,13 @@ class SizeError(PlanError, InputError):
 
 @dataclass(frozen=True)
 class OrderPlan:
+    """One order to send. A `reduce_only` order (derivatives) can only shrink a position."""
+
     symbol: str
     side: Side
     amount: Decimal
     price: Decimal
+    reduce_only: bool = False
 
     @property
     def notional(self) -> Decimal:
@@ -189,6 +192,26 @@ def reference_price(book: OrderBook) -> Decimal:
     return price
 
 
+def plan_close(
+    position_qty: Decimal, book: OrderBook, rules: MarketRules, limits: Limits
+) -> OrderPlan | None:
+    """The one reduce-only order that closes a derivatives position (`position_qty` signed,
+    below zero a short), or None when flat: the other side, the whole size floored to the
+    step, at a marketable price capped by the slippage limit. No notional cap: it only ever
+    reduces risk, and a reduce-only order needs no minimum order value."""
+    if position_qty == 0:
+        return None
+    amount = floor_to_step(abs(position_qty), rules.amount_step)
+    if amount <= 0:
+        raise PlanError(
+            f"the {rules.symbol} position of {position_qty.normalize():f} {rules.base} is "
+            f"below the market's step of {rules.amount_step.normalize():f}: no order can close it"
+        )
+    side = Side.SELL if position_qty > 0 else Side.BUY
+    price = marketable_price(book, side, amount, rules, limits)
+    return OrderPlan(rules.symbol, side, amount, price, reduce_only=True)
+
+
 def plan_remainder(
     plan: OrderPlan,
     filled: Decimal,
@@ -198,14 +221,19 @@ def plan_remainder(
     limits: Limits,
 ) -> OrderPlan | None:
     """The repriced order for what `plan` left unfilled, or None when the rest is dust. A buy
-    keeps to the quote `plan` set aside: what it did not spend, at the new price."""
+    keeps to the quote `plan` set aside: what it did not spend, at the new price. A
+    reduce-only order closes what is left of a position whatever it costs now, and needs no
+    minimum order value."""
     left = plan.amount - filled
     if left <= 0:
         return None
     price = marketable_price(book, plan.side, left, rules, limits)
-    if plan.side is Side.BUY:
+    if plan.side is Side.BUY and not plan.reduce_only:
         left = min(left, floor_to_step((plan.notional - spent) / price, rules.amount_step))
     left = floor_to_step(left, rules.amount_step)
-    if left <= 0 or left < rules.min_amount or left * price < rules.min_cost:
+    below_minimum = left < rules.min_amount or (
+        not plan.reduce_only and left * price < rules.min_cost
+    )
+    if left <= 0 or below_minimum:
         return None
-    return OrderPlan(plan.symbol, plan.side, left, price)
+    return replace(plan, amount=left, price=price)

@@ -16,16 +16,19 @@ from typing import Any
 import ccxt
 
 from core.domain import (
+    ZERO,
     AccountSnapshot,
     Balance,
     Candle,
     ExchangePosition,
+    ExchangeStop,
     Fill,
     MarketRules,
     OrderBook,
     OrderReport,
     OrderStatus,
     Side,
+    StopKind,
     Ticker,
     quote_asset,
 )
@@ -38,7 +41,7 @@ from core.exchange.gateway import (
     OutcomeUnknown,
     UnknownSymbol,
 )
-from core.exchange.venues import Venue, venue
+from core.exchange.venues import CCXT_PRICE_PARAM, StopCall, StopsAt, Venue, venue
 
 ORDER_NOT_FOUND = ("-2013", "Order does not exist")
 # Answers that say for certain an order was not placed.
@@ -52,6 +55,8 @@ REFUSALS = (
     ccxt.AccountSuspended,
 )
 _STATUS = {"open": OrderStatus.OPEN, "closed": OrderStatus.FILLED, "canceled": OrderStatus.CANCELED}
+TRIGGER = {"trigger": True}  # ccxt's unified switch from plain orders to conditional ones
+ON_POSITION = "position"  # the exchange_id of a stop set on the position itself
 
 
 def dec(value: Any) -> Decimal | None:
@@ -281,7 +286,11 @@ class CcxtTradingGateway:
 
     @translate_errors("cancelling open orders")
     def cancel_open_orders(self, symbol: str) -> int:
-        return len(self._ready().cancel_all_orders(symbol) or [])
+        """Cancel the symbol's plain orders (its stops stay); returns how many it cancelled.
+        Where the answer does not list them (Binance USD-M) ccxt returns one entry, so it
+        counts as one: a caller that reads the account again after a cancel does so."""
+        cancelled = self._ready().cancel_all_orders(symbol, self.market.venue.plain_orders)
+        return len(cancelled or [])
 
     @translate_errors("placing an order")
     def place_limit_order(
@@ -343,19 +352,23 @@ class CcxtTradingGateway:
 
     @translate_errors("reading the account")
     def snapshot(self, account: str) -> AccountSnapshot:
-        """Balances, every open order and every ticker, and on a derivatives exchange its
-        positions: a fixed number of calls, however many symbols, sent together."""
-        client = self._ready()
-        with ThreadPoolExecutor(max_workers=4) as pool:
+        """Balances, every plain open order and every ticker, and on a derivatives exchange its
+        positions and stops: a fixed number of calls, however many symbols, sent together."""
+        client, venue = self._ready(), self.market.venue
+        with ThreadPoolExecutor(max_workers=5) as pool:
             balances = pool.submit(self.balances)
-            orders = pool.submit(client.fetch_open_orders)
+            orders = pool.submit(client.fetch_open_orders, None, None, None, venue.plain_orders)
             tickers = pool.submit(self.market.client.fetch_tickers)
-            positions = (
-                pool.submit(client.fetch_positions) if self.market.venue.is_derivatives else None
+            positions = pool.submit(client.fetch_positions) if venue.is_derivatives else None
+            triggers = (
+                pool.submit(client.fetch_open_orders, None, None, None, TRIGGER)
+                if venue.keeps_stops
+                else None
             )
             open_orders: dict[str, int] = {}
             for order in orders.result():
                 open_orders[order["symbol"]] = open_orders.get(order["symbol"], 0) + 1
+            held = None if positions is None else positions.result()
             return AccountSnapshot(
                 account=account,
                 balances=balances.result(),
@@ -365,11 +378,131 @@ class CcxtTradingGateway:
                 },
                 taken_at=datetime.now(UTC),
                 positions=None
-                if positions is None
-                else tuple(
-                    p for p in (_position(raw, account) for raw in positions.result()) if p.qty
-                ),
+                if held is None
+                else tuple(p for p in (_position(raw, account) for raw in held) if p.qty),
+                stops=None
+                if triggers is None
+                else _stops_held(venue, account, held or [], triggers.result()),
             )
+
+    # --- derivatives: the position and its stops -------------------------------------------
+
+    @translate_errors("reading the position")
+    def position(self, symbol: str, account: str) -> ExchangePosition:
+        """The symbol's derivatives position as the exchange holds it (qty 0 when flat)."""
+        if not self.market.venue.is_derivatives:
+            raise GatewayError(f"{self.label} is a spot exchange: it holds no {symbol} position")
+        found = (_position(raw, account) for raw in self._ready().fetch_positions([symbol]))
+        held = [p for p in found if p.symbol == symbol and p.qty]
+        return held[0] if held else ExchangePosition(account, symbol, ZERO, None)
+
+    def place_stops(
+        self,
+        symbol: str,
+        position_qty: Decimal,
+        stop_loss: Decimal | None,
+        take_profit: Decimal | None,
+        account: str,
+    ) -> tuple[ExchangeStop, ...]:
+        """Whole-position stops for the signed `position_qty`, closing on the other side,
+        their triggers rounded to the market's price step. A refused leg leaves nothing
+        placed: Bybit refuses its one call whole, and a Binance leg placed before a refused
+        one is cancelled. Nothing is retried; a Bybit stop replaces the one it had, a Binance
+        one is added beside any it has (call cancel_stops first to replace them)."""
+        what = f"placing stops on {symbol}"
+        venue = self._keeping_stops(what)
+        legs = {
+            kind: price
+            for kind, price in (
+                (StopKind.STOP_LOSS, stop_loss),
+                (StopKind.TAKE_PROFIT, take_profit),
+            )
+            if price is not None
+        }
+        if not position_qty:
+            raise GatewayError(f"{what}: there is no position to protect")
+        if not legs:
+            raise GatewayError(f"{what}: neither a stop-loss nor a take-profit price was given")
+        client = self._ready()
+        close_side = Side.SELL if position_qty > 0 else Side.BUY
+        placed: list[ExchangeStop] = []
+        try:
+            rounded = {
+                kind: client.price_to_precision(symbol, f"{p:f}") for kind, p in legs.items()
+            }
+            for call in venue.stop_calls(rounded):
+                raw = client.create_order(
+                    symbol, "market", close_side.value, call.amount, None, call.params
+                )
+                placed.extend(_stops_placed(venue, call, raw, account, symbol))
+        except ccxt.BaseError as exc:
+            raise self._stop_refusal(what, exc, symbol, placed) from None
+        return tuple(placed)
+
+    @translate_errors("removing stops")
+    def cancel_stops(self, symbol: str) -> int:
+        """Remove every stop the exchange keeps for the symbol (on the position and as
+        conditional orders); returns how many there were. A spot exchange keeps none."""
+        venue, client = self.market.venue, self._ready()
+        held = self._read_stops("", symbol)
+        on_position = tuple(s.kind for s in held if s.exchange_id == ON_POSITION)
+        if on_position and venue.clear_position_stops is not None:
+            venue.clear_position_stops(client, symbol, on_position)
+        if len(on_position) < len(held):
+            client.cancel_all_orders(symbol, TRIGGER)
+        return len(held)
+
+    @translate_errors("reading stops")
+    def stops(self, account: str, symbol: str | None = None) -> tuple[ExchangeStop, ...]:
+        """The stops the exchange keeps, for one symbol or all: those set on a position
+        (exchange_id "position") and reduce-only conditional orders. A spot exchange keeps
+        none."""
+        return self._read_stops(account, symbol)
+
+    def _read_stops(self, account: str, symbol: str | None) -> tuple[ExchangeStop, ...]:
+        venue, client = self.market.venue, self._ready()
+        if not venue.keeps_stops:
+            return ()
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            orders = pool.submit(client.fetch_open_orders, symbol, None, None, TRIGGER)
+            positions = (
+                pool.submit(client.fetch_positions, [symbol] if symbol else None)
+                if venue.stops is StopsAt.POSITION
+                else None
+            )
+            held = [] if positions is None else positions.result()
+            return _stops_held(venue, account, held, orders.result())
+
+    def _keeping_stops(self, what: str) -> Venue:
+        venue = self.market.venue
+        if not venue.keeps_stops or venue.stop_calls is None:
+            raise GatewayError(
+                f"{what}: {self.label} keeps no stops through its API; the app watches them"
+            )
+        return venue
+
+    def _stop_refusal(
+        self, what: str, exc: ccxt.BaseError, symbol: str, placed: list[ExchangeStop]
+    ) -> GatewayError:
+        """The error of a refused stop, after cancelling the legs placed before it. A bad
+        request here is the exchange refusing the stop (Bybit's trading-stop answers 10001
+        for a trigger on the wrong side), so it is an OrderRejected."""
+        still_open = self._withdraw(symbol, placed)
+        if isinstance(exc, ccxt.BadRequest) and not isinstance(exc, ccxt.BadSymbol):
+            refusal: GatewayError = OrderRejected(f"{what}: {exchange_said(exc, self.label)}")
+        else:
+            refusal = gateway_error(what, exc, self.label)
+        return type(refusal)(f"{refusal}{still_open}") if still_open else refusal
+
+    def _withdraw(self, symbol: str, placed: list[ExchangeStop]) -> str:
+        """Cancel stops placed before a refusal; what could not be cancelled, in words."""
+        kept = []
+        for stop in placed:
+            try:
+                self._ready().cancel_order(stop.exchange_id, symbol, TRIGGER)
+            except ccxt.BaseError:
+                kept.append(f"{stop.kind.value} {stop.exchange_id}")
+        return f"; placed before it and still open: {', '.join(kept)}" if kept else ""
 
     @translate_errors("reading fills")
     def order_fills(self, report: OrderReport) -> list[Fill]:
@@ -416,6 +549,61 @@ def _position(raw: dict, account: str) -> ExchangePosition:
         leverage=dec(raw.get("leverage")),
         unrealized=dec(raw.get("unrealizedPnl")),
         liquidation_price=dec(raw.get("liquidationPrice")),
+    )
+
+
+def _stops_placed(
+    venue: Venue, call: StopCall, raw: dict, account: str, symbol: str
+) -> list[ExchangeStop]:
+    """The legs one create_order call set: on the position, or one conditional order."""
+    exchange_id = ON_POSITION if venue.stops is StopsAt.POSITION else str(raw["id"])
+    return [
+        ExchangeStop(account, symbol, kind, Decimal(call.params[name]), exchange_id)
+        for kind, name in CCXT_PRICE_PARAM.items()
+        if name in call.params
+    ]
+
+
+def _stops_held(
+    venue: Venue, account: str, positions: list[dict], orders: list[dict]
+) -> tuple[ExchangeStop, ...]:
+    """Stops set on positions (where the venue keeps them there) and reduce-only
+    conditional orders, each once."""
+    held = positions if venue.stops is StopsAt.POSITION else []
+    on_positions = [stop for raw in held for stop in _position_stops(raw, account)]
+    as_orders = [
+        _order_stop(raw, account)
+        for raw in orders
+        if raw.get("reduceOnly") and not venue.echoes_position_stop(raw)
+    ]
+    return tuple(on_positions + as_orders)
+
+
+def _position_stops(raw: dict, account: str) -> list[ExchangeStop]:
+    """A position's own stop-loss and take-profit (a price of 0 means none)."""
+    if not raw.get("contracts"):
+        return []
+    return [
+        ExchangeStop(account, raw["symbol"], kind, dec(raw[name]), ON_POSITION)
+        for kind, name in CCXT_PRICE_PARAM.items()
+        if raw.get(name)
+    ]
+
+
+def _order_stop(raw: dict, account: str) -> ExchangeStop:
+    """A reduce-only conditional order. ccxt names a take-profit by its takeProfitPrice on
+    both venues (Binance's STOP_MARKET gets no stopLossPrice): every other one limits a loss.
+    No size means it closes the whole position."""
+    size = dec(raw.get("amount")) or None
+    kind = StopKind.TAKE_PROFIT if raw.get("takeProfitPrice") is not None else StopKind.STOP_LOSS
+    return ExchangeStop(
+        account=account,
+        symbol=raw["symbol"],
+        kind=kind,
+        trigger_price=dec(raw["triggerPrice"]),
+        exchange_id=str(raw["id"]),
+        close_position=size is None,
+        size=size,
     )
 
 

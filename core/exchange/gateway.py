@@ -1,8 +1,9 @@
 """The one protocol every exchange gateway speaks, and the errors it raises.
 
 `MarketData` is public: prices, books, candles, market rules. `TradingGateway` adds the
-account: balances and orders. SIM is a different TradingGateway (paper) over the same
-public MarketData, never a flag inside one.
+account: balances and orders. `DerivativesGateway` adds a derivatives account's positions
+and the stops the exchange keeps for them. SIM is a different TradingGateway (paper) over
+the same public MarketData, never a flag inside one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from core.domain import (
     AccountSnapshot,
     Balance,
     Candle,
+    ExchangePosition,
+    ExchangeStop,
     Fill,
     MarketRules,
     OrderBook,
@@ -73,3 +76,28 @@ class TradingGateway(Protocol):
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def order_fills(self, report: OrderReport) -> list[Fill]: ...
     def snapshot(self, account: str) -> AccountSnapshot: ...
+
+
+class DerivativesGateway(TradingGateway, Protocol):
+    """A derivatives account: orders that only reduce, the position, and exchange-side stops."""
+
+    def place_limit_order(
+        self,
+        symbol: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+        reduce_only: bool = False,
+    ) -> OrderReport: ...
+    def position(self, symbol: str, account: str) -> ExchangePosition: ...
+    def place_stops(
+        self,
+        symbol: str,
+        position_qty: Decimal,
+        stop_loss: Decimal | None,
+        take_profit: Decimal | None,
+        account: str,
+    ) -> tuple[ExchangeStop, ...]: ...
+    def cancel_stops(self, symbol: str) -> int: ...
+    def stops(self, account: str, symbol: str | None = None) -> tuple[ExchangeStop, ...]: ...

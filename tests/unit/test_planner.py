@@ -19,6 +19,7 @@ from core.planner import (
     ceil_to_step,
     floor_to_step,
     marketable_price,
+    plan_close,
     plan_order,
     plan_remainder,
 )
@@ -465,3 +466,73 @@ def test_remainder_never_exceeds_what_is_left(data, side, amount, filled_share):
     assert rest.amount % market.amount_step == 0
     if side is Side.BUY:
         assert rest.notional <= plan.notional - spent
+
+
+# --- plan_close ------------------------------------------------------------------------
+
+
+def test_close_of_a_long_sells_its_whole_size_reduce_only():
+    plan = plan_close(D("1.5"), BOOK, ETH, LIMITS)
+    assert plan == OrderPlan("ETH/USDT", Side.SELL, D("1.5"), D("1997.01"), reduce_only=True)
+
+
+def test_close_of_a_short_buys_it_back_reduce_only():
+    plan = plan_close(D("-0.5"), BOOK, ETH, LIMITS)
+    assert plan == OrderPlan("ETH/USDT", Side.BUY, D("0.5"), D("2003.00"), reduce_only=True)
+
+
+def test_close_floors_the_size_to_the_step():
+    assert plan_close(D("-0.123456789"), BOOK, ETH, LIMITS).amount == D("0.1234")
+    assert plan_close(D("2.00009"), BOOK, ETH, LIMITS).amount == D("2")
+
+
+def test_close_of_a_flat_position_plans_nothing():
+    assert plan_close(D(0), BOOK, ETH, LIMITS) is None
+    assert plan_close(D(0), book(), ETH, LIMITS) is None
+
+
+def test_close_below_the_step_cannot_be_sent():
+    with pytest.raises(PlanError, match=r"below the market's step of 0\.0001"):
+        plan_close(D("0.00005"), BOOK, ETH, LIMITS)
+
+
+def test_close_price_is_capped_by_the_slippage_limit():
+    tight = Limits(max_order_notional=D("50000"), max_slippage=D("0.002"))
+    # 13 ETH reaches the third level of the book: the price stops 0.2% beyond the touch
+    assert plan_close(D("13"), BOOK, ETH, tight).price == D("1995.01")
+    assert plan_close(D("-13"), BOOK, ETH, tight).price == D("2005.00")
+
+
+def test_close_ignores_the_order_notional_cap_and_the_minimum_order_value():
+    small = Limits(max_order_notional=D("100"), max_slippage=D("0.005"))
+    assert plan_close(D("10"), BOOK, rules(min_cost="50000"), small).amount == D("10")
+
+
+def test_close_against_an_empty_side_of_the_book_is_refused():
+    with pytest.raises(PlanError, match="has no bids"):
+        plan_close(D("1"), book(asks=[("2001.00", "1")]), ETH, LIMITS)
+    with pytest.raises(PlanError, match="has no asks"):
+        plan_close(D("-1"), book(bids=[("1999.00", "1")]), ETH, LIMITS)
+
+
+def test_remainder_of_a_close_stays_reduce_only_and_closes_whatever_it_costs():
+    plan = plan_close(D("-1"), BOOK, ETH, LIMITS)
+    risen = book(bids=[("2099.00", "5")], asks=[("2101.00", "5")])
+    # a plain buy would keep to the quote set aside; a close buys back all that is left
+    rest = plan_remainder(plan, D("0.2"), D("0.2") * plan.price, risen, ETH, LIMITS)
+    assert rest == OrderPlan("ETH/USDT", Side.BUY, D("0.8"), D("2103.10"), reduce_only=True)
+    tiny = plan_close(D("0.0002"), BOOK, rules(min_cost="5"), LIMITS)
+    rest = plan_remainder(tiny, D("0.0001"), D("0.2"), BOOK, rules(min_cost="5"), LIMITS)
+    assert rest is not None and rest.amount == D("0.0001")  # no minimum order value
+
+
+@PROPS
+@given(data=books_on_grid(), qty=st.decimals(min_value=D("-50"), max_value=D("50"), places=6))
+def test_close_never_asks_for_more_than_the_position_and_always_reduces(data, qty):
+    ob, market = data
+    assume(abs(qty) >= market.amount_step)
+    plan = plan_close(qty, ob, market, LIMITS)
+    assert plan.reduce_only
+    assert plan.side is (Side.SELL if qty > 0 else Side.BUY)
+    assert 0 < plan.amount <= abs(qty) and abs(qty) - plan.amount < market.amount_step
+    assert plan.amount % market.amount_step == 0
