@@ -34,8 +34,12 @@ class PositionBook:
 
 def apply_fill(book: PositionBook, fill: Fill) -> PositionBook:
     """The book after one fill. A sell larger than the known quantity (coins the app never
-    saw bought) realizes PnL only on what the book holds; the rest has no known cost."""
+    saw bought) realizes PnL only on what the book holds; the rest has no known cost. A
+    short (below zero: a derivatives position the monitor adopted) is bought back the same
+    way, mirrored."""
     fees = book.fees + fill.fee_quote
+    if book.qty < 0:
+        return _short_after(book, fill, fees)
     if fill.side is Side.BUY:
         delivered = fill.net_base
         return PositionBook(
@@ -53,6 +57,23 @@ def apply_fill(book: PositionBook, fill: Fill) -> PositionBook:
         qty=remaining,
         cost_basis=avg * remaining if remaining > 0 else ZERO,
         realized=book.realized + (fill.price - avg) * min(fill.qty, sold),
+        fees=fees,
+    )
+
+
+def _short_after(book: PositionBook, fill: Fill, fees: Decimal) -> PositionBook:
+    delta = fill.net_base
+    if delta <= 0:  # a sell adds to the short at this price
+        return PositionBook(
+            book.qty + delta, book.cost_basis + delta * fill.price, book.realized, fees
+        )
+    avg = book.cost_basis / book.qty
+    bought_back = min(delta, -book.qty)
+    remaining = book.qty + bought_back
+    return PositionBook(
+        qty=remaining,
+        cost_basis=avg * remaining if remaining < 0 else ZERO,
+        realized=book.realized + (avg - fill.price) * bought_back,
         fees=fees,
     )
 

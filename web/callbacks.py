@@ -12,7 +12,15 @@ import dash
 from dash import ClientsideFunction, Input, Output, State, ctx, no_update
 from dash.exceptions import PreventUpdate
 
-from core.service import InputError, Mode, PositionState, parse_size
+from core.service import (
+    ACCOUNT,
+    AppError,
+    InputError,
+    Mode,
+    PositionState,
+    parse_amount,
+    parse_size,
+)
 from web import components, figures, ids, layout
 from web.monitor_callbacks import register_monitor_callbacks
 
@@ -34,6 +42,7 @@ PARTS = (
     (ids.EXCHANGE_ALERT, "children"),
     (ids.EXCHANGE_ALERT, "is_open"),
     (ids.POSITIONS_TABLE, "data"),
+    (ids.POSITIONS_TABLE, "tooltip_data"),
     (ids.DERIVATIVES_TABLE, "data"),
     (ids.DERIVATIVES_CARD, "style"),
     (ids.PNL_CARDS, "children"),
@@ -43,12 +52,15 @@ PARTS = (
     (ids.ORDERS_TABLE, "data"),
     (ids.SYNC_LOG, "data"),
     (ids.TRADE_STATUS, "children"),
+    (ids.RESUME, "disabled"),
     *((button, "disabled") for button in BUTTONS),
 )
 
 
 def register_callbacks(app: dash.Dash, service) -> None:
     _register_refresh(app, service)
+    _register_stops(app, service)
+    _register_kill_switch(app, service)
     _register_connection_watch(app)
     _register_charts(app, service)
     _register_trade(app, service)
@@ -75,6 +87,7 @@ def page_parts(service, symbol: str) -> dict[tuple[str, str], object]:
         problem,
         problem is not None,
         components.position_rows(view.positions),
+        components.position_tips(view.positions),
         components.derivative_rows(view.derivatives),
         {"display": "block" if view.derivatives else "none"},
         components.pnl_cards(view.pnl),
@@ -84,6 +97,7 @@ def page_parts(service, symbol: str) -> dict[tuple[str, str], object]:
         components.order_rows(view.orders),
         components.sync_rows(view.sync_runs),
         components.trade_activity(view.trades, now),
+        view.halted is None,
         *(busy for _ in BUTTONS),
     ]
     return dict(zip(PARTS, values, strict=True))
@@ -187,25 +201,122 @@ def _register_trade(app: dash.Dash, service) -> None:
         State(ids.SYMBOL_SELECT, "value"),
         State(ids.ORDER_SIZE, "value"),
         State(ids.ORDER_SIZE_UNIT, "value"),
+        State(ids.STOP_LOSS, "value"),
+        State(ids.TAKE_PROFIT, "value"),
         State(ids.TRADE_DONE, "data"),
         running=[(Output(button, "disabled"), True, False) for button in BUTTONS],
         prevent_initial_call=True,
     )
-    def trade(_buy, _sell, _close, symbol, amount_text, unit, trades_done):
+    def trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit, trades_done):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         target = TARGETS[ctx.triggered_id]
-        size = None
+        size, stops = None, {}
         if target is PositionState.LONG:
             try:
                 size = parse_size(amount_text, unit)
+                stops = stop_prices(loss, profit)
             except InputError as exc:
                 return (no_update,) * 4 + (True, str(exc), no_update)
-        result = service.trading.trade(symbol, target, size)
+        result = service.trading.trade(symbol, target, size, **stops)
         if result.refused and target is PositionState.LONG:
             return (no_update,) * 4 + (True, result.message, no_update)
         toast = components.trade_toast(result)
         return (*toast, False, "", (trades_done or 0) + 1)
+
+
+def stop_prices(loss_text, profit_text) -> dict:
+    """The stop fields, read like any amount; empty fields are no stop."""
+    prices = {}
+    if (loss_text or "").strip():
+        prices["stop_loss"] = parse_amount(loss_text, "Stop-loss", "Enter a stop-loss price.")
+    if (profit_text or "").strip():
+        prices["take_profit"] = parse_amount(profit_text, "Take-profit", "")
+    return prices
+
+
+def _register_stops(app: dash.Dash, service) -> None:
+    @app.callback(
+        Output(ids.STOP_LOSS, "invalid"),
+        Output(ids.STOP_FEEDBACK, "children"),
+        Output(ids.TRADE_TOAST, "is_open", allow_duplicate=True),
+        Output(ids.TRADE_TOAST, "header", allow_duplicate=True),
+        Output(ids.TRADE_TOAST, "icon", allow_duplicate=True),
+        Output(ids.TRADE_TOAST, "children", allow_duplicate=True),
+        Input(ids.STOP_SET, "n_clicks"),
+        Input(ids.STOP_CLEAR, "n_clicks"),
+        State(ids.SYMBOL_SELECT, "value"),
+        State(ids.STOP_LOSS, "value"),
+        State(ids.TAKE_PROFIT, "value"),
+        prevent_initial_call=True,
+    )
+    def change_stop(_set, _clear, symbol, loss, profit):
+        """Set (or replace) or remove the stop on what is held of the symbol now."""
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        try:
+            if ctx.triggered_id == ids.STOP_CLEAR:
+                outcome = service.protection.clear(symbol)
+            else:
+                prices = stop_prices(loss, profit)
+                if "stop_loss" not in prices:
+                    raise InputError("Enter a stop-loss price.")
+                outcome = service.protection.protect(symbol, **prices)
+        except InputError as exc:
+            return True, str(exc), *(no_update,) * 4
+        except AppError as exc:
+            return False, "", True, f"Stop on {symbol}", "danger", str(exc)
+        tone = "success" if outcome.ok else "danger"
+        return False, "", True, f"Stop on {symbol}", tone, outcome.message
+
+
+def _register_kill_switch(app: dash.Dash, service) -> None:
+    @app.callback(
+        Output(ids.FLATTEN_CONFIRM, "displayed"),
+        Output(ids.FLATTEN_CONFIRM, "message"),
+        Output(ids.RESUME_CONFIRM, "displayed"),
+        Output(ids.RESUME_CONFIRM, "message"),
+        Input(ids.FLATTEN, "n_clicks"),
+        Input(ids.RESUME, "n_clicks"),
+        prevent_initial_call=True,
+    )
+    def ask(_flatten, _resume):
+        """Both ask first, naming the account, the exchange and the book."""
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        where = (
+            f"account {ACCOUNT} on {service.exchange_label} "
+            f"({service.modes.current().value.upper()})"
+        )
+        if ctx.triggered_id == ids.FLATTEN:
+            question = (
+                f"Flatten {where}? Every open order is cancelled, every position closed, and "
+                "trading halted until you resume."
+            )
+            return True, question, False, no_update
+        return False, no_update, True, f"Resume trading on {where}?"
+
+    @app.callback(
+        Output(ids.PROTECTION_MESSAGE, "is_open"),
+        Output(ids.PROTECTION_MESSAGE, "color"),
+        Output(ids.PROTECTION_MESSAGE, "children"),
+        Output(ids.TRADE_DONE, "data", allow_duplicate=True),
+        Input(ids.FLATTEN_CONFIRM, "submit_n_clicks"),
+        Input(ids.RESUME_CONFIRM, "submit_n_clicks"),
+        State(ids.TRADE_DONE, "data"),
+        running=[(Output(ids.FLATTEN, "disabled"), True, False)],
+        prevent_initial_call=True,
+    )
+    def act(_flatten, _resume, trades_done):
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate
+        mode = service.modes.current()
+        if ctx.triggered_id == ids.FLATTEN_CONFIRM:
+            [outcome] = service.kill_switch.flatten([ACCOUNT], mode)
+            colour, text = ("warning" if outcome.ok else "danger"), outcome.message
+        else:
+            colour, text = "success", service.kill_switch.resume(ACCOUNT, mode)
+        return True, colour, text, (trades_done or 0) + 1
 
 
 def _register_mode(app: dash.Dash, service) -> None:

@@ -23,6 +23,7 @@ from core.views import (
     OrderView,
     PnlView,
     PositionView,
+    StopView,
     SyncRunView,
     TradeActivity,
 )
@@ -36,6 +37,7 @@ POSITION_COLUMNS = (
     ("price", "Price"),
     ("unrealized", "Unrealized"),
     ("realized", "Realized"),
+    ("stop", "Stop"),
     ("sync", "Sync"),
 )
 DERIVATIVE_COLUMNS = (
@@ -49,9 +51,14 @@ DERIVATIVE_COLUMNS = (
     ("unrealized", "Unrealized"),
     ("leverage", "Leverage"),
     ("liquidation", "Liq. price"),
+    ("stop", "Stop"),
 )
 BALANCE_COLUMNS = ("Asset", "Free", "Locked", "Value")
-ENTRY_SOURCES = {"fills": "", "exchange": " (exchange entry)", "mark": " (mark at adoption)"}
+ENTRY_SOURCES = {"fills": "", "exchange": " (exchange)", "mark": " (mark)"}
+ENTRY_TIPS = {
+    "exchange": "The exchange's entry price: the holdings were adopted from the exchange.",
+    "mark": "The mark price when the holdings were adopted: the app never saw them bought.",
+}
 SYNC_WORDS = {"in_sync": "in sync", "drift": "drift", "failed": "failed"}
 FILL_COLUMNS = (
     ("time", "Time"),
@@ -192,8 +199,61 @@ def _position_row(p: PositionView) -> dict:
         if p.unrealized is None
         else fmt.signed_money(p.unrealized, quote),
         "realized": fmt.signed_money(p.realized, quote),
+        "stop": stop_text(p.stop),
         "sync": SYNC_WORDS.get(p.sync_status or "", fmt.MISSING),
     }
+
+
+STOP_PLACES = {"app": "app", "exchange": "exch."}
+STOP_WHERE = {
+    "app": "app-side: watched by the app, active while the dashboard or a worker runs",
+    "exchange": "on the exchange: fires even when the app is down",
+}
+
+
+def stop_text(stop: StopView | None) -> str:
+    """`3,200.00 · 5.9% · app`: the stop-loss, its distance from the mark and where it
+    lives (the take-profit and the details are in the cell's tooltip); a refused or firing
+    stop says so."""
+    if stop is None:
+        return fmt.MISSING
+    if stop.status == "refused":
+        return "refused"
+    if stop.status == "triggered":
+        return "firing"
+    if stop.stop_loss is None:
+        return f"TP {fmt.price(stop.take_profit)} · {STOP_PLACES.get(stop.placement, '')}"
+    parts = [fmt.price(stop.stop_loss)]
+    if stop.distance_pct is not None:
+        parts.append(fmt.plain_percent(stop.distance_pct))
+    parts.append(STOP_PLACES.get(stop.placement, ""))
+    return " · ".join(parts)
+
+
+def stop_tip(stop: StopView | None) -> str:
+    """Everything about a stop, in words, for its cell's tooltip."""
+    if stop is None:
+        return "No stop: set one beside the trade buttons."
+    lines = []
+    if stop.stop_loss is not None:
+        lines.append(f"stop-loss {fmt.price(stop.stop_loss)}")
+    if stop.take_profit is not None:
+        lines.append(f"take-profit {fmt.price(stop.take_profit)}")
+    lines.append(STOP_WHERE.get(stop.placement, stop.placement))
+    if stop.message:
+        lines.append(stop.message)
+    return "; ".join(lines)
+
+
+def position_tips(positions: list[PositionView]) -> list[dict]:
+    """The positions table's tooltips: the stop in full, and where an entry came from."""
+    return [
+        {
+            "stop": stop_tip(p.stop),
+            "avg_entry": ENTRY_TIPS.get(p.entry_source, "Average cost of the app's own fills."),
+        }
+        for p in positions
+    ]
 
 
 def derivative_rows(positions: list[DerivativePositionView]) -> list[dict]:
@@ -213,6 +273,7 @@ def derivative_rows(positions: list[DerivativePositionView]) -> list[dict]:
             else fmt.signed_money(p.unrealized, fmt.quote_of(p.symbol)),
             "leverage": f"{p.leverage.normalize():f}x" if p.leverage else fmt.MISSING,
             "liquidation": fmt.price(p.liquidation_price),
+            "stop": stop_text(p.stop),
         }
         for p in positions
     ]

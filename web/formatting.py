@@ -64,6 +64,13 @@ def percent(value: Decimal | None) -> str:
     return f"+{text}%" if value > 0 and text != "0.00" else f"{text}%"
 
 
+def plain_percent(value: Decimal | None) -> str:
+    """A distance in percent, one decimal, no sign: `5.9%`."""
+    if value is None:
+        return MISSING
+    return f"{_fixed(abs(value), 1)}%"
+
+
 def timestamp(value: datetime | None) -> str:
     """UTC time to the second; naive datetimes from the database are already UTC."""
     if value is None:

@@ -125,6 +125,7 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
             size,
             buttons,
             html.Div(id=ids.TRADE_STATUS, className="trade-status small mt-2"),
+            stop_fields(),
             html.Div(
                 f"BUY holds the coin (LONG), SELL moves it into {quote} (SHORT on spot), "
                 "CLOSE leaves no position.",
@@ -137,6 +138,67 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
                 value=simulated,
             ),
             dbc.Alert(id=ids.MODE_MESSAGE, is_open=False, dismissable=True, className="mt-2 mb-0"),
+        ],
+    )
+
+
+def _price_input(component_id: str, placeholder: str) -> dbc.Input:
+    return dbc.Input(
+        id=component_id,
+        type="text",
+        inputmode="decimal",
+        autocomplete="off",
+        placeholder=placeholder,
+        size="sm",
+    )
+
+
+def stop_fields() -> html.Div:
+    """A stop-loss and take-profit for the symbol: given with BUY they protect the LONG it
+    buys; Set and Remove change the stop of what is held now."""
+    prices = dbc.InputGroup(
+        [
+            _price_input(ids.STOP_LOSS, "stop-loss price"),
+            _price_input(ids.TAKE_PROFIT, "take-profit (optional)"),
+            dbc.FormFeedback(id=ids.STOP_FEEDBACK, type="invalid"),
+        ],
+        size="sm",
+        className="has-validation",
+    )
+    buttons = html.Div(
+        [
+            dbc.Button("Set stop", id=ids.STOP_SET, color="info", size="sm", outline=True),
+            dbc.Button(
+                "Remove stop", id=ids.STOP_CLEAR, color="secondary", size="sm", outline=True
+            ),
+        ],
+        className="stop-buttons",
+    )
+    return html.Div(
+        [
+            dbc.Label("Stop (optional)", html_for=ids.STOP_LOSS, className="stat-label mt-3"),
+            prices,
+            buttons,
+        ]
+    )
+
+
+def kill_switch_card() -> dbc.Card:
+    """Flatten: cancel every order, close every position, halt trading; Resume lifts it.
+    Both ask first, naming the account."""
+    return _card(
+        "Kill switch",
+        [
+            html.Div(
+                [
+                    dbc.Button("Flatten and halt", id=ids.FLATTEN, color="danger", outline=True),
+                    dbc.Button("Resume trading", id=ids.RESUME, color="success", outline=True),
+                ],
+                className="stop-buttons",
+            ),
+            dbc.Alert(
+                id=ids.PROTECTION_MESSAGE, is_open=False, dismissable=True, className="mt-2 mb-0"
+            ),
         ],
     )
 
@@ -183,6 +245,14 @@ def _data_table(
             "whiteSpace": "nowrap",
         },
         style_data_conditional=[*conditional, *coloured],
+        tooltip_delay=300,
+        tooltip_duration=None,
+        css=[
+            {
+                "selector": ".dash-table-tooltip",
+                "rule": "background-color: #262c33; color: #e8e8e8;",
+            }
+        ],
     )
 
 
@@ -205,6 +275,8 @@ def positions_table(rows: list[dict]) -> dash_table.DataTable:
         {"if": {"filter_query": '{sync} = "drift"', "column_id": "sync"}, "color": WARN},
         {"if": {"filter_query": '{sync} = "failed"', "column_id": "sync"}, "color": LOSS},
         {"if": {"filter_query": '{sync} = "in sync"', "column_id": "sync"}, "color": GAIN},
+        {"if": {"filter_query": '{stop} = "refused"', "column_id": "stop"}, "color": LOSS},
+        {"if": {"filter_query": '{stop} = "firing"', "column_id": "stop"}, "color": WARN},
     ]
     return _data_table(ids.POSITIONS_TABLE, components.POSITION_COLUMNS, rows, states)
 
@@ -366,6 +438,7 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
         trade_panel(quote, simulated=view.mode is Mode.SIM),
         dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
         balances_card(),
+        kill_switch_card(),
         _card(f"Equity ({quote})", _chart_box(ids.EQUITY_CHART_BOX, 220)),
     ]
     return [
@@ -405,6 +478,8 @@ def build_layout(
             ),
             dcc.ConfirmDialog(id=ids.LIVE_CONFIRM),
             dcc.ConfirmDialog(id=ids.MONITOR_CONFIRM, message=APPLY_QUESTION),
+            dcc.ConfirmDialog(id=ids.FLATTEN_CONFIRM),
+            dcc.ConfirmDialog(id=ids.RESUME_CONFIRM),
             dcc.Store(id=ids.TRADE_DONE, data=0),
             dcc.Store(id=ids.MODE_CHANGED, data=0),
             dcc.Store(id=ids.KNOWN_MODE, data=mode.value),

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from core import wording
 from core.domain import Mode, Origin, PositionState, TradeResult
 from core.errors import AppError
 from core.monitor import AccountLink
@@ -72,10 +73,8 @@ class KillSwitch:
             return FlattenOutcome(account, False, message)
         ok = all(result.ok for result in closed)
         done = ", ".join(r.message for r in closed) or "no position was open"
-        message = (
-            f"{account}: {done}; {cancelled} open orders cancelled; "
-            f"trading halted by flatten at {when}"
-        )
+        orders = wording.count(cancelled, "open order")
+        message = f"{account}: {done}; {orders} cancelled; trading halted by flatten at {when}"
         log.warning("flatten", extra={"account": account, "outcome": message})
         return FlattenOutcome(account, ok, message, closed, cancelled)
 

@@ -312,3 +312,27 @@ def test_apply_fill_is_pure(data, mark):
     book = PositionBook(D(1), D(100), D(5), D(1))
     apply_fill(book, fills[0])
     assert book == PositionBook(D(1), D(100), D(5), D(1))  # frozen, never mutated
+
+
+def test_a_short_is_bought_back_with_its_profit_realized():
+    """An adopted short of 0.5 at 60,000 bought back at 58,000: +1,000 realized, flat."""
+    short = PositionBook(qty=D("-0.5"), cost_basis=D("-30000"), realized=D(0), fees=D(0))
+    fill = Fill(
+        "BTC/USDT:USDT", Side.BUY, D("0.5"), D("58000"), D("11.6"), "USDT", D("11.6"),
+        "t1", "c1", T0,
+    )  # fmt: skip
+    after = apply_fill(short, fill)
+    assert (after.qty, after.cost_basis, after.realized, after.fees) == (
+        D(0),
+        D(0),
+        D(1000),
+        D("11.6"),
+    )
+
+
+def test_half_a_short_bought_back_keeps_its_entry():
+    short = PositionBook(qty=D("-1"), cost_basis=D("-60000"), realized=D(0), fees=D(0))
+    fill = Fill("BTC/USDT:USDT", Side.BUY, D("0.4"), D("61000"), D(0), "USDT", D(0), "t1", "c1", T0)
+    after = apply_fill(short, fill)
+    assert after.qty == D("-0.6") and after.cost_basis / after.qty == D(60000)
+    assert after.realized == D(-400)

@@ -31,6 +31,7 @@ from core.views import (
     OrderView,
     PnlView,
     PositionView,
+    StopView,
     SyncRunView,
 )
 from web import components, figures, ids, layout
@@ -241,9 +242,23 @@ def test_long_position_row_reads_as_text_with_signed_pnl():
             "price": "3,012.50",
             "unrealized": "+12.35 USDT",
             "realized": "-5.00 USDT",
+            "stop": "—",
             "sync": "in sync",
         }
     ]
+
+
+def test_a_stop_shows_its_price_distance_and_where_it_lives():
+    app_side = StopView(D("2850"), D("3300"), D("5.39"), "app", "active")
+    [row] = components.position_rows([position(stop=app_side)])
+    assert row["stop"] == "2,850.00 · 5.4% · app"
+    [tip] = components.position_tips([position(stop=app_side)])
+    assert tip["stop"].startswith("stop-loss 2,850.00; take-profit 3,300.00; app-side")
+    on_exchange = StopView(D("2850"), None, D("5.39"), "exchange", "active")
+    assert components.stop_text(on_exchange) == "2,850.00 · 5.4% · exch."
+    refused = StopView(D("2850"), None, None, "exchange", "refused", "refused: -2021")
+    assert components.stop_text(refused) == "refused"
+    assert "refused: -2021" in components.stop_tip(refused)
 
 
 def test_spot_rows_carry_no_side_leverage_liquidation_or_exchange():
@@ -253,9 +268,11 @@ def test_spot_rows_carry_no_side_leverage_liquidation_or_exchange():
 
 def test_an_adopted_entry_says_where_it_came_from():
     [row] = components.position_rows([position(entry_source="mark")])
-    assert row["avg_entry"] == "3,000.13 (mark at adoption)"
+    assert row["avg_entry"] == "3,000.13 (mark)"
+    [tip] = components.position_tips([position(entry_source="mark")])
+    assert "mark price when the holdings were adopted" in tip["avg_entry"]
     [row] = components.position_rows([position(entry_source="exchange")])
-    assert row["avg_entry"] == "3,000.13 (exchange entry)"
+    assert row["avg_entry"] == "3,000.13 (exchange)"
 
 
 def test_a_derivatives_short_shows_its_side_leverage_liquidation_exchange_and_account():
