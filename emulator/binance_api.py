@@ -5,7 +5,10 @@ since December 2025, to the algo-order endpoints: POST/GET/DELETE /fapi/v1/algoO
 (algoType CONDITIONAL, triggerPrice, clientAlgoId; closePosition=true for the whole
 position), GET /fapi/v1/openAlgoOrders, GET /fapi/v1/allAlgoOrders and DELETE
 /fapi/v1/algoOpenOrders; /fapi/v1/order refuses them with -4120. A trailing stop is not
-served (-1116)."""
+served (-1116).
+
+GET /fapi/v1/userTrades lists the account's fills of a symbol (every order's, reduce-only
+closes and the orders fired stops sent included), oldest first."""
 
 import re
 from decimal import Decimal
@@ -19,8 +22,15 @@ from emulator.conditionals import (
     direction_of,
 )
 from emulator.endpoints import Call, EndpointTable
+from emulator.params import MAX_INT
 from emulator.perp_markets import SETTLE
-from emulator.perp_orders import PerpOrder, PerpOrderRequest, Rejection
+from emulator.perp_orders import (
+    WEEK_MS,
+    PerpOrder,
+    PerpOrderRequest,
+    Rejection,
+    history_window,
+)
 
 DEPTH_LIMITS = (5, 10, 20, 50, 100, 500, 1000)
 CLIENT_ORDER_ID = re.compile(r"^[.A-Z:/a-z0-9_-]{1,36}$")
@@ -283,6 +293,43 @@ def cancel_all(call: Call) -> dict:
     for order in engine.open_orders(call.account, call.symbol()):
         engine.cancel(order)
     return {"code": 200, "msg": "The operation of cancel all open order is done."}
+
+
+# --- trade history ------------------------------------------------------------------------
+
+
+@route("GET", "/fapi/v1/userTrades", signed=True)
+def user_trades(call: Call) -> list:
+    """The symbol's fills, oldest first, at most `limit` (default 500; more than 1000 is
+    answered with 1000): from fromId on (never with startTime or endTime); else within a
+    startTime..endTime window of at most 7 days (the last 7 days when neither is given and
+    no orderId is), the first ones from a startTime, otherwise the latest. orderId keeps
+    one order's fills."""
+    symbol = call.symbol()
+    params = call.params
+    limit = params.limit(500, 1000)
+    order_id = params.integer("orderId", None, 0, MAX_INT)
+    from_id = params.integer("fromId", None, 0, MAX_INT)
+    start, end = params.time_ms("startTime"), params.time_ms("endTime")
+    timed = start is not None or end is not None
+    if from_id is not None and timed:
+        raise binance_errors.optional_params_combo()
+    if start is not None and end is not None:
+        if start > end:
+            raise binance_errors.start_after_end()
+        if end - start > WEEK_MS:
+            raise binance_errors.interval_too_long(WEEK_MS // 3_600_000)
+    trades = call.state.engine.account_trades(call.account, symbol)
+    if order_id is not None:
+        trades = [t for t in trades if int(t.order.order_id) == order_id]
+    if from_id is not None:
+        trades = [t for t in trades if int(t.trade_id) >= from_id][:limit]
+    else:
+        if order_id is None or timed:
+            first, last = history_window(start, end, call.now_ms)
+            trades = [t for t in trades if first <= t.time_ms <= last]
+        trades = trades[:limit] if start is not None else trades[-limit:]
+    return [binance_wire.user_trade(trade) for trade in trades]
 
 
 # --- conditional (algo) orders ------------------------------------------------------------

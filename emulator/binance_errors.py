@@ -75,3 +75,15 @@ def translate(exc: Exception) -> MexcError:
         code, msg, status = SHARED[exc.code]
         return MexcError(status, code, msg or exc.msg, exc.headers)
     return exc
+
+
+def start_after_end() -> MexcError:
+    return MexcError(400, -1023, "Start time is greater than end time.")
+
+
+def interval_too_long(hours: int) -> MexcError:
+    return MexcError(400, -1127, f"More than {hours} hours between startTime and endTime.")
+
+
+def optional_params_combo() -> MexcError:
+    return MexcError(400, -1128, "Combination of optional parameters invalid.")

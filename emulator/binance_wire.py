@@ -14,8 +14,8 @@ from emulator.conditionals import (
 from emulator.market_data import SymbolStats
 from emulator.numbers import fmt
 from emulator.perp_engine import PositionFigures, WalletFigures
-from emulator.perp_markets import LAUNCH_TIME_MS, PerpMarket
-from emulator.perp_orders import PerpOrder
+from emulator.perp_markets import LAUNCH_TIME_MS, SETTLE, PerpMarket
+from emulator.perp_orders import PerpOrder, PerpTrade
 
 DAY_MS = 86_400_000
 MONEY = Decimal("1e-8")
@@ -187,6 +187,26 @@ def order(order: PerpOrder) -> dict:
         "goodTillDate": 0,
         "time": order.time_ms,
         "updateTime": order.update_ms,
+    }
+
+
+def user_trade(trade: PerpTrade) -> dict:
+    """One fill of /fapi/v1/userTrades; commission is exactly what the wallet was charged."""
+    return {
+        "symbol": trade.symbol,
+        "id": int(trade.trade_id),
+        "orderId": int(trade.order.order_id),
+        "side": trade.side,
+        "price": fmt(trade.price),
+        "qty": fmt(trade.qty),
+        "realizedPnl": _money(trade.realized_pnl),
+        "quoteQty": fmt(trade.quote_qty),
+        "commission": fmt(trade.fee),
+        "commissionAsset": SETTLE,
+        "time": trade.time_ms,
+        "positionSide": "BOTH",
+        "buyer": trade.side == "BUY",
+        "maker": trade.is_maker,
     }
 
 

@@ -4,7 +4,10 @@ Conditional orders: /v5/order/create with triggerPrice and triggerDirection (1 r
 2 falls to) waits for the mark price; /v5/position/trading-stop sets the position's stopLoss
 and takeProfit (tpslMode Full or Partial), read back in /v5/position/list. Both are listed by
 /v5/order/realtime (orderFilter StopOrder for them alone) and cancelled by /v5/order/cancel
-and /v5/order/cancel-all."""
+and /v5/order/cancel-all.
+
+/v5/execution/list pages through the account's fills (every order's, reduce-only closes and
+the orders fired conditionals sent included), newest first."""
 
 from decimal import Decimal
 
@@ -24,13 +27,21 @@ from emulator.endpoints import Call, EndpointTable
 from emulator.numbers import fmt, parse_decimal
 from emulator.perp_engine import PositionFigures
 from emulator.perp_markets import SETTLE
-from emulator.perp_orders import PerpOrder, PerpOrderRequest, Rejection
+from emulator.perp_orders import (
+    WEEK_MS,
+    PerpOrder,
+    PerpOrderRequest,
+    PerpTrade,
+    Rejection,
+    history_window,
+)
 
 MAX_ORDER_LINK_ID = 36
 LEVERAGE_STEP = Decimal("0.01")
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "PostOnly": "POST_ONLY"}
 TRIGGER_BY = ("LastPrice", "MarkPrice", "IndexPrice")  # echoed; the emulator watches the mark
 ORDER_FILTERS = {None: (True, True), "Order": (True, False), "StopOrder": (False, True)}
+MAX_CURSOR_DIGITS = 18
 
 ENDPOINTS = EndpointTable()
 route = ENDPOINTS.route
@@ -466,3 +477,66 @@ def order_history(call: Call) -> dict:
     unsent = _unsent(engine.recent_conditionals(call.account, symbol))
     conditionals = [c for c in unsent if not c.is_open]
     return _order_list(call, (orders if plain else []) + (conditionals if conditional else []))
+
+
+# --- trade history ------------------------------------------------------------------------
+
+
+@route("GET", "/v5/execution/list", signed=True)
+def execution_list(call: Call) -> dict:
+    """The account's fills, newest first, `limit` a page (default 50; more than 100 is
+    answered with 100), from `cursor` on. orderId, else orderLinkId, picks one order's fills
+    and, as on Bybit, then outranks the other filters; otherwise symbol, baseCoin, settleCoin
+    and a startTime..endTime window of at most 7 days (the last 7 days when neither is
+    given) select them. Every fill is execType Trade."""
+    _linear(call)
+    params = call.params
+    symbol = _optional_symbol(call)
+    limit = params.limit(50, 100)
+    cursor = _cursor(call)
+    start, end = params.time_ms("startTime"), params.time_ms("endTime")
+    if start is not None and end is not None:
+        if start > end:
+            raise bybit_errors.params_error("startTime must not be greater than endTime")
+        if end - start > WEEK_MS:
+            raise bybit_errors.params_error("endTime - startTime must not exceed 7 days")
+    trades = _selected_trades(call, symbol, start, end)
+    if params.get("execType") not in (None, "Trade"):
+        trades = []  # funding, liquidations, ADL and the like never happen here
+    newest_first = [t for t in reversed(trades) if cursor is None or t.seq <= cursor]
+    page, rest = newest_first[:limit], newest_first[limit:]
+    entries = [bybit_wire.execution(t, call.markets[t.symbol]) for t in page]
+    next_cursor = str(rest[0].seq) if rest else ""
+    return _reply(call, {"category": "linear", "list": entries, "nextPageCursor": next_cursor})
+
+
+def _cursor(call: Call) -> int | None:
+    """The nextPageCursor of an earlier page: where the next page starts."""
+    cursor = call.params.get("cursor")
+    if cursor is None:
+        return None
+    if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > MAX_CURSOR_DIGITS:
+        raise bybit_errors.params_error("cursor invalid")
+    return int(cursor)
+
+
+def _selected_trades(
+    call: Call, symbol: str | None, start: int | None, end: int | None
+) -> list[PerpTrade]:
+    params = call.params
+    trades = call.state.engine.account_trades(call.account)
+    order_id, link_id = params.get("orderId"), params.get("orderLinkId")
+    if order_id is not None:
+        return [t for t in trades if t.order.order_id == order_id]
+    if link_id is not None:
+        return [t for t in trades if t.order.client_order_id == link_id]
+    base, settle = params.get("baseCoin"), params.get("settleCoin")
+    first, last = history_window(start, end, call.now_ms)
+    return [
+        t
+        for t in trades
+        if (symbol is None or t.symbol == symbol)
+        and (base is None or call.markets[t.symbol].base == base)
+        and (settle is None or settle == SETTLE)
+        and first <= t.time_ms <= last
+    ]

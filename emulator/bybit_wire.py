@@ -17,7 +17,7 @@ from emulator.market_data import SymbolStats
 from emulator.numbers import fmt
 from emulator.perp_engine import PositionFigures, WalletFigures
 from emulator.perp_markets import LAUNCH_TIME_MS, PerpMarket
-from emulator.perp_orders import PerpOrder
+from emulator.perp_orders import PerpOrder, PerpTrade
 
 PRICE_DISPLAY = Decimal("1e-8")
 STATUSES = {"NEW": "New", "PARTIALLY_FILLED": "PartiallyFilled", "FILLED": "Filled"}
@@ -28,6 +28,14 @@ CONDITIONAL_STATUSES = {
     EXPIRED: "Rejected",  # fired, but its reduce-only order had nothing left to reduce
 }
 TIME_IN_FORCE = {"GTC": "GTC", "IOC": "IOC", "FOK": "FOK", "POST_ONLY": "PostOnly"}
+# stopOrderType of the conditional that sent an order -> the createType of its executions
+CREATE_TYPES = {
+    "StopLoss": "CreateByStopLoss",
+    "TakeProfit": "CreateByTakeProfit",
+    "PartialStopLoss": "CreateByPartialStopLoss",
+    "PartialTakeProfit": "CreateByPartialTakeProfit",
+    "Stop": "CreateByStopOrder",
+}
 
 
 def envelope(result: object, now_ms: int) -> dict:
@@ -240,6 +248,46 @@ def conditional(conditional: ConditionalOrder, market: PerpMarket) -> dict:
         **_trigger(conditional, market),
         "createdTime": str(conditional.time_ms),
         "updatedTime": str(conditional.update_ms),
+    }
+
+
+def execution(trade: PerpTrade, market: PerpMarket) -> dict:
+    """One fill of /v5/execution/list; execFee is exactly what the wallet was charged."""
+    order = trade.order
+    stop_order_type = "UNKNOWN"
+    if order.fired_by is not None:
+        stop_order_type = _trigger(order.fired_by, market)["stopOrderType"]
+    return {
+        "symbol": order.symbol,
+        "orderId": order.order_id,
+        "orderLinkId": order.client_order_id or "",
+        "side": "Buy" if order.side == "BUY" else "Sell",
+        "orderPrice": _price(order.price, market) if order.price is not None else "0",
+        "orderQty": fmt(order.quantity),
+        "leavesQty": fmt(trade.leaves_qty),
+        "createType": CREATE_TYPES.get(stop_order_type, "CreateByUser"),
+        "orderType": "Market" if order.type == "MARKET" else "Limit",
+        "stopOrderType": stop_order_type,
+        "execFee": fmt(trade.fee),
+        "execFeeV2": "",
+        "execId": trade.trade_id,
+        "execPrice": fmt(trade.price),
+        "execQty": fmt(trade.qty),
+        "execType": "Trade",
+        "execValue": fmt(trade.quote_qty),
+        "execTime": str(trade.time_ms),
+        "feeCurrency": market.quote,
+        "isMaker": trade.is_maker,
+        "feeRate": fmt(trade.fee_rate),
+        "tradeIv": "",
+        "markIv": "",
+        "markPrice": fmt(trade.mark_price),
+        "indexPrice": fmt(trade.mark_price),
+        "underlyingPrice": "",
+        "blockTradeId": "",
+        "closedSize": fmt(trade.closed_qty),
+        "seq": trade.seq,
+        "extraFees": "",
     }
 
 

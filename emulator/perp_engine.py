@@ -7,6 +7,7 @@ Synchronous on the server's single event loop, like the spot engine.
 
 import hashlib
 import uuid
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -23,6 +24,7 @@ from emulator.perp_orders import (
     PerpAccount,
     PerpOrder,
     PerpOrderRequest,
+    PerpTrade,
     Position,
     Rejection,
 )
@@ -30,7 +32,9 @@ from emulator.perp_triggers import Triggers
 
 MAX_OPEN_ORDERS = 500
 RECENT_ORDERS_KEPT = 500
+TRADES_KEPT = 2000  # fills kept per account: two of Binance's largest userTrades pages
 INT_ORDER_ID_BASE = 4_036_000_000
+INT_TRADE_ID_BASE = 612_000_000
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,9 @@ class PerpEngine(MarketMotion, Triggers):
         self._open: dict[str, PerpOrder] = {}
         self._client_ids: dict[tuple[str, str], PerpOrder] = {}
         self._recent: dict[str, list[PerpOrder]] = {}
+        self._trades: dict[str, deque[PerpTrade]] = {}
         self._order_seq = 0
+        self._trade_seq = 0
         self._start_triggers()
 
     # --- accounts -------------------------------------------------------------------------
@@ -281,9 +287,12 @@ class PerpEngine(MarketMotion, Triggers):
 
     def _next_order_id(self) -> str:
         self._order_seq += 1
+        return self._new_id("order", INT_ORDER_ID_BASE, self._order_seq)
+
+    def _new_id(self, kind: str, int_base: int, seq: int) -> str:
         if self.id_style == "int":
-            return str(INT_ORDER_ID_BASE + self._order_seq)
-        digest = hashlib.blake2b(f"{self.seed}:order:{self._order_seq}".encode(), digest_size=16)
+            return str(int_base + seq)
+        digest = hashlib.blake2b(f"{self.seed}:{kind}:{seq}".encode(), digest_size=16)
         return str(uuid.UUID(bytes=digest.digest()))
 
     def cancel(self, order: PerpOrder) -> PerpOrder:
@@ -320,6 +329,12 @@ class PerpEngine(MarketMotion, Triggers):
         """The account's last orders of any status, newest first."""
         orders = reversed(self._recent.get(account.api_key, []))
         return [order for order in orders if symbol is None or order.symbol == symbol]
+
+    def account_trades(self, account: PerpAccount, symbol: str | None = None) -> list[PerpTrade]:
+        """The account's last TRADES_KEPT fills, of every order (reduce-only closes and the
+        orders fired stops sent included), oldest first."""
+        trades = self._trades.get(account.api_key, ())
+        return [trade for trade in trades if symbol is None or trade.symbol == symbol]
 
     # --- matching -------------------------------------------------------------------------
 
@@ -392,7 +407,10 @@ class PerpEngine(MarketMotion, Triggers):
         now = self.clock()
         position = account.positions.get(order.symbol) or Position(Decimal(0), Decimal(0), now, now)
         result = perps.apply_fill(position.size, position.entry_price, order.direction * qty, price)
-        fee = qty * price * (market.maker_fee if is_maker else market.taker_fee)
+        fee_rate = market.maker_fee if is_maker else market.taker_fee
+        fee = qty * price * fee_rate
+        reduces = position.size != 0 and (position.size > 0) != (order.direction > 0)
+        closed_qty = min(qty, abs(position.size)) if reduces else Decimal(0)
         account.wallet[SETTLE] = account.wallet.get(SETTLE, Decimal(0)) + result.realized_pnl - fee
         flipped = position.size != 0 and (position.size > 0) != (result.size > 0)
         if result.size == 0 or flipped:
@@ -410,6 +428,23 @@ class PerpEngine(MarketMotion, Triggers):
         order.cumulative_quote += qty * price
         order.fee += fee
         order.update_ms = now
+        self._trade_seq += 1
+        trade = PerpTrade(
+            trade_id=self._new_id("exec", INT_TRADE_ID_BASE, self._trade_seq),
+            seq=self._trade_seq,
+            order=order,
+            price=price,
+            qty=qty,
+            fee=fee,
+            fee_rate=fee_rate,
+            is_maker=is_maker,
+            closed_qty=closed_qty,
+            realized_pnl=result.realized_pnl,
+            leaves_qty=order.remaining_qty,
+            mark_price=self.mid(order.symbol),
+            time_ms=now,
+        )
+        self._trades.setdefault(account.api_key, deque(maxlen=TRADES_KEPT)).append(trade)
         buyer_is_maker = (order.side == "BUY") == is_maker
         self.stats[order.symbol].record(PublicTrade(price, qty, now, buyer_is_maker))
 

@@ -102,3 +102,51 @@ class PerpOrder:
     @property
     def direction(self) -> int:
         return 1 if self.side == "BUY" else -1
+
+
+@dataclass(frozen=True)
+class PerpTrade:
+    """One fill of one of the account's orders (Bybit's execution, Binance's user trade),
+    with what it did to the position and what it cost, as the engine charged it."""
+
+    trade_id: str
+    seq: int  # the engine's running fill number: orders the history and pages through it
+    order: PerpOrder
+    price: Decimal
+    qty: Decimal
+    fee: Decimal  # in the settle coin, charged to the wallet
+    fee_rate: Decimal
+    is_maker: bool
+    closed_qty: Decimal  # how much of it reduced the position it met
+    realized_pnl: Decimal  # of that reduction, before the fee
+    leaves_qty: Decimal  # what the order still had to fill after it
+    mark_price: Decimal
+    time_ms: int
+
+    @property
+    def symbol(self) -> str:
+        return self.order.symbol
+
+    @property
+    def side(self) -> str:
+        return self.order.side
+
+    @property
+    def quote_qty(self) -> Decimal:
+        return self.qty * self.price
+
+
+WEEK_MS = 7 * 86_400_000  # the widest window either exchange's fill history answers at once
+
+
+def history_window(start_ms: int | None, end_ms: int | None, now_ms: int) -> tuple[int, int]:
+    """The (first, last) times a fill-history query covers, as Bybit and Binance both define
+    it: the last 7 days when neither bound is given, 7 days from startTime or up to endTime
+    when only one is. The caller refuses a pair out of order or more than 7 days apart."""
+    if start_ms is None and end_ms is None:
+        return now_ms - WEEK_MS, now_ms
+    if end_ms is None:
+        return start_ms, start_ms + WEEK_MS
+    if start_ms is None:
+        return end_ms - WEEK_MS, end_ms
+    return start_ms, end_ms

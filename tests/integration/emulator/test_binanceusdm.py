@@ -230,6 +230,7 @@ SIGNED = [
     ("POST", "/fapi/v1/leverage"),
     ("GET", "/fapi/v3/positionRisk"),
     ("DELETE", "/fapi/v1/allOpenOrders"),
+    ("GET", "/fapi/v1/userTrades"),
 ]
 ORDER_VALUES = {
     "symbol": st.sampled_from(["ETHUSDT", "BTCUSDT", "NOPE", ""]),
@@ -242,6 +243,10 @@ ORDER_VALUES = {
     "newClientOrderId": st.text(max_size=40),
     "orderId": st.sampled_from(["4036000001", "x", ""]),
     "leverage": st.sampled_from(["1", "0", "126", "2.5", "x"]),
+    "limit": st.sampled_from(["1", "0", "1000", "5000", "-1", "x"]),
+    "fromId": st.sampled_from(["0", "612000001", "-1", "1e99", "x"]),
+    "startTime": st.sampled_from(["0", "1", "99999999999999999", "-1", "x"]),
+    "endTime": st.sampled_from(["0", "604800001", "1", "x"]),
 }
 
 

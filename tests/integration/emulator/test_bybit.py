@@ -270,6 +270,7 @@ FUZZ_PATHS = [
     "/v5/account/wallet-balance",
     "/v5/market/orderbook",
     "/v5/market/tickers",
+    "/v5/execution/list",
 ]
 FUZZ_VALUES = st.one_of(
     st.sampled_from(["linear", "BTCUSDT", "Buy", "Limit", "Market", "0.01", "-1", "NaN", "1e999"]),
