@@ -13,17 +13,30 @@
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 import logging
+import os
 import signal
 import sys
+import tempfile
 import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+
+import diskcache
+import redis
+import sqlalchemy
+from celery import Celery
+from dash import CeleryManager, DiskcacheManager
+from flask_caching.backends import RedisCache, SimpleCache
 
 from cli import commands
 from cli.parser import parser
 from core import logs
+from core.caching import RedisLocks, SharedCache, ThreadLocks
 from core.config import PROJECT_ROOT, Settings, SettingsError, load_settings
 from core.errors import AppError
 from core.locks import leadership, trade_locks
@@ -88,12 +101,47 @@ class Engine:
         self.db.dispose()
 
 
-def build_engine(settings: Settings) -> Engine:
-    access = exchange_access(settings)
-    db = Database.open(settings.DATABASE_URL)
+def open_database(settings: Settings) -> Database:
+    """The database, migrated; one line naming the setting and the address when it cannot
+    be reached (never its password)."""
     try:
+        return Database.open(settings.DATABASE_URL)
+    except sqlalchemy.exc.OperationalError as exc:
+        url = sqlalchemy.engine.make_url(settings.DATABASE_URL)
+        where = f"{url.host}:{url.port or 5432}" if url.host else url.database
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        raise StartupError(
+            f"Setting DATABASE_URL: cannot reach the database at {where} ({reason})"
+        ) from None
+
+
+def shared_cache(settings: Settings) -> SharedCache:
+    """What every reader shares (core.caching): flask-caching's RedisCache with REDIS_URL,
+    so every worker and host reads one copy, else its in-process SimpleCache."""
+    url = settings.REDIS_URL.get_secret_value()
+    if not url:
+        return SharedCache(SimpleCache(threshold=2000), ThreadLocks())
+    client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        address = f"{client.connection_pool.connection_kwargs.get('host')}:" + str(
+            client.connection_pool.connection_kwargs.get("port")
+        )
+        raise StartupError(
+            f"Setting REDIS_URL: cannot reach Redis at {address} ({type(exc).__name__})"
+        ) from None
+    prefix = f"trading:{hashlib.sha1(settings.DATABASE_URL.encode()).hexdigest()[:10]}:"
+    return SharedCache(RedisCache(host=client, key_prefix=prefix), RedisLocks(client, prefix))
+
+
+def build_engine(settings: Settings) -> Engine:
+    cache = shared_cache(settings)
+    db = open_database(settings)
+    try:
+        access = exchange_access(settings)
         locks = trade_locks(db.engine, data_folder(settings) / "locks")
-        service = TradingService(settings, db, access, locks)
+        service = TradingService(settings, db, access, locks, cache)
         for warning in service.start():
             log.warning(warning)
     except BaseException:
@@ -119,12 +167,59 @@ def background(engine: Engine) -> Scheduler:
 
 
 @dataclass
+class Background:
+    """Where the page's trades and monitor applies run (Dash background callbacks): Celery
+    on Redis with REDIS_URL (`celery -A app:celery_app worker`), else local processes with
+    their results in the data folder (shared by every web worker on the host)."""
+
+    manager: object
+    celery: object | None
+    down: Callable[[], str | None]
+
+
+def background_jobs(settings: Settings) -> Background:
+    url = settings.REDIS_URL.get_secret_value()
+    if not url:
+        folder = data_folder(settings) / "background-jobs"
+        return Background(DiskcacheManager(diskcache.Cache(str(folder))), None, lambda: None)
+    celery = Celery("trading", broker=url, backend=url)
+    celery.conf.update(
+        broker_connection_retry_on_startup=True,
+        result_expires=3600,
+        worker_hijack_root_logger=False,
+    )
+    return Background(CeleryManager(celery), celery, RedisHealth(url).down)
+
+
+class RedisHealth:
+    """Whether Redis answers, asked at most every few seconds (the page asks every tick)."""
+
+    def __init__(self, url: str, every: float = 3.0):
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        kwargs = self.client.connection_pool.connection_kwargs
+        self.address = f"{kwargs.get('host')}:{kwargs.get('port')}"
+        self.every = every
+        self._checked, self._answer = 0.0, None
+
+    def down(self) -> str | None:
+        if time.monotonic() - self._checked > self.every:
+            try:
+                self.client.ping()
+                self._answer = None
+            except redis.RedisError:
+                self._answer = f"The background service (Redis at {self.address}) is down"
+            self._checked = time.monotonic()
+        return self._answer
+
+
+@dataclass
 class Runtime:
-    """A running dashboard: the engine, the Dash app over it and, once started, its
-    background work."""
+    """A running dashboard: the engine, the Dash app over it, where its trades run and,
+    once started, its background work."""
 
     engine: Engine
     dash_app: object
+    background: Background
     scheduler: Scheduler | None = None
 
     @property
@@ -146,12 +241,13 @@ def build_runtime(settings: Settings) -> Runtime:
 
     engine = build_engine(settings)
     try:
-        dash_app = create_dash_app(engine.service)
+        jobs = background_jobs(settings)
+        dash_app = create_dash_app(engine.service, jobs)
         _protect(dash_app, settings)
     except BaseException:
         engine.close()
         raise
-    return Runtime(engine, dash_app)
+    return Runtime(engine, dash_app, jobs)
 
 
 def _protect(dash_app, settings: Settings) -> None:
@@ -224,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
         overrides = commands.setting_overrides(args)
         settings = load_settings(**overrides)
         long_running = args.command in (None, "serve", "worker")
+        if long_running:
+            _metrics_across_processes()
         _configure_logging(settings, long_running)
         if args.command == "worker":
             return worker(settings)
@@ -235,6 +333,17 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _metrics_across_processes() -> None:
+    """Background trades run in processes of their own, so the metrics they count must
+    reach /metrics: prometheus_client's multiprocess mode, whose directory must be set
+    before prometheus_client is first imported. When it is not set, this process sets a
+    fresh one and starts itself again (gunicorn.conf.py does the same for gunicorn)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        return
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="trading-metrics-")
+    os.execv(sys.executable, [sys.executable, *sys.argv])
+
+
 def _configure_logging(settings: Settings, long_running: bool) -> None:
     """The dashboard and the worker log at LOG_LEVEL (INFO by default); a one-shot command
     prints its own answer and logs only warnings unless LOG_LEVEL is set."""
@@ -244,7 +353,17 @@ def _configure_logging(settings: Settings, long_running: bool) -> None:
 
 
 def __getattr__(name: str):
-    """`app:server` for gunicorn: the runtime is built on first use, not at import."""
+    """`app:server` for gunicorn and `app:celery_app` for the Celery worker: the runtime is
+    built on first use, not at import."""
+    if name == "celery_app":
+        settings = load_settings()
+        _configure_logging(settings, long_running=True)
+        if not settings.REDIS_URL.get_secret_value():
+            raise SettingsError("Setting REDIS_URL is empty: the Celery worker needs Redis")
+        runtime = build_runtime(settings)  # registers the page's background callbacks
+        globals()["runtime"] = runtime
+        globals()["celery_app"] = runtime.background.celery
+        return runtime.background.celery
     if name == "server":
         settings = load_settings()
         _configure_logging(settings, long_running=True)

@@ -2,10 +2,12 @@
 
 An incident (drift on a symbol, a failed verification, an exchange that stopped answering...)
 sends one message when it is raised and one more when it clears, however often it is reported
-in between. Callers only put the event on a bounded queue and return; a sender thread checks
-the alerts table (whose latest row per incident says raised or cleared, so the state holds
-across restarts and processes), stores the alert, delivers it through apprise with short
-timeouts and records how delivery went.
+in between. The caller stores the alert at once, in one small transaction, against the alerts
+table (whose latest row per incident says raised or cleared, so the state holds across
+restarts and processes): an outbox, so an alert raised by a short-lived process (a background
+trade) is never lost. Delivery is off the trade path: a sender thread claims each stored
+alert (one process delivers it), sends it through apprise with short timeouts and records how
+delivery went; every sender also takes over alerts another process stored and left.
 
 Alert URLs carry tokens and passwords: they are never stored, and logs, rows and errors name
 a URL by its position, scheme and host only.
@@ -21,7 +23,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import unquote, urlsplit
 
 import apprise
@@ -215,12 +217,15 @@ class _Event:
 
 
 _STOP = object()
+SWEEP_SECONDS = 5.0  # how often a sender looks for alerts other processes left
+LEFT_AFTER = timedelta(seconds=5)  # pending that long: its process did not deliver it
+STUCK_AFTER = timedelta(minutes=5)  # sending that long: its sender stopped mid-way
 
 
 class IncidentAlerts:
-    """Raise and clear incidents from any thread; a daemon sender thread (started on first
-    use, or by `start`) stores and delivers them. Nothing here blocks or raises into the
-    caller: a full queue drops the event with a warning."""
+    """Raise and clear incidents from any thread or process: the alert is stored at once
+    (milliseconds), and a daemon sender thread (started on first use, or by `start`)
+    delivers it. Nothing here waits on a URL or raises into the caller."""
 
     def __init__(
         self,
@@ -263,7 +268,8 @@ class IncidentAlerts:
             self._thread.start()
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every event submitted so far is stored and delivered; False on timeout."""
+        """Wait until every alert stored so far by this process is delivered; False on
+        timeout."""
         if self._closed:
             return True
         self.start()
@@ -289,7 +295,8 @@ class IncidentAlerts:
             thread.join(timeout)
 
     def _submit(self, event: _Event) -> None:
-        # an alert must never fail, or wait on, the trade or check that reported it
+        """Store the alert (a raise of an open incident, or a clear of a closed one, stores
+        nothing) and hand it to the sender. Never raises into the trade or check."""
         try:
             if event.action == RAISED and event.kind not in KINDS:
                 logger.warning("alert kind %r is not one of %s", event.kind, sorted(KINDS))
@@ -298,44 +305,54 @@ class IncidentAlerts:
                     "alerts are closed: incident %s not %s", event.incident, event.action
                 )
                 return
-            self.start()
-            self._queue.put_nowait(event)
+            alert_id = self._store(event)
+            if alert_id is not None:
+                self.start()
+                self._queue.put_nowait(alert_id)
         except queue.Full:
-            logger.warning(
-                "alert queue full (%d waiting): incident %s not %s",
-                self._queue.qsize(),
-                event.incident,
-                event.action,
-            )
+            logger.warning("alert queue full: the sweep delivers incident %s", event.incident)
         except Exception:
-            logger.exception("alert for incident %s not queued", event.incident)
+            logger.exception("alert for incident %s not stored", event.incident)
 
     def _run(self) -> None:
         while True:
-            item = self._queue.get()
+            try:
+                item = self._queue.get(timeout=SWEEP_SECONDS)
+            except queue.Empty:
+                self._sweep()
+                continue
             if item is _STOP:
                 return
             if isinstance(item, threading.Event):
                 item.set()
                 continue
-            try:
-                self._handle(item)
-            except Exception:
-                logger.exception("alert for incident %s not stored or sent", item.incident)
+            self._deliver_stored(item)
 
-    def _handle(self, event: _Event) -> None:
+    def _sweep(self) -> None:
+        """Deliver what other processes stored and left (or a stopped sender left)."""
+        try:
+            now = utcnow()
+            with self._db.session() as session:
+                left = alert_records.undelivered(session, now - LEFT_AFTER, now - STUCK_AFTER)
+                alert_records.release(session, left)
+            for alert_id in left:
+                self._deliver_stored(alert_id)
+        except Exception:
+            logger.exception("looking for undelivered alerts failed")
+
+    def _store(self, event: _Event) -> int | None:
         with self._db.session() as session:
             alert_records.lock_incident(session, event.incident)
             latest = alert_records.latest_alert(session, event.incident)
             is_open = latest is not None and latest.state == RAISED
             if is_open == (event.action == RAISED):
-                return
+                return None
             if event.action == CLEARED:
                 kind, account, symbol = latest.kind, latest.account, latest.symbol
                 title = f"Resolved: {latest.title}"
             else:
                 kind, account, symbol, title = event.kind, event.account, event.symbol, event.title
-            alert_id = alert_records.add_alert(
+            return alert_records.add_alert(
                 session,
                 incident=event.incident,
                 kind=kind,
@@ -346,25 +363,34 @@ class IncidentAlerts:
                 symbol=symbol,
                 created_at=event.at,
             )
-        delivery, detail, delivered_at = self._deliver(event, kind, title)
-        with self._db.session() as session:
-            alert_records.record_delivery(session, alert_id, delivery, detail, delivered_at)
-        metrics.count_alert(kind, event.action, delivery)
+
+    def _deliver_stored(self, alert_id: int) -> None:
+        try:
+            with self._db.session() as session:
+                if not alert_records.claim_delivery(session, alert_id):
+                    return
+                row = alert_records.alert_row(session, alert_id)
+                incident, state, kind = row.incident, row.state, row.kind
+                title, body = row.title, row.body
+            delivery, detail, delivered_at = self._deliver(incident, state, kind, title, body)
+            with self._db.session() as session:
+                alert_records.record_delivery(session, alert_id, delivery, detail, delivered_at)
+            metrics.count_alert(kind, state, delivery)
+        except Exception:
+            logger.exception("alert %s not delivered", alert_id)
 
     def _deliver(
-        self, event: _Event, kind: str, title: str
+        self, incident: str, state: str, kind: str, title: str, body: str
     ) -> tuple[str, str | None, datetime | None]:
         if not self._targets:
             return NO_URLS, "ALERT_URLS is empty", None
-        results = _send(
-            self._targets, title, event.body, _notify_type(event.action, kind), self._timeout
-        )
+        results = _send(self._targets, title, body, _notify_type(state, kind), self._timeout)
         failed = [result for result in results if not result.delivered]
         for result in failed:
             logger.warning(
                 "alert for incident %s (%s) not delivered to %s: %s",
-                event.incident,
-                event.action,
+                incident,
+                state,
                 result.target,
                 result.detail,
             )

@@ -42,6 +42,7 @@ ACCEPTS = {
     "EXCHANGE_TIMEOUT_MS": "a whole number of milliseconds from 100 to 120000",
     "RECV_WINDOW_MS": "a whole number of milliseconds from 100 to 60000 (MEXC's maximum)",
     "ACCOUNTS_FILE": "the path of a TOML file of [[accounts]], or empty for the single account above",
+    "REDIS_URL": "a redis:// URL (background trades on Celery, a shared cache), or empty",
     "STOP_WATCH_SECONDS": "a number of seconds from 0.2 to 60",
     "ALERT_URLS": "apprise URLs (json://, tgram://, slack://, mailto://, ...) separated by commas or spaces",
     "ALERT_TIMEOUT_SECONDS": "a number of seconds from 1 to 60",
@@ -50,7 +51,13 @@ ACCEPTS = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR",
     "LOG_FORMAT": "text or json",
 }
-SECRET_SETTINGS = {"EXCHANGE_API_KEY", "EXCHANGE_API_SECRET", "DASHBOARD_PASSWORD", "ALERT_URLS"}
+SECRET_SETTINGS = {
+    "EXCHANGE_API_KEY",
+    "EXCHANGE_API_SECRET",
+    "DASHBOARD_PASSWORD",
+    "ALERT_URLS",
+    "REDIS_URL",
+}
 
 
 class SettingsError(InputError):
@@ -80,6 +87,7 @@ class Settings(BaseSettings):
     SYNC_POLICY: Literal["report", "adopt", "enforce"] = "adopt"
     STALE_PRICE_SECONDS: int = Field(300, ge=1, le=86400)
     ACCOUNTS_FILE: str = ""
+    REDIS_URL: SecretStr = SecretStr("")
     EXCHANGE_TIMEOUT_MS: int = Field(10000, ge=100, le=120000)
     RECV_WINDOW_MS: int = Field(5000, ge=100, le=60000)
     STOP_WATCH_SECONDS: float = Field(1.0, ge=0.2, le=60)
@@ -113,6 +121,14 @@ class Settings(BaseSettings):
     def _lower(cls, value):
         return value.strip().lower() if isinstance(value, str) else value
 
+    @field_validator("REDIS_URL")
+    @classmethod
+    def _redis(cls, value: SecretStr) -> SecretStr:
+        url = value.get_secret_value().strip()
+        if url and not re.match(r"^rediss?://[^\s/]+", url):
+            raise ValueError("not a redis URL")
+        return SecretStr(url)
+
     @field_validator("SYMBOLS")
     @classmethod
     def _symbols(cls, value: str) -> str:
@@ -133,6 +149,7 @@ class Settings(BaseSettings):
             self.EXCHANGE_API_SECRET,
             self.DASHBOARD_PASSWORD,
             self.ALERT_URLS,
+            self.REDIS_URL,
         )
         values = [secret.get_secret_value() for secret in secrets]
         # each alert URL on its own too (it carries tokens), in case one is logged alone

@@ -1,24 +1,29 @@
 """Market data shared by every reader: one exchange fetch per time-to-live, however many
-browser tabs or workers' threads ask at once (single flight per key). A failure is cached
-too, briefly, so a down exchange is not hammered by every refresh."""
+browser tabs, threads, workers or hosts ask at once (core.caching: single flight per key).
+A failure is cached too, briefly, so a down exchange is not hammered by every refresh."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from typing import TypeVar
 
-from cachelib import SimpleCache
-
+from core.caching import SharedCache
 from core.domain import Candle, Ticker
 from core.exchange.gateway import ExchangeUnavailable, GatewayError, MarketData
 
 T = TypeVar("T")
 
 
-class _Failure:
-    def __init__(self, error: GatewayError):
-        self.error = error
+class Failure:
+    """A fetch that failed, kept like a value so every reader gets the same error."""
+
+    def __init__(self, message: str, unavailable: bool):
+        self.message = message
+        self.unavailable = unavailable
+
+    def error(self) -> GatewayError:
+        kind = ExchangeUnavailable if self.unavailable else GatewayError
+        return kind(self.message)
 
 
 class CachedMarketData:
@@ -26,61 +31,53 @@ class CachedMarketData:
         self,
         market: MarketData,
         symbols: list[str],
+        cache: SharedCache,
         ticker_ttl: int = 2,
         candle_ttl: int = 10,
     ):
         self.market = market
         self.symbols = symbols
+        self.cache = cache
         self.ticker_ttl = ticker_ttl
         self.candle_ttl = candle_ttl
-        self._cache = SimpleCache(threshold=1000)
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
+        self.prefix = f"market:{market.name}:{market.connection.url}:"
 
     def tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
         """Tickers of `symbols` (the configured ones by default), fetched together in one
         call and shared by everyone asking for the same set."""
         wanted = sorted(set(symbols or self.symbols))
         return self._get(
-            f"tickers:{','.join(wanted)}", self.ticker_ttl, lambda: self.market.tickers(wanted)
+            self._tickers_key(wanted), self.ticker_ttl, lambda: self.market.tickers(wanted)
         )
 
     def cached_tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker] | None:
         """The tickers if a reader fetched them within the time-to-live, else None: no call."""
-        wanted = sorted(set(symbols or self.symbols))
-        value = self._cache.get(f"tickers:{','.join(wanted)}")
-        return None if value is None or isinstance(value, _Failure) else value
+        value = self.cache.peek(self._tickers_key(sorted(set(symbols or self.symbols))))
+        return None if value is None or isinstance(value, Failure) else value
 
     def ticker(self, symbol: str) -> Ticker | None:
         return self.tickers().get(symbol)
 
     def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]:
-        key = f"candles:{symbol}:{timeframe}:{limit}"
+        key = f"{self.prefix}candles:{symbol}:{timeframe}:{limit}"
         return self._get(
             key, self.candle_ttl, lambda: self.market.candles(symbol, timeframe, limit)
         )
 
+    def _tickers_key(self, symbols: list[str]) -> str:
+        return f"{self.prefix}tickers:{','.join(symbols)}"
+
     def _get(self, key: str, ttl: int, load: Callable[[], T]) -> T:
-        value = self._cache.get(key)
-        if value is None:
-            with self._lock_for(key):
-                value = self._cache.get(key)
-                if value is None:
-                    value = self._load(load)
-                    self._cache.set(key, value, timeout=ttl)
-        if isinstance(value, _Failure):
-            raise value.error
+        value = self.cache.get_or_load(key, ttl, lambda: self._load(load))
+        if isinstance(value, Failure):
+            raise value.error()
         return value
 
     @staticmethod
-    def _load(load: Callable[[], T]) -> T | _Failure:
+    def _load(load: Callable[[], T]) -> T | Failure:
         try:
             return load()
         except GatewayError as exc:
-            return _Failure(exc)
+            return Failure(str(exc), isinstance(exc, ExchangeUnavailable))
         except OSError as exc:
-            return _Failure(ExchangeUnavailable(f"exchange unreachable ({type(exc).__name__})"))
-
-    def _lock_for(self, key: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(key, threading.Lock())
+            return Failure(f"exchange unreachable ({type(exc).__name__})", True)

@@ -20,14 +20,17 @@ from web.layout import build_layout
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_dash_app(service, *, title: str = "Trading Dashboard") -> dash.Dash:
-    """The dark theme (Bootswatch Cyborg) is served from assets/, so the page needs no CDN."""
+def create_dash_app(service, background, *, title: str = "Trading Dashboard") -> dash.Dash:
+    """`background` runs the trades and monitor applies (Dash background callbacks): its
+    `manager` and `down()`, which says why it cannot now, or None. The dark theme
+    (Bootswatch Cyborg) is served from assets/, so the page needs no CDN."""
     app = dash.Dash(
         __name__,
         title=title,
         update_title=None,
         assets_folder=str(ASSETS),
         serve_locally=True,
+        background_callback_manager=background.manager,
         # the charts join the layout after the page shows (web.layout._chart_box)
         suppress_callback_exceptions=True,
     )
@@ -41,7 +44,7 @@ def create_dash_app(service, *, title: str = "Trading Dashboard") -> dash.Dash:
         )
 
     app.layout = layout
-    register_callbacks(app, service)
+    register_callbacks(app, service, background.down)
     _serve_metrics(app)
     return app
 

@@ -6,6 +6,7 @@ that changed since this tab last received them."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 import dash
@@ -52,26 +53,30 @@ PARTS = (
     (ids.ORDERS_TABLE, "data"),
     (ids.SYNC_LOG, "data"),
     (ids.TRADE_STATUS, "children"),
+    (ids.BACKGROUND_ALERT, "children"),
+    (ids.BACKGROUND_ALERT, "is_open"),
     (ids.RESUME, "disabled"),
     *((button, "disabled") for button in BUTTONS),
 )
 
 
-def register_callbacks(app: dash.Dash, service) -> None:
-    _register_refresh(app, service)
+def register_callbacks(app: dash.Dash, service, background_down) -> None:
+    """`background_down()` says why trades cannot run in the background now, or None."""
+    _register_refresh(app, service, background_down)
     _register_stops(app, service)
     _register_kill_switch(app, service)
     _register_connection_watch(app)
     _register_charts(app, service)
-    _register_trade(app, service)
+    _register_trade(app, service, background_down)
     _register_mode(app, service)
     _register_mode_follower(app, service)
     register_monitor_callbacks(app, service)
 
 
-def page_parts(service, symbol: str) -> dict[tuple[str, str], object]:
+def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:
     """Every part the refresh keeps current, built from one dashboard read."""
     view = service.reads.dashboard()
+    down = background_down()
     market = service.reads.market(symbol)
     now = datetime.now(UTC)
     badge = components.badge_props(view.badge)
@@ -97,6 +102,8 @@ def page_parts(service, symbol: str) -> dict[tuple[str, str], object]:
         components.order_rows(view.orders),
         components.sync_rows(view.sync_runs),
         components.trade_activity(view.trades, now),
+        f"{down}: new trades are refused until it is back." if down else None,
+        down is not None,
         view.halted is None,
         *(busy for _ in BUTTONS),
     ]
@@ -107,7 +114,7 @@ def part_key(part: tuple[str, str]) -> str:
     return ".".join(part)
 
 
-def _register_refresh(app: dash.Dash, service) -> None:
+def _register_refresh(app: dash.Dash, service, background_down) -> None:
     @app.callback(
         *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
         Output(ids.REFRESH_SEEN, "data"),
@@ -124,7 +131,7 @@ def _register_refresh(app: dash.Dash, service) -> None:
         holds their fingerprints), and a heartbeat so the page knows its server answers."""
         seen = dict(seen or {})
         outputs = []
-        for part, value in page_parts(service, symbol).items():
+        for part, value in page_parts(service, symbol, background_down).items():
             key, fingerprint = part_key(part), components.digest(value)
             if seen.get(key) == fingerprint:
                 outputs.append(no_update)
@@ -186,15 +193,20 @@ def _register_charts(app: dash.Dash, service) -> None:
         return _chart_figures(service, symbol)
 
 
-def _register_trade(app: dash.Dash, service) -> None:
+def _register_trade(app: dash.Dash, service, background_down) -> None:
+    """A click is read and checked here, at once; the trade itself runs as a background
+    callback (on Celery with REDIS_URL, else a local process), so no web worker waits on
+    the exchange. While it runs, the page (any page, after a reload too) shows its step
+    from the database."""
+
     @app.callback(
-        Output(ids.TRADE_TOAST, "is_open"),
-        Output(ids.TRADE_TOAST, "header"),
-        Output(ids.TRADE_TOAST, "icon"),
-        Output(ids.TRADE_TOAST, "children"),
+        Output(ids.TRADE_REQUEST, "data"),
         Output(ids.ORDER_SIZE, "invalid"),
         Output(ids.ORDER_SIZE_FEEDBACK, "children"),
-        Output(ids.TRADE_DONE, "data"),
+        Output(ids.TRADE_TOAST, "is_open", allow_duplicate=True),
+        Output(ids.TRADE_TOAST, "header", allow_duplicate=True),
+        Output(ids.TRADE_TOAST, "icon", allow_duplicate=True),
+        Output(ids.TRADE_TOAST, "children", allow_duplicate=True),
         Input(ids.TRADE_BUY, "n_clicks"),
         Input(ids.TRADE_SELL, "n_clicks"),
         Input(ids.TRADE_CLOSE, "n_clicks"),
@@ -203,22 +215,49 @@ def _register_trade(app: dash.Dash, service) -> None:
         State(ids.ORDER_SIZE_UNIT, "value"),
         State(ids.STOP_LOSS, "value"),
         State(ids.TAKE_PROFIT, "value"),
-        State(ids.TRADE_DONE, "data"),
-        running=[(Output(button, "disabled"), True, False) for button in BUTTONS],
         prevent_initial_call=True,
     )
-    def trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit, trades_done):
+    def request_trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         target = TARGETS[ctx.triggered_id]
-        size, stops = None, {}
+        request = {"symbol": symbol, "target": target.value, "id": uuid.uuid4().hex}
         if target is PositionState.LONG:
             try:
-                size = parse_size(amount_text, unit)
-                stops = stop_prices(loss, profit)
+                parse_size(amount_text, unit)
+                stop_prices(loss, profit)
             except InputError as exc:
-                return (no_update,) * 4 + (True, str(exc), no_update)
-        result = service.trading.trade(symbol, target, size, **stops)
+                return no_update, True, str(exc), *(no_update,) * 4
+            request.update(size=amount_text, unit=unit, stop_loss=loss, take_profit=profit)
+        down = background_down()
+        if down:
+            words = f"{down}: the trade was not started and nothing was sent."
+            return no_update, False, "", True, f"{symbol} → {target.value}", "danger", words
+        return request, False, "", *(no_update,) * 4
+
+    @app.callback(
+        Output(ids.TRADE_TOAST, "is_open"),
+        Output(ids.TRADE_TOAST, "header"),
+        Output(ids.TRADE_TOAST, "icon"),
+        Output(ids.TRADE_TOAST, "children"),
+        Output(ids.ORDER_SIZE, "invalid", allow_duplicate=True),
+        Output(ids.ORDER_SIZE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.TRADE_DONE, "data"),
+        Input(ids.TRADE_REQUEST, "data"),
+        State(ids.TRADE_DONE, "data"),
+        background=True,
+        running=[(Output(button, "disabled"), True, False) for button in BUTTONS],
+        prevent_initial_call=True,
+    )
+    def run_trade(request, trades_done):
+        if not request:
+            raise PreventUpdate
+        target = PositionState(request["target"])
+        size, stops = None, {}
+        if target is PositionState.LONG:
+            size = parse_size(request["size"], request["unit"])
+            stops = stop_prices(request["stop_loss"], request["take_profit"])
+        result = service.trading.trade(request["symbol"], target, size, **stops)
         if result.refused and target is PositionState.LONG:
             return (no_update,) * 4 + (True, result.message, no_update)
         toast = components.trade_toast(result)

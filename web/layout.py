@@ -125,6 +125,9 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
             size,
             buttons,
             html.Div(id=ids.TRADE_STATUS, className="trade-status small mt-2"),
+            dbc.Alert(
+                id=ids.BACKGROUND_ALERT, color="danger", is_open=False, className="mt-2 mb-0"
+            ),
             stop_fields(),
             html.Div(
                 f"BUY holds the coin (LONG), SELL moves it into {quote} (SHORT on spot), "
@@ -481,6 +484,7 @@ def build_layout(
             dcc.ConfirmDialog(id=ids.FLATTEN_CONFIRM),
             dcc.ConfirmDialog(id=ids.RESUME_CONFIRM),
             dcc.Store(id=ids.TRADE_DONE, data=0),
+            dcc.Store(id=ids.TRADE_REQUEST),
             dcc.Store(id=ids.MODE_CHANGED, data=0),
             dcc.Store(id=ids.KNOWN_MODE, data=mode.value),
             dcc.Store(id=ids.MONITOR_APPLIED, data=0),

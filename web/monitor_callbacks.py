@@ -40,6 +40,7 @@ def register_monitor_callbacks(app: dash.Dash, service) -> None:
         Input(ids.MONITOR_PREVIEW, "n_clicks"),
         Input(ids.MONITOR_CONFIRM, "submit_n_clicks"),
         State(ids.MONITOR_APPLIED, "data"),
+        background=True,
         running=[(Output(button, "disabled"), True, False) for button in BUTTONS],
         prevent_initial_call=True,
     )

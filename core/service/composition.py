@@ -10,6 +10,7 @@ from pathlib import Path
 
 from core.accounts import AccountConfig, load_accounts_file
 from core.alerts import IncidentAlerts, parse_alert_urls
+from core.caching import SharedCache
 from core.config import Settings
 from core.domain import Mode, quote_asset
 from core.errors import AppError, InputError
@@ -55,15 +56,23 @@ class Wiring:
     """The traded account (ACCOUNT) in both books, the monitored accounts, the market data
     cache and the trade locks."""
 
-    def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        access: ExchangeAccess,
+        locks: TradeLocks,
+        cache: SharedCache,
+    ):
         self.settings = settings
         self.db = db
         self.access = access
         self.locks = locks
+        self.cache = cache
         self.symbols = settings.symbols
         self.quote = quote_asset(self.symbols[0])
         self.market_data = CcxtMarketData(self.connection(access.name, access.url), access.label)
-        self.prices = CachedMarketData(self.market_data, self.symbols)
+        self.prices = CachedMarketData(self.market_data, self.symbols, cache)
         self.limits = Limits(settings.MAX_ORDER_NOTIONAL, settings.MAX_SLIPPAGE)
         self.monitor = Monitor(
             db, timedelta(seconds=settings.STALE_PRICE_SECONDS), settings.REQUIRE_STOP_LOSS_PCT
@@ -92,6 +101,15 @@ class Wiring:
 
     def book(self, mode: Mode) -> BookKey:
         return BookKey(mode.value, ACCOUNT)
+
+    @staticmethod
+    def view_key(book: BookKey) -> str:
+        """Where the page's view of a book is kept for a moment (core.caching)."""
+        return f"dashboard:{book.mode}:{book.account}"
+
+    def book_changed(self, book: BookKey) -> None:
+        """A write to the book: every page reads it afresh on its next refresh."""
+        self.cache.forget(self.view_key(book))
 
     def gateway(self, mode: Mode) -> TradingGateway:
         return self.paper if mode is Mode.SIM else self.live_gateway()

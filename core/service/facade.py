@@ -8,6 +8,7 @@ service.reads        what the page and the command line show (read_models.py)
 
 from __future__ import annotations
 
+from core.caching import SharedCache
 from core.config import Settings
 from core.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
@@ -21,8 +22,15 @@ from core.store.db import Database
 
 
 class TradingService:
-    def __init__(self, settings: Settings, db: Database, access: ExchangeAccess, locks: TradeLocks):
-        self.wiring = Wiring(settings, db, access, locks)
+    def __init__(
+        self,
+        settings: Settings,
+        db: Database,
+        access: ExchangeAccess,
+        locks: TradeLocks,
+        cache: SharedCache,
+    ):
+        self.wiring = Wiring(settings, db, access, locks, cache)
         self.protection = ProtectionCommands(self.wiring, self._mode)
         self.kill_switch = KillSwitch(self.wiring)
         self.trading = TradeCommands(

@@ -43,6 +43,8 @@ class KillSwitch:
         orders and positions are ended; an account whose exchange fails is reported and
         stays halted, and the others go on."""
         outcomes = [self._flatten(account, mode) for account in accounts]
+        for account in accounts:
+            self.wiring.book_changed(self._book(account, mode))
         for outcome in outcomes:
             self.wiring.observers.kill_switch(outcome.account, outcome.message)
         return outcomes
@@ -50,6 +52,7 @@ class KillSwitch:
     def resume(self, account: str, mode: Mode) -> str:
         with self.wiring.db.session() as session:
             was = protection.resume(session, self._book(account, mode))
+        self.wiring.book_changed(self._book(account, mode))
         log.info("trading resumed", extra={"account": account, "mode": mode.value})
         if was:
             self.wiring.observers.resumed(account)

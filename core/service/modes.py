@@ -67,6 +67,7 @@ class ModeCommands:
             return f"LIVE refused: {exc}"
         with self.wiring.db.session() as session:
             snapshots.record_snapshot(session, self.wiring.book(Mode.LIVE), balances, "mode")
+        self.wiring.book_changed(self.wiring.book(Mode.LIVE))
         unresolved = self._reconcile()
         return f"LIVE refused: {unresolved[0]}" if unresolved else None
 

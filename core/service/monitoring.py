@@ -12,6 +12,7 @@ from core.service.accounting import record_equity_point
 from core.service.composition import Wiring
 from core.store import repository as repo
 from core.store import runs
+from core.store.books import BookKey
 from core.views import AccountCheckView, MonitorRunView
 
 HISTORY_ROWS = 50
@@ -51,6 +52,8 @@ class MonitorCommands:
         views = [_check_view(check) for check in checks]
         for view in views:
             self.wiring.observers.monitor_done(view)
+        for link in links:
+            self.wiring.book_changed(BookKey(link.mode, link.name))
         return views
 
     def periodic_check(self) -> AccountCheckView | None:
@@ -77,6 +80,7 @@ class MonitorCommands:
         if check.ok:
             tickers = check.snapshot.tickers
             record_equity_point(self.wiring, mode, {s: t.last for s, t in tickers.items()})
+        self.wiring.book_changed(self.wiring.book(mode))
         return view
 
     def _drifting(self, mode: Mode) -> set[str]:

@@ -122,6 +122,7 @@ class ProtectionCommands:
                 exchange_ids=tuple(s.exchange_id for s in placed),
                 message=note,
             )
+        self.wiring.book_changed(book)
         words = _stop_words(prices.stop_loss, prices.take_profit, rules.price_step)
         if status == stops.REFUSED:
             log.warning(
@@ -148,6 +149,7 @@ class ProtectionCommands:
             link.gateway.cancel_stops(symbol)
         with self.wiring.db.session() as session:
             ended = stops.end_stops(session, book, symbol, stops.CANCELLED, "removed by the trader")
+        self.wiring.book_changed(book)
         if not ended:
             return StopOutcome(True, f"{symbol}: no stop to remove", symbol, link.name)
         return StopOutcome(True, f"{symbol}: stop removed", symbol, link.name)
@@ -196,6 +198,7 @@ class ProtectionCommands:
         mode = Mode(stop.mode)
         executor = self.wiring.executor(mode)
         result = executor.sync_position(stop.symbol, PositionState.NO_POSITION, origin=Origin.STOP)
+        self.wiring.book_changed(BookKey(stop.mode, stop.account))
         step = self.wiring.market_data.market_rules(stop.symbol).price_step
         level = stop.stop_loss if kind is StopKind.STOP_LOSS else stop.take_profit
         leg = "stop-loss" if kind is StopKind.STOP_LOSS else "take-profit"

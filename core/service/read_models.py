@@ -36,6 +36,7 @@ from core.views import (
 )
 
 HISTORY_ROWS = 50
+MEMO_SECONDS = 1
 RECENT_TRADES = 5
 CHART_FILLS = 500
 
@@ -46,8 +47,17 @@ class ReadModels:
         self._current_mode = current_mode
 
     def dashboard(self) -> DashboardView:
-        wiring = self.wiring
+        """The page's view of the current book, read at most once a second per book however
+        many tabs and workers ask (every write of the book forgets it at once)."""
         mode = self._current_mode()
+        return self.wiring.cache.get_or_load(
+            self.wiring.view_key(self.wiring.book(mode)),
+            MEMO_SECONDS,
+            lambda: self._dashboard(mode),
+        )
+
+    def _dashboard(self, mode: Mode) -> DashboardView:
+        wiring = self.wiring
         book = wiring.book(mode)
         balances, read_at = book_balances(wiring, mode)
         prices, price_error = prices_for(wiring, balances)

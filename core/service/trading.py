@@ -56,6 +56,7 @@ class TradeCommands:
         if stops and result.ok:
             result = self._protect(result, mode, stops)
         job.finish(result)
+        self.wiring.book_changed(self.wiring.book(mode))
         if not result.refused:
             record_equity_point(self.wiring, mode, fetch=False)
             kind = "trade" if origin is Origin.MANUAL else origin.value
@@ -129,6 +130,7 @@ class _Job:
                     session, self.book, self.symbol, self.target.value, self.origin.value
                 )
             jobs.set_step(session, self.id, text)
+        self.wiring.book_changed(self.book)  # every page shows the step now
 
     def finish(self, result: TradeResult) -> None:
         if self.id is not None:

@@ -73,3 +73,37 @@ def record_delivery(
 
 def newest_alerts(session: Session, limit: int) -> list[Alert]:
     return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
+
+
+def claim_delivery(session: Session, alert_id: int) -> bool:
+    """Take a pending alert to deliver it; False when another sender took it first (an
+    alert is delivered by one process, whichever stored it)."""
+    result = session.execute(
+        update(Alert)
+        .where(Alert.id == alert_id, Alert.delivery == "pending")
+        .values(delivery="sending")
+    )
+    return result.rowcount == 1
+
+
+def undelivered(session: Session, stored_before: datetime, sending_before: datetime) -> list[int]:
+    """Alerts left pending by a process that stored them and ended (a background job) or
+    left sending by a sender that stopped mid-way: another sender takes them over."""
+    query = select(Alert.id).where(
+        ((Alert.delivery == "pending") & (Alert.created_at < stored_before))
+        | ((Alert.delivery == "sending") & (Alert.created_at < sending_before))
+    )
+    return list(session.scalars(query.order_by(Alert.id)))
+
+
+def release(session: Session, alert_ids: list[int]) -> None:
+    """Back to pending (a stale `sending` row taken over), so one sender can claim it."""
+    session.execute(
+        update(Alert)
+        .where(Alert.id.in_(alert_ids), Alert.delivery == "sending")
+        .values(delivery="pending")
+    )
+
+
+def alert_row(session: Session, alert_id: int) -> Alert | None:
+    return session.get(Alert, alert_id)

@@ -3,13 +3,14 @@ schema before the app touches it."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy import Engine, create_engine, event, exc, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,8 @@ class Database:
         engine = create_engine(url, pool_pre_ping=True)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "connect", _remember_process)
+        event.listen(engine, "checkout", _only_in_its_process)
         database = cls(engine)
         database.migrate()
         return database
@@ -66,6 +69,18 @@ def serialize(session: Session, key: str) -> None:
         )
     elif dialect == "sqlite":
         session.execute(update(AppState).where(AppState.key == "").values(value=AppState.value))
+
+
+def _remember_process(_dbapi_connection, record) -> None:
+    record.info["pid"] = os.getpid()
+
+
+def _only_in_its_process(_dbapi_connection, record, proxy) -> None:
+    """A pooled connection is never used by a forked child (a background job): the child
+    opens its own (SQLAlchemy's recipe for pools across os.fork)."""
+    if record.info.get("pid") != os.getpid():
+        record.dbapi_connection = proxy.dbapi_connection = None
+        raise exc.DisconnectionError("connection opened by another process")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:

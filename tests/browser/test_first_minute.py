@@ -75,7 +75,7 @@ def test_buy_sell_close(dash_duo, runtime):
     enter_size(dash_duo, "50")
     click(dash_duo, ids.TRADE_BUY)
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → LONG")
-    _symbol, _state, qty, _entry, _price, unrealized, realized, sync = wait_for_state(
+    _symbol, _state, qty, _entry, _price, unrealized, realized, _stop, sync = wait_for_state(
         dash_duo, SYMBOL, "LONG"
     )
     assert sync == "in sync"

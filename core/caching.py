@@ -1,0 +1,85 @@
+"""What every reader shares for a moment: market data (one fetch per time-to-live) and the
+read models a refresh needs (one database read per book per second), however many tabs,
+threads, web workers or hosts ask.
+
+The store is one of flask-caching's backends (cachelib's interface: get, set, delete),
+handed in by the composition root: its RedisCache with REDIS_URL, so every worker and host
+shares one copy, an in-process SimpleCache otherwise. Filling an empty entry is single
+flight: one reader loads it while the others wait and then read it, under a lock of the
+same reach (a Redis lock, or a thread lock)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
+LOAD_TIMEOUT = 30  # seconds a loader may hold its key before another may try
+
+
+class Store(Protocol):
+    def get(self, key: str): ...
+    def set(self, key: str, value, timeout: int | None = None) -> bool: ...
+    def delete(self, key: str) -> bool: ...
+
+
+class ThreadLocks:
+    """Single flight within one process."""
+
+    def __init__(self):
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        with self._guard:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            yield
+
+
+class RedisLocks:
+    """Single flight across processes and hosts, with redis-py's own lock (it expires if
+    its holder dies, so a crashed loader never blocks the others for long)."""
+
+    def __init__(self, client, prefix: str):
+        self.client = client
+        self.prefix = prefix
+
+    @contextmanager
+    def hold(self, key: str) -> Iterator[None]:
+        lock = self.client.lock(
+            f"{self.prefix}lock:{key}", timeout=LOAD_TIMEOUT, blocking_timeout=LOAD_TIMEOUT
+        )
+        acquired = lock.acquire()
+        try:
+            yield
+        finally:
+            if acquired:
+                lock.release()
+
+
+class SharedCache:
+    def __init__(self, store: Store, locks: ThreadLocks | RedisLocks):
+        self.store = store
+        self.locks = locks
+
+    def get_or_load(self, key: str, ttl: float, load: Callable[[], T]) -> T:
+        """The cached value, or `load()`'s, stored for `ttl` seconds; one loader at a time."""
+        value = self.store.get(key)
+        if value is None:
+            with self.locks.hold(key):
+                value = self.store.get(key)
+                if value is None:
+                    value = load()
+                    self.store.set(key, value, timeout=max(1, round(ttl)))
+        return value
+
+    def peek(self, key: str):
+        """The cached value if a reader loaded it within its time-to-live, else None."""
+        return self.store.get(key)
+
+    def forget(self, key: str) -> None:
+        self.store.delete(key)
