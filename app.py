@@ -43,6 +43,7 @@ from core.locks import leadership, trade_locks
 from core.scheduler import Scheduler, Task
 from core.service import ACCOUNT, ExchangeAccess, StartupError, TradingService
 from core.store.db import Database
+from web.app_factory import create_dash_app
 
 log = logging.getLogger("app")
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
@@ -237,8 +238,6 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    from web.app_factory import create_dash_app
-
     engine = build_engine(settings)
     try:
         jobs = background_jobs(settings)

@@ -46,7 +46,16 @@ def create_dash_app(service, background, *, title: str = "Trading Dashboard") ->
     app.layout = layout
     register_callbacks(app, service, background.down)
     _serve_metrics(app)
+    _set_up_before_serving(app)
     return app
+
+
+def _set_up_before_serving(app: dash.Dash) -> None:
+    """Dash registers the page's scripts on the first request a server answers. Under a
+    threaded server (gunicorn's gthread) a second request arriving meanwhile finds none
+    registered and fails ("dash is not a registered library"), so one request is answered
+    here, before any browser's."""
+    app.server.test_client().get("/")
 
 
 def _serve_metrics(app: dash.Dash) -> None:
