@@ -267,23 +267,6 @@ class Engine(MarketMotion):
         else:
             self._finish(order, "PARTIALLY_CANCELED" if order.executed_qty > 0 else "CANCELED")
 
-    def _match_resting(self, symbol: str) -> None:
-        if self.stall_fills:
-            return
-        book = self.book(symbol)
-        for order in [o for o in self._open.values() if o.symbol == symbol]:
-            if order.awaiting_first_match:
-                self._run_as_taker(order, book)
-                continue
-            levels = book.crossing(order.side, order.price)
-            if not levels:
-                continue
-            self._take(order, book, levels, maker_price=order.price)
-            if order.executed_qty == order.quantity:
-                self._finish(order, "FILLED")
-            elif order.executed_qty > 0:
-                order.status = "PARTIALLY_FILLED"
-
     def _take(
         self, order: Order, book: SyntheticBook, levels: list[Level], maker_price: Decimal | None
     ) -> bool:

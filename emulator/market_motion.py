@@ -69,6 +69,34 @@ class MarketMotion(ABC):
             for symbol in sorted({order.symbol for order in self._open.values()}):
                 self._match_resting(symbol)
 
-    @abstractmethod
     def _match_resting(self, symbol: str) -> None:
-        """Fill the resting orders of `symbol` that the current book crosses."""
+        """Fill the resting orders of `symbol` that the current book crosses (after what
+        each engine does first when its market moves), in time priority, as the maker."""
+        self._before_matching(symbol)
+        if self.stall_fills:
+            return
+        book = self.book(symbol)
+        for order in [o for o in self._open.values() if o.symbol == symbol]:
+            if order.awaiting_first_match:
+                self._run_as_taker(order, book)
+                continue
+            levels = book.crossing(order.side, order.price)
+            if not levels:
+                continue
+            self._take(order, book, levels, maker_price=order.price)
+            if order.is_open and order.remaining_qty <= 0:
+                self._finish(order, "FILLED")
+            elif order.is_open and order.executed_qty > 0:
+                order.status = "PARTIALLY_FILLED"
+
+    def _before_matching(self, symbol: str) -> None:  # noqa: B027 - most engines need none
+        """What an engine does first when its market moves (the perpetuals fire stops)."""
+
+    @abstractmethod
+    def _run_as_taker(self, order, book: SyntheticBook) -> None: ...
+
+    @abstractmethod
+    def _take(self, order, book: SyntheticBook, levels: list, maker_price: Decimal | None): ...
+
+    @abstractmethod
+    def _finish(self, order, status: str) -> None: ...

@@ -355,25 +355,10 @@ class PerpEngine(MarketMotion, Triggers):
         elif order.is_open and order.executed_qty > 0:
             order.status = "PARTIALLY_FILLED"
 
-    def _match_resting(self, symbol: str) -> None:
+    def _before_matching(self, symbol: str) -> None:
         """Fire the conditionals the mark has reached (even while fills are stalled: what they
-        send then rests), then fill the resting orders the book crosses."""
+        send then rests)."""
         self._fire_due(symbol)
-        if self.stall_fills:
-            return
-        book = self.book(symbol)
-        for order in [o for o in self._open.values() if o.symbol == symbol]:
-            if order.awaiting_first_match:
-                self._run_as_taker(order, book)
-                continue
-            levels = book.crossing(order.side, order.price)
-            if not levels:
-                continue
-            self._take(order, book, levels, maker_price=order.price)
-            if order.is_open and order.remaining_qty <= 0:
-                self._finish(order, "FILLED")
-            elif order.is_open and order.executed_qty > 0:
-                order.status = "PARTIALLY_FILLED"
 
     def _take(
         self,
