@@ -12,11 +12,8 @@ plain orders while reading the position and the book -> one reduce-only order on
 side -> await, reprice, cancel the remainder -> read the position and fills together ->
 verify it is flat -> remove the stops the exchange keeps for it -> persist.
 
-Never twice: an order's intent, with its client order id, is committed before it is sent.
-When the answer is lost the exchange is asked about that id (several times: MEXC reports
-fresh orders missing for a moment) and only an order it confirms never existed is sent
-again; if the exchange cannot be asked, the order stays `unknown` and the symbol accepts no
-trade until `reconcile_unresolved` has settled it.
+Each order goes through core.orders (intent first, never sent twice); a symbol with an
+order of unknown outcome accepts no trade until `reconcile_unresolved` has settled it.
 """
 
 from __future__ import annotations
@@ -24,8 +21,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,7 +37,6 @@ from core.domain import (
     MarketRules,
     OrderBook,
     OrderReport,
-    OrderStatus,
     Origin,
     PositionState,
     RunFindings,
@@ -49,23 +44,27 @@ from core.domain import (
     TradeResult,
     TradeSize,
 )
-from core.errors import AppError
 from core.exchange.gateway import (
     DerivativesGateway,
-    ExchangeUnavailable,
     GatewayError,
-    OutcomeUnknown,
     TradingGateway,
 )
 from core.locks import TradeBusy, TradeLocks
+from core.orders import (
+    FillPolicy,
+    OrderDesk,
+    Progress,
+    Reconciled,
+    UnresolvedOrder,
+    fields,
+    sentence,
+)
 from core.planner import (
     Limits,
-    OrderPlan,
     PlanError,
     SizeError,
     plan_close,
     plan_order,
-    plan_remainder,
     reference_price,
 )
 from core.state import base_is_dust, position_state, state_label
@@ -75,45 +74,13 @@ from core.store.db import Database
 from core.store.models import utcnow
 
 log = logging.getLogger(__name__)
-NEVER_ARRIVED = "never reached the exchange"
 _RUN_KIND = {
     Origin.MANUAL: "trade",
     Origin.ENFORCE: "enforce",
     Origin.STOP: "stop",
     Origin.FLATTEN: "flatten",
 }
-Progress = Callable[[str], None]
 _Read = TypeVar("_Read")
-
-
-@dataclass(frozen=True)
-class FillPolicy:
-    """How long to wait for fills and how hard to try. Waits grow from `first_poll` to
-    `max_poll`; nothing sleeps a fixed second."""
-
-    first_poll: float = 0.02
-    max_poll: float = 0.25
-    attempt_deadline: float = 2.0
-    max_attempts: int = 3
-    resolve_first_poll: float = 0.1
-    resolve_max_poll: float = 1.0
-    resolve_tries: int = 12
-    receive_window: float = 5.5
-
-
-class UnresolvedOrder(AppError):
-    """An order's outcome is unknown and the exchange could not be asked about it."""
-
-
-def new_client_order_id() -> str:
-    return f"td{uuid.uuid4().hex[:22]}"
-
-
-def backoff(first: float, largest: float) -> Iterator[float]:
-    delay = first
-    while True:
-        yield delay
-        delay = min(delay * 2, largest)
 
 
 def _quiet(_step: str) -> None:
@@ -136,6 +103,7 @@ class Executor:
         self.limits = limits
         self.locks = locks
         self.policy = policy or FillPolicy()
+        self.desk = OrderDesk(gateway, db, book, limits, self.policy)
 
     # --- the flow ----------------------------------------------------------------------
 
@@ -172,10 +140,10 @@ class Executor:
             with self.locks.hold(self.book.account, symbol):
                 run()
         except (TradeBusy, SizeError) as exc:
-            log.info("trade refused", extra=_fields(self.book, symbol, target, exc=exc))
+            log.info("trade refused", extra=fields(self.book, symbol, target, exc=exc))
             return trade.refusal(str(exc))
         except (GatewayError, PlanError, UnresolvedOrder) as exc:
-            trade.message = _sentence(exc)
+            trade.message = sentence(exc)
             self._record_what_was_done(trade)
         trade.api_calls = self.gateway.api_calls - calls_before
         trade.duration_ms = int((time.monotonic() - started) * 1000)
@@ -185,7 +153,7 @@ class Executor:
             "trade %s",
             "verified" if trade.ok else "failed",
             extra={
-                **_fields(self.book, symbol, target),
+                **fields(self.book, symbol, target),
                 "origin": trade.origin.value,
                 "before": trade.before,
                 "after": trade.after,
@@ -199,7 +167,7 @@ class Executor:
 
     def _run(self, trade: _Trade, size: TradeSize, progress: Progress) -> None:
         symbol = trade.symbol
-        self._refuse_while_unresolved(symbol)
+        self.desk.refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
         progress("cancelling open orders and reading the account")
         balances, book = self._cancel_and_read(symbol)
@@ -210,7 +178,7 @@ class Executor:
         trade.before = position_state(holdings, price, rules, self._last_target(symbol))
         plan = plan_order(trade.target, holdings, book, rules, size, self.limits)
         if plan is not None:
-            self._execute(trade, plan, rules, progress)
+            trade.orders.extend(self.desk.run(plan, rules, trade.origin, progress))
             progress("verifying")
             balances = self._read_with_fills(trade, self.gateway.balances)
             trade.balances = balances
@@ -234,7 +202,7 @@ class Executor:
 
     def _run_close(self, trade: _Trade, progress: Progress) -> None:
         symbol = trade.symbol
-        self._refuse_while_unresolved(symbol)
+        self.desk.refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
         progress("cancelling open orders and reading the position")
         held, book = self._cancel_and_read_position(symbol)
@@ -242,7 +210,7 @@ class Executor:
         trade.price = held.mark_price or reference_price(book)
         plan = plan_close(held.qty, book, rules, self.limits)
         if plan is not None:
-            self._execute(trade, plan, rules, progress)
+            trade.orders.extend(self.desk.run(plan, rules, trade.origin, progress))
             progress("verifying")
             held = self._read_with_fills(trade, lambda: self._position(symbol))
         trade.after = _held_state(held.qty)
@@ -289,27 +257,6 @@ class Executor:
             row = repo.find_position(session, self.book, symbol)
             return PositionState(row.target_state) if row and row.target_state else None
 
-    def _execute(self, trade: _Trade, plan: OrderPlan, rules: MarketRules, progress) -> None:
-        """Send, await, reprice: until filled, dust, or out of attempts. Every order ends
-        filled or cancelled; its fills are read afterwards, beside the final balances."""
-        current: OrderPlan | None = plan
-        for _ in range(self.policy.max_attempts):
-            if current is None:
-                break
-            progress(
-                f"placing {current.side.value.upper()} "
-                f"{wording.quantity(current.amount, rules.amount_step)} {rules.base} "
-                f"at {wording.price(current.price, rules.price_step)}"
-            )
-            report = self._place(current, trade)
-            if report is None:
-                continue
-            report = self._await_fill(report, rules, progress)
-            if report.status is OrderStatus.OPEN:
-                report = self.gateway.cancel_order(current.symbol, report.client_order_id) or report
-            trade.orders.append(report)
-            current = self._replan(current, report, rules)
-
     def _read_with_fills(self, trade: _Trade, read: Callable[[], _Read]) -> _Read:
         """What `read` returns (the final balances, or the position) and every order's
         fills, read together; the fills are recorded in one transaction with the orders'
@@ -318,110 +265,8 @@ class Executor:
             final = pool.submit(read)
             fills = [pool.submit(self.gateway.order_fills, o) for o in trade.orders if o.filled > 0]
             trade.fills = [fill for future in fills for fill in future.result()]
-            self._settle(trade.orders, trade.fills)
+            self.desk.settle(trade.orders, trade.fills)
             return final.result()
-
-    def _place(self, plan: OrderPlan, trade: _Trade) -> OrderReport | None:
-        """Send one order with a freshly persisted intent; None when the exchange confirmed
-        it never arrived (so a new one may be sent)."""
-        client_order_id = new_client_order_id()
-        with self.db.session() as session:
-            repo.record_intent(
-                session,
-                self.book,
-                client_order_id=client_order_id,
-                symbol=plan.symbol,
-                side=plan.side,
-                price=plan.price,
-                amount=plan.amount,
-                origin=trade.origin,
-            )
-        sent_at = time.time()
-        # only a derivatives gateway takes the flag (the paper gateway is spot)
-        reduce_only = {"reduce_only": True} if plan.reduce_only else {}
-        try:
-            return self.gateway.place_limit_order(
-                plan.symbol, plan.side, plan.amount, plan.price, client_order_id, **reduce_only
-            )
-        except OutcomeUnknown as unknown:
-            log.warning(
-                "order outcome unknown; asking the exchange",
-                extra={
-                    **_fields(self.book, plan.symbol),
-                    "client_order_id": client_order_id,
-                    "reason": str(unknown),
-                },
-            )
-            report = self._resolve(plan.symbol, client_order_id, sent_at)
-        except GatewayError as exc:
-            with self.db.session() as session:
-                repo.mark_order(session, client_order_id, OrderStatus.REJECTED, _sentence(exc))
-            raise
-        if report is None:
-            with self.db.session() as session:
-                repo.mark_order(session, client_order_id, OrderStatus.REJECTED, NEVER_ARRIVED)
-        return report
-
-    def _resolve(self, symbol: str, client_order_id: str, sent_at: float) -> OrderReport | None:
-        """Ask the exchange what became of an order whose answer was lost (sent at epoch
-        `sent_at`). "Does not exist" is believed only once the request's receive window has
-        passed: a request delayed beyond it is refused by the exchange, so the order can no
-        longer appear."""
-        window_closes = sent_at + self.policy.receive_window
-        waits = backoff(self.policy.resolve_first_poll, self.policy.resolve_max_poll)
-        for _ in range(self.policy.resolve_tries):
-            try:
-                report = self.gateway.order_by_client_id(symbol, client_order_id)
-            except ExchangeUnavailable as exc:
-                log.warning(
-                    "asking about an order failed; retrying",
-                    extra={
-                        **_fields(self.book, symbol),
-                        "client_order_id": client_order_id,
-                        "reason": str(exc),
-                    },
-                )
-                time.sleep(next(waits))
-                continue
-            if report is not None:
-                return report
-            if time.time() >= window_closes:
-                return None
-            time.sleep(min(next(waits), window_closes - time.time() + 0.01))
-        with self.db.session() as session:
-            repo.mark_order(
-                session,
-                client_order_id,
-                OrderStatus.UNKNOWN,
-                "outcome unknown: exchange unreachable",
-            )
-        raise UnresolvedOrder(
-            f"could not learn whether order {client_order_id} reached the exchange; "
-            f"trading {symbol} is paused until it is reconciled"
-        )
-
-    def _await_fill(self, report: OrderReport, rules: MarketRules, progress) -> OrderReport:
-        if report.status is not OrderStatus.OPEN:
-            return report
-        deadline = time.monotonic() + self.policy.attempt_deadline
-        for wait in backoff(self.policy.first_poll, self.policy.max_poll):
-            progress(f"order placed, filled {_filled_pct(report)} %")
-            if time.monotonic() + wait > deadline:
-                return report
-            time.sleep(wait)
-            latest = self.gateway.order_by_client_id(report.symbol, report.client_order_id)
-            if latest is not None:
-                report = latest
-            if report.status is not OrderStatus.OPEN:
-                return report
-        return report
-
-    def _replan(self, plan: OrderPlan, report: OrderReport, rules: MarketRules) -> OrderPlan | None:
-        if report.filled >= plan.amount:
-            return None
-        spent = report.filled * (report.average or report.price)
-        book = self.gateway.market.order_book(plan.symbol, 50)
-        return plan_remainder(plan, report.filled, spent, book, rules, self.limits)
 
     # --- records -------------------------------------------------------------------------
 
@@ -432,13 +277,6 @@ class Executor:
             return
         with contextlib.suppress(GatewayError):
             self._read_with_fills(trade, self.gateway.balances)
-
-    def _settle(self, reports: list[OrderReport], fills: list[Fill]) -> None:
-        """Orders' final states and their fills, in one transaction."""
-        with self.db.session() as session:
-            for report in reports:
-                repo.update_order(session, report)
-            repo.record_fills(session, self.book, fills)
 
     def _record(self, trade: _Trade, started_at) -> None:
         """The trade's verdict, in one transaction: the position's state and target, the
@@ -481,16 +319,6 @@ class Executor:
                 ),
             )
 
-    def _refuse_while_unresolved(self, symbol: str) -> None:
-        """An order with an unknown outcome is settled by asking the exchange before anything
-        else is sent for its symbol; if the exchange cannot say, the trade is refused."""
-        still = [o for o in self._reconcile(symbol) if not o.resolved]
-        if still:
-            raise UnresolvedOrder(
-                f"order {still[0].client_order_id} on {symbol} has an unknown outcome and the "
-                "exchange cannot be asked now; no new order is sent until it is reconciled"
-            )
-
     def reconcile_unresolved(self) -> list[Reconciled]:
         """Settle every order of the book that a crash or an outage left without a known
         outcome. Each symbol is settled under its trade lock; a symbol with a trade running
@@ -500,45 +328,8 @@ class Executor:
         outcomes = []
         for symbol in symbols:
             with contextlib.suppress(TradeBusy), self.locks.hold(self.book.account, symbol):
-                outcomes.extend(self._reconcile(symbol))
+                outcomes.extend(self.desk.reconcile(symbol))
         return outcomes
-
-    def _reconcile(self, symbol: str) -> list[Reconciled]:
-        """Ask the exchange about each unresolved order of `symbol`; the caller holds its lock."""
-        with self.db.session() as session:
-            pending = [
-                (o.client_order_id, o.created_at.timestamp())
-                for o in repo.unresolved_orders(session, self.book)
-                if o.symbol == symbol
-            ]
-        outcomes = []
-        for client_order_id, created_at in pending:
-            try:
-                report = self._resolve(symbol, client_order_id, created_at)
-            except UnresolvedOrder as exc:
-                outcomes.append(Reconciled(client_order_id, symbol, False, str(exc)))
-                continue
-            if report is None:
-                with self.db.session() as session:
-                    repo.mark_order(session, client_order_id, OrderStatus.REJECTED, NEVER_ARRIVED)
-                outcomes.append(Reconciled(client_order_id, symbol, True, NEVER_ARRIVED))
-                continue
-            if report.status is OrderStatus.OPEN:
-                report = self.gateway.cancel_order(symbol, client_order_id) or report
-            self._settle([report], self.gateway.order_fills(report))
-            detail = f"{report.status.value} on the exchange, filled {report.filled.normalize():f}"
-            outcomes.append(Reconciled(client_order_id, symbol, True, detail))
-        return outcomes
-
-
-@dataclass(frozen=True)
-class Reconciled:
-    """What reconciling one unresolved order found."""
-
-    client_order_id: str
-    symbol: str
-    resolved: bool
-    detail: str
 
 
 @dataclass
@@ -631,21 +422,3 @@ def _held_state(qty: Decimal) -> PositionState:
     if qty > 0:
         return PositionState.LONG
     return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
-
-
-def _filled_pct(report: OrderReport) -> int:
-    return int(report.filled * 100 / report.amount) if report.amount else 0
-
-
-def _fields(book: repo.BookKey, symbol: str, target=None, exc=None) -> dict:
-    fields = {"account": book.account, "mode": book.mode, "symbol": symbol}
-    if target is not None:
-        fields["target"] = target.value
-    if exc is not None:
-        fields["reason"] = str(exc)
-    return fields
-
-
-def _sentence(exc: Exception) -> str:
-    text = str(exc).strip()
-    return text[0].upper() + text[1:] if text else type(exc).__name__

@@ -17,10 +17,11 @@ from core.errors import AppError, InputError
 from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
 from core.exchange.gateway import GatewayError, TradingGateway
 from core.exchange.paper_gateway import PaperGateway
-from core.executor import Executor, FillPolicy
+from core.executor import Executor
 from core.locks import TradeLocks
 from core.market_cache import CachedMarketData
 from core.monitor import AccountLink, Monitor
+from core.orders import FillPolicy
 from core.planner import Limits
 from core.service.observers import Observers
 from core.store.books import BookKey

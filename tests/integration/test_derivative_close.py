@@ -11,8 +11,9 @@ import pytest
 
 from core.domain import Origin, PositionState, Side
 from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
-from core.executor import Executor, FillPolicy
+from core.executor import Executor
 from core.locks import FileTradeLocks
+from core.orders import FillPolicy
 from core.planner import Limits
 from core.store import repository as repo
 from core.store import runs
