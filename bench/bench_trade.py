@@ -79,7 +79,8 @@ def main() -> int:
 
 
 def listed_symbols(url: str) -> list[str]:
-    from core.exchange.ccxt_gateway import CcxtMarketData, Connection
+    from core.exchange.ccxt_client import Connection
+    from core.exchange.ccxt_market import CcxtMarketData
 
     return CcxtMarketData(Connection(url=url)).symbols()
 

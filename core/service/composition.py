@@ -14,7 +14,9 @@ from core.caching import SharedCache
 from core.config import Settings
 from core.domain import Mode, quote_asset
 from core.errors import AppError, InputError
-from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_gateway import CcxtTradingGateway
+from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.gateway import GatewayError, TradingGateway
 from core.exchange.paper_gateway import PaperGateway
 from core.executor import Executor

@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 
 from core.domain import Origin, PositionState, Side
-from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_gateway import CcxtTradingGateway
+from core.exchange.ccxt_market import CcxtMarketData
 from core.executor import Executor
 from core.locks import FileTradeLocks
 from core.orders import FillPolicy

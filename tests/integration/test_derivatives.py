@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from core.domain import DiscrepancyKind, Policy, Side
-from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_gateway import CcxtTradingGateway
+from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.gateway import OrderRejected
 from core.monitor import AccountLink, Monitor
 from core.store import repository as repo

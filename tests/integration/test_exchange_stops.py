@@ -10,7 +10,9 @@ from decimal import Decimal
 import pytest
 
 from core.domain import ExchangeStop, Side, StopKind
-from core.exchange.ccxt_gateway import CcxtMarketData, CcxtTradingGateway, Connection
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_gateway import CcxtTradingGateway
+from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.gateway import GatewayError, OrderRejected
 from core.exchange.venues import StopsAt, venue
 from emulator.control_client import ControlClient

@@ -23,7 +23,8 @@ from sqlalchemy import delete, select
 import app
 from core.config import Settings
 from core.domain import ActionKind, DiscrepancyKind, Policy
-from core.exchange.ccxt_gateway import CcxtMarketData, Connection
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_market import CcxtMarketData
 from core.monitor import AccountLink, recorded_positions
 from core.reconcile import apply, plan
 from core.store import repository as repo

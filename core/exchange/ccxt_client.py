@@ -1,0 +1,123 @@
+"""The ccxt client the gateways talk through: made for one venue and one address (the
+emulator's, or the exchange's own), counting its requests, and its errors turned into the
+gateway's, in words."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+import ccxt
+
+from core.exchange.errors_in_words import exchange_said
+from core.exchange.gateway import (
+    AuthenticationFailed,
+    ExchangeUnavailable,
+    GatewayError,
+    OrderRejected,
+    UnknownSymbol,
+)
+from core.exchange.venues import venue
+
+
+@dataclass(frozen=True)
+class Connection:
+    """Where an exchange is and how patiently to talk to it. `recv_window_ms` is how long a
+    signed request stays valid: after it, a delayed request can no longer take effect."""
+
+    exchange: str = "mexc"
+    url: str = ""
+    timeout_ms: int = 10000
+    recv_window_ms: int = 5000
+
+
+def make_client(connection: Connection, api_key: str = "", secret: str = ""):
+    """A ccxt client, pointed at `connection.url` when one is given (the emulator): every
+    API address keeps its path and takes that host.
+
+    ccxt's own throttle is off: it spaces calls by endpoint weight (500 ms before every
+    balance read on MEXC), which would make each trade seconds long. The app's call volume
+    is far below the exchanges' limits (a trade is about six calls, the periodic check
+    three or four, and market data is cached), and a 429 surfaces as ExchangeUnavailable."""
+    row = venue(connection.exchange)
+    options = {"recvWindow": connection.recv_window_ms, **row.ccxt_options}
+    config: dict[str, Any] = {
+        "enableRateLimit": False,
+        "timeout": connection.timeout_ms,
+        "options": options,
+    }
+    if api_key:
+        config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
+    client = getattr(ccxt, connection.exchange)(config)
+    if connection.url:
+        client.urls["api"] = _rehost(client.urls["api"], connection.url)
+        if row.local_error_tables:
+            # ccxt picks some venues' error tables by host name (Binance USD-M's -2019 margin
+            # and -2022 reduce-only); on any other host they would lose their classes
+            for kind, table in client.exceptions[row.local_error_tables].items():
+                client.exceptions[kind].update(table)
+    return client
+
+
+def _rehost(urls, base: str):
+    if isinstance(urls, dict):
+        return {key: _rehost(value, base) for key, value in urls.items()}
+    return re.sub(r"^https?://[^/]+", base, urls) if isinstance(urls, str) else urls
+
+
+class Counted:
+    """Counts every HTTP request a ccxt client sends, for the figures of a trade."""
+
+    def __init__(self, client):
+        self.calls = 0
+        self._lock = threading.Lock()
+        original = client.fetch
+
+        @wraps(original)
+        def counted_fetch(*args, **kwargs):
+            with self._lock:
+                self.calls += 1
+            return original(*args, **kwargs)
+
+        client.fetch = counted_fetch
+
+
+def translate_errors(what: str) -> Callable:
+    """Turn ccxt's exceptions into the gateway's, with a message that says what failed and
+    what the exchange answered, in words. The decorated method's object names the exchange
+    (`label`)."""
+
+    def decorator(method):
+        @wraps(method)
+        def wrapper(self, *args, **kwargs):
+            try:
+                return method(self, *args, **kwargs)
+            except GatewayError:
+                raise
+            except ccxt.BaseError as exc:
+                raise gateway_error(what, exc, self.label) from None
+
+        return wrapper
+
+    return decorator
+
+
+def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:
+    said = exchange_said(exc, label)
+    if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied):
+        return AuthenticationFailed(f"{what}: {label} refused the API key ({said})")
+    if isinstance(exc, ccxt.BadSymbol):
+        return UnknownSymbol(f"{what}: unknown symbol ({said})")
+    if isinstance(exc, ccxt.InsufficientFunds | ccxt.InvalidOrder):
+        return OrderRejected(f"{what}: {said}")
+    if isinstance(exc, ccxt.RequestTimeout):
+        return ExchangeUnavailable(f"{what}: {label} is unreachable (timed out)")
+    if isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.DDoSProtection):
+        return ExchangeUnavailable(f"{what}: {said}")
+    if isinstance(exc, ccxt.NetworkError):
+        return ExchangeUnavailable(f"{what}: {label} is unreachable (connection failed)")
+    return GatewayError(f"{what}: {said}")
