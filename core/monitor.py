@@ -29,18 +29,12 @@ from core.domain import (
     PositionState,
     RecordedPosition,
     RunFindings,
-    StopKind,
     SyncAction,
 )
 from core.errors import AppError
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
-from core.reconcile import (
-    StopOnRecord,
-    diagnose,
-    diagnose_protection,
-    plan,
-    plan_protection,
-)
+from core.monitor_protection import ProtectionAudit
+from core.reconcile import diagnose, plan
 from core.state import position_state, spot_positions
 from core.store import protection as stop_records
 from core.store import repository as repo
@@ -104,7 +98,9 @@ class Monitor:
     ):
         self.db = db
         self.stale_after = stale_after
-        self.require_stop_pct = require_stop_pct
+        self.protection = (
+            None if require_stop_pct is None else ProtectionAudit(db, require_stop_pct)
+        )
 
     def check(
         self,
@@ -124,9 +120,9 @@ class Monitor:
                 progress(index, len(links), link.name)
             checks.append(self._examine(link, policy, symbols, protect))
         if execute:
-            if protect:
+            if protect and self.protection is not None:
                 for link, check in zip(links, checks, strict=True):
-                    self._protect(link, check)
+                    self.protection.repair(link, check)
             self._apply(links, checks, policy)
         return checks
 
@@ -155,8 +151,8 @@ class Monitor:
                 recorded, held, tolerances, snapshot.taken_at, self.stale_after
             )
             check.actions = plan(check.discrepancies, policy)
-            if self.require_stop_pct is not None:
-                self._check_protection(check, link, snapshot, held, protect)
+            if self.protection is not None:
+                self.protection.examine(check, link, snapshot, held, protect)
         check.api_calls = link.gateway.api_calls - calls
         check.duration_ms = int((time.monotonic() - started) * 1000)
         return check
@@ -185,80 +181,6 @@ class Monitor:
             check.prices[symbol] = ticker.last
             if target is not None and check.states[symbol] is not target:
                 check.drift[symbol] = target
-
-    def _check_protection(self, check, link, snapshot, held, protect: bool) -> None:
-        """REQUIRE_STOP_LOSS_PCT: every open position needs a stop-loss that close to the
-        mark; a stop with no position is an orphan."""
-        found = diagnose_protection(
-            held, self._stops_on_record(link, snapshot), self.require_stop_pct
-        )
-        check.discrepancies.extend(found)
-        if protect:
-            steps = {d.symbol: self._price_step(link, d.symbol) for d in found}
-            check.protection = plan_protection(found, self.require_stop_pct, steps)
-
-    def _stops_on_record(self, link: AccountLink, snapshot: AccountSnapshot) -> list[StopOnRecord]:
-        """The stop-losses that protect the account: what a derivatives exchange keeps, or
-        on spot the app's own (app-side) stops."""
-        if snapshot.stops is not None:
-            return [
-                StopOnRecord(link.name, s.symbol, s.trigger_price)
-                for s in snapshot.stops
-                if s.kind is StopKind.STOP_LOSS
-            ]
-        with self.db.session() as session:
-            kept = stop_records.live_stops(session, repo.BookKey(link.mode, link.name))
-        return [
-            StopOnRecord(link.name, s.symbol, s.stop_loss)
-            for s in kept
-            if s.stop_loss is not None and s.status != stop_records.REFUSED
-        ]
-
-    def _protect(self, link: AccountLink, check: AccountCheck) -> None:
-        """Carry out the protection plan: on the exchange for derivatives, as app-side stops
-        on spot. A refusal is reported on the check and tried again only next run."""
-        book = repo.BookKey(link.mode, link.name)
-        derivatives = link.gateway.market.venue.is_derivatives
-        for action in check.protection:
-            try:
-                if action.kind is ActionKind.UNPROTECT:
-                    if derivatives:
-                        link.gateway.cancel_stops(action.symbol)
-                    with self.db.session() as session:
-                        stop_records.end_stops(
-                            session,
-                            book,
-                            action.symbol,
-                            stop_records.CANCELLED,
-                            "no position to protect",
-                        )
-                    continue
-                side = "long" if action.after_qty > 0 else "short"
-                placed = ()
-                if derivatives:
-                    placed = link.gateway.place_stops(
-                        action.symbol, action.after_qty, action.price, None, link.name
-                    )
-                with self.db.session() as session:
-                    stop_records.set_stop(
-                        session,
-                        book,
-                        action.symbol,
-                        side=side,
-                        stop_loss=action.price,
-                        take_profit=None,
-                        placement="exchange" if derivatives else "app",
-                        exchange_ids=tuple(s.exchange_id for s in placed),
-                        message="placed by the monitor (REQUIRE_STOP_LOSS_PCT)",
-                    )
-            except GatewayError as exc:
-                check.protection_errors.append(f"{action.symbol}: {exc}")
-
-    def _price_step(self, link: AccountLink, symbol: str) -> Decimal:
-        try:
-            return link.gateway.market.market_rules(symbol).price_step
-        except GatewayError:
-            return ZERO
 
     def _exchange_positions(
         self, link: AccountLink, snapshot: AccountSnapshot
