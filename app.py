@@ -6,6 +6,9 @@
     python app.py sync [--execute] [--policy P]    repair the database in one pass
     python app.py worker                           the periodic check and stop watcher, no page
     python app.py protect SYMBOL ... | flatten | resume   stops and the kill switch
+    python app.py health|results [--account A] [--since 24h] [--json]   figures
+    python app.py export fills|orders|syncs|alerts --csv FILE [--since W]
+    python app.py alert-test                      a test message to every ALERT_URLS
     python app.py emulator --port P ...           the local MEXC-compatible exchange
 
 `app:server` serves the dashboard under gunicorn.

@@ -1,10 +1,11 @@
 """Compute time of the health page's two reports: `core.health.compute_health` and
 `core.results.compute_results`.
 
-    .venv/bin/python bench/bench_health.py [--runs 10000] [--fills 100000] [--repeat 7]
+    .venv/bin/python bench/bench_health.py [--runs 10000] [--fills 100000] [--repeat 7] [--store]
 
-Only the pure computations are timed, from DataFrames already in memory (what the store hands
-over after one query each). The health records are four accounts watching 2, 12, 30 and 50
+The pure computations are timed from DataFrames already in memory (what the store hands over
+after one query each); with --store, the same records are written to a real SQLite database
+first and the store's loading (core.store.analytics) is timed with the computation. The health records are four accounts watching 2, 12, 30 and 50
 symbols, run every 30 s, a mix of periodic checks (each observing every watched symbol),
 manual trades, monitor runs, stops and kill-switch closes, with drift that starts and gets
 repaired now and then and a few orders left unresolved. The fills are round trips over 20
@@ -16,9 +17,11 @@ median of several runs (target: under 300 ms each).
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -28,8 +31,13 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from sqlalchemy import insert
+
 from core.health import compute_health
 from core.results import compute_results
+from core.store import analytics
+from core.store.db import Database
+from core.store.models import EquitySnapshot, FillRecord, Order, SyncRun
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 WATCHED = {"main": 2, "swing": 12, "alts": 30, "wide": 50}
@@ -153,11 +161,103 @@ def median_ms(repeat: int, compute) -> tuple[float, float, object]:
     return statistics.median(times) * 1000, min(times) * 1000, result
 
 
+def stored(runs, observations, orders, fills, equity) -> Database:
+    """The records in a new SQLite database, as the app stores them (the LIVE book)."""
+    db = Database.open(f"sqlite:///{tempfile.mkdtemp()}/bench.db")
+    seen = {run_id: {"in_sync": [], "drift": []} for run_id in runs["run_id"]}
+    for run_id, symbol, in_sync in zip(
+        observations["run_id"], observations["symbol"], observations["in_sync"], strict=True
+    ):
+        seen[run_id]["in_sync" if in_sync else "drift"].append(symbol)
+    live = {"mode": "live"}
+    with db.session() as session:
+        session.execute(
+            insert(SyncRun),
+            [
+                {
+                    **live,
+                    "id": int(r.run_id) + 1,
+                    "account": r.account,
+                    "kind": r.kind,
+                    "symbol": r.symbol,
+                    "ok": bool(r.ok),
+                    "message": "",
+                    "api_calls": int(r.api_calls),
+                    "duration_ms": int(r.duration_ms),
+                    "details": json.dumps(seen[r.run_id]),
+                    "started_at": r.started_at.to_pydatetime(),
+                    "finished_at": r.finished_at.to_pydatetime(),
+                }
+                for r in runs.itertuples()
+            ],
+        )
+        session.execute(
+            insert(Order),
+            [
+                {
+                    **live,
+                    "account": o.account,
+                    "symbol": o.symbol,
+                    "client_order_id": f"o{n}",
+                    "side": o.side,
+                    "price": Decimal(1),
+                    "amount": Decimal(1),
+                    "status": o.status,
+                    "origin": o.reason,
+                    "created_at": o.created_at.to_pydatetime(),
+                    "updated_at": o.created_at.to_pydatetime(),
+                }
+                for n, o in enumerate(orders.itertuples())
+            ],
+        )
+        session.execute(
+            insert(FillRecord),
+            [
+                {**live, **row, "time": row["time"].to_pydatetime()}
+                for row in fills.to_dict("records")
+            ],
+        )
+        session.execute(
+            insert(EquitySnapshot),
+            [
+                {**live, "account": "acct", "time": t.to_pydatetime(), "equity": e}
+                for t, e in zip(equity["time"], equity["equity"], strict=True)
+            ],
+        )
+    return db
+
+
+def store_figures(db: Database, repeat: int) -> None:
+    """Load (one query per frame) and compute, as the service does on a cold cache."""
+
+    def health():
+        with db.session() as session:
+            frames = analytics.health_frames(session, "live")
+        return compute_health(frames.runs, frames.observations, frames.orders, NOW)
+
+    def results():
+        with db.session() as session:
+            fills = analytics.fills_frame(session, "live")
+            equity = analytics.equity_frame(session, "live")[["time", "equity"]]
+        return compute_results(fills, equity, NOW)
+
+    median, best, report = median_ms(repeat, health)
+    print(f"  health load + compute: {median:6.1f} ms (min {best:.1f}), runs {report.runs.runs:,}")
+    median, best, report = median_ms(repeat, results)
+    print(
+        f"  results load + compute: {median:6.1f} ms (min {best:.1f}), "
+        f"closed trips {len(report.closed):,}"
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--fills", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument(
+        "--store", action="store_true", help="also time loading from a real SQLite database"
+    )
     args = parser.parse_args()
 
     runs, observations, orders = health_records(args.runs)
@@ -186,6 +286,9 @@ def main() -> int:
         f"  {median:6.1f} ms (min {best:.1f})  closed trips {len(results.closed):,}, "
         f"open {len(results.open)}, profit {results.overall.stats.profit:.2f}"
     )
+    if args.store:
+        print("from a SQLite database (core.store.analytics), LIVE book:")
+        store_figures(stored(runs, observations, orders, fills, equity), args.repeat)
     print("target: under 300 ms each")
     return 0
 

@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from cli import render
+from cli import insights_commands, render
 from core.service import (
     ACCOUNT,
     AppError,
@@ -38,6 +38,7 @@ def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
         "protect": protect,
         "flatten": flatten,
         "resume": resume,
+        **insights_commands.HANDLERS,
     }[args.command]
     return handler(args, settings, build_engine)
 

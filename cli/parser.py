@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from cli import insights_commands
+
 
 def parser() -> argparse.ArgumentParser:
     from emulator import cli as emulator_cli
@@ -75,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
     resume.add_argument("--account", help="this account (default: the traded one)")
     resume.add_argument("--live", action="store_true", help="the traded account's LIVE book")
     resume.add_argument("--yes", action="store_true", help="confirm")
+
+    insights_commands.configure(commands)
 
     commands.add_parser("worker", help="the periodic check and stop watcher, without the page")
 

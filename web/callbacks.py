@@ -23,7 +23,9 @@ from core.service import (
     parse_size,
 )
 from web import components, figures, ids, layout
+from web.health_page import register_health_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
+from web.results_page import register_results_callbacks
 
 TARGETS = {
     ids.TRADE_BUY: PositionState.LONG,
@@ -71,6 +73,8 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     _register_mode(app, service)
     _register_mode_follower(app, service)
     register_monitor_callbacks(app, service)
+    register_health_callbacks(app, service)
+    register_results_callbacks(app, service)
 
 
 def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:

@@ -68,6 +68,11 @@ def controls(pickers: list, buttons: list, caption_id: str) -> dbc.Card:
     )
 
 
+def failure(text: str) -> html.Span:
+    """A caption that says the page could not be read, and why."""
+    return html.Span(text, className="text-danger")
+
+
 def export_button(button_id: str, label: str) -> dbc.Button:
     return dbc.Button(
         label, id=button_id, color="secondary", outline=True, size="sm", title="Download as CSV"

@@ -8,7 +8,7 @@ from dash import dash_table, dcc, html
 
 from core.service import Mode
 from core.views import DashboardView
-from web import components, ids
+from web import components, health_page, ids, results_page
 from web import formatting as fmt
 from web import monitor_components as monitor
 
@@ -462,6 +462,8 @@ def build_layout(
         [
             dbc.Tab(trading_page(symbols, view), label="Trading", tab_id=TRADING_TAB),
             dbc.Tab(monitor_page(), label="Position monitor", tab_id=MONITOR_TAB),
+            health_page.health_tab(),
+            results_page.results_tab(),
         ],
         id=ids.PAGE_TABS,
         active_tab=TRADING_TAB,

@@ -12,6 +12,7 @@ from core.caching import SharedCache
 from core.config import Settings
 from core.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
+from core.service.insights import Insights
 from core.service.kill_switch import KillSwitch
 from core.service.modes import ModeCommands
 from core.service.monitoring import MonitorCommands
@@ -41,6 +42,7 @@ class TradingService:
             self.wiring, self.trading.reconcile_unresolved, self.monitoring.periodic_check
         )
         self.reads = ReadModels(self.wiring, self._mode)
+        self.insights = Insights(self.wiring, self._mode)
 
     def _mode(self):
         return self.modes.current()

@@ -1,0 +1,178 @@
+"""The health, results, export and alert-test commands: read the arguments, ask the service's
+insights, print, return the exit code.
+
+Exit codes: 0 done; 1 the test alert did not reach every address; 2 bad input (a window
+that is not a duration, an unknown account, a file that cannot be written, no ALERT_URLS),
+in which case nothing is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TextIO
+
+from cli import insights_render as render
+from cli.render import to_json
+from core.service import InputError, Mode, count
+from core.service.insights import parse_since
+from core.views_insights import EXPORT_TABLES
+
+WINDOW_HELP = "a duration such as 1h, 24h, 7d, 30m or 2w, or all"
+ROW_WORDS = {"fills": "fill", "orders": "order", "syncs": "sync run", "alerts": "alert"}
+
+
+def configure(commands: argparse._SubParsersAction) -> None:
+    """Add health, results, export and alert-test to the command line's subcommands."""
+    health = commands.add_parser(
+        "health", help="sync health: success rate, drift and its repair, durations, calls"
+    )
+    _report_arguments(health, default_window="24h")
+    results = commands.add_parser(
+        "results", help="trading results: round trips, profit per period, drawdown"
+    )
+    _report_arguments(results, default_window="all")
+
+    export = commands.add_parser("export", help="write fills, orders, sync runs or alerts as CSV")
+    export.add_argument("table", choices=EXPORT_TABLES, help="which records")
+    export.add_argument(
+        "--csv", required=True, metavar="FILE", help="the file to write (- for standard output)"
+    )
+    export.add_argument(
+        "--since", default="all", metavar="WINDOW", help=f"only the last WINDOW: {WINDOW_HELP}"
+    )
+    export.add_argument("--account", help="only this account (default: every account and mode)")
+
+    alert_test = commands.add_parser(
+        "alert-test", help="send a test message to every ALERT_URLS address"
+    )
+    alert_test.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _report_arguments(parser: argparse.ArgumentParser, default_window: str) -> None:
+    parser.add_argument("--account", help="only this account (default: every account)")
+    parser.add_argument(
+        "--since",
+        default=default_window,
+        metavar="WINDOW",
+        help=f"the window: {WINDOW_HELP} (default {default_window})",
+    )
+    parser.add_argument(
+        "--mode",
+        choices=[mode.value for mode in Mode],
+        help="the book (default: the mode the dashboard is in; a monitored account's is live)",
+    )
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
+    return HANDLERS[args.command](args, settings, build_engine)
+
+
+def health(args: argparse.Namespace, settings, build_engine) -> int:
+    """Exit 0 with the report; 2 on a window that is not a duration or an unknown account."""
+    return _report(
+        args,
+        settings,
+        build_engine,
+        lambda insights: insights.health(args.since, args.account, _mode(args)),
+        render.health_json,
+        render.health_text,
+    )
+
+
+def results(args: argparse.Namespace, settings, build_engine) -> int:
+    """Exit 0 with the report; 2 on a window that is not a duration or an unknown account."""
+    return _report(
+        args,
+        settings,
+        build_engine,
+        lambda insights: insights.results(args.since, args.account, _mode(args)),
+        render.results_json,
+        render.results_text,
+    )
+
+
+def _report(args, settings, build_engine, read, as_json, as_text) -> int:
+    try:
+        parse_since(args.since)
+    except InputError as exc:
+        return bad_input(str(exc))
+    engine = build_engine(settings)
+    try:
+        view = read(engine.service.insights)
+    except InputError as exc:
+        return bad_input(str(exc))
+    finally:
+        engine.close()
+    print(to_json(as_json(view)) if args.json else as_text(view))
+    return 0
+
+
+def _mode(args: argparse.Namespace) -> Mode | None:
+    return Mode(args.mode) if args.mode else None
+
+
+def export(args: argparse.Namespace, settings, build_engine) -> int:
+    """Exit 0 once the file is complete; 2 on bad input or a file that cannot be written
+    (no file is left behind, not even part of one)."""
+    try:
+        parse_since(args.since)
+    except InputError as exc:
+        return bad_input(str(exc))
+    engine = build_engine(settings)
+    try:
+        insights = engine.service.insights
+
+        def write(out: TextIO) -> int:
+            return insights.export(args.table, out, args.since, args.account)
+
+        rows = write(sys.stdout) if args.csv == "-" else write_atomically(Path(args.csv), write)
+    except InputError as exc:
+        return bad_input(str(exc))
+    except OSError as exc:
+        return bad_input(f"cannot write {args.csv}: {exc.strerror or exc}")
+    finally:
+        engine.close()
+    done = f"wrote {count(rows, ROW_WORDS[args.table])} to {args.csv}"
+    print(done, file=sys.stderr if args.csv == "-" else sys.stdout)
+    return 0
+
+
+def write_atomically(path: Path, write: Callable[[TextIO], int]) -> int:
+    """Write through a temporary file beside `path`, renamed over it once complete."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with temporary.open("w", newline="", encoding="utf-8") as out:
+            written = write(out)
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def alert_test(args: argparse.Namespace, settings, build_engine) -> int:
+    """Exit 0 when every address took the message, 1 when one did not, 2 without ALERT_URLS."""
+    engine = build_engine(settings)
+    try:
+        outcomes = engine.service.insights.alert_test()
+    except InputError as exc:
+        return bad_input(str(exc))
+    finally:
+        engine.close()
+    print(
+        to_json(render.alert_test_json(outcomes)) if args.json else render.alert_test_text(outcomes)
+    )
+    return 0 if all(outcome.delivered for outcome in outcomes) else 1
+
+
+def bad_input(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+HANDLERS = {"health": health, "results": results, "export": export, "alert-test": alert_test}

@@ -1,0 +1,332 @@
+"""Sync health, trading results, the CSV export and the alert test: what the Sync health and
+Results pages and the health, results, export and alert-test commands ask for.
+
+Reports read the database only (and the market limits ccxt already holds): never an
+exchange call per browser tab. pandas stays in here and below; the views are plain values.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TextIO
+from urllib.parse import urlsplit
+
+import pandas as pd
+
+from core import metrics
+from core.alerts import (
+    FAILED,
+    RAISED,
+    SENT,
+    AlertRecord,
+    DeliveryResult,
+    incident_key,
+    parse_alert_urls,
+    recent_alerts,
+    send_test,
+)
+from core.domain import ZERO, Mode
+from core.errors import InputError
+from core.exchange.gateway import GatewayError, UnknownSymbol
+from core.health import compute_health, parse_window
+from core.results import (
+    PeriodProfit,
+    ResultsReport,
+    RoundTrip,
+    Summary,
+    compute_results,
+    drawdown,
+    trade_stats,
+)
+from core.service.composition import ACCOUNT, Wiring
+from core.service.insights_cache import VersionedCache
+from core.store import alert_records, analytics
+from core.store.models import utcnow
+from core.views_insights import EXPORT_TABLES, HealthView, ResultsView
+
+ALERT_ROWS = 50
+CHART_POINTS = 2000
+TEST_TITLE = "Trading dashboard: test alert"
+TEST_BODY = "This is a test: alerts from the trading dashboard reach this address."
+NO_ALERT_URLS = (
+    "ALERT_URLS is empty: set it to one or more apprise URLs (json://host:port/path, "
+    "tgram://bottoken/chatid, ...) and run alert-test again"
+)
+
+
+def parse_since(text: str) -> timedelta | None:
+    """A window as `--since` and the pages take it: a duration (`1h`, `24h`, `7d`, `30m`,
+    `2w`) or `all` (None: no lower bound). Raises InputError saying what it takes."""
+    try:
+        return parse_window(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+class Insights:
+    """The read models of the two pages and the four commands, over the wiring's database;
+    loaded frames are kept until their records change (core.service.insights_cache)."""
+
+    def __init__(self, wiring: Wiring, current_mode: Callable[[], Mode]):
+        self.wiring = wiring
+        self._current_mode = current_mode
+        self._kept = VersionedCache()
+
+    def accounts(self) -> list[str]:
+        """The accounts a report can be narrowed to: the traded one and ACCOUNTS_FILE's."""
+        return self.wiring.account_names()
+
+    def health(
+        self, window: str = "24h", account: str | None = None, mode: Mode | None = None
+    ) -> HealthView:
+        """Sync health of a book over the window. The book is `mode`'s (by default the mode
+        the dashboard is in; a monitored account's is always LIVE), of one account or all."""
+        span = parse_since(window)
+        mode = self._mode_of(account, mode)
+        frames = self._kept_read(
+            ("health", mode, account),
+            lambda session: analytics.health_version(session, mode.value, account),
+            lambda: self._read(analytics.health_frames, mode, account),
+        )
+        now = utcnow()
+        since = None if span is None else now - span
+        report = compute_health(frames.runs, frames.observations, frames.orders, now, since)
+        return HealthView(mode, account, window, report)
+
+    def results(
+        self, window: str = "all", account: str | None = None, mode: Mode | None = None
+    ) -> ResultsView:
+        """Trading results of a book (chosen as for `health`): the round trips closed in the
+        window, every trip still open, and the drawdown of the window's equity."""
+        span = parse_since(window)
+        mode = self._mode_of(account, mode)
+        report, curve = self._kept_read(
+            ("results", mode, account),
+            lambda session: analytics.results_version(session, mode.value, account),
+            lambda: self._all_results(mode, account),
+        )
+        now = utcnow()
+        since = None if span is None else now - span
+        if since is None:
+            closed, summary, by_symbol = report.closed, report.overall, report.by_symbol
+            worst = report.drawdown
+        else:
+            closed = tuple(trip for trip in report.closed if trip.closed_at >= since)
+            summary = summary_of(closed)
+            by_symbol = {symbol: summary_of(trips) for symbol, trips in _by_symbol(closed)}
+            curve = curve[curve["time"] >= since] if len(curve) else curve
+            worst = drawdown(curve)
+        return ResultsView(
+            mode=mode,
+            account=account,
+            window=window,
+            quote=self.wiring.quote,
+            now=now,
+            since=since,
+            summary=summary,
+            by_symbol=by_symbol,
+            closed=closed,
+            open=tuple(dataclasses.replace(trip, age=now - trip.opened_at) for trip in report.open),
+            drawdown=worst,
+            equity=chart_points(curve),
+        )
+
+    def alerts(self, limit: int = ALERT_ROWS) -> list[AlertRecord]:
+        """The newest alerts of every account, with how their delivery went."""
+        return recent_alerts(self.wiring.db, limit)
+
+    def alert_test(self) -> list[DeliveryResult]:
+        """A test message to every ALERT_URLS address, sent now (not queued), and stored as a
+        `test` alert with how delivery went, so the page lists it. Each result names its
+        address without its secrets. Raises InputError when ALERT_URLS is empty."""
+        settings = self.wiring.settings
+        urls = parse_alert_urls(settings.ALERT_URLS.get_secret_value())
+        if not urls:
+            raise InputError(NO_ALERT_URLS)
+        started = utcnow()
+        results = send_test(urls, settings.ALERT_TIMEOUT_SECONDS)
+        self._record_test(results, started)
+        return results
+
+    def export(
+        self, table: str, out: TextIO, window: str = "all", account: str | None = None
+    ) -> int:
+        """Write `table` (fills, orders, syncs or alerts) of every book as CSV to `out`: the
+        rows from the window's start on, of `account` when given. Money is written exactly as
+        stored, times in ISO 8601 UTC, and no secret of the settings appears. Returns the
+        number of rows written."""
+        if table not in EXPORT_TABLES:
+            raise InputError(f"export takes one of {', '.join(EXPORT_TABLES)}, not {table!r}")
+        span = parse_since(window)
+        self._check_account(account)
+        since = None if span is None else utcnow() - span
+        secrets = self._secrets()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(analytics.export_columns(table))
+        written = 0
+        with self.wiring.db.session() as session:
+            for row in analytics.export_rows(session, table, since, account):
+                writer.writerow([csv_cell(value, secrets) for value in row])
+                written += 1
+        return written
+
+    # --- the pieces ------------------------------------------------------------------
+
+    def _mode_of(self, account: str | None, mode: Mode | None) -> Mode:
+        self._check_account(account)
+        if mode is not None:
+            return mode
+        return Mode.LIVE if account not in (None, ACCOUNT) else self._current_mode()
+
+    def _check_account(self, account: str | None) -> None:
+        if account is None:
+            return
+        known = self.wiring.account_names()
+        if account not in known:
+            raise InputError(f"unknown account {account!r} (accounts: {', '.join(known)})")
+
+    def _read(self, reader, mode: Mode, account: str | None):
+        with self.wiring.db.session() as session:
+            return reader(session, mode.value, account)
+
+    def _kept_read(self, key: Hashable, version_of, load):
+        with self.wiring.db.session() as session:
+            version = version_of(session)
+        return self._kept.get(key, version, load)
+
+    def _all_results(self, mode: Mode, account: str | None) -> tuple[ResultsReport, pd.DataFrame]:
+        """The results over every fill, and the book's one equity curve."""
+        fills = self._read(analytics.fills_frame, mode, account)
+        curve = combined_equity(self._read(analytics.equity_frame, mode, account))
+        report = compute_results(fills, curve, utcnow(), self._dust(fills["symbol"].unique()))
+        return report, curve
+
+    def _dust(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+        """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the
+        round trip that leaves no more than that is closed. ccxt keeps the markets once they
+        are loaded (at start-up); while the exchange cannot give them, there is no dust."""
+        limits = {}
+        for symbol in symbols:
+            try:
+                limits[symbol] = self.wiring.market_data.market_rules(symbol).min_amount
+            except UnknownSymbol:
+                continue
+            except GatewayError:
+                break
+        return limits
+
+    def _secrets(self) -> list[str]:
+        """The settings' secrets, and the password of each alert URL on its own."""
+        settings = self.wiring.settings
+        urls = settings.ALERT_URLS.get_secret_value().replace(",", " ").split()
+        passwords = [urlsplit(url).password for url in urls]
+        return [secret for secret in [*settings.secrets, *passwords] if secret]
+
+    def _record_test(self, results: Sequence[DeliveryResult], started: datetime) -> None:
+        failed = [result for result in results if not result.delivered]
+        delivery = FAILED if failed else SENT
+        detail = "; ".join(f"{_label(r.target)}: {r.detail}" for r in failed) or None
+        with self.wiring.db.session() as session:
+            alert_id = alert_records.add_alert(
+                session,
+                incident=incident_key("test", started.isoformat()),
+                kind="test",
+                state=RAISED,
+                title=TEST_TITLE,
+                body=TEST_BODY,
+                account=None,
+                symbol=None,
+                created_at=started,
+            )
+            delivered_at = utcnow() if len(failed) < len(results) else None
+            alert_records.record_delivery(session, alert_id, delivery, detail, delivered_at)
+        metrics.count_alert("test", RAISED, delivery)
+
+
+def _label(shown: str) -> str:
+    """scheme://host of an address: all of it the alerts table keeps."""
+    parts = urlsplit(shown)
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
+
+
+def csv_cell(value, secrets: Sequence[str] = ()) -> str:
+    """One CSV field: Decimal as its exact digits, times in ISO 8601, booleans as
+    true/false, nothing as empty, and text with every secret masked."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    text = str(value)
+    for secret in secrets:
+        text = text.replace(secret, "****")
+    return text
+
+
+# --- results of a window ----------------------------------------------------------------
+
+
+def summary_of(trips: Sequence[RoundTrip]) -> Summary:
+    """core.results' Summary of these closed trips (in the order they closed): the figures
+    the report gives over every trip, for the trips of a window."""
+    return Summary(
+        trade_stats(trips),
+        _by_period(trips, lambda day: day),
+        _by_period(trips, lambda day: day - timedelta(days=day.weekday())),
+        _by_period(trips, lambda day: day.replace(day=1)),
+    )
+
+
+def _by_period(
+    trips: Sequence[RoundTrip], period_start: Callable[[date], date]
+) -> tuple[PeriodProfit, ...]:
+    """Profit and trip count per period (UTC days; weeks begin on Monday)."""
+    periods: dict[date, list[Decimal]] = {}
+    for trip in trips:
+        periods.setdefault(period_start(trip.closed_at.date()), []).append(trip.profit)
+    return tuple(
+        PeriodProfit(start, sum(profits, ZERO), len(profits))
+        for start, profits in sorted(periods.items())
+    )
+
+
+def _by_symbol(trips: Sequence[RoundTrip]) -> list[tuple[str, list[RoundTrip]]]:
+    grouped: dict[str, list[RoundTrip]] = {}
+    for trip in trips:
+        grouped.setdefault(trip.symbol, []).append(trip)
+    return sorted(grouped.items())
+
+
+def combined_equity(snapshots: pd.DataFrame) -> pd.DataFrame:
+    """One curve (time, equity) for the accounts of a book: at each snapshot, the sum of
+    every account's latest equity (an account not snapshotted yet counts zero)."""
+    if snapshots["account"].nunique() <= 1:
+        return snapshots[["time", "equity"]].reset_index(drop=True)
+    latest: dict[str, Decimal] = {}
+    total, points = ZERO, []
+    for account, time, equity in snapshots.itertuples(index=False):
+        total += equity - latest.get(account, ZERO)
+        latest[account] = equity
+        points.append((time, total))
+    return pd.DataFrame(points, columns=["time", "equity"])
+
+
+def chart_points(curve: pd.DataFrame) -> tuple[tuple[datetime, Decimal], ...]:
+    """The curve's points as (UTC time, equity): every n-th when there are more than
+    CHART_POINTS, the last one always."""
+    if not len(curve):
+        return ()
+    step = -(-len(curve) // CHART_POINTS)
+    picked = list(range(0, len(curve), step))
+    if picked[-1] != len(curve) - 1:
+        picked.append(len(curve) - 1)
+    times = pd.to_datetime(curve["time"], utc=True).dt.to_pydatetime()
+    values = curve["equity"].to_numpy(dtype=object)
+    return tuple((times[i], values[i]) for i in picked)

@@ -1,0 +1,273 @@
+"""What the Sync health and Results pages read: the stored records as the DataFrames
+`core.health` and `core.results` take, one query each, and as rows for the CSV export.
+
+A report reads one book at a time (a mode, and every account of it or one). The export reads
+every book and names the mode and account of each row. Money stays Decimal and times stay
+UTC-aware datetimes: the frames hold the values the columns' types return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from core.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
+from core.results import FILL_COLUMNS
+from core.store.models import Alert, EquitySnapshot, FillRecord, Order, SyncRun
+from core.store.runs import _decode as decode_findings  # the one reader of RunFindings' JSON
+
+EQUITY_FRAME_COLUMNS = ("account", "time", "equity")
+EXPORT_BATCH = 1000
+
+
+def _rows(session: Session, query):
+    """Rows of a query run on the session's connection: plain columns, no ORM loading."""
+    return session.connection().execute(query)
+
+
+def _of_book(model, mode: str, account: str | None):
+    """The WHERE clause of one mode's records, of one account or of all of them."""
+    clause = model.mode == mode
+    return clause if account is None else and_(clause, model.account == account)
+
+
+# --- sync health ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HealthFrames:
+    """What `core.health.compute_health` takes: the runs, what each observed, the orders."""
+
+    runs: pd.DataFrame
+    observations: pd.DataFrame
+    orders: pd.DataFrame
+
+
+def health_frames(session: Session, mode: str, account: str | None = None) -> HealthFrames:
+    """The book's sync runs (a trade, stop, flatten, check or monitor run each) and orders.
+    A run observed a symbol in sync when its findings list it in `in_sync`, drifting when in
+    `drift`; the observation is dated when the run finished."""
+    rows = _rows(
+        session,
+        select(
+            SyncRun.id,
+            SyncRun.account,
+            SyncRun.kind,
+            SyncRun.symbol,
+            SyncRun.ok,
+            SyncRun.started_at,
+            SyncRun.finished_at,
+            SyncRun.duration_ms,
+            SyncRun.api_calls,
+            SyncRun.details,
+        )
+        .where(_of_book(SyncRun, mode, account))
+        .order_by(SyncRun.id),
+    ).all()
+    observed: dict[str, list] = {column: [] for column in OBSERVATION_COLUMNS}
+    for run_id, run_account, *_, finished_at, _duration, _calls, details in rows:
+        findings = decode_findings(details)
+        symbols = [*findings.in_sync, *findings.drift]
+        observed["run_id"] += [run_id] * len(symbols)
+        observed["time"] += [finished_at] * len(symbols)
+        observed["account"] += [run_account] * len(symbols)
+        observed["symbol"] += symbols
+        observed["in_sync"] += [True] * len(findings.in_sync) + [False] * len(findings.drift)
+    orders = _rows(
+        session,
+        select(
+            Order.account,
+            Order.symbol,
+            Order.side,
+            Order.origin.label("reason"),
+            Order.created_at,
+            Order.status,
+        ).where(_of_book(Order, mode, account)),
+    ).all()
+    return HealthFrames(
+        runs=_frame([row[:-1] for row in rows], RUN_COLUMNS),
+        observations=pd.DataFrame(observed, columns=list(OBSERVATION_COLUMNS)),
+        orders=_frame(orders, ORDER_COLUMNS),
+    )
+
+
+def health_version(session: Session, mode: str, account: str | None = None) -> tuple:
+    """Changes whenever a run is recorded or an order is added or changes status."""
+    runs = _rows(
+        session, select(func.max(SyncRun.id), func.count()).where(_of_book(SyncRun, mode, account))
+    ).one()
+    orders = _rows(
+        session,
+        select(func.max(Order.updated_at), func.count()).where(_of_book(Order, mode, account)),
+    ).one()
+    return (*runs, *orders)
+
+
+# --- trading results --------------------------------------------------------------------
+
+
+def fills_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
+    """The book's fills (FILL_COLUMNS), oldest first."""
+    rows = _rows(
+        session,
+        select(*(getattr(FillRecord, column) for column in FILL_COLUMNS))
+        .where(_of_book(FillRecord, mode, account))
+        .order_by(FillRecord.time, FillRecord.id),
+    ).all()
+    return _frame(rows, FILL_COLUMNS)
+
+
+def equity_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
+    """The book's equity snapshots (account, time, equity), oldest first."""
+    rows = _rows(
+        session,
+        select(EquitySnapshot.account, EquitySnapshot.time, EquitySnapshot.equity)
+        .where(_of_book(EquitySnapshot, mode, account))
+        .order_by(EquitySnapshot.time, EquitySnapshot.id),
+    ).all()
+    return _frame(rows, EQUITY_FRAME_COLUMNS)
+
+
+def results_version(session: Session, mode: str, account: str | None = None) -> tuple:
+    """Changes whenever a fill or an equity snapshot is recorded (both are never changed)."""
+    fills = _rows(
+        session,
+        select(func.max(FillRecord.id), func.count()).where(_of_book(FillRecord, mode, account)),
+    ).one()
+    equity = _rows(
+        session,
+        select(func.max(EquitySnapshot.id), func.count()).where(
+            _of_book(EquitySnapshot, mode, account)
+        ),
+    ).one()
+    return (*fills, *equity)
+
+
+def _frame(rows, columns: tuple[str, ...]) -> pd.DataFrame:
+    """Rows into a frame, column by column (several times faster than row by row)."""
+    values = list(zip(*rows, strict=True)) or [()] * len(columns)
+    return pd.DataFrame(
+        {name: pd.Series(column) for name, column in zip(columns, values, strict=True)}
+    )
+
+
+# --- export -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Export:
+    model: type
+    since_column: str
+    columns: tuple[str, ...]
+
+
+EXPORTS = {
+    "fills": _Export(
+        FillRecord,
+        "time",
+        (
+            "id",
+            "time",
+            "mode",
+            "account",
+            "symbol",
+            "side",
+            "qty",
+            "price",
+            "fee",
+            "fee_asset",
+            "fee_quote",
+            "client_order_id",
+            "trade_id",
+        ),
+    ),
+    "orders": _Export(
+        Order,
+        "created_at",
+        (
+            "id",
+            "created_at",
+            "updated_at",
+            "mode",
+            "account",
+            "symbol",
+            "side",
+            "order_type",
+            "price",
+            "amount",
+            "filled",
+            "average",
+            "status",
+            "origin",
+            "reason",
+            "client_order_id",
+            "exchange_order_id",
+            "sync_run_id",
+        ),
+    ),
+    "syncs": _Export(
+        SyncRun,
+        "started_at",
+        (
+            "id",
+            "started_at",
+            "finished_at",
+            "mode",
+            "account",
+            "kind",
+            "symbol",
+            "policy",
+            "target",
+            "before_state",
+            "after_state",
+            "ok",
+            "message",
+            "api_calls",
+            "duration_ms",
+            "details",
+        ),
+    ),
+    "alerts": _Export(
+        Alert,
+        "created_at",
+        (
+            "id",
+            "created_at",
+            "incident",
+            "kind",
+            "account",
+            "symbol",
+            "state",
+            "title",
+            "body",
+            "delivery",
+            "delivery_detail",
+            "delivered_at",
+        ),
+    ),
+}
+
+
+def export_columns(table: str) -> tuple[str, ...]:
+    return EXPORTS[table].columns
+
+
+def export_rows(
+    session: Session, table: str, since: datetime | None = None, account: str | None = None
+) -> Iterator[tuple]:
+    """The table's rows oldest first, in `export_columns` order, fetched in batches; those
+    from `since` on and of `account` when given."""
+    export = EXPORTS[table]
+    model = export.model
+    query = select(*(getattr(model, column) for column in export.columns))
+    if since is not None:
+        query = query.where(getattr(model, export.since_column) >= since)
+    if account is not None:
+        query = query.where(model.account == account)
+    query = query.order_by(getattr(model, export.since_column), model.id)
+    yield from _rows(session, query.execution_options(yield_per=EXPORT_BATCH))

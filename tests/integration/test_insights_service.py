@@ -1,0 +1,86 @@
+"""The insights read models on a real database: each refresh sees every new record (the kept
+frames follow the records' version), a window narrows the round trips to those closed in
+it, and a report reads one book."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from core.domain import Mode, PositionState, TradeSize
+from core.errors import InputError
+from core.service.insights import Insights
+from core.store.models import FillRecord, utcnow
+
+ETH = "ETH/USDT"
+LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
+
+
+@pytest.fixture
+def engine(make_engine):
+    return make_engine()
+
+
+@pytest.fixture
+def insights(engine):
+    return Insights(engine.service.wiring, engine.service.modes.current)
+
+
+def round_trip(service) -> None:
+    assert service.trading.trade(ETH, LONG, TradeSize(quote_amount=Decimal(1000))).ok
+    assert service.trading.trade(ETH, FLAT, None).ok
+
+
+def test_every_refresh_sees_the_records_written_since_the_last(engine, insights):
+    assert insights.health("24h").report.runs.runs == 0
+    assert insights.results().summary.stats.trips == 0
+    round_trip(engine.service)
+    assert insights.health("24h").report.runs.runs == 2
+    assert insights.results().summary.stats.trips == 1
+    round_trip(engine.service)
+    health = insights.health("24h")
+    assert health.report.runs.runs == 4 and health.mode is Mode.SIM
+    assert insights.results().summary.stats.trips == 2
+    assert insights.results(mode=Mode.LIVE).summary.stats.trips == 0  # the other book
+
+
+def test_a_window_holds_the_round_trips_closed_in_it(engine, insights):
+    round_trip(engine.service)
+    long_ago = utcnow() - timedelta(days=3)
+    with engine.db.session() as session:  # a trip that closed three days ago
+        for side, price, minutes in (("buy", "1000", 0), ("sell", "1100", 30)):
+            session.add(
+                FillRecord(
+                    mode="sim",
+                    account="default",
+                    symbol="BTC/USDT",
+                    trade_id=f"old-{side}",
+                    client_order_id=f"old-{side}",
+                    side=side,
+                    qty=Decimal("0.01"),
+                    price=Decimal(price),
+                    fee=Decimal(0),
+                    fee_asset="USDT",
+                    fee_quote=Decimal(0),
+                    time=long_ago + timedelta(minutes=minutes),
+                )
+            )
+    every = insights.results("all")
+    day = insights.results("24h")
+    assert [t.symbol for t in every.closed] == ["BTC/USDT", ETH]
+    assert [t.symbol for t in day.closed] == [ETH]
+    assert day.summary.stats.trips == 1 and set(day.by_symbol) == {ETH}
+    assert every.by_symbol["BTC/USDT"].stats.profit == Decimal("1.00")
+    assert len(every.summary.daily) == 2 and len(day.summary.daily) == 1
+    assert day.since is not None and every.since is None
+
+
+def test_an_unknown_account_or_window_is_refused(insights):
+    with pytest.raises(InputError, match="unknown account 'nobody'"):
+        insights.health(account="nobody")
+    with pytest.raises(InputError, match="--since takes"):
+        insights.results("a week")
+    with pytest.raises(InputError, match="export takes one of fills, orders, syncs, alerts"):
+        insights.export("positions", None)
