@@ -35,9 +35,8 @@ class ModeCommands:
         """A new database starts in TRADING_MODE. LIVE still needs keys that work: without
         them it stays SIM, and the returned warning says why."""
         with self.wiring.db.session() as session:
-            if repo.get_value(session, MODE_KEY) is not None:
+            if not repo.set_value_if_absent(session, MODE_KEY, Mode.SIM.value):
                 return None
-            repo.set_value(session, MODE_KEY, Mode.SIM.value)
         if Mode(self.wiring.settings.TRADING_MODE) is not Mode.LIVE:
             return None
         change = self.request(Mode.LIVE)

@@ -3,6 +3,7 @@ schema before the app touches it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,7 +11,10 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from filelock import FileLock
 from sqlalchemy import Engine, create_engine, event, exc, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -41,11 +45,24 @@ class Database:
         return database
 
     def migrate(self) -> None:
+        """Bring the schema up to date, one process at a time: several workers starting on
+        a new database must not each create its tables (an advisory lock for the migration's
+        transaction on PostgreSQL; a file lock beside an SQLite file)."""
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.begin() as connection:
+        with self._migration_lock(), self.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(
+                    text("SELECT pg_advisory_xact_lock(hashtextextended('migrate', 0))")
+                )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def _migration_lock(self):
+        database = self.engine.url.database
+        if self.engine.dialect.name != "sqlite" or database in (None, "", ":memory:"):
+            return contextlib.nullcontext()
+        return FileLock(f"{database}.migrate.lock")
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -55,6 +72,16 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def insert_unless_present(session: Session, model, **values) -> bool:
+    """INSERT the row unless its key exists (another process's insert won); True when this
+    one inserted it."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    key = model.__table__.primary_key.columns.values()[0]
+    statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(statement).first() is not None
 
 
 def serialize(session: Session, key: str) -> None:

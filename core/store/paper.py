@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.domain import ZERO, Balance, Fill, OrderReport, OrderStatus, Side
-from core.store.db import serialize
+from core.store.db import insert_unless_present, serialize
 from core.store.models import PaperBalance, PaperOrder
 
 
@@ -26,14 +26,16 @@ def balances(session: Session, account: str) -> dict[str, Balance]:
 
 
 def seed_balance(session: Session, account: str, asset: str, amount: Decimal) -> bool:
-    """Give a new paper account its starting balance; an existing account is left alone."""
+    """Give a new paper account its starting balance; an existing account is left alone
+    (also when another process seeds it at the same moment)."""
     exists = session.scalar(
         select(PaperBalance.asset).where(PaperBalance.account == account).limit(1)
     )
     if exists is not None:
         return False
-    session.add(PaperBalance(account=account, asset=asset, free=amount, locked=ZERO))
-    return True
+    return insert_unless_present(
+        session, PaperBalance, account=account, asset=asset, free=amount, locked=ZERO
+    )
 
 
 def hold_account(session: Session, account: str) -> None:

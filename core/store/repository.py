@@ -25,6 +25,7 @@ from core.domain import (
 )
 from core.pnl import PositionBook, apply_fill
 from core.store.books import BookKey, in_book
+from core.store.db import insert_unless_present
 from core.store.models import AppState, EquitySnapshot, FillRecord, Order, Position, utcnow
 
 __all__ = ["BookKey"]
@@ -36,6 +37,12 @@ __all__ = ["BookKey"]
 def get_value(session: Session, key: str) -> str | None:
     row = session.get(AppState, key)
     return row.value if row else None
+
+
+def set_value_if_absent(session: Session, key: str, value: str) -> bool:
+    """Store `value` unless the key has one; True when it was stored. Two processes starting
+    at once cannot both insert it (the insert yields to the other's)."""
+    return insert_unless_present(session, AppState, key=key, value=value, updated_at=utcnow())
 
 
 def set_value(session: Session, key: str, value: str) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy import select
 from core.domain import Mode, OrderStatus, PositionState, TradeSize
 from core.locks import FileLeadership
 from core.scheduler import Scheduler, Task
+from core.store import paper
+from core.store import repository as repo
 from core.store.db import Database
 from core.store.models import FillRecord, Order
 
@@ -233,3 +235,37 @@ def test_live_trade_command_with_yes_is_verified(tmp_path, exchange, control):
     result = json.loads(done.stdout)
     assert result["ok"] and result["after"] == "LONG"
     assert Decimal(control.account()["balances"]["ETH"]["free"]) > 0
+
+
+START = """
+from app import build_engine
+from core.config import load_settings
+build_engine(load_settings()).close()
+print("started")
+"""
+
+
+def test_several_processes_starting_on_a_new_database_all_start(tmp_path, exchange):
+    """Workers of a fresh install start at once: one migrates, one seeds the paper account
+    and sets the mode; none fails on another's tables or rows."""
+    env = environment(tmp_path, exchange)
+    starts = [
+        subprocess.Popen(
+            [sys.executable, "-c", textwrap.dedent(START)],
+            env=env,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    outputs = [start.communicate(timeout=90) for start in starts]
+    assert [start.returncode for start in starts] == [0, 0, 0, 0], [err for _, err in outputs]
+    db = Database.open(env["DATABASE_URL"])
+    try:
+        with db.session() as session:
+            assert repo.get_value(session, "mode") == "sim"
+            assert paper.balances(session, "default")["USDT"].free == Decimal(10000)
+    finally:
+        db.dispose()
