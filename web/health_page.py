@@ -294,7 +294,7 @@ def open_drift_rows(view: HealthView) -> list[dict]:
         }
         for d in view.report.open_drift
     ]
-    return rows or ui.empty_row("account", "None: every symbol holds its target.")
+    return rows or ui.empty_row("account", "None open.")
 
 
 def alert_rows(alerts: list[AlertRecord]) -> list[dict]:
