@@ -150,7 +150,7 @@ def results_cards(view: ResultsView) -> list[dbc.Col]:
         ui.stat_card(
             "Realized profit",
             fmt.signed_money(stats.profit, quote),
-            f"{stats.trips} closed round trips, after fees",
+            f"{stats.trips} closed round trip{'' if stats.trips == 1 else 's'}, after fees",
             fmt.sign_class(stats.profit),
         ),
         ui.stat_card(
