@@ -12,10 +12,11 @@ from dash import dash_table, dcc, html
 
 from core.views_insights import WINDOWS
 from web import formatting as fmt
+from web import theme
 
 ALL_ACCOUNTS = "*"
 WINDOW_LABELS = {"1h": "last hour", "24h": "last 24 hours", "7d": "last 7 days", "all": "all time"}
-GAIN, LOSS, MUTED, WARN = "#2fb380", "#e0474c", "#8a8f95", "#f0ad4e"
+GAIN, LOSS, MUTED, WARN = theme.GAIN, theme.LOSS, theme.MUTED, theme.WARN
 TABLE_ROWS = 10
 
 
@@ -126,23 +127,8 @@ def data_table(
         page_size=TABLE_ROWS,
         style_as_list_view=True,
         style_table={"overflowX": "auto"},
-        style_header={
-            "backgroundColor": "#15191e",
-            "color": MUTED,
-            "fontWeight": 600,
-            "border": "none",
-        },
-        style_cell={
-            "backgroundColor": "#15191e",
-            "color": "#e8e8e8",
-            "border": "none",
-            "borderBottom": "1px solid #262c33",
-            "fontFamily": "var(--bs-body-font-family)",
-            "fontSize": "0.82rem",
-            "textAlign": "left",
-            "padding": "0.3rem 0.45rem",
-            "whiteSpace": "nowrap",
-        },
+        style_header=theme.HEADER,
+        style_cell=theme.CELL,
         style_data_conditional=list(conditional),
     )
 

@@ -5,16 +5,16 @@ sentence instead of showing empty axes."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from core.views_insights import Drawdown, HealthBucket, PeriodProfit, Summary
+from web.chart_style import styled, utc_naive, with_message
 
 UP, DOWN, LINE, WARN, MUTED = "#2fb380", "#e0474c", "#2a9fd6", "#f0ad4e", "#8a8f95"
-GRID = "#2a2f35"
 HEIGHT = 260
 NO_RUNS = "No sync runs in this window yet."
 NO_DRIFT = "No drift in this window: every symbol held its target."
@@ -28,43 +28,14 @@ def _figure(revision: str, height: int = HEIGHT, secondary: bool = False) -> go.
 
 
 def _styled(figure: go.Figure, revision: str, height: int) -> go.Figure:
-    """The dashboard's look: dark, transparent, no legend; `revision` keeps zoom across
-    refreshes."""
-    figure.update_layout(
-        template="plotly_dark",
-        paper_bgcolor="rgba(0,0,0,0)",
-        plot_bgcolor="rgba(0,0,0,0)",
-        height=height,
-        margin={"l": 10, "r": 10, "t": 10, "b": 10},
-        uirevision=revision,
-        showlegend=False,
-        bargap=0.15,
-    )
-    figure.update_xaxes(gridcolor=GRID)
-    figure.update_yaxes(gridcolor=GRID)
+    styled(figure, revision, height)
+    figure.update_layout(bargap=0.15)
     return figure
 
 
 def message(text: str, height: int = HEIGHT) -> go.Figure:
     """An empty chart that says why it is empty."""
-    figure = _figure(text, height)
-    figure.add_annotation(
-        text=text,
-        showarrow=False,
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        font={"size": 14, "color": "#adafae"},
-    )
-    figure.update_xaxes(visible=False)
-    figure.update_yaxes(visible=False)
-    return figure
-
-
-def _utc_naive(time: datetime) -> datetime:
-    """plotly.js ignores time zones: every time goes on the axis as naive UTC."""
-    return time.astimezone(UTC).replace(tzinfo=None) if time.tzinfo else time
+    return with_message(_figure(text, height), text)
 
 
 def _floats(values: Sequence[Decimal | None]) -> list[float | None]:
@@ -84,7 +55,7 @@ def runs_figure(series: Sequence[HealthBucket], bucket: timedelta) -> go.Figure:
     if not any(b.runs for b in series):
         return message(NO_RUNS)
     figure = _figure("runs", secondary=True)
-    x = [_utc_naive(b.start + bucket / 2) for b in series]
+    x = [utc_naive(b.start + bucket / 2) for b in series]
     width = _bar_width_ms(bucket)
     figure.add_bar(x=x, y=[b.ok for b in series], name="ok", marker_color=UP, width=width)
     figure.add_bar(
@@ -120,7 +91,7 @@ def drift_figure(series: Sequence[HealthBucket], bucket: timedelta) -> go.Figure
         return message(NO_DRIFT)
     figure = _figure("drift")
     figure.add_bar(
-        x=[_utc_naive(b.start + bucket / 2) for b in series],
+        x=[utc_naive(b.start + bucket / 2) for b in series],
         y=[b.drift_events for b in series],
         name="drift events",
         marker_color=WARN,
@@ -233,7 +204,7 @@ def equity_figure(
         "equity",
         320,
     )
-    x = [_utc_naive(time) for time, _ in points]
+    x = [utc_naive(time) for time, _ in points]
     values = [float(value) for _, value in points]
     underwater, peak = [], float("-inf")
     for value in values:
@@ -262,7 +233,7 @@ def equity_figure(
     )
     if drawdown is not None and drawdown.peak_at is not None:
         figure.add_scatter(
-            x=[_utc_naive(drawdown.peak_at), _utc_naive(drawdown.trough_at)],
+            x=[utc_naive(drawdown.peak_at), utc_naive(drawdown.trough_at)],
             y=_floats([drawdown.peak_equity, drawdown.trough_equity]),
             name="max drawdown",
             mode="markers",

@@ -8,7 +8,7 @@ from dash import dash_table, dcc, html
 
 from core.service import Mode
 from core.views import DashboardView
-from web import components, health_page, ids, results_page
+from web import components, health_page, ids, results_page, theme
 from web import formatting as fmt
 from web import monitor_components as monitor
 
@@ -206,7 +206,7 @@ def kill_switch_card() -> dbc.Card:
     )
 
 
-GAIN, LOSS, MUTED, WARN = "#2fb380", "#e0474c", "#8a8f95", "#f0ad4e"
+GAIN, LOSS, MUTED, WARN = theme.GAIN, theme.LOSS, theme.MUTED, theme.WARN
 
 
 def _data_table(
@@ -230,23 +230,8 @@ def _data_table(
         sort_action="native",
         style_as_list_view=True,
         style_table={"overflowX": "auto"},
-        style_header={
-            "backgroundColor": "#15191e",
-            "color": MUTED,
-            "fontWeight": 600,
-            "border": "none",
-        },
-        style_cell={
-            "backgroundColor": "#15191e",
-            "color": "#e8e8e8",
-            "border": "none",
-            "borderBottom": "1px solid #262c33",
-            "fontFamily": "var(--bs-body-font-family)",
-            "fontSize": "0.82rem",
-            "textAlign": "left",
-            "padding": "0.3rem 0.45rem",
-            "whiteSpace": "nowrap",
-        },
+        style_header=theme.HEADER,
+        style_cell=theme.CELL,
         style_data_conditional=[*conditional, *coloured],
         tooltip_delay=300,
         tooltip_duration=None,

@@ -21,7 +21,6 @@ from core.store import repository as repo
 from core.store import runs
 from core.store.db import Database
 from emulator.control_client import ControlClient
-from emulator.server import EmulatorServer
 
 DIALECTS = ["bybit", "binanceusdm"]
 BTC = "BTC/USDT:USDT"
@@ -33,16 +32,6 @@ ORDER_CREATES = {
     "/fapi/v1/order",
     "/fapi/v1/algoOrder",
 }
-
-
-@pytest.fixture(scope="module")
-def venues():
-    servers = {name: EmulatorServer(seed=9, freeze=True, dialect=name) for name in DIALECTS}
-    for server in servers.values():
-        server.start(host="127.0.0.1", port=0)
-    yield servers
-    for server in servers.values():
-        server.stop()
 
 
 @pytest.fixture(params=DIALECTS)

@@ -24,35 +24,10 @@ from core.store import repository as repo
 from core.store.db import Database
 from core.store.models import utcnow
 from emulator.control_client import ControlClient
-from emulator.server import EmulatorServer
 
 ROOT = Path(__file__).resolve().parents[2]
 DIALECTS = ["bybit", "binanceusdm"]
 BTC = "BTC/USDT:USDT"
-
-
-@pytest.fixture(scope="module")
-def venues():
-    """One frozen emulator per dialect: MEXC spot, Bybit linear, Binance USD-M."""
-    servers = {
-        name: EmulatorServer(seed=9, freeze=True, dialect=name) for name in ["mexc", *DIALECTS]
-    }
-    for server in servers.values():
-        server.start(host="127.0.0.1", port=0)
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-@pytest.fixture
-def gateways(venues):
-    for server in venues.values():
-        ControlClient(server.url).reset()
-    made = {}
-    for name, server in venues.items():
-        market = CcxtMarketData(Connection(name, server.url, timeout_ms=3000))
-        made[name] = CcxtTradingGateway(market, "demo-key", "demo-secret")
-    return made
 
 
 def take(gateway, side: Side, amount: str, client_order_id: str, reduce_only: bool = False):

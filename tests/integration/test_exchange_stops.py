@@ -10,42 +10,14 @@ from decimal import Decimal
 import pytest
 
 from core.domain import ExchangeStop, Side, StopKind
-from core.exchange.ccxt_client import Connection
-from core.exchange.ccxt_gateway import CcxtTradingGateway
-from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.gateway import GatewayError, OrderRejected
 from core.exchange.venues import StopsAt, venue
 from emulator.control_client import ControlClient
-from emulator.server import EmulatorServer
 
 DIALECTS = ["bybit", "binanceusdm"]
 BTC = "BTC/USDT:USDT"
 SL, TP = StopKind.STOP_LOSS, StopKind.TAKE_PROFIT
 WRONG_SIDE = {"bybit": "should lower than base_price", "binanceusdm": "would immediately trigger"}
-
-
-@pytest.fixture(scope="module")
-def venues():
-    servers = {
-        name: EmulatorServer(seed=9, freeze=True, dialect=name) for name in ["mexc", *DIALECTS]
-    }
-    for server in servers.values():
-        server.start(host="127.0.0.1", port=0)
-    yield servers
-    for server in servers.values():
-        server.stop()
-
-
-@pytest.fixture
-def gateways(venues):
-    for server in venues.values():
-        ControlClient(server.url).reset()
-    return {
-        name: CcxtTradingGateway(
-            CcxtMarketData(Connection(name, server.url, timeout_ms=3000)), "demo-key", "demo-secret"
-        )
-        for name, server in venues.items()
-    }
 
 
 def hold(venues, gateway, dialect: str, size: str) -> Decimal:

@@ -13,23 +13,10 @@ from core.domain import DiscrepancyKind, Policy
 from core.store import protection as stops
 from core.store import repository as repo
 from emulator.control_client import ControlClient
-from emulator.server import EmulatorServer
 
 D = Decimal
 BTC, ETH = "BTC/USDT:USDT", "ETH/USDT:USDT"
 DIALECTS = ["bybit", "binanceusdm"]
-
-
-@pytest.fixture(scope="module")
-def venues():
-    servers = {
-        name: EmulatorServer(seed=9, freeze=True, dialect=name) for name in ["mexc", *DIALECTS]
-    }
-    for server in servers.values():
-        server.start(host="127.0.0.1", port=0)
-    yield servers
-    for server in servers.values():
-        server.stop()
 
 
 @pytest.fixture
