@@ -10,7 +10,9 @@ same reach (a Redis lock, or a thread lock)."""
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
@@ -26,9 +28,13 @@ class Store(Protocol):
 
 
 class ThreadLocks:
-    """Single flight within one process."""
+    """Single flight within one process (a forked child starts with none held)."""
 
     def __init__(self):
+        self.forget_held()
+        _THREAD_LOCKS.add(self)
+
+    def forget_held(self) -> None:
         self._locks: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -38,6 +44,10 @@ class ThreadLocks:
             lock = self._locks.setdefault(key, threading.Lock())
         with lock:
             yield
+
+
+_THREAD_LOCKS: weakref.WeakSet[ThreadLocks] = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [locks.forget_held() for locks in _THREAD_LOCKS])
 
 
 class RedisLocks:

@@ -9,8 +9,10 @@ refused at once with a message that says which trade is running."""
 from __future__ import annotations
 
 import logging
+import os
 import re
 import threading
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -52,6 +54,12 @@ class FileTradeLocks:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._held: set[str] = set()
         self._guard = threading.Lock()
+        _FILE_LOCKS.add(self)
+
+    def fresh_guard(self) -> None:
+        """A forked child (a background trade) must not inherit the guard locked by a
+        thread that does not exist in it."""
+        self._guard = threading.Lock()
 
     @contextmanager
     def hold(self, account: str, symbol: str) -> Iterator[None]:
@@ -73,6 +81,10 @@ class FileTradeLocks:
         finally:
             with self._guard:
                 self._held.discard(name)
+
+
+_FILE_LOCKS: weakref.WeakSet[FileTradeLocks] = weakref.WeakSet()
+os.register_at_fork(after_in_child=lambda: [locks.fresh_guard() for locks in _FILE_LOCKS])
 
 
 class FileLeadership:

@@ -4,14 +4,17 @@ gateway's, in words."""
 
 from __future__ import annotations
 
+import os
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 import ccxt
+import requests
 
 from core.exchange.errors_in_words import exchange_said
 from core.exchange.gateway import (
@@ -35,6 +38,24 @@ class Connection:
     recv_window_ms: int = 5000
 
 
+# Every client this process made: a forked child (a background trade, a Celery worker)
+# must not read answers on connections its parent still uses.
+_CLIENTS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _own_connections_after_fork() -> None:
+    """In a forked child, every client gets an HTTP session of its own. The parent's
+    pooled sockets are inherited; two processes sending and reading on one socket would
+    each read the other's answers (a book read as another request's reply). The old
+    sessions are dropped, not closed: closing would shut the parent's connections."""
+    for client in list(_CLIENTS):
+        client.session = requests.Session()
+        client.session.trust_env = client.requests_trust_env
+
+
+os.register_at_fork(after_in_child=_own_connections_after_fork)
+
+
 def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     """A ccxt client, pointed at `connection.url` when one is given (the emulator): every
     API address keeps its path and takes that host.
@@ -53,6 +74,7 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     if api_key:
         config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
     client = getattr(ccxt, connection.exchange)(config)
+    _CLIENTS.add(client)
     if connection.url:
         client.urls["api"] = _rehost(client.urls["api"], connection.url)
         if row.local_error_tables:

@@ -128,3 +128,148 @@ return plot && plot.data ? plot.data.map(trace => trace.name || trace.type) : []
 def chart_traces(dash_duo, component_id: str) -> list[str]:
     """Names of the traces a dcc.Graph is drawing now."""
     return dash_duo.driver.execute_script(TRACES_SCRIPT, css(component_id))
+
+
+# --- helpers for test_truth.py -------------------------------------------------------------
+
+CARD_SCRIPT = """
+for (const card of document.querySelectorAll(arguments[0] + ' .pnl-card')) {
+    const label = card.querySelector('.stat-label');
+    if (label && label.textContent.trim() === arguments[1]) {
+        return card.querySelector('.pnl-value').textContent;
+    }
+}
+return null;
+"""
+
+
+def pnl_card(dash_duo, label: str) -> str | None:
+    """The value a PnL card (Equity, Realized PnL, Unrealized PnL, Fees paid) shows now."""
+    return dash_duo.driver.execute_script(CARD_SCRIPT, css(ids.PNL_CARDS), label)
+
+
+RECORD_SCRIPT = """
+const [name, expression] = arguments;
+window.__recorded = window.__recorded || {};
+const seen = window.__recorded[name] = [];
+const read = new Function(expression);
+const note = () => {
+    let value;
+    try { value = read(); } catch (error) { value = null; }
+    if (value !== null && value !== undefined && seen[seen.length - 1] !== value) {
+        seen.push(value);
+    }
+};
+note();
+new MutationObserver(note).observe(
+    document.body, {childList: true, subtree: true, characterData: true, attributes: true}
+);
+"""
+
+
+def record(dash_duo, name: str, expression: str) -> None:
+    """From now until the page reloads, note under `name` every distinct value the script
+    `expression` (a function body with a return) gives after each change of the page: a
+    MutationObserver reads it before the change is painted, so no value shown goes unseen."""
+    dash_duo.driver.execute_script(RECORD_SCRIPT, name, expression)
+
+
+def recorded(dash_duo, name: str) -> list:
+    """Every value noted under `name` since record(), oldest first."""
+    return dash_duo.driver.execute_script(
+        "return (window.__recorded || {})[arguments[0]] || [];", name
+    )
+
+
+def record_pnl_card(dash_duo, label: str) -> None:
+    """Note every text the PnL card `label` shows from now on (see record)."""
+    body = CARD_SCRIPT.replace("arguments[0]", repr(css(ids.PNL_CARDS))).replace(
+        "arguments[1]", repr(label)
+    )
+    record(dash_duo, f"card:{label}", body)
+
+
+def recorded_pnl_card(dash_duo, label: str) -> list[str]:
+    return recorded(dash_duo, f"card:{label}")
+
+
+def record_badge_class(dash_duo) -> None:
+    """Note every class the mode badge has from now on (see record)."""
+    record(dash_duo, "badge", f"return document.getElementById({ids.MODE_BADGE!r}).className;")
+
+
+def recorded_badge_classes(dash_duo) -> list[str]:
+    return recorded(dash_duo, "badge")
+
+
+def badge_state(dash_duo) -> tuple[str, str, str]:
+    """The mode badge's text, class and title (its detail), read in one script."""
+    return tuple(
+        dash_duo.driver.execute_script(
+            "const b = document.querySelector(arguments[0]);"
+            "return [b.textContent, b.className, b.title || ''];",
+            css(ids.MODE_BADGE),
+        )
+    )
+
+
+def buttons_disabled(dash_duo, buttons) -> list[bool]:
+    """Whether each trade button is disabled now."""
+    return dash_duo.driver.execute_script(
+        "return arguments[0].map(id => document.getElementById(id).disabled);", list(buttons)
+    )
+
+
+def wait_until(dash_duo, condition, message, timeout: float = LOAD_SECONDS):
+    """WebDriverWait on a condition of no arguments that may fail while the page re-renders
+    or reloads (an assertion, a script or an element meeting a half-built page); returns
+    the condition's last (truthy) value. `message` may be a function, called on timeout so
+    that it tells what the page showed then."""
+    from selenium.common.exceptions import (
+        JavascriptException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+        TimeoutException,
+    )
+
+    passing = (
+        AssertionError,
+        JavascriptException,
+        NoSuchElementException,
+        StaleElementReferenceException,
+    )
+    try:
+        return WebDriverWait(
+            dash_duo.driver, timeout, poll_frequency=0.1, ignored_exceptions=passing
+        ).until(lambda _driver: condition())
+    except TimeoutException as exc:
+        text = message() if callable(message) else message
+        raise TimeoutException(f"{text} (waited {timeout:.1f} s)") from exc
+
+
+CELLS_SCRIPT = """
+return Array.from(document.querySelectorAll(arguments[0] + ' tbody tr')).map(row =>
+    Object.fromEntries(Array.from(row.querySelectorAll('td[data-dash-column]')).map(
+        cell => [cell.getAttribute('data-dash-column'), cell.textContent])));
+"""
+
+
+def position_cells(dash_duo, symbol: str) -> dict[str, str]:
+    """`symbol`'s row of the positions table as {column id: text} (symbol, state, qty,
+    avg_entry, price, unrealized, realized, sync, ...), read in one script: it does not
+    depend on the order or number of the columns."""
+    rows = dash_duo.driver.execute_script(CELLS_SCRIPT, css(ids.POSITIONS_TABLE))
+    for cells in rows:
+        if cells.get("symbol") == symbol:
+            return cells
+    raise AssertionError(f"no row for {symbol} in the positions table: {rows}")
+
+
+def wait_for_cell(dash_duo, symbol: str, column: str, text: str) -> dict[str, str]:
+    """Wait until `symbol`'s row shows `text` in `column`; returns the row's cells."""
+    return wait_until(
+        dash_duo,
+        lambda: (cells := position_cells(dash_duo, symbol))[column] == text and cells,
+        lambda: f"{symbol}'s {column} never read {text!r}: {position_cells(dash_duo, symbol)}",
+        timeout=TRADE_SECONDS,
+    )

@@ -16,6 +16,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from core.domain import Mode, OrderStatus, PositionState, TradeSize
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_market import CcxtMarketData
 from core.locks import FileLeadership
 from core.scheduler import Scheduler, Task
 from core.store import paper
@@ -269,3 +271,19 @@ def test_several_processes_starting_on_a_new_database_all_start(tmp_path, exchan
             assert paper.balances(session, "default")["USDT"].free == Decimal(10000)
     finally:
         db.dispose()
+
+
+def test_a_forked_process_reads_its_own_answers_on_a_shared_client(exchange, control):
+    """Background trades run in forked processes: a client the parent keeps using must not
+    hand the child the parent's answers (or the other way round) on inherited sockets."""
+    market = CcxtMarketData(Connection("mexc", exchange.url))
+    market.order_book("ETH/USDT")  # the client now holds a pooled connection
+    control.faults({"latency_ms": 20})
+    child = os.fork()
+    if child == 0:
+        books = [market.order_book("BTC/USDT") for _ in range(25)]
+        os._exit(0 if all(b.bids and b.bids[0][0] > 10000 for b in books) else 1)
+    books = [market.order_book("ETH/USDT") for _ in range(25)]
+    _, status = os.waitpid(child, 0)
+    assert all(b.bids and b.bids[0][0] < 10000 for b in books), "the parent read BTC books"
+    assert os.waitstatus_to_exitcode(status) == 0, "the child read ETH books"
