@@ -216,7 +216,7 @@ def test_live_trades_and_a_drift_show_on_both_pages_and_download_as_csv(
     open_tab(dash_duo, RESULTS)
     wait_for(dash_duo, iids.RESULTS_CAPTION, "LIVE book, all accounts, all time")
     cards = card_values(dash_duo, iids.RESULTS_CARDS)
-    assert "1 closed round trips, after fees" in cards["Realized profit"]
+    assert "1 closed round trip, after fees" in cards["Realized profit"]
     trips = data_rows(dash_duo, iids.RESULTS_TRIPS)
     assert len(trips) == 1 and trips[0][1] == "ETH/USDT"
     won = trips[0][10].startswith("+")  # the demo market moves: the trip may gain or lose
