@@ -10,6 +10,7 @@ same reach (a Redis lock, or a thread lock)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import weakref
@@ -17,7 +18,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from redis.exceptions import LockError, RedisError
+
 T = TypeVar("T")
+log = logging.getLogger(__name__)
+# a Redis that stopped answering (a lock that could not be taken or kept is the same)
+STORE_DOWN = (RedisError, LockError, OSError)
 LOAD_TIMEOUT = 30  # seconds a loader may hold its key before another may try
 
 
@@ -72,24 +78,40 @@ class RedisLocks:
 
 
 class SharedCache:
+    """A cache the page may lose without breaking: when the store (Redis) cannot be reached,
+    every reader loads for itself, as if nothing were cached, and says so in the log."""
+
     def __init__(self, store: Store, locks: ThreadLocks | RedisLocks):
         self.store = store
         self.locks = locks
 
     def get_or_load(self, key: str, ttl: float, load: Callable[[], T]) -> T:
         """The cached value, or `load()`'s, stored for `ttl` seconds; one loader at a time."""
-        value = self.store.get(key)
-        if value is None:
-            with self.locks.hold(key):
-                value = self.store.get(key)
-                if value is None:
-                    value = load()
-                    self.store.set(key, value, timeout=max(1, round(ttl)))
-        return value
+        try:
+            value = self.store.get(key)
+            if value is None:
+                with self.locks.hold(key):
+                    value = self.store.get(key)
+                    if value is None:
+                        value = load()
+                        self.store.set(key, value, timeout=max(1, round(ttl)))
+            return value
+        except STORE_DOWN as exc:
+            log.warning(
+                "the shared cache is unreachable; reading directly",
+                extra={"reason": type(exc).__name__},
+            )
+            return load()
 
     def peek(self, key: str):
         """The cached value if a reader loaded it within its time-to-live, else None."""
-        return self.store.get(key)
+        try:
+            return self.store.get(key)
+        except STORE_DOWN:
+            return None
 
     def forget(self, key: str) -> None:
-        self.store.delete(key)
+        try:
+            self.store.delete(key)
+        except STORE_DOWN:
+            log.warning("the shared cache is unreachable; %s is not forgotten", key)
