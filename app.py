@@ -16,10 +16,12 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import ipaddress
 import logging
 import os
+import shutil
 import signal
 import sys
 import tempfile
@@ -178,17 +180,23 @@ class Background:
 
     manager: object
     celery: object | None
-    down: Callable[[], str | None]
+    down: Callable[..., str | None]
 
 
 def background_jobs(settings: Settings) -> Background:
     url = settings.REDIS_URL.get_secret_value()
     if not url:
         folder = data_folder(settings) / "background-jobs"
-        return Background(DiskcacheManager(diskcache.Cache(str(folder))), None, lambda: None)
+        return Background(DiskcacheManager(diskcache.Cache(str(folder))), None, lambda **_: None)
     celery = Celery("trading", broker=url, backend=url)
     celery.conf.update(
         broker_connection_retry_on_startup=True,
+        # a click whose trade cannot be handed over now fails now: it is never sent later
+        task_publish_retry=False,
+        broker_connection_timeout=2,
+        broker_transport_options={"socket_connect_timeout": 2, "socket_timeout": 2},
+        redis_socket_connect_timeout=2,
+        redis_socket_timeout=5,
         result_expires=3600,
         worker_hijack_root_logger=False,
     )
@@ -205,8 +213,10 @@ class RedisHealth:
         self.every = every
         self._checked, self._answer = 0.0, None
 
-    def down(self) -> str | None:
-        if time.monotonic() - self._checked > self.every:
+    def down(self, fresh: bool = False) -> str | None:
+        """Why trades cannot be handed over now, or None; `fresh` asks Redis now (a click)
+        rather than trusting the last answer (a refresh tick)."""
+        if fresh or time.monotonic() - self._checked > self.every:
             try:
                 self.client.ping()
                 self._answer = None
@@ -281,6 +291,8 @@ def _is_loopback(host: str) -> bool:
 
 def serve(settings: Settings) -> int:
     check_bind(settings.HOST, settings)
+    # SIGTERM ends the page as Ctrl-C does: background work stopped, files cleaned up
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     runtime = build_runtime(settings)
     runtime.start_background()
     print(
@@ -335,14 +347,23 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+CREATED_METRICS_DIR = "TRADING_CREATED_METRICS_DIR"
+
+
 def _metrics_across_processes() -> None:
     """Background trades run in processes of their own, so the metrics they count must
     reach /metrics: prometheus_client's multiprocess mode, whose directory must be set
     before prometheus_client is first imported. When it is not set, this process sets a
-    fresh one and starts itself again (gunicorn.conf.py does the same for gunicorn)."""
+    fresh one and starts itself again, which removes it at exit (gunicorn.conf.py does the
+    same for gunicorn)."""
+    created = os.environ.pop(CREATED_METRICS_DIR, None)
+    if created:  # this is the process started again: the directory is its to remove
+        atexit.register(shutil.rmtree, created, ignore_errors=True)
+        return
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         return
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="trading-metrics-")
+    directory = tempfile.mkdtemp(prefix="trading-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = os.environ[CREATED_METRICS_DIR] = directory
     os.execv(sys.executable, [sys.executable, *sys.argv])
 
 

@@ -6,6 +6,7 @@ that changed since this tab last received them."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 
@@ -33,6 +34,9 @@ TARGETS = {
     ids.TRADE_CLOSE: PositionState.NO_POSITION,
 }
 STAYED_IN_SIM = "Stayed in simulation: nothing changed."
+# a trade the background service starts later than this after its click is not run: the
+# trader has moved on, and prices with them
+OLDEST_CLICK_SECONDS = 15
 BUTTONS = (ids.TRADE_BUY, ids.TRADE_SELL, ids.TRADE_CLOSE)
 # Each part of the page the refresh keeps current: (component id, property).
 PARTS = (
@@ -125,14 +129,16 @@ def _register_refresh(app: dash.Dash, service, background_down) -> None:
         Output(ids.HEARTBEAT, "data"),
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.SYMBOL_SELECT, "value"),
-        Input(ids.TRADE_DONE, "data"),
         Input(ids.MODE_CHANGED, "data"),
         State(ids.REFRESH_SEEN, "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def refresh(_tick, symbol, _traded, _mode_changed, seen):
+    def refresh(_tick, symbol, _mode_changed, seen):
         """Sends a part only when it differs from what this tab last received (`seen`
-        holds their fingerprints), and a heartbeat so the page knows its server answers."""
+        holds their fingerprints), and a heartbeat so the page knows its server answers.
+        It takes no output of the trade (a background callback) as an input: Dash would
+        hold every tick until the trade ended, and the page would see neither the trade's
+        steps nor its server."""
         seen = dict(seen or {})
         outputs = []
         for part, value in page_parts(service, symbol, background_down).items():
@@ -225,7 +231,12 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         target = TARGETS[ctx.triggered_id]
-        request = {"symbol": symbol, "target": target.value, "id": uuid.uuid4().hex}
+        request = {
+            "symbol": symbol,
+            "target": target.value,
+            "id": uuid.uuid4().hex,
+            "at": time.time(),
+        }
         if target is PositionState.LONG:
             try:
                 parse_size(amount_text, unit)
@@ -233,7 +244,7 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
             except InputError as exc:
                 return no_update, True, str(exc), *(no_update,) * 4
             request.update(size=amount_text, unit=unit, stop_loss=loss, take_profit=profit)
-        down = background_down()
+        down = background_down(fresh=True)
         if down:
             words = f"{down}: the trade was not started and nothing was sent."
             return no_update, False, "", True, f"{symbol} → {target.value}", "danger", words
@@ -257,6 +268,19 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         if not request:
             raise PreventUpdate
         target = PositionState(request["target"])
+        waited = time.time() - request["at"]
+        if waited > OLDEST_CLICK_SECONDS:
+            words = (
+                f"This click is {waited:.0f} s old (the background service was slow to take "
+                "it): nothing was traded. Click again if you still want it."
+            )
+            return (
+                True,
+                f"{request['symbol']} → {target.value}",
+                "warning",
+                words,
+                *(no_update,) * 3,
+            )
         size, stops = None, {}
         if target is PositionState.LONG:
             size = parse_size(request["size"], request["unit"])
@@ -413,7 +437,7 @@ def _register_mode_follower(app: dash.Dash, service) -> None:
         """When the stored mode changes (another tab, the command line, this tab's own
         confirmed switch), set the switch to it. Only a change of the stored mode moves the
         switch, so a flip waiting for its confirmation is never undone here."""
-        mode = service.modes.current()
+        mode = service.modes.shown()
         if mode.value == known:
             raise PreventUpdate
         return mode is Mode.SIM, mode.value

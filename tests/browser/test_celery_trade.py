@@ -24,6 +24,7 @@ from tests.services import (
     redis_url,  # noqa: F401 - a fixture
 )
 from web import ids
+from web.callbacks import OLDEST_CLICK_SECONDS
 
 pytestmark = pytest.mark.browser
 
@@ -167,15 +168,6 @@ def test_a_trade_runs_in_a_celery_worker_and_the_page_shows_its_steps(
     assert dash_duo.get_logs() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "web/callbacks.py: the refresh callback takes Input(TRADE_DONE), an output of the "
-        "background callback run_trade, so Dash's renderer holds every refresh tick of the "
-        "tab that clicked until the trade ends: its status line never shows the step (and "
-        "no heartbeat arrives meanwhile)"
-    ),
-)
 def test_the_tab_that_clicked_shows_the_trade_running_with_its_step(dash_duo, celery_page, control):
     """The tab where BUY was clicked shows the trade running with its step while the Celery
     worker runs it, then its result."""
@@ -187,6 +179,31 @@ def test_the_tab_that_clicked_shows_the_trade_running_with_its_step(dash_duo, ce
     finally:
         control.clear_faults()
     assert_running_with_a_step(statuses)
+
+
+def test_a_click_the_workers_take_too_late_is_not_traded(
+    tmp_path,
+    dash_duo,
+    celery_page,
+    control,
+    exchange,
+    redis_url,  # noqa: F811
+):
+    """A click queued while no worker runs is not traded when a worker takes it later than
+    OLDEST_CLICK_SECONDS: the price it was made at is gone. The page says so."""
+    _runtime, worker = celery_page
+    worker.stop()
+    enter_size(dash_duo, "10")
+    control.clear_requests()
+    click(dash_duo, ids.TRADE_BUY)
+    time.sleep(OLDEST_CLICK_SECONDS + 1)
+
+    late = start_celery_worker(tmp_path, live_settings(tmp_path, exchange.url, redis_url))
+    try:
+        dash_duo.wait_for_contains_text(css(ids.TRADE_TOAST), "slow to take it", TRADE_SECONDS)
+    finally:
+        late.stop()
+    assert orders_sent(control) == []
 
 
 @pytest.fixture
@@ -255,16 +272,6 @@ def test_a_click_while_redis_is_down_is_refused_and_trading_resumes_when_it_is_b
     assert "trade verified" in worker.text()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app.RedisHealth answers from a 3 s cache, so a click just after Redis is lost passes "
-        "request_trade; run_trade's submission then blocks in the web server while Celery "
-        "retries publishing, with no message, the buttons disabled and the page "
-        "DISCONNECTED; when Redis is back within ~20 s the held trade is sent then (seen: "
-        "14 s after the click), otherwise it is dropped without a word"
-    ),
-)
 def test_a_click_just_after_redis_is_lost_is_refused_and_never_runs_later(
     dash_duo,
     page_on_own_redis,
@@ -290,15 +297,6 @@ def test_a_click_just_after_redis_is_lost_is_refused_and_never_runs_later(
         assert orders_sent(control) == [], "a click made while Redis was down ran later"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "with REDIS_URL the shared cache (core.caching.SharedCache over flask-caching's "
-        "RedisCache) raises redis.ConnectionError on every read once Redis is gone, so the "
-        "refresh callback answers 500 and the page turns DISCONNECTED instead of showing "
-        "the background-service alert"
-    ),
-)
 def test_the_page_shows_the_background_alert_while_redis_is_down(
     tmp_path,
     dash_duo,

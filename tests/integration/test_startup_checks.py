@@ -106,14 +106,6 @@ def _metrics_dirs(home: Path) -> list[str]:
     return sorted(p.name for p in (home / "tmp").glob("trading-metrics-*"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app._metrics_across_processes makes a trading-metrics-* folder with mkdtemp before "
-        "anything is checked and never removes it: every start of serve/worker leaves one "
-        "in the temp folder, a failed start included"
-    ),
-)
 @pytest.mark.parametrize("command", ["serve", "worker"])
 def test_a_failed_start_leaves_no_temp_folder(tmp_path, command):
     """A serve or worker that could not start leaves nothing in the temp folder either."""
