@@ -51,21 +51,25 @@ class PgTradeLocks:
 
 class PgLeadership:
     """A session advisory lock held on a dedicated connection outside any pool (a pool
-    that recycled it would drop the lock silently). Every `lead()` checks in pg_locks that
-    this backend still holds it; on any connection error the leader steps down before
-    acting again, and another host takes over."""
+    that recycled it would drop the lock silently). A follower keeps that one connection
+    and retries the lock on it; a leader checks in pg_locks at every `lead()` that this
+    backend still holds it. On any connection error it steps down before acting again,
+    and another host takes over."""
 
     def __init__(self, url: str, account: str):
         self.name = f"leader:{account}"
         self._engine = create_engine(url, poolclass=NullPool)
         self._connection = None
-        self._key: tuple[int, int] | None = None
+        self._key = 0
+        self._leading = False
         self._guard = threading.Lock()
 
     def lead(self) -> bool:
         with self._guard:
             try:
-                if self._connection is not None:
+                if self._connection is None:
+                    self._connect()
+                if self._leading:
                     return self._still_held() or self._lost("no longer held")
                 return self._take()
             except Exception as exc:  # a lost connection: step down, try again later
@@ -75,26 +79,29 @@ class PgLeadership:
         with self._guard:
             self._close()
 
+    def _connect(self) -> None:
+        self._connection = self._engine.connect()
+        self._key = self._connection.execute(KEY, {"name": self.name}).scalar()
+        self._connection.commit()
+
     def _take(self) -> bool:
-        connection = self._engine.connect()
-        key = connection.execute(KEY, {"name": self.name}).scalar()
-        took = connection.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar()
-        connection.commit()
-        if not took:
-            connection.close()
-            return False
-        self._connection, self._key = connection, ((key >> 32) & 0xFFFFFFFF, key & 0xFFFFFFFF)
-        log.info("took the leadership", extra={"lock": self.name})
-        return True
+        took = self._connection.execute(
+            text("SELECT pg_try_advisory_lock(:key)"), {"key": self._key}
+        ).scalar()
+        self._connection.commit()
+        if took:
+            self._leading = True
+            log.info("took the leadership", extra={"lock": self.name})
+        return bool(took)
 
     def _still_held(self) -> bool:
-        high, low = self._key
+        high, low = (self._key >> 32) & 0xFFFFFFFF, self._key & 0xFFFFFFFF
         held = self._connection.execute(HELD, {"high": high, "low": low}).scalar()
         self._connection.commit()
         return bool(held)
 
     def _lost(self, why: str) -> bool:
-        if self._connection is not None:
+        if self._leading:
             log.warning(
                 "stepped down from the leadership", extra={"lock": self.name, "reason": why}
             )
@@ -102,6 +109,7 @@ class PgLeadership:
         return False
 
     def _close(self) -> None:
+        self._leading = False
         if self._connection is not None:
             try:
                 self._connection.close()
