@@ -41,11 +41,14 @@ class TradingService:
         self.modes = ModeCommands(
             self.wiring, self.trading.reconcile_unresolved, self.monitoring.periodic_check
         )
-        self.reads = ReadModels(self.wiring, self._mode)
-        self.insights = Insights(self.wiring, self._mode)
+        self.reads = ReadModels(self.wiring, self._shown_mode)
+        self.insights = Insights(self.wiring, self._shown_mode)
 
     def _mode(self):
         return self.modes.current()
+
+    def _shown_mode(self):
+        return self.modes.shown()
 
     @property
     def symbols(self) -> list[str]:

@@ -14,6 +14,8 @@ from core.views import ModeChange
 
 log = logging.getLogger(__name__)
 MODE_KEY = "mode"
+SHOWN_KEY = "mode:shown"
+SHOWN_SECONDS = 1
 
 
 class ModeCommands:
@@ -28,8 +30,18 @@ class ModeCommands:
         self._check = check
 
     def current(self) -> Mode:
+        """The stored mode, read now: what every action (a trade, a stop, a flatten) uses."""
         with self.wiring.db.session() as session:
             return Mode(repo.get_value(session, MODE_KEY) or Mode.SIM.value)
+
+    def shown(self) -> Mode:
+        """The mode the page shows, read at most once a second by all the processes that
+        share the cache; a switch forgets it at once."""
+        loaded = self.wiring.cache.get_or_load(SHOWN_KEY, SHOWN_SECONDS, self._stored_value)
+        return Mode(loaded)
+
+    def _stored_value(self) -> str:
+        return self.current().value
 
     def start(self) -> str | None:
         """A new database starts in TRADING_MODE. LIVE still needs keys that work: without
@@ -86,4 +98,5 @@ class ModeCommands:
     def _set(self, mode: Mode) -> None:
         with self.wiring.db.session() as session:
             repo.set_value(session, MODE_KEY, mode.value)
+        self.wiring.cache.forget(SHOWN_KEY)
         log.info("mode set", extra={"account": ACCOUNT, "mode": mode.value})

@@ -8,7 +8,7 @@ import threading
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from core.domain import Mode, OrderStatus, Policy, PositionState, TradeSize
 from core.store.models import Order, Position
@@ -225,3 +225,25 @@ def test_exchange_down_at_the_start_of_a_trade_sends_nothing_and_says_so(live, c
     assert result.message.startswith("Cancelling open orders:")
     assert not result.orders and not exchange_orders(live) and not recorded_orders(live)
     assert live.service.reads.dashboard().badge.tone == "danger"
+
+
+def test_the_page_reads_the_mode_once_a_second_and_follows_a_switch_at_once(live):
+    """Every tab asks the mode on every tick: that is one database read a second, shared;
+    a switch is shown on the next read, not a second later."""
+    service = live.service
+    reads = []
+
+    def count(_conn, _cursor, statement, *_):
+        if "app_state" in statement:
+            reads.append(statement)
+
+    event.listen(service.wiring.db.engine, "before_cursor_execute", count)
+    try:
+        shown = [service.modes.shown() for _ in range(50)]
+        assert set(shown) == {Mode.LIVE}
+        assert len(reads) == 1
+
+        assert service.modes.request(Mode.SIM).ok
+        assert service.modes.shown() is Mode.SIM
+    finally:
+        event.remove(service.wiring.db.engine, "before_cursor_execute", count)
