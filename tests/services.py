@@ -290,10 +290,22 @@ class AppProcess:
                 self.process.wait(timeout=seconds)
             except subprocess.TimeoutExpired:
                 self.kill()
-        else:  # the leader was stopped already; its session may still hold children
+        elif not _pid_in_use(self.process.pid):
+            # the leader ended already; its session may still hold children. A pid taken by
+            # a new process means the group is gone (Linux reuses no pid a group still holds)
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
         self._log.close()
+
+
+def _pid_in_use(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def python_app(*args: str) -> list[str]:
