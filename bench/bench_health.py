@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from core.health import compute_health
-from core.results import compute_results
+from core.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
+from core.results import FILL_COLUMNS, compute_results
 from core.store import analytics
 from core.store.db import Database
 from core.store.models import EquitySnapshot, FillRecord, Order, SyncRun
@@ -84,22 +84,10 @@ def health_records(runs: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame
     return (
         pd.DataFrame(
             run_rows,
-            columns=[
-                "run_id",
-                "account",
-                "kind",
-                "symbol",
-                "ok",
-                "started_at",
-                "finished_at",
-                "duration_ms",
-                "api_calls",
-            ],
+            columns=RUN_COLUMNS,
         ),
-        pd.DataFrame(observation_rows, columns=["run_id", "time", "account", "symbol", "in_sync"]),
-        pd.DataFrame(
-            order_rows, columns=["account", "symbol", "side", "reason", "created_at", "status"]
-        ),
+        pd.DataFrame(observation_rows, columns=OBSERVATION_COLUMNS),
+        pd.DataFrame(order_rows, columns=ORDER_COLUMNS),
     )
 
 
@@ -130,19 +118,7 @@ def fill_records(count: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]
             moment += step
     fills = pd.DataFrame(
         [(*row, f"c{i}", f"t{i}") for i, row in enumerate(rows)],
-        columns=[
-            "account",
-            "symbol",
-            "side",
-            "qty",
-            "price",
-            "fee",
-            "fee_asset",
-            "fee_quote",
-            "time",
-            "client_order_id",
-            "trade_id",
-        ],
+        columns=FILL_COLUMNS,
     )
     snapshots = pd.date_range(NOW - timedelta(days=180), NOW, freq="10min", tz="UTC")
     equity, level = [], Decimal(10_000)

@@ -19,6 +19,7 @@ from core.views_insights import (
     RunStats,
     Summary,
     TradeStats,
+    duration_text,
 )
 
 RATIO = Decimal("0.0001")  # percentages, means and factors: four decimals are plenty
@@ -263,20 +264,7 @@ def pct(value: Decimal | None) -> str:
 
 
 def duration(value: timedelta | None) -> str:
-    """`45s`, `3m 05s`, `2h 01m`, `3d 04h`: the two largest units."""
-    if value is None:
-        return MISSING
-    seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {seconds:02d}s"
-    return f"{seconds}s"
+    return MISSING if value is None else duration_text(value)
 
 
 def when(value: datetime | None) -> str:

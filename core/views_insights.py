@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.alerts import AlertRecord, DeliveryResult
@@ -51,6 +51,7 @@ __all__ = [
     "Summary",
     "SymbolHealth",
     "TradeStats",
+    "duration_text",
 ]
 
 
@@ -83,3 +84,19 @@ class ResultsView:
     open: tuple[OpenTrip, ...]
     drawdown: Drawdown | None
     equity: tuple[tuple[datetime, Decimal], ...]
+
+
+def duration_text(value: timedelta) -> str:
+    """`45s`, `3m 05s`, `2h 01m`, `3d 04h`: the two largest units, as the page and the
+    command line both show a duration."""
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {seconds:02d}s"
+    return f"{seconds}s"

@@ -10,7 +10,7 @@ from decimal import Decimal
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from core.views_insights import WINDOWS
+from core.views_insights import WINDOWS, duration_text
 from web import formatting as fmt
 from web import theme
 
@@ -153,20 +153,7 @@ def pct(value: Decimal | None) -> str:
 
 
 def duration(value: timedelta | None) -> str:
-    """`45s`, `3m 05s`, `2h 01m`, `3d 04h`: the two largest units."""
-    if value is None:
-        return fmt.MISSING
-    seconds = int(value.total_seconds())
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes, seconds = divmod(rest, 60)
-    if days:
-        return f"{days}d {hours:02d}h"
-    if hours:
-        return f"{hours}h {minutes:02d}m"
-    if minutes:
-        return f"{minutes}m {seconds:02d}s"
-    return f"{seconds}s"
+    return fmt.MISSING if value is None else duration_text(value)
 
 
 def milliseconds(value: int | None) -> str:
