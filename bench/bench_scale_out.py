@@ -442,7 +442,7 @@ class DashClient:
         self.done = 0
 
     def trade(self, index: int, poll: float) -> float:
-        request = {"symbol": "ETH/USDT", "id": uuid.uuid4().hex}
+        request = {"symbol": "ETH/USDT", "id": uuid.uuid4().hex, "at": time.time()}
         if index % 2 == 0:
             request.update(
                 target="LONG", size="1000", unit="quote", stop_loss=None, take_profit=None
