@@ -13,6 +13,7 @@ from core.views import FillView
 from web.chart_style import styled, utc_naive, with_message
 
 UP, DOWN, LINE = "#2fb380", "#e0474c", "#2a9fd6"
+SHORTEST_EQUITY_SPAN = timedelta(hours=1)
 
 
 def _base_layout(figure: go.Figure, revision: str, height: int) -> go.Figure:
@@ -91,8 +92,9 @@ def equity_figure(
         )
     )
     figure.update_yaxes(tickformat=",.2f")
-    if len(curve) == 1:  # one point: an hour either side, not milliseconds
-        only = utc_naive(curve[0][0])
+    if len(curve) == 1:
         figure.update_traces(mode="markers")
-        figure.update_xaxes(range=[only - timedelta(hours=1), only + timedelta(hours=1)])
+    first, last = utc_naive(curve[0][0]), utc_naive(curve[-1][0])
+    if last - first < SHORTEST_EQUITY_SPAN:  # a young account: the last hour, not milliseconds
+        figure.update_xaxes(range=[last - SHORTEST_EQUITY_SPAN, last + SHORTEST_EQUITY_SPAN / 12])
     return figure

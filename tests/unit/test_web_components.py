@@ -511,6 +511,16 @@ def test_equity_figure():
     assert empty.layout.annotations[0].text == "No equity history yet."
 
 
+def test_a_young_equity_curve_spans_the_last_hour_not_its_milliseconds():
+    young = [(T0, D("10000")), (T0 + timedelta(milliseconds=500), D("9997.50"))]
+    start, end = figures.equity_figure(young, "USDT").layout.xaxis.range
+    assert end - start >= timedelta(hours=1)
+    [point] = figures.equity_figure(young[:1], "USDT").data
+    assert point.mode == "markers"
+    day = [(T0, D("10000")), (T0 + timedelta(days=1), D("10100"))]
+    assert figures.equity_figure(day, "USDT").layout.xaxis.range is None
+
+
 # --- layout ------------------------------------------------------------------------------
 
 
