@@ -34,7 +34,12 @@ def enter_size(dash_duo, amount: str, unit: str = "pct") -> None:
 def click(dash_duo, component_id: str) -> None:
     """Click once the button is enabled: a trade that is still running disables them all."""
     dash_duo.wait_for_element_by_css_selector(f"{css(component_id)}:not([disabled])")
-    dash_duo.find_element(css(component_id)).click()
+    button = dash_duo.find_element(css(component_id))
+    # to the middle of the window at once (Bootstrap scrolls smoothly), clear of the toasts
+    dash_duo.driver.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button
+    )
+    button.click()
 
 
 ROWS_SCRIPT = """
