@@ -102,8 +102,10 @@ def open_live_page(dash_duo, runtime) -> None:
     dash_duo.wait_for_contains_text(css(ids.POSITIONS_TABLE), "ETH/USDT", timeout=LOAD_SECONDS)
 
 
-def toast_text(dash_duo) -> str:
-    shown = dash_duo.find_elements(f"{css(ids.TRADE_TOAST)}.show")
+def shown_text(dash_duo, element_id: str = ids.TRADE_TOAST) -> str:
+    """The text of a toast or alert once it shows; empty while it fades in, which Selenium
+    reads as not displayed."""
+    shown = dash_duo.find_elements(f"{css(element_id)}.show")
     return shown[0].text if shown else ""
 
 
@@ -224,15 +226,15 @@ def page_on_own_redis(tmp_path, exchange, control, own_redis, dash_duo):  # noqa
 
 def close_toast(dash_duo) -> None:
     dash_duo.find_element(f"{css(ids.TRADE_TOAST)} .btn-close").click()
-    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(lambda _d: toast_text(dash_duo))
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(lambda _d: shown_text(dash_duo))
 
 
 def assert_refused_for_redis(dash_duo, port: int, seconds: float = LOAD_SECONDS) -> None:
     WebDriverWait(dash_duo.driver, seconds).until(
-        lambda _d: f"Redis at 127.0.0.1:{port}" in toast_text(dash_duo),
+        lambda _d: f"Redis at 127.0.0.1:{port}" in shown_text(dash_duo),
         message="no refusal naming Redis and its address",
     )
-    words = toast_text(dash_duo)
+    words = shown_text(dash_duo)
     assert "background service" in words and "is down" in words, words
     assert "nothing was sent" in words, words
 
@@ -258,15 +260,15 @@ def test_a_click_while_redis_is_down_is_refused_and_trading_resumes_when_it_is_b
     own_redis.start()  # the same port: the page and the worker reconnect
     close_toast(dash_duo)
     deadline = time.monotonic() + TRADE_SECONDS
-    while "state LONG verified" not in toast_text(dash_duo):
-        assert time.monotonic() < deadline, (toast_text(dash_duo), worker.text()[-3000:])
-        if "is down" in toast_text(dash_duo):  # not noticed yet: asked every 3 s
+    while "state LONG verified" not in shown_text(dash_duo):
+        assert time.monotonic() < deadline, (shown_text(dash_duo), worker.text()[-3000:])
+        if "is down" in shown_text(dash_duo):  # not noticed yet: asked every 3 s
             close_toast(dash_duo)
             time.sleep(1)
-        if not toast_text(dash_duo):
+        if not shown_text(dash_duo):
             click(dash_duo, ids.TRADE_BUY)
             WebDriverWait(dash_duo.driver, TRADE_SECONDS).until(
-                lambda _d: toast_text(dash_duo), message="no toast after BUY"
+                lambda _d: shown_text(dash_duo), message="no toast after BUY"
             )
     assert len(orders_sent(control)) == 1
     assert "trade verified" in worker.text()
@@ -297,13 +299,6 @@ def test_a_click_just_after_redis_is_lost_is_refused_and_never_runs_later(
         assert orders_sent(control) == [], "a click made while Redis was down ran later"
 
 
-def shown_alert_text(dash_duo) -> str:
-    """The background alert's text once it shows; empty while it fades in, which Selenium
-    reads as not displayed."""
-    shown = dash_duo.find_elements(ALERT_SHOWN)
-    return shown[0].text if shown else ""
-
-
 def test_the_page_shows_the_background_alert_while_redis_is_down(
     tmp_path,
     dash_duo,
@@ -320,10 +315,10 @@ def test_the_page_shows_the_background_alert_while_redis_is_down(
         assert not dash_duo.find_elements(ALERT_SHOWN)
         own_redis.stop()
         WebDriverWait(dash_duo.driver, 15).until(
-            lambda _d: "is down" in shown_alert_text(dash_duo),
+            lambda _d: "is down" in shown_text(dash_duo, ids.BACKGROUND_ALERT),
             message="no background-service alert within 15 s of Redis going down",
         )
-        alert = shown_alert_text(dash_duo)
+        alert = shown_text(dash_duo, ids.BACKGROUND_ALERT)
         assert f"Redis at 127.0.0.1:{own_redis.port}" in alert, alert
         own_redis.start()
         WebDriverWait(dash_duo.driver, 15).until_not(
