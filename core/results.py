@@ -188,6 +188,18 @@ def compute_results(
     )
 
 
+def summarize(trips: Sequence[RoundTrip]) -> tuple[Summary, dict[str, Summary]]:
+    """The figures over these closed trips (in the order they closed) and over each
+    symbol's: what a report gives over every trip, for the trips of a window."""
+    trips = tuple(trips)
+    closed = {
+        "profit": np.array([trip.profit for trip in trips], dtype=object),
+        "closed_at": np.array([_ns(trip.closed_at) for trip in trips], dtype=np.int64),
+        "symbol": np.array([trip.symbol for trip in trips], dtype=object),
+    }
+    return _summaries(trips, closed)
+
+
 def trade_stats(trips: Sequence[RoundTrip]) -> TradeStats:
     """Win rate, profit factor (gross wins / gross losses, None without a loss), expectancy
     (mean profit per trip) and the best and worst trip (the first of equals)."""
@@ -252,6 +264,10 @@ def _prepared(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
 
 def _datetime(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(ns) // _NS_PER_US)
+
+
+def _ns(moment: datetime) -> int:
+    return (moment - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
 
 
 def _datetimes(ns: np.ndarray) -> np.ndarray:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 from collections.abc import Callable, Hashable, Iterable, Sequence
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -33,15 +33,7 @@ from core.domain import ZERO, Mode
 from core.errors import InputError
 from core.exchange.gateway import GatewayError, UnknownSymbol
 from core.health import compute_health, parse_window
-from core.results import (
-    PeriodProfit,
-    ResultsReport,
-    RoundTrip,
-    Summary,
-    compute_results,
-    drawdown,
-    trade_stats,
-)
+from core.results import ResultsReport, compute_results, drawdown, summarize
 from core.service.composition import ACCOUNT, Wiring
 from core.service.insights_cache import VersionedCache
 from core.store import alert_records, analytics
@@ -116,8 +108,7 @@ class Insights:
             worst = report.drawdown
         else:
             closed = tuple(trip for trip in report.closed if trip.closed_at >= since)
-            summary = summary_of(closed)
-            by_symbol = {symbol: summary_of(trips) for symbol, trips in _by_symbol(closed)}
+            summary, by_symbol = summarize(closed)
             curve = curve[curve["time"] >= since] if len(curve) else curve
             worst = drawdown(curve)
         return ResultsView(
@@ -268,40 +259,6 @@ def csv_cell(value, secrets: Sequence[str] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, "****")
     return text
-
-
-# --- results of a window ----------------------------------------------------------------
-
-
-def summary_of(trips: Sequence[RoundTrip]) -> Summary:
-    """core.results' Summary of these closed trips (in the order they closed): the figures
-    the report gives over every trip, for the trips of a window."""
-    return Summary(
-        trade_stats(trips),
-        _by_period(trips, lambda day: day),
-        _by_period(trips, lambda day: day - timedelta(days=day.weekday())),
-        _by_period(trips, lambda day: day.replace(day=1)),
-    )
-
-
-def _by_period(
-    trips: Sequence[RoundTrip], period_start: Callable[[date], date]
-) -> tuple[PeriodProfit, ...]:
-    """Profit and trip count per period (UTC days; weeks begin on Monday)."""
-    periods: dict[date, list[Decimal]] = {}
-    for trip in trips:
-        periods.setdefault(period_start(trip.closed_at.date()), []).append(trip.profit)
-    return tuple(
-        PeriodProfit(start, sum(profits, ZERO), len(profits))
-        for start, profits in sorted(periods.items())
-    )
-
-
-def _by_symbol(trips: Sequence[RoundTrip]) -> list[tuple[str, list[RoundTrip]]]:
-    grouped: dict[str, list[RoundTrip]] = {}
-    for trip in trips:
-        grouped.setdefault(trip.symbol, []).append(trip)
-    return sorted(grouped.items())
 
 
 def combined_equity(snapshots: pd.DataFrame) -> pd.DataFrame:
