@@ -107,12 +107,16 @@ def duration_figure(durations_ms: Sequence[int], p50: int | None, p95: int | Non
         return message(NO_RUNS)
     figure = _figure("durations")
     figure.add_histogram(x=list(durations_ms), name="runs", marker_color=LINE, nbinsx=40)
-    for value, label, colour in ((p50, "p50", UP), (p95, "p95", WARN)):
+    # the median's label left of its line, the p95's right of its own: close or equal
+    # values never print one label over the other
+    marks = ((p50, "p50", UP, "top left"), (p95, "p95", WARN, "top right"))
+    for value, label, colour, side in marks:
         if value is not None:
             figure.add_vline(
                 x=value,
                 line={"color": colour, "dash": "dash"},
                 annotation={"text": f"{label} {value:,} ms", "font": {"color": colour}},
+                annotation_position=side,
             )
     figure.update_xaxes(title_text="duration (ms)")
     figure.update_yaxes(title_text="runs")

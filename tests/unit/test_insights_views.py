@@ -206,6 +206,12 @@ def test_the_health_page_shows_the_runs_the_drift_and_its_repair():
     assert "LIVE book, all accounts, last hour" in parts[(iids.HEALTH_CAPTION, "children")]
 
 
+def test_equal_median_and_p95_of_sync_durations_print_both_labels_apart():
+    figure = insights_figures.duration_figure([90], 90, 90)
+    labels = {a.text: a.xanchor for a in figure.layout.annotations}
+    assert labels == {"p50 90 ms": "right", "p95 90 ms": "left"}
+
+
 def test_the_results_page_shows_the_trip_its_profit_and_the_drawdown():
     parts = results_page.results_parts(results_view(), [], period="weekly")
     cards = texts(parts[(iids.RESULTS_CARDS, "children")])
