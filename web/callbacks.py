@@ -23,7 +23,7 @@ from core.service import (
     parse_amount,
     parse_size,
 )
-from web import components, figures, ids, layout
+from web import components, figures, ids, layout, sent_parts
 from web.health_page import register_health_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
 from web.results_page import register_results_callbacks
@@ -118,10 +118,6 @@ def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], o
     return dict(zip(PARTS, values, strict=True))
 
 
-def part_key(part: tuple[str, str]) -> str:
-    return ".".join(part)
-
-
 def _register_refresh(app: dash.Dash, service, background_down) -> None:
     @app.callback(
         *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
@@ -139,17 +135,8 @@ def _register_refresh(app: dash.Dash, service, background_down) -> None:
         It takes no output of the trade (a background callback) as an input: Dash would
         hold every tick until the trade ended, and the page would see neither the trade's
         steps nor its server."""
-        seen = dict(seen or {})
-        outputs = []
-        for part, value in page_parts(service, symbol, background_down).items():
-            key, fingerprint = part_key(part), components.digest(value)
-            if seen.get(key) == fingerprint:
-                outputs.append(no_update)
-            else:
-                seen[key] = fingerprint
-                outputs.append(value)
-        changed = any(value is not no_update for value in outputs)
-        return (*outputs, seen if changed else no_update, datetime.now(UTC).timestamp())
+        parts = page_parts(service, symbol, background_down)
+        return (*sent_parts.changed_only(parts, seen), datetime.now(UTC).timestamp())
 
 
 def _register_connection_watch(app: dash.Dash) -> None:

@@ -3,8 +3,6 @@ calls and no callbacks here, so every piece of the page can be checked without a
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -55,6 +53,11 @@ DERIVATIVE_COLUMNS = (
 )
 BALANCE_COLUMNS = ("Asset", "Free", "Locked", "Value")
 ENTRY_SOURCES = {"fills": "", "exchange": " (exchange)", "mark": " (mark)"}
+# what a positions cell's tooltip says unless its row's own (position_tips) says otherwise
+POSITION_TIPS = {
+    "stop": "No stop: set one beside the trade buttons.",
+    "avg_entry": "Average cost of the app's own fills.",
+}
 ENTRY_TIPS = {
     "exchange": "The exchange's entry price: the holdings were adopted from the exchange.",
     "mark": "The mark price when the holdings were adopted: the app never saw them bought.",
@@ -92,18 +95,6 @@ SYNC_COLUMNS = (
     ("took", "Took"),
     ("calls", "Calls"),
 )
-
-
-def digest(value) -> str:
-    """A short fingerprint of what a part of the page shows, so an unchanged part is not
-    sent to the browser again."""
-    text = json.dumps(value, default=_plain, sort_keys=True)
-    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
-
-
-def _plain(component):
-    """A Dash component as the dict it is sent as (json's C encoder does the rest)."""
-    return component.to_plotly_json()
 
 
 class BadgeProps(NamedTuple):
@@ -230,10 +221,8 @@ def stop_text(stop: StopView | None) -> str:
     return " · ".join(parts)
 
 
-def stop_tip(stop: StopView | None) -> str:
+def stop_tip(stop: StopView) -> str:
     """Everything about a stop, in words, for its cell's tooltip."""
-    if stop is None:
-        return "No stop: set one beside the trade buttons."
     lines = []
     if stop.stop_loss is not None:
         lines.append(f"stop-loss {fmt.price(stop.stop_loss)}")
@@ -246,14 +235,16 @@ def stop_tip(stop: StopView | None) -> str:
 
 
 def position_tips(positions: list[PositionView]) -> list[dict]:
-    """The positions table's tooltips: the stop in full, and where an entry came from."""
-    return [
-        {
-            "stop": stop_tip(p.stop),
-            "avg_entry": ENTRY_TIPS.get(p.entry_source, "Average cost of the app's own fills."),
-        }
-        for p in positions
-    ]
+    """Per row, the tooltips that differ from their column's (POSITION_TIPS): the stop in
+    full, and an entry adopted from the exchange or the mark. Most rows have neither, so a
+    table of hundreds of rows sends its tooltips in a few hundred bytes."""
+    tips = []
+    for p in positions:
+        tip = {"stop": stop_tip(p.stop)} if p.stop is not None else {}
+        if p.entry_source in ENTRY_TIPS:
+            tip["avg_entry"] = ENTRY_TIPS[p.entry_source]
+        tips.append(tip)
+    return tips
 
 
 def derivative_rows(positions: list[DerivativePositionView]) -> list[dict]:

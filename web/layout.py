@@ -8,7 +8,7 @@ from dash import dash_table, dcc, html
 
 from core.service import Mode
 from core.views import DashboardView
-from web import components, health_page, ids, results_page, theme
+from web import components, health_page, ids, results_page, sent_parts, theme
 from web import formatting as fmt
 from web import monitor_components as monitor
 
@@ -210,7 +210,7 @@ GAIN, LOSS, MUTED, WARN = theme.GAIN, theme.LOSS, theme.MUTED, theme.WARN
 
 
 def _data_table(
-    table_id: str, columns, data: list[dict], conditional: list
+    table_id: str, columns, data: list[dict], conditional: list, tips: dict | None = None
 ) -> dash_table.DataTable:
     """A dark DataTable: hundreds of rows page and sort in the browser, and each refresh
     sends one list of texts. Gains and losses are coloured by the sign the text shows."""
@@ -233,6 +233,9 @@ def _data_table(
         style_header=theme.HEADER,
         style_cell=theme.CELL,
         style_data_conditional=[*conditional, *coloured],
+        tooltip={
+            column: {"value": text, "use_with": "data"} for column, text in (tips or {}).items()
+        },
         tooltip_delay=300,
         tooltip_duration=None,
         css=[
@@ -266,7 +269,9 @@ def positions_table(rows: list[dict]) -> dash_table.DataTable:
         {"if": {"filter_query": '{stop} = "refused"', "column_id": "stop"}, "color": LOSS},
         {"if": {"filter_query": '{stop} = "firing"', "column_id": "stop"}, "color": WARN},
     ]
-    return _data_table(ids.POSITIONS_TABLE, components.POSITION_COLUMNS, rows, states)
+    return _data_table(
+        ids.POSITIONS_TABLE, components.POSITION_COLUMNS, rows, states, components.POSITION_TIPS
+    )
 
 
 def derivatives_table() -> dash_table.DataTable:
@@ -475,7 +480,9 @@ def build_layout(
             dcc.Store(id=ids.MODE_CHANGED, data=0),
             dcc.Store(id=ids.KNOWN_MODE, data=mode.value),
             dcc.Store(id=ids.MONITOR_APPLIED, data=0),
-            dcc.Store(id=ids.REFRESH_SEEN, data={"positions": components.digest(rows)}),
+            dcc.Store(
+                id=ids.REFRESH_SEEN, data=sent_parts.seen_of({(ids.POSITIONS_TABLE, "data"): rows})
+            ),
             dcc.Store(id=ids.HEARTBEAT),
             dcc.Store(id=ids.HEARTBEAT_SEEN),
             dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),

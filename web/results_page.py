@@ -17,7 +17,8 @@ from web import ids
 from web import insights_components as ui
 from web import insights_figures as figures
 from web import insights_ids as iids
-from web.insights_callbacks import changed_only, csv_download
+from web.insights_callbacks import csv_download
+from web.sent_parts import changed_only
 
 DEFAULT_WINDOW = "all"
 PERIODS = {"daily": "Daily", "weekly": "Weekly", "monthly": "Monthly"}

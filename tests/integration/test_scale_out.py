@@ -23,6 +23,7 @@ import requests
 
 from app import build_engine
 from core.config import load_settings
+from tests.page_requests import refresh_payload
 from tests.services import (
     ROOT,
     AppProcess,
@@ -302,24 +303,6 @@ def test_the_same_buy_sent_to_two_instances_at_once_places_one_order(
 
 
 # --- a shared cache under gunicorn -----------------------------------------------------
-
-
-def refresh_payload(dependencies: list[dict], symbol: str = "ETH/USDT") -> dict:
-    """The request a fresh tab sends on a refresh tick, from the server's own
-    /_dash-dependencies (what the Dash renderer reads too)."""
-    spec = next(d for d in dependencies if "positions-table.data" in d["output"])
-    outputs = []
-    for part in spec["output"].strip(".").split("..."):
-        component, prop = part.split("@")[0].rsplit(".", 1)
-        outputs.append({"id": component, "property": prop})
-    values = {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol}
-    return {
-        "output": spec["output"],
-        "outputs": outputs,
-        "inputs": [{**i, "value": values.get((i["id"], i["property"]))} for i in spec["inputs"]],
-        "changedPropIds": ["refresh.n_intervals"],
-        "state": [{**s, "value": None} for s in spec["state"]],
-    }
 
 
 def cpu_seconds(pid: int) -> float:

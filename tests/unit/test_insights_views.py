@@ -20,7 +20,7 @@ from core.views_insights import HealthView, ResultsView
 from web import health_page, insights_figures, results_page
 from web import insights_components as ui
 from web import insights_ids as iids
-from web.insights_callbacks import changed_only, digest
+from web.sent_parts import changed_only, digest
 
 D = Decimal
 NOW = datetime(2025, 3, 4, 12, 0, tzinfo=UTC)

@@ -275,6 +275,13 @@ def test_an_adopted_entry_says_where_it_came_from():
     assert row["avg_entry"] == "3,000.13 (exchange)"
 
 
+def test_a_row_with_no_stop_and_its_own_entry_sends_no_tooltip_of_its_own():
+    assert components.position_tips([position()]) == [{}]
+    table = layout.positions_table([])
+    assert table.tooltip["stop"]["value"] == components.POSITION_TIPS["stop"]
+    assert table.tooltip["avg_entry"]["value"] == components.POSITION_TIPS["avg_entry"]
+
+
 def test_a_derivatives_short_shows_its_side_leverage_liquidation_exchange_and_account():
     short = DerivativePositionView(
         account="desk-bybit",
