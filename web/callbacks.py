@@ -330,25 +330,25 @@ def _register_kill_switch(app: dash.Dash, service) -> None:
         Output(ids.FLATTEN_CONFIRM, "message"),
         Output(ids.RESUME_CONFIRM, "displayed"),
         Output(ids.RESUME_CONFIRM, "message"),
+        Output(ids.KILL_SWITCH_ASKED, "data"),
         Input(ids.FLATTEN, "n_clicks"),
         Input(ids.RESUME, "n_clicks"),
         prevent_initial_call=True,
     )
     def ask(_flatten, _resume):
-        """Both ask first, naming the account, the exchange and the book."""
+        """Both ask first, naming the account, the exchange and the book, and keep the
+        book they named: the answer acts on that book or not at all."""
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
-        where = (
-            f"account {ACCOUNT} on {service.exchange_label} "
-            f"({service.modes.current().value.upper()})"
-        )
+        mode = service.modes.current()
+        where = f"account {ACCOUNT} on {service.exchange_label} ({mode.value.upper()})"
         if ctx.triggered_id == ids.FLATTEN:
             question = (
                 f"Flatten {where}? Every open order is cancelled, every position closed, and "
                 "trading halted until you resume."
             )
-            return True, question, False, no_update
-        return False, no_update, True, f"Resume trading on {where}?"
+            return True, question, False, no_update, mode.value
+        return False, no_update, True, f"Resume trading on {where}?", mode.value
 
     @app.callback(
         Output(ids.PROTECTION_MESSAGE, "is_open"),
@@ -357,14 +357,17 @@ def _register_kill_switch(app: dash.Dash, service) -> None:
         Output(ids.TRADE_DONE, "data", allow_duplicate=True),
         Input(ids.FLATTEN_CONFIRM, "submit_n_clicks"),
         Input(ids.RESUME_CONFIRM, "submit_n_clicks"),
+        State(ids.KILL_SWITCH_ASKED, "data"),
         State(ids.TRADE_DONE, "data"),
         running=[(Output(ids.FLATTEN, "disabled"), True, False)],
         prevent_initial_call=True,
     )
-    def act(_flatten, _resume, trades_done):
+    def act(_flatten, _resume, asked, trades_done):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         mode = service.modes.current()
+        if asked != mode.value:  # switched, in this tab or another, while the question showed
+            return True, "danger", components.kill_switch_moved(asked, mode), no_update
         if ctx.triggered_id == ids.FLATTEN_CONFIRM:
             [outcome] = service.kill_switch.flatten([ACCOUNT], mode)
             colour, text = ("warning" if outcome.ok else "danger"), outcome.message

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import dash_bootstrap_components as dbc
 from dash import html
 
-from core.service import TradeResult
+from core.service import Mode, TradeResult
 from core.views import (
     Badge,
     BalanceView,
@@ -200,6 +200,16 @@ STOP_WHERE = {
     "app": "app-side: watched by the app, active while the dashboard or a worker runs",
     "exchange": "on the exchange: fires even when the app is down",
 }
+
+
+def kill_switch_moved(asked: str | None, mode: Mode) -> str:
+    """Why a confirmed flatten or resume did nothing: the dashboard left the book the
+    question named before the trader answered."""
+    named = asked.upper() if asked else "another book"
+    return (
+        f"Nothing was done: the dashboard is in {mode.value.upper()} now, not the {named} you "
+        "were asked about. Ask again."
+    )
 
 
 def stop_text(stop: StopView | None) -> str:

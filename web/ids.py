@@ -71,6 +71,7 @@ STOP_CLEAR = "stop-clear"
 PROTECTION_MESSAGE = "protection-message"
 FLATTEN = "flatten"
 FLATTEN_CONFIRM = "flatten-confirm"
+KILL_SWITCH_ASKED = "kill-switch-asked"  # the mode its last question named
 RESUME = "resume"
 RESUME_CONFIRM = "resume-confirm"
 TRADE_REQUEST = "trade-request"

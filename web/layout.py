@@ -475,6 +475,7 @@ def build_layout(
             dcc.ConfirmDialog(id=ids.MONITOR_CONFIRM, message=APPLY_QUESTION),
             dcc.ConfirmDialog(id=ids.FLATTEN_CONFIRM),
             dcc.ConfirmDialog(id=ids.RESUME_CONFIRM),
+            dcc.Store(id=ids.KILL_SWITCH_ASKED),
             dcc.Store(id=ids.TRADE_DONE, data=0),
             dcc.Store(id=ids.TRADE_REQUEST),
             dcc.Store(id=ids.MODE_CHANGED, data=0),

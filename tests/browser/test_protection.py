@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
+from core.service import Mode
 from tests.browser.pages import (
     TRADE_SECONDS,
     click,
@@ -110,3 +111,24 @@ def test_the_kill_switch_asks_naming_the_account_then_halts_until_resume(dash_du
     dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "SIM", timeout=TRADE_SECONDS)
     buy(dash_duo)
     assert dash_duo.get_logs() == []
+
+
+def test_a_flatten_answered_after_the_mode_switched_does_nothing(dash_duo, runtime):
+    """The question named SIM; another tab went LIVE before the trader said yes: the answer
+    flattens nothing and halts nothing, and says why."""
+    open_dashboard(dash_duo, runtime)
+    buy(dash_duo)
+    click(dash_duo, ids.FLATTEN)
+    question = confirmation(dash_duo)
+    assert "(SIM)" in question.text, question.text
+    assert runtime.service.modes.request(Mode.LIVE).ok
+    question.accept()
+    dash_duo.wait_for_contains_text(
+        css(ids.PROTECTION_MESSAGE), "Nothing was done", timeout=TRADE_SECONDS
+    )
+    message = dash_duo.find_element(css(ids.PROTECTION_MESSAGE)).text
+    assert "LIVE now, not the SIM you were asked about" in message, message
+    for mode in Mode:
+        assert runtime.service.kill_switch.halted("default", mode) is None
+    runtime.service.modes.request(Mode.SIM)
+    wait_for_state(dash_duo, SYMBOL, "LONG")  # the SIM position was left as it was
