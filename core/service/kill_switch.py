@@ -13,6 +13,7 @@ from core.monitor import AccountLink
 from core.service.composition import ACCOUNT, Wiring
 from core.state import spot_positions
 from core.store import protection
+from core.store import repository as repo
 from core.store.books import BookKey
 from core.store.models import utcnow
 
@@ -67,7 +68,8 @@ class KillSwitch:
         try:
             snapshot = link.gateway.snapshot(link.name)
             cancelled = sum(link.gateway.cancel_open_orders(s) for s in snapshot.open_orders)
-            closed = [self._close(link, executor, symbol) for symbol in self._held(link, snapshot)]
+            targets = set(self._held(link, snapshot)) | self._asked_for(book)
+            closed = [self._close(link, executor, symbol) for symbol in sorted(targets)]
             for symbol in sorted({stop.symbol for stop in snapshot.stops or ()}):
                 link.gateway.cancel_stops(symbol)  # a stop left on the exchange with no position
         except AppError as exc:
@@ -101,6 +103,16 @@ class KillSwitch:
         }
         held = spot_positions(link.name, snapshot.balances, prices, rules, link.quote)
         return [p.symbol for p in held]
+
+    def _asked_for(self, book: BookKey) -> set[str]:
+        """Symbols whose recorded target is a position, held or not: a holding that drifted
+        away gets the flat target too, so no target outlives the flatten."""
+        with self.wiring.db.session() as session:
+            return {
+                p.symbol
+                for p in repo.positions(session, book)
+                if p.target_state not in (None, PositionState.NO_POSITION.value)
+            }
 
     def _account(self, account: str, mode: Mode):
         if account == ACCOUNT:

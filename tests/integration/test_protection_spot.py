@@ -194,6 +194,21 @@ def test_flatten_cancels_orders_closes_positions_and_halts_until_resume(make_eng
     assert restarted.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=D(100))).ok
 
 
+def test_flatten_leaves_no_target_behind_even_for_holdings_that_drifted_away(live, control):
+    """The account sold its ETH behind the app's back (drift: the app still asks LONG).
+    Flatten asks NO_POSITION of every symbol, so the halted account is in sync, not
+    drifting until someone resumes."""
+    bought(live, "ETH/USDT")
+    control.set_balances({"ETH": "0"})
+    control.clear_requests()
+    [outcome] = live.service.kill_switch.flatten(["default"], Mode.LIVE)
+    assert outcome.ok, outcome.message
+    assert sells(control) == [], "nothing was held, so nothing is sold"
+    with live.db.session() as session:
+        eth = repo.find_position(session, LIVE_BOOK, "ETH/USDT")
+        assert (eth.target_state, eth.sync_status) == (FLAT.value, "in_sync")
+
+
 def test_flatten_and_resume_on_the_command_line(tmp_path, exchange, control):
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("EXCHANGE_", "DATABASE_"))},
