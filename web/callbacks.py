@@ -37,6 +37,9 @@ STAYED_IN_SIM = "Stayed in simulation: nothing changed."
 # a trade the background service starts later than this after its click is not run: the
 # trader has moved on, and prices with them
 OLDEST_CLICK_SECONDS = 15
+# how often the page asks whether a background trade has ended: Dash's default of 1 s added
+# up to a second to every trade the trader watches; a poll is one small cache read
+TRADE_POLL_MS = 250
 BUTTONS = (ids.TRADE_BUY, ids.TRADE_SELL, ids.TRADE_CLOSE)
 # Each part of the page the refresh keeps current: (component id, property).
 PARTS = (
@@ -248,6 +251,7 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         Input(ids.TRADE_REQUEST, "data"),
         State(ids.TRADE_DONE, "data"),
         background=True,
+        interval=TRADE_POLL_MS,
         running=[(Output(button, "disabled"), True, False) for button in BUTTONS],
         prevent_initial_call=True,
     )
