@@ -30,6 +30,7 @@ from app import build_runtime
 from core.config import load_settings
 from core.store.models import EquitySnapshot, FillRecord, Position
 from emulator.server import EmulatorServer
+from tests.page_requests import refresh_payload
 
 
 def main() -> int:
@@ -117,32 +118,6 @@ def populate(db, positions: int, fills: int) -> None:
         )
 
 
-def refresh_payload(dash_app, symbol: str, seen: dict | None = None) -> dict:
-    """The request a browser tab sends on a refresh tick; `seen` is what the tab last
-    received (its fingerprints), None for a tab that has received nothing yet."""
-    key, spec = next(
-        (k, v) for k, v in dash_app.callback_map.items() if "positions-table.data" in k
-    )
-    values = {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol}
-    return {
-        "output": key,
-        "outputs": [
-            {"id": o.component_id, "property": o.component_property.split("@")[0]}
-            for o in spec["output"]
-        ],
-        "inputs": [
-            {
-                "id": i["id"],
-                "property": i["property"],
-                "value": values.get((i["id"], i["property"])),
-            }
-            for i in spec["inputs"]
-        ],
-        "changedPropIds": ["refresh.n_intervals"],
-        "state": [{"id": s["id"], "property": s["property"], "value": seen} for s in spec["state"]],
-    }
-
-
 def _seen_after(answer: dict, seen: dict | None) -> dict | None:
     return answer.get("response", {}).get("refresh-seen", {}).get("data", seen)
 
@@ -151,7 +126,8 @@ def refresh_figures(dash_app, calls: int) -> None:
     """Server time of the refresh callback for a tab that has received nothing yet (every
     part sent) and, separately, the bytes of a tick where nothing changed."""
     client = dash_app.server.test_client()
-    payload = refresh_payload(dash_app, "ETH/USDT")
+    dependencies = client.get("/_dash-dependencies").get_json()
+    payload = refresh_payload(dependencies, "ETH/USDT")
     first = client.post("/_dash-update-component", json=payload)
     assert first.status_code == 200, first.data[:200]
     times = []
@@ -172,7 +148,7 @@ def refresh_figures(dash_app, calls: int) -> None:
     for _ in range(calls):
         started = time.perf_counter()
         answer = client.post(
-            "/_dash-update-component", json=refresh_payload(dash_app, "ETH/USDT", seen)
+            "/_dash-update-component", json=refresh_payload(dependencies, "ETH/USDT", seen)
         )
         steady.append((time.perf_counter() - started) * 1000)
         unchanged.append(len(answer.data))

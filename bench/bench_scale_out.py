@@ -4,9 +4,10 @@ PostgreSQL, and a LIVE trade with and without Celery.
     .venv/bin/python bench/bench_scale_out.py [--workers 4] [--tabs 20] [--seconds 30]
                                               [--trades 10] [--latency-ms 50]
 
-Needs PostgreSQL on 127.0.0.1:5432 (BENCH_POSTGRES_URL; a database of its own is created and
-dropped) and `redis-server` on the PATH (one of its own is started on a free port). The
-exchange is the emulator, in this process.
+Needs PostgreSQL on 127.0.0.1:5432 (TEST_POSTGRES_URL, as the tests; a database of its own is
+created and dropped) and `redis-server` on the PATH (one of its own is started on a free
+port). The exchange is the emulator, in this process. The servers and processes are the
+tests' own (tests/services.py), and so are the requests a tab sends (tests/page_requests.py).
 
 Part 1: gunicorn (gunicorn.conf.py, `app:server`) with REDIS_URL and PostgreSQL; simulated
 browser tabs each send the refresh callback's request every 2 s (as the page's interval
@@ -25,15 +26,10 @@ once at the Dash client's own poll interval (what the trader waits).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
-import os
 import re
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -49,15 +45,17 @@ import sqlalchemy as sa
 
 from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
+from tests.page_requests import callback_request
+from tests.services import (
+    ROOT,
+    AppProcess,
+    RedisServer,
+    app_environment,
+    free_port,
+    fresh_postgres_database,
+    postgres_missing,
+)
 
-ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get(
-    "BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
-APP_SETTING = re.compile(
-    r"^(TRADING_|EXCHANGE|DATABASE_|SYMBOLS$|SYNC_|HOST$|PORT$|DASHBOARD_|REDIS_URL$|LOG_"
-    r"|WEB_CONCURRENCY$|PROMETHEUS_MULTIPROC_DIR$|ALERT_|STOP_WATCH)"
-)
 REFRESH_SECONDS = 2.0  # web.layout.REFRESH_MS
 
 
@@ -73,79 +71,29 @@ def main() -> int:
     if shutil.which("redis-server") is None:
         print("needs redis-server on the PATH (apt-get install redis-server)", file=sys.stderr)
         return 2
-    try:
-        _pg_admin().connect().close()
-    except Exception as exc:
-        print(f"needs PostgreSQL at {PG_URL} ({type(exc).__name__})", file=sys.stderr)
+    if postgres_missing():
+        print(f"needs PostgreSQL: {postgres_missing()}", file=sys.stderr)
         return 2
 
     with (
         EmulatorServer(seed=3, freeze=True) as exchange,
         tempfile.TemporaryDirectory(prefix="bench-scale-") as folder,
-        own_redis(Path(folder)) as redis_base,
     ):
+        redis_server = RedisServer(Path(folder))
+        redis_server.start()
+        redis_base = f"redis://127.0.0.1:{redis_server.port}"
         control = ControlClient(exchange.url)
-        with fresh_database() as database:
-            dashboard_under_load(args, Path(folder), exchange.url, control, database, redis_base)
-        control.reset()
-        with fresh_database() as database:
-            trade_wall_times(args, Path(folder), exchange.url, control, database, redis_base)
+        try:
+            with fresh_postgres_database("bench") as database:
+                dashboard_under_load(
+                    args, Path(folder), exchange.url, control, database, redis_base
+                )
+            control.reset()
+            with fresh_postgres_database("bench") as database:
+                trade_wall_times(args, Path(folder), exchange.url, control, database, redis_base)
+        finally:
+            redis_server.stop()
     return 0
-
-
-# --- servers ---------------------------------------------------------------------------
-
-
-def _pg_admin() -> sa.Engine:
-    return sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT", poolclass=sa.pool.NullPool)
-
-
-@contextlib.contextmanager
-def fresh_database():
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = _pg_admin()
-    with admin.connect() as connection:
-        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
-@contextlib.contextmanager
-def own_redis(folder: Path):
-    """A redis-server of this run's own, without persistence: yields its base URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            *("redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""),
-            *("--appendonly", "no", "--dir", str(folder)),
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_for(lambda: _answers_tcp(port), 10, "redis-server did not start")
-        yield f"redis://127.0.0.1:{port}"
-    finally:
-        process.kill()
-        process.wait()
-
-
-def _answers_tcp(port: int) -> bool:
-    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
-        return True
-    return False
 
 
 def wait_for(condition, seconds: float, message: str) -> None:
@@ -156,46 +104,8 @@ def wait_for(condition, seconds: float, message: str) -> None:
         time.sleep(0.1)
 
 
-def environment(**settings: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not APP_SETTING.match(k)}
-    return {**env, "PYTHONPATH": str(ROOT), **settings}
-
-
-@contextlib.contextmanager
-def process(args: list[str], env: dict, log: Path):
-    with log.open("w") as output:
-        child = subprocess.Popen(
-            args, cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        try:
-            yield child
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGTERM)
-            try:
-                child.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(child.pid, signal.SIGKILL)
-                child.wait()
-
-
 def dependencies(base: str) -> list[dict]:
     return requests.get(f"{base}/_dash-dependencies", timeout=10).json()
-
-
-def callback_request(spec: dict, values: dict, state: dict, changed: str) -> dict:
-    """The body the Dash renderer posts for the callback `spec` (from /_dash-dependencies)."""
-    outputs = []
-    for part in spec["output"].strip(".").split("..."):
-        component, prop = part.split("@")[0].rsplit(".", 1)
-        outputs.append({"id": component, "property": prop})
-    return {
-        "output": spec["output"],
-        "outputs": outputs,
-        "inputs": [{**i, "value": values.get((i["id"], i["property"]))} for i in spec["inputs"]],
-        "changedPropIds": [changed],
-        "state": [{**s, "value": state.get((s["id"], s["property"]))} for s in spec["state"]],
-    }
 
 
 def percentile(values: list[float], fraction: float) -> float:
@@ -290,7 +200,7 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
     port = free_port()
     metrics = folder / "metrics"
     metrics.mkdir()
-    env = environment(
+    env = app_environment(
         DATABASE_URL=database,
         EXCHANGE_URL=exchange_url,
         REDIS_URL=f"{redis_base}/0",
@@ -302,7 +212,8 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
     )
     base = f"http://127.0.0.1:{port}"
     gunicorn = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "app:server"]
-    with process(gunicorn, env, folder / "gunicorn.log") as server:
+    server = AppProcess(gunicorn, env, folder / "gunicorn.log")
+    try:
         wait_for(lambda: _serves(base, server), 90, "gunicorn did not serve the dashboard")
         spec = next(d for d in dependencies(base) if "positions-table.data" in d["output"])
         tabs_refreshing(base, spec, args.tabs, 4)  # every worker warm
@@ -313,6 +224,8 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
             args.seconds,
             lambda: tabs_refreshing(base, spec, args.tabs, args.seconds),
         )
+    finally:
+        server.stop(seconds=30)
     load = loaded["result"]
     refreshes = len(load["latencies"])
     print(
@@ -341,8 +254,8 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
         )
 
 
-def _serves(base: str, server: subprocess.Popen) -> bool:
-    if server.poll() is not None:
+def _serves(base: str, server: AppProcess) -> bool:
+    if server.process.poll() is not None:
         raise SystemExit("gunicorn exited; see its log")
     try:
         return requests.get(f"{base}/_dash-dependencies", timeout=5).status_code == 200
@@ -376,32 +289,26 @@ def trade_wall_times(args, folder: Path, exchange_url: str, control, database, r
     celery = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "app:celery_app", "worker"]
     celery += ["--pool", "solo", "--concurrency", "1", "--loglevel", "INFO"]
     celery += ["--without-gossip", "--without-mingle", "--without-heartbeat"]
-    log = folder / "celery.log"
+    worker = AppProcess(celery, app_environment(**settings), folder / "celery.log")
     try:
-        with process(celery, environment(**settings), log) as worker:
-            wait_for(
-                lambda: "ready." in log.read_text() or worker.poll() is not None,
-                90,
-                "the Celery worker did not start",
+        worker.wait_for("ready.", 90)
+        control.faults({"latency_ms": args.latency_ms})
+        direct = []
+        for index in range(args.trades):
+            target = PositionState.LONG if index % 2 == 0 else PositionState.NO_POSITION
+            started = time.perf_counter()
+            result = runtime.service.trading.trade(
+                "ETH/USDT", target, TradeSize(quote_amount=Decimal(1000))
             )
-            if worker.poll() is not None:
-                raise SystemExit(f"the Celery worker exited:\n{log.read_text()[-2000:]}")
-            control.faults({"latency_ms": args.latency_ms})
-            direct = []
-            for index in range(args.trades):
-                target = PositionState.LONG if index % 2 == 0 else PositionState.NO_POSITION
-                started = time.perf_counter()
-                result = runtime.service.trading.trade(
-                    "ETH/USDT", target, TradeSize(quote_amount=Decimal(1000))
-                )
-                direct.append((time.perf_counter() - started) * 1000)
-                if not result.ok:
-                    raise SystemExit(f"direct trade {index} failed: {result.message}")
-            page = DashClient(base)
-            fast = [page.trade(index, poll=0.02) for index in range(args.trades)]
-            interval = page.interval / 1000
-            as_page = [page.trade(index, poll=interval) for index in range(args.trades)]
+            direct.append((time.perf_counter() - started) * 1000)
+            if not result.ok:
+                raise SystemExit(f"direct trade {index} failed: {result.message}")
+        page = DashClient(base)
+        fast = [page.trade(index, poll=0.02) for index in range(args.trades)]
+        interval = page.interval / 1000
+        as_page = [page.trade(index, poll=interval) for index in range(args.trades)]
     finally:
+        worker.stop(seconds=30)
         control.clear_faults()
         server.close()
         runtime.close()

@@ -1,7 +1,23 @@
 """The requests a browser tab sends, built from the server's own /_dash-dependencies (what
-the Dash renderer reads too)."""
+the Dash renderer reads too). The tests and the benchmarks share them."""
 
 from __future__ import annotations
+
+
+def callback_request(spec: dict, values: dict, state: dict, changed: str) -> dict:
+    """The body the Dash renderer posts for the callback `spec` (one entry of
+    /_dash-dependencies): `values` and `state` map (component id, property) to a value."""
+    outputs = []
+    for part in spec["output"].strip(".").split("..."):
+        component, prop = part.split("@")[0].rsplit(".", 1)
+        outputs.append({"id": component, "property": prop})
+    return {
+        "output": spec["output"],
+        "outputs": outputs,
+        "inputs": [{**i, "value": values.get((i["id"], i["property"]))} for i in spec["inputs"]],
+        "changedPropIds": [changed],
+        "state": [{**s, "value": state.get((s["id"], s["property"]))} for s in spec["state"]],
+    }
 
 
 def refresh_payload(
@@ -10,15 +26,9 @@ def refresh_payload(
     """The request a tab sends on a refresh tick; `seen` is what the tab last received
     (the fingerprints in its store), None for a tab that has received nothing yet."""
     spec = next(d for d in dependencies if "positions-table.data" in d["output"])
-    outputs = []
-    for part in spec["output"].strip(".").split("..."):
-        component, prop = part.split("@")[0].rsplit(".", 1)
-        outputs.append({"id": component, "property": prop})
-    values = {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol}
-    return {
-        "output": spec["output"],
-        "outputs": outputs,
-        "inputs": [{**i, "value": values.get((i["id"], i["property"]))} for i in spec["inputs"]],
-        "changedPropIds": ["refresh.n_intervals"],
-        "state": [{**s, "value": seen} for s in spec["state"]],
-    }
+    return callback_request(
+        spec,
+        {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol},
+        {("refresh-seen", "data"): seen},
+        "refresh.n_intervals",
+    )
