@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import urllib.parse
@@ -21,9 +19,9 @@ from core.config import Settings
 from core.service.modes import MODE_KEY
 from core.store import repository as repo
 from core.store.db import Database
-from tests.integration.test_metrics import counted, free_port, value, wait_until_serving
+from tests.integration.test_metrics import counted, value, wait_until_serving
+from tests.services import AppProcess, free_port
 
-ROOT = Path(__file__).resolve().parents[2]
 RUNS = "trading_sync_runs_total"
 TRADES_OK = {"account": "default", "kind": "trade", "result": "ok"}
 ROUNDS, MORE_ROUNDS = 3, 12  # BUY + CLOSE each; more while only one worker has served
@@ -139,32 +137,22 @@ def dashboard(tmp_path, exchange, control):
         PORT=str(free_port()),
         WEB_CONCURRENCY="2",
     )
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
+    server = AppProcess(
         [
             *(sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"),
             *("--access-logfile", str(tmp_path / "access.log")),
             *("--access-logformat", "%(p)s %(r)s %(s)s"),
             "app:server",
         ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+        env,
+        tmp_path / "gunicorn.log",
     )
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        wait_until_serving(f"{base}/metrics", process, seconds=60)
+        wait_until_serving(f"{base}/metrics", server, seconds=60)
         yield base, tmp_path / "access.log"
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
+        server.stop(seconds=30)
 
 
 def test_metrics_count_every_trade_whichever_worker_served_it(dashboard):

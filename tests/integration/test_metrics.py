@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,9 +18,11 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core import metrics
+from tests.services import AppProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN_ACCOUNT = "gunicorn-test"
+METRICS_APP = "tests.integration.metrics_app:app"
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -91,23 +92,15 @@ def test_counters_and_histograms_parse_back(account):
     assert value(parsed, "trading_sync_duration_seconds_bucket", **trade, le="30.0") == 0
 
 
-def free_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
-
-
 def get(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as answer:
         return answer.read().decode()
 
 
-def wait_until_serving(url: str, process: subprocess.Popen, seconds: float = 30) -> None:
+def wait_until_serving(url: str, server: AppProcess, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited"
+        assert server.process.poll() is None, f"gunicorn exited:\n{server.text()[-2000:]}"
         try:
             get(url)
             return
@@ -147,34 +140,17 @@ def gunicorn(tmp_path):
     subprocess.run([sys.executable, "-c", stale], env=env, cwd=ROOT, check=True, timeout=60)
     assert list(metrics_dir.glob("*.db"))
 
-    log = (tmp_path / "gunicorn.log").open("w")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "-c",
-            "gunicorn.conf.py",
-            "tests.integration.metrics_app:app",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
+    server = AppProcess(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", METRICS_APP],
+        env,
+        tmp_path / "gunicorn.log",
     )
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        wait_until_serving(f"{base}/metrics", process)
+        wait_until_serving(f"{base}/metrics", server)
         yield base
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-        log.close()
+        server.stop(seconds=30)
 
 
 def burst(base: str, count: int) -> list[str]:
