@@ -47,16 +47,17 @@ APP_SETTING = re.compile(
 
 
 @functools.cache
-def postgres_missing() -> str | None:
-    """Why PostgreSQL cannot be used, or None."""
+def postgres_missing(url: str = PG_URL, setting: str = "TEST_POSTGRES_URL") -> str | None:
+    """Why the PostgreSQL at `url` (named by the environment `setting`) cannot be used, or
+    None."""
     try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 2})
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 2})
         with engine.connect():
             pass
         engine.dispose()
     except Exception as exc:  # any failure to connect means: skip, and say why
-        where = sa.make_url(PG_URL).render_as_string(hide_password=True)
-        return f"PostgreSQL not reachable at {where} (TEST_POSTGRES_URL; {type(exc).__name__})"
+        where = sa.make_url(url).render_as_string(hide_password=True)
+        return f"PostgreSQL not reachable at {where} ({setting}; {type(exc).__name__})"
     return None
 
 

@@ -34,6 +34,7 @@ from core.store import repository as repo
 from core.store.db import MIGRATIONS, Database
 from core.store.models import Base, FillRecord, Order, PaperBalance, Position, SyncRun
 from core.store.repository import BookKey
+from tests.services import postgres_missing
 
 D = Decimal
 SIM = BookKey("sim", "default")
@@ -44,19 +45,8 @@ PG_URL = os.environ.get(
 T0 = datetime(2024, 3, 1, 12, 0, tzinfo=UTC)
 
 
-def _postgres_reason() -> str | None:
-    try:
-        engine = sa.create_engine(PG_URL, connect_args={"connect_timeout": 2})
-        with engine.connect():
-            pass
-        engine.dispose()
-    except Exception as exc:  # any failure to connect means: skip, and say why
-        where = sa.make_url(PG_URL).render_as_string(hide_password=True)
-        return f"PostgreSQL not reachable at {where} ({type(exc).__name__}); store tests ran on SQLite only"
-    return None
-
-
-_PG_SKIP = _postgres_reason()
+_PG_MISSING = postgres_missing(PG_URL, "STORE_TEST_POSTGRES_URL")
+_PG_SKIP = _PG_MISSING and f"{_PG_MISSING}; store tests ran on SQLite only"
 
 
 @pytest.fixture
