@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import dash
 import dash_bootstrap_components as dbc
-from dash import Input, Output, State, ctx, dcc, no_update
+from dash import Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
 from core.service import AppError
@@ -17,7 +17,7 @@ from web import ids
 from web import insights_components as ui
 from web import insights_figures as figures
 from web import insights_ids as iids
-from web.insights_callbacks import csv_download
+from web.insights_callbacks import register_csv_downloads
 from web.sent_parts import changed_only
 
 DEFAULT_WINDOW = "all"
@@ -300,16 +300,12 @@ def register_results_callbacks(app: dash.Dash, service) -> None:
             return failure, *(no_update for _ in PARTS[1:]), no_update
         return changed_only(parts, seen)
 
-    @app.callback(
-        Output(iids.RESULTS_DOWNLOAD, "data"),
-        *(Input(button, "n_clicks") for button in EXPORTS),
-        State(iids.RESULTS_WINDOW, "value"),
-        State(iids.RESULTS_ACCOUNT, "value"),
-        prevent_initial_call=True,
+    register_csv_downloads(
+        app,
+        service,
+        iids.RESULTS_DOWNLOAD,
+        EXPORTS,
+        iids.RESULTS_WINDOW,
+        iids.RESULTS_ACCOUNT,
+        DEFAULT_WINDOW,
     )
-    def download(_fills, _orders, window, account):
-        if not ctx.triggered or not ctx.triggered[0]["value"]:
-            raise PreventUpdate
-        return csv_download(
-            service, EXPORTS[ctx.triggered_id], window or DEFAULT_WINDOW, ui.account_of(account)
-        )
