@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 
 from core.exchange.ccxt_client import Connection
@@ -37,3 +41,39 @@ def gateways(venues):
         )
         for name, server in venues.items()
     }
+
+
+class Listener:
+    """A local HTTP endpoint that records every POST it receives and answers 200."""
+
+    def __init__(self):
+        self.posts: list[tuple[str, dict]] = []
+        listener = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", 0))
+                listener.posts.append((self.path, json.loads(self.rfile.read(length))))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def listener():
+    """A local address for alerts (json://127.0.0.1:PORT/...) that keeps what it got."""
+    served = Listener()
+    yield served
+    served.close()

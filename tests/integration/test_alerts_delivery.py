@@ -5,11 +5,7 @@ a warning that carry neither its user nor its password."""
 from __future__ import annotations
 
 import io
-import json
 import logging
-import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from sqlalchemy import select
@@ -17,52 +13,15 @@ from sqlalchemy import select
 from core.alerts import IncidentAlerts, incident_key, recent_alerts, send_test
 from core.store.db import Database
 from core.store.models import Alert
+from tests.services import free_port
 
 USER, PASSWORD = "alice", "s3cr3tPass"
 
 
-class Listener:
-    """A local HTTP endpoint that records every POST it receives and answers 200."""
-
-    def __init__(self):
-        self.posts: list[tuple[str, dict]] = []
-        listener = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                length = int(self.headers.get("Content-Length", 0))
-                listener.posts.append((self.path, json.loads(self.rfile.read(length))))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-
-@pytest.fixture
-def listener():
-    served = Listener()
-    yield served
-    served.close()
-
-
 @pytest.fixture
 def closed_port() -> int:
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+    """A port nothing listens on."""
+    return free_port()
 
 
 @pytest.fixture

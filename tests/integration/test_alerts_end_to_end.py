@@ -16,19 +16,11 @@ from core.config import load_settings
 from core.domain import Mode, PositionState, TradeSize
 from core.service.insights import Insights
 from tests.conftest import DEMO
-from tests.integration.test_alerts_delivery import Listener
 
 ETH = "ETH/USDT"
 LONG = PositionState.LONG
 FAST = {"RECV_WINDOW_MS": "1000", "EXCHANGE_TIMEOUT_MS": "1000"}
 CHECKS_WHILE_DRIFTING = 3
-
-
-@pytest.fixture
-def listener():
-    served = Listener()
-    yield served
-    served.close()
 
 
 @pytest.fixture
