@@ -22,7 +22,6 @@ from core.service.insights import Insights
 from core.store import runs
 from core.store.books import BookKey
 from core.store.models import Alert, FillRecord, Order, SyncRun, utcnow
-from tests.integration.test_alerts_delivery import Listener
 
 LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
 ETH = "ETH/USDT"
@@ -54,13 +53,6 @@ def cli(capsys):
         return code, out, err
 
     return run
-
-
-@pytest.fixture
-def listener():
-    served = Listener()
-    yield served
-    served.close()
 
 
 def round_trips(service, count: int, mode: Mode = Mode.SIM) -> None:
