@@ -22,11 +22,17 @@ from core.service import (
     parse_symbol,
     parse_target,
 )
+from core.service.inputs import parse_whole_number
 
 
 def setting_overrides(args: argparse.Namespace) -> dict:
-    """Flags that stand in for settings (serve's --host and --port)."""
-    values = {"HOST": getattr(args, "host", None), "PORT": getattr(args, "port", None)}
+    """Flags that stand in for settings (serve's --host and --port); a port that is not
+    plain digits raises InputError."""
+    port = getattr(args, "port", None)
+    values = {
+        "HOST": getattr(args, "host", None),
+        "PORT": None if port is None else parse_whole_number(port, "--port"),
+    }
     return {k: v for k, v in values.items() if v is not None}
 
 
@@ -197,9 +203,12 @@ def protect(args: argparse.Namespace, settings, build_engine) -> int:
 
 
 def flatten(args: argparse.Namespace, settings, build_engine) -> int:
-    """Exit 0 when every account was flattened, 1 when one could not be, 2 on bad input."""
-    if args.yes and not args.live:
-        return bad_input("--yes only applies to --live")
+    """Exit 0 when every account was flattened, 1 when one could not be, 2 on bad input.
+    Real positions are never closed unasked: the LIVE book, --all and a monitored account
+    (always LIVE) need a yes at the prompt or --yes."""
+    real = args.live or args.all or bool(args.account and args.account != ACCOUNT)
+    if args.yes and not real:
+        return bad_input("--yes only applies to --live, --all or a monitored --account")
     engine = build_engine(settings)
     try:
         service = engine.service
@@ -208,11 +217,17 @@ def flatten(args: argparse.Namespace, settings, build_engine) -> int:
         unknown = [n for n in names if n not in service.account_names()]
         if unknown:
             return bad_input(f"unknown account {unknown[0]!r}")
+        books = [
+            f"{name} ({mode.value.upper()} on {service.exchange_label})"
+            if name == ACCOUNT
+            else f"{name} (LIVE, monitored)"
+            for name in names
+        ]
         question = (
-            f"Flatten {', '.join(names)} on {service.exchange_label}? Every open order is "
-            "cancelled, every position closed, and trading halted until resume."
+            f"Flatten {', '.join(books)}? Every open order is cancelled, every position "
+            "closed, and trading halted until resume."
         )
-        if (args.live or args.all) and not args.yes and not _confirmed(question):
+        if real and not args.yes and not _confirmed(question):
             return bad_input("not confirmed; nothing was sent")
         outcomes = service.kill_switch.flatten(names, mode)
     finally:

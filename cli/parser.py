@@ -16,7 +16,7 @@ def parser() -> argparse.ArgumentParser:
     commands = root.add_subparsers(dest="command", metavar="COMMAND")
     serve = commands.add_parser("serve", help="run the dashboard (the default command)")
     serve.add_argument("--host", help="address to bind (default HOST, 127.0.0.1)")
-    serve.add_argument("--port", type=int, help="port to listen on (default PORT, 8050)")
+    serve.add_argument("--port", help="port to listen on (default PORT, 8050)")
 
     trade = commands.add_parser(
         "trade", help="sync one symbol to a target state (SIM unless --live)"
@@ -70,7 +70,9 @@ def parser() -> argparse.ArgumentParser:
     which.add_argument("--account", help="this account (default: the traded one)")
     which.add_argument("--all", action="store_true", help="every account")
     flatten.add_argument("--live", action="store_true", help="the traded account's LIVE book")
-    flatten.add_argument("--yes", action="store_true", help="with --live: do not ask first")
+    flatten.add_argument(
+        "--yes", action="store_true", help="with --live, --all or --account: do not ask first"
+    )
     flatten.add_argument("--json", action="store_true", help="print one JSON object")
 
     resume = commands.add_parser("resume", help="allow trading again after a flatten")

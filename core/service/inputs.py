@@ -1,21 +1,28 @@
-"""What a person types, read so that it cannot mean something else: order sizes, symbols
-and targets. Each bad value raises InputError saying what to type instead."""
+"""What a person types, read so that it cannot mean something else: order sizes, prices,
+percentages, symbols and targets. Each bad value raises InputError saying what to type
+instead."""
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from core.domain import PositionState, TradeSize
 from core.errors import InputError
 
 UNITS = ("quote", "pct")
+MAX_DIGITS = 18  # each side of the dot: what the database stores exactly (Numeric(38, 18))
+# ASCII digits only: Python's Decimal and int would also take 1_000, 1e3, Infinity, NaN,
+# full-width and Arabic-Indic digits, none of which a person means as an order size.
+_NUMBER = re.compile(r"([0-9]+)(?:\.([0-9]+))?", re.ASCII)
+_SPECIALS = {"nan", "snan", "inf", "infinity"}  # Decimal's words, named for a clearer refusal
+_HOW = "digits 0-9 with a dot for decimals, such as 100 or 1250.50"
 
 
-def parse_amount(
-    text: str | None, what: str = "Order size", missing: str = "Enter an order size."
-) -> Decimal:
-    """A positive decimal number written with a dot. A comma is refused: `1,5` could be one
-    and a half or fifteen, and an order size is never guessed."""
+def _number(text: str | None, what: str, missing: str, how: str = _HOW) -> Decimal:
+    """A number, zero or above, written `[0-9]+(.[0-9]+)?` (no sign, exponent,
+    underscore, other digits or separators), matched before Decimal ever sees it. A comma
+    is refused: `1,5` could be one and a half or fifteen, and an amount is never guessed."""
     cleaned = (text or "").strip()
     if not cleaned:
         raise InputError(missing)
@@ -24,15 +31,39 @@ def parse_amount(
             f"{what} {cleaned!r} has a comma: use a dot for decimals and no thousands "
             "separators (1.5, 1250.50)."
         )
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise InputError(f"{what} must be a number, not {cleaned!r}.") from None
-    if not amount.is_finite():
-        raise InputError(f"{what} must be a finite number.")
+    match = _NUMBER.fullmatch(cleaned)
+    if match is None:
+        if cleaned.startswith("-") and _NUMBER.fullmatch(cleaned[1:]):
+            raise InputError(f"{what} must be above zero, not {cleaned}.")
+        kind = "finite number" if cleaned.lower().lstrip("+-") in _SPECIALS else "number"
+        raise InputError(f"{what} must be a {kind}: {how}, not {cleaned!r}.")
+    digits = len(match[1].lstrip("0"))
+    if digits > MAX_DIGITS:
+        raise InputError(
+            f"{what} is too large: at most {MAX_DIGITS} digits before the dot, not {digits}."
+        )
+    if len(match[2] or "") > MAX_DIGITS:
+        raise InputError(f"{what} has too many decimals: at most {MAX_DIGITS} after the dot.")
+    return Decimal(cleaned)
+
+
+def parse_amount(
+    text: str | None, what: str = "Order size", missing: str = "Enter an order size."
+) -> Decimal:
+    """A number above zero (_number's rule): an order size, a price, a percentage."""
+    amount = _number(text, what, missing)
     if amount <= 0:
         raise InputError(f"{what} must be above zero.")
     return amount
+
+
+def parse_whole_number(text: str | None, what: str) -> int:
+    """A whole number (_number's rule without decimals), such as a port."""
+    how = "digits 0-9, such as 8050"
+    number = _number(text, what, f"Enter {what}.", how)
+    if "." in text:
+        raise InputError(f"{what} must be a whole number: {how}, not {text.strip()!r}.")
+    return int(number)
 
 
 def parse_size(text: str | None, unit: str) -> TradeSize:
