@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import atexit
 import hashlib
-import ipaddress
 import logging
 import os
 import shutil
@@ -34,7 +33,7 @@ from pathlib import Path
 import diskcache
 import redis
 import sqlalchemy
-from celery import Celery
+from celery import Celery, signals
 from dash import CeleryManager, DiskcacheManager
 from flask_caching.backends import RedisCache, SimpleCache
 
@@ -49,6 +48,7 @@ from core.scheduler import Scheduler, Task
 from core.service import ACCOUNT, ExchangeAccess, StartupError, TradingService
 from core.store.db import Database
 from web.app_factory import create_dash_app
+from web.login import Access, is_loopback
 
 log = logging.getLogger("app")
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
@@ -254,39 +254,30 @@ def build_runtime(settings: Settings) -> Runtime:
     engine = build_engine(settings)
     try:
         jobs = background_jobs(settings)
-        dash_app = create_dash_app(engine.service, jobs)
-        _protect(dash_app, settings)
+        dash_app = create_dash_app(engine.service, jobs, page_access(settings))
     except BaseException:
         engine.close()
         raise
     return Runtime(engine, dash_app, jobs)
 
 
-def _protect(dash_app, settings: Settings) -> None:
-    password = settings.DASHBOARD_PASSWORD.get_secret_value()
-    if password:
-        import dash_auth
-
-        dash_auth.BasicAuth(dash_app, {settings.DASHBOARD_USER: password})
+def page_access(settings: Settings) -> Access:
+    return Access(
+        settings.DASHBOARD_USER,
+        settings.DASHBOARD_PASSWORD.get_secret_value(),
+        settings.allowed_hosts,
+    )
 
 
 def check_bind(host: str, settings: Settings) -> None:
-    """Only loopback is served without a password."""
-    if _is_loopback(host) or settings.DASHBOARD_PASSWORD.get_secret_value():
+    """Only loopback is served without a password (gunicorn checks the address it actually
+    bound too: gunicorn.conf.py)."""
+    if is_loopback(host) or settings.DASHBOARD_PASSWORD.get_secret_value():
         return
     raise SettingsError(
         f"Setting HOST={host} would expose the dashboard beyond this machine; "
         "set DASHBOARD_PASSWORD to require a login, or bind 127.0.0.1"
     )
-
-
-def _is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def serve(settings: Settings) -> int:
@@ -375,12 +366,24 @@ def _configure_logging(settings: Settings, long_running: bool) -> None:
     logs.configure(level, settings.LOG_FORMAT, settings.secrets)
 
 
+def _celery_logs_masked(settings: Settings) -> None:
+    """The Celery worker logs through the app's one masked handler at its --loglevel: its
+    own set-up (which gives the task loggers handlers of their own, unmasked) is skipped.
+    Its lines can carry the page's request headers, the login among them."""
+
+    def configure(loglevel=None, **_):
+        logs.configure(loglevel or settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secrets)
+
+    signals.setup_logging.connect(configure, weak=False)
+
+
 def __getattr__(name: str):
     """`app:server` for gunicorn and `app:celery_app` for the Celery worker: the runtime is
     built on first use, not at import."""
     if name == "celery_app":
         settings = load_settings()
         _configure_logging(settings, long_running=True)
+        _celery_logs_masked(settings)
         if not settings.REDIS_URL.get_secret_value():
             raise SettingsError("Setting REDIS_URL is empty: the Celery worker needs Redis")
         runtime = build_runtime(settings)  # registers the page's background callbacks

@@ -6,6 +6,7 @@ accepts; a secret's value never appears in that line.
 
 from __future__ import annotations
 
+import base64
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -14,11 +15,13 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from core.accounts import AccountsError, load_accounts_file
 from core.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = f"sqlite:///{PROJECT_ROOT / 'data' / 'trading.db'}"
 _SYMBOL = re.compile(r"^[A-Z0-9]{1,20}/[A-Z0-9]{1,20}$")
+_HOST_NAME = re.compile(r"^[a-z0-9_.:-]{1,253}$")
 
 # What each setting accepts, in the words the start-up error uses.
 ACCEPTS = {
@@ -31,6 +34,7 @@ ACCEPTS = {
     "SYMBOLS": "comma-separated unified symbols such as ETH/USDT,BTC/USDT",
     "SYNC_INTERVAL_SECONDS": "a whole number of seconds from 5 to 86400",
     "HOST": "a host name or IP address to bind",
+    "ALLOWED_HOSTS": "comma-separated host names or IP addresses the page answers besides loopback, or empty",
     "PORT": "a whole number from 1 to 65535",
     "DASHBOARD_USER": "a user name for the dashboard login",
     "DASHBOARD_PASSWORD": "a password for the dashboard login",
@@ -79,6 +83,7 @@ class Settings(BaseSettings):
     SYNC_INTERVAL_SECONDS: int = Field(30, ge=5, le=86400)
     HOST: str = Field("127.0.0.1", min_length=1)
     PORT: int = Field(8050, ge=1, le=65535)
+    ALLOWED_HOSTS: str = ""
     DASHBOARD_USER: str = Field("trader", min_length=1)
     DASHBOARD_PASSWORD: SecretStr = SecretStr("")
     SIM_STARTING_BALANCE: Decimal = Field(Decimal(10000), gt=0, allow_inf_nan=False)
@@ -129,6 +134,16 @@ class Settings(BaseSettings):
             raise ValueError("not a redis URL")
         return SecretStr(url)
 
+    @field_validator("ALLOWED_HOSTS")
+    @classmethod
+    def _hosts(cls, value: str) -> str:
+        """Names as a Host header carries them, lower case, without brackets or a last dot."""
+        names = [n.strip().lower().strip("[]").rstrip(".") for n in value.split(",")]
+        names = [n for n in names if n]
+        if any(not _HOST_NAME.match(n) for n in names):
+            raise ValueError("bad host list")
+        return ",".join(dict.fromkeys(names))
+
     @field_validator("SYMBOLS")
     @classmethod
     def _symbols(cls, value: str) -> str:
@@ -142,8 +157,14 @@ class Settings(BaseSettings):
         return self.SYMBOLS.split(",")
 
     @property
+    def allowed_hosts(self) -> tuple[str, ...]:
+        return tuple(self.ALLOWED_HOSTS.split(",")) if self.ALLOWED_HOSTS else ()
+
+    @property
     def secrets(self) -> list[str]:
-        """Every secret value a log line must never show."""
+        """Every secret value a log line must never show: the settings' own, the keys of
+        ACCOUNTS_FILE's accounts, and the login as a Basic `Authorization` header carries
+        it (base64 of `user:password`)."""
         secrets = (
             self.EXCHANGE_API_KEY,
             self.EXCHANGE_API_SECRET,
@@ -153,7 +174,23 @@ class Settings(BaseSettings):
         )
         values = [secret.get_secret_value() for secret in secrets]
         # each alert URL on its own too (it carries tokens), in case one is logged alone
-        return [*values, *self.ALERT_URLS.get_secret_value().replace(",", " ").split()]
+        values += self.ALERT_URLS.get_secret_value().replace(",", " ").split()
+        password = self.DASHBOARD_PASSWORD.get_secret_value()
+        if password:
+            login = f"{self.DASHBOARD_USER}:{password}"
+            values += [login, base64.b64encode(login.encode()).decode()]
+        return [*values, *self._account_secrets()]
+
+    def _account_secrets(self) -> list[str]:
+        """A file that cannot be read gives none: its accounts are then never used, and
+        loading them says why."""
+        if not self.ACCOUNTS_FILE:
+            return []
+        try:
+            accounts = load_accounts_file(Path(self.ACCOUNTS_FILE))
+        except AccountsError:
+            return []
+        return [value for a in accounts for value in (a.api_key, a.api_secret)]
 
     @property
     def has_keys(self) -> bool:

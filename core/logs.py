@@ -7,6 +7,7 @@ duration_ms); the text form appends them as key=value, the JSON form as keys."""
 from __future__ import annotations
 
 import logging
+import re
 import sys
 from collections.abc import Iterable
 
@@ -17,20 +18,23 @@ MASK = "***"
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 JSON_FIELDS = "%(asctime)s %(levelname)s %(name)s %(message)s"
+# any Basic credential, the right one or a mistyped one (close to the right one), whole or
+# cut short (Celery shortens the arguments it logs)
+_BASIC_CREDENTIAL = re.compile(r"(\bBasic\s+)(?!realm\b)[A-Za-z0-9+/]{4,}=*")
 
 
 class MaskSecrets(logging.Filter):
-    """Replaces every known secret (API keys and secrets, alert URLs, passwords) wherever it
-    appears in a record: its message, its arguments and its extra fields. ccxt's own debug
-    lines carry request headers, so this guards the handler, not just our own calls."""
+    """Replaces every known secret (API keys and secrets, alert URLs, passwords) and any
+    Basic credential wherever it appears in a record: its message, its arguments and its
+    extra fields. ccxt's own debug lines carry request headers, and Celery's the page's
+    request headers of a background callback, so this guards the handler, not just our own
+    calls."""
 
     def __init__(self, secrets: Iterable[str]):
         super().__init__()
         self.secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not self.secrets:
-            return True
         record.msg = self._mask(record.getMessage())
         record.args = None
         for key, value in list(vars(record).items()):
@@ -45,7 +49,7 @@ class MaskSecrets(logging.Filter):
         if isinstance(value, str):
             for secret in self.secrets:
                 value = value.replace(secret, MASK)
-            return value
+            return _BASIC_CREDENTIAL.sub(rf"\g<1>{MASK}", value)
         if isinstance(value, list | tuple):
             return type(value)(self._mask(v) for v in value)
         if isinstance(value, dict):
@@ -62,7 +66,7 @@ class TextWithFields(logging.Formatter):
         return " ".join([line, *fields])
 
 
-def configure(level: str, form: str, secrets: Iterable[str] = ()) -> None:
+def configure(level: str | int, form: str, secrets: Iterable[str] = ()) -> None:
     """Replace the root logger's handlers with one stderr handler in `form` (text or json)."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(MaskSecrets(secrets))

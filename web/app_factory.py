@@ -16,14 +16,18 @@ import pandas  # noqa: F401
 from core.service import render_metrics
 from web.callbacks import register_callbacks
 from web.layout import build_layout
+from web.login import Access, protect
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 
 
-def create_dash_app(service, background, *, title: str = "Trading Dashboard") -> dash.Dash:
+def create_dash_app(
+    service, background, access: Access, *, title: str = "Trading Dashboard"
+) -> dash.Dash:
     """`background` runs the trades and monitor applies (Dash background callbacks): its
-    `manager` and `down()`, which says why it cannot now, or None. The dark theme
-    (Bootswatch Cyborg) is served from assets/, so the page needs no CDN."""
+    `manager` and `down()`, which says why it cannot now, or None. `access` is the login and
+    the Host names served (web.login). The dark theme (Bootswatch Cyborg) is served from
+    assets/, so the page needs no CDN."""
     app = dash.Dash(
         __name__,
         title=title,
@@ -46,6 +50,7 @@ def create_dash_app(service, background, *, title: str = "Trading Dashboard") ->
     app.layout = layout
     register_callbacks(app, service, background.down)
     _serve_metrics(app)
+    protect(app.server, access)  # Flask takes no before_request after the warm-up request
     _set_up_before_serving(app)
     return app
 
@@ -54,7 +59,8 @@ def _set_up_before_serving(app: dash.Dash) -> None:
     """Dash registers the page's scripts on the first request a server answers. Under a
     threaded server (gunicorn's gthread) a second request arriving meanwhile finds none
     registered and fails ("dash is not a registered library"), so one request is answered
-    here, before any browser's."""
+    here, before any browser's. Dash's own setup hook runs before the login, so the answer
+    may be a 401: the scripts are registered all the same."""
     app.server.test_client().get("/")
 
 
