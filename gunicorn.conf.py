@@ -3,6 +3,9 @@
 prometheus_client picks its multiprocess mode when it is first imported, so the metrics
 directory is chosen here, in the master, before any worker imports the app. It is emptied of
 metric files once at start so counts from an earlier run never add up with this one's.
+
+`-b` and GUNICORN_CMD_ARGS override `bind` below, so `when_ready` checks the addresses
+actually bound: beyond loopback only with a DASHBOARD_PASSWORD.
 """
 
 import os
@@ -32,6 +35,31 @@ def on_starting(server):
     directory.mkdir(parents=True, exist_ok=True)
     for stale in directory.glob("*.db"):
         stale.unlink()
+
+
+def when_ready(server):
+    # imported here: only the master needs them, once (web.login imports Flask, not Dash)
+    from core.config import SettingsError, load_settings
+    from web.login import is_loopback
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        server.halt(str(exc), exit_status=1)
+    if settings.DASHBOARD_PASSWORD.get_secret_value():
+        return
+    exposed = [
+        str(listener)
+        for listener in server.LISTENERS
+        # a unix socket's address is a path: it is reached from this machine only
+        if isinstance(address := listener.sock.getsockname(), tuple) and not is_loopback(address[0])
+    ]
+    if exposed:
+        server.halt(
+            f"refusing to serve {', '.join(exposed)} without a login: set DASHBOARD_PASSWORD,"
+            " or bind 127.0.0.1",
+            exit_status=1,
+        )
 
 
 def child_exit(server, worker):
