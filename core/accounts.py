@@ -21,6 +21,9 @@ from pathlib import Path
 from core.errors import InputError
 
 SUPPORTED_EXCHANGES = ("mexc", "bybit", "binanceusdm")
+# The traded account's name (core.service.composition.ACCOUNT, which the service layer owns):
+# an entry of that name would be two accounts under one book.
+TRADED_ACCOUNT = "default"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -52,10 +55,15 @@ def load_accounts_file(path: Path) -> list[AccountConfig]:
     if not isinstance(entries, list) or not entries:
         raise AccountsError(f"ACCOUNTS_FILE {path}: needs at least one [[accounts]] table")
     accounts = [_account(path, index, entry) for index, entry in enumerate(entries, 1)]
-    names = [a.name for a in accounts]
-    duplicates = sorted({n for n in names if names.count(n) > 1})
-    if duplicates:
-        raise AccountsError(f"ACCOUNTS_FILE {path}: account name {duplicates[0]!r} appears twice")
+    first: dict[str, tuple[int, str]] = {}
+    for index, account in enumerate(accounts, 1):
+        earlier, name = first.setdefault(account.name.casefold(), (index, account.name))
+        if earlier != index:
+            raise AccountsError(
+                f"ACCOUNTS_FILE {path}, account #{index}: account name {account.name!r} appears "
+                f"twice (account #{earlier} is {name!r}); each account needs a name of its "
+                "own, whatever the case"
+            )
     return accounts
 
 
@@ -64,8 +72,13 @@ def _account(path: Path, index: int, entry) -> AccountConfig:
     if not isinstance(entry, dict):
         raise AccountsError(f"{where}: must be a table")
     name = entry.get("name")
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise AccountsError(f"{where}: name must be 1-64 letters, digits, '_', '.' or '-'")
+    if name.casefold() == TRADED_ACCOUNT:
+        raise AccountsError(
+            f"{where}: the name {name!r} is the traded account's (EXCHANGE_API_KEY); "
+            "choose another name for this account"
+        )
     where = f"ACCOUNTS_FILE {path}, account {name!r}"
     exchange = entry.get("exchange", "mexc")
     if exchange not in SUPPORTED_EXCHANGES:

@@ -149,3 +149,12 @@ def test_flatten_of_a_monitored_account_asks_first(tmp_path, cli, control):
 def test_yes_is_refused_where_flatten_asks_nothing(cli):
     code, _, err = cli("flatten", "--yes")
     assert code == 2 and "--yes only applies to --live, --all or a monitored --account" in err
+
+
+def test_an_accounts_file_naming_the_traded_account_stops_the_command(tmp_path, cli):
+    (tmp_path / "accounts.toml").write_text(
+        '[[accounts]]\nname = "default"\napi_key = "k"\napi_secret = "s"\n'
+    )
+    code, out, err = cli("diagnose")
+    assert code == 2 and out == ""
+    assert err.startswith("error: ACCOUNTS_FILE") and "'default' is the traded account's" in err
