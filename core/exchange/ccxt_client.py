@@ -130,6 +130,8 @@ def translate_errors(what: str) -> Callable:
 
 def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:
     said = exchange_said(exc, label)
+    if isinstance(exc, ccxt.RateLimitExceeded):  # a NetworkError in ccxt 4.5: busy, not down
+        return ExchangeUnavailable(f"{what}: {label} is busy ({said})")
     if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied):
         return AuthenticationFailed(f"{what}: {label} refused the API key ({said})")
     if isinstance(exc, ccxt.BadSymbol):

@@ -4,6 +4,7 @@ emulator), the same code talks to it."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,15 +34,13 @@ from core.exchange.ccxt_parse import (
     stops_placed,
     ticker_of,
 )
-from core.exchange.errors_in_words import exchange_said
+from core.exchange.errors_in_words import exchange_code, exchange_said
 from core.exchange.gateway import (
     GatewayError,
     OrderRejected,
     OutcomeUnknown,
 )
 from core.exchange.venues import StopsAt, Venue
-
-ORDER_NOT_FOUND = ("-2013", "Order does not exist")
 
 # Answers that say for certain an order was not placed.
 REFUSALS = (
@@ -91,8 +90,14 @@ class CcxtTradingGateway:
     def cancel_open_orders(self, symbol: str) -> int:
         """Cancel the symbol's plain orders (its stops stay); returns how many it cancelled.
         Where the answer does not list them (Binance USD-M) ccxt returns one entry, so it
-        counts as one: a caller that reads the account again after a cancel does so."""
-        cancelled = self._ready().cancel_all_orders(symbol, self.market.venue.plain_orders)
+        counts as one: a caller that reads the account again after a cancel does so. An
+        answer that the orders are gone (they filled meanwhile) counts none."""
+        try:
+            cancelled = self._ready().cancel_all_orders(symbol, self.market.venue.plain_orders)
+        except ccxt.BaseError as exc:
+            if not self._gone(exc):
+                raise
+            return 0
         return len(cancelled or [])
 
     @translate_errors("placing an order")
@@ -137,21 +142,28 @@ class CcxtTradingGateway:
         except ccxt.OrderNotFound:
             return None
         except ccxt.BaseError as exc:
-            if any(marker in str(exc) for marker in ORDER_NOT_FOUND):
+            if self._gone(exc):
                 return None
             raise
         return None if raw is None else report_of(raw, client_order_id, symbol)
 
     @translate_errors("cancelling an order")
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
+        """Cancel one order and return it as the exchange then knows it. An order that
+        finished first (the exchange answers that it has no such open order) is read, not
+        an error: its report says it filled."""
         try:
             self._ready().cancel_order(
                 None, symbol, {self.market.venue.cancel_param: client_order_id}
             )
         except ccxt.BaseError as exc:
-            if not any(marker in str(exc) for marker in ORDER_NOT_FOUND):
+            if not self._gone(exc):
                 raise
         return self.order_by_client_id(symbol, client_order_id)
+
+    def _gone(self, exc: ccxt.BaseError) -> bool:
+        """Whether the exchange answered that it has no such open order."""
+        return exchange_code(exc) in self.market.venue.order_gone
 
     @translate_errors("reading the account")
     def snapshot(self, account: str) -> AccountSnapshot:
@@ -213,7 +225,7 @@ class CcxtTradingGateway:
         their triggers rounded to the market's price step. A refused leg leaves nothing
         placed: Bybit refuses its one call whole, and a Binance leg placed before a refused
         one is cancelled. Nothing is retried; a Bybit stop replaces the one it had, a Binance
-        one is added beside any it has (call cancel_stops first to replace them)."""
+        one is added beside any it has (replace_stops replaces them)."""
         what = f"placing stops on {symbol}"
         venue = self._keeping_stops(what)
         legs = {
@@ -244,18 +256,49 @@ class CcxtTradingGateway:
             raise self._stop_refusal(what, exc, symbol, placed) from None
         return tuple(placed)
 
+    def replace_stops(
+        self,
+        symbol: str,
+        position_qty: Decimal,
+        stop_loss: Decimal | None,
+        take_profit: Decimal | None,
+        account: str,
+    ) -> tuple[ExchangeStop, ...]:
+        """The symbol's stops replaced by these: the new ones placed first, then only the
+        old ones removed (a stop set on the position is replaced in place by the new one of
+        its kind). Never a moment without a stop: a refused placement removes nothing, and
+        on any error the caller reads `stops` to learn what the exchange keeps."""
+        old = self.stops(account, symbol)
+        placed = self.place_stops(symbol, position_qty, stop_loss, take_profit, account)
+        new = {(s.exchange_id, s.kind) for s in placed}
+        self.cancel_stops(symbol, [s for s in old if (s.exchange_id, s.kind) not in new])
+        return placed
+
     @translate_errors("removing stops")
-    def cancel_stops(self, symbol: str) -> int:
-        """Remove every stop the exchange keeps for the symbol (on the position and as
-        conditional orders); returns how many there were. A spot exchange keeps none."""
+    def cancel_stops(self, symbol: str, only: Iterable[ExchangeStop] | None = None) -> int:
+        """Remove the symbol's stops: `only` those given (as `stops` read them), else every
+        one the exchange keeps (on the position and as conditional orders); returns how
+        many. One already gone counts as removed. A spot exchange keeps none."""
         venue, client = self.market.venue, self._ready()
-        held = self._read_stops("", symbol)
+        held = self._read_stops("", symbol) if only is None else tuple(only)
         on_position = tuple(s.kind for s in held if s.exchange_id == ON_POSITION)
         if on_position and venue.clear_position_stops is not None:
             venue.clear_position_stops(client, symbol, on_position)
-        if len(on_position) < len(held):
+        orders = [s.exchange_id for s in held if s.exchange_id != ON_POSITION]
+        if only is None and orders:
             client.cancel_all_orders(symbol, TRIGGER)
+        else:
+            for exchange_id in orders:
+                self._cancel_trigger(symbol, exchange_id)
         return len(held)
+
+    def _cancel_trigger(self, symbol: str, exchange_id: str) -> None:
+        """Cancel one conditional order; one that already fired or went is no error."""
+        try:
+            self._ready().cancel_order(exchange_id, symbol, TRIGGER)
+        except ccxt.BaseError as exc:
+            if not self._gone(exc):
+                raise
 
     @translate_errors("reading stops")
     def stops(self, account: str, symbol: str | None = None) -> tuple[ExchangeStop, ...]:
@@ -304,7 +347,7 @@ class CcxtTradingGateway:
         kept = []
         for stop in placed:
             try:
-                self._ready().cancel_order(stop.exchange_id, symbol, TRIGGER)
+                self._cancel_trigger(symbol, stop.exchange_id)
             except ccxt.BaseError:
                 kept.append(f"{stop.kind.value} {stop.exchange_id}")
         return f"; placed before it and still open: {', '.join(kept)}" if kept else ""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 
+import ccxt
+
 HTTP_WORDS = {
     400: "bad request",
     401: "unauthorized",
@@ -32,11 +34,19 @@ def exchange_said(exc: Exception, label: str) -> str:
     if answer is not None:
         message, code = answer
         return f"{label} answered: {message}" + (f" ({code})" if code is not None else "")
+    if isinstance(exc, ccxt.RateLimitExceeded):  # a NetworkError in ccxt 4.5: busy, not down
+        return f"{label} answered: {HTTP_WORDS[429]} (429)"
     status = _STATUS.search(_without_urls(str(exc)))
     if status:
         code = int(status.group(1))
         return f"{label} answered: {HTTP_WORDS.get(code, 'HTTP error')} ({code})"
     return f"{label} answered with an error it did not explain ({type(exc).__name__})"
+
+
+def exchange_code(exc: Exception) -> str | None:
+    """The code in the exchange's answer ("-2011", "110001"), or None when it gave none."""
+    answer = _answer(str(exc))
+    return None if answer is None or answer[1] is None else str(answer[1])
 
 
 def _answer(text: str) -> tuple[str, object] | None:

@@ -8,6 +8,7 @@ the same public MarketData, never a flag inside one.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Protocol
 
@@ -99,5 +100,13 @@ class DerivativesGateway(TradingGateway, Protocol):
         take_profit: Decimal | None,
         account: str,
     ) -> tuple[ExchangeStop, ...]: ...
-    def cancel_stops(self, symbol: str) -> int: ...
+    def replace_stops(
+        self,
+        symbol: str,
+        position_qty: Decimal,
+        stop_loss: Decimal | None,
+        take_profit: Decimal | None,
+        account: str,
+    ) -> tuple[ExchangeStop, ...]: ...
+    def cancel_stops(self, symbol: str, only: Iterable[ExchangeStop] | None = None) -> int: ...
     def stops(self, account: str, symbol: str | None = None) -> tuple[ExchangeStop, ...]: ...

@@ -91,7 +91,9 @@ def _close_position_orders(legs: dict[StopKind, str]) -> tuple[StopCall, ...]:
 @dataclass(frozen=True)
 class Venue:
     """One exchange's row. `cancel_param` names the app's client order id when cancelling;
-    `find_order` asks about one order by that id; `local_error_tables` copies the error
+    `find_order` asks about one order by that id; `order_gone` are the codes it answers for
+    an order it does not have open (unknown, or already filled or cancelled: a cancel that
+    lost the race), so the order is read instead; `local_error_tables` copies the error
     classes ccxt otherwise picks by the real host name (so they hold on a local URL).
 
     Stops: `stops` says where the venue keeps them; where it keeps any, `stop_calls` turns
@@ -104,6 +106,7 @@ class Venue:
     kind: Kind
     cancel_param: str
     find_order: Callable[[Any, str, str], dict | None]
+    order_gone: frozenset[str] = frozenset()
     ccxt_options: dict[str, Any] = field(default_factory=dict)
     local_error_tables: str | None = None
     stops: StopsAt = StopsAt.APP
@@ -142,6 +145,8 @@ VENUES: dict[str, Venue] = {
             kind=Kind.SPOT,
             cancel_param="clientOrderId",
             find_order=_fetch_order_by("clientOrderId"),
+            # -2011 "Unknown order sent." (a cancel of a filled one), -2013 "Order does not exist."
+            order_gone=frozenset({"-2011", "-2013"}),
         ),
         Venue(
             id="bybit",
@@ -149,6 +154,8 @@ VENUES: dict[str, Venue] = {
             kind=Kind.DERIVATIVES,
             cancel_param="orderLinkId",
             find_order=_bybit_realtime,
+            # not exists or too late to cancel; finished or cancelled; already cancelled
+            order_gone=frozenset({"110001", "110008", "110010"}),
             ccxt_options={"defaultType": "swap", "fetchMarkets": {"types": ["linear"]}},
             stops=StopsAt.POSITION,
             stop_calls=_bybit_trading_stop,
@@ -161,6 +168,7 @@ VENUES: dict[str, Venue] = {
             kind=Kind.DERIVATIVES,
             cancel_param="origClientOrderId",
             find_order=_fetch_order_by("origClientOrderId"),
+            order_gone=frozenset({"-2011", "-2013"}),  # unknown order sent; does not exist
             # v2 positionRisk still reports each position's leverage (v3 dropped it); the
             # periodic snapshot reads all open orders in one call on purpose
             ccxt_options={

@@ -20,7 +20,7 @@ from core.domain import (
     Ticker,
 )
 from core.errors import InputError
-from core.exchange.gateway import OrderRejected
+from core.exchange.gateway import GatewayError
 from core.monitor import AccountLink
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
@@ -54,6 +54,19 @@ class StopOutcome:
 
 
 @dataclass(frozen=True)
+class _Record:
+    """What a stop's record says: its state, levels, the exchange's ids, and after a
+    failure what happened (`ok` False)."""
+
+    ok: bool
+    status: str
+    stop_loss: Decimal | None
+    take_profit: Decimal | None
+    exchange_ids: tuple[str, ...] = ()
+    message: str | None = None
+
+
+@dataclass(frozen=True)
 class _Position:
     """What the account holds of one symbol, as a stop needs it."""
 
@@ -83,7 +96,8 @@ class ProtectionCommands:
     ) -> StopOutcome:
         """Set (or replace) the symbol's stop. InputError for a stop that makes no sense
         (nothing held, the wrong side of the market, an absurd percentage): nothing is
-        written or sent. A stop the exchange refuses is recorded as refused, once."""
+        written or sent. On a derivatives exchange the new stop is placed before the old
+        one is removed; after any failure the record says what the exchange keeps."""
         link, book = self._where(account, mode)
         symbol = self._symbol(link, symbol)
         held = self._position(link, book, symbol)
@@ -99,36 +113,21 @@ class ProtectionCommands:
             entry=held.entry,
         )
         placement = EXCHANGE if link.gateway.market.venue.is_derivatives else APP
-        placed: tuple[ExchangeStop, ...] = ()
-        status, note = stops.ACTIVE, None
+        record = _Record(True, stops.ACTIVE, prices.stop_loss, prices.take_profit)
         if placement == EXCHANGE:
-            try:
-                link.gateway.cancel_stops(symbol)
-                placed = link.gateway.place_stops(
-                    symbol, held.qty, prices.stop_loss, prices.take_profit, link.name
-                )
-            except OrderRejected as exc:
-                status, note = stops.REFUSED, f"refused by the exchange: {exc}"
+            record = self._replace_on_exchange(link, symbol, held, record, rules.price_step)
         with self.wiring.db.session() as session:
-            stops.set_stop(
-                session,
-                book,
-                symbol,
-                side=held.side,
-                stop_loss=prices.stop_loss,
-                take_profit=prices.take_profit,
-                placement=placement,
-                status=status,
-                exchange_ids=tuple(s.exchange_id for s in placed),
-                message=note,
-            )
+            self._record(session, book, symbol, held.side, placement, record)
         self.wiring.book_changed(book)
         words = _stop_words(prices.stop_loss, prices.take_profit, rules.price_step)
-        if status == stops.REFUSED:
+        if not record.ok:
             log.warning(
-                "stop refused", extra={"account": link.name, "symbol": symbol, "reason": note}
+                "stop not replaced",
+                extra={"account": link.name, "symbol": symbol, "reason": record.message},
             )
-            return StopOutcome(False, f"{symbol}: {words} not set, {note}", symbol, link.name)
+            return StopOutcome(
+                False, f"{symbol}: {words} not set as asked: {record.message}", symbol, link.name
+            )
         log.info("stop set", extra={"account": link.name, "symbol": symbol, "placement": placement})
         return StopOutcome(
             True,
@@ -143,16 +142,121 @@ class ProtectionCommands:
     def clear(
         self, symbol: str, *, account: str = ACCOUNT, mode: Mode | None = None
     ) -> StopOutcome:
+        """Remove the symbol's stop; on a derivatives exchange a removal that fails records
+        what the exchange still keeps."""
         link, book = self._where(account, mode)
         symbol = self._symbol(link, symbol)
         if link.gateway.market.venue.is_derivatives:
-            link.gateway.cancel_stops(symbol)
+            try:
+                link.gateway.cancel_stops(symbol)
+            except GatewayError as exc:
+                return self._clear_failed(link, book, symbol, exc)
         with self.wiring.db.session() as session:
             ended = stops.end_stops(session, book, symbol, stops.CANCELLED, "removed by the trader")
         self.wiring.book_changed(book)
         if not ended:
             return StopOutcome(True, f"{symbol}: no stop to remove", symbol, link.name)
         return StopOutcome(True, f"{symbol}: stop removed", symbol, link.name)
+
+    def _replace_on_exchange(
+        self, link: AccountLink, symbol: str, held: _Position, asked: _Record, step: Decimal
+    ) -> _Record:
+        """The new stop placed before the old one goes (the gateway's replace_stops); after
+        any failure, what the exchange keeps, read back."""
+        try:
+            placed = link.gateway.replace_stops(
+                symbol, held.qty, asked.stop_loss, asked.take_profit, link.name
+            )
+        except GatewayError as exc:
+            failure = f"replacing the stop failed ({exc})"
+            return self._kept(link, symbol, failure, asked.stop_loss, asked.take_profit, step)
+        return _Record(
+            True,
+            stops.ACTIVE,
+            asked.stop_loss,
+            asked.take_profit,
+            tuple(s.exchange_id for s in placed),
+        )
+
+    def _kept(
+        self,
+        link: AccountLink,
+        symbol: str,
+        failure: str,
+        stop_loss: Decimal | None,
+        take_profit: Decimal | None,
+        step: Decimal,
+    ) -> _Record:
+        """The record after a failure: the stops the exchange keeps now (their levels, the
+        asked one first where it is among them), or refused at the asked levels when it
+        keeps none or cannot be read."""
+        try:
+            held = link.gateway.stops(link.name, symbol)
+        except GatewayError as exc:
+            return _Record(
+                False,
+                stops.REFUSED,
+                stop_loss,
+                take_profit,
+                message=f"{failure}; its stops could not be read back ({exc}): "
+                "the next check reads them",
+            )
+        if not held:
+            return _Record(
+                False,
+                stops.REFUSED,
+                stop_loss,
+                take_profit,
+                message=f"{failure}; the exchange keeps no stop",
+            )
+        kept = " and ".join(
+            f"{s.kind.value.replace('_', '-')} {wording.price(s.trigger_price, step)}" for s in held
+        )
+        return _Record(
+            False,
+            stops.ACTIVE,
+            _level(held, StopKind.STOP_LOSS, stop_loss),
+            _level(held, StopKind.TAKE_PROFIT, take_profit),
+            tuple(s.exchange_id for s in held),
+            f"{failure}; the exchange keeps {kept}",
+        )
+
+    def _clear_failed(
+        self, link: AccountLink, book: BookKey, symbol: str, failure: GatewayError
+    ) -> StopOutcome:
+        """A removal that failed: the stops the exchange still keeps replace the record (on
+        the recorded side), or the record ends when it keeps none."""
+        step = link.gateway.market.market_rules(symbol).price_step
+        record = self._kept(link, symbol, f"removing the stop failed ({failure})", None, None, step)
+        with self.wiring.db.session() as session:
+            recorded = [s for s in stops.live_stops(session, book) if s.symbol == symbol]
+            if record.status == stops.ACTIVE and recorded:
+                self._record(session, book, symbol, recorded[-1].side, EXCHANGE, record)
+            else:
+                stops.end_stops(session, book, symbol, stops.CANCELLED, record.message)
+        self.wiring.book_changed(book)
+        log.warning(
+            "stop not removed",
+            extra={"account": link.name, "symbol": symbol, "reason": record.message},
+        )
+        return StopOutcome(False, f"{symbol}: {record.message}", symbol, link.name)
+
+    @staticmethod
+    def _record(
+        session, book: BookKey, symbol: str, side: str, placement: str, record: _Record
+    ) -> None:
+        stops.set_stop(
+            session,
+            book,
+            symbol,
+            side=side,
+            stop_loss=record.stop_loss,
+            take_profit=record.take_profit,
+            placement=placement,
+            status=record.status,
+            exchange_ids=record.exchange_ids,
+            message=record.message,
+        )
 
     # --- the app-side watcher ---------------------------------------------------------
 
@@ -269,6 +373,13 @@ class ProtectionCommands:
             row = repo.find_position(session, book, symbol)
             entry = row.cost_basis / row.qty if row and row.is_open and row.qty > 0 else None
         return _Position("long", holdings.base.total, entry, ticker)
+
+
+def _level(held: tuple[ExchangeStop, ...], kind: StopKind, asked: Decimal | None):
+    """The level a record shows for one leg: the asked one if the exchange keeps it, else
+    the first the exchange keeps, else none."""
+    levels = [s.trigger_price for s in held if s.kind is kind]
+    return asked if asked in levels else next(iter(levels), None)
 
 
 def _stop_words(stop_loss, take_profit, step) -> str:
