@@ -6,10 +6,11 @@ from __future__ import annotations
 import io
 import logging
 import socket
-import time
+import threading
 
 import pytest
 
+from core import alerts as alerts_module
 from core.alerts import (
     AlertUrlError,
     IncidentAlerts,
@@ -173,17 +174,50 @@ def test_open_incidents_hold_across_restarts(db, alerts):
     assert [a.state for a in recent_alerts(db, 10)] == ["cleared", "raised"]
 
 
-def test_raise_returns_at_once_while_a_url_hangs(db, alerts, hanging_url):
-    sender = alerts([hanging_url], timeout_seconds=0.5)
-    slowest = 0.0
-    for n in range(3):
-        started = time.perf_counter()
-        sender.raise_incident(
-            f"sync_failed:spot:{n}", "sync_failed", "sync failed", "timeout", "spot"
-        )
-        slowest = max(slowest, time.perf_counter() - started)
-    assert slowest < 0.05
+@pytest.fixture
+def held_sender(monkeypatch):
+    """The sender thread stops inside its send until the test releases it: `entered` is
+    set when it gets there, and `release` lets it go on to the real send. A caller that
+    waited on the sender would wait forever, however fast or slow the machine."""
+    entered, release = threading.Event(), threading.Event()
+    send = alerts_module._send
 
+    def held(*args, **kwargs):
+        entered.set()
+        release.wait()
+        return send(*args, **kwargs)
+
+    monkeypatch.setattr(alerts_module, "_send", held)
+    yield entered, release
+    release.set()  # never leave the sender held for the fixtures' close
+
+
+def returns_while_held(calls) -> None:
+    """Run `calls` in a thread of their own, which must finish while the sender is held.
+    The join's bound only keeps a regression from hanging the suite: the sender is held
+    until the test releases it, so a call that waited on it would never finish."""
+    caller = threading.Thread(target=calls, daemon=True)
+    caller.start()
+    caller.join(timeout=120)
+    assert not caller.is_alive(), "raise_incident waited on the sender"
+
+
+def test_raise_returns_at_once_while_a_url_hangs(db, alerts, hanging_url, held_sender):
+    entered, release = held_sender
+    sender = alerts([hanging_url], timeout_seconds=0.5)
+
+    def raise_three():
+        for n in range(3):
+            sender.raise_incident(
+                f"sync_failed:spot:{n}", "sync_failed", "sync failed", "timeout", "spot"
+            )
+
+    returns_while_held(raise_three)
+    assert entered.wait(120), "the sender never started sending"
+    assert len(recent_alerts(db, 10)) == 3, "each alert is stored before the call returns"
+    assert {row.delivery for row in recent_alerts(db, 10)} <= {"pending", "sending"}
+
+    release.set()
     assert sender.flush(timeout=30)
     rows = recent_alerts(db, 10)
     assert len(rows) == 3
@@ -191,13 +225,26 @@ def test_raise_returns_at_once_while_a_url_hangs(db, alerts, hanging_url):
     assert all(row.delivery_detail.startswith(hanging_url[:-5]) for row in rows)
 
 
-def test_a_full_queue_drops_the_event_instead_of_waiting(db, alerts, hanging_url, caplog):
-    sender = alerts([hanging_url], timeout_seconds=0.5, queue_size=1)
-    started = time.perf_counter()
-    for n in range(6):
-        sender.raise_incident(f"drift:spot:{n}", "drift", "drift", "drift", "spot")
-    assert time.perf_counter() - started < 0.05
-    assert "alert queue full" in caplog.text
+def test_a_full_queue_drops_the_event_instead_of_waiting(db, alerts, held_sender, caplog):
+    """Queue of one: the held sender has the first alert, the second fills the queue, and
+    the next four are dropped at once, each logged, and stay stored for the sweep."""
+    entered, release = held_sender
+    sender = alerts(["json://127.0.0.1:9/hook"], timeout_seconds=0.5, queue_size=1)
+    sender.raise_incident("drift:spot:0", "drift", "drift", "drift", "spot")
+    assert entered.wait(120), "the sender never started sending"
+
+    def raise_five():
+        for n in range(1, 6):
+            sender.raise_incident(f"drift:spot:{n}", "drift", "drift", "drift", "spot")
+
+    with caplog.at_level(logging.WARNING, logger="core.alerts"):
+        returns_while_held(raise_five)
+    dropped = [r.getMessage() for r in caplog.records if "alert queue full" in r.getMessage()]
+    assert dropped == [
+        f"alert queue full: the sweep delivers incident drift:spot:{n}" for n in range(2, 6)
+    ]
+    assert len(recent_alerts(db, 10)) == 6, "a dropped event is still stored"
+    release.set()
 
 
 class Clock:
