@@ -332,8 +332,9 @@ class DashClient:
     """Runs the page's trade callback over HTTP as the Dash renderer does: the page's
     `endId`, the submission, then polls with the signed cacheKey and job until the answer."""
 
-    def __init__(self, base: str):
+    def __init__(self, base: str, mode: str = "live"):
         self.base = base
+        self.mode = mode  # what the tab shows: the gate refuses a click in another mode
         self.http = requests.Session()
         page = self.http.get(f"{base}/", timeout=10).text
         config = re.search(
@@ -349,7 +350,12 @@ class DashClient:
         self.done = 0
 
     def trade(self, index: int, poll: float) -> float:
-        request = {"symbol": "ETH/USDT", "id": uuid.uuid4().hex, "at": time.time()}
+        request = {
+            "symbol": "ETH/USDT",
+            "id": uuid.uuid4().hex,
+            "at": time.time(),
+            "mode": self.mode,
+        }
         if index % 2 == 0:
             request.update(
                 target="LONG", size="1000", unit="quote", stop_loss=None, take_profit=None

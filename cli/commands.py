@@ -15,6 +15,7 @@ from core.service import (
     AppError,
     InputError,
     Mode,
+    Origin,
     Policy,
     TradeResult,
     parse_amount,
@@ -75,7 +76,7 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
                 return finish(args, TradeResult(False, symbol, target, None, None, refusal))
             if not args.yes and not _confirmed(service.modes.confirmation()):
                 return bad_input("not confirmed; nothing was sent")
-        result = service.trading.trade(symbol, target, size, mode=mode, **stops)
+        result = service.trading.trade(symbol, target, size, mode=mode, origin=Origin.CLI, **stops)
         if result.refused:
             return bad_input(result.message)
         return finish(args, result)

@@ -169,7 +169,9 @@ class TradeSize:
 class Origin(StrEnum):
     """Why the app sent an order (or ran a trade)."""
 
-    MANUAL = "manual"  # a click on the page or the command line
+    MANUAL = "manual"  # a click on the page
+    CLI = "cli"  # the command line's trade
+    MONITOR = "monitor"  # the periodic check's or `sync`'s repairs
     ENFORCE = "enforce"  # the periodic check correcting drift on its own
     STOP = "stop"  # a stop-loss or take-profit firing
     FLATTEN = "flatten"  # the kill switch
@@ -191,6 +193,8 @@ class TradeResult:
     api_calls: int = 0
     duration_ms: int = 0
     refused: bool = False
+    flat: bool = False  # verified: nothing of the symbol is held any more
+    asked_quote: Decimal | None = None  # what its BUY was planned to spend
 
 
 class DiscrepancyKind(StrEnum):

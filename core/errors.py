@@ -22,3 +22,19 @@ class TradeBusy(AppError):
 
     def __init__(self, symbol: str):
         super().__init__(f"a trade for {symbol} is already running")
+
+
+class LockLost(AppError):
+    """A trade lock this process held is no longer held (its database session ended): no
+    order may be sent under it."""
+
+    def __init__(self, symbol: str):
+        super().__init__(
+            f"the trade lock of {symbol} was lost (its database connection ended); "
+            "nothing more is sent for it"
+        )
+
+
+class Refused(AppError):
+    """The gate refused an order (or a whole trade): halted book, another mode, a size
+    above what the trader allowed. The text says why and what to do."""

@@ -1,19 +1,20 @@
 """`sync_position`: move one symbol of one account to a target state, safely.
 
-lock -> cancel the symbol's open orders while reading the balances and the book (a cancel
+Under the symbol's lock, held by core.gate: cancel the symbol's open orders while reading the balances and the book (a cancel
 does not change what the account holds in total; when it did cancel something the balances
 are read again) -> derive the state -> plan -> persist the order intent -> send a
 marketable LIMIT -> await the fill with short backoff, reprice a bounded number of times,
 cancel the remainder -> read balances and fills together -> verify -> persist. The same
 flow runs over the paper gateway (SIM) and ccxt (LIVE); `progress` hears each step.
 
-`close_position` closes a derivatives position the same way: lock -> cancel the symbol's
+`close_position` closes a derivatives position the same way: cancel the symbol's
 plain orders while reading the position and the book -> one reduce-only order on the other
 side -> await, reprice, cancel the remainder -> read the position and fills together ->
 verify it is flat -> remove the stops the exchange keeps for it -> persist.
 
-Each order goes through core.orders (intent first, never sent twice); a symbol with an
-order of unknown outcome accepts no trade until `reconcile_unresolved` has settled it.
+Each order goes through core.orders (intent first, never sent twice), and the gate is asked
+right before each send; a symbol with an order of unknown outcome accepts no trade until it
+is settled.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar, cast
 
-from core import wording
+from core import checkpoints, wording
 from core.domain import (
     ZERO,
     Balance,
@@ -37,6 +38,7 @@ from core.domain import (
     MarketRules,
     OrderBook,
     OrderReport,
+    OrderStatus,
     Origin,
     PositionState,
     RunFindings,
@@ -44,19 +46,20 @@ from core.domain import (
     TradeResult,
     TradeSize,
 )
+from core.errors import LockLost, Refused
 from core.exchange.gateway import (
     DerivativesGateway,
     GatewayError,
     TradingGateway,
 )
-from core.locks import TradeBusy, TradeLocks
 from core.orders import (
+    BeforeSend,
     FillPolicy,
     OrderDesk,
     Progress,
-    Reconciled,
     UnresolvedOrder,
     fields,
+    no_check,
     sentence,
 )
 from core.planner import (
@@ -76,6 +79,7 @@ from core.store.models import utcnow
 log = logging.getLogger(__name__)
 _RUN_KIND = {
     Origin.MANUAL: "trade",
+    Origin.CLI: "trade",
     Origin.ENFORCE: "enforce",
     Origin.STOP: "stop",
     Origin.FLATTEN: "flatten",
@@ -94,14 +98,12 @@ class Executor:
         db: Database,
         book: repo.BookKey,
         limits: Limits,
-        locks: TradeLocks,
         policy: FillPolicy | None = None,
     ):
         self.gateway = gateway
         self.db = db
         self.book = book
         self.limits = limits
-        self.locks = locks
         self.policy = policy or FillPolicy()
         self.desk = OrderDesk(gateway, db, book, limits, self.policy)
 
@@ -115,9 +117,14 @@ class Executor:
         *,
         origin: Origin = Origin.MANUAL,
         progress: Progress = _quiet,
+        before_send: BeforeSend = no_check,
     ) -> TradeResult:
+        """The caller (core.gate) holds the symbol's lock and asks `before_send` before
+        every order."""
         trade = _Trade(symbol=symbol, target=target, origin=origin)
-        return self._traded(trade, lambda: self._run(trade, size or TradeSize(), progress))
+        return self._traded(
+            trade, lambda: self._run(trade, size or TradeSize(), progress, before_send)
+        )
 
     def close_position(
         self,
@@ -125,29 +132,40 @@ class Executor:
         *,
         origin: Origin = Origin.FLATTEN,
         progress: Progress = _quiet,
+        before_send: BeforeSend = no_check,
     ) -> TradeResult:
         """Close a derivatives position with reduce-only orders and remove the stops the
         exchange keeps for it; a flat symbol gets no order. (Spot closes with
         `sync_position(symbol, NO_POSITION)`.)"""
         trade = _Trade(symbol=symbol, target=PositionState.NO_POSITION, origin=origin)
-        return self._traded(trade, lambda: self._run_close(trade, progress))
+        return self._traded(trade, lambda: self._run_close(trade, progress, before_send))
 
     def _traded(self, trade: _Trade, run: Callable[[], None]) -> TradeResult:
-        """Run one trade under its account and symbol lock, then record and log it."""
+        """Run one trade, then record and log it, whatever stopped it: an order answered
+        before a failure is still settled and recorded."""
         started, started_at, calls_before = time.monotonic(), utcnow(), self.gateway.api_calls
         symbol, target = trade.symbol, trade.target
         try:
-            with self.locks.hold(self.book.account, symbol):
-                run()
-        except (TradeBusy, SizeError) as exc:
+            run()
+        except SizeError as exc:
             log.info("trade refused", extra=fields(self.book, symbol, target, exc=exc))
             return trade.refusal(str(exc))
-        except (GatewayError, PlanError, UnresolvedOrder) as exc:
+        except (GatewayError, PlanError, UnresolvedOrder, Refused, LockLost) as exc:
             trade.message = sentence(exc)
+            self._record_what_was_done(trade)
+        except Exception as exc:  # a bug must not lose what was sent: settle, record, say so
+            log.exception("trade stopped on an unexpected error", extra=fields(self.book, symbol))
+            trade.message = (
+                f"the trade stopped on an unexpected error ({type(exc).__name__}); what it "
+                "sent is recorded and the account is read again by the next check"
+            )
             self._record_what_was_done(trade)
         trade.api_calls = self.gateway.api_calls - calls_before
         trade.duration_ms = int((time.monotonic() - started) * 1000)
+        where = {"account": self.book.account, "symbol": symbol, "origin": trade.origin.value}
+        checkpoints.reach("recording", **where)
         self._record(trade, started_at)
+        checkpoints.reach("recorded", **where)
         log.log(
             logging.INFO if trade.ok else logging.WARNING,
             "trade %s",
@@ -165,7 +183,9 @@ class Executor:
         )
         return trade.result()
 
-    def _run(self, trade: _Trade, size: TradeSize, progress: Progress) -> None:
+    def _run(
+        self, trade: _Trade, size: TradeSize, progress: Progress, before_send: BeforeSend
+    ) -> None:
         symbol = trade.symbol
         self.desk.refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
@@ -177,8 +197,10 @@ class Executor:
         holdings = Holdings.of(balances, rules.base, rules.quote)
         trade.before = position_state(holdings, price, rules, self._last_target(symbol))
         plan = plan_order(trade.target, holdings, book, rules, size, self.limits)
+        if plan is not None and plan.side is Side.BUY:
+            trade.asked_quote = plan.notional
         if plan is not None:
-            trade.orders.extend(self.desk.run(plan, rules, trade.origin, progress))
+            self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send)
             progress("verifying")
             balances = self._read_with_fills(trade, self.gateway.balances)
             trade.balances = balances
@@ -200,7 +222,7 @@ class Executor:
                 return self.gateway.balances(), book.result()
             return balances.result(), book.result()
 
-    def _run_close(self, trade: _Trade, progress: Progress) -> None:
+    def _run_close(self, trade: _Trade, progress: Progress, before_send: BeforeSend) -> None:
         symbol = trade.symbol
         self.desk.refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
@@ -210,7 +232,7 @@ class Executor:
         trade.price = held.mark_price or reference_price(book)
         plan = plan_close(held.qty, book, rules, self.limits)
         if plan is not None:
-            trade.orders.extend(self.desk.run(plan, rules, trade.origin, progress))
+            self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send)
             progress("verifying")
             held = self._read_with_fills(trade, lambda: self._position(symbol))
         trade.after = _held_state(held.qty)
@@ -271,11 +293,17 @@ class Executor:
     # --- records -------------------------------------------------------------------------
 
     def _record_what_was_done(self, trade: _Trade) -> None:
-        """After a failure, record the orders that did end and their fills; what cannot be
-        read now stays unresolved, and the next trade on the symbol asks the exchange first."""
+        """After a failure, end what was sent: an order still open is cancelled (read back,
+        whatever the cancel answers) and every order is recorded with its fills. What cannot
+        be read now stays unresolved, and the next trade on the symbol asks the exchange
+        first."""
         if not trade.orders or trade.fills:
             return
         with contextlib.suppress(GatewayError):
+            for index, report in enumerate(trade.orders):
+                if report.status is OrderStatus.OPEN:
+                    ended = self.gateway.cancel_order(trade.symbol, report.client_order_id)
+                    trade.orders[index] = ended or report
             self._read_with_fills(trade, self.gateway.balances)
 
     def _record(self, trade: _Trade, started_at) -> None:
@@ -292,6 +320,7 @@ class Executor:
                     trade.price,
                     target=trade.target,
                     is_open=trade.is_open,
+                    target_quote=_remembered_size(trade),
                 )
             repo.record_sync_status(
                 session, self.book, trade.symbol, verdict, trade.message, utcnow()
@@ -319,18 +348,6 @@ class Executor:
                 ),
             )
 
-    def reconcile_unresolved(self) -> list[Reconciled]:
-        """Settle every order of the book that a crash or an outage left without a known
-        outcome. Each symbol is settled under its trade lock; a symbol with a trade running
-        is left to that trade, which settles it first."""
-        with self.db.session() as session:
-            symbols = sorted({o.symbol for o in repo.unresolved_orders(session, self.book)})
-        outcomes = []
-        for symbol in symbols:
-            with contextlib.suppress(TradeBusy), self.locks.hold(self.book.account, symbol):
-                outcomes.extend(self.desk.reconcile(symbol))
-        return outcomes
-
 
 @dataclass
 class _Trade:
@@ -348,6 +365,7 @@ class _Trade:
     message: str = ""
     api_calls: int = 0
     duration_ms: int = 0
+    asked_quote: Decimal | None = None  # what a BUY of this trade was planned to spend
 
     def __post_init__(self):
         self.orders: list[OrderReport] = []
@@ -365,10 +383,20 @@ class _Trade:
             fills=tuple(self.fills),
             api_calls=self.api_calls,
             duration_ms=self.duration_ms,
+            flat=self.ok and self.after is not None and not self.is_open,
+            asked_quote=self.asked_quote,
         )
 
     def refusal(self, message: str) -> TradeResult:
         return TradeResult(False, self.symbol, self.target, None, None, message, refused=True)
+
+
+def _remembered_size(trade: _Trade) -> Decimal | None:
+    """What enforce may buy again for this target: the trader's own BUY's planned cost.
+    Enforce's own trades and targets other than LONG leave nothing to buy."""
+    if trade.target is not PositionState.LONG or trade.origin is Origin.ENFORCE:
+        return None
+    return trade.asked_quote
 
 
 def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> str:

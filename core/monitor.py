@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy.orm import Session
@@ -59,6 +60,10 @@ class AccountLink:
     quote: str = "USDT"
 
 
+# the gate's hold on the symbols a repair touches (core.gate.Gate.quiet, per account)
+Guard = Callable[[AccountLink, list[str], datetime], AbstractContextManager[frozenset[str]]]
+
+
 @dataclass
 class AccountCheck:
     """What one account's check found, and (after `execute`) what it changed."""
@@ -77,6 +82,26 @@ class AccountCheck:
     # stops to place or remove (`--protect`), and what kept any of them from happening
     protection: list[SyncAction] = field(default_factory=list)
     protection_errors: list[str] = field(default_factory=list)
+    read_at: datetime | None = None  # when the snapshot was asked for
+    busy: tuple[str, ...] = ()  # symbols left to the next round: an action was on them
+
+    def touched(self) -> set[str]:
+        """Every symbol a repair of this check would write."""
+        return {
+            *(d.symbol for d in self.discrepancies),
+            *(a.symbol for a in self.actions),
+            *(a.symbol for a in self.protection),
+            *self.states,
+        }
+
+    def keep_only(self, allowed: frozenset[str]) -> None:
+        """Leave out what concerns a symbol the gate did not give this check."""
+        self.busy = tuple(sorted(self.touched() - allowed))
+        self.discrepancies = [d for d in self.discrepancies if d.symbol in allowed]
+        self.actions = [a for a in self.actions if a.symbol in allowed]
+        self.protection = [a for a in self.protection if a.symbol in allowed]
+        self.states = {s: v for s, v in self.states.items() if s in allowed}
+        self.drift = {s: v for s, v in self.drift.items() if s in allowed}
 
     @property
     def ok(self) -> bool:
@@ -110,26 +135,39 @@ class Monitor:
         symbols: list[str] | None = None,
         progress: Callable[[int, int, str], None] | None = None,
         protect: bool = False,
+        guard: Guard | None = None,
     ) -> list[AccountCheck]:
         """Diagnose every account from one snapshot each; with `execute`, apply the policy's
         plan to the database in one transaction and record it in the sync history; with
-        `protect` too, place the missing stops and remove the orphans."""
+        `protect` too, place the missing stops and remove the orphans.
+
+        `guard` (the gate) holds the trade lock of every symbol a repair touches while it
+        is applied, and leaves out a symbol that an action holds now or touched since its
+        account was read: what the snapshot says of it may be old. It is checked again next
+        round."""
         checks = []
         for index, link in enumerate(links, 1):
             if progress is not None:
                 progress(index, len(links), link.name)
             checks.append(self._examine(link, policy, symbols, protect))
         if execute:
-            if protect and self.protection is not None:
+            with ExitStack() as held:
                 for link, check in zip(links, checks, strict=True):
-                    self.protection.repair(link, check)
-            self._apply(links, checks, policy)
+                    if guard is not None and check.ok:
+                        allowed = held.enter_context(
+                            guard(link, sorted(check.touched()), check.read_at)
+                        )
+                        check.keep_only(allowed)
+                if protect and self.protection is not None:
+                    for link, check in zip(links, checks, strict=True):
+                        self.protection.repair(link, check)
+                self._apply(links, checks, policy)
         return checks
 
     def _examine(
         self, link: AccountLink, policy: Policy, symbols: list[str] | None, protect: bool
     ) -> AccountCheck:
-        check = AccountCheck(link.name, link.gateway.market.name.upper())
+        check = AccountCheck(link.name, link.gateway.market.name.upper(), read_at=utcnow())
         started, calls = time.monotonic(), link.gateway.api_calls
         try:
             snapshot = link.gateway.snapshot(link.name)
@@ -290,6 +328,8 @@ def _summary(check: AccountCheck) -> str:
         done = f"{len(check.actions)} repaired" if check.actions else "left as they are"
         total = wording.count(len(check.discrepancies), "discrepancy", "discrepancies")
         parts.append(f"{total} ({found}), {done}")
+    if check.busy:
+        parts.append(f"{', '.join(check.busy)} left to the next check: an action was running")
     if check.drift:
         held = ", ".join(
             f"{symbol} no longer {target.value}" for symbol, target in sorted(check.drift.items())

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from core import wording
+from core import checkpoints, wording
 from core.domain import Fill, MarketRules, OrderReport, OrderStatus, Origin
 from core.errors import AppError
 from core.exchange.gateway import ExchangeUnavailable, GatewayError, OutcomeUnknown, TradingGateway
@@ -27,6 +27,11 @@ from core.store.db import Database
 log = logging.getLogger(__name__)
 NEVER_ARRIVED = "never reached the exchange"
 Progress = Callable[[str], None]
+BeforeSend = Callable[[OrderPlan], None]
+
+
+def no_check(_plan: OrderPlan) -> None:
+    """No check before sending (callers outside the gate: tests of the desk alone)."""
 
 
 @dataclass(frozen=True)
@@ -87,12 +92,19 @@ class OrderDesk:
         self.policy = policy
 
     def run(
-        self, plan: OrderPlan, rules: MarketRules, origin: Origin, progress: Progress
-    ) -> list[OrderReport]:
+        self,
+        plan: OrderPlan,
+        rules: MarketRules,
+        origin: Origin,
+        progress: Progress,
+        orders: list[OrderReport],
+        before_send: BeforeSend = no_check,
+    ) -> None:
         """Send, await, reprice: until filled, dust, or out of attempts. Every order ends
         filled or cancelled (the reports say how); its fills are the caller's to read,
-        beside the final balances."""
-        orders: list[OrderReport] = []
+        beside the final balances. Each report is appended to `orders` as soon as the
+        exchange answered it, so an exception later in the run still leaves it to settle;
+        `before_send` (the gate) is asked right before every send and raises to stop it."""
         current: OrderPlan | None = plan
         for _ in range(self.policy.max_attempts):
             if current is None:
@@ -102,15 +114,20 @@ class OrderDesk:
                 f"{wording.quantity(current.amount, rules.amount_step)} {rules.base} "
                 f"at {wording.price(current.price, rules.price_step)}"
             )
+            before_send(current)
             report = self.place(current, origin)
             if report is None:
                 continue
+            orders.append(report)
+            checkpoints.reach(
+                "placed", account=self.book.account, symbol=current.symbol, origin=origin.value
+            )
             report = self.await_fill(report, rules, progress)
+            orders[-1] = report
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(current.symbol, report.client_order_id) or report
-            orders.append(report)
+                orders[-1] = report
             current = self.replan(current, report, rules)
-        return orders
 
     def place(self, plan: OrderPlan, origin: Origin) -> OrderReport | None:
         """Send one order with a freshly persisted intent; None when the exchange confirmed

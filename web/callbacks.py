@@ -28,6 +28,7 @@ from web.health_page import register_health_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
 from web.results_page import register_results_callbacks
 
+MODES = {mode.value for mode in Mode}
 TARGETS = {
     ids.TRADE_BUY: PositionState.LONG,
     ids.TRADE_SELL: PositionState.SHORT,
@@ -215,9 +216,11 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         State(ids.ORDER_SIZE_UNIT, "value"),
         State(ids.STOP_LOSS, "value"),
         State(ids.TAKE_PROFIT, "value"),
+        State(ids.KNOWN_MODE, "data"),
         prevent_initial_call=True,
     )
-    def request_trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit):
+    def request_trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit, shown):
+        """The request carries the mode this tab showed: the gate refuses it in any other."""
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         target = TARGETS[ctx.triggered_id]
@@ -226,6 +229,7 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
             "target": target.value,
             "id": uuid.uuid4().hex,
             "at": time.time(),
+            "mode": shown,
         }
         if target is PositionState.LONG:
             try:
@@ -276,7 +280,16 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         if target is PositionState.LONG:
             size = parse_size(request["size"], request["unit"])
             stops = stop_prices(request["stop_loss"], request["take_profit"])
-        result = service.trading.trade(request["symbol"], target, size, **stops)
+        shown = Mode(request["mode"]) if request.get("mode") in MODES else None
+        if shown is None:
+            return (
+                True,
+                f"{request['symbol']} → {target.value}",
+                "danger",
+                "This page did not say which mode it showed: nothing was traded. Reload it.",
+                *(no_update,) * 3,
+            )
+        result = service.trading.trade(request["symbol"], target, size, shown_mode=shown, **stops)
         if result.refused and target is PositionState.LONG:
             return (no_update,) * 4 + (True, result.message, no_update)
         toast = components.trade_toast(result)

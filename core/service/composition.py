@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+from core.account import Account
 from core.accounts import AccountConfig, load_accounts_file
 from core.alerts import IncidentAlerts, parse_alert_urls
 from core.caching import SharedCache
@@ -85,6 +86,7 @@ class Wiring:
         )
         self._live: CcxtTradingGateway | None = None
         self._links: list[AccountLink] | None = None
+        self._accounts: dict[tuple[str, Mode], Account] = {}
         urls = parse_alert_urls(settings.ALERT_URLS.get_secret_value())
         self.alerts = IncidentAlerts(urls, db, timeout_seconds=settings.ALERT_TIMEOUT_SECONDS)
         self.observers = Observers(self.alerts, settings.ALERT_UNREACHABLE_SECONDS)
@@ -126,16 +128,24 @@ class Wiring:
             )
         return self._live
 
-    def executor(self, mode: Mode) -> Executor:
-        return self._executor(self.gateway(mode), self.book(mode))
-
-    def account_executor(self, link: AccountLink) -> Executor:
-        """The executor of a monitored account (its own gateway and LIVE book)."""
-        return self._executor(link.gateway, BookKey(link.mode, link.name))
-
-    def _executor(self, gateway: TradingGateway, book: BookKey) -> Executor:
-        policy = FillPolicy(receive_window=self.settings.RECV_WINDOW_MS / 1000 + 0.5)
-        return Executor(gateway, self.db, book, self.limits, self.locks, policy)
+    def account(self, name: str, mode: Mode) -> Account:
+        """The traded account (ACCOUNT) in `mode`'s book, or a monitored account of
+        ACCOUNTS_FILE (always LIVE: `mode` does not apply to it). InputError for a name that
+        is neither."""
+        if name != ACCOUNT:
+            mode = Mode.LIVE
+        key = (name, mode)
+        if key not in self._accounts:
+            if name == ACCOUNT:
+                gateway, quote = self.gateway(mode), self.quote
+            else:
+                link = self.link(name)
+                gateway, quote = link.gateway, link.quote
+            book = BookKey(mode.value, name)
+            policy = FillPolicy(receive_window=self.settings.RECV_WINDOW_MS / 1000 + 0.5)
+            executor = Executor(gateway, self.db, book, self.limits, policy)
+            self._accounts[key] = Account(name, mode, gateway, executor, quote, name == ACCOUNT)
+        return self._accounts[key]
 
     def listed(self, extra: list[str]) -> list[str]:
         """The configured symbols, and those of `extra` the exchange lists."""

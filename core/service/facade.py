@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from core.caching import SharedCache
 from core.config import Settings
+from core.gate import Gate
 from core.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
 from core.service.insights import Insights
@@ -32,14 +33,16 @@ class TradingService:
         cache: SharedCache,
     ):
         self.wiring = Wiring(settings, db, access, locks, cache)
-        self.protection = ProtectionCommands(self.wiring, self._mode)
-        self.kill_switch = KillSwitch(self.wiring)
-        self.trading = TradeCommands(
-            self.wiring, self._mode, self.protection, self.kill_switch.halted
-        )
-        self.monitoring = MonitorCommands(self.wiring, self._mode, self.trading.trade)
+        self.gate = Gate(db, locks, self.wiring.limits, self._mode, self.wiring.book_changed)
+        self.protection = ProtectionCommands(self.wiring, self.gate, self._mode)
+        self.kill_switch = KillSwitch(self.wiring, self.gate)
+        self.trading = TradeCommands(self.wiring, self.gate, self._mode, self.protection)
+        self.monitoring = MonitorCommands(self.wiring, self.gate, self._mode, self.trading.trade)
         self.modes = ModeCommands(
-            self.wiring, self.trading.reconcile_unresolved, self.monitoring.periodic_check
+            self.wiring,
+            self.gate,
+            self.trading.reconcile_unresolved,
+            self.monitoring.periodic_check,
         )
         self.reads = ReadModels(self.wiring, self._shown_mode)
         self.insights = Insights(self.wiring, self._shown_mode)

@@ -6,7 +6,9 @@ import logging
 from collections.abc import Callable
 
 from core.domain import Mode
+from core.errors import TradeBusy
 from core.exchange.gateway import GatewayError
+from core.gate import Gate
 from core.service.composition import ACCOUNT, NO_KEYS, Wiring
 from core.store import repository as repo
 from core.store import snapshots
@@ -16,16 +18,19 @@ log = logging.getLogger(__name__)
 MODE_KEY = "mode"
 SHOWN_KEY = "mode:shown"
 SHOWN_SECONDS = 1
+SWITCH_WAIT = 10.0  # seconds a switch waits for a trade in flight to end its sends
 
 
 class ModeCommands:
     def __init__(
         self,
         wiring: Wiring,
+        gate: Gate,
         reconcile: Callable[[], list[str]],
-        check: Callable[[], object],
+        check: Callable[..., object],
     ):
         self.wiring = wiring
+        self._gate = gate
         self._reconcile = reconcile
         self._check = check
 
@@ -61,10 +66,41 @@ class ModeCommands:
         return self.wiring.access.has_keys
 
     def confirmation(self) -> str:
-        return (
+        """The question before LIVE: where, and what enforce would then do by itself."""
+        question = (
             f"Go LIVE on {self.wiring.exchange_label} (account {ACCOUNT})? "
             "Every BUY, SELL and CLOSE will then place real orders on that account."
         )
+        if self.wiring.settings.SYNC_POLICY != "enforce":
+            return question
+        targets = self._live_targets()
+        if not targets:
+            return (
+                f"{question} SYNC_POLICY=enforce: no LIVE target is recorded, so it trades nothing."
+            )
+        words = "; ".join(targets)
+        return (
+            f"{question} Switching trades nothing by itself; from the next check on, "
+            f"SYNC_POLICY=enforce trades back to these LIVE targets: {words}."
+        )
+
+    def _live_targets(self) -> list[str]:
+        with self.wiring.db.session() as session:
+            rows = repo.positions(session, self.wiring.book(Mode.LIVE))
+        found = []
+        for row in rows:
+            if not row.target_state:
+                continue
+            if row.target_state == "LONG":
+                size = (
+                    f"up to {row.target_quote:f} {self.wiring.quote}"
+                    if row.target_quote
+                    else "sells only: no size remembered"
+                )
+                found.append(f"{row.symbol} LONG ({size})")
+            else:
+                found.append(f"{row.symbol} {row.target_state}")
+        return found
 
     def live_refusal(self) -> str | None:
         """Why LIVE cannot start now, or None: the keys must exist and work (their balances
@@ -84,19 +120,41 @@ class ModeCommands:
 
     def request(self, mode: Mode) -> ModeChange:
         if mode is Mode.SIM:
-            self._set(Mode.SIM)
+            if busy := self._set(Mode.SIM):
+                return busy
             return ModeChange(
                 True, Mode.SIM, "Simulation mode: paper trading, no orders reach the exchange."
             )
         reason = self.live_refusal()
         if reason:
             return ModeChange(False, self.current(), reason)
-        self._set(Mode.LIVE)
-        self._check()
+        if busy := self._set(Mode.LIVE):
+            return busy
+        self._check(enforce=False)
         return ModeChange(True, Mode.LIVE, f"LIVE+SYNC on {self.wiring.exchange_label}")
 
-    def _set(self, mode: Mode) -> None:
+    def _set(self, mode: Mode) -> ModeChange | None:
+        """Stored while no order of the traded account is between its gate check and its
+        send: every symbol's lock is taken first (a trade in flight is waited for). The
+        refusal when one is still running after SWITCH_WAIT, else None."""
+        account = self.wiring.account(ACCOUNT, Mode.SIM)  # the lock is the account's, either book
         with self.wiring.db.session() as session:
-            repo.set_value(session, MODE_KEY, mode.value)
+            symbols = {
+                p.symbol
+                for book in (Mode.SIM, Mode.LIVE)
+                for p in repo.positions(session, self.wiring.book(book))
+            }
+        try:
+            with (
+                self._gate.all_symbols(account, {*self.wiring.symbols, *symbols}, SWITCH_WAIT),
+                self.wiring.db.session() as session,
+            ):
+                repo.set_value(session, MODE_KEY, mode.value)
+        except TradeBusy as busy:
+            now = self.current()
+            return ModeChange(
+                False, now, f"{busy}; the mode stays {now.value.upper()}: try again when it ends"
+            )
         self.wiring.cache.forget(SHOWN_KEY)
         log.info("mode set", extra={"account": ACCOUNT, "mode": mode.value})
+        return None

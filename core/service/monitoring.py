@@ -4,10 +4,13 @@ three policies (report, adopt, enforce)."""
 from __future__ import annotations
 
 from collections import Counter
+from datetime import datetime
+from decimal import Decimal
 
-from core.domain import Mode, Origin, Policy
+from core.domain import Mode, Origin, Policy, TradeSize
 from core.errors import InputError
-from core.monitor import AccountCheck
+from core.gate import Gate
+from core.monitor import AccountCheck, AccountLink
 from core.service.accounting import record_equity_point
 from core.service.composition import Wiring
 from core.store import repository as repo
@@ -19,10 +22,16 @@ HISTORY_ROWS = 50
 
 
 class MonitorCommands:
-    def __init__(self, wiring: Wiring, current_mode, trade):
+    def __init__(self, wiring: Wiring, gate: Gate, current_mode, trade):
         self.wiring = wiring
+        self.gate = gate
         self._current_mode = current_mode
         self._trade = trade
+
+    def _guard(self, link: AccountLink, symbols: list[str], since: datetime):
+        """Each repair under the gate: the locks of the symbols it touches, the busy ones
+        and those an action touched since the account was read left to the next round."""
+        return self.gate.quiet(self.wiring.account(link.name, Mode(link.mode)), symbols, since)
 
     def accounts(self) -> list[str]:
         return [link.name for link in self.wiring.monitor_links()]
@@ -47,7 +56,13 @@ class MonitorCommands:
         if protect and self.wiring.settings.REQUIRE_STOP_LOSS_PCT is None:
             raise InputError("--protect needs REQUIRE_STOP_LOSS_PCT: how close a stop must be")
         checks = self.wiring.monitor.check(
-            links, policy, execute, symbols=self.wiring.symbols, progress=progress, protect=protect
+            links,
+            policy,
+            execute,
+            symbols=self.wiring.symbols,
+            progress=progress,
+            protect=protect,
+            guard=self._guard,
         )
         views = [_check_view(check) for check in checks]
         for view in views:
@@ -56,18 +71,26 @@ class MonitorCommands:
             self.wiring.book_changed(BookKey(link.mode, link.name))
         return views
 
-    def periodic_check(self) -> AccountCheckView | None:
+    def periodic_check(self, enforce: bool = True) -> AccountCheckView | None:
         """One check of the current book: in LIVE, a snapshot of the account diagnosed and
-        handled by SYNC_POLICY (report, adopt, or enforce the trader's last targets); in SIM,
-        which cannot drift, a point on the equity curve."""
+        handled by SYNC_POLICY (report, adopt, or enforce the trader's last targets, each
+        within the size the trader asked with it); in SIM, which cannot drift, a point on
+        the equity curve. With `enforce` False (the check right after switching to LIVE)
+        enforce only reports: a switch never trades by itself."""
         mode = self._current_mode()
         if mode is Mode.SIM:
             record_equity_point(self.wiring, mode)
             return None
         policy = Policy(self.wiring.settings.SYNC_POLICY)
+        if policy is Policy.ENFORCE and not enforce:
+            policy = Policy.ADOPT
         drifting = self._drifting(mode)
         [check] = self.wiring.monitor.check(
-            [self.wiring.traded_link()], policy, execute=True, symbols=self.wiring.symbols
+            [self.wiring.traded_link()],
+            policy,
+            execute=True,
+            symbols=self.wiring.symbols,
+            guard=self._guard,
         )
         view = _check_view(check)
         observers = self.wiring.observers
@@ -75,13 +98,28 @@ class MonitorCommands:
         observers.in_sync(check.account, [s for s in check.states if s not in check.drift])
         observers.unresolved(check.account, self._unresolved(mode))
         if policy is Policy.ENFORCE and check.ok:
+            sizes = self.remembered_sizes(mode)
             for symbol, target in check.drift.items():
-                self._trade(symbol, target, mode=mode, origin=Origin.ENFORCE)
+                size = sizes.get(symbol)
+                self._trade(
+                    symbol,
+                    target,
+                    TradeSize(quote_amount=size) if size else None,
+                    origin=Origin.ENFORCE,
+                    shown_mode=mode,
+                    max_buy=size,
+                )
         if check.ok:
             tickers = check.snapshot.tickers
             record_equity_point(self.wiring, mode, {s: t.last for s, t in tickers.items()})
         self.wiring.book_changed(self.wiring.book(mode))
         return view
+
+    def remembered_sizes(self, mode: Mode) -> dict[str, Decimal]:
+        """What enforce may buy per symbol: the size the trader asked with a LONG target."""
+        with self.wiring.db.session() as session:
+            rows = repo.positions(session, self.wiring.book(mode))
+        return {row.symbol: row.target_quote for row in rows if row.target_quote}
 
     def _drifting(self, mode: Mode) -> set[str]:
         """The symbols the last check or trade left drifting (a new drift is an event)."""

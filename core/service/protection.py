@@ -21,6 +21,7 @@ from core.domain import (
 )
 from core.errors import InputError
 from core.exchange.gateway import GatewayError
+from core.gate import Gate, OrderRequest
 from core.monitor import AccountLink
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
@@ -33,6 +34,7 @@ from core.store.models import utcnow
 log = logging.getLogger(__name__)
 APP, EXCHANGE = "app", "exchange"
 STALE_CLAIM = timedelta(seconds=60)
+STOP_LOCK_WAIT = 5.0  # seconds a stop change waits for a trade or check on its symbol
 WHERE = {
     APP: "app-side, active while the dashboard or worker runs",
     EXCHANGE: "on exchange",
@@ -77,8 +79,9 @@ class _Position:
 
 
 class ProtectionCommands:
-    def __init__(self, wiring: Wiring, current_mode):
+    def __init__(self, wiring: Wiring, gate: Gate, current_mode):
         self.wiring = wiring
+        self.gate = gate
         self._current_mode = current_mode
         self._claimed: set[int] = set()  # stops this process claimed and is closing
 
@@ -100,24 +103,27 @@ class ProtectionCommands:
         one is removed; after any failure the record says what the exchange keeps."""
         link, book = self._where(account, mode)
         symbol = self._symbol(link, symbol)
-        held = self._position(link, book, symbol)
-        rules = link.gateway.market.market_rules(symbol)
-        prices = protection.resolve(
-            held.side,
-            held.ticker.bid or held.ticker.last,
-            held.ticker.ask or held.ticker.last,
-            rules.price_step,
-            stop_loss=stop_loss,
-            stop_loss_pct=stop_loss_pct,
-            take_profit=take_profit,
-            entry=held.entry,
-        )
-        placement = EXCHANGE if link.gateway.market.venue.is_derivatives else APP
-        record = _Record(True, stops.ACTIVE, prices.stop_loss, prices.take_profit)
-        if placement == EXCHANGE:
-            record = self._replace_on_exchange(link, symbol, held, record, rules.price_step)
-        with self.wiring.db.session() as session:
-            self._record(session, book, symbol, held.side, placement, record)
+        owner = self.wiring.account(link.name, Mode(link.mode))
+        with self.gate.exclusive(owner, symbol, Origin.MANUAL, wait=STOP_LOCK_WAIT) as verify:
+            held = self._position(link, book, symbol)
+            rules = link.gateway.market.market_rules(symbol)
+            prices = protection.resolve(
+                held.side,
+                held.ticker.bid or held.ticker.last,
+                held.ticker.ask or held.ticker.last,
+                rules.price_step,
+                stop_loss=stop_loss,
+                stop_loss_pct=stop_loss_pct,
+                take_profit=take_profit,
+                entry=held.entry,
+            )
+            placement = EXCHANGE if link.gateway.market.venue.is_derivatives else APP
+            record = _Record(True, stops.ACTIVE, prices.stop_loss, prices.take_profit)
+            if placement == EXCHANGE:
+                verify()
+                record = self._replace_on_exchange(link, symbol, held, record, rules.price_step)
+            with self.wiring.db.session() as session:
+                self._record(session, book, symbol, held.side, placement, record)
         self.wiring.book_changed(book)
         words = _stop_words(prices.stop_loss, prices.take_profit, rules.price_step)
         if not record.ok:
@@ -146,13 +152,18 @@ class ProtectionCommands:
         what the exchange still keeps."""
         link, book = self._where(account, mode)
         symbol = self._symbol(link, symbol)
-        if link.gateway.market.venue.is_derivatives:
-            try:
-                link.gateway.cancel_stops(symbol)
-            except GatewayError as exc:
-                return self._clear_failed(link, book, symbol, exc)
-        with self.wiring.db.session() as session:
-            ended = stops.end_stops(session, book, symbol, stops.CANCELLED, "removed by the trader")
+        owner = self.wiring.account(link.name, Mode(link.mode))
+        with self.gate.exclusive(owner, symbol, Origin.MANUAL, wait=STOP_LOCK_WAIT) as verify:
+            if link.gateway.market.venue.is_derivatives:
+                try:
+                    verify()
+                    link.gateway.cancel_stops(symbol)
+                except GatewayError as exc:
+                    return self._clear_failed(link, book, symbol, exc)
+            with self.wiring.db.session() as session:
+                ended = stops.end_stops(
+                    session, book, symbol, stops.CANCELLED, "removed by the trader"
+                )
         self.wiring.book_changed(book)
         if not ended:
             return StopOutcome(True, f"{symbol}: no stop to remove", symbol, link.name)
@@ -297,12 +308,12 @@ class ProtectionCommands:
         return mine
 
     def _close(self, stop, kind: StopKind, ticker: Ticker) -> int:
-        """Close a claimed stop's position; a close that could not run stays triggered and
-        is tried again on the next pass (never a second sell: the sync finds nothing held)."""
-        mode = Mode(stop.mode)
-        executor = self.wiring.executor(mode)
-        result = executor.sync_position(stop.symbol, PositionState.NO_POSITION, origin=Origin.STOP)
-        self.wiring.book_changed(BookKey(stop.mode, stop.account))
+        """Close a claimed stop's position, in the stop's own account and book, through the
+        gate; a close that could not run stays triggered and is tried again on the next
+        pass (never a second sell: the sync finds nothing held)."""
+        account = self.wiring.account(stop.account, Mode(stop.mode))
+        request = OrderRequest(stop.symbol, PositionState.NO_POSITION, Origin.STOP)
+        result = self.gate.trade(account, request)
         step = self.wiring.market_data.market_rules(stop.symbol).price_step
         level = stop.stop_loss if kind is StopKind.STOP_LOSS else stop.take_profit
         leg = "stop-loss" if kind is StopKind.STOP_LOSS else "take-profit"

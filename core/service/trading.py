@@ -1,5 +1,5 @@
-"""Trades: the page's and the command line's BUY / SELL / CLOSE, tracked from start to
-result so any page can show them, and the settling of orders a crash left unknown."""
+"""Trades: the page's and the command line's BUY / SELL / CLOSE through the gate, and the
+settling of orders a crash left unknown."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from core.domain import Mode, Origin, PositionState, TradeResult, TradeSize
 from core.errors import AppError, InputError
+from core.gate import Gate, OrderRequest
 from core.locks import TradeBusy
 from core.protection import resolve as resolve_stop
 from core.service.accounting import record_equity_point
@@ -18,11 +19,11 @@ from core.store import jobs
 
 
 class TradeCommands:
-    def __init__(self, wiring: Wiring, current_mode, protection, halted):
+    def __init__(self, wiring: Wiring, gate: Gate, current_mode, protection):
         self.wiring = wiring
+        self.gate = gate
         self._current_mode = current_mode
         self._protection = protection
-        self._halted = halted
 
     def trade(
         self,
@@ -33,33 +34,32 @@ class TradeCommands:
         origin: Origin = Origin.MANUAL,
         stop_loss: Decimal | None = None,
         take_profit: Decimal | None = None,
+        shown_mode: Mode | None = None,
+        max_buy: Decimal | None = None,
     ) -> TradeResult:
-        """Sync `symbol` to `target` in the current mode's book (or `mode`'s, for the command
-        line), then set the stop asked for with it. Failures come back as a result with a
-        message, never as exceptions; a refused one sent and wrote nothing."""
-        mode = mode or self._current_mode()
+        """Sync `symbol` to `target` in `mode`'s book (the command line names it), or in the
+        book of the mode the page showed when the trader clicked (`shown_mode`: refused if
+        the dashboard has switched since), then set the stop asked for with it. Failures
+        come back as a result with a message, never as exceptions; a refused one sent and
+        wrote nothing."""
+        mode = mode or shown_mode or self._current_mode()
 
         def refused(message: str) -> TradeResult:
             return TradeResult(False, symbol, target, None, None, message, refused=True)
 
-        halt = self._halted(ACCOUNT, mode)
-        if halt and origin is not Origin.FLATTEN:
-            return refused(halt)
         try:
             symbol = parse_symbol(symbol, self.wiring.symbols)
             stops = self._check_stops(symbol, target, stop_loss, take_profit)
-            executor = self.wiring.executor(mode)
+            account = self.wiring.account(ACCOUNT, mode)
         except AppError as exc:
             return refused(str(exc))
-        job = _Job(self.wiring, mode, symbol, target, origin)
-        result = executor.sync_position(symbol, target, size, origin=origin, progress=job.step)
+        request = OrderRequest(symbol, target, origin, size, shown_mode, max_buy)
+        result = self.gate.trade(account, request)
         if stops and result.ok:
             result = self._protect(result, mode, stops)
-        job.finish(result)
-        self.wiring.book_changed(self.wiring.book(mode))
         if not result.refused:
             record_equity_point(self.wiring, mode, fetch=False)
-            kind = "trade" if origin is Origin.MANUAL else origin.value
+            kind = "trade" if origin in (Origin.MANUAL, Origin.CLI) else origin.value
             self.wiring.observers.trade_done(ACCOUNT, result, origin, kind)
         return result
 
@@ -90,7 +90,7 @@ class TradeCommands:
     def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
         """Settle orders that a crash or an outage left without a known outcome; returns
         what is still unresolved (empty when trading may go on)."""
-        outcomes = self.wiring.executor(mode).reconcile_unresolved()
+        outcomes = self.gate.settle_unresolved(self.wiring.account(ACCOUNT, mode))
         still = [outcome.detail for outcome in outcomes if not outcome.resolved]
         self.wiring.observers.unresolved(ACCOUNT, len(still))
         return still
@@ -112,27 +112,3 @@ class TradeCommands:
                     "interrupted: the process running it stopped; its orders were "
                     "reconciled with the exchange at the next start",
                 )
-
-
-class _Job:
-    """The trade's row in trade_jobs, created at its first step (inside its lock: a trade
-    refused because another runs leaves no row) and finished with its result."""
-
-    def __init__(self, wiring: Wiring, mode: Mode, symbol: str, target, origin: Origin):
-        self.wiring, self.book = wiring, wiring.book(mode)
-        self.symbol, self.target, self.origin = symbol, target, origin
-        self.id: int | None = None
-
-    def step(self, text: str) -> None:
-        with self.wiring.db.session() as session:
-            if self.id is None:
-                self.id = jobs.start_job(
-                    session, self.book, self.symbol, self.target.value, self.origin.value
-                )
-            jobs.set_step(session, self.id, text)
-        self.wiring.book_changed(self.book)  # every page shows the step now
-
-    def finish(self, result: TradeResult) -> None:
-        if self.id is not None:
-            with self.wiring.db.session() as session:
-                jobs.finish_job(session, self.id, result.ok, result.message)

@@ -104,3 +104,15 @@ def _stored(job: TradeJob) -> StoredJob:
         job.updated_at,
         job.finished_at,
     )
+
+
+def touched_since(session: Session, book: BookKey, symbol: str, since: datetime) -> bool:
+    """Whether an action on the symbol ran, or started, at or after `since`: what a check
+    read before then may no longer be what the account holds."""
+    query = (
+        select(TradeJob.id)
+        .where(in_book(TradeJob, book), TradeJob.symbol == symbol)
+        .where((TradeJob.status == RUNNING) | (TradeJob.updated_at >= since))
+        .limit(1)
+    )
+    return session.scalars(query).first() is not None

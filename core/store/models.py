@@ -101,6 +101,8 @@ class Position(Base):
     symbol: Mapped[str] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(16))
     target_state: Mapped[str | None] = mapped_column(String(16))
+    # the quote the trader's BUY for a LONG target was planned to spend: enforce never buys more
+    target_quote: Mapped[Decimal | None] = mapped_column(ExactDecimal, nullable=True)
     qty: Mapped[Decimal] = mapped_column(ExactDecimal)
     cost_basis: Mapped[Decimal] = mapped_column(ExactDecimal)
     realized: Mapped[Decimal] = mapped_column(ExactDecimal)

@@ -67,11 +67,19 @@ def set_stop(
     return stop.id
 
 
-def end_stops(session: Session, book: BookKey, symbol: str, status: str, message: str) -> int:
-    """Close the symbol's live stops (cancelled, done); returns how many."""
+def end_stops(
+    session: Session,
+    book: BookKey,
+    symbol: str,
+    status: str,
+    message: str,
+    only: tuple[str, ...] = LIVE_STATES,
+) -> int:
+    """Close the symbol's live stops (or those of `only`'s states) as cancelled or done;
+    returns how many."""
     result = session.execute(
         update(Stop)
-        .where(in_book(Stop, book), Stop.symbol == symbol, Stop.status.in_(LIVE_STATES))
+        .where(in_book(Stop, book), Stop.symbol == symbol, Stop.status.in_(only))
         .values(status=status, message=message, updated_at=utcnow())
     )
     return result.rowcount

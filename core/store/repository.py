@@ -235,8 +235,11 @@ def set_position_state(
     price: Decimal | None,
     target: PositionState | None = None,
     is_open: bool | None = None,
+    target_quote: Decimal | None = None,
 ) -> Position:
-    """Record the state the trader sees; `is_open` (base held above dust) when known."""
+    """Record the state the trader sees; `is_open` (base held above dust) when known. A new
+    target replaces the size remembered with the old one (`target_quote`: what enforce may
+    buy to restore it)."""
     position = position_row(session, book, symbol)
     position.state = state.value
     if is_open is not None:
@@ -246,6 +249,7 @@ def set_position_state(
         position.price_time = utcnow()
     if target is not None:
         position.target_state = target.value
+        position.target_quote = target_quote
     return position
 
 

@@ -14,7 +14,6 @@ from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_gateway import CcxtTradingGateway
 from core.exchange.ccxt_market import CcxtMarketData
 from core.executor import Executor
-from core.locks import FileTradeLocks
 from core.orders import FillPolicy
 from core.planner import Limits
 from core.store import repository as repo
@@ -50,7 +49,7 @@ def desk(request, venues, tmp_path):
     db = Database.open(f"sqlite:///{tmp_path}/close.db")
     policy = FillPolicy(attempt_deadline=0.3, max_attempts=2)
     limits = Limits(max_order_notional=Decimal(1000), max_slippage=Decimal("0.01"))
-    executor = Executor(gateway, db, BOOK, limits, FileTradeLocks(tmp_path / "locks"), policy)
+    executor = Executor(gateway, db, BOOK, limits, policy)
     yield gateway, executor, control, db
     control.clear_faults()
 

@@ -83,6 +83,7 @@ class Page:
             ("symbol-select", "value"): "ETH/USDT",
             ("order-size", "value"): "10",
             ("order-size-unit", "value"): "pct",
+            ("known-mode", "data"): "sim",  # the mode the tab showed
         }
         asked = self._payload(
             self._callback(button, "trade-request.data"), values, f"{button}.n_clicks"

@@ -180,7 +180,7 @@ def test_flatten_cancels_orders_closes_positions_and_halts_until_resume(make_eng
     assert account["open_orders"] == []
     for asset in ("ETH", "BTC"):
         assert D(account["balances"][asset]["free"]) < D("0.001")
-    assert stop_of(live).status == stops.CANCELLED
+    assert stop_of(live).status == stops.DONE  # ended once the close was verified
     refused = live.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=D(100)))
     assert refused.refused and "trading halted by flatten at" in refused.message
     assert live.service.reads.dashboard().badge.text == "HALTED"
@@ -188,7 +188,9 @@ def test_flatten_cancels_orders_closes_positions_and_halts_until_resume(make_eng
 
     restarted = make_engine(live=True)
     assert restarted.service.trading.trade("ETH/USDT", LONG).refused  # the halt survived
-    assert restarted.service.kill_switch.resume("default", Mode.LIVE) == "default: trading resumed"
+    assert restarted.service.kill_switch.resume("default", Mode.LIVE) == (
+        "account default (LIVE): trading resumed"
+    )
     assert restarted.service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=D(100))).ok
 
 

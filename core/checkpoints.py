@@ -1,0 +1,35 @@
+"""Named points in the order path where a test can pause one actor and run another.
+
+    before-lock     an action is about to take the account-and-symbol lock
+    locked          it holds the lock; nothing has been sent yet
+    placed          an order was answered by the exchange
+    recording       the trade is about to record its verdict
+    recorded        it has recorded it (the lock is still held)
+
+`reach(point, ...)` costs one empty-list check when nobody listens (production). A test
+registers a listener with `listening(...)`; the listener sees the point and who is at it
+(account, symbol, origin) and may block to hold that actor there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+POINTS = ("before-lock", "locked", "placed", "recording", "recorded")
+Listener = Callable[[str, dict], None]
+_listeners: list[Listener] = []
+
+
+def reach(point: str, **where: str) -> None:
+    for listener in list(_listeners):
+        listener(point, where)
+
+
+@contextmanager
+def listening(listener: Listener) -> Iterator[None]:
+    _listeners.append(listener)
+    try:
+        yield
+    finally:
+        _listeners.remove(listener)
