@@ -5,7 +5,12 @@ Every process may start a `Scheduler`; before each run of each task it asks its
 `Leadership` (core.locks: a file lock on one machine, a PostgreSQL advisory lock across
 hosts) whether it leads. The leader runs the tasks at their intervals, each in its own
 thread so a slow check never delays the stop watcher; the others keep asking, so when the
-leader's process ends (or loses its database connection) another takes over.
+leader's process ends (or loses its database connection) another takes over. Asking never
+makes one task wait behind another's question: while one thread asks the database, the
+others get the last answer at once, or no leadership when it is too old, so a leadership
+query stuck in the periodic check's thread cannot hold up the stop watcher. A task told no
+asks again within NOT_LED_RETRY seconds rather than a whole interval later: the no may only
+mean that another thread's question was in flight (two tasks asking at start).
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from dataclasses import dataclass
 from core.locks import Leadership
 
 log = logging.getLogger(__name__)
+
+NOT_LED_RETRY = 1.0
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,12 @@ class Scheduler:
 
     def _loop(self, task: Task) -> None:
         while not self._stop.is_set():
-            if self.leadership.lead():
-                try:
-                    task.run()
-                    self.runs[task.name] += 1
-                except Exception:  # the loop must outlive any one failed run
-                    log.exception("%s failed; the next one runs as planned", task.name)
+            if not self.leadership.lead():
+                self._stop.wait(min(task.interval, NOT_LED_RETRY))
+                continue
+            try:
+                task.run()
+                self.runs[task.name] += 1
+            except Exception:  # the loop must outlive any one failed run
+                log.exception("%s failed; the next one runs as planned", task.name)
             self._stop.wait(task.interval)

@@ -22,6 +22,42 @@ from core.store.models import AppState
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
+# The app's longest statements are far shorter than this: the insights frames (one read of
+# a book's records each) and the CSV export, which streams in batches of 1000 (each fetch is
+# a statement of its own). A statement stuck behind a lock
+# or a lost peer ends instead of holding a web worker. Migrations run under it too, and so
+# does a worker's wait at start for another's migration (the migrate lock): a schema change
+# that may run longer must raise it for itself (SET LOCAL statement_timeout).
+APP_STATEMENT_TIMEOUT = 30
+# A peer gone without a word (a host powered off, a network split) is found within
+# idle + interval * count = 25 s instead of the operating system's two hours: by libpq here,
+# and by the server (tcp_keepalives_*) so PostgreSQL ends the session, and releases its
+# advisory locks, when the client's host vanishes. Keepalives probe only an idle link;
+# tcp_user_timeout bounds the same wait while sent data is unacknowledged.
+KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 10, 5, 3
+PEER_GONE_MS = (KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT) * 1000
+
+
+def postgres_connect_args(statement_timeout: int, connect_timeout: int) -> dict:
+    """libpq settings of a PostgreSQL connection: keepalives both ways, a connect timeout
+    and a statement timeout (seconds)."""
+    server = {
+        "statement_timeout": f"{statement_timeout}s",
+        "tcp_keepalives_idle": KEEPALIVE_IDLE,
+        "tcp_keepalives_interval": KEEPALIVE_INTERVAL,
+        "tcp_keepalives_count": KEEPALIVE_COUNT,
+        "tcp_user_timeout": PEER_GONE_MS,
+    }
+    return {
+        "connect_timeout": connect_timeout,
+        "keepalives": 1,
+        "keepalives_idle": KEEPALIVE_IDLE,
+        "keepalives_interval": KEEPALIVE_INTERVAL,
+        "keepalives_count": KEEPALIVE_COUNT,
+        "tcp_user_timeout": PEER_GONE_MS,
+        "options": " ".join(f"-c {name}={value}" for name, value in server.items()),
+    }
+
 
 class Database:
     def __init__(self, engine: Engine):
@@ -35,7 +71,12 @@ class Database:
         parsed = make_url(url)
         if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, pool_pre_ping=True)
+        options = {"pool_pre_ping": True}
+        if parsed.get_backend_name() == "postgresql":
+            options["connect_args"] = postgres_connect_args(
+                APP_STATEMENT_TIMEOUT, connect_timeout=10
+            )
+        engine = create_engine(url, **options)
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "connect", _remember_process)
