@@ -402,6 +402,7 @@ def _register_mode(app: dash.Dash, service) -> None:
         Output(ids.MODE_MESSAGE, "color"),
         Output(ids.MODE_MESSAGE, "children"),
         Output(ids.MODE_CHANGED, "data"),
+        Output(ids.KNOWN_MODE, "data", allow_duplicate=True),
         Input(ids.MODE_SWITCH, "value"),
         Input(ids.LIVE_CONFIRM, "submit_n_clicks"),
         Input(ids.LIVE_CONFIRM, "cancel_n_clicks"),
@@ -412,7 +413,8 @@ def _register_mode(app: dash.Dash, service) -> None:
         """Switch off first checks that LIVE can start (keys, the account, no order of
         unknown outcome) and only then asks; a refusal flips the switch back to SIM and
         says why. Setting the switch here does not call this callback again; a switch that
-        merely follows the stored mode (see below) is no request."""
+        merely follows the stored mode (see below) is no request. A switch this tab made
+        is the mode its next click carries at once (the gate refuses a click in another)."""
         changes = (changes or 0) + 1
         triggered = ctx.triggered_prop_ids
         if f"{ids.MODE_SWITCH}.value" in triggered:
@@ -421,15 +423,16 @@ def _register_mode(app: dash.Dash, service) -> None:
             if not simulated:
                 refusal = service.modes.live_refusal()
                 if refusal:
-                    return False, no_update, True, True, "danger", refusal, no_update
-                return True, service.modes.confirmation(), *(no_update,) * 5
-            alert = components.mode_alert(service.modes.request(Mode.SIM))
-            return False, no_update, no_update, *alert, changes
+                    return False, no_update, True, True, "danger", refusal, no_update, no_update
+                return True, service.modes.confirmation(), *(no_update,) * 6
+            change = service.modes.request(Mode.SIM)
+            alert = components.mode_alert(change)
+            return False, no_update, no_update, *alert, changes, change.mode.value
         if f"{ids.LIVE_CONFIRM}.submit_n_clicks" in triggered:
             change = service.modes.request(Mode.LIVE)
             alert = components.mode_alert(change)
-            return False, no_update, change.mode is Mode.SIM, *alert, changes
-        return False, no_update, True, True, "secondary", STAYED_IN_SIM, no_update
+            return False, no_update, change.mode is Mode.SIM, *alert, changes, change.mode.value
+        return False, no_update, True, True, "secondary", STAYED_IN_SIM, no_update, no_update
 
 
 def _register_mode_follower(app: dash.Dash, service) -> None:
