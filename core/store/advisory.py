@@ -161,7 +161,7 @@ class PgLeadership:
         self._engine = create_engine(
             url,
             poolclass=NullPool,
-            connect_args=postgres_connect_args(LOCK_STATEMENT_TIMEOUT, connect_timeout=5),
+            connect_args=postgres_connect_args(LOCK_STATEMENT_TIMEOUT, connect_timeout=5, url=url),
         )
         self._connection = None
         self._key = 0

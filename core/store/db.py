@@ -38,9 +38,10 @@ KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_COUNT = 10, 5, 3
 PEER_GONE_MS = (KEEPALIVE_IDLE + KEEPALIVE_INTERVAL * KEEPALIVE_COUNT) * 1000
 
 
-def postgres_connect_args(statement_timeout: int, connect_timeout: int) -> dict:
+def postgres_connect_args(statement_timeout: int, connect_timeout: int, url: str) -> dict:
     """libpq settings of a PostgreSQL connection: keepalives both ways, a connect timeout
-    and a statement timeout (seconds)."""
+    and a statement timeout (seconds). The URL's own `options` (a search_path, say) come
+    first and are kept."""
     server = {
         "statement_timeout": f"{statement_timeout}s",
         "tcp_keepalives_idle": KEEPALIVE_IDLE,
@@ -55,8 +56,15 @@ def postgres_connect_args(statement_timeout: int, connect_timeout: int) -> dict:
         "keepalives_interval": KEEPALIVE_INTERVAL,
         "keepalives_count": KEEPALIVE_COUNT,
         "tcp_user_timeout": PEER_GONE_MS,
-        "options": " ".join(f"-c {name}={value}" for name, value in server.items()),
+        "options": " ".join(
+            [*_url_options(url), *(f"-c {name}={value}" for name, value in server.items())]
+        ),
     }
+
+
+def _url_options(url: str) -> list[str]:
+    given = make_url(url).query.get("options", ())
+    return [given] if isinstance(given, str) else list(given)
 
 
 class Database:
@@ -74,7 +82,7 @@ class Database:
         options = {"pool_pre_ping": True}
         if parsed.get_backend_name() == "postgresql":
             options["connect_args"] = postgres_connect_args(
-                APP_STATEMENT_TIMEOUT, connect_timeout=10
+                APP_STATEMENT_TIMEOUT, connect_timeout=10, url=url
             )
         engine = create_engine(url, **options)
         if engine.dialect.name == "sqlite":
