@@ -34,7 +34,7 @@ import diskcache
 import redis
 import sqlalchemy
 from celery import Celery, signals
-from dash import CeleryManager, DiskcacheManager
+from dash import CeleryManager
 from flask_caching.backends import RedisCache, SimpleCache
 
 from cli import commands
@@ -49,6 +49,7 @@ from core.service import ACCOUNT, ExchangeAccess, StartupError, TradingService
 from core.store.db import Database
 from web.app_factory import create_dash_app
 from web.login import Access, is_loopback
+from web.threaded_jobs import ThreadedJobs
 
 log = logging.getLogger("app")
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
@@ -175,8 +176,9 @@ def background(engine: Engine) -> Scheduler:
 @dataclass
 class Background:
     """Where the page's trades and monitor applies run (Dash background callbacks): Celery
-    on Redis with REDIS_URL (`celery -A app:celery_app worker`), else local processes with
-    their results in the data folder (shared by every web worker on the host)."""
+    on Redis with REDIS_URL (`celery -A app:celery_app worker`), else threads of the
+    serving process (web/threaded_jobs.py: never a fork of it) with their results in the
+    data folder (shared by every web worker on the host)."""
 
     manager: object
     celery: object | None
@@ -187,7 +189,8 @@ def background_jobs(settings: Settings) -> Background:
     url = settings.REDIS_URL.get_secret_value()
     if not url:
         folder = data_folder(settings) / "background-jobs"
-        return Background(DiskcacheManager(diskcache.Cache(str(folder))), None, lambda **_: None)
+        jobs = ThreadedJobs(diskcache.Cache(str(folder)))
+        return Background(jobs, None, lambda **_: None)
     celery = Celery("trading", broker=url, backend=url)
     celery.conf.update(
         broker_connection_retry_on_startup=True,

@@ -46,6 +46,7 @@ import sqlalchemy as sa
 
 from tests.page_requests import callback_request
 from tests.services import AppProcess, app_environment, free_port, python_app
+from web.threaded_jobs import JOB_SPAN
 
 REFRESH_SECONDS = 2.0  # web.layout.REFRESH_MS
 SYMBOLS = ("ETH/USDT", "BTC/USDT")
@@ -267,18 +268,18 @@ def one_click(http, base, end_id, request_spec, run_spec, symbol, button, n):
 
 
 def job_state(job) -> str:
-    """What the background job's process is doing (the DiskcacheManager's job is its pid)."""
+    """What the process running the background job is doing: the job runs in a thread of
+    the serving process (web/threaded_jobs.py: its id is pid * JOB_SPAN + n)."""
     try:
-        process = psutil.Process(int(str(job).split("~")[0]))  # "pid~key" in Dash 4
+        number = int(str(job).split("~")[0])  # "job~key" in Dash 4
+        process = psutil.Process(number // JOB_SPAN)
         with process.oneshot():
             cpu = process.cpu_times()
             words = (
-                f"pid {process.pid} {process.status()}, {process.num_threads()} threads, "
-                f"cpu {cpu.user + cpu.system:.2f} s, "
-                f"age {time.time() - process.create_time():.0f} s"
+                f"job {number} in pid {process.pid} {process.status()}, "
+                f"{process.num_threads()} threads, cpu {cpu.user + cpu.system:.2f} s"
             )
-        wchan = Path(f"/proc/{process.pid}/wchan").read_text().strip()
-        return f"{words}, waiting in {wchan or '?'}"
+        return words
     except (psutil.Error, OSError, TypeError, ValueError) as exc:
         return f"job {job!r}: {type(exc).__name__}"
 
