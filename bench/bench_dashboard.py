@@ -26,10 +26,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from app import build_runtime
 from core.config import load_settings
 from core.store.models import EquitySnapshot, FillRecord, Position
 from emulator.server import EmulatorServer
+from runtime import build_runtime
 from tests.page_requests import refresh_payload
 
 

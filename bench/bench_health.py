@@ -1,5 +1,5 @@
-"""Compute time of the health page's two reports: `core.health.compute_health` and
-`core.results.compute_results`.
+"""Compute time of the health page's two reports: `core.insights.health.compute_health` and
+`core.insights.results.compute_results`.
 
     .venv/bin/python bench/bench_health.py [--runs 10000] [--fills 100000] [--repeat 7] [--store]
 
@@ -33,8 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
-from core.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
-from core.results import FILL_COLUMNS, compute_results
+from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
+from core.insights.results import FILL_COLUMNS, compute_results
 from core.store import analytics
 from core.store.db import Database
 from core.store.models import EquitySnapshot, FillRecord, Order, SyncRun

@@ -1,4 +1,4 @@
-"""Position monitor compute time: `core.reconcile.diagnose` + `plan` over large books.
+"""Position monitor compute time: `core.monitoring.reconcile.diagnose` + `plan` over large books.
 
     .venv/bin/python bench/bench_monitor.py [--sizes 1000,2500,5000,10000,20000] [--runs 7]
 
@@ -25,7 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.domain import ExchangePosition, Policy, RecordedPosition
-from core.reconcile import apply, diagnose, plan
+from core.monitoring.reconcile import apply, diagnose, plan
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 STALE_AFTER = timedelta(minutes=5)

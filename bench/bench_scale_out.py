@@ -269,9 +269,9 @@ def _serves(base: str, server: AppProcess) -> bool:
 def trade_wall_times(args, folder: Path, exchange_url: str, control, database, redis_base):
     from waitress.server import create_server
 
-    from app import build_runtime
     from core.config import load_settings
     from core.domain import PositionState, TradeSize
+    from runtime import build_runtime
 
     settings = {
         "DATABASE_URL": database,

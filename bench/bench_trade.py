@@ -19,12 +19,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from app import build_engine
 from core.config import load_settings
 from core.domain import Mode, PositionState, TradeSize
 from emulator.control_client import ControlClient
 from emulator.request_log import round_trips
 from emulator.server import EmulatorServer
+from runtime import build_engine
 
 
 def main() -> int:

@@ -17,9 +17,9 @@ from typing import TextIO
 
 from cli import insights_render as render
 from cli.render import to_json
+from core.insights.views import EXPORT_TABLES
 from core.service import InputError, Mode, count
 from core.service.insights import parse_since
-from core.views_insights import EXPORT_TABLES
 
 WINDOW_HELP = "a duration such as 1h, 24h, 7d, 30m or 2w, or all"
 ROW_WORDS = {"fills": "fill", "orders": "order", "syncs": "sync run", "alerts": "alert"}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from cli.render import table
-from core.views_insights import (
+from core.insights.views import (
     DeliveryResult,
     Drawdown,
     DriftStats,

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from core.accounts import AccountsError, load_accounts_file
+from core.accounts.accounts_file import AccountsError, load_accounts_file
 from core.errors import InputError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

@@ -33,7 +33,7 @@ def control(exchange):
 @pytest.fixture
 def make_engine(tmp_path, exchange, control):
     """build_engine(settings) against the session emulator; LIVE keys with `live=True`."""
-    from app import build_engine
+    from runtime import build_engine
 
     engines = []
 

@@ -9,8 +9,8 @@ import dash_bootstrap_components as dbc
 from dash import Input, Output, State, dcc, no_update
 from dash.exceptions import PreventUpdate
 
+from core.insights.views import AlertRecord, HealthView
 from core.service import AppError
-from core.views_insights import AlertRecord, HealthView
 from web import formatting as fmt
 from web import ids
 from web import insights_components as ui

@@ -10,7 +10,7 @@ from decimal import Decimal
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from core.views_insights import WINDOWS, duration_text
+from core.insights.views import WINDOWS, duration_text
 from web import formatting as fmt
 from web import theme
 

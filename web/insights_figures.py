@@ -11,7 +11,7 @@ from decimal import Decimal
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from core.views_insights import Drawdown, HealthBucket, PeriodProfit, Summary
+from core.insights.views import Drawdown, HealthBucket, PeriodProfit, Summary
 from web.chart_style import styled, utc_naive, with_message
 
 UP, DOWN, LINE, WARN, MUTED = "#2fb380", "#e0474c", "#2a9fd6", "#f0ad4e", "#8a8f95"
@@ -127,7 +127,7 @@ def duration_figure(durations_ms: Sequence[int], p50: int | None, p95: int | Non
 
 
 # How each period lies on a date axis: its length in days (a month: None), a date one starts
-# on (weeks begin on Monday, as core.results counts them) and its tick label.
+# on (weeks begin on Monday, as core.insights.results counts them) and its tick label.
 PERIOD_AXES = {
     "daily": (1, "2000-01-03", "%b %d"),
     "weekly": (7, "2000-01-03", "%b %d"),

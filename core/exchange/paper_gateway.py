@@ -27,9 +27,9 @@ from core.domain import (
     Side,
 )
 from core.exchange.gateway import MarketData, OrderRejected
-from core.planner import floor_to_step
 from core.store import paper
 from core.store.db import Database
+from core.trading.planner import floor_to_step
 
 BOOK_DEPTH = 100
 

@@ -14,7 +14,7 @@ from core.domain import (
     TradeSize,
 )
 from core.errors import AppError, InputError
-from core.metrics import render as render_metrics
+from core.operations.metrics import render as render_metrics
 from core.service.composition import ACCOUNT, ExchangeAccess, StartupError
 from core.service.facade import TradingService
 from core.service.inputs import parse_amount, parse_size, parse_symbol, parse_target

@@ -8,10 +8,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-from core.account import Account
-from core.accounts import AccountConfig, load_accounts_file
-from core.alerts import IncidentAlerts, parse_alert_urls
-from core.caching import SharedCache
+from core.accounts.account import Account
+from core.accounts.accounts_file import AccountConfig, load_accounts_file
 from core.config import Settings
 from core.domain import Mode, quote_asset
 from core.errors import AppError, InputError
@@ -20,15 +18,17 @@ from core.exchange.ccxt_gateway import CcxtTradingGateway
 from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.gateway import GatewayError, TradingGateway
 from core.exchange.paper_gateway import PaperGateway
-from core.executor import Executor
-from core.locks import TradeLocks
-from core.market_cache import CachedMarketData
-from core.monitor import AccountLink, Monitor
-from core.orders import FillPolicy
-from core.planner import Limits
+from core.monitoring.monitor import AccountLink, Monitor
+from core.operations.alerts import IncidentAlerts, parse_alert_urls
+from core.operations.caching import SharedCache
+from core.operations.locks import TradeLocks
+from core.operations.market_cache import CachedMarketData
 from core.service.observers import Observers
 from core.store.books import BookKey
 from core.store.db import Database
+from core.trading.executor import Executor
+from core.trading.orders import FillPolicy
+from core.trading.planner import Limits
 
 ACCOUNT = "default"
 NO_KEYS = "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET and restart."
@@ -109,7 +109,7 @@ class Wiring:
 
     @staticmethod
     def view_key(book: BookKey) -> str:
-        """Where the page's view of a book is kept for a moment (core.caching)."""
+        """Where the page's view of a book is kept for a moment (core.operations.caching)."""
         return f"dashboard:{book.mode}:{book.account}"
 
     def book_changed(self, book: BookKey) -> None:

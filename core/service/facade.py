@@ -8,10 +8,9 @@ service.reads        what the page and the command line show (read_models.py)
 
 from __future__ import annotations
 
-from core.caching import SharedCache
 from core.config import Settings
-from core.gate import Gate
-from core.locks import TradeLocks
+from core.operations.caching import SharedCache
+from core.operations.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
 from core.service.insights import Insights
 from core.service.kill_switch import KillSwitch
@@ -21,6 +20,7 @@ from core.service.protection import ProtectionCommands
 from core.service.read_models import ReadModels
 from core.service.trading import TradeCommands
 from core.store.db import Database
+from core.trading.gate import Gate
 
 
 class TradingService:

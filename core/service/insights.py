@@ -17,8 +17,14 @@ from urllib.parse import urlsplit
 
 import pandas as pd
 
-from core import metrics
-from core.alerts import (
+from core.domain import ZERO, Mode
+from core.errors import InputError
+from core.exchange.gateway import GatewayError, UnknownSymbol
+from core.insights.health import compute_health, parse_window
+from core.insights.results import ResultsReport, compute_results, drawdown, summarize
+from core.insights.views import EXPORT_TABLES, HealthView, ResultsView
+from core.operations import metrics
+from core.operations.alerts import (
     FAILED,
     RAISED,
     SENT,
@@ -29,16 +35,10 @@ from core.alerts import (
     recent_alerts,
     send_test,
 )
-from core.domain import ZERO, Mode
-from core.errors import InputError
-from core.exchange.gateway import GatewayError, UnknownSymbol
-from core.health import compute_health, parse_window
-from core.results import ResultsReport, compute_results, drawdown, summarize
 from core.service.composition import ACCOUNT, Wiring
 from core.service.insights_cache import VersionedCache
 from core.store import alert_records, analytics
 from core.store.models import utcnow
-from core.views_insights import EXPORT_TABLES, HealthView, ResultsView
 
 ALERT_ROWS = 50
 CHART_POINTS = 2000

@@ -7,15 +7,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from core.account import Account
+from core.accounts.account import Account
 from core.domain import Mode, Origin, PositionState, TradeResult
 from core.errors import AppError
-from core.gate import FLATTEN_WAIT_SECONDS, Gate, OrderRequest
 from core.service.composition import Wiring
-from core.state import spot_positions
 from core.store import protection
 from core.store import repository as repo
 from core.store.models import utcnow
+from core.trading.gate import FLATTEN_WAIT_SECONDS, Gate, OrderRequest
+from core.trading.state import spot_positions
 
 log = logging.getLogger(__name__)
 

@@ -8,10 +8,10 @@ from collections.abc import Callable
 from core.domain import Mode
 from core.errors import TradeBusy
 from core.exchange.gateway import GatewayError
-from core.gate import Gate
 from core.service.composition import ACCOUNT, NO_KEYS, Wiring
 from core.store import repository as repo
 from core.store import snapshots
+from core.trading.gate import Gate
 from core.views import ModeChange
 
 log = logging.getLogger(__name__)

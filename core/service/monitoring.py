@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from core.domain import Mode, Origin, Policy, TradeSize
 from core.errors import InputError
-from core.gate import Gate
-from core.monitor import AccountCheck, AccountLink
+from core.monitoring.monitor import AccountCheck, AccountLink
 from core.service.accounting import record_equity_point
 from core.service.composition import Wiring
 from core.store import repository as repo
 from core.store import runs
 from core.store.books import BookKey
+from core.trading.gate import Gate
 from core.views import AccountCheckView, MonitorRunView
 
 HISTORY_ROWS = 50

@@ -9,9 +9,9 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from core import metrics
-from core.alerts import IncidentAlerts, UnreachableWatch, incident_key
 from core.domain import Origin, TradeResult
+from core.operations import metrics
+from core.operations.alerts import IncidentAlerts, UnreachableWatch, incident_key
 from core.views import AccountCheckView
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from core import protection, wording
+from core import wording
 from core.domain import (
     Balance,
     ExchangeStop,
@@ -21,15 +21,16 @@ from core.domain import (
 )
 from core.errors import InputError
 from core.exchange.gateway import GatewayError
-from core.gate import Gate, OrderRequest
-from core.monitor import AccountLink
+from core.monitoring.monitor import AccountLink
+from core.protection import stops as protection
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
-from core.state import base_is_dust
 from core.store import protection as stops
 from core.store import repository as repo
 from core.store.books import BookKey
 from core.store.models import utcnow
+from core.trading.gate import Gate, OrderRequest
+from core.trading.state import base_is_dust
 
 log = logging.getLogger(__name__)
 APP, EXCHANGE = "app", "exchange"

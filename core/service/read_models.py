@@ -21,10 +21,10 @@ from core.service import view_mappers
 from core.service.accounting import book_balances, prices_for
 from core.service.badge import SymbolSync, SyncFacts, badge
 from core.service.composition import ACCOUNT, Wiring
-from core.state import base_is_dust, position_state, state_label
 from core.store import jobs, protection, runs
 from core.store import repository as repo
 from core.store.models import utcnow
+from core.trading.state import base_is_dust, position_state, state_label
 from core.valuation import equity
 from core.views import (
     ChartView,

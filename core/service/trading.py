@@ -9,13 +9,13 @@ from decimal import Decimal
 
 from core.domain import Mode, Origin, PositionState, TradeResult, TradeSize
 from core.errors import AppError, InputError
-from core.gate import Gate, OrderRequest
-from core.locks import TradeBusy
-from core.protection import resolve as resolve_stop
+from core.operations.locks import TradeBusy
+from core.protection.stops import resolve as resolve_stop
 from core.service.accounting import record_equity_point
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
 from core.store import jobs
+from core.trading.gate import Gate, OrderRequest
 
 
 class TradeCommands:

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from core.domain import ZERO, Balance, PositionState, quote_asset
 from core.exchange.venues import venue
-from core.protection import distance_pct
-from core.state import state_label
+from core.protection.stops import distance_pct
 from core.store import jobs
+from core.trading.state import state_label
 from core.valuation import asset_value
 from core.views import (
     BalanceView,

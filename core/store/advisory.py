@@ -1,5 +1,5 @@
 """PostgreSQL advisory locks: the trade lock and the leadership that hold across hosts
-(the interface and the file-lock versions are in core.locks)."""
+(the interface and the file-lock versions are in core.operations.locks)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import NullPool
 
 from core.errors import LockLost, TradeBusy
-from core.locks import release_failed
+from core.operations.locks import release_failed
 from core.store.db import postgres_connect_args
 
 log = logging.getLogger(__name__)

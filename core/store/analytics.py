@@ -1,5 +1,5 @@
 """What the Sync health and Results pages read: the stored records as the DataFrames
-`core.health` and `core.results` take, one query each, and as rows for the CSV export.
+`core.insights.health` and `core.insights.results` take, one query each, and as rows for the CSV export.
 
 A report reads one book at a time (a mode, and every account of it or one). The export reads
 every book and names the mode and account of each row. Money stays Decimal and times stay
@@ -16,8 +16,8 @@ import pandas as pd
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from core.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
-from core.results import FILL_COLUMNS
+from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
+from core.insights.results import FILL_COLUMNS
 from core.store.models import Alert, EquitySnapshot, FillRecord, Order, SyncRun
 from core.store.runs import _decode as decode_findings  # the one reader of RunFindings' JSON
 
@@ -41,7 +41,7 @@ def _of_book(model, mode: str, account: str | None):
 
 @dataclass(frozen=True)
 class HealthFrames:
-    """What `core.health.compute_health` takes: the runs, what each observed, the orders."""
+    """What `core.insights.health.compute_health` takes: the runs, what each observed, the orders."""
 
     runs: pd.DataFrame
     observations: pd.DataFrame

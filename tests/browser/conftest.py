@@ -61,8 +61,8 @@ def pytest_collection_modifyitems(config, items):
 def runtime(tmp_path):
     """The real app as app.py composes it: no exchange URL or keys, so it starts the local
     demo exchange in-process; its own SQLite database; no login."""
-    from app import build_runtime
     from core.config import load_settings
+    from runtime import build_runtime
 
     settings = load_settings(
         DATABASE_URL=f"sqlite:///{tmp_path}/t.db",

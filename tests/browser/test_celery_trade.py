@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.support.ui import WebDriverWait
 
-from app import build_runtime
 from core.config import load_settings
 from core.domain import Mode
+from runtime import build_runtime
 from tests.browser.pages import LOAD_SECONDS, TRADE_SECONDS, click, css, enter_size
 from tests.services import (
     ROOT,
@@ -32,9 +32,9 @@ DEMO = {"EXCHANGE_API_KEY": "demo-key", "EXCHANGE_API_SECRET": "demo-secret"}
 # A trade makes four sequential round trips: at 1 s each it runs for more than two refresh
 # ticks (2 s), so the page reads it running at least once (at 400 ms a tick can miss it).
 LATENCY_MS = 1000
-HEALTH_SECONDS = 3.5  # app.RedisHealth asks at most every 3 s
+HEALTH_SECONDS = 3.5  # runtime.RedisHealth asks at most every 3 s
 ALERT_SHOWN = f"{css(ids.BACKGROUND_ALERT)}.show"
-# the steps core.executor and core.orders report while a trade runs
+# the steps core.trading.executor and core.trading.orders report while a trade runs
 STEPS = ("starting", "cancelling open orders", "placing BUY", "order placed", "verifying")
 
 
@@ -283,7 +283,7 @@ def test_a_click_just_after_redis_is_lost_is_refused_and_never_runs_later(
     """A BUY clicked the moment Redis goes away is refused with the same message at once,
     and is not sent when Redis comes back."""
     runtime, _worker = page_on_own_redis
-    health = runtime.background.down.__self__  # app.RedisHealth, asked by every refresh
+    health = runtime.background.down.__self__  # runtime.RedisHealth, asked by every refresh
     WebDriverWait(dash_duo.driver, LOAD_SECONDS, poll_frequency=0.02).until(
         lambda _d: time.monotonic() - health._checked < 0.3,
         message="the page never asked whether Redis answers",

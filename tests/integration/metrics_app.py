@@ -1,12 +1,12 @@
 """A small WSGI app for the gunicorn metrics test: every request counts one check through
-core.metrics and answers with the serving worker's pid; /metrics serves the exposition."""
+core.operations.metrics and answers with the serving worker's pid; /metrics serves the exposition."""
 
 from __future__ import annotations
 
 import os
 import time
 
-from core import metrics
+from core.operations import metrics
 
 ACCOUNT = "gunicorn-test"
 

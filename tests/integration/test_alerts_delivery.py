@@ -10,7 +10,7 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from core.alerts import IncidentAlerts, incident_key, recent_alerts, send_test
+from core.operations.alerts import IncidentAlerts, incident_key, recent_alerts, send_test
 from core.store.db import Database
 from core.store.models import Alert
 from tests.services import free_port
@@ -111,7 +111,9 @@ def test_a_refused_address_is_stored_as_failed_without_its_secret(
     assert "connection error" in row.delivery_detail.lower()
 
     warnings = [
-        r for r in caplog.records if r.name == "core.alerts" and r.levelno == logging.WARNING
+        r
+        for r in caplog.records
+        if r.name == "core.operations.alerts" and r.levelno == logging.WARNING
     ]
     assert len(warnings) == 1
     assert f"127.0.0.1:{closed_port}" in warnings[0].getMessage()

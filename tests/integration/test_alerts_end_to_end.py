@@ -10,10 +10,9 @@ from decimal import Decimal
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-import app
-from core import metrics
 from core.config import load_settings
 from core.domain import Mode, PositionState, TradeSize
+from core.operations import metrics
 from core.service.insights import Insights
 from tests.conftest import DEMO
 
@@ -35,7 +34,7 @@ def runtime(tmp_path, exchange, control, listener):
         **DEMO,
         **FAST,
     )
-    running = app.build_runtime(settings)
+    running = runtime.build_runtime(settings)
     yield running
     running.close()
 

@@ -18,8 +18,8 @@ from sqlalchemy import select
 from core.domain import Mode, OrderStatus, PositionState, TradeSize
 from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_market import CcxtMarketData
-from core.locks import FileLeadership
-from core.scheduler import Scheduler, Task
+from core.operations.locks import FileLeadership
+from core.operations.scheduler import Scheduler, Task
 from core.store import paper
 from core.store import repository as repo
 from core.store.db import Database
@@ -75,7 +75,7 @@ def run_app(args: list[str], env: dict, stdin: str = "") -> subprocess.Completed
 CRASH_AFTER_SEND = """
     import os
     from decimal import Decimal
-    from app import build_engine
+    from runtime import build_engine
     from core.config import load_settings
     from core.domain import Mode, PositionState, TradeSize
     from core.exchange.ccxt_gateway import CcxtTradingGateway
@@ -124,7 +124,7 @@ def test_a_crash_between_sending_and_recording_is_reconciled_on_the_next_start(
 HOLD_LOCK = """
     import sys, time
     from pathlib import Path
-    from core.locks import FileTradeLocks
+    from core.operations.locks import FileTradeLocks
 
     with FileTradeLocks(Path(sys.argv[1])).hold("default", "ETH/USDT"):
         print("held", flush=True)
@@ -240,7 +240,7 @@ def test_live_trade_command_with_yes_is_verified(tmp_path, exchange, control):
 
 
 START = """
-from app import build_engine
+from runtime import build_engine
 from core.config import load_settings
 build_engine(load_settings()).close()
 print("started")

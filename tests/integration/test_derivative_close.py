@@ -13,12 +13,12 @@ from core.domain import Origin, PositionState, Side
 from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_gateway import CcxtTradingGateway
 from core.exchange.ccxt_market import CcxtMarketData
-from core.executor import Executor
-from core.orders import FillPolicy
-from core.planner import Limits
 from core.store import repository as repo
 from core.store import runs
 from core.store.db import Database
+from core.trading.executor import Executor
+from core.trading.orders import FillPolicy
+from core.trading.planner import Limits
 from emulator.control_client import ControlClient
 
 DIALECTS = ["bybit", "binanceusdm"]

@@ -19,7 +19,7 @@ from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_gateway import CcxtTradingGateway
 from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.gateway import OrderRejected
-from core.monitor import AccountLink, Monitor
+from core.monitoring.monitor import AccountLink, Monitor
 from core.store import repository as repo
 from core.store.db import Database
 from core.store.models import utcnow

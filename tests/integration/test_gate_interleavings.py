@@ -3,7 +3,7 @@ safe whatever runs beside it.
 
 Every pair of {click, CLI trade, periodic check in adopt, periodic check in enforce, stop
 watcher, flatten, mode switch, protect}, each order of the two, with the first paused at each
-named point of the order path (core.checkpoints: before the lock, inside it before the first
+named point of the order path (core.trading.checkpoints: before the lock, inside it before the first
 send, after a placement, before and after recording) while the second runs. Real ccxt
 against the emulator over HTTP, a real SQLite (and PostgreSQL) database, two engines on it
 (one per policy, as two processes would be).
@@ -27,12 +27,12 @@ from decimal import Decimal
 
 import pytest
 
-from core import checkpoints
 from core.domain import DiscrepancyKind, Mode, Origin, Policy, PositionState, TradeSize
 from core.store import jobs
 from core.store import protection as stops
 from core.store import repository as repo
 from core.store.models import Order, utcnow
+from core.trading import checkpoints
 from tests.services import fresh_postgres_database, postgres_missing
 
 D = Decimal

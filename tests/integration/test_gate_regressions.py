@@ -1,6 +1,6 @@
 """Each race issue 16 found, as a test named for it: real ccxt against the emulator over
 HTTP, a real SQLite database, actions paused at the order path's named points
-(core.checkpoints) while another runs."""
+(core.trading.checkpoints) while another runs."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from decimal import Decimal
 
 import pytest
 
-from core import checkpoints
 from core.domain import Mode, Origin, Policy, PositionState, TradeSize
 from core.store import jobs
 from core.store import protection as stops
 from core.store import repository as repo
 from core.store.models import Order
+from core.trading import checkpoints
 from tests.integration.test_monitor import keyed_entry, write_accounts
 
 D = Decimal

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-import app
+import runtime
 from cli import insights_commands
 from core.domain import Mode, PositionState, TradeSize
 from core.service.insights import Insights
@@ -30,8 +30,8 @@ USER, PASSWORD = "alice", "pa55-w0rd-xyz"
 
 
 def build_engine(settings):
-    """app.build_engine, with the service's insights until facade.py builds them itself."""
-    engine = app.build_engine(settings)
+    """runtime.build_engine, with the service's insights until facade.py builds them itself."""
+    engine = runtime.build_engine(settings)
     if not hasattr(engine.service, "insights"):
         engine.service.insights = Insights(engine.service.wiring, engine.service.modes.current)
     return engine

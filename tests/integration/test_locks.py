@@ -1,4 +1,4 @@
-"""The trade locks (core.locks.FileTradeLocks beside SQLite, core.store.advisory.PgTradeLocks
+"""The trade locks (core.operations.locks.FileTradeLocks beside SQLite, core.store.advisory.PgTradeLocks
 on a real PostgreSQL database): refused at once or after a bounded wait, several symbols at
 once, a lease that says when its lock is gone, and a release that fails without raising."""
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import text
 
 from core.errors import LockLost, TradeBusy
-from core.locks import FileTradeLocks
+from core.operations.locks import FileTradeLocks
 from core.store.advisory import PgTradeLocks
 from core.store.db import Database
 from tests.services import (
@@ -170,7 +170,7 @@ def test_a_pg_lease_whose_backend_is_terminated_is_lost_and_its_release_only_log
     postgres_url,  # noqa: F811
     caplog,
 ):
-    caplog.set_level(logging.WARNING, logger="core.locks")
+    caplog.set_level(logging.WARNING, logger="core.operations.locks")
     with trade_locks.hold(ACCOUNT, "ETH/USDT") as lease:
         lease.verify()
         [holder] = advisory_holders(postgres_url, lock_name("ETH/USDT"))
@@ -191,7 +191,7 @@ def test_a_pg_lock_that_cannot_be_released_is_logged_not_raised(
     postgres_url,  # noqa: F811
     caplog,
 ):
-    caplog.set_level(logging.WARNING, logger="core.locks")
+    caplog.set_level(logging.WARNING, logger="core.operations.locks")
     with trade_locks.hold_many(ACCOUNT, ["ETH/USDT", "SOL/USDT"]) as taken:
         assert taken == {"ETH/USDT", "SOL/USDT"}
         [holder] = advisory_holders(postgres_url, lock_name("SOL/USDT"))

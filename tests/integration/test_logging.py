@@ -10,8 +10,8 @@ from decimal import Decimal
 
 import pytest
 
-from core import logs
 from core.domain import Mode, PositionState, TradeSize
+from core.operations import logs
 
 KEY, SECRET = "log-test-api-key-7f3a", "log-test-api-secret-91bc"
 

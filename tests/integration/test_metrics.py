@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from core import metrics
+from core.operations import metrics
 from tests.services import AppProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -133,7 +133,7 @@ def gunicorn(tmp_path):
         "WEB_CONCURRENCY": "2",
     }
     stale = (
-        "from core import metrics\n"
+        "from core.operations import metrics\n"
         "for _ in range(1000):\n"
         f"    metrics.observe_sync_run({GUNICORN_ACCOUNT!r}, 'check', True, 0.02, 3)\n"
     )

@@ -25,8 +25,8 @@ from core.config import Settings
 from core.domain import ActionKind, DiscrepancyKind, Policy
 from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_market import CcxtMarketData
-from core.monitor import AccountLink, recorded_positions
-from core.reconcile import apply, plan
+from core.monitoring.monitor import AccountLink, recorded_positions
+from core.monitoring.reconcile import apply, plan
 from core.store import repository as repo
 from core.store.db import Database
 from core.store.models import Position, SyncRun, utcnow
@@ -622,7 +622,7 @@ def test_a_corrupt_position_row_stops_the_run_before_anything_is_written(
 
 def test_execute_writes_exactly_what_reconcile_apply_predicts(tmp_path):
     """Random books written to a real database, the adopt plan applied row by row as
-    `sync --execute` does, read back: the same positions `core.reconcile.apply` computes."""
+    `sync --execute` does, read back: the same positions `core.monitoring.reconcile.apply` computes."""
     db = Database.open(f"sqlite:///{tmp_path}/apply.db")
 
     @settings(max_examples=60, deadline=None, derandomize=True, database=None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import app
+import runtime
 from core.config import load_settings
 from tests.page_requests import refresh_payload
 from web import ids
@@ -19,7 +19,7 @@ def client(tmp_path, exchange):
         TRADING_MODE="sim",
         SYMBOLS="ETH/USDT,BTC/USDT",
     )
-    running = app.build_runtime(settings)
+    running = runtime.build_runtime(settings)
     yield running.dash_app.server.test_client()
     running.close()
 

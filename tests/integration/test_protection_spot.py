@@ -81,7 +81,7 @@ def test_a_stop_fires_once_when_the_bid_crosses_it_and_survives_a_restart(
 
 WATCH = """
 import sys, time
-from app import build_engine
+from runtime import build_engine
 from core.config import load_settings
 engine = build_engine(load_settings())
 deadline = time.monotonic() + float(sys.argv[1])

@@ -21,8 +21,8 @@ import psutil
 import pytest
 import requests
 
-from app import build_engine
 from core.config import load_settings
+from runtime import build_engine
 from tests.page_requests import refresh_payload
 from tests.services import (
     ROOT,
@@ -44,7 +44,7 @@ TOOK = "took the leadership"
 STEPPED_DOWN = "stepped down from the leadership"
 CHECK_DONE = "monitor check done"
 LEADERSHIP = "leader:default"  # core.store.advisory.PgLeadership's lock, account "default"
-TICKER_TTL = 2  # core.market_cache.CachedMarketData's ticker_ttl
+TICKER_TTL = 2  # core.operations.market_cache.CachedMarketData's ticker_ttl
 
 
 # --- helpers ---------------------------------------------------------------------------

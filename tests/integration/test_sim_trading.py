@@ -187,8 +187,8 @@ def test_ten_dashboard_refreshes_share_one_ticker_fetch(make_engine, control):
 
 
 def test_exchange_down_the_dashboard_still_answers_and_recovers(tmp_path):
-    from app import build_engine
     from emulator.server import EmulatorServer
+    from runtime import build_engine
 
     first = EmulatorServer(seed=3, freeze=True)
     first.start(host="127.0.0.1", port=0)

@@ -116,7 +116,7 @@ def test_a_failed_start_leaves_no_temp_folder(tmp_path, command):
 
 OPEN_AT = """
     import sys, time
-    from app import open_database
+    from runtime import open_database
     from core.config import load_settings
 
     go = float(sys.argv[1])

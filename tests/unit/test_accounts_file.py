@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.accounts import TRADED_ACCOUNT, AccountsError, load_accounts_file
+from core.accounts.accounts_file import TRADED_ACCOUNT, AccountsError, load_accounts_file
 from core.service import ACCOUNT
 
 

@@ -10,8 +10,9 @@ import threading
 
 import pytest
 
-from core import alerts as alerts_module
-from core.alerts import (
+from core.errors import AppError, InputError
+from core.operations import alerts as alerts_module
+from core.operations.alerts import (
     AlertUrlError,
     IncidentAlerts,
     UnreachableWatch,
@@ -19,7 +20,6 @@ from core.alerts import (
     parse_alert_urls,
     recent_alerts,
 )
-from core.errors import AppError, InputError
 from core.store.db import Database
 
 TELEGRAM = "tgram://123456789:ABCdefGHIjklMNOpqrSTUvwxYZ/12345"
@@ -237,7 +237,7 @@ def test_a_full_queue_drops_the_event_instead_of_waiting(db, alerts, held_sender
         for n in range(1, 6):
             sender.raise_incident(f"drift:spot:{n}", "drift", "drift", "drift", "spot")
 
-    with caplog.at_level(logging.WARNING, logger="core.alerts"):
+    with caplog.at_level(logging.WARNING, logger="core.operations.alerts"):
         returns_while_held(raise_five)
     dropped = [r.getMessage() for r in caplog.records if "alert queue full" in r.getMessage()]
     assert dropped == [

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.health import (
+from core.insights.health import (
     NO_DRIFT,
     NO_ORDERS,
     NO_RUNS,

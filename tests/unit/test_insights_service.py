@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from core.domain import Mode
 from core.errors import InputError
-from core.results import FILL_COLUMNS, compute_results, summarize
+from core.insights.results import FILL_COLUMNS, compute_results, summarize
 from core.service.insights import (
     CHART_POINTS,
     Insights,

@@ -14,9 +14,9 @@ from dash import html
 from cli import insights_render as render
 from cli.render import to_json
 from core.domain import Mode
-from core.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
-from core.results import FILL_COLUMNS, compute_results
-from core.views_insights import HealthView, ResultsView
+from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
+from core.insights.results import FILL_COLUMNS, compute_results
+from core.insights.views import HealthView, ResultsView
 from web import health_page, insights_figures, results_page
 from web import insights_components as ui
 from web import insights_ids as iids

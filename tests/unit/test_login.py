@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from core import logs
 from core.config import Settings, SettingsError, load_settings
+from core.operations import logs
 from web.login import Access, basic_credentials, host_allowed, host_name, is_loopback
 
 

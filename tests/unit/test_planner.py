@@ -9,7 +9,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.domain import Balance, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
-from core.planner import (
+from core.trading.planner import (
     TOUCH_OFFSET,
     Limits,
     OrderPlan,
@@ -23,7 +23,7 @@ from core.planner import (
     plan_order,
     plan_remainder,
 )
-from core.state import base_is_dust
+from core.trading.state import base_is_dust
 
 D = Decimal
 LONG, SHORT, NONE = PositionState.LONG, PositionState.SHORT, PositionState.NO_POSITION

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from core.domain import StopKind
 from core.errors import InputError
-from core.protection import LONG, SHORT, distance_pct, fired, resolve, stop_at_distance
+from core.protection.stops import LONG, SHORT, distance_pct, fired, resolve, stop_at_distance
 
 D = Decimal
 TICK = D("0.01")

@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.results import (
+from core.insights.results import (
     EQUITY_COLUMNS,
     FILL_COLUMNS,
     OpenTrip,

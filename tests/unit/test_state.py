@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.domain import Balance, Holdings, MarketRules, PositionState
-from core.state import (
+from core.trading.state import (
     base_is_dust,
     position_state,
     quote_is_dust,

@@ -1,0 +1,102 @@
+"""Read models of the Sync health and Results pages and of the health, results, export and
+alert-test commands: plain data (frozen dataclasses, Decimals, datetimes), no DataFrames.
+
+A report covers one book: a mode, and every account of it (`account` None) or one. The
+figures themselves are `core.insights.health`'s and `core.insights.results`' dataclasses, named here so the
+page and the command line need nothing else of core.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from core.domain import Mode
+from core.insights.health import (
+    AccountHealth,
+    CorrectiveOrders,
+    DriftStats,
+    HealthBucket,
+    HealthReport,
+    OpenDrift,
+    RunStats,
+    SymbolHealth,
+)
+from core.insights.results import Drawdown, OpenTrip, PeriodProfit, RoundTrip, Summary, TradeStats
+from core.operations.alerts import AlertRecord, DeliveryResult
+
+WINDOWS = ("1h", "24h", "7d", "all")
+EXPORT_TABLES = ("fills", "orders", "syncs", "alerts")
+
+__all__ = [
+    "EXPORT_TABLES",
+    "WINDOWS",
+    "AccountHealth",
+    "AlertRecord",
+    "CorrectiveOrders",
+    "DeliveryResult",
+    "Drawdown",
+    "DriftStats",
+    "HealthBucket",
+    "HealthReport",
+    "HealthView",
+    "OpenDrift",
+    "OpenTrip",
+    "PeriodProfit",
+    "ResultsView",
+    "RoundTrip",
+    "RunStats",
+    "Summary",
+    "SymbolHealth",
+    "TradeStats",
+    "duration_text",
+]
+
+
+@dataclass(frozen=True)
+class HealthView:
+    """Sync health of one book over `window` (`1h`, `24h`, `7d`, `all`, or any duration)."""
+
+    mode: Mode
+    account: str | None
+    window: str
+    report: HealthReport
+
+
+@dataclass(frozen=True)
+class ResultsView:
+    """Trading results of one book. `summary`, `by_symbol` and `closed` cover the round trips
+    closed in the window (oldest first); `open` every trip still holding coins now; the
+    drawdown and `equity` the equity snapshots of the window (`equity` thinned to at most a
+    few thousand points for a chart; the drawdown is worked out from every snapshot)."""
+
+    mode: Mode
+    account: str | None
+    window: str
+    quote: str
+    now: datetime
+    since: datetime | None
+    summary: Summary
+    by_symbol: Mapping[str, Summary]
+    closed: tuple[RoundTrip, ...]
+    open: tuple[OpenTrip, ...]
+    drawdown: Drawdown | None
+    equity: tuple[tuple[datetime, Decimal], ...]
+
+
+def duration_text(value: timedelta) -> str:
+    """`45s`, `3m 05s`, `2h 01m`, `3d 04h`: the two largest units, as the page and the
+    command line both show a duration."""
+    seconds = int(value.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours:02d}h"
+    if hours:
+        return f"{hours}h {minutes:02d}m"
+    if minutes:
+        return f"{minutes}m {seconds:02d}s"
+    return f"{seconds}s"

@@ -1,0 +1,338 @@
+"""The position monitor: database against exchange, for one account or many.
+
+Each account is read once (one snapshot: a fixed number of calls), diagnosed with the pure
+rules in `core.monitoring.reconcile`, and, when asked to execute, repaired in a single transaction
+across all accounts, so one round converges. An account whose exchange fails is reported
+as failed, never assumed flat, and the others go on.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from contextlib import AbstractContextManager, ExitStack
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from sqlalchemy.orm import Session
+
+from core import wording
+from core.domain import (
+    ZERO,
+    AccountSnapshot,
+    ActionKind,
+    Discrepancy,
+    ExchangePosition,
+    Holdings,
+    Policy,
+    PositionState,
+    RecordedPosition,
+    RunFindings,
+    SyncAction,
+)
+from core.errors import AppError
+from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
+from core.monitoring.reconcile import diagnose, plan
+from core.protection.audit import ProtectionAudit
+from core.store import protection as stop_records
+from core.store import repository as repo
+from core.store import runs, snapshots
+from core.store.db import Database
+from core.store.models import utcnow
+from core.trading.state import position_state, spot_positions
+
+log = logging.getLogger(__name__)
+
+
+class CorruptRecord(AppError):
+    """A database row cannot be read; the monitor stops before it changes anything."""
+
+
+@dataclass(frozen=True)
+class AccountLink:
+    """A named account the monitor watches, and the gateway that reaches it."""
+
+    name: str
+    gateway: TradingGateway
+    mode: str = "live"
+    quote: str = "USDT"
+
+
+# the gate's hold on the symbols a repair touches (core.trading.gate.Gate.quiet, per account)
+Guard = Callable[[AccountLink, list[str], datetime], AbstractContextManager[frozenset[str]]]
+
+
+@dataclass
+class AccountCheck:
+    """What one account's check found, and (after `execute`) what it changed."""
+
+    account: str
+    exchange: str = ""
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    actions: list[SyncAction] = field(default_factory=list)
+    states: dict[str, PositionState] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+    drift: dict[str, PositionState] = field(default_factory=dict)
+    snapshot: AccountSnapshot | None = None
+    error: str | None = None
+    api_calls: int = 0
+    duration_ms: int = 0
+    # stops to place or remove (`--protect`), and what kept any of them from happening
+    protection: list[SyncAction] = field(default_factory=list)
+    protection_errors: list[str] = field(default_factory=list)
+    read_at: datetime | None = None  # when the snapshot was asked for
+    busy: tuple[str, ...] = ()  # symbols left to the next round: an action was on them
+
+    def touched(self) -> set[str]:
+        """Every symbol a repair of this check would write."""
+        return {
+            *(d.symbol for d in self.discrepancies),
+            *(a.symbol for a in self.actions),
+            *(a.symbol for a in self.protection),
+            *self.states,
+        }
+
+    def keep_only(self, allowed: frozenset[str]) -> None:
+        """Leave out what concerns a symbol the gate did not give this check."""
+        self.busy = tuple(sorted(self.touched() - allowed))
+        self.discrepancies = [d for d in self.discrepancies if d.symbol in allowed]
+        self.actions = [a for a in self.actions if a.symbol in allowed]
+        self.protection = [a for a in self.protection if a.symbol in allowed]
+        self.states = {s: v for s, v in self.states.items() if s in allowed}
+        self.drift = {s: v for s, v in self.drift.items() if s in allowed}
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def findings(self) -> RunFindings:
+        return RunFindings(
+            discrepancies=tuple(self.discrepancies),
+            actions=(*self.actions, *self.protection),
+            in_sync=tuple(sorted(s for s in self.states if s not in self.drift)),
+            drift=tuple(sorted(self.drift)),
+            error=self.error,
+        )
+
+
+class Monitor:
+    def __init__(
+        self, db: Database, stale_after: timedelta, require_stop_pct: Decimal | None = None
+    ):
+        self.db = db
+        self.stale_after = stale_after
+        self.protection = (
+            None if require_stop_pct is None else ProtectionAudit(db, require_stop_pct)
+        )
+
+    def check(
+        self,
+        links: list[AccountLink],
+        policy: Policy,
+        execute: bool,
+        symbols: list[str] | None = None,
+        progress: Callable[[int, int, str], None] | None = None,
+        protect: bool = False,
+        guard: Guard | None = None,
+    ) -> list[AccountCheck]:
+        """Diagnose every account from one snapshot each; with `execute`, apply the policy's
+        plan to the database in one transaction and record it in the sync history; with
+        `protect` too, place the missing stops and remove the orphans.
+
+        `guard` (the gate) holds the trade lock of every symbol a repair touches while it
+        is applied, and leaves out a symbol that an action holds now or touched since its
+        account was read: what the snapshot says of it may be old. It is checked again next
+        round."""
+        checks = []
+        for index, link in enumerate(links, 1):
+            if progress is not None:
+                progress(index, len(links), link.name)
+            checks.append(self._examine(link, policy, symbols, protect))
+        if execute:
+            with ExitStack() as held:
+                for link, check in zip(links, checks, strict=True):
+                    if guard is not None and check.ok:
+                        allowed = held.enter_context(
+                            guard(link, sorted(check.touched()), check.read_at)
+                        )
+                        check.keep_only(allowed)
+                if protect and self.protection is not None:
+                    for link, check in zip(links, checks, strict=True):
+                        self.protection.repair(link, check)
+                self._apply(links, checks, policy)
+        return checks
+
+    def _examine(
+        self, link: AccountLink, policy: Policy, symbols: list[str] | None, protect: bool
+    ) -> AccountCheck:
+        check = AccountCheck(link.name, link.gateway.market.name.upper(), read_at=utcnow())
+        started, calls = time.monotonic(), link.gateway.api_calls
+        try:
+            snapshot = link.gateway.snapshot(link.name)
+            held = self._exchange_positions(link, snapshot)
+            with self.db.session() as session:
+                recorded = recorded_positions(session, link)
+                targets = {
+                    p.symbol: PositionState(p.target_state)
+                    for p in repo.positions(session, repo.BookKey(link.mode, link.name))
+                    if p.target_state
+                }
+            self._read_states(check, link, snapshot, symbols or [], targets)
+            tolerances = {p.symbol: self._tolerance(link, p.symbol) for p in [*recorded, *held]}
+        except GatewayError as exc:
+            check.error = str(exc)
+        else:
+            check.snapshot = snapshot
+            check.discrepancies = diagnose(
+                recorded, held, tolerances, snapshot.taken_at, self.stale_after
+            )
+            check.actions = plan(check.discrepancies, policy)
+            if self.protection is not None:
+                self.protection.examine(check, link, snapshot, held, protect)
+        check.api_calls = link.gateway.api_calls - calls
+        check.duration_ms = int((time.monotonic() - started) * 1000)
+        return check
+
+    def _read_states(
+        self,
+        check: AccountCheck,
+        link: AccountLink,
+        snapshot: AccountSnapshot,
+        symbols: list[str],
+        targets: dict[str, PositionState],
+    ) -> None:
+        """Each watched symbol's state as the trader sees it, and the ones that drifted
+        from the target the trader last asked for."""
+        for symbol in symbols:
+            ticker = snapshot.tickers.get(symbol)
+            if ticker is None:
+                continue
+            try:
+                rules = link.gateway.market.market_rules(symbol)
+            except UnknownSymbol:
+                continue  # the account's exchange does not list it (a derivatives account)
+            holdings = Holdings.of(snapshot.balances, rules.base, rules.quote)
+            target = targets.get(symbol)
+            check.states[symbol] = position_state(holdings, ticker.last, rules, target)
+            check.prices[symbol] = ticker.last
+            if target is not None and check.states[symbol] is not target:
+                check.drift[symbol] = target
+
+    def _exchange_positions(
+        self, link: AccountLink, snapshot: AccountSnapshot
+    ) -> list[ExchangePosition]:
+        if snapshot.positions is not None:
+            return list(snapshot.positions)
+        prices = {s: t.last for s, t in snapshot.tickers.items()}
+        market = link.gateway.market
+        rules = {
+            f"{asset}/{link.quote}": market.market_rules(f"{asset}/{link.quote}")
+            for asset in snapshot.balances
+            if f"{asset}/{link.quote}" in prices
+        }
+        return spot_positions(link.name, snapshot.balances, prices, rules, link.quote)
+
+    def _tolerance(self, link: AccountLink, symbol: str) -> Decimal:
+        try:
+            return link.gateway.market.market_rules(symbol).amount_step
+        except GatewayError:
+            return ZERO
+
+    def _apply(self, links: list[AccountLink], checks: list[AccountCheck], policy: Policy) -> None:
+        """The plan of every account, its balances as a snapshot, each watched symbol's
+        verdict and the run's record, in one transaction."""
+        by_name = {link.name: link for link in links}
+        now = utcnow()
+        with self.db.session() as session:
+            for check in checks:
+                book = repo.BookKey(by_name[check.account].mode, check.account)
+                for action in check.actions:
+                    repo.apply_action(session, book, action, now)
+                    if action.kind is ActionKind.CLOSE:
+                        stop_records.end_stops(
+                            session, book, action.symbol, stop_records.DONE, "the position closed"
+                        )
+                if check.snapshot is not None:
+                    snapshots.record_snapshot(
+                        session, book, check.snapshot.balances, "check", check.snapshot.taken_at
+                    )
+                for symbol, state in check.states.items():
+                    if policy is not Policy.REPORT:
+                        repo.set_position_state(
+                            session, book, symbol, state, check.prices.get(symbol)
+                        )
+                    drifted = symbol in check.drift
+                    verdict = f"{symbol} no longer {check.drift[symbol].value}" if drifted else ""
+                    repo.record_sync_status(
+                        session, book, symbol, "drift" if drifted else "in_sync", verdict, now
+                    )
+                runs.record_sync_run(
+                    session,
+                    book,
+                    kind="monitor",
+                    ok=check.ok,
+                    message=_summary(check),
+                    started_at=now,
+                    policy=policy.value,
+                    api_calls=check.api_calls,
+                    duration_ms=check.duration_ms,
+                    findings=check.findings(),
+                )
+                log.log(
+                    logging.INFO if check.ok else logging.WARNING,
+                    "monitor check %s",
+                    "done" if check.ok else "failed",
+                    extra={
+                        "account": check.account,
+                        "policy": policy.value,
+                        "discrepancies": len(check.discrepancies),
+                        "repaired": len(check.actions),
+                        "drift": sorted(check.drift),
+                        "api_calls": check.api_calls,
+                        "duration_ms": check.duration_ms,
+                        "outcome": _summary(check),
+                    },
+                )
+
+
+def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosition]:
+    book = repo.BookKey(link.mode, link.name)
+    try:
+        rows = repo.positions(session, book)
+    except (InvalidOperation, ValueError, TypeError) as exc:
+        symbols = ", ".join(repo.unreadable_positions(session, book)) or "?"
+        raise CorruptRecord(
+            f"the {link.mode} position {symbols} of account {link.name!r} in the database holds "
+            f"an unreadable value ({type(exc).__name__}); fix or delete that row, nothing was changed"
+        ) from None
+    return [
+        RecordedPosition(link.name, p.symbol, p.qty, p.last_price, p.price_time)
+        for p in rows
+        if p.is_open
+    ]
+
+
+def _summary(check: AccountCheck) -> str:
+    """One line for the sync history and the badge: what was found, what was repaired, and
+    which symbols no longer hold the trader's target."""
+    if check.error:
+        return f"{check.account}: exchange check failed: {check.error}"
+    parts = []
+    if check.discrepancies:
+        counts: dict[str, int] = {}
+        for d in check.discrepancies:
+            counts[d.kind.value] = counts.get(d.kind.value, 0) + 1
+        found = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+        done = f"{len(check.actions)} repaired" if check.actions else "left as they are"
+        total = wording.count(len(check.discrepancies), "discrepancy", "discrepancies")
+        parts.append(f"{total} ({found}), {done}")
+    if check.busy:
+        parts.append(f"{', '.join(check.busy)} left to the next check: an action was running")
+    if check.drift:
+        held = ", ".join(
+            f"{symbol} no longer {target.value}" for symbol, target in sorted(check.drift.items())
+        )
+        parts.append(f"drift from the trader's targets: {held}")
+    return f"{check.account}: {'; '.join(parts) or 'in sync'}"

@@ -1,0 +1,494 @@
+"""Incidents to notifications, off the trade path.
+
+An incident (drift on a symbol, a failed verification, an exchange that stopped answering...)
+sends one message when it is raised and one more when it clears, however often it is reported
+in between. The caller stores the alert at once, in one small transaction, against the alerts
+table (whose latest row per incident says raised or cleared, so the state holds across
+restarts and processes): an outbox, so an alert raised by a short-lived process (a background
+trade) is never lost. Delivery is off the trade path: a sender thread claims each stored
+alert (one process delivers it), sends it through apprise with short timeouts and records how
+delivery went; every sender also takes over alerts another process stored and left.
+
+Alert URLs carry tokens and passwords: they are never stored, and logs, rows and errors name
+a URL by its position, scheme and host only.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import unquote, urlsplit
+
+import apprise
+from apprise.manager_plugins import NotificationManager
+
+from core.errors import InputError
+from core.operations import metrics
+from core.store import alert_records
+from core.store.db import Database
+from core.store.models import utcnow
+
+logger = logging.getLogger(__name__)
+
+# apprise logs a URL it cannot load whole, token and password included: its records stay out
+# of the app's handlers; this module logs every delivery failure itself, without secrets.
+logging.getLogger("apprise").propagate = False
+
+KINDS = frozenset(
+    {
+        "drift",
+        "sync_failed",
+        "verify_failed",
+        "stop_triggered",
+        "exchange_unreachable",
+        "kill_switch",
+        "test",
+    }
+)
+RAISED, CLEARED = "raised", "cleared"
+SENT, FAILED, NO_URLS = "sent", "failed", "no urls"
+
+ACCEPTED = (
+    "apprise URLs such as json://host:port/path, tgram://bottoken/chatid, "
+    "slack://tokenA/tokenB/tokenC or mailto://user:password@host, "
+    "separated by commas or spaces"
+)
+_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]{0,19})://")
+_COMMA_BEFORE_URL = re.compile(r",(?=[A-Za-z][A-Za-z0-9+.-]*://)")
+_URL_WORD = re.compile(r"[A-Za-z0-9_~%+-]{4,}")
+_WARNING_NOTICE = frozenset({"drift", "exchange_unreachable"})
+
+
+class AlertUrlError(InputError):
+    """An ALERT_URLS entry apprise cannot use; the text names the entry, never its secret."""
+
+
+def parse_alert_urls(text: str) -> list[str]:
+    """The URLs in ALERT_URLS (commas and/or whitespace between them; a comma inside a URL,
+    as in mailto's `?to=a@x,b@y`, stays in it). Raises AlertUrlError for the first entry
+    apprise cannot load."""
+    urls = _split_urls(text)
+    for position, url in enumerate(urls, start=1):
+        _load(url, position)
+    return urls
+
+
+def _split_urls(text: str) -> list[str]:
+    entries: list[str] = []
+    for word in text.split():
+        entries += (entry.strip(",") for entry in _COMMA_BEFORE_URL.split(word))
+    return [entry for entry in entries if entry]
+
+
+def _load(url: str, position: int):
+    """apprise's plugin for one entry, or AlertUrlError naming the entry by position and scheme."""
+    match = _SCHEME.match(url)
+    if match is None:
+        raise AlertUrlError(
+            f"Setting ALERT_URLS entry {position} has no scheme://; it accepts {ACCEPTED}"
+        )
+    scheme = match.group(1).lower()
+    if scheme not in NotificationManager():
+        raise AlertUrlError(
+            f"Setting ALERT_URLS entry {position} ({scheme}://) is not a service apprise knows; "
+            f"it accepts {ACCEPTED}"
+        )
+    plugin = apprise.Apprise.instantiate(url)
+    if plugin is None:
+        raise AlertUrlError(
+            f"Setting ALERT_URLS entry {position} ({scheme}://) is malformed (a token, host or "
+            f"part apprise needs is missing or wrong); it accepts {ACCEPTED}"
+        )
+    return plugin
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One alert URL, loaded, with the safe name it goes by."""
+
+    plugin: object
+    label: str  # scheme://host as apprise's privacy form shows them: safe for logs and rows
+    shown: str  # apprise's privacy form without its options, for the alert-test command
+    secrets: tuple[str, ...]  # parts of the raw URL that the label does not show
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "****")
+        return text
+
+
+def _target(url: str, position: int, timeout_seconds: float) -> _Target:
+    plugin = _load(url, position)
+    plugin.socket_connect_timeout = timeout_seconds
+    plugin.socket_read_timeout = timeout_seconds
+    private = urlsplit(plugin.url(privacy=True))
+    label = f"{private.scheme}://{private.netloc.rpartition('@')[2]}"
+    shown = private._replace(query="", fragment="").geturl()
+    words = set(_URL_WORD.findall(url))
+    words |= {unquote(word) for word in words}
+    secrets = words - set(_URL_WORD.findall(label))
+    return _Target(plugin, label, shown, tuple(sorted(secrets, key=len, reverse=True)))
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """How sending to one URL went. `target` names the URL without its secrets."""
+
+    target: str
+    delivered: bool
+    detail: str
+
+
+def _send_one(
+    target: _Target, title: str, body: str, notify_type: apprise.NotifyType, timeout_seconds: float
+) -> DeliveryResult:
+    sender = apprise.Apprise()
+    sender.add(target.plugin)
+    outcome = sender.notify(
+        body=body, title=title, notify_type=notify_type, timeout=timeout_seconds
+    )
+    if outcome:
+        return DeliveryResult(target.label, True, "delivered")
+    if outcome.status == apprise.AppriseResultStatus.TIMEOUT:
+        return DeliveryResult(target.label, False, f"no answer within {timeout_seconds:g} s")
+    said = [entry.message for entry in outcome.logs() if entry.level in ("WARNING", "ERROR")]
+    reason = said[0] if said else "the service refused the message"
+    return DeliveryResult(target.label, False, target.redact(reason))
+
+
+def _send(
+    targets: Sequence[_Target],
+    title: str,
+    body: str,
+    notify_type: apprise.NotifyType,
+    timeout_seconds: float,
+) -> list[DeliveryResult]:
+    """Every target at once, so one slow URL does not hold up the others."""
+    with ThreadPoolExecutor(max_workers=len(targets)) as pool:
+        return list(
+            pool.map(
+                lambda target: _send_one(target, title, body, notify_type, timeout_seconds),
+                targets,
+            )
+        )
+
+
+def send_test(urls: Sequence[str], timeout_seconds: float = 10.0) -> list[DeliveryResult]:
+    """`python app.py alert-test`: a test message to every URL, synchronously; each result
+    names its URL in apprise's privacy form."""
+    targets = [_target(url, n, timeout_seconds) for n, url in enumerate(urls, start=1)]
+    if not targets:
+        return []
+    results = _send(
+        targets,
+        "Trading dashboard: test alert",
+        "This is a test: alerts from the trading dashboard reach this address.",
+        apprise.NotifyType.INFO,
+        timeout_seconds,
+    )
+    return [
+        DeliveryResult(target.shown, result.delivered, result.detail)
+        for target, result in zip(targets, results, strict=True)
+    ]
+
+
+def incident_key(kind: str, account: str | None = None, symbol: str | None = None) -> str:
+    """The one name of an incident, such as `drift:spot:ETH/USDT` or `exchange_unreachable:spot`."""
+    return ":".join(part for part in (kind, account, symbol) if part)
+
+
+@dataclass(frozen=True)
+class _Event:
+    action: str
+    incident: str
+    kind: str
+    title: str
+    body: str
+    account: str | None
+    symbol: str | None
+    at: datetime
+
+
+_STOP = object()
+SWEEP_SECONDS = 5.0  # how often a sender looks for alerts other processes left
+LEFT_AFTER = timedelta(seconds=5)  # pending that long: its process did not deliver it
+STUCK_AFTER = timedelta(minutes=5)  # sending that long: its sender stopped mid-way
+
+
+class IncidentAlerts:
+    """Raise and clear incidents from any thread or process: the alert is stored at once
+    (milliseconds), and a daemon sender thread (started on first use, or by `start`)
+    delivers it. Nothing here waits on a URL or raises into the caller."""
+
+    def __init__(
+        self,
+        urls: Sequence[str],
+        db: Database,
+        *,
+        timeout_seconds: float = 5.0,
+        queue_size: int = 1000,
+    ):
+        self._targets = [_target(url, n, timeout_seconds) for n, url in enumerate(urls, start=1)]
+        self._db = db
+        self._timeout = timeout_seconds
+        self._queue: queue.Queue = queue.Queue(maxsize=queue_size)
+        self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
+        self._closed = False
+
+    def raise_incident(
+        self,
+        incident: str,
+        kind: str,
+        title: str,
+        body: str,
+        account: str | None = None,
+        symbol: str | None = None,
+    ) -> None:
+        """Notify once while `incident` lasts: nothing is sent if it is already open."""
+        self._submit(_Event(RAISED, incident[:200], kind, title, body, account, symbol, utcnow()))
+
+    def clear_incident(self, incident: str, body: str) -> None:
+        """Notify that `incident` is over; nothing is sent if it is not open."""
+        self._submit(_Event(CLEARED, incident[:200], "", "", body, None, None, utcnow()))
+
+    def start(self) -> None:
+        """Start the sender thread, again in a forked worker whose copy did not survive."""
+        with self._start_lock:
+            if self._closed or (self._thread is not None and self._thread.is_alive()):
+                return
+            self._thread = threading.Thread(target=self._run, name="alert-sender", daemon=True)
+            self._thread.start()
+
+    def flush(self, timeout: float = 10.0) -> bool:
+        """Wait until every alert stored so far by this process is delivered; False on
+        timeout."""
+        if self._closed:
+            return True
+        self.start()
+        done = threading.Event()
+        deadline = time.monotonic() + timeout
+        try:
+            self._queue.put(done, timeout=timeout)
+        except queue.Full:
+            return False
+        return done.wait(max(0.0, deadline - time.monotonic()))
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Deliver what is queued, then stop the sender; later events are dropped."""
+        self.flush(timeout)
+        with self._start_lock:
+            self._closed = True
+            thread = self._thread
+        if thread is not None and thread.is_alive():
+            try:
+                self._queue.put(_STOP, timeout=timeout)
+            except queue.Full:
+                return
+            thread.join(timeout)
+
+    def _submit(self, event: _Event) -> None:
+        """Store the alert (a raise of an open incident, or a clear of a closed one, stores
+        nothing) and hand it to the sender. Never raises into the trade or check."""
+        try:
+            if event.action == RAISED and event.kind not in KINDS:
+                logger.warning("alert kind %r is not one of %s", event.kind, sorted(KINDS))
+            if self._closed:
+                logger.warning(
+                    "alerts are closed: incident %s not %s", event.incident, event.action
+                )
+                return
+            alert_id = self._store(event)
+            if alert_id is not None:
+                self.start()
+                self._queue.put_nowait(alert_id)
+        except queue.Full:
+            logger.warning("alert queue full: the sweep delivers incident %s", event.incident)
+        except Exception:
+            logger.exception("alert for incident %s not stored", event.incident)
+
+    def _run(self) -> None:
+        while True:
+            try:
+                item = self._queue.get(timeout=SWEEP_SECONDS)
+            except queue.Empty:
+                self._sweep()
+                continue
+            if item is _STOP:
+                return
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            self._deliver_stored(item)
+
+    def _sweep(self) -> None:
+        """Deliver what other processes stored and left (or a stopped sender left)."""
+        try:
+            now = utcnow()
+            with self._db.session() as session:
+                left = alert_records.undelivered(session, now - LEFT_AFTER, now - STUCK_AFTER)
+                alert_records.release(session, left)
+            for alert_id in left:
+                self._deliver_stored(alert_id)
+        except Exception:
+            logger.exception("looking for undelivered alerts failed")
+
+    def _store(self, event: _Event) -> int | None:
+        with self._db.session() as session:
+            alert_records.lock_incident(session, event.incident)
+            latest = alert_records.latest_alert(session, event.incident)
+            is_open = latest is not None and latest.state == RAISED
+            if is_open == (event.action == RAISED):
+                return None
+            if event.action == CLEARED:
+                kind, account, symbol = latest.kind, latest.account, latest.symbol
+                title = f"Resolved: {latest.title}"
+            else:
+                kind, account, symbol, title = event.kind, event.account, event.symbol, event.title
+            return alert_records.add_alert(
+                session,
+                incident=event.incident,
+                kind=kind,
+                state=event.action,
+                title=title,
+                body=event.body,
+                account=account,
+                symbol=symbol,
+                created_at=event.at,
+            )
+
+    def _deliver_stored(self, alert_id: int) -> None:
+        try:
+            with self._db.session() as session:
+                if not alert_records.claim_delivery(session, alert_id):
+                    return
+                row = alert_records.alert_row(session, alert_id)
+                incident, state, kind = row.incident, row.state, row.kind
+                title, body = row.title, row.body
+            delivery, detail, delivered_at = self._deliver(incident, state, kind, title, body)
+            with self._db.session() as session:
+                alert_records.record_delivery(session, alert_id, delivery, detail, delivered_at)
+            metrics.count_alert(kind, state, delivery)
+        except Exception:
+            logger.exception("alert %s not delivered", alert_id)
+
+    def _deliver(
+        self, incident: str, state: str, kind: str, title: str, body: str
+    ) -> tuple[str, str | None, datetime | None]:
+        if not self._targets:
+            return NO_URLS, "ALERT_URLS is empty", None
+        results = _send(self._targets, title, body, _notify_type(state, kind), self._timeout)
+        failed = [result for result in results if not result.delivered]
+        for result in failed:
+            logger.warning(
+                "alert for incident %s (%s) not delivered to %s: %s",
+                incident,
+                state,
+                result.target,
+                result.detail,
+            )
+        delivered_at = utcnow() if len(failed) < len(results) else None
+        if not failed:
+            return SENT, None, delivered_at
+        detail = "; ".join(f"{result.target}: {result.detail}" for result in failed)
+        if delivered_at is not None:
+            detail = f"delivered to {len(results) - len(failed)} of {len(results)} URLs; {detail}"
+        return FAILED, detail, delivered_at
+
+
+def _notify_type(action: str, kind: str) -> apprise.NotifyType:
+    if action == CLEARED:
+        return apprise.NotifyType.SUCCESS
+    if kind == "test":
+        return apprise.NotifyType.INFO
+    return apprise.NotifyType.WARNING if kind in _WARNING_NOTICE else apprise.NotifyType.FAILURE
+
+
+class UnreachableWatch:
+    """Raises `exchange_unreachable` for an account once every exchange read of it has been
+    failing for longer than `after_seconds`, and clears it at the next read that works."""
+
+    def __init__(
+        self,
+        alerts: IncidentAlerts,
+        after_seconds: float = 120,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self._alerts = alerts
+        self._after = after_seconds
+        self._clock = clock
+        self._failing_since: dict[str, float] = {}
+        # None until this process knows: an incident raised before a restart may still be open
+        self._open: dict[str, bool] = {}
+        self._lock = threading.Lock()
+
+    def record(self, account: str, ok: bool) -> None:
+        """One exchange read of `account` worked (`ok`) or failed, now."""
+        now = self._clock()
+        incident = incident_key("exchange_unreachable", account)
+        with self._lock:
+            if ok:
+                self._failing_since.pop(account, None)
+                if self._open.get(account) is not False:
+                    self._open[account] = False
+                    self._alerts.clear_incident(
+                        incident, f"The exchange answers account {account} again."
+                    )
+                return
+            failing_for = now - self._failing_since.setdefault(account, now)
+            if failing_for > self._after and self._open.get(account) is not True:
+                self._open[account] = True
+                self._alerts.raise_incident(
+                    incident,
+                    "exchange_unreachable",
+                    f"{account}: exchange unreachable",
+                    f"Every exchange read of account {account} has failed for {failing_for:.0f} s; "
+                    "trades and checks on it fail until it answers again.",
+                    account=account,
+                )
+
+
+@dataclass(frozen=True)
+class AlertRecord:
+    """One stored alert, for the page: it never holds a URL."""
+
+    time: datetime
+    incident: str
+    kind: str
+    account: str | None
+    symbol: str | None
+    state: str
+    title: str
+    body: str
+    delivery: str
+    delivery_detail: str | None
+    delivered_at: datetime | None
+
+
+def recent_alerts(db: Database, limit: int = 50) -> list[AlertRecord]:
+    """The newest alerts first."""
+    with db.session() as session:
+        rows = alert_records.newest_alerts(session, limit)
+        return [
+            AlertRecord(
+                time=row.created_at,
+                incident=row.incident,
+                kind=row.kind,
+                account=row.account,
+                symbol=row.symbol,
+                state=row.state,
+                title=row.title,
+                body=row.body,
+                delivery=row.delivery,
+                delivery_detail=row.delivery_detail,
+                delivered_at=row.delivered_at,
+            )
+            for row in rows
+        ]
