@@ -108,15 +108,25 @@ class Counted:
         client.fetch = counted_fetch
 
 
-def translate_errors(what: str) -> Callable:
+def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
     """Turn ccxt's exceptions into the gateway's, with a message that says what failed and
     what the exchange answered, in words. The decorated method's object names the exchange
-    (`label`)."""
+    (`label`).
+
+    An `idempotent` call (a read, a cancel) whose connection dropped under it (a kept-alive
+    socket closed as it was reused) is sent once more, as freqtrade's retrier does; never
+    after a timeout or a 429 (a slow or busy exchange is not asked twice at once), and never
+    an order's placement, whose unknown outcome the order desk resolves by asking."""
 
     def decorator(method):
         @wraps(method)
         def wrapper(self, *args, **kwargs):
             try:
+                try:
+                    return method(self, *args, **kwargs)
+                except ccxt.BaseError as exc:
+                    if not (idempotent and _dropped(exc)):
+                        raise
                 return method(self, *args, **kwargs)
             except GatewayError:
                 raise
@@ -126,6 +136,14 @@ def translate_errors(what: str) -> Callable:
         return wrapper
 
     return decorator
+
+
+def _dropped(exc: ccxt.BaseError) -> bool:
+    """A connection that failed, as opposed to an exchange that answered, timed out or is
+    busy."""
+    if isinstance(exc, ccxt.RequestTimeout | ccxt.RateLimitExceeded | ccxt.ExchangeNotAvailable):
+        return False
+    return type(exc) is ccxt.NetworkError
 
 
 def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:

@@ -76,7 +76,7 @@ class CcxtTradingGateway:
     def api_calls(self) -> int:
         return self._counter.calls + self.market.api_calls
 
-    @translate_errors("reading balances")
+    @translate_errors("reading balances", idempotent=True)
     def balances(self) -> dict[str, Balance]:
         raw = self._ready().fetch_balance()
         return {
@@ -86,7 +86,7 @@ class CcxtTradingGateway:
             for asset in raw.get("total", {})
         }
 
-    @translate_errors("cancelling open orders")
+    @translate_errors("cancelling open orders", idempotent=True)
     def cancel_open_orders(self, symbol: str) -> int:
         """Cancel the symbol's plain orders (its stops stay); returns how many it cancelled.
         Where the answer does not list them (Binance USD-M) ccxt returns one entry, so it
@@ -132,7 +132,7 @@ class CcxtTradingGateway:
             ) from None
         return report_of(raw, client_order_id, symbol, side, amount, price)
 
-    @translate_errors("asking about an order")
+    @translate_errors("asking about an order", idempotent=True)
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None:
         """The order as the exchange knows it, or None when the exchange says it does not
         exist (MEXC says so briefly for fresh orders too: callers ask again)."""
@@ -147,7 +147,7 @@ class CcxtTradingGateway:
             raise
         return None if raw is None else report_of(raw, client_order_id, symbol)
 
-    @translate_errors("cancelling an order")
+    @translate_errors("cancelling an order", idempotent=True)
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None:
         """Cancel one order and return it as the exchange then knows it. An order that
         finished first (the exchange answers that it has no such open order) is read, not
@@ -165,7 +165,7 @@ class CcxtTradingGateway:
         """Whether the exchange answered that it has no such open order."""
         return exchange_code(exc) in self.market.venue.order_gone
 
-    @translate_errors("reading the account")
+    @translate_errors("reading the account", idempotent=True)
     def snapshot(self, account: str) -> AccountSnapshot:
         """Balances, every plain open order and every ticker, and on a derivatives exchange its
         positions and stops: a fixed number of calls, however many symbols, sent together."""
@@ -204,7 +204,7 @@ class CcxtTradingGateway:
 
     # --- derivatives: the position and its stops -------------------------------------------
 
-    @translate_errors("reading the position")
+    @translate_errors("reading the position", idempotent=True)
     def position(self, symbol: str, account: str) -> ExchangePosition:
         """The symbol's derivatives position as the exchange holds it (qty 0 when flat)."""
         if not self.market.venue.is_derivatives:
@@ -274,7 +274,7 @@ class CcxtTradingGateway:
         self.cancel_stops(symbol, [s for s in old if (s.exchange_id, s.kind) not in new])
         return placed
 
-    @translate_errors("removing stops")
+    @translate_errors("removing stops", idempotent=True)
     def cancel_stops(self, symbol: str, only: Iterable[ExchangeStop] | None = None) -> int:
         """Remove the symbol's stops: `only` those given (as `stops` read them), else every
         one the exchange keeps (on the position and as conditional orders); returns how
@@ -300,7 +300,7 @@ class CcxtTradingGateway:
             if not self._gone(exc):
                 raise
 
-    @translate_errors("reading stops")
+    @translate_errors("reading stops", idempotent=True)
     def stops(self, account: str, symbol: str | None = None) -> tuple[ExchangeStop, ...]:
         """The stops the exchange keeps, for one symbol or all: those set on a position
         (exchange_id "position") and reduce-only conditional orders. A spot exchange keeps
@@ -352,7 +352,7 @@ class CcxtTradingGateway:
                 kept.append(f"{stop.kind.value} {stop.exchange_id}")
         return f"; placed before it and still open: {', '.join(kept)}" if kept else ""
 
-    @translate_errors("reading fills")
+    @translate_errors("reading fills", idempotent=True)
     def order_fills(self, report: OrderReport) -> list[Fill]:
         """The executions of one order, from the account's trade list."""
         if report.filled <= 0:

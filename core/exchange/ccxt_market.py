@@ -36,7 +36,7 @@ class CcxtMarketData:
     def api_calls(self) -> int:
         return self._counter.calls
 
-    @translate_errors("loading markets")
+    @translate_errors("loading markets", idempotent=True)
     def markets(self) -> dict:
         with self._markets_lock:
             return self.client.load_markets()
@@ -50,19 +50,19 @@ class CcxtMarketData:
             raise UnknownSymbol(f"{symbol} is not a market on {self.label}")
         return rules_from_market(market)
 
-    @translate_errors("reading the ticker")
+    @translate_errors("reading the ticker", idempotent=True)
     def ticker(self, symbol: str) -> Ticker:
         self.market_rules(symbol)
         return ticker_of(self.client.fetch_ticker(symbol))
 
-    @translate_errors("reading tickers")
+    @translate_errors("reading tickers", idempotent=True)
     def tickers(self, symbols: list[str]) -> dict[str, Ticker]:
         if not symbols:
             return {}
         raw = self.client.fetch_tickers(symbols if len(symbols) > 1 else None)
         return {s: ticker_of(raw[s]) for s in symbols if s in raw}
 
-    @translate_errors("reading the order book")
+    @translate_errors("reading the order book", idempotent=True)
     def order_book(self, symbol: str, depth: int = 20) -> OrderBook:
         self.market_rules(symbol)
         raw = self.client.fetch_order_book(symbol, depth)
@@ -72,7 +72,7 @@ class CcxtMarketData:
             asks=tuple((dec(p), dec(q)) for p, q, *_ in raw["asks"]),
         )
 
-    @translate_errors("reading candles")
+    @translate_errors("reading candles", idempotent=True)
     def candles(self, symbol: str, timeframe: str = "1m", limit: int = 120) -> list[Candle]:
         self.market_rules(symbol)
         rows = self.client.fetch_ohlcv(symbol, timeframe, limit=limit)

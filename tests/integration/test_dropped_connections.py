@@ -1,0 +1,56 @@
+"""A read or a cancel whose connection dropped under it is sent once more; an order's
+placement never is (its outcome is resolved by asking the exchange), and a timeout is not
+retried. Real ccxt against the emulator over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from core.exchange.ccxt_client import Connection
+from core.exchange.ccxt_gateway import CcxtTradingGateway
+from core.exchange.ccxt_market import CcxtMarketData
+from core.exchange.gateway import ExchangeUnavailable
+from emulator.control_client import ControlClient
+
+ACCOUNT = "/api/v3/account"
+
+
+@pytest.fixture
+def mexc(venues):
+    control = ControlClient(venues["mexc"].url)
+    control.reset()
+    market = CcxtMarketData(Connection("mexc", venues["mexc"].url, timeout_ms=1000))
+    yield CcxtTradingGateway(market, "demo-key", "demo-secret"), control
+    control.clear_faults()
+
+
+def reads_of(control, path: str) -> int:
+    return sum(1 for r in control.requests_log() if r["method"] == "GET" and r["path"] == path)
+
+
+def test_a_read_whose_connection_dropped_is_sent_once_more(mexc):
+    gateway, control = mexc
+    control.clear_requests()
+    control.faults({"fail": {"method": "GET", "path": ACCOUNT, "mode": "drop_response"}})
+    balances = gateway.balances()
+    assert "USDT" in balances
+    assert reads_of(control, ACCOUNT) == 2
+
+
+def test_a_connection_that_keeps_dropping_is_reported_after_the_second_try(mexc):
+    gateway, control = mexc
+    control.clear_requests()
+    control.faults(
+        {"fail": {"method": "GET", "path": ACCOUNT, "mode": "drop_response", "count": 5}}
+    )
+    with pytest.raises(ExchangeUnavailable, match="connection failed"):
+        gateway.balances()
+    assert reads_of(control, ACCOUNT) == 2
+
+
+def test_a_read_that_timed_out_is_not_sent_again(mexc):
+    """The fault hangs one request only: a second try would have been answered."""
+    gateway, control = mexc
+    control.faults({"fail": {"method": "GET", "path": ACCOUNT, "mode": "timeout", "hang_ms": 2000}})
+    with pytest.raises(ExchangeUnavailable, match="timed out"):
+        gateway.balances()
