@@ -18,6 +18,7 @@ from core.service.modes import ModeCommands
 from core.service.monitoring import MonitorCommands
 from core.service.protection import ProtectionCommands
 from core.service.read_models import ReadModels
+from core.service.stored_mode import StoredMode
 from core.service.trading import TradeCommands
 from core.store.db import Database
 from core.trading.gate import Gate
@@ -32,26 +33,16 @@ class TradingService:
         locks: TradeLocks,
         cache: SharedCache,
     ):
-        self.wiring = Wiring(settings, db, access, locks, cache)
-        self.gate = Gate(db, locks, self.wiring.limits, self._mode, self.wiring.book_changed)
-        self.protection = ProtectionCommands(self.wiring, self.gate, self._mode)
-        self.kill_switch = KillSwitch(self.wiring, self.gate)
-        self.trading = TradeCommands(self.wiring, self.gate, self._mode, self.protection)
-        self.monitoring = MonitorCommands(self.wiring, self.gate, self._mode, self.trading.trade)
-        self.modes = ModeCommands(
-            self.wiring,
-            self.gate,
-            self.trading.reconcile_unresolved,
-            self.monitoring.periodic_check,
-        )
-        self.reads = ReadModels(self.wiring, self._shown_mode)
-        self.insights = Insights(self.wiring, self._shown_mode)
-
-    def _mode(self):
-        return self.modes.current()
-
-    def _shown_mode(self):
-        return self.modes.shown()
+        self.wiring = wiring = Wiring(settings, db, access, locks, cache)
+        stored = StoredMode(wiring)
+        self.gate = Gate(db, locks, wiring.limits, stored.current, wiring.book_changed)
+        self.protection = ProtectionCommands(wiring, self.gate, stored)
+        self.kill_switch = KillSwitch(wiring, self.gate)
+        self.trading = TradeCommands(wiring, self.gate, stored, self.protection)
+        self.monitoring = MonitorCommands(wiring, self.gate, stored, self.trading)
+        self.modes = ModeCommands(wiring, self.gate, stored, self.trading, self.monitoring)
+        self.reads = ReadModels(wiring, stored)
+        self.insights = Insights(wiring, stored)
 
     @property
     def symbols(self) -> list[str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TextIO
@@ -37,6 +37,7 @@ from core.operations.alerts import (
 )
 from core.service.composition import ACCOUNT, Wiring
 from core.service.insights_cache import VersionedCache
+from core.service.stored_mode import StoredMode
 from core.store import alert_records, analytics
 from core.store.models import utcnow
 
@@ -63,9 +64,9 @@ class Insights:
     """The read models of the two pages and the four commands, over the wiring's database;
     loaded frames are kept until their records change (core.service.insights_cache)."""
 
-    def __init__(self, wiring: Wiring, current_mode: Callable[[], Mode]):
+    def __init__(self, wiring: Wiring, stored: StoredMode):
         self.wiring = wiring
-        self._current_mode = current_mode
+        self._stored = stored
         self._kept = VersionedCache()
 
     def accounts(self) -> list[str]:
@@ -171,7 +172,7 @@ class Insights:
         self._check_account(account)
         if mode is not None:
             return mode
-        return Mode.LIVE if account not in (None, ACCOUNT) else self._current_mode()
+        return Mode.LIVE if account not in (None, ACCOUNT) else self._stored.shown()
 
     def _check_account(self, account: str | None) -> None:
         if account is None:

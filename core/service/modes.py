@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from core.domain import Mode
 from core.errors import TradeBusy
 from core.exchange.gateway import GatewayError
 from core.service.composition import ACCOUNT, NO_KEYS, Wiring
+from core.service.monitoring import MonitorCommands
+from core.service.stored_mode import StoredMode
+from core.service.trading import TradeCommands
 from core.store import repository as repo
 from core.store import snapshots
 from core.trading.gate import Gate
 from core.views import ModeChange
 
 log = logging.getLogger(__name__)
-MODE_KEY = "mode"
-SHOWN_KEY = "mode:shown"
-SHOWN_SECONDS = 1
 SWITCH_WAIT = 10.0  # seconds a switch waits for a trade in flight to end its sends
 
 
@@ -26,34 +25,29 @@ class ModeCommands:
         self,
         wiring: Wiring,
         gate: Gate,
-        reconcile: Callable[[], list[str]],
-        check: Callable[..., object],
+        stored: StoredMode,
+        trading: TradeCommands,
+        monitoring: MonitorCommands,
     ):
         self.wiring = wiring
         self._gate = gate
-        self._reconcile = reconcile
-        self._check = check
+        self._stored = stored
+        self._trading = trading
+        self._monitoring = monitoring
 
     def current(self) -> Mode:
         """The stored mode, read now: what every action (a trade, a stop, a flatten) uses."""
-        with self.wiring.db.session() as session:
-            return Mode(repo.get_value(session, MODE_KEY) or Mode.SIM.value)
+        return self._stored.current()
 
     def shown(self) -> Mode:
-        """The mode the page shows, read at most once a second by all the processes that
-        share the cache; a switch forgets it at once."""
-        loaded = self.wiring.cache.get_or_load(SHOWN_KEY, SHOWN_SECONDS, self._stored_value)
-        return Mode(loaded)
-
-    def _stored_value(self) -> str:
-        return self.current().value
+        """The mode the page shows, read at most once a second by every process."""
+        return self._stored.shown()
 
     def start(self) -> str | None:
         """A new database starts in TRADING_MODE. LIVE still needs keys that work: without
         them it stays SIM, and the returned warning says why."""
-        with self.wiring.db.session() as session:
-            if not repo.set_value_if_absent(session, MODE_KEY, Mode.SIM.value):
-                return None
+        if not self._stored.start():
+            return None
         if Mode(self.wiring.settings.TRADING_MODE) is not Mode.LIVE:
             return None
         change = self.request(Mode.LIVE)
@@ -115,7 +109,7 @@ class ModeCommands:
         with self.wiring.db.session() as session:
             snapshots.record_snapshot(session, self.wiring.book(Mode.LIVE), balances, "mode")
         self.wiring.book_changed(self.wiring.book(Mode.LIVE))
-        unresolved = self._reconcile()
+        unresolved = self._trading.reconcile_unresolved()
         return f"LIVE refused: {unresolved[0]}" if unresolved else None
 
     def request(self, mode: Mode) -> ModeChange:
@@ -130,7 +124,7 @@ class ModeCommands:
             return ModeChange(False, self.current(), reason)
         if busy := self._set(Mode.LIVE):
             return busy
-        self._check(enforce=False)
+        self._monitoring.periodic_check(enforce=False)
         return ModeChange(True, Mode.LIVE, f"LIVE+SYNC on {self.wiring.exchange_label}")
 
     def _set(self, mode: Mode) -> ModeChange | None:
@@ -145,16 +139,12 @@ class ModeCommands:
                 for p in repo.positions(session, self.wiring.book(book))
             }
         try:
-            with (
-                self._gate.all_symbols(account, {*self.wiring.symbols, *symbols}, SWITCH_WAIT),
-                self.wiring.db.session() as session,
-            ):
-                repo.set_value(session, MODE_KEY, mode.value)
+            with self._gate.all_symbols(account, {*self.wiring.symbols, *symbols}, SWITCH_WAIT):
+                self._stored.store(mode)
         except TradeBusy as busy:
             now = self.current()
             return ModeChange(
                 False, now, f"{busy}; the mode stays {now.value.upper()}: try again when it ends"
             )
-        self.wiring.cache.forget(SHOWN_KEY)
         log.info("mode set", extra={"account": ACCOUNT, "mode": mode.value})
         return None

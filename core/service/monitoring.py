@@ -12,6 +12,8 @@ from core.errors import InputError
 from core.monitoring.monitor import AccountCheck, AccountLink
 from core.service.accounting import record_equity_point
 from core.service.composition import Wiring
+from core.service.stored_mode import StoredMode
+from core.service.trading import TradeCommands
 from core.store import repository as repo
 from core.store import runs
 from core.store.books import BookKey
@@ -22,11 +24,11 @@ HISTORY_ROWS = 50
 
 
 class MonitorCommands:
-    def __init__(self, wiring: Wiring, gate: Gate, current_mode, trade):
+    def __init__(self, wiring: Wiring, gate: Gate, stored: StoredMode, trading: TradeCommands):
         self.wiring = wiring
         self.gate = gate
-        self._current_mode = current_mode
-        self._trade = trade
+        self._stored = stored
+        self._trading = trading
 
     def _guard(self, link: AccountLink, symbols: list[str], since: datetime):
         """Each repair under the gate: the locks of the symbols it touches, the busy ones
@@ -77,7 +79,7 @@ class MonitorCommands:
         within the size the trader asked with it); in SIM, which cannot drift, a point on
         the equity curve. With `enforce` False (the check right after switching to LIVE)
         enforce only reports: a switch never trades by itself."""
-        mode = self._current_mode()
+        mode = self._stored.current()
         if mode is Mode.SIM:
             record_equity_point(self.wiring, mode)
             return None
@@ -101,7 +103,7 @@ class MonitorCommands:
             sizes = self.remembered_sizes(mode)
             for symbol, target in check.drift.items():
                 size = sizes.get(symbol)
-                self._trade(
+                self._trading.trade(
                     symbol,
                     target,
                     TradeSize(quote_amount=size) if size else None,

@@ -25,6 +25,7 @@ from core.monitoring.monitor import AccountLink
 from core.protection import stops as protection
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
+from core.service.stored_mode import StoredMode
 from core.store import protection as stops
 from core.store import repository as repo
 from core.store.books import BookKey
@@ -80,10 +81,10 @@ class _Position:
 
 
 class ProtectionCommands:
-    def __init__(self, wiring: Wiring, gate: Gate, current_mode):
+    def __init__(self, wiring: Wiring, gate: Gate, stored: StoredMode):
         self.wiring = wiring
         self.gate = gate
-        self._current_mode = current_mode
+        self._stored = stored
         self._claimed: set[int] = set()  # stops this process claimed and is closing
 
     # --- setting and clearing --------------------------------------------------------
@@ -348,7 +349,7 @@ class ProtectionCommands:
         """The account's link and book: the traded account in the given (or current) mode,
         or a monitored (LIVE) account of ACCOUNTS_FILE."""
         if account == ACCOUNT:
-            mode = mode or self._current_mode()
+            mode = mode or self._stored.current()
             gateway = self.wiring.gateway(mode)
             return AccountLink(ACCOUNT, gateway, mode.value, self.wiring.quote), self.wiring.book(
                 mode

@@ -21,6 +21,7 @@ from core.service import view_mappers
 from core.service.accounting import book_balances, prices_for
 from core.service.badge import SymbolSync, SyncFacts, badge
 from core.service.composition import ACCOUNT, Wiring
+from core.service.stored_mode import StoredMode
 from core.store import jobs, protection, runs
 from core.store import repository as repo
 from core.store.models import utcnow
@@ -42,14 +43,14 @@ CHART_FILLS = 500
 
 
 class ReadModels:
-    def __init__(self, wiring: Wiring, current_mode):
+    def __init__(self, wiring: Wiring, stored: StoredMode):
         self.wiring = wiring
-        self._current_mode = current_mode
+        self._stored = stored
 
     def dashboard(self) -> DashboardView:
         """The page's view of the current book, read at most once a second per book however
         many tabs and workers ask (every write of the book forgets it at once)."""
-        mode = self._current_mode()
+        mode = self._stored.shown()
         return self.wiring.cache.get_or_load(
             self.wiring.view_key(self.wiring.book(mode)),
             MEMO_SECONDS,
@@ -127,7 +128,7 @@ class ReadModels:
     def chart(self, symbol: str) -> ChartView:
         """The symbol's candles with this book's fills since the first candle, and this
         book's equity curve: only what the charts draw."""
-        mode = self._current_mode()
+        mode = self._stored.shown()
         book = self.wiring.book(mode)
         try:
             candles, error = self.wiring.prices.candles(symbol, "1m", 120), None

@@ -14,15 +14,19 @@ from core.protection.stops import resolve as resolve_stop
 from core.service.accounting import record_equity_point
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
+from core.service.protection import ProtectionCommands
+from core.service.stored_mode import StoredMode
 from core.store import jobs
 from core.trading.gate import Gate, OrderRequest
 
 
 class TradeCommands:
-    def __init__(self, wiring: Wiring, gate: Gate, current_mode, protection):
+    def __init__(
+        self, wiring: Wiring, gate: Gate, stored: StoredMode, protection: ProtectionCommands
+    ):
         self.wiring = wiring
         self.gate = gate
-        self._current_mode = current_mode
+        self._stored = stored
         self._protection = protection
 
     def trade(
@@ -42,7 +46,7 @@ class TradeCommands:
         the dashboard has switched since), then set the stop asked for with it. Failures
         come back as a result with a message, never as exceptions; a refused one sent and
         wrote nothing."""
-        mode = mode or shown_mode or self._current_mode()
+        mode = mode or shown_mode or self._stored.current()
 
         def refused(message: str) -> TradeResult:
             return TradeResult(False, symbol, target, None, None, message, refused=True)

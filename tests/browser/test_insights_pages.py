@@ -15,6 +15,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from sqlalchemy import func, select
 
 from core.service.insights import Insights
+from core.service.stored_mode import StoredMode
 from core.store.models import FillRecord, SyncRun
 from tests.browser.pages import (
     LOAD_SECONDS,
@@ -43,7 +44,7 @@ def with_insight_pages(runtime) -> None:
     Does nothing once the app has them."""
     service, dash_app = runtime.service, runtime.dash_app
     if not hasattr(service, "insights"):
-        service.insights = Insights(service.wiring, service.modes.current)
+        service.insights = Insights(service.wiring, StoredMode(service.wiring))
     if any(iids.HEALTH_DOWNLOAD in output for output in dash_app.callback_map):
         return
     build = dash_app.layout

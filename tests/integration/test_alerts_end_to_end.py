@@ -14,6 +14,7 @@ from core.config import load_settings
 from core.domain import Mode, PositionState, TradeSize
 from core.operations import metrics
 from core.service.insights import Insights
+from core.service.stored_mode import StoredMode
 from tests.conftest import DEMO
 
 ETH = "ETH/USDT"
@@ -102,7 +103,7 @@ def test_drift_alerts_once_then_once_when_repaired_and_metrics_count_it(
     assert cleared["message"] == f"{ETH} holds its target again."
     assert cleared["type"] == "success"
 
-    stored = Insights(service.wiring, service.modes.current).alerts()
+    stored = Insights(service.wiring, StoredMode(service.wiring)).alerts()
     assert [(a.kind, a.state, a.delivery, a.symbol) for a in stored] == [
         ("drift", "cleared", "sent", ETH),
         ("drift", "raised", "sent", ETH),

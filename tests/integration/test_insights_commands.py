@@ -19,6 +19,7 @@ import runtime
 from cli import insights_commands
 from core.domain import Mode, PositionState, TradeSize
 from core.service.insights import Insights
+from core.service.stored_mode import StoredMode
 from core.store import runs
 from core.store.books import BookKey
 from core.store.models import Alert, FillRecord, Order, SyncRun, utcnow
@@ -33,7 +34,7 @@ def build_engine(settings):
     """runtime.build_engine, with the service's insights until facade.py builds them itself."""
     engine = runtime.build_engine(settings)
     if not hasattr(engine.service, "insights"):
-        engine.service.insights = Insights(engine.service.wiring, engine.service.modes.current)
+        engine.service.insights = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
     return engine
 
 
@@ -291,7 +292,7 @@ def test_alert_test_reaches_every_address_and_is_listed(make_engine, listener, c
     }
     ((path, body),) = listener.posts
     assert path == "/hooks/test" and body["title"] == "Trading dashboard: test alert"
-    insights = Insights(engine.service.wiring, engine.service.modes.current)
+    insights = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
     [stored] = insights.alerts()
     assert (stored.kind, stored.state, stored.delivery) == ("test", "raised", "sent")
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from core.config import Settings
-from core.service.modes import MODE_KEY
+from core.service.stored_mode import MODE_KEY
 from core.store import repository as repo
 from core.store.db import Database
 from tests.integration.test_metrics import counted, value, wait_until_serving

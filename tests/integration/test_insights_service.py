@@ -12,6 +12,7 @@ import pytest
 from core.domain import Mode, PositionState, TradeSize
 from core.errors import InputError
 from core.service.insights import Insights
+from core.service.stored_mode import StoredMode
 from core.store.models import FillRecord, utcnow
 
 ETH = "ETH/USDT"
@@ -25,7 +26,7 @@ def engine(make_engine):
 
 @pytest.fixture
 def insights(engine):
-    return Insights(engine.service.wiring, engine.service.modes.current)
+    return Insights(engine.service.wiring, StoredMode(engine.service.wiring))
 
 
 def round_trip(service) -> None:

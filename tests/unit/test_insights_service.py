@@ -146,7 +146,7 @@ def test_a_kept_value_is_loaded_again_only_when_its_version_changes():
 def test_a_report_reads_the_book_of_the_mode_shown_or_a_monitored_accounts_live_one(tmp_path):
     db = Database.open(f"sqlite:///{tmp_path}/t.db")
     wiring = SimpleNamespace(db=db, account_names=lambda: ["default", "perps"], quote="USDT")
-    insights = Insights(wiring, lambda: Mode.SIM)
+    insights = Insights(wiring, ShowsSim())
     try:
         assert insights.health().mode is Mode.SIM
         assert insights.health(account="default").mode is Mode.SIM
@@ -159,3 +159,10 @@ def test_a_report_reads_the_book_of_the_mode_shown_or_a_monitored_accounts_live_
             insights.results(account="spot")
     finally:
         db.dispose()
+
+
+class ShowsSim:
+    """The page shows SIM."""
+
+    def shown(self) -> Mode:
+        return Mode.SIM
