@@ -44,7 +44,8 @@ def configure(commands: argparse._SubParsersAction) -> None:
     export.add_argument(
         "--since", default="all", metavar="WINDOW", help=f"only the last WINDOW: {WINDOW_HELP}"
     )
-    export.add_argument("--account", help="only this account (default: every account and mode)")
+    export.add_argument("--account", help="only this account (default: every account)")
+    _mode_argument(export)
 
     alert_test = commands.add_parser(
         "alert-test", help="send a test message to every ALERT_URLS address"
@@ -60,12 +61,16 @@ def _report_arguments(parser: argparse.ArgumentParser, default_window: str) -> N
         metavar="WINDOW",
         help=f"the window: {WINDOW_HELP} (default {default_window})",
     )
+    _mode_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _mode_argument(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--mode",
         choices=[mode.value for mode in Mode],
         help="the book (default: the mode the dashboard is in; a monitored account's is live)",
     )
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
 def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
@@ -128,7 +133,7 @@ def export(args: argparse.Namespace, settings, build_engine) -> int:
         insights = engine.service.insights
 
         def write(out: TextIO) -> int:
-            return insights.export(args.table, out, args.since, args.account)
+            return insights.export(args.table, out, args.since, args.account, _mode(args))
 
         rows = write(sys.stdout) if args.csv == "-" else write_atomically(Path(args.csv), write)
     except InputError as exc:

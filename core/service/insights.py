@@ -79,7 +79,7 @@ class Insights:
         """Sync health of a book over the window. The book is `mode`'s (by default the mode
         the dashboard is in; a monitored account's is always LIVE), of one account or all."""
         span = parse_since(window)
-        mode = self._mode_of(account, mode)
+        mode = self.book_mode(account, mode)
         frames = self._kept_read(
             ("health", mode, account),
             lambda session: analytics.health_version(session, mode.value, account),
@@ -96,7 +96,7 @@ class Insights:
         """Trading results of a book (chosen as for `health`): the round trips closed in the
         window, every trip still open, and the drawdown of the window's equity."""
         span = parse_since(window)
-        mode = self._mode_of(account, mode)
+        mode = self.book_mode(account, mode)
         report, curve = self._kept_read(
             ("results", mode, account),
             lambda session: analytics.results_version(session, mode.value, account),
@@ -144,35 +144,44 @@ class Insights:
         self._record_test(results, started)
         return results
 
+    def book_mode(self, account: str | None = None, mode: Mode | None = None) -> Mode:
+        """The mode a report or export of `account` covers: `mode` when given, else the mode
+        the dashboard is in (a monitored account's is always LIVE). Raises InputError for an
+        unknown account."""
+        self._check_account(account)
+        if mode is not None:
+            return mode
+        return Mode.LIVE if account not in (None, ACCOUNT) else self._stored.shown()
+
     def export(
-        self, table: str, out: TextIO, window: str = "all", account: str | None = None
+        self,
+        table: str,
+        out: TextIO,
+        window: str = "all",
+        account: str | None = None,
+        mode: Mode | None = None,
     ) -> int:
-        """Write `table` (fills, orders, syncs or alerts) of every book as CSV to `out`: the
-        rows from the window's start on, of `account` when given. Money is written exactly as
-        stored, times in ISO 8601 UTC, and no secret of the settings appears. Returns the
-        number of rows written."""
+        """Write `table` (fills, orders, syncs or alerts) of one book (chosen as for
+        `health`) as CSV to `out`: the rows from the window's start on, of `account` when
+        given. Alerts belong to no book: they are every alert of the window. Money is written
+        exactly as stored, times in ISO 8601 UTC, and no secret of the settings appears.
+        Returns the number of rows written."""
         if table not in EXPORT_TABLES:
             raise InputError(f"export takes one of {', '.join(EXPORT_TABLES)}, not {table!r}")
         span = parse_since(window)
-        self._check_account(account)
+        mode = self.book_mode(account, mode)
         since = None if span is None else utcnow() - span
         secrets = self._secrets()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(analytics.export_columns(table))
         written = 0
         with self.wiring.db.session() as session:
-            for row in analytics.export_rows(session, table, since, account):
+            for row in analytics.export_rows(session, table, since, account, mode.value):
                 writer.writerow([csv_cell(value, secrets) for value in row])
                 written += 1
         return written
 
     # --- the pieces ------------------------------------------------------------------
-
-    def _mode_of(self, account: str | None, mode: Mode | None) -> Mode:
-        self._check_account(account)
-        if mode is not None:
-            return mode
-        return Mode.LIVE if account not in (None, ACCOUNT) else self._stored.shown()
 
     def _check_account(self, account: str | None) -> None:
         if account is None:

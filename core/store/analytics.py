@@ -1,8 +1,9 @@
 """What the Sync health and Results pages read: the stored records as the DataFrames
 `core.insights.health` and `core.insights.results` take, one query each, and as rows for the CSV export.
 
-A report reads one book at a time (a mode, and every account of it or one). The export reads
-every book and names the mode and account of each row. Money stays Decimal and times stay
+A report reads one book at a time (a mode, and every account of it or one), and so does the
+export of fills, orders and sync runs (alerts have no book); each row names its mode and
+account. Money stays Decimal and times stay
 UTC-aware datetimes: the frames hold the values the columns' types return.
 """
 
@@ -258,13 +259,20 @@ def export_columns(table: str) -> tuple[str, ...]:
 
 
 def export_rows(
-    session: Session, table: str, since: datetime | None = None, account: str | None = None
+    session: Session,
+    table: str,
+    since: datetime | None = None,
+    account: str | None = None,
+    mode: str | None = None,
 ) -> Iterator[tuple]:
     """The table's rows oldest first, in `export_columns` order, fetched in batches; those
-    from `since` on and of `account` when given."""
+    from `since` on, of `account` and of the book `mode` when given (alerts have no book:
+    `mode` leaves them all)."""
     export = EXPORTS[table]
     model = export.model
     query = select(*(getattr(model, column) for column in export.columns))
+    if mode is not None and "mode" in export.columns:
+        query = query.where(model.mode == mode)
     if since is not None:
         query = query.where(getattr(model, export.since_column) >= since)
     if account is not None:
