@@ -2,15 +2,17 @@
 insights, print, return the exit code.
 
 Exit codes: 0 done; 1 the test alert did not reach every address; 2 bad input (a window
-that is not a duration, an unknown account, a file that cannot be written, no ALERT_URLS),
-in which case nothing is written.
+that is not a duration, an unknown account, no ALERT_URLS, a file that cannot be written or
+is anything but a regular file or nothing yet), in which case nothing is written.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import stat
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
@@ -148,16 +150,68 @@ def export(args: argparse.Namespace, settings, build_engine) -> int:
 
 
 def write_atomically(path: Path, write: Callable[[TextIO], int]) -> int:
-    """Write through a temporary file beside `path`, renamed over it once complete."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    """Write through a new temporary file in `path`'s folder, flushed to disk, then renamed
+    over `path` once complete (os.replace: readers see the old file or the new one whole).
+    Raises InputError, with nothing written, unless `path` is a regular file or nothing."""
+    existing = regular_or_nothing(path)
+    descriptor, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    temporary = Path(name)
     try:
-        with temporary.open("w", newline="", encoding="utf-8") as out:
+        # mkstemp creates the file 0o600 whatever the umask: a new export is its owner's
+        # only. A replaced file keeps its own permission bits.
+        if existing is not None:
+            os.fchmod(descriptor, stat.S_IMODE(existing.st_mode) & 0o777)
+        with open(descriptor, "w", newline="", encoding="utf-8") as out:
             written = write(out)
+            out.flush()
+            os.fsync(out.fileno())
+        regular_or_nothing(path)  # nothing else took its place meanwhile
         os.replace(temporary, path)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
+    _sync_folder(path.parent)
     return written
+
+
+def regular_or_nothing(path: Path) -> os.stat_result | None:
+    """`path`'s own status (a symlink is not followed) when it is a regular file, None when
+    nothing is there; InputError for anything else or a folder that does not exist."""
+    if not path.parent.is_dir():
+        raise InputError(f"cannot write {path}: its folder {path.parent} does not exist")
+    try:
+        found = path.lstat()
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(found.st_mode):
+        raise InputError(
+            f"cannot write {path}: it is {_kind(found.st_mode)}, and export only creates or "
+            "replaces a regular file"
+        )
+    return found
+
+
+def _kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link (not followed)"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def _sync_folder(folder: Path) -> None:
+    """Flush the folder's entry of the renamed file to disk too."""
+    descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def alert_test(args: argparse.Namespace, settings, build_engine) -> int:
