@@ -75,6 +75,7 @@ PARTS = (
     (iids.HEALTH_SYMBOLS, "data"),
     (iids.HEALTH_OPEN_DRIFT, "data"),
     (iids.HEALTH_ALERTS, "data"),
+    (iids.HEALTH_BOOK, "data"),
 )
 
 
@@ -121,6 +122,7 @@ def health_tab() -> dbc.Tab:
             charts,
             *tables,
             dcc.Store(id=iids.HEALTH_SEEN),
+            dcc.Store(id=iids.HEALTH_BOOK),
             dcc.Download(id=iids.HEALTH_DOWNLOAD),
         ],
         label="Sync health",
@@ -164,6 +166,7 @@ def health_parts(
         symbol_rows(view),
         open_drift_rows(view),
         alert_rows(alerts),
+        view.mode.value,
     ]
     return dict(zip(PARTS, values, strict=True))
 
@@ -345,7 +348,6 @@ def register_health_callbacks(app: dash.Dash, service) -> None:
         service,
         iids.HEALTH_DOWNLOAD,
         EXPORTS,
-        iids.HEALTH_WINDOW,
-        iids.HEALTH_ACCOUNT,
+        (iids.HEALTH_BOOK, iids.HEALTH_WINDOW, iids.HEALTH_ACCOUNT),
         DEFAULT_WINDOW,
     )

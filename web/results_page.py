@@ -72,6 +72,7 @@ PARTS = (
     (iids.RESULTS_BY_SYMBOL, "data"),
     (iids.RESULTS_TRIPS, "data"),
     (iids.RESULTS_OPEN, "data"),
+    (iids.RESULTS_BOOK, "data"),
 )
 
 
@@ -108,6 +109,7 @@ def results_tab() -> dbc.Tab:
             ui.card("Closed round trips", ui.data_table(iids.RESULTS_TRIPS, TRIP_COLUMNS, signed)),
             ui.card("Open round trips", ui.data_table(iids.RESULTS_OPEN, OPEN_COLUMNS)),
             dcc.Store(id=iids.RESULTS_SEEN),
+            dcc.Store(id=iids.RESULTS_BOOK),
             dcc.Download(id=iids.RESULTS_DOWNLOAD),
         ],
         label="Results",
@@ -141,6 +143,7 @@ def results_parts(
         symbol_rows(view),
         trip_rows(view),
         open_rows(view),
+        view.mode.value,
     ]
     return dict(zip(PARTS, values, strict=True))
 
@@ -305,7 +308,6 @@ def register_results_callbacks(app: dash.Dash, service) -> None:
         service,
         iids.RESULTS_DOWNLOAD,
         EXPORTS,
-        iids.RESULTS_WINDOW,
-        iids.RESULTS_ACCOUNT,
+        (iids.RESULTS_BOOK, iids.RESULTS_WINDOW, iids.RESULTS_ACCOUNT),
         DEFAULT_WINDOW,
     )
