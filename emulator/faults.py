@@ -2,7 +2,16 @@
 
 from dataclasses import asdict, dataclass
 
-FAIL_MODES = ("http_500", "http_429", "timeout", "drop_response", "order_not_found")
+# The malformed modes apply the request and spoil its answer (emulator/malformed.py).
+MALFORMED_MODES = ("nan_numbers", "huge_numbers", "negative_numbers", "html_body")
+FAIL_MODES = (
+    "http_500",
+    "http_429",
+    "timeout",
+    "drop_response",
+    "order_not_found",
+    *MALFORMED_MODES,
+)
 DEFAULT_HANG_MS = 15000
 MAX_DELAY_MS = 600_000
 

@@ -18,7 +18,8 @@ from emulator import control_api, errors, ratelimit
 from emulator.dialect import SignedRequest
 from emulator.endpoints import Call, Endpoint
 from emulator.errors import MexcError
-from emulator.faults import FailRule
+from emulator.faults import MALFORMED_MODES, FailRule
+from emulator.malformed import malformed
 from emulator.params import Params, parse_body, parse_query
 from emulator.perp_orders import Rejection
 from emulator.request_log import LoggedRequest
@@ -108,9 +109,12 @@ async def _exchange_call(request: web.Request, handler) -> web.StreamResponse:
         if state.faults.latency_ms:
             await asyncio.sleep(state.faults.latency_ms / 1000)
         rule = state.faults.take(request.method, request.path)
-        if rule is not None and rule.mode != "drop_response":
+        applied = ("drop_response", *MALFORMED_MODES)
+        if rule is not None and rule.mode not in applied:
             await _fail(rule)
         response = await handler(request)
+        if rule is not None and rule.mode in MALFORMED_MODES:
+            response = malformed(response, rule.mode)
         if rule is not None and rule.mode == "drop_response":
             _drop_connection(request)
             return response
