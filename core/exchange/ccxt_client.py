@@ -16,6 +16,8 @@ from typing import Any
 import ccxt
 import requests
 
+from core.errors import AppError
+from core.exchange.ccxt_parse import BadValue
 from core.exchange.errors_in_words import exchange_said
 from core.exchange.gateway import (
     AuthenticationFailed,
@@ -23,6 +25,7 @@ from core.exchange.gateway import (
     GatewayError,
     OrderRejected,
     UnknownSymbol,
+    Unreadable,
 )
 from core.exchange.venues import venue
 
@@ -74,6 +77,7 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     if api_key:
         config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
     client = getattr(ccxt, connection.exchange)(config)
+    _json_only(client)
     _CLIENTS.add(client)
     if connection.url:
         client.urls["api"] = _rehost(client.urls["api"], connection.url)
@@ -83,6 +87,38 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
             for kind, table in client.exceptions[row.local_error_tables].items():
                 client.exceptions[kind].update(table)
     return client
+
+
+def _json_only(client) -> None:
+    """Every venue answers JSON: ccxt hands any other body (a proxy's HTML page with status
+    200) to its parsers as text, which read it as an empty account or book. Refused here."""
+    original = client.fetch
+
+    @wraps(original)
+    def fetch_json(*args, **kwargs):
+        body = original(*args, **kwargs)
+        if isinstance(body, str | bytes):
+            raise ccxt.BadResponse(NOT_JSON)
+        return body
+
+    client.fetch = fetch_json
+
+
+NOT_JSON = "the answer is not JSON"
+# What ccxt's own parsers raise on a garbled answer ("NaN" where it expects an integer).
+PARSE_FAILURES = (ValueError, TypeError, KeyError, IndexError, ArithmeticError)
+UNREADABLE = (BadValue, ccxt.BadResponse, *PARSE_FAILURES)
+
+
+def unreadable(exc: Exception, label: str) -> str:
+    """`label answered something unreadable (<which field of what>)`."""
+    if isinstance(exc, BadValue):
+        which = str(exc)
+    elif isinstance(exc, ccxt.BadResponse):
+        which = NOT_JSON
+    else:
+        which = f"ccxt could not read it: {type(exc).__name__}"
+    return f"{label} answered something unreadable ({which})"
 
 
 def _rehost(urls, base: str):
@@ -108,10 +144,13 @@ class Counted:
         client.fetch = counted_fetch
 
 
+UNUSED = "nothing was recorded"
+
+
 def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
     """Turn ccxt's exceptions into the gateway's, with a message that says what failed and
-    what the exchange answered, in words. The decorated method's object names the exchange
-    (`label`).
+    what the exchange answered, in words; an answer that cannot be read becomes Unreadable.
+    The decorated method's object names the exchange (`label`).
 
     An `idempotent` call (a read, a cancel) whose connection dropped under it (a kept-alive
     socket closed as it was reused) is sent once more, as freqtrade's retrier does; never
@@ -128,8 +167,12 @@ def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
                     if not (idempotent and _dropped(exc)):
                         raise
                 return method(self, *args, **kwargs)
-            except GatewayError:
+            except BadValue as exc:
+                raise Unreadable(f"{what}: {unreadable(exc, self.label)}; {UNUSED}") from None
+            except AppError:
                 raise
+            except (ccxt.BadResponse, *PARSE_FAILURES) as exc:
+                raise Unreadable(f"{what}: {unreadable(exc, self.label)}; {UNUSED}") from None
             except ccxt.BaseError as exc:
                 raise gateway_error(what, exc, self.label) from None
 

@@ -22,11 +22,20 @@ from core.domain import (
     Side,
     StopKind,
 )
-from core.exchange.ccxt_client import Counted, gateway_error, make_client, translate_errors
+from core.exchange.ccxt_client import (
+    UNREADABLE,
+    Counted,
+    gateway_error,
+    make_client,
+    translate_errors,
+    unreadable,
+)
 from core.exchange.ccxt_market import CcxtMarketData
 from core.exchange.ccxt_parse import (
     ON_POSITION,
-    dec,
+    BadValue,
+    answer,
+    exact,
     fill_of,
     position_of,
     report_of,
@@ -56,6 +65,16 @@ REFUSALS = (
 TRIGGER = {"trigger": True}  # ccxt's unified switch from plain orders to conditional ones
 
 
+def balance_of(asset: str, raw: object) -> Balance:
+    """One asset's balance: free and locked (ccxt's used) and their total, each exact."""
+    if not isinstance(raw, dict):
+        raise BadValue(f"the {asset} balance", "is not a balance")
+    free = exact(raw.get("free"), f"the free {asset} balance", required=False) or ZERO
+    used = exact(raw.get("used"), f"the locked {asset} balance", required=False) or ZERO
+    exact(raw.get("total"), f"the total {asset} balance", required=False)
+    return Balance(free, used)
+
+
 class CcxtTradingGateway:
     """A real account through ccxt: balances and LIMIT orders with the app's client order ids."""
 
@@ -78,13 +97,8 @@ class CcxtTradingGateway:
 
     @translate_errors("reading balances", idempotent=True)
     def balances(self) -> dict[str, Balance]:
-        raw = self._ready().fetch_balance()
-        return {
-            asset: Balance(
-                dec(raw[asset].get("free")) or Decimal(0), dec(raw[asset].get("used")) or Decimal(0)
-            )
-            for asset in raw.get("total", {})
-        }
+        raw = answer(self._ready().fetch_balance(), "the balances")
+        return {asset: balance_of(asset, raw[asset]) for asset in raw.get("total", {})}
 
     @translate_errors("cancelling open orders", idempotent=True)
     def cancel_open_orders(self, symbol: str) -> int:
@@ -112,8 +126,8 @@ class CcxtTradingGateway:
     ) -> OrderReport:
         """Send one LIMIT order (on a derivatives exchange `reduce_only` closes without ever
         opening the other side). Only an explicit refusal means it was not placed; anything
-        else (no answer, a 5xx, a 429, -2013) leaves the outcome unknown, and the caller must
-        ask the exchange about `client_order_id` before sending again."""
+        else (no answer, a 5xx, a 429, -2013, an unreadable answer) leaves the outcome unknown:
+        the caller must ask the exchange about `client_order_id` before sending again."""
         try:
             raw = self._ready().create_order(
                 symbol,
@@ -124,13 +138,20 @@ class CcxtTradingGateway:
                 # ccxt's unified name: MEXC's newClientOrderId, Bybit's orderLinkId, ...
                 {"clientOrderId": client_order_id, **({"reduceOnly": True} if reduce_only else {})},
             )
+            return report_of(raw, client_order_id, symbol, side, amount, price)
         except REFUSALS:
             raise
+        except UNREADABLE as exc:
+            # the order may stand: the caller asks the exchange about it, never records it
+            # rejected
+            raise OutcomeUnknown(
+                f"sending {client_order_id}: {unreadable(exc, self.label)}; "
+                "asking the exchange about the order"
+            ) from None
         except ccxt.BaseError as exc:
             raise OutcomeUnknown(
                 f"sending {client_order_id}: no clear answer ({exchange_said(exc, self.label)})"
             ) from None
-        return report_of(raw, client_order_id, symbol, side, amount, price)
 
     @translate_errors("asking about an order", idempotent=True)
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None:

@@ -13,11 +13,13 @@ from core.domain import (
     Ticker,
 )
 from core.exchange.ccxt_client import Connection, Counted, make_client, translate_errors
-from core.exchange.ccxt_parse import dec, rules_from_market, ticker_of
+from core.exchange.ccxt_parse import book_side, exact, rules_from_market, ticker_of
 from core.exchange.gateway import (
     UnknownSymbol,
 )
 from core.exchange.venues import Venue, venue
+
+CANDLE_FIELDS = ("the open", "the high", "the low", "the close", "the volume")
 
 
 class CcxtMarketData:
@@ -44,6 +46,7 @@ class CcxtMarketData:
     def symbols(self) -> list[str]:
         return sorted(s for s, m in self.markets().items() if self.venue.lists(m))
 
+    @translate_errors("reading the market rules")
     def market_rules(self, symbol: str) -> MarketRules:
         market = self.markets().get(symbol)
         if market is None:
@@ -68,15 +71,19 @@ class CcxtMarketData:
         raw = self.client.fetch_order_book(symbol, depth)
         return OrderBook(
             symbol=symbol,
-            bids=tuple((dec(p), dec(q)) for p, q, *_ in raw["bids"]),
-            asks=tuple((dec(p), dec(q)) for p, q, *_ in raw["asks"]),
+            bids=book_side(raw["bids"], f"the bids of the {symbol} order book"),
+            asks=book_side(raw["asks"], f"the asks of the {symbol} order book"),
         )
 
     @translate_errors("reading candles", idempotent=True)
     def candles(self, symbol: str, timeframe: str = "1m", limit: int = 120) -> list[Candle]:
         self.market_rules(symbol)
         rows = self.client.fetch_ohlcv(symbol, timeframe, limit=limit)
+        of = f"of a {symbol} candle"
         return [
-            Candle(datetime.fromtimestamp(t / 1000, UTC), dec(o), dec(h), dec(low), dec(c), dec(v))
-            for t, o, h, low, c, v in rows
+            Candle(
+                datetime.fromtimestamp(t / 1000, UTC),
+                *(exact(x, f"{name} {of}") for x, name in zip(row, CANDLE_FIELDS, strict=True)),
+            )
+            for t, *row in rows
         ]

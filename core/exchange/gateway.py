@@ -40,6 +40,12 @@ class OutcomeUnknown(GatewayError):
     """An order was sent and no answer says whether the exchange took it."""
 
 
+class Unreadable(GatewayError):
+    """The exchange answered, but with something the app cannot read (not JSON, a number
+    that is NaN, infinite, negative or not a number, an unknown order status). Nothing
+    from that answer is used or stored."""
+
+
 class AuthenticationFailed(GatewayError):
     pass
 
