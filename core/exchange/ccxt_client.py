@@ -144,7 +144,7 @@ class Counted:
         client.fetch = counted_fetch
 
 
-UNUSED = "nothing was recorded"
+UNUSED = "nothing of it was recorded"
 
 
 def translate_errors(what: str, *, idempotent: bool = False) -> Callable:

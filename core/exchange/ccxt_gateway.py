@@ -35,8 +35,8 @@ from core.exchange.ccxt_parse import (
     ON_POSITION,
     BadValue,
     answer,
-    exact,
     fill_of,
+    optional,
     position_of,
     report_of,
     stops_held,
@@ -65,13 +65,14 @@ REFUSALS = (
 TRIGGER = {"trigger": True}  # ccxt's unified switch from plain orders to conditional ones
 
 
-def balance_of(asset: str, raw: object) -> Balance:
-    """One asset's balance: free and locked (ccxt's used) and their total, each exact."""
+def balance_of(asset: str, raw: object, margin: bool) -> Balance:
+    """One asset's balance: free and locked (ccxt's used) and their total, each exact. On a
+    margin (derivatives) account free and total may be negative: margin above equity."""
     if not isinstance(raw, dict):
         raise BadValue(f"the {asset} balance", "is not a balance")
-    free = exact(raw.get("free"), f"the free {asset} balance", required=False) or ZERO
-    used = exact(raw.get("used"), f"the locked {asset} balance", required=False) or ZERO
-    exact(raw.get("total"), f"the total {asset} balance", required=False)
+    free = optional(raw.get("free"), f"the free {asset} balance", signed=margin) or ZERO
+    used = optional(raw.get("used"), f"the locked {asset} balance") or ZERO
+    optional(raw.get("total"), f"the total {asset} balance", signed=margin)
     return Balance(free, used)
 
 
@@ -98,7 +99,8 @@ class CcxtTradingGateway:
     @translate_errors("reading balances", idempotent=True)
     def balances(self) -> dict[str, Balance]:
         raw = answer(self._ready().fetch_balance(), "the balances")
-        return {asset: balance_of(asset, raw[asset]) for asset in raw.get("total", {})}
+        margin = self.market.venue.is_derivatives
+        return {asset: balance_of(asset, raw[asset], margin) for asset in raw.get("total", {})}
 
     @translate_errors("cancelling open orders", idempotent=True)
     def cancel_open_orders(self, symbol: str) -> int:
