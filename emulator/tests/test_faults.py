@@ -129,3 +129,22 @@ def test_delete_faults_also_clears_stalled_fills(trader, control):
     assert client.fetch_order(order["id"], ETH)["status"] == "open"
     control.call("DELETE", "/_emulator/faults")
     assert client.fetch_order(order["id"], ETH)["status"] == "closed"
+
+
+@pytest.mark.parametrize(
+    ("mode", "free"), [("nan_numbers", "NaN"), ("huge_numbers", "1e400"), ("negative_numbers", "-")]
+)
+def test_malformed_numbers_spoil_amounts_but_keep_the_rest(trader, control, mode, free):
+    client, _ = trader
+    arm(control, "GET", "/api/v3/account", mode)
+    body = client.spotPrivateGetAccount()
+    assert all(b["free"].startswith(free) for b in body["balances"])
+    assert all(b["asset"].isalpha() for b in body["balances"])
+
+
+def test_html_body_answers_a_page_with_status_200_after_applying_the_request(trader, control):
+    client, _ = trader
+    arm(control, "POST", "/api/v3/order", "html_body")
+    client.create_order(ETH, "limit", "buy", 0.1, 3300, {"clientOrderId": "garbled"})
+    assert client.last_http_response.startswith("<html>")
+    assert client.fetch_order(None, ETH, {"clientOrderId": "garbled"})["status"] == "open"
