@@ -65,11 +65,11 @@ def in_thread(run, name="paused") -> threading.Thread:
     return thread
 
 
-def test_the_kill_switch_holds_a_buy_whose_order_is_in_flight(live, control):
-    """Flatten pressed while a BUY's order is on the exchange: flatten waits for the BUY,
-    then closes what it bought; nothing is bought after the halt."""
+def buy_paused_then_flatten(live, point: str) -> dict:
+    """A BUY held at `point` while flatten is pressed; both run to their end. Returns their
+    results and whether flatten was still waiting when the BUY was let go."""
     out = {}
-    pause = Paused("placed")
+    pause = Paused(point)
     with checkpoints.listening(pause):
         buy = in_thread(
             lambda: out.setdefault(
@@ -87,10 +87,18 @@ def test_the_kill_switch_holds_a_buy_whose_order_is_in_flight(live, control):
             name="flatten",
         )
         flatten.join(1)
-        assert flatten.is_alive(), "flatten waits for the trade in flight"
+        out["flatten waited"] = flatten.is_alive()
         pause.release()
         buy.join(30)
         flatten.join(60)
+    return out
+
+
+def test_the_kill_switch_holds_a_buy_whose_order_is_in_flight(live, control):
+    """Flatten pressed while a BUY's order is on the exchange: flatten waits for the BUY,
+    then closes what it bought; nothing is bought after the halt."""
+    out = buy_paused_then_flatten(live, "placed")
+    assert out["flatten waited"], "flatten waits for the trade in flight"
     [outcome] = out["flatten"]
     assert outcome.ok, outcome.message
     assert held(control) * 3000 < 5, "flatten closed what the BUY bought"
@@ -103,28 +111,7 @@ def test_the_kill_switch_holds_a_buy_whose_order_is_in_flight(live, control):
 def test_a_buy_paused_before_its_send_sends_nothing_once_flatten_halted(live, control):
     """The halt is read again right before every send: a BUY holding its lock when flatten
     halts the book places nothing (flatten then finds nothing to close)."""
-    out = {}
-    pause = Paused("locked")
-    with checkpoints.listening(pause):
-        buy = in_thread(
-            lambda: out.setdefault(
-                "buy",
-                live.service.trading.trade(
-                    ETH, LONG, TradeSize(quote_amount=D(500)), shown_mode=Mode.LIVE
-                ),
-            )
-        )
-        assert pause.reached.wait(20)
-        flatten = in_thread(
-            lambda: out.setdefault(
-                "flatten", live.service.kill_switch.flatten(["default"], Mode.LIVE)
-            ),
-            name="flatten",
-        )
-        flatten.join(1)
-        pause.release()
-        buy.join(30)
-        flatten.join(60)
+    out = buy_paused_then_flatten(live, "locked")
     assert not out["buy"].ok and "halted by flatten" in out["buy"].message
     assert [o for o in orders(live) if o.side == "buy"] == []
     assert held(control) == 0
