@@ -348,14 +348,8 @@ class ProtectionCommands:
     def _where(self, account: str, mode: Mode | None) -> tuple[AccountLink, BookKey]:
         """The account's link and book: the traded account in the given (or current) mode,
         or a monitored (LIVE) account of ACCOUNTS_FILE."""
-        if account == ACCOUNT:
-            mode = mode or self._stored.current()
-            gateway = self.wiring.gateway(mode)
-            return AccountLink(ACCOUNT, gateway, mode.value, self.wiring.quote), self.wiring.book(
-                mode
-            )
-        link = self.wiring.link(account)
-        return link, BookKey(link.mode, link.name)
+        found = self.wiring.account(account, mode or self._stored.current())
+        return found.link(), found.book
 
     def _symbol(self, link: AccountLink, text: str) -> str:
         """The traded account's configured symbols; a monitored account's listed markets."""
