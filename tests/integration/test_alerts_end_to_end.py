@@ -15,6 +15,7 @@ from core.domain import Mode, PositionState, TradeSize
 from core.operations import metrics
 from core.service.insights import Insights
 from core.service.stored_mode import StoredMode
+from runtime import build_runtime
 from tests.conftest import DEMO
 
 ETH = "ETH/USDT"
@@ -35,7 +36,7 @@ def runtime(tmp_path, exchange, control, listener):
         **DEMO,
         **FAST,
     )
-    running = runtime.build_runtime(settings)
+    running = build_runtime(settings)
     yield running
     running.close()
 
