@@ -153,9 +153,10 @@ def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
     The decorated method's object names the exchange (`label`).
 
     An `idempotent` call (a read, a cancel) whose connection dropped under it (a kept-alive
-    socket closed as it was reused) is sent once more, as freqtrade's retrier does; never
-    after a timeout or a 429 (a slow or busy exchange is not asked twice at once), and never
-    an order's placement, whose unknown outcome the order desk resolves by asking."""
+    socket closed as it was reused), or that arrived after its receive window, is sent once
+    more, as freqtrade's retrier does; never after a timeout or a 429 (a slow or busy
+    exchange is not asked twice at once), and never an order's placement, whose unknown
+    outcome the order desk resolves by asking."""
 
     def decorator(method):
         @wraps(method)
@@ -164,7 +165,7 @@ def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
                 try:
                     return method(self, *args, **kwargs)
                 except ccxt.BaseError as exc:
-                    if not (idempotent and _dropped(exc)):
+                    if not (idempotent and _worth_one_more_try(exc)):
                         raise
                 return method(self, *args, **kwargs)
             except BadValue as exc:
@@ -181,12 +182,11 @@ def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
     return decorator
 
 
-def _dropped(exc: ccxt.BaseError) -> bool:
-    """A connection that failed, as opposed to an exchange that answered, timed out or is
-    busy."""
-    if isinstance(exc, ccxt.RequestTimeout | ccxt.RateLimitExceeded | ccxt.ExchangeNotAvailable):
-        return False
-    return type(exc) is ccxt.NetworkError
+def _worth_one_more_try(exc: ccxt.BaseError) -> bool:
+    """A connection that failed, or a request that reached the exchange after its receive
+    window (refused unread; sent again it is signed anew), as opposed to an exchange that
+    answered, timed out or is busy."""
+    return type(exc) in (ccxt.NetworkError, ccxt.InvalidNonce)
 
 
 def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:
@@ -199,6 +199,11 @@ def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:
         return UnknownSymbol(f"{what}: unknown symbol ({said})")
     if isinstance(exc, ccxt.InsufficientFunds | ccxt.InvalidOrder):
         return OrderRejected(f"{what}: {said}")
+    if isinstance(exc, ccxt.InvalidNonce):  # a NetworkError in ccxt: answered, not unreachable
+        return ExchangeUnavailable(
+            f"{what}: {label} refused the request as too old (it arrived after RECV_WINDOW_MS:"
+            " a slow link or machine, or a clock that is off)"
+        )
     if isinstance(exc, ccxt.RequestTimeout):
         return ExchangeUnavailable(f"{what}: {label} is unreachable (timed out)")
     if isinstance(exc, ccxt.ExchangeNotAvailable | ccxt.DDoSProtection):

@@ -54,3 +54,22 @@ def test_a_read_that_timed_out_is_not_sent_again(mexc):
     control.faults({"fail": {"method": "GET", "path": ACCOUNT, "mode": "timeout", "hang_ms": 2000}})
     with pytest.raises(ExchangeUnavailable, match="timed out"):
         gateway.balances()
+
+
+def test_a_read_that_arrived_after_its_receive_window_is_signed_anew_once(venues):
+    """MEXC refuses a request older than its recvWindow (700003, ccxt's InvalidNonce): said
+    as such, never as a failed connection, and a read is sent once more, freshly signed."""
+    control = ControlClient(venues["mexc"].url)
+    control.reset()
+    slow = Connection("mexc", venues["mexc"].url, timeout_ms=5000, recv_window_ms=1000)
+    gateway = CcxtTradingGateway(CcxtMarketData(slow), "demo-key", "demo-secret")
+    gateway.market.markets()
+    control.clear_requests()
+    control.faults({"latency_ms": 1200})
+    try:
+        with pytest.raises(ExchangeUnavailable, match="refused the request as too old"):
+            gateway.balances()
+    finally:
+        control.clear_faults()
+    too_old = [r for r in control.requests_log() if r["path"] == ACCOUNT and r["status"] == 400]
+    assert len(too_old) == 2
