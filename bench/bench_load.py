@@ -77,7 +77,7 @@ def main() -> int:
         server = AppProcess(python_app("serve"), env, folder / "serve.log")
         try:
             server.wait_for("Dashboard on", 120)
-            wait_serving(base, server)
+            server.wait_until_serving(f"{base}/_dash-dependencies", seconds=60)
             report = run_load(args, base, server.pid)
             report["running_jobs"] = running_jobs(database)
             report["server_alive"] = server.process.poll() is None
@@ -86,21 +86,6 @@ def main() -> int:
             stop_demo_exchange(folder / "demo-exchange")
             log_tail = server.text().strip().splitlines()[-5:]
     return print_report(args, report, log_tail)
-
-
-def wait_serving(base: str, server: AppProcess) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        if server.process.poll() is not None:
-            raise SystemExit(f"the server exited:\n{server.text()}")
-        try:
-            if requests.get(f"{base}/_dash-dependencies", timeout=5).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        if time.monotonic() > deadline:
-            raise SystemExit("the server did not serve the dashboard within 60 s")
-        time.sleep(0.2)
 
 
 def stop_demo_exchange(folder: Path) -> None:

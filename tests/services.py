@@ -20,6 +20,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 import uuid
 from pathlib import Path
 
@@ -276,6 +277,19 @@ class AppProcess:
             if time.monotonic() > deadline:
                 raise AssertionError(f"no {words!r} within {seconds} s:\n{self.text()}")
             time.sleep(0.05)
+
+    def wait_until_serving(self, url: str, seconds: float = 30) -> None:
+        """Until `url` answers with success (2xx); AssertionError when the process exits
+        first or the time runs out."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            assert self.process.poll() is None, f"{self.args} exited:\n{self.text()[-2000:]}"
+            try:
+                with urllib.request.urlopen(url, timeout=10):
+                    return
+            except OSError:  # refused, reset, or an HTTP error status: not serving yet
+                time.sleep(0.1)
+        raise AssertionError(f"{self.args} did not answer {url} within {seconds} s")
 
     def kill(self) -> None:
         """kill -9 of the whole session (the process and any child it started)."""

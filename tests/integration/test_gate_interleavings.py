@@ -33,7 +33,7 @@ from core.store import protection as stops
 from core.store import repository as repo
 from core.store.models import Order, utcnow
 from core.trading import checkpoints
-from tests.services import fresh_postgres_database, postgres_missing
+from tests.services import fresh_postgres_database
 
 D = Decimal
 SYMBOL = "ETH/USDT"
@@ -233,10 +233,7 @@ PG_SCENARIOS = [
 @pytest.mark.postgres
 @pytest.mark.parametrize(("first", "second", "point"), PG_SCENARIOS)
 def test_two_actions_at_once_on_postgres(make_engine, control, first, second, point):
-    missing = postgres_missing()
-    if missing:
-        pytest.skip(missing)
-    with fresh_postgres_database("gate") as url:
+    with fresh_postgres_database("gate") as url:  # skipped, with the reason, without PostgreSQL
         world = _world(make_engine, control, DATABASE_URL=url)
         _run(world, first, second, point)
         _check_invariants(world, first, second)

@@ -19,7 +19,7 @@ from core.config import Settings
 from core.service.stored_mode import MODE_KEY
 from core.store import repository as repo
 from core.store.db import Database
-from tests.integration.test_metrics import counted, value, wait_until_serving
+from tests.integration.test_metrics import counted, value
 from tests.services import AppProcess, free_port
 
 RUNS = "trading_sync_runs_total"
@@ -150,7 +150,7 @@ def dashboard(tmp_path, exchange, control):
     )
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        wait_until_serving(f"{base}/metrics", server, seconds=60)
+        server.wait_until_serving(f"{base}/metrics", seconds=60)
         yield base, tmp_path / "access.log"
     finally:
         server.stop(seconds=30)

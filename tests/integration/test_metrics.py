@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -97,18 +96,6 @@ def get(url: str) -> str:
         return answer.read().decode()
 
 
-def wait_until_serving(url: str, server: AppProcess, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert server.process.poll() is None, f"gunicorn exited:\n{server.text()[-2000:]}"
-        try:
-            get(url)
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"gunicorn did not answer {url} within {seconds} s")
-
-
 def counted(base: str) -> dict:
     return samples(get(f"{base}/metrics"))
 
@@ -147,7 +134,7 @@ def gunicorn(tmp_path):
     )
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        wait_until_serving(f"{base}/metrics", server)
+        server.wait_until_serving(f"{base}/metrics")
         yield base
     finally:
         server.stop(seconds=30)
