@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from core import wording
 from core.accounts.account import Account
 from core.domain import Mode, Origin, PositionState, TradeResult
 from core.errors import AppError
@@ -102,12 +103,12 @@ class KillSwitch:
 
     def _words(self, account: Account, closed, failed, cancelled: int, when: str) -> str:
         done = [r.message for r in closed if r.ok and r.before is not r.after]
-        parts = [*done] if done else ["no position was open"]
+        parts = done or ["no position was open"]
         for result in failed:
             parts.append(
                 f"{result.symbol} NOT closed: {result.message}; {self._armed(account, result)}"
             )
-        orders = f"{cancelled} open order{'s' if cancelled != 1 else ''}"
+        orders = wording.count(cancelled, "open order")
         return f"{account.name}: {'; '.join(parts)}; {orders} cancelled; trading halted by flatten at {when}"
 
     def _armed(self, account: Account, result: TradeResult) -> str:
@@ -118,7 +119,10 @@ class KillSwitch:
         if not armed:
             return "no stop protects it"
         level = armed[0].stop_loss
-        return f"its stop-loss at {level:f} still stands" if level else "its stop still stands"
+        if level is None:
+            return "its stop still stands"
+        step = account.gateway.market.market_rules(result.symbol).price_step
+        return f"its stop-loss at {wording.price(level, step)} still stands"
 
     def _held(self, account: Account, snapshot) -> list[str]:
         """Symbols with an open position: a derivatives venue's positions, or on spot every
