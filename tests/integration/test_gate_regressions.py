@@ -5,6 +5,8 @@ HTTP, a real SQLite database, actions paused at the order path's named points
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from decimal import Decimal
 
 import pytest
@@ -65,10 +67,11 @@ def in_thread(run, name="paused") -> threading.Thread:
     return thread
 
 
-def buy_paused_then_flatten(live, point: str) -> dict:
-    """A BUY held at `point` while flatten is pressed; both run to their end. Returns their
-    results and whether flatten was still waiting when the BUY was let go."""
-    out = {}
+@contextmanager
+def buy_held_at(live, point: str) -> Iterator[dict]:
+    """A 500 USDT BUY running in a thread of its own, held at `point` for the block; its
+    result is in the yielded dict under "buy" once the block ends."""
+    out: dict = {}
     pause = Paused(point)
     with checkpoints.listening(pause):
         buy = in_thread(
@@ -80,6 +83,17 @@ def buy_paused_then_flatten(live, point: str) -> dict:
             )
         )
         assert pause.reached.wait(20)
+        try:
+            yield out
+        finally:
+            pause.release()
+            buy.join(30)
+
+
+def buy_paused_then_flatten(live, point: str) -> dict:
+    """A BUY held at `point` while flatten is pressed; both run to their end. Returns their
+    results and whether flatten was still waiting when the BUY was let go."""
+    with buy_held_at(live, point) as out:
         flatten = in_thread(
             lambda: out.setdefault(
                 "flatten", live.service.kill_switch.flatten(["default"], Mode.LIVE)
@@ -88,9 +102,7 @@ def buy_paused_then_flatten(live, point: str) -> dict:
         )
         flatten.join(1)
         out["flatten waited"] = flatten.is_alive()
-        pause.release()
-        buy.join(30)
-        flatten.join(60)
+    flatten.join(60)
     return out
 
 
@@ -229,21 +241,8 @@ def test_switching_to_live_never_trades_by_itself(make_engine, control):
 
 
 def test_the_check_leaves_a_trade_in_flight_to_the_next_round(live, control):
-    pause = Paused("placed")
-    out = {}
-    with checkpoints.listening(pause):
-        buy = in_thread(
-            lambda: out.setdefault(
-                "buy",
-                live.service.trading.trade(
-                    ETH, LONG, TradeSize(quote_amount=D(500)), shown_mode=Mode.LIVE
-                ),
-            )
-        )
-        assert pause.reached.wait(20)
+    with buy_held_at(live, "placed") as out:
         view = live.service.monitoring.periodic_check()
-        pause.release()
-        buy.join(30)
     assert out["buy"].ok
     assert ETH not in view.drift and not view.actions
     with live.db.session() as session:
