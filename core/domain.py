@@ -282,6 +282,29 @@ class SyncAction:
     liquidation_price: Decimal | None = None
 
 
+@dataclass(frozen=True)
+class ExternalChange:
+    """A holding that changed outside the app (a deposit, a withdrawal, a trade made in the
+    exchange's own app), found by a check. The ledger records it as a transfer valued at
+    `mark`; the trader is told once, and the badge shows it until acknowledged."""
+
+    account: str
+    symbol: str
+    before: Decimal
+    after: Decimal
+    mark: Decimal | None
+    time: datetime
+
+    @property
+    def delta(self) -> Decimal:
+        return self.after - self.before
+
+    @property
+    def value(self) -> Decimal | None:
+        """The change valued in quote at the mark (negative when holdings left)."""
+        return None if self.mark is None else self.delta * self.mark
+
+
 class StopKind(StrEnum):
     STOP_LOSS = "stop_loss"
     TAKE_PROFIT = "take_profit"

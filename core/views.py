@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from core.domain import Candle, Discrepancy, Mode, PositionState, SyncAction
+from core.domain import Candle, Discrepancy, ExternalChange, Mode, PositionState, SyncAction
 
 
 @dataclass(frozen=True)
@@ -229,6 +229,7 @@ class AccountCheckView:
     duration_ms: int = 0
     open_orders: dict[str, int] = field(default_factory=dict)
     drift: dict[str, PositionState] = field(default_factory=dict)
+    external_changes: tuple[ExternalChange, ...] = ()
 
     @property
     def ok(self) -> bool:
