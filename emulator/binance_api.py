@@ -100,6 +100,15 @@ def ticker_24hr(call: Call) -> dict | list:
     )
 
 
+@route("GET", "/fapi/v1/ticker/bookTicker")
+def book_ticker(call: Call) -> dict | list:
+    engine = call.state.engine
+    return _per_symbol(
+        call,
+        lambda s: binance_wire.book_ticker(s, engine.book(s), engine.book_update_id, call.now_ms),
+    )
+
+
 @route("GET", "/fapi/v1/premiumIndex")
 def premium_index(call: Call) -> dict | list:
     engine = call.state.engine

@@ -108,6 +108,20 @@ def ticker_24hr(market: PerpMarket, stats: SymbolStats, now_ms: int) -> dict:
     }
 
 
+def book_ticker(symbol: str, book: SyntheticBook, update_id: int, now_ms: int) -> dict:
+    """The best bid and ask (/fapi/v1/ticker/bookTicker): no 24 h figures."""
+    bid, ask = book.bids[0], book.asks[0]
+    return {
+        "symbol": symbol,
+        "bidPrice": fmt(bid.price),
+        "bidQty": fmt(bid.qty),
+        "askPrice": fmt(ask.price),
+        "askQty": fmt(ask.qty),
+        "time": now_ms,
+        "lastUpdateId": update_id,
+    }
+
+
 def premium_index(symbol: str, mark: Decimal, now_ms: int) -> dict:
     return {
         "symbol": symbol,

@@ -36,6 +36,13 @@ def _seconds(text: str) -> float:
     return float(value)
 
 
+def _count(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
 def _balance(text: str) -> tuple[str, str]:
     asset, sep, amount = text.partition("=")
     value = parse_decimal(amount)
@@ -68,6 +75,14 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--rate-limits", action="store_true", help="enforce MEXC's per-endpoint rate limits"
+    )
+    parser.add_argument(
+        "--markets",
+        type=_count,
+        default=0,
+        metavar="N",
+        help="mexc only: list N more spot markets (GEN1/USDT ... GENN/USDT, the same on every "
+        "run) beside the known ones, as many as a real exchange lists",
     )
     parser.add_argument(
         "--state-file",
@@ -140,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
             args.rate_limits,
             args.dialect,
             args.state_file,
+            args.markets,
         )
     except ValueError as exc:
         print(f"emulator: {exc}", file=sys.stderr)

@@ -15,7 +15,7 @@ from emulator import wire
 from emulator.accounts import AccountSpec, parse_balances
 from emulator.conditionals import ConditionalOrder
 from emulator.faults import FaultSpecError
-from emulator.markets import normalize_symbol
+from emulator.markets import normalize_symbol, with_rules
 from emulator.numbers import fmt, parse_decimal
 from emulator.perp_engine import PerpEngine
 from emulator.state import EmulatorState
@@ -236,6 +236,30 @@ async def move_price(request: web.Request) -> web.Response:
         raise ControlError(400, "price must be a positive decimal string")
     engine.move_price(symbol, price)
     return control_json({"symbol": symbol, "price": fmt(engine.mid(symbol))})
+
+
+@routes.put("/_emulator/markets/{symbol}/rules")
+async def change_rules(request: web.Request) -> web.Response:
+    """MEXC only: a market's amount precision ({"base_decimals": 2}) or minimum order value
+    ({"min_notional": "50"}) changed, as an exchange changes them; reset restores them."""
+    engine = _state(request).engine
+    symbol = normalize_symbol(request.match_info["symbol"])
+    if isinstance(engine, PerpEngine):
+        raise ControlError(400, "market rules change on the mexc dialect only")
+    if symbol not in engine.markets:
+        raise ControlError(404, "no such market")
+    body = await _json_body(request)
+    if not isinstance(body, dict) or not body or set(body) - {"base_decimals", "min_notional"}:
+        raise ControlError(400, "give base_decimals (0-18) and/or min_notional (a decimal)")
+    decimals = body.get("base_decimals")
+    if decimals is not None and (type(decimals) is not int or not 0 <= decimals <= 18):
+        raise ControlError(400, "base_decimals must be a whole number from 0 to 18")
+    raw = body.get("min_notional")
+    minimum = parse_decimal(raw) if isinstance(raw, str) else None
+    if raw is not None and (minimum is None or minimum < 0):
+        raise ControlError(400, "min_notional must be a non-negative decimal string")
+    engine.change_rules(symbol, with_rules(engine.markets[symbol], decimals, minimum))
+    return control_json(engine.markets[symbol].entry)
 
 
 @routes.get("/_emulator/faults")

@@ -29,4 +29,4 @@ class Dialect:
     # dialect's own code, message and HTTP status, still carried as a MexcError.
     translate: Callable[[Exception], MexcError]
     error_body: Callable[[MexcError, int], dict]
-    new_engine: Callable[[int, list], object]
+    new_engine: Callable[..., object]  # (seed, account specs[, generated spot markets])

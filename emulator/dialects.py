@@ -41,7 +41,7 @@ MEXC = Dialect(
     authenticate=_mexc_authenticate,
     translate=_as_is,
     error_body=_mexc_body,
-    new_engine=lambda seed, specs: Engine(load_catalogue(), seed, specs),
+    new_engine=lambda seed, specs, generated=0: Engine(load_catalogue(generated), seed, specs),
 )
 
 BYBIT = Dialect(

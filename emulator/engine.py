@@ -34,6 +34,7 @@ class Engine(MarketMotion):
         account_specs: list[AccountSpec],
         clock: Callable[[], int] = wall_clock_ms,
     ):
+        self._catalogue = dict(markets)
         self.markets = markets
         self.seed = seed
         self.clock = clock
@@ -44,7 +45,9 @@ class Engine(MarketMotion):
         self.reset()
 
     def reset(self) -> None:
-        """Back to the start state: configured accounts, start prices, no orders or trades."""
+        """Back to the start state: the markets' own rules, configured accounts, start
+        prices, no orders or trades."""
+        self.markets = dict(self._catalogue)
         self._start_markets()
         self._load([Account.from_spec(spec) for spec in self._account_specs], [], [])
 
@@ -84,6 +87,11 @@ class Engine(MarketMotion):
         self._orders_by_account.setdefault(order.api_key, []).append(order)
         if order.client_order_id is not None:
             self._client_ids[(order.api_key, order.client_order_id)] = order
+
+    def change_rules(self, symbol: str, market: Market) -> None:
+        """The market's rules changed (precision, minimums); its book is built anew."""
+        self.markets[symbol] = market
+        self._books.pop(symbol, None)
 
     # --- accounts -------------------------------------------------------------------------
 

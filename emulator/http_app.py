@@ -105,6 +105,7 @@ async def _exchange_call(request: web.Request, handler) -> web.StreamResponse:
     started = time.perf_counter()
     endpoint = state.dialect.endpoints.get((request.method, request.path))
     status: int | None = None
+    size = 0
     try:
         if state.faults.latency_ms:
             await asyncio.sleep(state.faults.latency_ms / 1000)
@@ -118,11 +119,11 @@ async def _exchange_call(request: web.Request, handler) -> web.StreamResponse:
         if rule is not None and rule.mode == "drop_response":
             _drop_connection(request)
             return response
-        status = response.status
+        status, size = response.status, _body_size(response)
         return response
     except Exception as exc:  # every failure leaves as the dialect's error body
         response = _error_response(state, exc)
-        status = response.status
+        status, size = response.status, _body_size(response)
         return response
     finally:
         state.log.add(
@@ -133,8 +134,15 @@ async def _exchange_call(request: web.Request, handler) -> web.StreamResponse:
                 path=request.path,
                 status=status,
                 signed=endpoint is not None and endpoint.signed,
+                symbol=request.query.get("symbol"),
+                response_bytes=size,
             )
         )
+
+
+def _body_size(response: web.StreamResponse) -> int:
+    body = getattr(response, "body", None)
+    return len(body) if isinstance(body, bytes) else 0
 
 
 async def _fail(rule: FailRule) -> None:

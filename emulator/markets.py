@@ -146,8 +146,7 @@ def _market_from_entry(entry: dict, start_price: str) -> Market:
     )
 
 
-def load_catalogue() -> dict[str, Market]:
-    """All markets by MEXC symbol id (e.g. 'ETHUSDT'), recorded ones first."""
+def _known_markets() -> dict[str, Market]:
     text = resources.files("emulator").joinpath("data/recorded_spot_markets.json").read_text()
     markets = {}
     for entry in json.loads(text):
@@ -156,6 +155,46 @@ def load_catalogue() -> dict[str, Market]:
         entry = _synthetic_entry(base, name, base_dec, quote_dec, min_qty)
         markets[entry["symbol"]] = _market_from_entry(entry, price)
     return markets
+
+
+def with_rules(
+    market: Market, base_decimals: int | None = None, min_notional: Decimal | None = None
+) -> Market:
+    """The market with a new amount precision or minimum order value, served in
+    exchangeInfo too: an exchange that changed a market's rules under its clients."""
+    entry = dict(market.entry)
+    if base_decimals is not None:
+        entry["baseAssetPrecision"] = entry["baseCommissionPrecision"] = str(base_decimals)
+    if min_notional is not None:
+        entry["quoteAmountPrecision"] = format(min_notional, "f")
+    return _market_from_entry(entry, format(market.start_price, "f"))
+
+
+GENERATED_BASE = "GEN"
+
+
+def generated_markets(count: int) -> dict[str, Market]:
+    """`count` more spot markets, GEN1USDT to GEN<count>USDT, the same on every run: an
+    exchange with as many listings as real MEXC's (about 2,000) for a client that reads
+    every market. Prices spread from 0.0001 to 99,900, each with about five significant
+    digits of price and a lot that keeps an order's value small."""
+    markets = {}
+    for index in range(1, count + 1):
+        exponent = index % 9 - 4
+        price = (Decimal(100 + index * 37 % 900) / 100).scaleb(exponent)
+        quote_decimals = max(1, 4 - exponent)
+        base_decimals = max(0, exponent + 2)
+        min_qty = format(Decimal(1).scaleb(-base_decimals), "f")
+        base = f"{GENERATED_BASE}{index}"
+        entry = _synthetic_entry(base, f"Generated {index}", base_decimals, quote_decimals, min_qty)
+        markets[entry["symbol"]] = _market_from_entry(entry, format(price, "f"))
+    return markets
+
+
+def load_catalogue(generated: int = 0) -> dict[str, Market]:
+    """All markets by MEXC symbol id (e.g. 'ETHUSDT'), recorded ones first, then the
+    synthetic ones and `generated` more (generated_markets)."""
+    return {**_known_markets(), **generated_markets(generated)}
 
 
 def normalize_symbol(text: str) -> str:

@@ -14,6 +14,8 @@ class LoggedRequest:
     path: str
     status: int | None  # None when the connection was dropped without a response
     signed: bool
+    symbol: str | None = None  # the `symbol` parameter: a read of one market, not of all
+    response_bytes: int = 0  # the answer's body
 
 
 class RequestLog:

@@ -14,6 +14,8 @@ from emulator.state import EmulatorState
 
 __all__ = ["AccountSpec", "EmulatorServer", "build_state"]
 
+MAX_GENERATED_MARKETS = 20_000
+
 
 def build_state(
     seed: int | None,
@@ -22,17 +24,23 @@ def build_state(
     rate_limits: bool,
     dialect: str = "mexc",
     state_file: Path | None = None,
+    markets: int = 0,
 ) -> EmulatorState:
     """Validated start state; raises ValueError for an unknown dialect, duplicate keys or bad
     balances, and StateFileError (a ValueError) for a state file it cannot resume from.
 
     With `state_file` (MEXC only) the exchange resumes from the file when it exists (its seed,
     accounts, orders and prices win over the arguments) and is saved there from then on; the
-    caller must `close()` the state once done serving."""
+    caller must `close()` the state once done serving. `markets` more spot markets are
+    listed beside the known ones (emulator.markets.generated_markets), MEXC only."""
     if dialect not in DIALECTS:
         raise ValueError(f"unknown dialect {dialect!r}; choose one of {', '.join(DIALECTS)}")
     if state_file is not None and dialect != "mexc":
         raise ValueError("a state file is kept for the mexc dialect only")
+    if markets and (dialect != "mexc" or state_file is not None):
+        raise ValueError("--markets adds spot markets: the mexc dialect, without a state file")
+    if not 0 <= markets <= MAX_GENERATED_MARKETS:
+        raise ValueError(f"--markets takes 0 to {MAX_GENERATED_MARKETS} markets, not {markets}")
     specs = list(accounts) if accounts is not None else [demo_account_spec()]
     keys = [spec.api_key for spec in specs]
     if len(set(keys)) != len(keys):
@@ -44,7 +52,7 @@ def build_state(
     if seed is None:
         seed = random.SystemRandom().randrange(2**32)
     speaks = DIALECTS[dialect]
-    engine = speaks.new_engine(seed, specs)
+    engine = speaks.new_engine(seed, specs, markets) if markets else speaks.new_engine(seed, specs)
     state = EmulatorState(engine=engine, freeze=freeze, rate_limits=rate_limits, dialect=speaks)
     if state_file is not None:
         state.saver = StateSaver(state_file, engine)
@@ -61,8 +69,9 @@ class EmulatorServer:
         rate_limits: bool = False,
         dialect: str = "mexc",
         state_file: Path | None = None,
+        markets: int = 0,
     ):
-        self.state = build_state(seed, freeze, accounts, rate_limits, dialect, state_file)
+        self.state = build_state(seed, freeze, accounts, rate_limits, dialect, state_file, markets)
         self.seed = self.state.engine.seed
         self.url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
