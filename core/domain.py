@@ -96,6 +96,15 @@ class Ticker:
 
 
 @dataclass(frozen=True)
+class BookTicker:
+    """A market's best bid and ask, and nothing else: what a stop needs to know it fired."""
+
+    symbol: str
+    bid: Decimal | None
+    ask: Decimal | None
+
+
+@dataclass(frozen=True)
 class OrderBook:
     symbol: str
     bids: tuple[tuple[Decimal, Decimal], ...]

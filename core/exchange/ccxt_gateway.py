@@ -41,7 +41,6 @@ from core.exchange.ccxt_parse import (
     report_of,
     stops_held,
     stops_placed,
-    ticker_of,
 )
 from core.exchange.errors_in_words import exchange_code, exchange_said
 from core.exchange.gateway import (
@@ -84,12 +83,16 @@ class CcxtTradingGateway:
         self.label = market.label
         self.client = make_client(market.connection, api_key=api_key, secret=secret)
         self._counter = Counted(self.client)
+        self._markets_of: dict | None = None  # the public client's markets it was given
 
     def _ready(self):
-        """The signed client, given the public client's markets on first use (so it never
-        loads them again, and building a gateway for a down exchange does not fail)."""
-        if not self.client.markets:
-            self.client.set_markets(self.market.markets())
+        """The signed client, given the public client's markets on first use and again
+        whenever those were reloaded (so it never loads them itself, and building a gateway
+        for a down exchange does not fail)."""
+        markets = self.market.markets()
+        if self._markets_of is not markets:
+            self.client.set_markets(markets)
+            self._markets_of = markets
         return self.client
 
     @property
@@ -141,7 +144,9 @@ class CcxtTradingGateway:
                 {"clientOrderId": client_order_id, **({"reduceOnly": True} if reduce_only else {})},
             )
             return report_of(raw, client_order_id, symbol, side, amount, price)
-        except REFUSALS:
+        except REFUSALS as exc:
+            if exchange_code(exc) in self.market.venue.rules_refused:
+                self.market.reload_markets()  # the market's precision or minimum changed
             raise
         except UNREADABLE as exc:
             # the order may stand: the caller asks the exchange about it, never records it
@@ -189,14 +194,19 @@ class CcxtTradingGateway:
         return exchange_code(exc) in self.market.venue.order_gone
 
     @translate_errors("reading the account", idempotent=True)
-    def snapshot(self, account: str) -> AccountSnapshot:
-        """Balances, every plain open order and every ticker, and on a derivatives exchange its
-        positions and stops: a fixed number of calls, however many symbols, sent together."""
+    def snapshot(
+        self, account: str, symbols: Iterable[str] = (), quote: str | None = None
+    ) -> AccountSnapshot:
+        """Balances, every plain open order and the tickers of `symbols`, and on a
+        derivatives exchange its positions and stops, sent together; then the tickers of
+        whatever else the account holds (each asset against `quote`, each position) or has
+        orders on, if any. Never every market's tickers to find a few."""
         client, venue = self._ready(), self.market.venue
+        asked = sorted(set(symbols))
         with ThreadPoolExecutor(max_workers=5) as pool:
             balances = pool.submit(self.balances)
             orders = pool.submit(client.fetch_open_orders, None, None, None, venue.plain_orders)
-            tickers = pool.submit(self.market.client.fetch_tickers)
+            tickers = pool.submit(self.market.tickers, asked)
             positions = pool.submit(client.fetch_positions) if venue.is_derivatives else None
             triggers = (
                 pool.submit(client.fetch_open_orders, None, None, None, TRIGGER)
@@ -207,19 +217,23 @@ class CcxtTradingGateway:
             for order in orders.result():
                 open_orders[order["symbol"]] = open_orders.get(order["symbol"], 0) + 1
             held = None if positions is None else positions.result()
+            held_positions = (
+                None
+                if held is None
+                else tuple(p for p in (position_of(raw, account) for raw in held) if p.qty)
+            )
+            also = {
+                *open_orders,
+                *(p.symbol for p in held_positions or ()),
+                *(f"{a}/{quote}" for a, b in balances.result().items() if quote and b.total > 0),
+            }.difference(asked)
             return AccountSnapshot(
                 account=account,
                 balances=balances.result(),
                 open_orders=open_orders,
-                tickers={
-                    s: ticker_of(t)
-                    for s, t in tickers.result().items()
-                    if t.get("last") is not None
-                },
+                tickers={**tickers.result(), **self.market.tickers(sorted(also))},
                 taken_at=datetime.now(UTC),
-                positions=None
-                if held is None
-                else tuple(p for p in (position_of(raw, account) for raw in held) if p.qty),
+                positions=held_positions,
                 stops=None
                 if triggers is None
                 else stops_held(venue, account, held or [], triggers.result()),

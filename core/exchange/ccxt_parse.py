@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from core.domain import (
+    BookTicker,
     ExchangePosition,
     ExchangeStop,
     Fill,
@@ -116,6 +117,16 @@ def ticker_of(raw: dict) -> Ticker:
         ask=optional(raw.get("ask"), f"the ask {of}"),
         change_pct=optional(raw.get("percentage"), f"the change {of}", signed=True),
         timestamp=datetime.fromtimestamp(stamp / 1000, UTC) if stamp else datetime.now(UTC),
+    )
+
+
+def book_ticker_of(raw: dict) -> BookTicker:
+    raw = answer(raw, "the book ticker")
+    of = f"of the {raw['symbol']} book ticker"
+    return BookTicker(
+        symbol=raw["symbol"],
+        bid=optional(raw.get("bid"), f"the bid {of}"),
+        ask=optional(raw.get("ask"), f"the ask {of}"),
     )
 
 

@@ -11,6 +11,7 @@ orders and fills is the executor's to write, exactly as in LIVE.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -106,13 +107,18 @@ class PaperGateway:
     def order_fills(self, report: OrderReport) -> list[Fill]:
         return list(report.fills)
 
-    def snapshot(self, account: str) -> AccountSnapshot:
-        symbols = self.market.symbols()
+    def snapshot(
+        self, account: str, symbols: Iterable[str] = (), quote: str | None = None
+    ) -> AccountSnapshot:
+        """The paper balances, with the tickers of `symbols` and of each asset held
+        (against `quote`), read together."""
+        balances = self.balances()
+        held = {f"{asset}/{quote}" for asset, b in balances.items() if quote and b.total > 0}
         return AccountSnapshot(
             account=account,
-            balances=self.balances(),
+            balances=balances,
             open_orders={},
-            tickers=self.market.tickers(symbols),
+            tickers=self.market.tickers(sorted(held.union(symbols))),
             taken_at=datetime.now(UTC),
         )
 

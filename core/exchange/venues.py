@@ -80,12 +80,78 @@ def _bybit_clear_trading_stop(client, symbol: str, kinds: tuple[StopKind, ...]) 
     )
 
 
+def _mexc_book_ticker(client, symbol: str) -> dict:
+    """One symbol's best bid and ask: ccxt's fetchBidsAsks leaves the symbol out on MEXC
+    (it reads every market), so the book ticker is asked for by symbol directly."""
+    market = client.market(symbol)
+    return client.parse_ticker(
+        client.spotPublicGetTickerBookTicker({"symbol": market["id"]}), market
+    )
+
+
+def _bids_asks_of_one(client, symbol: str) -> dict:
+    """ccxt's fetchBidsAsks of one symbol, which Binance USD-M sends with ?symbol=."""
+    return client.fetch_bids_asks([symbol])[symbol]
+
+
 def _close_position_orders(legs: dict[StopKind, str]) -> tuple[StopCall, ...]:
     """One closePosition conditional order per leg, with no quantity (-4137 otherwise)."""
     return tuple(
         StopCall(None, {CCXT_PRICE_PARAM[kind]: price, "closePosition": True})
         for kind, price in legs.items()
     )
+
+
+# A read of every market moves the whole exchange (on MEXC's ~2,000 spot markets about
+# 740 KB of 24 h tickers, 200 KB of book tickers): up to this many symbols are always read
+# one by one, whatever the weights say.
+FEW_SYMBOLS = 8
+
+
+@dataclass(frozen=True)
+class RequestBudget:
+    """What the venue publishes about request weights: each "METHOD /path" weighs
+    `weights[path]` = (with ?symbol=, without: every market), any other `default`, and the
+    weights spent in `window_s` seconds may not pass `limit`, for each endpoint on its own
+    when `per_endpoint` (MEXC) or for all of them together (Binance, Bybit). `source` is
+    where the figures come from."""
+
+    limit: int
+    window_s: int
+    per_endpoint: bool
+    source: str
+    weights: dict[str, tuple[int, int]] = field(default_factory=dict)
+    default: int = 1
+
+    def weight(self, method: str, path: str, by_symbol: bool) -> int:
+        one, every = self.weights.get(f"{method} {path}", (self.default, self.default))
+        return one if by_symbol else every
+
+    @property
+    def per_minute(self) -> float:
+        return self.limit * 60 / self.window_s
+
+
+@dataclass(frozen=True)
+class TickerReads:
+    """How ccxt reads tickers on the venue. The 24 h ticker of one symbol is ccxt's
+    fetchTicker on every venue (its ?symbol= form), of every market fetchTickers();
+    `book_ticker` reads one symbol's best bid and ask, `every_book_ticker` every market's.
+    `ticker_path` and `book_path` are the endpoints they send to (for their weights).
+    None of the three venues takes a list of symbols on these endpoints (Binance spot's
+    ?symbols= has no USD-M twin), so a few symbols are read one by one, in parallel."""
+
+    ticker_path: str
+    book_path: str
+    book_ticker: Callable[[Any, str], dict]
+    every_book_ticker: Callable[[Any], dict]
+
+    @staticmethod
+    def by_symbol(budget: RequestBudget, path: str, count: int) -> bool:
+        """Whether `count` symbols are read one by one rather than with one read of every
+        market: when they weigh no more than it does, and always for a FEW_SYMBOLS."""
+        one, every = budget.weight("GET", path, True), budget.weight("GET", path, False)
+        return count <= FEW_SYMBOLS or count * one <= every
 
 
 @dataclass(frozen=True)
@@ -99,13 +165,19 @@ class Venue:
     Stops: `stops` says where the venue keeps them; where it keeps any, `stop_calls` turns
     the legs asked for (kind -> trigger price, already rounded) into create_order calls, and
     where they sit on the position `clear_position_stops` removes them. `plain_orders` are the params that keep ccxt's order
-    listing and cancel-all to plain orders (Bybit's include conditional orders otherwise)."""
+    listing and cancel-all to plain orders (Bybit's include conditional orders otherwise).
+
+    Market data: `tickers` says how tickers are read, `budget` what each request weighs;
+    `rules_refused` are the codes of an order refused for the market's precision or
+    minimum, after which the markets are read again (they changed under the app)."""
 
     id: str
     name: str
     kind: Kind
     cancel_param: str
     find_order: Callable[[Any, str, str], dict | None]
+    tickers: TickerReads
+    budget: RequestBudget
     order_gone: frozenset[str] = frozenset()
     ccxt_options: dict[str, Any] = field(default_factory=dict)
     local_error_tables: str | None = None
@@ -113,6 +185,7 @@ class Venue:
     stop_calls: Callable[[dict[StopKind, str]], tuple[StopCall, ...]] | None = None
     clear_position_stops: Callable[[Any, str, tuple[StopKind, ...]], None] | None = None
     plain_orders: dict[str, Any] = field(default_factory=dict)
+    rules_refused: frozenset[str] = frozenset()
 
     @property
     def is_derivatives(self) -> bool:
@@ -136,6 +209,69 @@ class Venue:
         return self.stops is StopsAt.POSITION and not order.get("amount")
 
 
+MEXC_SPOT_BUDGET = RequestBudget(
+    # MEXC spot v3 docs, "Limits" and each endpoint's Weight(IP/UID) (/work/shared/reference/
+    # mexc-spot-v3-notes.md section 3): every endpoint has its own 500 per 10 s
+    limit=500,
+    window_s=10,
+    per_endpoint=True,
+    source="MEXC spot v3 API docs: 500 weight per 10 s per endpoint (IP or UID)",
+    weights={
+        "GET /api/v3/exchangeInfo": (10, 10),
+        "GET /api/v3/depth": (1, 1),
+        "GET /api/v3/klines": (1, 1),
+        "GET /api/v3/ticker/24hr": (1, 40),
+        "GET /api/v3/ticker/price": (1, 2),
+        "GET /api/v3/ticker/bookTicker": (1, 1),
+        "GET /api/v3/account": (10, 10),
+        "GET /api/v3/openOrders": (3, 3),
+        "GET /api/v3/order": (2, 2),
+        "GET /api/v3/allOrders": (10, 10),
+        "GET /api/v3/myTrades": (10, 10),
+        "POST /api/v3/order": (1, 1),
+        "DELETE /api/v3/order": (1, 1),
+        "DELETE /api/v3/openOrders": (1, 1),
+    },
+)
+
+BYBIT_LINEAR_BUDGET = RequestBudget(
+    # Bybit v5 docs, "Rate Limit Rules": 600 requests per 5 s per IP over every HTTP
+    # endpoint, each request counting one (per-UID limits apply to private endpoints too,
+    # e.g. 10/s for /v5/order/create, well above the app's pace)
+    limit=600,
+    window_s=5,
+    per_endpoint=False,
+    source="Bybit v5 API docs: 600 requests per 5 s per IP, each request weighing 1",
+)
+
+BINANCE_USDM_BUDGET = RequestBudget(
+    # Binance USD-M futures docs, each endpoint's "Request Weight", and exchangeInfo's
+    # REQUEST_WEIGHT limit of 2400 per minute per IP (ccxt 4.5 carries the same figures)
+    limit=2400,
+    window_s=60,
+    per_endpoint=False,
+    source="Binance USD-M API docs: 2400 request weight per minute per IP",
+    weights={
+        "GET /fapi/v1/exchangeInfo": (1, 1),
+        "GET /fapi/v1/depth": (2, 2),  # 2 up to 50 levels, 5 to 100, 10 to 500, 20 to 1000
+        "GET /fapi/v1/klines": (2, 2),
+        "GET /fapi/v1/ticker/24hr": (1, 40),
+        "GET /fapi/v1/ticker/price": (1, 2),
+        "GET /fapi/v1/ticker/bookTicker": (2, 5),
+        "GET /fapi/v1/openOrders": (1, 40),
+        "GET /fapi/v1/openAlgoOrders": (1, 40),
+        "GET /fapi/v2/balance": (5, 5),
+        "GET /fapi/v2/account": (5, 5),
+        "GET /fapi/v3/account": (5, 5),
+        "GET /fapi/v2/positionRisk": (5, 5),
+        "GET /fapi/v3/positionRisk": (5, 5),
+        "GET /fapi/v1/userTrades": (5, 5),
+        "GET /fapi/v1/order": (1, 1),
+        "POST /fapi/v1/order": (0, 0),  # counted against the order limits, not the IP's
+        "GET /fapi/v1/leverageBracket": (1, 1),
+    },
+)
+
 VENUES: dict[str, Venue] = {
     venue.id: venue
     for venue in (
@@ -147,6 +283,16 @@ VENUES: dict[str, Venue] = {
             find_order=_fetch_order_by("clientOrderId"),
             # -2011 "Unknown order sent." (a cancel of a filled one), -2013 "Order does not exist."
             order_gone=frozenset({"-2011", "-2013"}),
+            tickers=TickerReads(
+                ticker_path="/api/v3/ticker/24hr",
+                book_path="/api/v3/ticker/bookTicker",
+                book_ticker=_mexc_book_ticker,
+                every_book_ticker=lambda client: client.fetch_bids_asks(),
+            ),
+            budget=MEXC_SPOT_BUDGET,
+            # 10096 "amount decimal places is too long", 30002 "The minimum transaction
+            # volume cannot be less than :"
+            rules_refused=frozenset({"10096", "30002"}),
         ),
         Venue(
             id="bybit",
@@ -161,6 +307,18 @@ VENUES: dict[str, Venue] = {
             stop_calls=_bybit_trading_stop,
             clear_position_stops=_bybit_clear_trading_stop,
             plain_orders={"orderFilter": "Order"},
+            # a linear ticker carries the best bid and ask (bid1Price, ask1Price): it is
+            # the book ticker too
+            tickers=TickerReads(
+                ticker_path="/v5/market/tickers",
+                book_path="/v5/market/tickers",
+                book_ticker=lambda client, symbol: client.fetch_ticker(symbol),
+                every_book_ticker=lambda client: client.fetch_tickers(),
+            ),
+            budget=BYBIT_LINEAR_BUDGET,
+            # 110094 "Order does not meet minimum order value"; a quantity or price off the
+            # market's step is the generic 10001 ("Qty invalid", "price invalid")
+            rules_refused=frozenset({"110094", "10001"}),
         ),
         Venue(
             id="binanceusdm",
@@ -179,6 +337,17 @@ VENUES: dict[str, Venue] = {
             local_error_tables="linear",
             stops=StopsAt.ORDERS,
             stop_calls=_close_position_orders,
+            # the 24 h ticker of USD-M carries no bid or ask: the book ticker is its own read
+            tickers=TickerReads(
+                ticker_path="/fapi/v1/ticker/24hr",
+                book_path="/fapi/v1/ticker/bookTicker",
+                book_ticker=_bids_asks_of_one,
+                every_book_ticker=lambda client: client.fetch_bids_asks(),
+            ),
+            budget=BINANCE_USDM_BUDGET,
+            # -1111 precision over the maximum, -4014 price not a multiple of the tick,
+            # -4023 quantity not a multiple of the step, -4164 notional below the minimum
+            rules_refused=frozenset({"-1111", "-4014", "-4023", "-4164"}),
         ),
     )
 }

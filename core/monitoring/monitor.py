@@ -170,7 +170,7 @@ class Monitor:
         check = AccountCheck(link.name, link.gateway.market.name.upper(), read_at=utcnow())
         started, calls = time.monotonic(), link.gateway.api_calls
         try:
-            snapshot = link.gateway.snapshot(link.name)
+            snapshot = link.gateway.snapshot(link.name, symbols or (), link.quote)
             held = self._exchange_positions(link, snapshot)
             with self.db.session() as session:
                 recorded = recorded_positions(session, link)

@@ -70,7 +70,7 @@ class KillSwitch:
             )
         self.wiring.book_changed(account.book)
         try:
-            snapshot = account.gateway.snapshot(account.name)
+            snapshot = account.gateway.snapshot(account.name, quote=account.quote)
         except AppError as exc:
             message = (
                 f"{account.name}: flatten could not read the account: {exc}; nothing was "

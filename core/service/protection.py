@@ -11,6 +11,7 @@ from decimal import Decimal
 from core import wording
 from core.domain import (
     Balance,
+    BookTicker,
     ExchangeStop,
     Holdings,
     Mode,
@@ -274,15 +275,15 @@ class ProtectionCommands:
     # --- the app-side watcher ---------------------------------------------------------
 
     def watch_once(self) -> int:
-        """One pass of the spot stop watcher: the tickers of every symbol with an app-side
-        stop, in one call; a crossed stop is claimed (once, whatever else is watching) and
+        """One pass of the spot stop watcher: the best bid and ask of every symbol with an
+        app-side stop, and of no other; a crossed stop is claimed (once, whatever else is watching) and
         closed with the same safe sync as a click. Returns how many fired."""
         with self.wiring.db.session() as session:
             watched = stops.live_stops(session, placement=APP)
         watched = [s for s in watched if s.status in (stops.ACTIVE, stops.TRIGGERED)]
         if not watched:
             return 0
-        tickers = self.wiring.market_data.tickers(sorted({s.symbol for s in watched}))
+        tickers = self.wiring.market_data.book_tickers(sorted({s.symbol for s in watched}))
         closed = 0
         for stop in watched:
             ticker = tickers.get(stop.symbol)
@@ -309,7 +310,7 @@ class ProtectionCommands:
             self._claimed.add(stop.id)
         return mine
 
-    def _close(self, stop, kind: StopKind, ticker: Ticker) -> int:
+    def _close(self, stop, kind: StopKind, ticker: BookTicker) -> int:
         """Close a claimed stop's position, in the stop's own account and book, through the
         gate; a close that could not run stays triggered and is tried again on the next
         pass (never a second sell: the sync finds nothing held)."""
@@ -319,7 +320,7 @@ class ProtectionCommands:
         step = self.wiring.market_data.market_rules(stop.symbol).price_step
         level = stop.stop_loss if kind is StopKind.STOP_LOSS else stop.take_profit
         leg = "stop-loss" if kind is StopKind.STOP_LOSS else "take-profit"
-        touch = wording.price(ticker.bid or ticker.last, step)
+        touch = wording.price(ticker.bid or ticker.ask, step)
         text = f"{leg} at {wording.price(level, step)} fired at bid {touch}: {result.message}"
         if not result.ok:
             with self.wiring.db.session() as session:
