@@ -182,7 +182,17 @@ def test_periodic_check_adopts_what_the_exchange_holds(live, control):
     control.clear_requests()
     check = live.service.monitoring.periodic_check()
     assert check.ok
-    assert len(control.requests_log()) == 3
+    # balances, open orders, and the ticker of each configured symbol (BTC, ETH) by symbol
+    calls = [(c["path"], c["symbol"]) for c in control.requests_log()]
+    assert sorted(calls, key=str) == sorted(
+        [
+            ("/api/v3/account", None),
+            ("/api/v3/openOrders", None),
+            ("/api/v3/ticker/24hr", "BTCUSDT"),
+            ("/api/v3/ticker/24hr", "ETHUSDT"),
+        ],
+        key=str,
+    )
     kinds = sorted(d.kind.value for d in check.discrepancies)
     assert kinds == ["orphan_db", "orphan_exchange"]
     with live.db.session() as session:
