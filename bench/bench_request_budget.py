@@ -175,10 +175,12 @@ def report(url: str, protected: list[str], markets: int) -> int:
             )
     print()
     for label, spent in totals.items():
-        path, busiest = spent.most_common(1)[0]
+        total = sum(spent.values())
+        # MEXC limits each endpoint on its own: the busiest one is the one that runs out
+        path, used = spent.most_common(1)[0] if BUDGET.per_endpoint else ("all", total)
         print(
-            f"{label:7} total {sum(spent.values()):>7,.0f} weight/min; busiest endpoint {path}: "
-            f"{busiest:,.0f} of its {BUDGET.per_minute:,.0f}/min ({busiest / BUDGET.per_minute:.0%})"
+            f"{label:7} total {total:>7,.0f} weight/min; {path}: {used:,.0f} of its "
+            f"{BUDGET.per_minute:,.0f}/min ({used / BUDGET.per_minute:.0%})"
         )
     return 0
 

@@ -28,7 +28,7 @@ from core.exchange.ccxt_parse import book_side, book_ticker_of, exact, rules_fro
 from core.exchange.gateway import (
     UnknownSymbol,
 )
-from core.exchange.venues import TickerReads, Venue, venue
+from core.exchange.venues import Venue, venue
 
 log = logging.getLogger(__name__)
 
@@ -75,10 +75,10 @@ class CcxtMarketData:
         if current is not None and self._clock() < self._due:
             return current
         if not self._markets_lock.acquire(blocking=current is None):
-            return current  # type: ignore[return-value]  # not None: the lock was tried
+            return current  # another caller is reading them: these serve meanwhile
         try:
-            if self._markets is not current:  # another caller read them meanwhile
-                return self._markets  # type: ignore[return-value]
+            if self._markets is not current:  # another caller read them while this one waited
+                return self._markets
             return self._read_markets()
         finally:
             self._markets_lock.release()
@@ -162,12 +162,12 @@ class CcxtMarketData:
         every: Callable[[], dict],
     ) -> dict[str, dict]:
         """ccxt's answers for the listed `symbols`: read one by one (in parallel), or from
-        one read of every market where that weighs no more (TickerReads.by_symbol)."""
+        one read of every market where that weighs no more (Venue.reads_by_symbol)."""
         listed = self.markets()
         wanted = sorted({s for s in symbols if s in listed})
         if not wanted:
             return {}
-        if not TickerReads.by_symbol(self.venue.budget, path, len(wanted)):
+        if not self.venue.reads_by_symbol(path, len(wanted)):
             everything = every()
             return {s: everything[s] for s in wanted if s in everything}
         if len(wanted) == 1:

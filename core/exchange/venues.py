@@ -146,13 +146,6 @@ class TickerReads:
     book_ticker: Callable[[Any, str], dict]
     every_book_ticker: Callable[[Any], dict]
 
-    @staticmethod
-    def by_symbol(budget: RequestBudget, path: str, count: int) -> bool:
-        """Whether `count` symbols are read one by one rather than with one read of every
-        market: when they weigh no more than it does, and always for a FEW_SYMBOLS."""
-        one, every = budget.weight("GET", path, True), budget.weight("GET", path, False)
-        return count <= FEW_SYMBOLS or count * one <= every
-
 
 @dataclass(frozen=True)
 class Venue:
@@ -190,6 +183,12 @@ class Venue:
     @property
     def is_derivatives(self) -> bool:
         return self.kind is Kind.DERIVATIVES
+
+    def reads_by_symbol(self, path: str, count: int) -> bool:
+        """Whether `count` symbols are read from `path` one by one rather than with one read
+        of every market: when they weigh no more than it does, and always a FEW_SYMBOLS."""
+        one, every = self.budget.weight("GET", path, True), self.budget.weight("GET", path, False)
+        return count <= FEW_SYMBOLS or count * one <= every
 
     def lists(self, market: dict) -> bool:
         """Whether a ccxt market is one the app trades on this venue: spot pairs, or

@@ -13,6 +13,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from pathlib import Path
 
@@ -188,6 +189,21 @@ def test_markets_are_read_again_once_they_are_an_hour_old(exchange, control):
     assert market.market_rules("ETH/USDT").min_cost == 50
     assert market.market_rules("BTC/USDT").min_cost == 1
     assert markets_reads(control) == 1
+
+
+def test_markets_are_read_again_once_however_many_threads_find_them_old(exchange, control):
+    clock = Clock()
+    market, _ = loaded("mexc", exchange.url, markets_max_age=HOUR, clock=clock)
+    old = market.markets()
+    control.faults({"latency_ms": 200})
+
+    clock.now += HOUR
+    with ThreadPoolExecutor(8) as pool:
+        seen = list(pool.map(lambda _: market.markets(), range(8)))
+
+    assert markets_reads(control) == 1
+    new = market.markets()
+    assert new is not old and all(m is old or m is new for m in seen)
 
 
 def test_a_failed_reload_keeps_the_markets_read_before(exchange, control):
