@@ -43,6 +43,15 @@ def test_tickers_and_order_book(binance_trader, binance_control):
     assert client.fetch_mark_price(ETH)["markPrice"] == 3500
 
 
+def test_book_ticker_of_one_symbol_or_every_one(binance_trader, binance_control):
+    client, _ = binance_trader
+    binance_control.clear_requests()
+    one = client.fetch_bids_asks([ETH])
+    assert set(one) == {ETH} and 0 < one[ETH]["bid"] < one[ETH]["ask"]
+    assert set(client.fetch_bids_asks()) == set(client.markets)
+    assert [e["symbol"] for e in binance_control.requests_log()] == ["ETHUSDT", None]
+
+
 def test_balance_and_positions_of_a_fresh_account(binance_trader):
     client, _ = binance_trader
     usdt = client.fetch_balance()["USDT"]

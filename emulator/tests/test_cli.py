@@ -63,3 +63,14 @@ def test_dialect_flag_serves_bybit_and_refuses_unknown_dialects():
     unknown = run_emulator("--port", "0", "--dialect", "kraken")
     assert unknown.wait(timeout=10) == 2
     assert "--dialect" in unknown.stderr.read()
+
+
+def test_markets_flag_is_refused_where_it_cannot_apply():
+    for args, said in (
+        (("--markets", "-1"), "0 to 20000"),
+        (("--markets", "many"), "not a whole number"),
+        (("--markets", "10", "--dialect", "bybit"), "the mexc dialect"),
+    ):
+        process = run_emulator("--port", "0", *args)
+        assert process.wait(timeout=30) == 2
+        assert said in process.stderr.read()

@@ -2,6 +2,7 @@
 
 import asyncio
 
+import ccxt
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
@@ -59,6 +60,11 @@ def test_put_balances_sets_free_amounts_and_keeps_locked(control, trader):
             '{"fail": {"method": "POST", "path": "/x", "mode": "explode"}}',
         ),
         ("POST", "/_emulator/faults", '{"latency_ms": 10, "stall_fills": "yes"}'),
+        ("PUT", "/_emulator/markets/ETHUSDT/rules", "{}"),
+        ("PUT", "/_emulator/markets/ETHUSDT/rules", '{"base_decimals": 2.5}'),
+        ("PUT", "/_emulator/markets/ETHUSDT/rules", '{"min_notional": "-5"}'),
+        ("PUT", "/_emulator/markets/ETHUSDT/rules", '{"min_notional": 5}'),
+        ("PUT", "/_emulator/markets/ETHUSDT/rules", '{"tick": "0.1"}'),
     ],
 )
 def test_bad_control_requests_are_400_and_change_nothing(control, method, path, body):
@@ -95,8 +101,25 @@ def test_request_log_records_exchange_calls_only_and_can_be_cleared(control, tra
         ("GET", "/api/v3/ticker/24hr", 200, False),
     ]
     assert all(e["ts_ms"] > 0 and e["duration_ms"] >= 0 for e in log)
+    assert [e["symbol"] for e in log] == [None, "ETHUSDT"]
+    assert all(e["response_bytes"] > 50 for e in log)
     control.call("DELETE", "/_emulator/requests")
     assert control.requests_log() == []
+
+
+def test_changed_rules_are_served_enforced_and_reset(control, public, trader):
+    client, _ = trader
+    changed = control.call(
+        "PUT", "/_emulator/markets/ETH_USDT/rules", json={"base_decimals": 2, "min_notional": "50"}
+    )
+    assert changed.status_code == 200
+    entry = public.spotPublicGetExchangeInfo({"symbol": "ETHUSDT"})["symbols"][0]
+    assert (entry["baseAssetPrecision"], entry["quoteAmountPrecision"]) == ("2", "50")
+    with pytest.raises(ccxt.InvalidOrder, match="30002"):
+        client.create_order("ETH/USDT", "limit", "buy", 0.01, 3000)
+    control.reset()
+    entry = public.spotPublicGetExchangeInfo({"symbol": "ETHUSDT"})["symbols"][0]
+    assert entry["quoteAmountPrecision"] != "50"
 
 
 def test_reset_restores_the_start_state(control, trader):
