@@ -318,3 +318,30 @@ class Alert(Base):
     delivery_detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class Event(Base):
+    """One thing that happened to a book, worded as the trader is told it: a trade and who
+    made it, a stop that fired, a holding changed outside the app, drift found, a repair,
+    flatten, resume, an alert. `requester` is the page tab whose click made it (its own
+    toast already said so; every other tab shows it as news). An incident (`needs_ack`)
+    stays on the badge until the trader acknowledges it."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_book_time", "mode", "account", "time"),
+        Index("ix_events_book_symbol", "mode", "account", "symbol"),
+        Index("ix_events_unacked", "needs_ack", "acked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(24))
+    who: Mapped[str] = mapped_column(String(12))
+    text: Mapped[str] = mapped_column(Text)
+    requester: Mapped[str | None] = mapped_column(String(64))
+    needs_ack: Mapped[bool] = mapped_column(Boolean, default=False)
+    acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

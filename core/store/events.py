@@ -1,0 +1,132 @@
+"""The events table: what happened to each book, newest first, and the incidents the trader
+has yet to acknowledge. Functions take the caller's session and never commit on their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from core.store.books import BookKey, in_book
+from core.store.models import Event, utcnow
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    id: int
+    time: datetime
+    mode: str
+    account: str
+    symbol: str | None
+    kind: str
+    who: str
+    text: str
+    requester: str | None
+    needs_ack: bool
+    acked_at: datetime | None
+
+    @property
+    def waiting(self) -> bool:
+        """An incident nobody has acknowledged yet."""
+        return self.needs_ack and self.acked_at is None
+
+
+def record_event(
+    session: Session,
+    book: BookKey,
+    *,
+    kind: str,
+    who: str,
+    text: str,
+    symbol: str | None = None,
+    requester: str | None = None,
+    needs_ack: bool = False,
+    time: datetime | None = None,
+) -> int:
+    """A new event of the book; returns its id (ids grow with time: newest is highest)."""
+    row = Event(
+        time=time or utcnow(),
+        mode=book.mode,
+        account=book.account,
+        symbol=symbol,
+        kind=kind,
+        who=who,
+        text=text,
+        requester=requester,
+        needs_ack=needs_ack,
+    )
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+def recent_events(
+    session: Session,
+    *,
+    book: BookKey | None = None,
+    mode: str | None = None,
+    since: datetime | None = None,
+    limit: int = 50,
+) -> list[StoredEvent]:
+    """The newest events of one book, of every account of a mode, or of all; newest first."""
+    query = select(Event)
+    if book is not None:
+        query = query.where(in_book(Event, book))
+    if mode is not None:
+        query = query.where(Event.mode == mode)
+    if since is not None:
+        query = query.where(Event.time >= since)
+    return [_stored(row) for row in session.scalars(query.order_by(Event.id.desc()).limit(limit))]
+
+
+def latest_by_symbol(session: Session, book: BookKey) -> dict[str | None, StoredEvent]:
+    """Each symbol's newest event in the book; under None, the newest event of the whole
+    account (a flatten, a resume, a failed check)."""
+    newest = select(func.max(Event.id)).where(in_book(Event, book)).group_by(Event.symbol)
+    rows = session.scalars(select(Event).where(Event.id.in_(newest)))
+    return {row.symbol: _stored(row) for row in rows}
+
+
+def unacknowledged(session: Session, book: BookKey | None = None) -> list[StoredEvent]:
+    """Incidents nobody has acknowledged yet, oldest first."""
+    query = select(Event).where(Event.needs_ack.is_(True), Event.acked_at.is_(None))
+    if book is not None:
+        query = query.where(in_book(Event, book))
+    return [_stored(row) for row in session.scalars(query.order_by(Event.id))]
+
+
+def find_event(session: Session, event_id: int) -> StoredEvent | None:
+    row = session.get(Event, event_id)
+    return None if row is None else _stored(row)
+
+
+def acknowledge(session: Session, event_ids: list[int], at: datetime | None = None) -> list[int]:
+    """Mark these incidents acknowledged; returns the ids this call acknowledged (one
+    acknowledged before, by anyone, or not an incident, is left as it is)."""
+    if not event_ids:
+        return []
+    statement = (
+        update(Event)
+        .where(Event.id.in_(event_ids), Event.needs_ack.is_(True), Event.acked_at.is_(None))
+        .values(acked_at=at or utcnow())
+        .returning(Event.id)
+    )
+    return sorted(session.scalars(statement))
+
+
+def _stored(row: Event) -> StoredEvent:
+    return StoredEvent(
+        row.id,
+        row.time,
+        row.mode,
+        row.account,
+        row.symbol,
+        row.kind,
+        row.who,
+        row.text,
+        row.requester,
+        row.needs_ack,
+        row.acked_at,
+    )
