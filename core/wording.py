@@ -3,9 +3,10 @@ them: base quantities to the market's step, prices to its tick, quote money to c
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
-from core.domain import Holdings, MarketRules
+from core.domain import ZERO, ExternalChange, Fill, Holdings, MarketRules, Side
 
 CENT = Decimal("0.01")
 SMALLEST = Decimal("0.00000001")
@@ -36,6 +37,73 @@ def holdings(held: Holdings, rules: MarketRules) -> str:
     """`holds 0.5 ETH and 1,720.00 USDT` (the totals, locked included)."""
     base = quantity(held.base.total, rules.amount_step)
     return f"holds {base} {rules.base} and {money(held.quote.total, rules.quote)}"
+
+
+def base_held(held: Holdings, rules: MarketRules) -> str:
+    """`holds 0.59327 ETH`: the base total, what the positions table shows."""
+    return f"holds {quantity(held.base.total, rules.amount_step)} {rules.base}"
+
+
+def traded(fills: Iterable[Fill], rules: MarketRules) -> list[str]:
+    """`bought 0.59339 ETH at 3,400.34 avg, fee 0.00012 ETH`, and the same for what was
+    sold: a fee taken in the base is why less is held than was bought, so it is named."""
+    fills = list(fills)
+    parts = []
+    for side in (Side.BUY, Side.SELL):
+        mine = [f for f in fills if f.side is side]
+        qty = sum((f.qty for f in mine), ZERO)
+        if qty <= 0:
+            continue
+        avg = sum((f.qty * f.price for f in mine), ZERO) / qty
+        verb = "bought" if side is Side.BUY else "sold"
+        words = f"{verb} {quantity(qty, rules.amount_step)} {rules.base} at {price(avg, rules.price_step)} avg"
+        fees = fee(mine, rules)
+        parts.append(f"{words}, fee {fees}" if fees else words)
+    return parts
+
+
+def fee(fills: Iterable[Fill], rules: MarketRules) -> str:
+    """`0.00012 ETH`, `1.02 USDT`, `0.5 MX and 0.00001 ETH`: the fees of these fills per
+    asset they were paid in, each at its own precision; empty when none was charged."""
+    totals: dict[str, Decimal] = {}
+    for f in fills:
+        if f.fee:
+            totals[f.fee_asset] = totals.get(f.fee_asset, ZERO) + f.fee
+    return " and ".join(amount(value, asset, rules) for asset, value in totals.items())
+
+
+def amount(value: Decimal, asset: str, rules: MarketRules) -> str:
+    """An amount of one asset of the market at its precision: the base to its step, the
+    quote as money, any other asset as it is."""
+    if asset == rules.base:
+        return f"{quantity(value, rules.amount_step)} {asset}"
+    if asset == rules.quote:
+        return money(value, asset)
+    return f"{_grouped(value.normalize())} {asset}"
+
+
+def external_change(change: ExternalChange, rules: MarketRules | None) -> str:
+    """`ETH holdings changed outside the app: 0.882 → 0.500, -1,300.00 USDT`: before and
+    after to the market's step (both with its places, so they read side by side), and
+    what the change was worth at the mark."""
+    base, _, quote = change.symbol.partition("/")
+    quote = quote.split(":")[0]
+    step = rules.amount_step if rules is not None else ZERO
+    text = (
+        f"{base} holdings changed outside the app: "
+        f"{stepped(change.before, step)} → {stepped(change.after, step)}"
+    )
+    if change.value is None:
+        return text
+    worth = money(change.value, quote)
+    return f"{text}, {worth if change.value < 0 else '+' + worth}"
+
+
+def stepped(value: Decimal, step: Decimal) -> str:
+    """`0.500`: down to the market's step with all of its places (`quantity` trims them)."""
+    if step <= 0:
+        return _grouped(value.normalize())
+    return _grouped(value.quantize(step.normalize(), rounding=ROUND_DOWN))
 
 
 def _grouped(value: Decimal) -> str:

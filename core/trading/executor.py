@@ -30,7 +30,6 @@ from typing import TypeVar, cast
 
 from core import wording
 from core.domain import (
-    ZERO,
     Balance,
     ExchangePosition,
     Fill,
@@ -407,7 +406,7 @@ def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> s
     after = state_label(trade.after, rules.quote) if trade.after else "unknown"
     held = wording.holdings(holdings, rules)
     if trade.ok and parts:
-        return ", ".join([*parts, f"state {after} verified"])
+        return f"{', '.join(parts)}: {wording.base_held(holdings, rules)}, state {after} verified"
     if trade.ok and trade.before is trade.after:
         return f"already {after}: {held}"
     if trade.ok:
@@ -431,19 +430,8 @@ def _close_message(trade: _Trade, rules: MarketRules, held: ExchangePosition) ->
 
 
 def _traded_words(trade: _Trade, rules: MarketRules) -> list[str]:
-    """`bought 0.5 ETH at 3,400.00 avg`, and the same for what was sold."""
-    parts = []
-    for side in (Side.BUY, Side.SELL):
-        fills = [f for f in trade.fills if f.side is side]
-        qty = sum((f.qty for f in fills), ZERO)
-        if qty > 0:
-            avg = sum((f.qty * f.price for f in fills), ZERO) / qty
-            verb = "bought" if side is Side.BUY else "sold"
-            parts.append(
-                f"{verb} {wording.quantity(qty, rules.amount_step)} {rules.base} "
-                f"at {wording.price(avg, rules.price_step)} avg"
-            )
-    return parts
+    """`bought 0.5 ETH at 3,400.00 avg, fee 0.0005 ETH`, and the same for what was sold."""
+    return wording.traded(trade.fills, rules)
 
 
 def _held_state(qty: Decimal) -> PositionState:
