@@ -49,6 +49,7 @@ KINDS = frozenset(
         "stop_triggered",
         "exchange_unreachable",
         "kill_switch",
+        "external_change",
         "test",
     }
 )
@@ -251,13 +252,17 @@ class IncidentAlerts:
         body: str,
         account: str | None = None,
         symbol: str | None = None,
-    ) -> None:
-        """Notify once while `incident` lasts: nothing is sent if it is already open."""
-        self._submit(_Event(RAISED, incident[:200], kind, title, body, account, symbol, utcnow()))
+    ) -> bool:
+        """Notify once while `incident` lasts: nothing is sent if it is already open. True
+        when this call opened it."""
+        return self._submit(
+            _Event(RAISED, incident[:200], kind, title, body, account, symbol, utcnow())
+        )
 
-    def clear_incident(self, incident: str, body: str) -> None:
-        """Notify that `incident` is over; nothing is sent if it is not open."""
-        self._submit(_Event(CLEARED, incident[:200], "", "", body, None, None, utcnow()))
+    def clear_incident(self, incident: str, body: str) -> bool:
+        """Notify that `incident` is over; nothing is sent if it is not open. True when this
+        call closed it."""
+        return self._submit(_Event(CLEARED, incident[:200], "", "", body, None, None, utcnow()))
 
     def start(self) -> None:
         """Start the sender thread, again in a forked worker whose copy did not survive."""
@@ -294,9 +299,10 @@ class IncidentAlerts:
                 return
             thread.join(timeout)
 
-    def _submit(self, event: _Event) -> None:
+    def _submit(self, event: _Event) -> bool:
         """Store the alert (a raise of an open incident, or a clear of a closed one, stores
-        nothing) and hand it to the sender. Never raises into the trade or check."""
+        nothing) and hand it to the sender; True when it was stored. Never raises into the
+        trade or check."""
         try:
             if event.action == RAISED and event.kind not in KINDS:
                 logger.warning("alert kind %r is not one of %s", event.kind, sorted(KINDS))
@@ -304,15 +310,18 @@ class IncidentAlerts:
                 logger.warning(
                     "alerts are closed: incident %s not %s", event.incident, event.action
                 )
-                return
+                return False
             alert_id = self._store(event)
-            if alert_id is not None:
-                self.start()
-                self._queue.put_nowait(alert_id)
+            if alert_id is None:
+                return False
+            self.start()
+            self._queue.put_nowait(alert_id)
         except queue.Full:
             logger.warning("alert queue full: the sweep delivers incident %s", event.incident)
         except Exception:
             logger.exception("alert for incident %s not stored", event.incident)
+            return False
+        return True
 
     def _run(self) -> None:
         while True:

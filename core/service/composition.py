@@ -11,7 +11,7 @@ from pathlib import Path
 from core.accounts.account import Account
 from core.accounts.accounts_file import AccountConfig, load_accounts_file
 from core.config import Settings
-from core.domain import Mode, quote_asset
+from core.domain import MarketRules, Mode, quote_asset
 from core.errors import AppError, InputError
 from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_gateway import CcxtTradingGateway
@@ -89,7 +89,9 @@ class Wiring:
         self._accounts: dict[tuple[str, Mode], Account] = {}
         urls = parse_alert_urls(settings.ALERT_URLS.get_secret_value())
         self.alerts = IncidentAlerts(urls, db, timeout_seconds=settings.ALERT_TIMEOUT_SECONDS)
-        self.observers = Observers(self.alerts, settings.ALERT_UNREACHABLE_SECONDS)
+        self.observers = Observers(
+            self.alerts, settings.ALERT_UNREACHABLE_SECONDS, db, self.rules_if_listed
+        )
 
     def close(self) -> None:
         """Deliver the alerts still queued, then stop their sender."""
@@ -98,6 +100,14 @@ class Wiring:
     @property
     def exchange_label(self) -> str:
         return self.access.label
+
+    def rules_if_listed(self, symbol: str) -> MarketRules | None:
+        """The traded exchange's rules of a market, or None when it cannot say (unlisted,
+        or the exchange unreachable): words then show amounts as they are."""
+        try:
+            return self.market_data.market_rules(symbol)
+        except GatewayError:
+            return None
 
     def connection(self, exchange: str, url: str) -> Connection:
         return Connection(

@@ -49,7 +49,7 @@ class KillSwitch:
         books = [self.wiring.account(name, mode) for name in accounts]
         outcomes = [self._flatten(account) for account in books]
         for outcome in outcomes:
-            self.wiring.observers.kill_switch(outcome.account, outcome.message)
+            self.wiring.observers.kill_switch(outcome.account, outcome.message, mode=mode)
         return outcomes
 
     def resume(self, account: str, mode: Mode) -> str:
@@ -59,7 +59,7 @@ class KillSwitch:
         self.wiring.book_changed(book.book)
         log.info("trading resumed", extra={"account": book.name, "mode": book.mode.value})
         if was:
-            self.wiring.observers.resumed(book.name)
+            self.wiring.observers.resumed(book.name, mode=book.mode)
         return f"{book.where}: trading resumed" if was else f"{book.where}: was not halted"
 
     def _flatten(self, account: Account) -> FlattenOutcome:

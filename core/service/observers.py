@@ -1,28 +1,85 @@
-"""What the engine's outcomes set off beside their own records: alerts (one per incident,
-sent off the trade path by the alerts' sender thread) and Prometheus metrics.
+"""What the engine's outcomes set off beside their own records: an event in the book's feed,
+alerts (one per incident, sent off the trade path by the alerts' sender thread) and
+Prometheus metrics.
 
 Every trade, check, stop, flatten and resume of the service reports here, so an incident
-is named the same way wherever it starts and clears."""
+is named the same way wherever it starts and clears. They report after the action has
+ended and its lock is released; recording the event is one small transaction, and a failure
+to record it is logged, never raised into the trade or check that reported."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from core.domain import Origin, TradeResult
+from core import wording
+from core.domain import (
+    ZERO,
+    ActionKind,
+    ExternalChange,
+    MarketRules,
+    Mode,
+    Origin,
+    SyncAction,
+    TradeResult,
+)
 from core.operations import metrics
 from core.operations.alerts import IncidentAlerts, UnreachableWatch, incident_key
-from core.views import AccountCheckView
+from core.store import events
+from core.store.books import BookKey
+from core.store.db import Database
+from core.views import AccountCheckView, EventView
 
 log = logging.getLogger(__name__)
 
+# the page tab whose click is being carried out in this thread (None: the command line, the
+# scheduler, the watcher): its events are news to every other tab, not to that one
+_requester: ContextVar[str | None] = ContextVar("requester", default=None)
+# repairs of holdings worth telling; a reprice of a stale mark happens on every quiet check
+REPAIRS_TOLD = {
+    ActionKind.CREATE: "created",
+    ActionKind.RESIZE: "resized",
+    ActionKind.CLOSE: "closed",
+}
+CHECKED = Mode.LIVE  # a check reads a real account: its events belong to the LIVE book
+
+
+@contextmanager
+def requested_by(tab: str | None) -> Iterator[None]:
+    """Run the block on behalf of a page tab: the events it records name that tab."""
+    token = _requester.set(tab or None)
+    try:
+        yield
+    finally:
+        _requester.reset(token)
+
+
+def external_change_incident(account: str, symbol: str | None, event_id: int | str) -> str:
+    """One incident per external change: it opens with the change and closes when the
+    trader acknowledges its event."""
+    return incident_key("external_change", account, f"{symbol}#{event_id}")
+
 
 class Observers:
-    def __init__(self, alerts: IncidentAlerts, unreachable_after: float):
+    def __init__(
+        self,
+        alerts: IncidentAlerts,
+        unreachable_after: float,
+        db: Database,
+        rules: Callable[[str], MarketRules | None],
+    ):
+        """`rules(symbol)` is the market's precision for the words, or None when unknown."""
         self.alerts = alerts
         self.unreachable = UnreachableWatch(alerts, unreachable_after)
+        self._db = db
+        self._rules = rules
 
-    def trade_done(self, account: str, result: TradeResult, origin: Origin, kind: str) -> None:
+    def trade_done(
+        self, account: str, result: TradeResult, origin: Origin, kind: str, *, mode: Mode
+    ) -> None:
         """A trade that ran (a refused one did nothing to report)."""
         if result.refused:
             return
@@ -31,6 +88,14 @@ class Observers:
         )
         for order in result.orders:
             metrics.count_order(account, result.symbol, order.side.value, origin.value)
+        asked = f"{result.symbol} → {result.target.value}"
+        self._record(
+            BookKey(mode.value, account),
+            kind="trade",
+            who=origin.value,
+            symbol=result.symbol,
+            text=f"{asked}: {result.message}" if result.ok else f"{asked} failed: {result.message}",
+        )
         incident = incident_key("verify_failed", account, result.symbol)
         if result.ok:
             metrics.mark_good_sync(account, datetime.now(UTC))
@@ -46,35 +111,82 @@ class Observers:
             )
 
     def check_done(self, check: AccountCheckView, drift_started: list[str]) -> None:
-        """A periodic check or monitor run of one account."""
+        """A periodic check of one account: a failure, a drift that starts, a holding
+        repaired and a holding changed outside the app are each told once."""
         account = check.account
+        book = BookKey(CHECKED.value, account)
         metrics.observe_sync_run(
             account, "check", check.ok, check.duration_ms / 1000, check.api_calls
         )
         self.unreachable.record(account, check.ok)
         failed = incident_key("sync_failed", account)
         if not check.ok:
-            self.alerts.raise_incident(
-                failed,
-                "sync_failed",
-                f"{account}: the check failed",
-                f"The check of account {account} could not read it: {check.error}",
-                account=account,
-            )
+            words = f"The check of account {account} could not read it: {check.error}"
+            if self.alerts.raise_incident(
+                failed, "sync_failed", f"{account}: the check failed", words, account=account
+            ):
+                self._record(book, kind="alert", who=Origin.MONITOR.value, text=words)
             return
         metrics.mark_good_sync(account, datetime.now(UTC))
         self.alerts.clear_incident(failed, f"The check of account {account} works again.")
         for symbol in drift_started:
             metrics.count_drift(account, symbol)
         for symbol, target in check.drift.items():
-            self.alerts.raise_incident(
+            words = f"{symbol} no longer holds the trader's target {target.value}."
+            if self.alerts.raise_incident(
                 incident_key("drift", account, symbol),
                 "drift",
                 f"{account}: {symbol} drifted",
-                f"{symbol} no longer holds the trader's target {target.value}.",
+                words,
                 account=account,
                 symbol=symbol,
-            )
+            ):
+                self._record(
+                    book, kind="drift", who=Origin.MONITOR.value, symbol=symbol, text=words
+                )
+        changed = {change.symbol for change in check.external_changes}
+        for action in check.actions:
+            if action.kind in REPAIRS_TOLD and action.symbol not in changed:
+                self._record(
+                    book,
+                    kind="repaired",
+                    who=Origin.MONITOR.value,
+                    symbol=action.symbol,
+                    text=self._repair_words(action),
+                )
+        for change in check.external_changes:
+            self.external_change(change)
+
+    def external_change(self, change: ExternalChange) -> None:
+        """A holding changed outside the app: one alert and one event, which the badge shows
+        until the trader acknowledges it."""
+        words = wording.external_change(change, self._rules(change.symbol))
+        event_id = self._record(
+            BookKey(CHECKED.value, change.account),
+            kind="external_change",
+            who=Origin.MONITOR.value,
+            symbol=change.symbol,
+            text=words,
+            needs_ack=True,
+            time=change.time,
+        )
+        key = external_change_incident(
+            change.account, change.symbol, event_id or change.time.isoformat()
+        )
+        self.alerts.raise_incident(
+            key,
+            "external_change",
+            f"{change.account}: {words}",
+            f"{words}. It is not a trade of the app; acknowledge it on the page or with "
+            "`app.py ack`.",
+            account=change.account,
+            symbol=change.symbol,
+        )
+
+    def acknowledged(self, event: EventView) -> None:
+        """An incident the trader acknowledged: its alert is over."""
+        key = external_change_incident(event.account, event.symbol, event.id)
+        self.alerts.clear_incident(key, f"Acknowledged: {event.text}")
 
     def monitor_done(self, check: AccountCheckView) -> None:
         """A diagnose or sync of the position monitor: counted, never alerted (the periodic
@@ -86,15 +198,29 @@ class Observers:
     def in_sync(self, account: str, symbols: list[str]) -> None:
         """Symbols found holding their target again: any drift on them is over."""
         for symbol in symbols:
-            self.alerts.clear_incident(
+            if self.alerts.clear_incident(
                 incident_key("drift", account, symbol), f"{symbol} holds its target again."
-            )
+            ):
+                self._record(
+                    BookKey(CHECKED.value, account),
+                    kind="in_sync",
+                    who=Origin.MONITOR.value,
+                    symbol=symbol,
+                    text=f"{symbol} holds the trader's target again.",
+                )
 
     def unresolved(self, account: str, count: int) -> None:
         metrics.set_unresolved(account, count)
 
-    def stop_fired(self, account: str, symbol: str, text: str, stop_id: int) -> None:
+    def stop_fired(self, account: str, symbol: str, text: str, stop_id: int, *, mode: Mode) -> None:
         metrics.count_stop_trigger(account, symbol)
+        self._record(
+            BookKey(mode.value, account),
+            kind="stop_fired",
+            who=Origin.STOP.value,
+            symbol=symbol,
+            text=f"{symbol} {text}",
+        )
         self.alerts.raise_incident(
             incident_key("stop_triggered", account, f"{symbol}#{stop_id}"),
             "stop_triggered",
@@ -104,7 +230,10 @@ class Observers:
             symbol=symbol,
         )
 
-    def kill_switch(self, account: str, text: str) -> None:
+    def kill_switch(self, account: str, text: str, *, mode: Mode) -> None:
+        self._record(
+            BookKey(mode.value, account), kind="flatten", who=Origin.FLATTEN.value, text=text
+        )
         self.alerts.raise_incident(
             incident_key("kill_switch", account),
             "kill_switch",
@@ -113,7 +242,38 @@ class Observers:
             account=account,
         )
 
-    def resumed(self, account: str) -> None:
+    def resumed(self, account: str, *, mode: Mode) -> None:
+        who = Origin.MANUAL if _requester.get() else Origin.CLI
+        self._record(
+            BookKey(mode.value, account),
+            kind="resume",
+            who=who.value,
+            text=f"Trading on {account} ({mode.value.upper()}) resumed.",
+        )
         self.alerts.clear_incident(
             incident_key("kill_switch", account), f"Trading on {account} resumed."
         )
+
+    def _repair_words(self, action: SyncAction) -> str:
+        """`ETH/USDT: the record resized 0.882 → 0.500 to what the exchange holds (qty_mismatch)`."""
+        rules = self._rules(action.symbol)
+        step = rules.amount_step if rules is not None else ZERO
+        before = "none" if action.before_qty is None else wording.stepped(action.before_qty, step)
+        after = "none" if action.after_qty is None else wording.stepped(action.after_qty, step)
+        return (
+            f"{action.symbol}: the record {REPAIRS_TOLD[action.kind]} {before} → {after} to what "
+            f"the exchange holds ({action.reason.value})"
+        )
+
+    def _record(self, book: BookKey, **event) -> int | None:
+        """One event in the book's feed; its id, or None when it could not be stored (logged:
+        a feed that missed one line never fails what happened)."""
+        try:
+            with self._db.session() as session:
+                return events.record_event(session, book, requester=_requester.get(), **event)
+        except Exception:
+            log.exception(
+                "event not recorded",
+                extra={"account": book.account, "kind": event.get("kind"), "mode": book.mode},
+            )
+            return None

@@ -341,7 +341,9 @@ class ProtectionCommands:
         log.info(
             "stop fired", extra={"account": stop.account, "symbol": stop.symbol, "outcome": text}
         )
-        self.wiring.observers.stop_fired(stop.account, stop.symbol, text, stop.id)
+        self.wiring.observers.stop_fired(
+            stop.account, stop.symbol, text, stop.id, mode=Mode(stop.mode)
+        )
         return 1
 
     # --- where and what -----------------------------------------------------------------

@@ -64,7 +64,7 @@ class TradeCommands:
         if not result.refused:
             record_equity_point(self.wiring, mode, fetch=False)
             kind = "trade" if origin in (Origin.MANUAL, Origin.CLI) else origin.value
-            self.wiring.observers.trade_done(ACCOUNT, result, origin, kind)
+            self.wiring.observers.trade_done(ACCOUNT, result, origin, kind, mode=mode)
         return result
 
     def _check_stops(self, symbol, target, stop_loss, take_profit) -> dict:
