@@ -21,6 +21,29 @@ class Badge:
 
 
 @dataclass(frozen=True)
+class EventView:
+    """One line of a book's feed: what happened, when, and who made it happen (click, cli,
+    stop, flatten, enforce, monitor). `requester` is the page tab whose click made it;
+    `waiting` is an incident the trader has yet to acknowledge."""
+
+    id: int
+    time: datetime
+    mode: str
+    account: str
+    symbol: str | None
+    kind: str
+    who: str
+    text: str
+    needs_ack: bool = False
+    acked_at: datetime | None = None
+    requester: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.needs_ack and self.acked_at is None
+
+
+@dataclass(frozen=True)
 class PositionView:
     """One spot symbol of the traded account, as its holdings say. `qty` is the base held
     (locked included); a flat row has no entry and no unrealized PnL; `dust` marks a holding
@@ -81,6 +104,7 @@ class BalanceView:
     free: Decimal
     locked: Decimal
     value: Decimal | None
+    step: Decimal | None = None  # the amount step of its market: what the panel rounds to
 
 
 @dataclass(frozen=True)
@@ -179,6 +203,10 @@ class DashboardView:
     exchange_error: str | None = None
     halted: str | None = None
     notes: list[str] = field(default_factory=list)
+    events: list[EventView] = field(default_factory=list)  # the feed, newest first
+    # each symbol's newest event (an event of the whole account counts for every symbol)
+    symbol_events: dict[str, EventView] = field(default_factory=dict)
+    waiting: list[EventView] = field(default_factory=list)  # incidents to acknowledge
 
 
 @dataclass(frozen=True)

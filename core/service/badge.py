@@ -1,13 +1,13 @@
 """The mode badge: one rule that never says more than is known.
 
 SIM is paper trading. LIVE+SYNC is green only when every watched symbol was in sync at
-its last check or trade and the account was read recently; drift anywhere stays amber
-until repaired; an unreachable exchange is amber; a failed verification is red; a halted
+its last check or trade and the account was read recently; a holding changed outside the
+app stays amber until the trader acknowledges it; drift anywhere stays amber until repaired; an unreachable exchange is amber; a failed verification is red; a halted
 account says HALTED. (A page that cannot reach its own server greys the badge itself.)"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 
 from core.domain import Mode
@@ -33,6 +33,7 @@ class SyncFacts:
     account_read_age: timedelta | None
     stale_after: timedelta
     halted: str | None = None
+    changed_outside: list[str] = field(default_factory=list)  # assets not acknowledged yet
 
 
 def badge(facts: SyncFacts) -> Badge:
@@ -46,6 +47,9 @@ def badge(facts: SyncFacts) -> Badge:
     failed = [s for s in facts.symbols if s.status == "failed"]
     if failed:
         return Badge(LIVE, "danger", f"Verification failed: {failed[0].message}")
+    if facts.changed_outside:
+        assets = ", ".join(facts.changed_outside)
+        return Badge(LIVE, "warning", f"{assets} changed outside the app \N{EN DASH} acknowledge")
     drift = [s for s in facts.symbols if s.status == "drift"]
     if drift:
         names = ", ".join(s.message or s.symbol for s in drift)

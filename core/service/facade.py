@@ -4,6 +4,7 @@ service.modes        SIM or LIVE (modes.py)
 service.trading      BUY / SELL / CLOSE and the orders a crash left unknown (trading.py)
 service.monitoring   the position monitor and the periodic check (monitoring.py)
 service.reads        what the page and the command line show (read_models.py)
+service.events       the event feed and acknowledging incidents (event_feed.py)
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from core.config import Settings
 from core.operations.caching import SharedCache
 from core.operations.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
+from core.service.event_feed import EventFeed
 from core.service.insights import Insights
 from core.service.kill_switch import KillSwitch
 from core.service.modes import ModeCommands
@@ -43,6 +45,7 @@ class TradingService:
         self.modes = ModeCommands(wiring, self.gate, stored, self.trading, self.monitoring)
         self.reads = ReadModels(wiring, stored)
         self.insights = Insights(wiring, stored)
+        self.events = EventFeed(wiring, stored)
 
     @property
     def symbols(self) -> list[str]:

@@ -22,7 +22,7 @@ from core.service.accounting import book_balances, prices_for
 from core.service.badge import SymbolSync, SyncFacts, badge
 from core.service.composition import ACCOUNT, Wiring
 from core.service.stored_mode import StoredMode
-from core.store import jobs, protection, runs
+from core.store import events, jobs, protection, runs
 from core.store import repository as repo
 from core.store.models import utcnow
 from core.trading.state import base_is_dust, position_state, state_label
@@ -31,6 +31,7 @@ from core.views import (
     ChartView,
     DashboardView,
     DerivativePositionView,
+    EventView,
     MarketView,
     PnlView,
     PositionView,
@@ -40,6 +41,8 @@ HISTORY_ROWS = 50
 MEMO_SECONDS = 1
 RECENT_TRADES = 5
 CHART_FILLS = 500
+FEED_ROWS = 30
+QUOTE_STEP = Decimal("0.01")  # the quote asset is money: the page shows it to the cent
 
 
 class ReadModels:
@@ -70,6 +73,15 @@ class ReadModels:
             latest_jobs = jobs.latest_jobs(session, book, limit=RECENT_TRADES)
             stops = {s.symbol: s for s in protection.live_stops(session, book)}
             halt = protection.halted(session, book)
+            feed = [
+                view_mappers.event_view(e)
+                for e in events.recent_events(session, book=book, limit=FEED_ROWS)
+            ]
+            newest = {
+                s: view_mappers.event_view(e)
+                for s, e in events.latest_by_symbol(session, book).items()
+            }
+            waiting = [view_mappers.event_view(e) for e in events.unacknowledged(session, book)]
         positions = [
             self._position(symbol, rows.get(symbol), balances, prices.get(symbol), stops)
             for symbol in self._shown_symbols(rows)
@@ -88,6 +100,7 @@ class ReadModels:
             account_read_age=utcnow() - read_at if read_at else None,
             stale_after=timedelta(seconds=3 * wiring.settings.SYNC_INTERVAL_SECONDS),
             halted=halt[0] if halt else None,
+            changed_outside=list(dict.fromkeys(base_asset(e.symbol or "") for e in waiting)),
         )
         return DashboardView(
             mode=mode,
@@ -102,7 +115,9 @@ class ReadModels:
                 fees=sum((row.fees for row in rows.values()), ZERO),
                 quote=wiring.quote,
             ),
-            balances=view_mappers.balance_views(balances, prices, wiring.quote),
+            balances=view_mappers.balance_views(
+                balances, prices, wiring.quote, self._steps(balances)
+            ),
             balances_time=read_at,
             fills=[view_mappers.fill_view(f) for f in fills],
             orders=[view_mappers.order_view(o) for o in orders],
@@ -112,6 +127,9 @@ class ReadModels:
             exchange_error=price_error,
             halted=halt[0] if halt else None,
             notes=notes,
+            events=feed,
+            symbol_events=_newest_per_symbol([p.symbol for p in positions], newest),
+            waiting=waiting,
         )
 
     def market(self, symbol: str) -> MarketView:
@@ -156,6 +174,16 @@ class ReadModels:
     def _shown_symbols(self, rows: dict) -> list[str]:
         """The configured symbols, then any other market of the book's rows."""
         return list(dict.fromkeys([*self.wiring.symbols, *sorted(rows)]))
+
+    def _steps(self, balances) -> dict[str, Decimal]:
+        """The amount step of each asset held, from its market against the quote; the
+        quote itself to the cent."""
+        steps = {self.wiring.quote: QUOTE_STEP}
+        for asset in balances:
+            rules = None if asset in steps else self._rules(f"{asset}/{self.wiring.quote}")
+            if rules is not None:
+                steps[asset] = rules.amount_step
+        return steps
 
     def _rules(self, symbol: str) -> MarketRules | None:
         try:
@@ -216,3 +244,17 @@ class ReadModels:
                     if row.is_open
                 )
         return views, []
+
+
+def _newest_per_symbol(
+    symbols: list[str], newest: dict[str | None, EventView]
+) -> dict[str, EventView]:
+    """What each symbol's panel says: its newest event, or the account's (a flatten, a
+    resume) when that is newer."""
+    everyone = newest.get(None)
+    shown = {}
+    for symbol in symbols:
+        candidates = [e for e in (newest.get(symbol), everyone) if e is not None]
+        if candidates:
+            shown[symbol] = max(candidates, key=lambda e: e.id)
+    return shown

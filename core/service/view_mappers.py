@@ -14,6 +14,7 @@ from core.valuation import asset_value
 from core.views import (
     BalanceView,
     DerivativePositionView,
+    EventView,
     FillView,
     OrderView,
     StopView,
@@ -64,9 +65,12 @@ def book_unrealized(rows, prices: dict[str, Decimal]) -> Decimal:
     return total
 
 
-def balance_views(balances: dict[str, Balance], prices, quote: str) -> list[BalanceView]:
+def balance_views(
+    balances: dict[str, Balance], prices, quote: str, steps: dict[str, Decimal]
+) -> list[BalanceView]:
+    """Every asset held, the most valuable first, with the amount step of its market."""
     views = [
-        BalanceView(asset, b.free, b.locked, asset_value(asset, b, prices, quote))
+        BalanceView(asset, b.free, b.locked, asset_value(asset, b, prices, quote), steps.get(asset))
         for asset, b in balances.items()
         if b.total > 0
     ]
@@ -143,4 +147,20 @@ def run_view(run) -> SyncRunView:
         run.message,
         run.duration_ms,
         run.api_calls,
+    )
+
+
+def event_view(row) -> EventView:
+    return EventView(
+        id=row.id,
+        time=row.time,
+        mode=row.mode,
+        account=row.account,
+        symbol=row.symbol,
+        kind=row.kind,
+        who=row.who,
+        text=row.text,
+        needs_ack=row.needs_ack,
+        acked_at=row.acked_at,
+        requester=row.requester,
     )

@@ -1,0 +1,110 @@
+"""The event feed for the command line (`events`) and acknowledging incidents (the page's
+button and `ack`): a holding changed outside the app stays on the badge until then."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from core.domain import Mode
+from core.errors import InputError
+from core.service import view_mappers
+from core.service.composition import Wiring
+from core.service.insights import parse_since
+from core.service.stored_mode import StoredMode
+from core.store import events
+from core.store.books import BookKey
+from core.store.models import utcnow
+from core.views import EventView
+
+MOST_EVENTS = 1000
+_ISO_TIME = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?",
+    re.ASCII,
+)
+
+
+def parse_since_time(text: str, now: datetime | None = None) -> datetime | None:
+    """`--since`: an ISO time (`2026-12-02T17:00:00Z`; without a zone it is UTC), or a
+    window back from now (`1h`, `24h`, `7d`, `all`). Raises InputError saying what it takes."""
+    cleaned = text.strip()
+    if _ISO_TIME.fullmatch(cleaned):
+        try:
+            when = datetime.fromisoformat(cleaned.replace("Z", "+00:00"))
+        except ValueError:
+            raise InputError(f"--since {cleaned!r} is not a date and time that exists") from None
+        return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+    try:
+        window = parse_since(cleaned)
+    except InputError:
+        raise InputError(
+            f"--since takes an ISO time such as 2026-12-02T17:00:00Z (UTC unless a zone is "
+            f"given) or a window such as 1h, 24h, 7d or all, not {text!r}"
+        ) from None
+    return None if window is None else (now or utcnow()) - window
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    """What `ack` did: the incidents it acknowledged, and a sentence saying so."""
+
+    events: list[EventView]
+    message: str
+
+
+class EventFeed:
+    def __init__(self, wiring: Wiring, stored: StoredMode):
+        self.wiring = wiring
+        self._stored = stored
+
+    def events(
+        self, since: datetime | None = None, mode: Mode | None = None, limit: int = MOST_EVENTS
+    ) -> list[EventView]:
+        """Every account's events in `mode`'s book (by default the dashboard's), newest
+        first, at most `limit`."""
+        mode = mode or self._stored.current()
+        with self.wiring.db.session() as session:
+            found = events.recent_events(session, mode=mode.value, since=since, limit=limit)
+        return [view_mappers.event_view(e) for e in found]
+
+    def waiting(self, mode: Mode | None = None) -> list[EventView]:
+        """Incidents nobody has acknowledged, of `mode`'s book or of every book."""
+        with self.wiring.db.session() as session:
+            found = events.unacknowledged(session)
+        return [view_mappers.event_view(e) for e in found if mode is None or e.mode == mode.value]
+
+    def acknowledge(self, event_id: int) -> Acknowledged:
+        """One incident, by its id. InputError when there is no such event or it is not an
+        incident; one acknowledged before is said so and left as it is."""
+        with self.wiring.db.session() as session:
+            event = events.find_event(session, event_id)
+            if event is None:
+                raise InputError(f"there is no event {event_id} (see `events` for their ids)")
+            if not event.needs_ack:
+                raise InputError(
+                    f"event {event_id} ({event.kind}) is not an incident: nothing to acknowledge"
+                )
+            if event.acked_at is not None:
+                when = event.acked_at.strftime("%Y-%m-%d %H:%M:%S UTC")
+                return Acknowledged([], f"event {event_id} was acknowledged already, at {when}")
+        return self._acknowledge([event_id])
+
+    def acknowledge_all(self, mode: Mode | None = None) -> Acknowledged:
+        """Every incident waiting, of `mode`'s book (the page's) or of every book (`ack
+        --all`)."""
+        return self._acknowledge([e.id for e in self.waiting(mode)])
+
+    def _acknowledge(self, ids: list[int]) -> Acknowledged:
+        with self.wiring.db.session() as session:
+            done = events.acknowledge(session, ids)
+            acked = [view_mappers.event_view(events.find_event(session, i)) for i in done]
+        for event in acked:
+            self.wiring.observers.acknowledged(event)
+        for book in {BookKey(e.mode, e.account) for e in acked}:
+            self.wiring.book_changed(book)
+        if not acked:
+            return Acknowledged([], "nothing to acknowledge: no incident is waiting")
+        lines = [f"acknowledged event {e.id}: {e.text}" for e in acked]
+        return Acknowledged(acked, "\n".join(lines))
