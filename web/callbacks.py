@@ -23,7 +23,9 @@ from core.service import (
     parse_amount,
     parse_size,
 )
+from core.service.observers import requested_by
 from web import components, figures, ids, layout, sent_parts
+from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
 from web.results_page import register_results_callbacks
@@ -83,6 +85,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_monitor_callbacks(app, service)
     register_health_callbacks(app, service)
     register_results_callbacks(app, service)
+    register_event_callbacks(app, service)
 
 
 def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:
@@ -113,7 +116,7 @@ def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], o
         components.fill_rows(view.fills),
         components.order_rows(view.orders),
         components.sync_rows(view.sync_runs),
-        components.trade_activity(view.trades, now),
+        components.trade_activity(view.trades, view.symbol_events.get(symbol), now),
         f"{down}: new trades are refused until it is back." if down else None,
         down is not None,
         view.halted is None,
@@ -217,9 +220,10 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         State(ids.STOP_LOSS, "value"),
         State(ids.TAKE_PROFIT, "value"),
         State(ids.KNOWN_MODE, "data"),
+        State(ids.TAB_ID, "data"),
         prevent_initial_call=True,
     )
-    def request_trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit, shown):
+    def request_trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit, shown, tab):
         """The request carries the mode this tab showed: the gate refuses it in any other."""
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
@@ -230,6 +234,7 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
             "id": uuid.uuid4().hex,
             "at": time.time(),
             "mode": shown,
+            "tab": tab,
         }
         if target is PositionState.LONG:
             try:
@@ -289,7 +294,10 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
                 "This page did not say which mode it showed: nothing was traded. Reload it.",
                 *(no_update,) * 3,
             )
-        result = service.trading.trade(request["symbol"], target, size, shown_mode=shown, **stops)
+        with requested_by(request.get("tab")):
+            result = service.trading.trade(
+                request["symbol"], target, size, shown_mode=shown, **stops
+            )
         if result.refused and target is PositionState.LONG:
             return (no_update,) * 4 + (True, result.message, no_update)
         toast = components.trade_toast(result)
@@ -376,20 +384,22 @@ def _register_kill_switch(app: dash.Dash, service) -> None:
         Input(ids.RESUME_CONFIRM, "submit_n_clicks"),
         State(ids.KILL_SWITCH_ASKED, "data"),
         State(ids.TRADE_DONE, "data"),
+        State(ids.TAB_ID, "data"),
         running=[(Output(ids.FLATTEN, "disabled"), True, False)],
         prevent_initial_call=True,
     )
-    def act(_flatten, _resume, asked, trades_done):
+    def act(_flatten, _resume, asked, trades_done, tab):
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         mode = service.modes.current()
         if asked != mode.value:  # switched, in this tab or another, while the question showed
             return True, "danger", components.kill_switch_moved(asked, mode), no_update
-        if ctx.triggered_id == ids.FLATTEN_CONFIRM:
-            [outcome] = service.kill_switch.flatten([ACCOUNT], mode)
-            colour, text = ("warning" if outcome.ok else "danger"), outcome.message
-        else:
-            colour, text = "success", service.kill_switch.resume(ACCOUNT, mode)
+        with requested_by(tab):
+            if ctx.triggered_id == ids.FLATTEN_CONFIRM:
+                [outcome] = service.kill_switch.flatten([ACCOUNT], mode)
+                colour, text = ("warning" if outcome.ok else "danger"), outcome.message
+            else:
+                colour, text = "success", service.kill_switch.resume(ACCOUNT, mode)
         return True, colour, text, (trades_done or 0) + 1
 
 

@@ -15,6 +15,7 @@ from core.views import (
     BalanceView,
     DashboardView,
     DerivativePositionView,
+    EventView,
     FillView,
     MarketView,
     ModeChange,
@@ -25,6 +26,7 @@ from core.views import (
     SyncRunView,
     TradeActivity,
 )
+from web import event_components
 from web import formatting as fmt
 
 POSITION_COLUMNS = (
@@ -286,8 +288,8 @@ def balance_rows(balances: list[BalanceView], quote: str) -> list:
         html.Tr(
             [
                 html.Td(b.asset),
-                html.Td(fmt.quantity(b.free)),
-                html.Td(fmt.quantity(b.locked) if b.locked else fmt.MISSING),
+                html.Td(fmt.stepped(b.free, b.step)),
+                html.Td(fmt.stepped(b.locked, b.step) if b.locked else fmt.MISSING),
                 html.Td(fmt.money(b.value, quote) if b.value is not None else "no price"),
             ]
         )
@@ -306,12 +308,10 @@ def balances_time_text(view: DashboardView, now) -> str:
     return f"read {age} s ago" if age < 120 else f"read at {fmt.timestamp(view.balances_time)}"
 
 
-def trade_activity(trades: list[TradeActivity], now) -> list:
+def trade_activity(trades: list[TradeActivity], last_event: EventView | None, now) -> list:
     """The trade panel's status line: a trade still running with its step and how long it
-    has run, else the newest trade's result (so a reloaded page shows both)."""
-    if not trades:
-        return []
-    newest = trades[0]
+    has run, else the symbol's newest event (a trade, a stop, a flatten, a drift...), so a
+    reloaded page shows both and never a trade that has since been undone."""
     running = [t for t in trades if t.running]
     if running:
         t = running[0]
@@ -320,14 +320,7 @@ def trade_activity(trades: list[TradeActivity], now) -> list:
             dbc.Spinner(size="sm", spinner_class_name="me-2"),
             html.Span(f"{t.symbol} → {t.target.value} running ({seconds} s): {t.step}"),
         ]
-    outcome = "Done" if newest.ok else "Failed"
-    return [
-        html.Span(
-            f"Last trade, {fmt.timestamp(newest.finished_at)}: {outcome}: "
-            f"{newest.symbol} → {newest.target.value}: {newest.message}",
-            className="text-success" if newest.ok else "text-danger",
-        )
-    ]
+    return event_components.last_event_line(last_event)
 
 
 def _pnl_card(label: str, value: str, value_class: str = "") -> dbc.Col:

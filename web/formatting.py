@@ -4,7 +4,7 @@ until they become strings, so nothing is rounded twice or through a float."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
 MISSING = "—"
 CENT = Decimal("0.01")
@@ -97,3 +97,12 @@ def tone_colour(tone: str) -> str:
 def quote_of(symbol: str) -> str:
     """`USDT` of `ETH/USDT` and of the perpetual `ETH/USDT:USDT`."""
     return symbol.split("/")[1].split(":")[0]
+
+
+def stepped(value: Decimal, step: Decimal | None) -> str:
+    """An amount at its market's precision: down to the amount step (never more than is
+    there), trailing zeros dropped; less than one step (dust) as it is; with no step known,
+    as `quantity` shows it."""
+    if step is None or step <= 0 or 0 < abs(value) < step:
+        return quantity(value)
+    return _trimmed(value.quantize(step.normalize(), rounding=ROUND_DOWN), 18, 0)

@@ -76,3 +76,12 @@ RESUME = "resume"
 RESUME_CONFIRM = "resume-confirm"
 TRADE_REQUEST = "trade-request"
 BACKGROUND_ALERT = "background-alert"
+
+EVENT_FEED = "event-feed"
+EVENT_TOAST = "event-toast"
+EVENTS_SEEN = "events-seen"  # the newest event id this tab has shown or passed over
+EVENT_PARTS_SEEN = "event-parts-seen"
+TAB_ID = "tab-id"  # this tab's own name: events its clicks made are no news to it
+ACK_ALERT = "ack-alert"
+ACK_TEXT = "ack-text"
+ACK_BUTTON = "ack-button"

@@ -8,7 +8,7 @@ from dash import dash_table, dcc, html
 
 from core.service import Mode
 from core.views import DashboardView
-from web import components, health_page, ids, results_page, sent_parts, theme
+from web import components, event_components, health_page, ids, results_page, sent_parts, theme
 from web import formatting as fmt
 from web import monitor_components as monitor
 
@@ -423,6 +423,7 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
     left = [
         market_card(symbols),
         dbc.Alert(id=ids.EXCHANGE_ALERT, color="danger", is_open=False, className="mb-3"),
+        event_components.ack_alert(),
         _card("Positions", positions_table(components.position_rows(view.positions))),
         derivatives,
         _card("Price", _chart_box(ids.PRICE_CHART_BOX, 380)),
@@ -431,6 +432,7 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
         trade_panel(quote, simulated=view.mode is Mode.SIM),
         dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
         balances_card(),
+        event_components.feed_card(),
         kill_switch_card(),
         _card(f"Equity ({quote})", _chart_box(ids.EQUITY_CHART_BOX, 220)),
     ]
@@ -471,6 +473,7 @@ def build_layout(
                 duration=TOAST_MS,
                 className="trade-toast",
             ),
+            *event_components.page_parts(view),
             dcc.ConfirmDialog(id=ids.LIVE_CONFIRM),
             dcc.ConfirmDialog(id=ids.MONITOR_CONFIRM, message=APPLY_QUESTION),
             dcc.ConfirmDialog(id=ids.FLATTEN_CONFIRM),
