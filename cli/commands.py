@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from cli import insights_commands, render
+from cli import event_commands, insights_commands, render
 from core.service import (
     ACCOUNT,
     AppError,
@@ -46,6 +46,7 @@ def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
         "flatten": flatten,
         "resume": resume,
         **insights_commands.HANDLERS,
+        **event_commands.HANDLERS,
     }[args.command]
     return handler(args, settings, build_engine)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli import insights_commands
+from cli import event_commands, insights_commands
 
 
 def parser() -> argparse.ArgumentParser:
@@ -81,6 +81,7 @@ def parser() -> argparse.ArgumentParser:
     resume.add_argument("--yes", action="store_true", help="confirm")
 
     insights_commands.configure(commands)
+    event_commands.configure(commands)
 
     commands.add_parser("worker", help="the periodic check and stop watcher, without the page")
 
