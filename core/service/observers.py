@@ -91,7 +91,7 @@ class Observers:
         asked = f"{result.symbol} → {result.target.value}"
         self._record(
             BookKey(mode.value, account),
-            kind="trade",
+            kind="trade" if result.ok else "trade_failed",
             who=origin.value,
             symbol=result.symbol,
             text=f"{asked}: {result.message}" if result.ok else f"{asked} failed: {result.message}",

@@ -1,0 +1,75 @@
+"""The events table on a real SQLite file: newest first per book, a symbol's newest event
+(an account's flatten standing for all), and incidents acknowledged once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from core.store import events
+from core.store.books import BookKey
+from core.store.db import Database
+
+LIVE, SIM = BookKey("live", "default"), BookKey("sim", "default")
+T0 = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database.open(f"sqlite:///{tmp_path}/t.db")
+    yield database
+    database.dispose()
+
+
+def record(db, book=LIVE, minutes=0, **fields):
+    values = {"kind": "trade", "who": "manual", "text": "ETH/USDT → LONG: bought", **fields}
+    with db.session() as session:
+        return events.record_event(session, book, time=T0 + timedelta(minutes=minutes), **values)
+
+
+def test_a_book_reads_its_own_events_newest_first_and_from_a_time_on(db):
+    first = record(db, symbol="ETH/USDT")
+    record(db, SIM, 1, symbol="ETH/USDT", text="paper")
+    last = record(db, minutes=2, kind="stop_fired", who="stop", symbol="ETH/USDT", text="fired")
+    with db.session() as session:
+        live = events.recent_events(session, book=LIVE)
+        since = events.recent_events(session, mode="live", since=T0 + timedelta(minutes=1))
+        every = events.recent_events(session)
+    assert [e.id for e in live] == [last, first]
+    assert [(e.kind, e.who, e.text) for e in since] == [("stop_fired", "stop", "fired")]
+    assert len(every) == 3 and every[0].time == T0 + timedelta(minutes=2)
+
+
+def test_a_symbols_newest_event_and_the_accounts_own(db):
+    record(db, symbol="ETH/USDT", text="bought ETH")
+    btc = record(db, minutes=1, symbol="BTC/USDT", text="bought BTC")
+    flatten = record(db, minutes=2, kind="flatten", who="flatten", text="everything closed")
+    eth = record(db, minutes=3, kind="drift", who="monitor", symbol="ETH/USDT", text="drifted")
+    with db.session() as session:
+        newest = events.latest_by_symbol(session, LIVE)
+        assert events.latest_by_symbol(session, SIM) == {}
+    assert {symbol: e.id for symbol, e in newest.items()} == {
+        "ETH/USDT": eth,
+        "BTC/USDT": btc,
+        None: flatten,
+    }
+
+
+def test_an_incident_waits_until_acknowledged_once(db):
+    trade = record(db, symbol="ETH/USDT")
+    change = record(
+        db, minutes=1, kind="external_change", who="monitor", symbol="ETH/USDT", needs_ack=True
+    )
+    with db.session() as session:
+        [waiting] = events.unacknowledged(session, LIVE)
+        assert waiting.id == change and waiting.waiting
+        assert events.unacknowledged(session, SIM) == []
+    with db.session() as session:
+        assert events.acknowledge(session, [trade, change]) == [change]
+    with db.session() as session:
+        assert events.acknowledge(session, [change]) == []  # acknowledged before: left as is
+        assert events.unacknowledged(session) == []
+        acked = events.find_event(session, change)
+        assert events.find_event(session, 999) is None
+    assert acked.acked_at is not None and not acked.waiting

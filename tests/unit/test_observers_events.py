@@ -1,0 +1,164 @@
+"""The observers write the feed: a holding changed outside the app is one alert and one
+event to acknowledge, whatever else the check found; a trade names who made it and the tab
+that asked; drift is told when it starts and when it ends; and a feed that cannot be written
+never fails the trade that reported (real SQLite, real alerts without URLs)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal as D
+
+import pytest
+
+from core.domain import (
+    ActionKind,
+    DiscrepancyKind,
+    ExternalChange,
+    MarketRules,
+    Mode,
+    Origin,
+    PositionState,
+    SyncAction,
+    TradeResult,
+)
+from core.operations.alerts import IncidentAlerts, recent_alerts
+from core.service.badge import SyncFacts, badge
+from core.service.observers import Observers, requested_by
+from core.service.view_mappers import event_view
+from core.store import events
+from core.store.books import BookKey
+from core.store.db import Database
+from core.views import AccountCheckView
+
+T0 = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+LIVE = BookKey("live", "default")
+RULES = MarketRules(
+    "ETH/USDT", "ETH", "USDT", D("0.001"), D("0.01"), D("0.001"), D("1"), None, D(0), D(0)
+)
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = Database.open(f"sqlite:///{tmp_path}/t.db")
+    yield database
+    database.dispose()
+
+
+@pytest.fixture
+def observers(db):
+    alerts = IncidentAlerts([], db)
+    yield Observers(alerts, 120, db, lambda symbol: RULES if symbol == "ETH/USDT" else None)
+    alerts.close(timeout=10)
+
+
+def feed(db, book=LIVE):
+    with db.session() as session:
+        return list(reversed(events.recent_events(session, book=book)))
+
+
+def change(symbol="ETH/USDT", before="0.882", after="0.5", mark="3403.14"):
+    return ExternalChange("default", symbol, D(before), D(after), D(mark), T0)
+
+
+def test_each_change_outside_the_app_is_one_alert_and_one_event_to_acknowledge(db, observers):
+    resize = SyncAction(
+        ActionKind.RESIZE, "default", "ETH/USDT", D("0.882"), D("0.5"), None,
+        DiscrepancyKind.QTY_MISMATCH,
+    )  # fmt: skip
+    check = AccountCheckView(
+        "default",
+        actions=[resize],
+        external_changes=(change(), change("BTC/USDT", "0.01", "0", "90000")),
+    )
+    observers.check_done(check, [])
+    told = feed(db)
+    assert [(e.kind, e.symbol, e.who, e.waiting) for e in told] == [
+        ("external_change", "ETH/USDT", "monitor", True),
+        ("external_change", "BTC/USDT", "monitor", True),
+    ]  # the resize of a holding changed outside is the change itself, not a second line
+    assert told[0].text == "ETH holdings changed outside the app: 0.882 → 0.500, -1,300.00 USDT"
+    assert told[0].time == T0
+    alerts = [a for a in recent_alerts(db) if a.kind == "external_change"]
+    assert sorted(a.symbol for a in alerts) == ["BTC/USDT", "ETH/USDT"]
+    assert all(a.state == "raised" for a in alerts)
+
+
+def test_acknowledging_the_event_ends_its_alert(db, observers):
+    observers.external_change(change())
+    [event] = feed(db)
+    observers.acknowledged(event_view(event))
+    states = [a.state for a in recent_alerts(db) if a.kind == "external_change"]
+    assert states == ["cleared", "raised"]
+
+
+def test_a_repair_of_a_holding_is_told_a_stale_price_is_not(db, observers):
+    def action(kind, reason):
+        return SyncAction(kind, "default", "ETH/USDT", D("0.3"), D("0.25"), None, reason)
+
+    check = AccountCheckView(
+        "default",
+        actions=[
+            action(ActionKind.RESIZE, DiscrepancyKind.QTY_MISMATCH),
+            action(ActionKind.REPRICE, DiscrepancyKind.STALE_PRICE),
+        ],
+    )
+    observers.check_done(check, [])
+    [repaired] = feed(db)
+    assert repaired.kind == "repaired"
+    assert repaired.text == (
+        "ETH/USDT: the record resized 0.300 → 0.250 to what the exchange holds (qty_mismatch)"
+    )
+
+
+def test_drift_is_told_when_it_starts_and_when_it_ends_not_on_every_check(db, observers):
+    drifted = AccountCheckView("default", drift={"ETH/USDT": PositionState.LONG})
+    observers.check_done(drifted, ["ETH/USDT"])
+    observers.check_done(drifted, [])
+    observers.in_sync("default", ["ETH/USDT"])
+    observers.in_sync("default", ["ETH/USDT"])
+    assert [(e.kind, e.symbol) for e in feed(db)] == [
+        ("drift", "ETH/USDT"),
+        ("in_sync", "ETH/USDT"),
+    ]
+
+
+def test_a_trade_names_who_made_it_and_the_tab_that_asked(db, observers):
+    result = TradeResult(
+        True, "ETH/USDT", PositionState.LONG, PositionState.NO_POSITION, PositionState.LONG,
+        "bought 0.5 ETH at 3,400.00 avg, fee 0.0005 ETH: holds 0.4995 ETH, state LONG verified",
+    )  # fmt: skip
+    with requested_by("tab-1"):
+        observers.trade_done("default", result, Origin.MANUAL, "trade", mode=Mode.SIM)
+    observers.trade_done("default", result, Origin.CLI, "trade", mode=Mode.SIM)
+    refused = TradeResult(False, "ETH/USDT", PositionState.LONG, None, None, "no", refused=True)
+    observers.trade_done("default", refused, Origin.MANUAL, "trade", mode=Mode.SIM)
+    told = feed(db, BookKey("sim", "default"))
+    assert [(e.kind, e.who, e.requester) for e in told] == [
+        ("trade", "manual", "tab-1"),
+        ("trade", "cli", None),
+    ]
+    assert told[0].text.startswith("ETH/USDT → LONG: bought 0.5 ETH")
+    assert feed(db) == []  # the LIVE book heard nothing
+
+
+def test_a_feed_that_cannot_be_written_never_fails_the_trade(db, observers, caplog):
+    result = TradeResult(
+        False, "ETH/USDT", PositionState.LONG, PositionState.NO_POSITION, None, "not verified"
+    )
+    with db.session() as session:
+        session.connection().exec_driver_sql("DROP TABLE events")
+    with caplog.at_level(logging.ERROR, logger="core.service.observers"):
+        observers.trade_done("default", result, Origin.MANUAL, "trade", mode=Mode.LIVE)
+        observers.stop_fired("default", "ETH/USDT", "stop-loss fired", 1, mode=Mode.LIVE)
+    assert [r.message for r in caplog.records] == ["event not recorded"] * 2
+    assert {a.kind for a in recent_alerts(db)} == {"verify_failed", "stop_triggered"}
+
+
+def test_the_badge_asks_for_an_acknowledgement_until_given():
+    read = {"account_read_age": timedelta(seconds=5), "stale_after": timedelta(seconds=90)}
+    facts = SyncFacts(Mode.LIVE, "MEXC", None, [], None, changed_outside=["ETH"], **read)
+    shown = badge(facts)
+    assert (shown.text, shown.tone) == ("LIVE+SYNC", "warning")
+    assert shown.detail == "ETH changed outside the app \N{EN DASH} acknowledge"
+    assert badge(SyncFacts(Mode.LIVE, "MEXC", None, [], None, **read)).tone == "success"
