@@ -73,10 +73,14 @@ def fee(fills: Iterable[Fill], rules: MarketRules) -> str:
 
 
 def amount(value: Decimal, asset: str, rules: MarketRules) -> str:
-    """An amount of one asset of the market at its precision: the base to its step, the
-    quote as money, any other asset as it is."""
+    """A fee in one asset at its precision: the base to the nearest step (what was bought
+    less the fee is then what is held), the quote as money, any other asset as it is."""
+    step = rules.amount_step
+    if asset == rules.base and step > 0 and abs(value) >= step:
+        rounded = value.quantize(step.normalize(), rounding=ROUND_HALF_UP).normalize()
+        return f"{_grouped(rounded)} {asset}"
     if asset == rules.base:
-        return f"{quantity(value, rules.amount_step)} {asset}"
+        return f"{quantity(value, step)} {asset}"
     if asset == rules.quote:
         return money(value, asset)
     return f"{_grouped(value.normalize())} {asset}"

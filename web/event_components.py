@@ -40,6 +40,7 @@ KIND_TONES = {
     "alert": "danger",
 }
 TONE_ORDER = ("danger", "warning", "success", "info")
+TRADE_OUTCOMES = {"trade": "Done", "trade_failed": "Failed"}
 EVENT_TOAST_MS = 15_000
 
 
@@ -102,13 +103,12 @@ def last_event_line(event: EventView | None) -> list:
     undone."""
     if event is None:
         return []
-    return [
-        html.Span(
-            f"Last: {fmt.timestamp(event.time)}, {kind_words(event.kind).lower()} by "
-            f"{event.who}: {event.text}",
-            className=f"text-{tone(event)}",
-        )
-    ]
+    when = fmt.timestamp(event.time)
+    if event.kind in TRADE_OUTCOMES:
+        words = f"Last trade, {when}: {TRADE_OUTCOMES[event.kind]}: {event.text} (by {event.who})"
+    else:
+        words = f"Last event, {when}: {kind_words(event.kind)}: {event.text} (by {event.who})"
+    return [html.Span(words, className=f"text-{tone(event)}")]
 
 
 def feed_card() -> dbc.Card:

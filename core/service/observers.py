@@ -94,7 +94,7 @@ class Observers:
             kind="trade" if result.ok else "trade_failed",
             who=origin.value,
             symbol=result.symbol,
-            text=f"{asked}: {result.message}" if result.ok else f"{asked} failed: {result.message}",
+            text=f"{asked}: {result.message}",
         )
         incident = incident_key("verify_failed", account, result.symbol)
         if result.ok:

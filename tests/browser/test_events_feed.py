@@ -77,7 +77,7 @@ def test_a_stop_fired_by_the_watcher_is_a_toast_and_the_feeds_first_line(
     assert header == ["Time", "Who", "Symbol", "What happened"]
     assert first[1:3] == ["stop", SYMBOL] and first[3].startswith("Stop fired: "), first
     dash_duo.wait_for_contains_text(
-        css(ids.TRADE_STATUS), "stop fired by stop", timeout=LOAD_SECONDS
+        css(ids.TRADE_STATUS), f"Stop fired: {SYMBOL} stop-loss at", timeout=LOAD_SECONDS
     )
     assert "LONG verified" not in text(dash_duo, ids.TRADE_STATUS)
     assert dash_duo.get_logs() == []

@@ -63,7 +63,9 @@ def test_the_trade_panel_shows_the_running_step_else_the_symbols_newest_event():
     )
     stop = event(9, "stop_fired", "stop")
     line = text_of(components.trade_activity([done], stop, T0))
-    assert line == "Last: 2026-12-02 17:00:09 UTC, stop fired by stop: event 9"
+    assert line == "Last event, 2026-12-02 17:00:09 UTC: Stop fired: event 9 (by stop)"
+    traded = text_of(components.trade_activity([done], event(10, "trade_failed"), T0))
+    assert traded == "Last trade, 2026-12-02 17:00:10 UTC: Failed: event 10 (by manual)"
     assert "LONG verified" not in line
     running = TradeActivity(
         2, "ETH/USDT", PositionState.NO_POSITION, "placing", True, None, None, T0, None
