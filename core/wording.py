@@ -69,10 +69,10 @@ def fee(fills: Iterable[Fill], rules: MarketRules) -> str:
     for f in fills:
         if f.fee:
             totals[f.fee_asset] = totals.get(f.fee_asset, ZERO) + f.fee
-    return " and ".join(amount(value, asset, rules) for asset, value in totals.items())
+    return " and ".join(_fee_in(asset, value, rules) for asset, value in totals.items())
 
 
-def amount(value: Decimal, asset: str, rules: MarketRules) -> str:
+def _fee_in(asset: str, value: Decimal, rules: MarketRules) -> str:
     """A fee in one asset at its precision: the base to the nearest step (what was bought
     less the fee is then what is held), the quote as money, any other asset as it is."""
     step = rules.amount_step
