@@ -24,6 +24,7 @@ from core.service.composition import ACCOUNT, Wiring
 from core.service.stored_mode import StoredMode
 from core.store import events, jobs, protection, runs
 from core.store import repository as repo
+from core.store.events import StoredEvent
 from core.store.models import utcnow
 from core.trading.state import base_is_dust, position_state, state_label
 from core.valuation import equity
@@ -73,18 +74,13 @@ class ReadModels:
             latest_jobs = jobs.latest_jobs(session, book, limit=RECENT_TRADES)
             stops = {s.symbol: s for s in protection.live_stops(session, book)}
             halt = protection.halted(session, book)
-            feed = [
-                view_mappers.event_view(e)
-                for e in events.recent_events(session, book=book, limit=FEED_ROWS)
-            ]
-            newest = {
-                s: view_mappers.event_view(e)
-                for s, e in events.latest_by_symbol(session, book).items()
-            }
-            waiting = [view_mappers.event_view(e) for e in events.unacknowledged(session, book)]
+            shown = self._shown_symbols(rows)
+            feed = events.recent_events(session, book=book, limit=FEED_ROWS)
+            newest = events.latest_by_symbol(session, book, shown)
+            waiting = events.unacknowledged(session, book)
         positions = [
             self._position(symbol, rows.get(symbol), balances, prices.get(symbol), stops)
-            for symbol in self._shown_symbols(rows)
+            for symbol in shown
         ]
         derivatives, notes = self._derivatives()
         facts = SyncFacts(
@@ -127,9 +123,9 @@ class ReadModels:
             exchange_error=price_error,
             halted=halt[0] if halt else None,
             notes=notes,
-            events=feed,
-            symbol_events=_newest_per_symbol([p.symbol for p in positions], newest),
-            waiting=waiting,
+            events=[view_mappers.event_view(e) for e in feed],
+            symbol_events=_newest_per_symbol(shown, newest),
+            waiting=[view_mappers.event_view(e) for e in waiting],
         )
 
     def market(self, symbol: str) -> MarketView:
@@ -247,7 +243,7 @@ class ReadModels:
 
 
 def _newest_per_symbol(
-    symbols: list[str], newest: dict[str | None, EventView]
+    symbols: list[str], newest: dict[str | None, StoredEvent]
 ) -> dict[str, EventView]:
     """What each symbol's panel says: its newest event, or the account's (a flatten, a
     resume) when that is newer."""
@@ -256,5 +252,5 @@ def _newest_per_symbol(
     for symbol in symbols:
         candidates = [e for e in (newest.get(symbol), everyone) if e is not None]
         if candidates:
-            shown[symbol] = max(candidates, key=lambda e: e.id)
+            shown[symbol] = view_mappers.event_view(max(candidates, key=lambda e: e.id))
     return shown

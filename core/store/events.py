@@ -3,10 +3,11 @@ has yet to acknowledge. Functions take the caller's session and never commit on 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, union_all, update
 from sqlalchemy.orm import Session
 
 from core.store.books import BookKey, in_book
@@ -81,12 +82,32 @@ def recent_events(
     return [_stored(row) for row in session.scalars(query.order_by(Event.id.desc()).limit(limit))]
 
 
-def latest_by_symbol(session: Session, book: BookKey) -> dict[str | None, StoredEvent]:
-    """Each symbol's newest event in the book; under None, the newest event of the whole
-    account (a flatten, a resume, a failed check)."""
-    newest = select(func.max(Event.id)).where(in_book(Event, book)).group_by(Event.symbol)
-    rows = session.scalars(select(Event).where(Event.id.in_(newest)))
+def latest_by_symbol(
+    session: Session, book: BookKey, symbols: list[str]
+) -> dict[str | None, StoredEvent]:
+    """The newest event in the book of each of these symbols that has one, and under None
+    the newest of the whole account (a flatten, a resume, a failed check): one statement of
+    one indexed look per symbol, however long the history."""
+    values = {"mode": book.mode, "account": book.account}
+    values.update({f"s{n}": symbol for n, symbol in enumerate(symbols)})
+    ids = [i for i in session.scalars(_newest_ids(len(symbols)), values) if i is not None]
+    if not ids:
+        return {}
+    rows = session.scalars(select(Event).where(Event.id.in_(ids)))
     return {row.symbol: _stored(row) for row in rows}
+
+
+@functools.cache
+def _newest_ids(count: int):
+    """The statement `latest_by_symbol` runs for `count` symbols (and the account's own),
+    built once: building it per read cost more than running it."""
+
+    def newest(symbol):
+        where = in_book(Event, BookKey(bindparam("mode"), bindparam("account")))
+        return select(func.max(Event.id)).where(where, symbol)
+
+    parts = [newest(Event.symbol == bindparam(f"s{n}")) for n in range(count)]
+    return union_all(*parts, newest(Event.symbol.is_(None)))
 
 
 def unacknowledged(session: Session, book: BookKey | None = None) -> list[StoredEvent]:

@@ -329,8 +329,9 @@ class Event(Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_book_time", "mode", "account", "time"),
-        Index("ix_events_book_symbol", "mode", "account", "symbol"),
+        # newest first of a book, and of one symbol of it: read backwards, never sorted
+        Index("ix_events_book_id", "mode", "account", "id"),
+        Index("ix_events_book_symbol", "mode", "account", "symbol", "id"),
         Index("ix_events_unacked", "needs_ack", "acked_at"),
     )
 

@@ -47,8 +47,8 @@ def test_a_symbols_newest_event_and_the_accounts_own(db):
     flatten = record(db, minutes=2, kind="flatten", who="flatten", text="everything closed")
     eth = record(db, minutes=3, kind="drift", who="monitor", symbol="ETH/USDT", text="drifted")
     with db.session() as session:
-        newest = events.latest_by_symbol(session, LIVE)
-        assert events.latest_by_symbol(session, SIM) == {}
+        newest = events.latest_by_symbol(session, LIVE, ["ETH/USDT", "BTC/USDT", "SOL/USDT"])
+        assert events.latest_by_symbol(session, SIM, ["ETH/USDT"]) == {}
     assert {symbol: e.id for symbol, e in newest.items()} == {
         "ETH/USDT": eth,
         "BTC/USDT": btc,

@@ -33,8 +33,8 @@ def upgrade() -> None:
         sa.Column("needs_ack", sa.Boolean(), nullable=False, server_default=sa.false()),
         sa.Column("acked_at", When(), nullable=True),
     )
-    op.create_index("ix_events_book_time", "events", ["mode", "account", "time"])
-    op.create_index("ix_events_book_symbol", "events", ["mode", "account", "symbol"])
+    op.create_index("ix_events_book_id", "events", ["mode", "account", "id"])
+    op.create_index("ix_events_book_symbol", "events", ["mode", "account", "symbol", "id"])
     op.create_index("ix_events_unacked", "events", ["needs_ack", "acked_at"])
 
 
