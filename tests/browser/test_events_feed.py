@@ -9,10 +9,14 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from selenium import webdriver
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from core.domain import ExternalChange
 from core.service import Mode
+from tests.browser.conftest import pytest_setup_options
 from tests.browser.pages import (
     LOAD_SECONDS,
     TRADE_SECONDS,
@@ -108,4 +112,41 @@ def test_a_change_outside_the_app_stays_on_the_badge_until_acknowledged(dash_duo
         lambda driver: driver.find_elements("css selector", f"{css(ids.ACK_ALERT)}.show"),
         message="the acknowledged change is still asked about",
     )
+    assert dash_duo.get_logs() == []
+
+
+@pytest.fixture
+def second_browser():
+    """Another browser on the same page: a second tab that is never in the background
+    (headless Chromium holds back a hidden tab's timers)."""
+    browser = webdriver.Chrome(options=pytest_setup_options())
+    yield browser
+    browser.quit()
+
+
+def test_another_tabs_click_is_news_on_this_tab(dash_duo, runtime, second_browser):
+    open_dashboard(dash_duo, runtime)
+    second_browser.get(dash_duo.server_url)
+    WebDriverWait(second_browser, LOAD_SECONDS).until(
+        lambda b: b.find_element(By.CSS_SELECTOR, css(ids.MODE_BADGE)).text == "SIM",
+        message="the second tab never loaded",
+    )
+
+    enter_size(dash_duo, "20")
+    click(dash_duo, ids.TRADE_BUY)
+    wait_for_toast(dash_duo, f"Done: {SYMBOL} → LONG")
+
+    WebDriverWait(
+        second_browser,
+        TRADE_SECONDS,
+        ignored_exceptions=(NoSuchElementException, StaleElementReferenceException),
+    ).until(
+        lambda b: (
+            f"manual: {SYMBOL} → LONG: bought"
+            in b.find_element(By.CSS_SELECTOR, css(ids.EVENT_TOAST)).get_attribute("textContent")
+        ),
+        message="the other tab's trade never showed as a toast",
+    )
+    header = second_browser.find_element(By.CSS_SELECTOR, f"{css(ids.EVENT_TOAST)} .toast-header")
+    assert "Trade · manual" in header.get_attribute("textContent")
     assert dash_duo.get_logs() == []
