@@ -167,12 +167,39 @@ class OrderReport:
     fills: tuple[Fill, ...] = ()
 
 
+class SizeKind(StrEnum):
+    """How a BUY's size is given: the ticket's selector and the command line's size flags."""
+
+    QUOTE = "quote"  # spend this amount of the quote asset
+    PCT_OF_CASH = "pct"  # spend this percentage of the free quote balance
+    BASE_QTY = "qty"  # buy this quantity of the base asset
+    RISK_PCT = "risk"  # lose this percentage of equity if the stop-loss fills
+
+
 @dataclass(frozen=True)
 class TradeSize:
-    """How much a LONG target buys: a quote amount, or a percentage of the free quote balance."""
+    """How much a LONG target buys: one of a quote amount, a percentage of the free quote
+    balance, a base quantity, or a percentage of equity at risk to `stop_loss` (none given:
+    a percentage of the free quote, see core.trading.sizing). The service fills in the stop
+    the position gets and the equity it read, so the trade sizes its order inside its lock
+    by the same rule as the ticket's preview."""
 
     quote_amount: Decimal | None = None
     pct_of_free_quote: Decimal | None = None
+    base_qty: Decimal | None = None
+    risk_pct: Decimal | None = None
+    stop_loss: Decimal | None = None
+    equity: Decimal | None = None
+
+    @property
+    def kind(self) -> SizeKind:
+        if self.quote_amount is not None:
+            return SizeKind.QUOTE
+        if self.base_qty is not None:
+            return SizeKind.BASE_QTY
+        if self.risk_pct is not None:
+            return SizeKind.RISK_PCT
+        return SizeKind.PCT_OF_CASH
 
 
 class Origin(StrEnum):

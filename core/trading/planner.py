@@ -2,112 +2,45 @@
 
 Orders are marketable LIMIT orders: the price starts a little beyond the touch, walks the
 book far enough to cover the size, and never goes past the slippage cap. Quantities are
-floored to the market's step so an order never asks for more than the account has.
+floored to the market's step so an order never asks for more than the account has. How much
+a BUY buys is core.trading.sizing's rule, the one the ticket's preview shows.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
-from core import wording
-from core.domain import ZERO, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
-from core.errors import AppError, InputError
+from core.domain import (
+    Holdings,
+    MarketRules,
+    OrderBook,
+    PositionState,
+    Side,
+    SizeKind,
+    TradeSize,
+)
+from core.trading.pricing import Limits, PlanError, SizeError, floor_to_step, marketable_price
+from core.trading.sizing import BuyMarket, ProblemKind, minimum_problems, size_buy
 from core.trading.state import base_is_dust
-
-TOUCH_OFFSET = Decimal("0.001")
-DEFAULT_PCT_OF_FREE_QUOTE = Decimal(95)
-
-
-class PlanError(AppError):
-    """The target cannot be reached with this account and market; the text says why."""
-
-
-class SizeError(PlanError, InputError):
-    """The trader's order size does not fit the account or the market: nothing was sent."""
 
 
 @dataclass(frozen=True)
 class OrderPlan:
-    """One order to send. A `reduce_only` order (derivatives) can only shrink a position."""
+    """One order to send. A `reduce_only` order (derivatives) can only shrink a position.
+    A `price_limit` is the most a BUY and its repriced remainders may pay: a risk size's
+    worst price, so no fill adds to the risk shown when the market moves up meanwhile."""
 
     symbol: str
     side: Side
     amount: Decimal
     price: Decimal
     reduce_only: bool = False
+    price_limit: Decimal | None = None
 
     @property
     def notional(self) -> Decimal:
         return self.amount * self.price
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_order_notional: Decimal
-    max_slippage: Decimal
-
-
-def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
-
-
-def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
-
-
-def buy_quote_amount(
-    size: TradeSize, free_quote: Decimal, limits: Limits, quote: str = "USDT"
-) -> Decimal:
-    """How much quote a LONG spends: the trader's amount or percentage (95% of the free quote
-    by default), never more than is free, capped by MAX_ORDER_NOTIONAL."""
-    if size.quote_amount is not None:
-        wanted = size.quote_amount
-    else:
-        pct = (
-            size.pct_of_free_quote
-            if size.pct_of_free_quote is not None
-            else DEFAULT_PCT_OF_FREE_QUOTE
-        )
-        wanted = free_quote * pct / 100
-    if wanted > free_quote:
-        raise SizeError(
-            f"Order size {wording.money(wanted, quote)} is above the free balance of "
-            f"{wording.money(free_quote, quote)}."
-        )
-    return min(wanted, limits.max_order_notional)
-
-
-def marketable_price(
-    book: OrderBook, side: Side, amount: Decimal, rules: MarketRules, limits: Limits
-) -> Decimal:
-    """A limit price that fills `amount` at once: 0.1% beyond the touch, or deeper where the
-    book needs it, capped at MAX_SLIPPAGE from the touch."""
-    levels = book.asks if side is Side.BUY else book.bids
-    if not levels:
-        raise PlanError(
-            f"the {book.symbol} order book has no {'asks' if side is Side.BUY else 'bids'}"
-        )
-    touch = levels[0][0]
-    sign = 1 if side is Side.BUY else -1
-    price = touch * (1 + sign * TOUCH_OFFSET)
-    # the level that covers the amount, or the deepest one shown when the book is too thin
-    covered = ZERO
-    reach = levels[-1][0]
-    for level_price, level_qty in levels:
-        covered += level_qty
-        if covered >= amount:
-            reach = level_price
-            break
-    price = max(price, reach) if side is Side.BUY else min(price, reach)
-    cap = touch * (1 + sign * limits.max_slippage)
-    price = min(price, cap) if side is Side.BUY else max(price, cap)
-    rounded = (
-        floor_to_step(price, rules.price_step)
-        if side is Side.BUY
-        else ceil_to_step(price, rules.price_step)
-    )
-    return rounded
 
 
 def plan_order(
@@ -134,22 +67,13 @@ def plan_order(
 def _plan_buy(
     holdings: Holdings, book: OrderBook, rules: MarketRules, size: TradeSize, limits: Limits
 ) -> OrderPlan:
-    spend = buy_quote_amount(size, holdings.quote.free, limits, rules.quote)
-    if spend < rules.min_cost:
-        raise SizeError(
-            f"Order size {wording.money(spend, rules.quote)} is below the market minimum "
-            f"of {wording.money(rules.min_cost, rules.quote)}."
-        )
-    estimate = floor_to_step(spend / book.best_ask, rules.amount_step) if book.best_ask else ZERO
-    price = marketable_price(book, Side.BUY, estimate, rules, limits)
-    amount = floor_to_step(spend / price, rules.amount_step)
-    _check_minimums(amount, price, rules, f"buying {wording.money(spend, rules.quote)}", SizeError)
-    if rules.max_cost is not None and amount * price > rules.max_cost:
-        raise SizeError(
-            f"An order of {wording.money(amount * price, rules.quote)} is above the market's "
-            f"maximum order of {wording.money(rules.max_cost, rules.quote)}."
-        )
-    return OrderPlan(rules.symbol, Side.BUY, amount, price)
+    """The BUY the ticket's preview showed for the same book and cash (core.trading.sizing)."""
+    sized = size_buy(size, BuyMarket(book, rules, holdings.quote.free), limits)
+    if sized.problems:
+        first = sized.problems[0]
+        raise (PlanError if first.kind is ProblemKind.NO_ASKS else SizeError)(first.words)
+    limit = sized.worst_price if size.kind is SizeKind.RISK_PCT else None
+    return OrderPlan(rules.symbol, Side.BUY, sized.quantity, sized.worst_price, price_limit=limit)
 
 
 def _plan_sell(
@@ -162,24 +86,10 @@ def _plan_sell(
         cap = min(cap, rules.max_cost)
     if amount * price > cap:
         amount = floor_to_step(cap / price, rules.amount_step)
-    _check_minimums(amount, price, rules, f"selling {rules.base}", PlanError)
+    problems = minimum_problems(amount, price, rules, f"selling {rules.base}")
+    if problems:
+        raise PlanError(problems[0].words)
     return OrderPlan(rules.symbol, Side.SELL, amount, price)
-
-
-def _check_minimums(
-    amount: Decimal, price: Decimal, rules: MarketRules, what: str, error: type[PlanError]
-) -> None:
-    step = rules.amount_step
-    if amount <= 0 or amount < rules.min_amount:
-        raise error(
-            f"{what} gives {wording.quantity(amount, step)} {rules.base}, below the market "
-            f"minimum of {wording.quantity(rules.min_amount, step)} {rules.base}"
-        )
-    if amount * price < rules.min_cost:
-        raise error(
-            f"{what} gives an order of {wording.money(amount * price, rules.quote)}, "
-            f"below the market minimum of {wording.money(rules.min_cost, rules.quote)}"
-        )
 
 
 def reference_price(book: OrderBook) -> Decimal:
@@ -221,13 +131,16 @@ def plan_remainder(
     limits: Limits,
 ) -> OrderPlan | None:
     """The repriced order for what `plan` left unfilled, or None when the rest is dust. A buy
-    keeps to the quote `plan` set aside: what it did not spend, at the new price. A
+    keeps to the quote `plan` set aside: what it did not spend, at the new price (never above
+its price limit). A
     reduce-only order closes what is left of a position whatever it costs now, and needs no
     minimum order value."""
     left = plan.amount - filled
     if left <= 0:
         return None
     price = marketable_price(book, plan.side, left, rules, limits)
+    if plan.price_limit is not None:
+        price = min(price, plan.price_limit)
     if plan.side is Side.BUY and not plan.reduce_only:
         left = min(left, floor_to_step((plan.notional - spent) / price, rules.amount_step))
     left = floor_to_step(left, rules.amount_step)

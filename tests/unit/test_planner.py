@@ -10,19 +10,17 @@ from hypothesis import strategies as st
 
 from core.domain import Balance, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
 from core.trading.planner import (
-    TOUCH_OFFSET,
     Limits,
     OrderPlan,
     PlanError,
     SizeError,
-    buy_quote_amount,
-    ceil_to_step,
     floor_to_step,
     marketable_price,
     plan_close,
     plan_order,
     plan_remainder,
 )
+from core.trading.pricing import TOUCH_OFFSET, ceil_to_step
 from core.trading.state import base_is_dust
 
 D = Decimal
@@ -107,43 +105,6 @@ def test_floor_and_ceil_bracket_the_value_on_the_grid(value, step):
     assert floor_to_step(low, step) == low  # idempotent
     assert ceil_to_step(high, step) == high
     assert (low == high) == (value % step == 0)
-
-
-# --- how much a LONG spends -----------------------------------------------------------
-
-
-def test_buy_quote_amount_defaults_to_95_percent_of_free_quote():
-    assert buy_quote_amount(TradeSize(), D("1000"), LIMITS) == D("950")
-
-
-def test_buy_quote_amount_takes_the_traders_amount_or_percentage():
-    assert buy_quote_amount(TradeSize(quote_amount=D("120")), D("1000"), LIMITS) == D("120")
-    assert buy_quote_amount(TradeSize(pct_of_free_quote=D("50")), D("1000"), LIMITS) == D("500")
-    assert buy_quote_amount(TradeSize(quote_amount=D("1000")), D("1000"), LIMITS) == D("1000")
-
-
-def test_buy_quote_amount_is_capped_by_max_order_notional():
-    limits = Limits(max_order_notional=D("300"), max_slippage=D("0.005"))
-    assert buy_quote_amount(TradeSize(), D("1000"), limits) == D("300")
-
-
-def test_buy_quote_amount_above_free_balance_is_refused_clearly():
-    with pytest.raises(SizeError, match=r"1,500\.00 USDT is above the free balance of 1,000\.00"):
-        buy_quote_amount(TradeSize(quote_amount=D("1500")), D("1000"), LIMITS)
-    with pytest.raises(PlanError, match="above the free balance"):
-        buy_quote_amount(TradeSize(pct_of_free_quote=D("101")), D("1000"), LIMITS)
-
-
-@PROPS
-@given(
-    free=values,
-    pct=st.none() | st.decimals(min_value=0, max_value=100, places=2),
-    cap=st.decimals(min_value=1, max_value=1_000_000, places=2),
-)
-def test_buy_quote_amount_never_exceeds_free_or_cap(free, pct, cap):
-    spend = buy_quote_amount(TradeSize(pct_of_free_quote=pct), free, Limits(cap, D("0.01")))
-    assert 0 <= spend <= free
-    assert spend <= cap
 
 
 # --- marketable price -----------------------------------------------------------------
