@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
-from core.domain import Candle, Ticker
+from core.domain import Candle, OrderBook, Ticker
 from core.exchange.gateway import ExchangeUnavailable, GatewayError, MarketData
 from core.operations.caching import SharedCache
 
@@ -57,6 +57,12 @@ class CachedMarketData:
 
     def ticker(self, symbol: str) -> Ticker | None:
         return self.tickers().get(symbol)
+
+    def order_book(self, symbol: str, depth: int) -> OrderBook:
+        """The symbol's book, shared like the tickers: a ticket previewing as the trader
+        types asks the exchange at most once per time-to-live."""
+        key = f"{self.prefix}book:{symbol}:{depth}"
+        return self._get(key, self.ticker_ttl, lambda: self.market.order_book(symbol, depth))
 
     def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]:
         key = f"{self.prefix}candles:{symbol}:{timeframe}:{limit}"

@@ -10,6 +10,7 @@ from core.domain import (
     Origin,
     Policy,
     PositionState,
+    SizeKind,
     TradeResult,
     TradeSize,
 )
@@ -17,11 +18,23 @@ from core.errors import AppError, InputError
 from core.operations.metrics import render as render_metrics
 from core.service.composition import ACCOUNT, ExchangeAccess, StartupError
 from core.service.facade import TradingService
-from core.service.inputs import parse_amount, parse_size, parse_symbol, parse_target
+from core.service.inputs import (
+    DEFAULT_SIZE_TEXT,
+    DEFAULT_SIZE_UNIT,
+    RISK_DEFAULT,
+    parse_amount,
+    parse_size,
+    parse_symbol,
+    parse_target,
+)
+from core.trading.sizing import Preview
 from core.wording import count
 
 __all__ = [
     "ACCOUNT",
+    "DEFAULT_SIZE_TEXT",
+    "DEFAULT_SIZE_UNIT",
+    "RISK_DEFAULT",
     "ActionKind",
     "AppError",
     "Candle",
@@ -32,6 +45,8 @@ __all__ = [
     "Origin",
     "Policy",
     "PositionState",
+    "Preview",
+    "SizeKind",
     "StartupError",
     "TradeResult",
     "TradeSize",

@@ -7,10 +7,14 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from core.domain import PositionState, TradeSize
+from core.domain import PositionState, SizeKind, TradeSize
 from core.errors import InputError
 
-UNITS = ("quote", "pct")
+# The first size the ticket offers, and the command line's BUY without a size flag: 10 % of
+# the free cash. Without a stop a 10 % fall of the coin then costs 1 % of the account; with
+# a stop, "% risk" sizes the BUY to lose RISK_DEFAULT % of equity at it (README, the ticket).
+DEFAULT_SIZE_TEXT, DEFAULT_SIZE_UNIT = "10", SizeKind.PCT_OF_CASH.value
+RISK_DEFAULT = "1"
 MAX_DIGITS = 18  # each side of the dot: what the database stores exactly (Numeric(38, 18))
 # ASCII digits only: Python's Decimal and int would also take 1_000, 1e3, Infinity, NaN,
 # full-width and Arabic-Indic digits, none of which a person means as an order size.
@@ -67,16 +71,27 @@ def parse_whole_number(text: str | None, what: str) -> int:
 
 
 def parse_size(text: str | None, unit: str) -> TradeSize:
-    """The trader's order size. Whether it fits the balance and the market's minimum is
-    checked by the trade itself, once, inside its lock, against the balances it reads."""
-    if unit not in UNITS:
-        raise InputError("Choose the order size unit: quote amount or % of free balance.")
+    """The trader's order size in one of the SizeKind units (`quote`, `pct`, `qty`, `risk`).
+    Whether it fits the balance and the market's minimum is checked by the trade itself,
+    once, inside its lock, against the balances it reads (and shown before by the preview)."""
+    try:
+        kind = SizeKind(unit)
+    except ValueError:
+        raise InputError(
+            "Choose the order size unit: quote amount, % of free balance, base quantity or "
+            "% of equity at risk."
+        ) from None
     amount = parse_amount(text)
-    if unit == "pct" and amount > 100:
-        raise InputError("A percentage of the free balance cannot be above 100.")
-    return (
-        TradeSize(quote_amount=amount) if unit == "quote" else TradeSize(pct_of_free_quote=amount)
-    )
+    if kind is SizeKind.QUOTE:
+        return TradeSize(quote_amount=amount)
+    if kind is SizeKind.BASE_QTY:
+        return TradeSize(base_qty=amount)
+    if amount > 100:
+        of = "the free balance" if kind is SizeKind.PCT_OF_CASH else "equity at risk"
+        raise InputError(f"A percentage of {of} cannot be above 100.")
+    if kind is SizeKind.PCT_OF_CASH:
+        return TradeSize(pct_of_free_quote=amount)
+    return TradeSize(risk_pct=amount)
 
 
 def parse_symbol(text: str | None, symbols: list[str]) -> str:

@@ -7,17 +7,31 @@ import contextlib
 from dataclasses import replace
 from decimal import Decimal
 
-from core.domain import Mode, Origin, PositionState, TradeResult, TradeSize
+from core.domain import (
+    ZERO,
+    Balance,
+    MarketRules,
+    Mode,
+    Origin,
+    PositionState,
+    SizeKind,
+    TradeResult,
+    TradeSize,
+)
 from core.errors import AppError, InputError
 from core.operations.locks import TradeBusy
 from core.protection.stops import resolve as resolve_stop
-from core.service.accounting import record_equity_point
+from core.service.accounting import book_balances, prices_for, record_equity_point
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
 from core.service.protection import ProtectionCommands
 from core.service.stored_mode import StoredMode
 from core.store import jobs
 from core.trading.gate import Gate, OrderRequest
+from core.trading.sizing import BuyMarket, Preview, size_buy
+from core.valuation import equity
+
+BOOK_DEPTH = 50  # as deep as the trade reads the book, so the preview walks the same levels
 
 
 class TradeCommands:
@@ -43,7 +57,8 @@ class TradeCommands:
     ) -> TradeResult:
         """Sync `symbol` to `target` in `mode`'s book (the command line names it), or in the
         book of the mode the page showed when the trader clicked (`shown_mode`: refused if
-        the dashboard has switched since), then set the stop asked for with it. Failures
+        the dashboard has switched since), then set the stop asked for with it. A risk size
+        is measured to that stop and the book's equity, as the preview measures it. Failures
         come back as a result with a message, never as exceptions; a refused one sent and
         wrote nothing."""
         mode = mode or shown_mode or self._stored.current()
@@ -55,6 +70,8 @@ class TradeCommands:
             symbol = parse_symbol(symbol, self.wiring.symbols)
             stops = self._check_stops(symbol, target, stop_loss, take_profit)
             account = self.wiring.account(ACCOUNT, mode)
+            if size is not None and size.kind is SizeKind.RISK_PCT:
+                size = self._measured(size, mode, stops.get("stop_loss"))
         except AppError as exc:
             return refused(str(exc))
         request = OrderRequest(symbol, target, origin, size, shown_mode, max_buy)
@@ -66,6 +83,47 @@ class TradeCommands:
             kind = "trade" if origin in (Origin.MANUAL, Origin.CLI) else origin.value
             self.wiring.observers.trade_done(ACCOUNT, result, origin, kind, mode=mode)
         return result
+
+    def preview(
+        self,
+        symbol: str,
+        size: TradeSize,
+        mode: Mode | None = None,
+        stop_loss: Decimal | None = None,
+        take_profit: Decimal | None = None,
+    ) -> Preview:
+        """What a BUY of `size` would be now in `mode`'s book (the stored mode by default):
+        the same sizing the trade runs inside its lock, on the book's last balances, cached
+        prices and a cached order book. Read-only: nothing is sent or written. InputError
+        for a symbol or stop that cannot be; GatewayError when the market cannot be read."""
+        mode = mode or self._stored.current()
+        symbol = parse_symbol(symbol, self.wiring.symbols)
+        rules = self.wiring.market_data.market_rules(symbol)
+        book = self.wiring.prices.order_book(symbol, BOOK_DEPTH)
+        touch = book.best_bid or book.best_ask
+        stops = self._stops_at(rules, touch, book.best_ask or touch, stop_loss, take_profit)
+        balances, _ = book_balances(self.wiring, mode)
+        free = balances[rules.quote].free if rules.quote in balances else ZERO
+        measured = replace(size, stop_loss=stops.get("stop_loss"), equity=self._equity(balances))
+        return size_buy(
+            measured, BuyMarket(book, rules, free), self.wiring.limits, stops.get("take_profit")
+        )
+
+    def _measured(self, size: TradeSize, mode: Mode, stop_loss: Decimal | None) -> TradeSize:
+        """A risk size with what it is measured by, as the preview reads them: the stop the
+        position gets and the book's equity now."""
+        if stop_loss is None:
+            raise InputError("Sizing by risk needs a stop-loss price: the risk is measured to it.")
+        balances, _ = book_balances(self.wiring, mode)
+        return replace(size, stop_loss=stop_loss, equity=self._equity(balances))
+
+    def _equity(self, balances: dict[str, Balance]) -> Decimal | None:
+        """The balances' worth at cached prices (one ticker call per time-to-live), or None
+        when there are none or their prices cannot be read."""
+        if not balances:
+            return None
+        prices, error = prices_for(self.wiring, balances)
+        return None if error else equity(balances, prices, self.wiring.quote)
 
     def _check_stops(self, symbol, target, stop_loss, take_profit) -> dict:
         """Stops given with a trade protect the LONG it buys: checked against the market
@@ -79,10 +137,18 @@ class TradeCommands:
         ticker = self.wiring.market_data.ticker(symbol)
         rules = self.wiring.market_data.market_rules(symbol)
         bid, ask = ticker.bid or ticker.last, ticker.ask or ticker.last
-        resolve_stop(
+        return self._stops_at(rules, bid, ask, stop_loss, take_profit)
+
+    @staticmethod
+    def _stops_at(rules: MarketRules, bid, ask, stop_loss, take_profit) -> dict:
+        """A LONG's stop prices checked against the bid and ask, rounded to the tick as the
+        stop is set (nothing to check without prices: the sizing then reports the book)."""
+        if (stop_loss is None and take_profit is None) or bid is None:
+            return {}
+        resolved = resolve_stop(
             "long", bid, ask, rules.price_step, stop_loss=stop_loss, take_profit=take_profit
         )
-        return {"stop_loss": stop_loss, "take_profit": take_profit}
+        return {"stop_loss": resolved.stop_loss, "take_profit": resolved.take_profit}
 
     def _protect(self, result: TradeResult, mode: Mode, stops: dict) -> TradeResult:
         try:

@@ -131,10 +131,9 @@ def plan_remainder(
     limits: Limits,
 ) -> OrderPlan | None:
     """The repriced order for what `plan` left unfilled, or None when the rest is dust. A buy
-    keeps to the quote `plan` set aside: what it did not spend, at the new price (never above
-its price limit). A
-    reduce-only order closes what is left of a position whatever it costs now, and needs no
-    minimum order value."""
+    keeps to the quote `plan` set aside: what it did not spend, at the new price, never above
+    its price limit. A reduce-only order closes what is left of a position whatever it costs
+    now, and needs no minimum order value."""
     left = plan.amount - filled
     if left <= 0:
         return None
