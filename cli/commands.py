@@ -12,12 +12,17 @@ from collections.abc import Callable
 from cli import event_commands, insights_commands, render
 from core.service import (
     ACCOUNT,
+    DEFAULT_SIZE_TEXT,
+    DEFAULT_SIZE_UNIT,
     AppError,
     InputError,
     Mode,
     Origin,
     Policy,
+    PositionState,
+    SizeKind,
     TradeResult,
+    TradeSize,
     parse_amount,
     parse_size,
     parse_symbol,
@@ -58,7 +63,7 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
     mode = Mode.LIVE if args.live else Mode.SIM
     try:
         target = parse_target(args.target)
-        size = _size(args)
+        size = _size(args, target)
         stops = _prices(args, "stop_loss", "take_profit")
     except InputError as exc:
         return bad_input(str(exc))
@@ -99,12 +104,30 @@ def _prices(args: argparse.Namespace, *names: str) -> dict:
     }
 
 
-def _size(args: argparse.Namespace):
-    if args.size_quote is not None:
-        return parse_size(args.size_quote, "quote")
-    if args.size_pct is not None:
-        return parse_size(args.size_pct, "pct")
-    return None
+SIZE_FLAGS = {
+    "size_quote": SizeKind.QUOTE,
+    "size_pct": SizeKind.PCT_OF_CASH,
+    "qty": SizeKind.BASE_QTY,
+    "risk_pct": SizeKind.RISK_PCT,
+}
+
+
+def _size(args: argparse.Namespace, target: PositionState) -> TradeSize | None:
+    """The one size flag given (the parser refuses two), read like the page's size field;
+    a LONG without one buys the ticket's first size. A size goes with LONG only, and a risk
+    size with the stop it is measured to."""
+    given = [(flag, kind) for flag, kind in SIZE_FLAGS.items() if getattr(args, flag) is not None]
+    if target is not PositionState.LONG:
+        if given:
+            flag = "--" + given[0][0].replace("_", "-")
+            raise InputError(f"{flag} sizes a BUY: it goes with --target LONG.")
+        return None
+    if not given:
+        return parse_size(DEFAULT_SIZE_TEXT, DEFAULT_SIZE_UNIT)
+    [(flag, kind)] = given
+    if kind is SizeKind.RISK_PCT and args.stop_loss is None:
+        raise InputError("--risk-pct needs --stop-loss PRICE: the risk is what is lost there.")
+    return parse_size(getattr(args, flag), kind.value)
 
 
 def _confirmed(question: str) -> bool:

@@ -28,7 +28,13 @@ def parser() -> argparse.ArgumentParser:
         "--size-quote", metavar="AMOUNT", help="buy for this amount of the quote asset"
     )
     sizes.add_argument(
-        "--size-pct", metavar="P", help="buy for P%% of the free quote balance (default 95)"
+        "--size-pct", metavar="P", help="buy for P%% of the free quote balance (default 10)"
+    )
+    sizes.add_argument("--qty", metavar="Q", help="buy Q of the base asset")
+    sizes.add_argument(
+        "--risk-pct",
+        metavar="R",
+        help="buy what loses R%% of equity if the --stop-loss fills (needs --stop-loss)",
     )
     trade.add_argument("--stop-loss", metavar="PRICE", help="protect the LONG with a stop-loss")
     trade.add_argument("--take-profit", metavar="PRICE", help="and a take-profit")
