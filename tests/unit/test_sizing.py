@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.domain import Balance, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
+from core.service import InputError, parse_size
 from core.trading.planner import OrderPlan, SizeError, plan_order, plan_remainder
 from core.trading.pricing import Limits
 from core.trading.sizing import BuyMarket, ProblemKind, size_buy
@@ -191,6 +192,38 @@ def test_a_risk_size_needs_a_stop_below_the_price_and_the_equity():
 def test_an_empty_book_has_no_worst_price():
     preview = sized(TradeSize(quote_amount=D(100)), ob=book([]))
     assert kinds(preview) == [ProblemKind.NO_ASKS] and preview.worst_price is None
+
+
+# --- what the trader types ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "size"),
+    [
+        ("250", "quote", TradeSize(quote_amount=D(250))),
+        ("10", "pct", TradeSize(pct_of_free_quote=D(10))),
+        ("0.05", "qty", TradeSize(base_qty=D("0.05"))),
+        (" 1.5 ", "risk", TradeSize(risk_pct=D("1.5"))),
+    ],
+)
+def test_each_kind_of_size_reads_to_its_decimal(text, unit, size):
+    assert parse_size(text, unit) == size
+
+
+@pytest.mark.parametrize(
+    ("text", "unit", "words"),
+    [
+        ("101", "risk", "A percentage of equity at risk cannot be above 100."),
+        ("101", "pct", "A percentage of the free balance cannot be above 100."),
+        ("1e1", "qty", "must be a number"),
+        ("0,5", "qty", "use a dot for decimals"),
+        ("0", "risk", "above zero"),
+        ("1", "lots", "Choose the order size unit"),
+    ],
+)
+def test_sizes_that_cannot_be_meant_are_refused(text, unit, words):
+    with pytest.raises(InputError, match=words):
+        parse_size(text, unit)
 
 
 # --- the planner sends what the preview showed ------------------------------------------
