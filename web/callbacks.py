@@ -20,7 +20,6 @@ from core.service import (
     InputError,
     Mode,
     PositionState,
-    parse_amount,
     parse_size,
 )
 from core.service.observers import requested_by
@@ -29,6 +28,7 @@ from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
 from web.results_page import register_results_callbacks
+from web.ticket import register_ticket_callbacks, stop_prices
 
 MODES = {mode.value for mode in Mode}
 TARGETS = {
@@ -86,6 +86,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_health_callbacks(app, service)
     register_results_callbacks(app, service)
     register_event_callbacks(app, service)
+    register_ticket_callbacks(app, service)
 
 
 def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:
@@ -302,16 +303,6 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
             return (no_update,) * 4 + (True, result.message, no_update)
         toast = components.trade_toast(result)
         return (*toast, False, "", (trades_done or 0) + 1)
-
-
-def stop_prices(loss_text, profit_text) -> dict:
-    """The stop fields, read like any amount; empty fields are no stop."""
-    prices = {}
-    if (loss_text or "").strip():
-        prices["stop_loss"] = parse_amount(loss_text, "Stop-loss", "Enter a stop-loss price.")
-    if (profit_text or "").strip():
-        prices["take_profit"] = parse_amount(profit_text, "Take-profit", "")
-    return prices
 
 
 def _register_stops(app: dash.Dash, service) -> None:

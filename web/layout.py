@@ -8,7 +8,16 @@ from dash import dash_table, dcc, html
 
 from core.service import Mode
 from core.views import DashboardView
-from web import components, event_components, health_page, ids, results_page, sent_parts, theme
+from web import (
+    components,
+    event_components,
+    health_page,
+    ids,
+    results_page,
+    sent_parts,
+    theme,
+    ticket,
+)
 from web import formatting as fmt
 from web import monitor_components as monitor
 
@@ -16,8 +25,6 @@ REFRESH_MS = 2_000
 CONNECTION_CHECK_MS = 1_000
 CHARTS_MOUNT_MS = 300
 CHART_REFRESH_MS = 10_000
-DEFAULT_SIZE = "95"
-DEFAULT_UNIT = "pct"
 TOAST_MS = 12_000
 TRADING_TAB, MONITOR_TAB = "trading", "monitor"
 APPLY_QUESTION = (
@@ -93,17 +100,14 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
                 id=ids.ORDER_SIZE,
                 type="text",
                 inputmode="decimal",
-                value=DEFAULT_SIZE,
+                value=ticket.FIRST_SIZE,
                 autocomplete="off",
-                placeholder="e.g. 95",
+                placeholder=ticket.FIRST_PLACEHOLDER,
             ),
             dbc.Select(
                 id=ids.ORDER_SIZE_UNIT,
-                options=[
-                    {"label": f"% of free {quote}", "value": "pct"},
-                    {"label": quote, "value": "quote"},
-                ],
-                value=DEFAULT_UNIT,
+                options=ticket.size_unit_options(quote),
+                value=ticket.FIRST_UNIT,
                 className="unit-select",
             ),
             dbc.FormFeedback(id=ids.ORDER_SIZE_FEEDBACK, type="invalid"),
@@ -123,6 +127,7 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
         [
             dbc.Label("Order size (BUY)", html_for=ids.ORDER_SIZE, className="stat-label"),
             size,
+            ticket.preview_box(),
             buttons,
             html.Div(id=ids.TRADE_STATUS, className="trade-status small mt-2"),
             dbc.Alert(
