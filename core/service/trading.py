@@ -8,7 +8,6 @@ from dataclasses import replace
 from decimal import Decimal
 
 from core.domain import (
-    ZERO,
     Balance,
     MarketRules,
     Mode,
@@ -103,7 +102,7 @@ class TradeCommands:
         touch = book.best_bid or book.best_ask
         stops = self._stops_at(rules, touch, book.best_ask or touch, stop_loss, take_profit)
         balances, _ = book_balances(self.wiring, mode)
-        free = balances[rules.quote].free if rules.quote in balances else ZERO
+        free = balances.get(rules.quote, Balance()).free
         measured = replace(size, stop_loss=stops.get("stop_loss"), equity=self._equity(balances))
         return size_buy(
             measured, BuyMarket(book, rules, free), self.wiring.limits, stops.get("take_profit")
