@@ -451,7 +451,8 @@ def _unsent(conditionals: list[ConditionalOrder]) -> list[ConditionalOrder]:
 @route("GET", "/v5/order/realtime", signed=True)
 def realtime_orders(call: Call) -> dict:
     """Open orders and untriggered conditional orders (orderFilter Order or StopOrder picks
-    one kind); asked by orderId or orderLinkId, also the account's recent closed ones."""
+    one kind); asked by orderId or orderLinkId, also the account's recent closed ones, but
+    none closed before the last restart (/v5/order/history keeps those)."""
     _linear(call)
     symbol = _optional_symbol(call)
     plain, conditional = _order_filter(call)
@@ -459,7 +460,7 @@ def realtime_orders(call: Call) -> dict:
     account = call.account
     referenced = call.params.get("orderId") or call.params.get("orderLinkId")
     if referenced or call.params.get("openOnly") not in (None, "0"):
-        orders = engine.recent_orders(account, symbol)
+        orders = engine.realtime_orders(account, symbol)
         conditionals = _unsent(engine.recent_conditionals(account, symbol))
     else:
         orders = engine.open_orders(account, symbol)[::-1]

@@ -306,6 +306,17 @@ async def reset(request: web.Request) -> web.Response:
     return control_json({})
 
 
+@routes.post("/_emulator/restart")
+async def restart(request: web.Request) -> web.Response:
+    """What a restart of the exchange's servers forgets, the accounts and orders kept:
+    Bybit's realtime order list loses the orders closed so far. A spot exchange forgets
+    nothing its API shows."""
+    engine = _state(request).engine
+    if isinstance(engine, PerpEngine):
+        engine.restart()
+    return control_json({})
+
+
 @routes.get("/_emulator/info")
 async def info(request: web.Request) -> web.Response:
     """Which emulator this is: a launcher checks it serves the state file it expects."""

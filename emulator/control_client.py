@@ -34,6 +34,11 @@ class ControlClient:
     def reset(self) -> None:
         self._ok("POST", "/_emulator/reset")
 
+    def restart(self) -> None:
+        """What a restart of the exchange's servers forgets (Bybit: closed orders drop out
+        of the realtime list)."""
+        self._ok("POST", "/_emulator/restart")
+
     def create_account(self, api_key: str, api_secret: str, balances: dict[str, str]) -> None:
         body = {"api_key": api_key, "api_secret": api_secret, "balances": balances}
         self._ok("POST", "/_emulator/accounts", expect=201, json=body)

@@ -17,6 +17,9 @@ from emulator.numbers import fits_precision, truncate
 from emulator.orders import Order, OrderRequest, PublicTrade, Trade
 
 MAX_OPEN_ORDERS = 500
+FEE_TOKEN = "MX"  # fees paid in MX when the account holds it, at FEE_TOKEN_RATE of their value
+FEE_TOKEN_RATE = Decimal("0.8")
+FEE_TOKEN_DECIMALS = 8
 ORDER_ID_BASE = 545_584_045_430_000_000
 BOOK_UPDATE_ID_BASE = 20_453_289_489
 LIMIT_TYPES = ("LIMIT", "LIMIT_MAKER")
@@ -305,16 +308,19 @@ class Engine(MarketMotion):
         now = self.clock()
         quote_amount = price * qty
         rate = market.maker_fee if is_maker else market.taker_fee
+        in_mx = self._fee_in_mx(account, market, quote_amount * rate)
         if order.side == "BUY":
             account.spend_locked(market.quote, quote_amount)
             order.lock_remaining -= quote_amount
-            fee, fee_asset = qty * rate, market.base
-            account.credit(market.base, qty - fee)
+            fee, fee_asset = (in_mx, FEE_TOKEN) if in_mx else (qty * rate, market.base)
+            account.credit(market.base, qty - (0 if in_mx else fee))
         else:
             account.spend_locked(market.base, qty)
             order.lock_remaining -= qty
-            fee, fee_asset = quote_amount * rate, market.quote
-            account.credit(market.quote, quote_amount - fee)
+            fee, fee_asset = (in_mx, FEE_TOKEN) if in_mx else (quote_amount * rate, market.quote)
+            account.credit(market.quote, quote_amount - (0 if in_mx else fee))
+        if in_mx:
+            account.balance(FEE_TOKEN).free -= in_mx
         order.executed_qty += qty
         order.cumulative_quote_qty += quote_amount
         order.update_ms = now
@@ -324,6 +330,16 @@ class Engine(MarketMotion):
         self.trades.setdefault(order.api_key, []).append(trade)
         buyer_is_maker = (order.side == "BUY") == is_maker
         self.stats[order.symbol].record(PublicTrade(price, qty, now, buyer_is_maker))
+
+    def _fee_in_mx(self, account: Account, market: Market, fee_quote: Decimal) -> Decimal:
+        """MEXC's MX deduction, switched on for every account: an account that holds enough
+        free MX pays a fee of a USDT market in MX, 20% off, at MX's price; 0 when it does
+        not (the fee is then taken from what the fill brings)."""
+        token = f"{FEE_TOKEN}{market.quote}"
+        if market.symbol == token or token not in self.markets or not fee_quote:
+            return Decimal(0)
+        fee = truncate(fee_quote * FEE_TOKEN_RATE / self.mid(token), FEE_TOKEN_DECIMALS)
+        return fee if 0 < fee <= account.free(FEE_TOKEN) else Decimal(0)
 
     def _finish(self, order: Order, status: str) -> None:
         """Close the order and hand back whatever it still had locked."""

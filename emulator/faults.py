@@ -3,7 +3,13 @@
 from dataclasses import asdict, dataclass
 
 # The malformed modes apply the request and spoil its answer (emulator/malformed.py).
-MALFORMED_MODES = ("nan_numbers", "huge_numbers", "negative_numbers", "html_body")
+MALFORMED_MODES = (
+    "nan_numbers",
+    "huge_numbers",
+    "negative_numbers",
+    "html_body",
+    "unknown_status",
+)
 FAIL_MODES = (
     "http_500",
     "http_429",

@@ -1,6 +1,7 @@
 """Malformed answers, for the fault modes that test how a client reads a garbled body: the
-request is applied, and what comes back is the real answer with its numbers spoiled, or an
-HTML error page with status 200 (a proxy's page served as if it were the answer)."""
+request is applied, and what comes back is the real answer with its numbers spoiled, its
+orders' statuses replaced by one no client knows, or an HTML error page with status 200 (a
+proxy's page served as if it were the answer)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ HTML_PAGE = "<html><head><title>Error</title></head><body><h1>Service error</h1>
 NUMERIC = re.compile(r"-?[0-9]+(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 # Times and identifiers keep their values: the faults spoil amounts, prices and balances.
 KEPT = re.compile(r"(time|timestamp|id|code)$", re.IGNORECASE)
+STATUS_KEYS = ("status", "orderStatus")
+UNKNOWN_STATUS = "PENDING_REVIEW"
 
 
 def _spoil(value: str, mode: str) -> str:
@@ -24,6 +27,8 @@ def _spoil(value: str, mode: str) -> str:
 
 
 def _walk(data: object, mode: str, key: str = "") -> object:
+    if mode == "unknown_status":
+        return _unknown_status(data)
     if isinstance(data, dict):
         return {k: _walk(v, mode, k) for k, v in data.items()}
     if isinstance(data, list):
@@ -37,9 +42,21 @@ def _walk(data: object, mode: str, key: str = "") -> object:
     return data
 
 
+def _unknown_status(data: object) -> object:
+    if isinstance(data, dict):
+        return {
+            k: UNKNOWN_STATUS if k in STATUS_KEYS and isinstance(v, str) else _unknown_status(v)
+            for k, v in data.items()
+        }
+    if isinstance(data, list):
+        return [_unknown_status(v) for v in data]
+    return data
+
+
 def malformed(response: web.Response, mode: str) -> web.Response:
     """`response` as the mode spoils it: every number but times and ids (JSON numbers and
-    numeric strings alike) as "NaN", as "1e400" or negated; or an HTML page."""
+    numeric strings alike) as "NaN", as "1e400" or negated; every order status as one no
+    exchange has; or an HTML page."""
     if mode == "html_body":
         return web.Response(text=HTML_PAGE, status=200, content_type="text/html")
     body = _walk(json.loads(response.text), mode)

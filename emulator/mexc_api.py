@@ -311,6 +311,8 @@ def all_orders(call: Call) -> list:
 
 @endpoint("GET", "/api/v3/myTrades", signed=True)
 def my_trades(call: Call) -> list:
+    """The symbol's fills, oldest first, at most `limit` (100): the first ones from a
+    startTime, otherwise the latest; orderId keeps one order's fills."""
     symbol = call.symbol()
     limit = call.params.integer("limit", 100, 1, 100)
     start = call.params.time_ms("startTime")
@@ -322,4 +324,5 @@ def my_trades(call: Call) -> list:
         if _in_window(trade.time_ms, start, end)
         and (order_id is None or trade.order.order_id == order_id)
     ]
-    return [wire.account_trade(trade) for trade in trades[-limit:]]
+    page = trades[:limit] if start is not None else trades[-limit:]
+    return [wire.account_trade(trade) for trade in page]

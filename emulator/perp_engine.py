@@ -106,6 +106,7 @@ class PerpEngine(MarketMotion, Triggers):
         self._open: dict[str, PerpOrder] = {}
         self._client_ids: dict[tuple[str, str], PerpOrder] = {}
         self._recent: dict[str, list[PerpOrder]] = {}
+        self._forgotten: set[str] = set()
         self._trades: dict[str, deque[PerpTrade]] = {}
         self._order_seq = 0
         self._trade_seq = 0
@@ -329,6 +330,16 @@ class PerpEngine(MarketMotion, Triggers):
         """The account's last orders of any status, newest first."""
         orders = reversed(self._recent.get(account.api_key, []))
         return [order for order in orders if symbol is None or order.symbol == symbol]
+
+    def realtime_orders(self, account: PerpAccount, symbol: str | None = None) -> list[PerpOrder]:
+        """recent_orders as Bybit's realtime list keeps them: those closed before the last
+        restart are gone from it (the order history still has them)."""
+        return [o for o in self.recent_orders(account, symbol) if o.order_id not in self._forgotten]
+
+    def restart(self) -> None:
+        """What a restart of the exchange's servers forgets: every order closed so far drops
+        out of the realtime list."""
+        self._forgotten.update(o.order_id for o in self.orders.values() if not o.is_open)
 
     def account_trades(self, account: PerpAccount, symbol: str | None = None) -> list[PerpTrade]:
         """The account's last TRADES_KEPT fills, of every order (reduce-only closes and the
