@@ -165,6 +165,7 @@ class OrderReport:
     status: OrderStatus
     average: Decimal | None = None
     fills: tuple[Fill, ...] = ()
+    placed_at: datetime | None = None  # when the exchange took it: where its fills start
 
 
 class SizeKind(StrEnum):

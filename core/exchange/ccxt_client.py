@@ -4,9 +4,11 @@ gateway's, in words."""
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,16 +20,19 @@ import requests
 
 from core.errors import AppError
 from core.exchange.ccxt_parse import BadValue
-from core.exchange.errors_in_words import exchange_said
+from core.exchange.errors_in_words import exchange_code, exchange_said
 from core.exchange.gateway import (
     AuthenticationFailed,
     ExchangeUnavailable,
     GatewayError,
     OrderRejected,
+    RateLimited,
     UnknownSymbol,
     Unreadable,
 )
-from core.exchange.venues import venue
+from core.exchange.venues import Venue, venue
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -66,7 +71,7 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
     ccxt's own throttle is off: it spaces calls by endpoint weight (500 ms before every
     balance read on MEXC), which would make each trade seconds long. The app's call volume
     is far below the exchanges' limits (a trade is about six calls, the periodic check
-    three or four, and market data is cached), and a 429 surfaces as ExchangeUnavailable."""
+    three or four, and market data is cached); a 429 is waited out once (translate_errors)."""
     row = venue(connection.exchange)
     options = {"recvWindow": connection.recv_window_ms, **row.ccxt_options}
     config: dict[str, Any] = {
@@ -78,6 +83,7 @@ def make_client(connection: Connection, api_key: str = "", secret: str = ""):
         config.update(apiKey=api_key, secret=secret, has={"fetchCurrencies": False})
     client = getattr(ccxt, connection.exchange)(config)
     _json_only(client)
+    _retry_after_kept(client)
     _CLIENTS.add(client)
     if connection.url:
         client.urls["api"] = _rehost(client.urls["api"], connection.url)
@@ -102,6 +108,35 @@ def _json_only(client) -> None:
         return body
 
     client.fetch = fetch_json
+
+
+_ANSWER = threading.local()  # the Retry-After of the answer this thread read last
+
+
+def _retry_after_kept(client) -> None:
+    """ccxt drops an error answer's headers: a refusal's Retry-After (whole seconds) is kept
+    on the exception it raises, as `retry_after`, so the wait the exchange asked for is the
+    one used. Noted per thread: the snapshot reads in parallel on one client."""
+    on_rest_response = client.on_rest_response
+
+    def noting(code, reason, url, method, headers, body, *rest):
+        _ANSWER.retry_after = headers.get("Retry-After") if headers else None
+        return on_rest_response(code, reason, url, method, headers, body, *rest)
+
+    fetch = client.fetch
+
+    @wraps(fetch)
+    def fetch_keeping_retry_after(*args, **kwargs):
+        _ANSWER.retry_after = None
+        try:
+            return fetch(*args, **kwargs)
+        except ccxt.BaseError as exc:
+            text = str(getattr(_ANSWER, "retry_after", None) or "").strip()
+            exc.retry_after = int(text) if text.isascii() and text.isdigit() else None
+            raise
+
+    client.on_rest_response = noting
+    client.fetch = fetch_keeping_retry_after
 
 
 NOT_JSON = "the answer is not JSON"
@@ -145,27 +180,38 @@ class Counted:
 
 
 UNUSED = "nothing of it was recorded"
+RATE_LIMIT_WAIT_S = 1  # the wait after a rate-limit refusal that names none
+LONGEST_RATE_LIMIT_WAIT_S = 5  # a longer wait asked for is reported, not slept in a trade
 
 
 def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
     """Turn ccxt's exceptions into the gateway's, with a message that says what failed and
     what the exchange answered, in words; an answer that cannot be read becomes Unreadable.
-    The decorated method's object names the exchange (`label`).
+    The decorated method's object names the exchange (`label`) and its row (`venue`).
 
     An `idempotent` call (a read, a cancel) whose connection dropped under it (a kept-alive
     socket closed as it was reused), or that arrived after its receive window, is sent once
-    more, as freqtrade's retrier does; never after a timeout or a 429 (a slow or busy
-    exchange is not asked twice at once), and never an order's placement, whose unknown
-    outcome the order desk resolves by asking."""
+    more, as freqtrade's retrier does; one refused as too frequent (a 429, or the venue's
+    rate-limit code) once more after the wait the exchange asked for (Retry-After) when it
+    is short; never after a timeout (a slow exchange is not asked twice at once), and never
+    an order's placement, whose unknown outcome the order desk resolves by asking."""
 
     def decorator(method):
         @wraps(method)
         def wrapper(self, *args, **kwargs):
+            waited = None
             try:
                 try:
                     return method(self, *args, **kwargs)
                 except ccxt.BaseError as exc:
-                    if not (idempotent and _worth_one_more_try(exc)):
+                    wait = rate_limit_wait(exc, self.venue)
+                    if not idempotent:
+                        raise
+                    if wait is not None and wait <= LONGEST_RATE_LIMIT_WAIT_S:
+                        log.warning("%s: %s rate-limited, retried in %s s", what, self.label, wait)
+                        time.sleep(wait)
+                        waited = wait
+                    elif not _worth_one_more_try(exc):
                         raise
                 return method(self, *args, **kwargs)
             except BadValue as exc:
@@ -175,11 +221,23 @@ def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
             except (ccxt.BadResponse, *PARSE_FAILURES) as exc:
                 raise Unreadable(f"{what}: {unreadable(exc, self.label)}; {UNUSED}") from None
             except ccxt.BaseError as exc:
-                raise gateway_error(what, exc, self.label) from None
+                raise gateway_error(what, exc, self.label, self.venue, waited) from None
 
         return wrapper
 
     return decorator
+
+
+def rate_limit_wait(exc: ccxt.BaseError, row: Venue | None) -> int | None:
+    """The seconds to wait when `exc` refused a request as too frequent (the exchange's
+    Retry-After, else RATE_LIMIT_WAIT_S); None for any other error. ccxt raises
+    RateLimitExceeded as a NetworkError: it is asked about before any network error."""
+    limited = isinstance(exc, ccxt.RateLimitExceeded | ccxt.DDoSProtection) or (
+        row is not None and exchange_code(exc) in row.rate_limited
+    )
+    if not limited:
+        return None
+    return getattr(exc, "retry_after", None) or RATE_LIMIT_WAIT_S
 
 
 def _worth_one_more_try(exc: ccxt.BaseError) -> bool:
@@ -189,10 +247,24 @@ def _worth_one_more_try(exc: ccxt.BaseError) -> bool:
     return type(exc) in (ccxt.NetworkError, ccxt.InvalidNonce)
 
 
-def gateway_error(what: str, exc: ccxt.BaseError, label: str) -> GatewayError:
+def gateway_error(
+    what: str,
+    exc: ccxt.BaseError,
+    label: str,
+    row: Venue | None = None,
+    waited: int | None = None,
+) -> GatewayError:
+    """The gateway's error for `exc`, in words; `waited` is the wait before the one retry
+    of a rate-limited call (None when it was not retried)."""
     said = exchange_said(exc, label)
-    if isinstance(exc, ccxt.RateLimitExceeded):  # a NetworkError in ccxt 4.5: busy, not down
-        return ExchangeUnavailable(f"{what}: {label} is busy ({said})")
+    wait = rate_limit_wait(exc, row)  # before NetworkError: busy, not down
+    if wait is not None:
+        done = (
+            f"retried in {waited} s and refused again"
+            if waited is not None
+            else f"not retried (asked to wait {wait} s)"
+        )
+        return RateLimited(f"{what}: rate-limited, {done} ({said})", wait)
     if isinstance(exc, ccxt.AuthenticationError | ccxt.PermissionDenied):
         return AuthenticationFailed(f"{what}: {label} refused the API key ({said})")
     if isinstance(exc, ccxt.BadSymbol):

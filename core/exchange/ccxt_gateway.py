@@ -19,11 +19,13 @@ from core.domain import (
     ExchangeStop,
     Fill,
     OrderReport,
+    OrderStatus,
     Side,
     StopKind,
 )
 from core.exchange.ccxt_client import (
     UNREADABLE,
+    UNUSED,
     Counted,
     gateway_error,
     make_client,
@@ -35,6 +37,7 @@ from core.exchange.ccxt_parse import (
     ON_POSITION,
     BadValue,
     answer,
+    fee_asset_of,
     fill_of,
     optional,
     position_of,
@@ -44,8 +47,10 @@ from core.exchange.ccxt_parse import (
 )
 from core.exchange.errors_in_words import exchange_code, exchange_said
 from core.exchange.gateway import (
+    FillsIncomplete,
     GatewayError,
     OrderRejected,
+    OrderTraces,
     OutcomeUnknown,
 )
 from core.exchange.venues import StopsAt, Venue
@@ -98,6 +103,10 @@ class CcxtTradingGateway:
     @property
     def api_calls(self) -> int:
         return self._counter.calls + self.market.api_calls
+
+    @property
+    def venue(self) -> Venue:
+        return self.market.venue
 
     @translate_errors("reading balances", idempotent=True)
     def balances(self) -> dict[str, Balance]:
@@ -166,11 +175,11 @@ class CcxtTradingGateway:
         exist (MEXC says so briefly for fresh orders too: callers ask again)."""
         client = self._ready()
         try:
-            raw = self.market.venue.find_order(client, symbol, client_order_id)
+            raw = self.venue.find_order(client, symbol, client_order_id)
         except ccxt.OrderNotFound:
             return None
         except ccxt.BaseError as exc:
-            if self._gone(exc):
+            if exchange_code(exc) in self.venue.not_found:
                 return None
             raise
         return None if raw is None else report_of(raw, client_order_id, symbol)
@@ -391,12 +400,67 @@ class CcxtTradingGateway:
 
     @translate_errors("reading fills", idempotent=True)
     def order_fills(self, report: OrderReport) -> list[Fill]:
-        """The executions of one order, from the account's trade list."""
-        if report.filled <= 0:
+        """Every execution of one order, asked by the exchange's order id from the time it was
+        placed, page after page until they add up to what the order filled (all of them for
+        an order of UNKNOWN status). Fewer than that, once the exchange has no more pages, is
+        FillsIncomplete: nothing is recorded, the caller reads again."""
+        asked = report.filled > 0 or report.status is OrderStatus.UNKNOWN
+        if not asked or report.exchange_order_id is None:
             return []
-        trades = self._ready().fetch_my_trades(report.symbol, None, 100)
-        return [
-            fill_of(trade, report.client_order_id)
+        trades = self._all_fills(report)
+        fills = [
+            fill_of(trade, report.client_order_id, self._fee_prices(report.symbol, trades))
             for trade in trades
-            if str(trade.get("order")) == str(report.exchange_order_id)
         ]
+        listed = sum((fill.qty for fill in fills), ZERO)
+        if listed < report.filled:
+            raise FillsIncomplete(
+                f"reading fills: {self.label} lists {listed.normalize():f} of the "
+                f"{report.filled.normalize():f} {report.symbol} order {report.client_order_id} "
+                f"filled; {UNUSED}"
+            )
+        return fills
+
+    def _all_fills(self, report: OrderReport) -> list[dict]:
+        """The order's unified trades, each once, from as many pages as the venue needs."""
+        venue, client = self.venue, self._ready()
+        since = int(report.placed_at.timestamp() * 1000) if report.placed_at else None
+        found: dict[str, dict] = {}
+        after = None
+        while True:
+            page, after = venue.fills_page(
+                client, report.symbol, report.exchange_order_id, since, venue.fills_page_size, after
+            )
+            new = {
+                str(t.get("id")): t
+                for t in page
+                if str(t.get("order")) == report.exchange_order_id and str(t.get("id")) not in found
+            }
+            found.update(new)
+            if after is None or not new:
+                return list(found.values())
+
+    def _fee_prices(self, symbol: str, trades: list[dict]) -> dict[str, Decimal]:
+        """The price in the quote of each asset other than the base and the quote that a fee
+        was paid in (MEXC's MX, Binance's BNB): its own market's last price."""
+        rules = self.market.market_rules(symbol)
+        others = {fee_asset_of(t) for t in trades} - {rules.base, rules.quote}
+        return {asset: self.market.ticker(f"{asset}/{rules.quote}").last for asset in others}
+
+    @translate_errors("looking for traces of an order", idempotent=True)
+    def traces(self, symbol: str, since: datetime) -> OrderTraces:
+        """What the account shows of orders on `symbol` since `since`, whoever sent them: its
+        open orders and the orders that filled since then, read together."""
+        client, venue = self._ready(), self.venue
+        started = int(since.timestamp() * 1000)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            orders = pool.submit(client.fetch_open_orders, symbol, None, None, venue.plain_orders)
+            fills = pool.submit(client.fetch_my_trades, symbol, started, venue.fills_page_size)
+            open_orders = [answer(o, f"an open {symbol} order") for o in orders.result()]
+            return OrderTraces(
+                open_client_ids=frozenset(str(o.get("clientOrderId")) for o in open_orders),
+                open_order_ids=frozenset(str(o.get("id")) for o in open_orders),
+                filled_order_ids=frozenset(
+                    str(answer(t, f"a {symbol} fill").get("order")) for t in fills.result()
+                ),
+            )

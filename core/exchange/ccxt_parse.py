@@ -4,6 +4,7 @@ orders, fills, positions and the stops an exchange keeps."""
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -19,6 +20,7 @@ from core.domain import (
     Side,
     StopKind,
     Ticker,
+    base_asset,
     quote_asset,
 )
 from core.exchange.gateway import Unreadable
@@ -140,14 +142,32 @@ def book_side(levels: Any, field: str) -> tuple[tuple[Decimal, Decimal], ...]:
     )
 
 
-def fill_of(trade: dict, client_order_id: str) -> Fill:
+def fee_asset_of(trade: dict) -> str:
+    """The asset a fill's fee was paid in (the quote when the answer names none)."""
+    return (trade.get("fee") or {}).get("currency") or quote_asset(trade["symbol"])
+
+
+def fill_of(
+    trade: dict, client_order_id: str, fee_prices: Mapping[str, Decimal] | None = None
+) -> Fill:
+    """One execution. Its fee is valued in the quote asset: as is when paid in the quote,
+    at the fill's price when paid in the base, and at `fee_prices[asset]` (that asset's
+    price in the quote) when paid in a third asset (MEXC's MX, Binance's BNB)."""
     trade = answer(trade, f"a fill of order {client_order_id}")
     of = f"of fill {trade.get('id')} of order {client_order_id}"
     price = exact(trade["price"], f"the price {of}")
     fee = trade.get("fee") or {}
     fee_cost = optional(fee.get("cost"), f"the fee {of}") or Decimal(0)
-    fee_asset = fee.get("currency") or quote_asset(trade["symbol"])
-    fee_quote = fee_cost if fee_asset == quote_asset(trade["symbol"]) else fee_cost * price
+    fee_asset = fee_asset_of(trade)
+    if fee_asset == quote_asset(trade["symbol"]):
+        fee_quote = fee_cost
+    elif fee_asset == base_asset(trade["symbol"]):
+        fee_quote = fee_cost * price
+    else:
+        fee_price = (fee_prices or {}).get(fee_asset)
+        if fee_price is None:
+            raise BadValue(f"the fee {of}", f"is in {fee_asset}, whose price is unknown")
+        fee_quote = fee_cost * fee_price
     return Fill(
         symbol=trade["symbol"],
         side=Side(trade["side"]),
@@ -269,4 +289,12 @@ def report_of(
         filled=filled,
         status=status,
         average=optional(raw.get("average"), f"the average price {of}") if filled else None,
+        placed_at=_time_of(raw.get("timestamp")),
     )
+
+
+def _time_of(stamp: Any) -> datetime | None:
+    """A ccxt timestamp (epoch milliseconds) as a UTC time; None when there is none."""
+    if isinstance(stamp, bool) or not isinstance(stamp, int) or stamp <= 0:
+        return None
+    return datetime.fromtimestamp(stamp / 1000, UTC)

@@ -9,6 +9,8 @@ the same public MarketData, never a flag inside one.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -37,6 +39,20 @@ class ExchangeUnavailable(GatewayError):
     """The exchange did not answer, or answered that it is down or busy."""
 
 
+class RateLimited(ExchangeUnavailable):
+    """The exchange refused a call as too frequent; `retry_after` is the wait it asked for
+    (seconds)."""
+
+    def __init__(self, message: str, retry_after: float):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class FillsIncomplete(GatewayError):
+    """An order's fills, read to the last page, add up to less than it says it filled (the
+    exchange lists them a moment late): read again before recording any."""
+
+
 class OutcomeUnknown(GatewayError):
     """An order was sent and no answer says whether the exchange took it."""
 
@@ -57,6 +73,16 @@ class OrderRejected(GatewayError):
 
 class UnknownSymbol(GatewayError):
     pass
+
+
+@dataclass(frozen=True)
+class OrderTraces:
+    """What an account shows of a symbol's orders since a time: the client and exchange ids
+    of its open orders, and the exchange ids of the orders that filled since then."""
+
+    open_client_ids: frozenset[str]
+    open_order_ids: frozenset[str]
+    filled_order_ids: frozenset[str]
 
 
 class MarketData(Protocol):
@@ -84,6 +110,7 @@ class TradingGateway(Protocol):
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def order_fills(self, report: OrderReport) -> list[Fill]: ...
+    def traces(self, symbol: str, since: datetime) -> OrderTraces: ...
     def snapshot(
         self, account: str, symbols: Iterable[str] = (), quote: str | None = None
     ) -> AccountSnapshot: ...

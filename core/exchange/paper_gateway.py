@@ -27,7 +27,7 @@ from core.domain import (
     OrderStatus,
     Side,
 )
-from core.exchange.gateway import MarketData, OrderRejected
+from core.exchange.gateway import MarketData, OrderRejected, OrderTraces
 from core.store import paper
 from core.store.db import Database
 from core.trading.planner import floor_to_step
@@ -106,6 +106,11 @@ class PaperGateway:
 
     def order_fills(self, report: OrderReport) -> list[Fill]:
         return list(report.fills)
+
+    def traces(self, symbol: str, since: datetime) -> OrderTraces:
+        """Paper orders never rest, and each is answered in the transaction that records
+        it: the paper account never holds an order the app does not know."""
+        return OrderTraces(frozenset(), frozenset(), frozenset())
 
     def snapshot(
         self, account: str, symbols: Iterable[str] = (), quote: str | None = None

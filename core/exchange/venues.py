@@ -47,15 +47,46 @@ def _fetch_order_by(param: str) -> Callable[[Any, str, str], dict | None]:
     return find
 
 
-def _bybit_realtime(client, symbol: str, client_order_id: str) -> dict | None:
+def _bybit_order(client, symbol: str, client_order_id: str) -> dict | None:
     """ccxt's Bybit fetchOrder takes only the exchange's id, so the app's id is looked up
-    through the realtime-orders endpoint (open and recent orders)."""
+    through the realtime-orders endpoint (open and recent closed orders), then, since that
+    one forgets closed orders (after a restart of Bybit's servers, for unified accounts),
+    through the order history."""
     market = client.market(symbol)
-    answer = client.privateGetV5OrderRealtime(
-        {"category": "linear", "symbol": market["id"], "orderLinkId": client_order_id}
-    )
-    found = answer.get("result", {}).get("list") or []
-    return client.parse_order(found[0], market) if found else None
+    request = {"category": "linear", "symbol": market["id"], "orderLinkId": client_order_id}
+    for endpoint in (client.privateGetV5OrderRealtime, client.privateGetV5OrderHistory):
+        found = endpoint(request).get("result", {}).get("list") or []
+        if found:
+            return client.parse_order(found[0], market)
+    return None
+
+
+# A page of one order's fills: (ccxt's unified trades, where the next page starts or None).
+FillsPage = tuple[list[dict], Any]
+
+
+def _fills_from_time(client, symbol: str, order_id: str, since, size: int, after) -> FillsPage:
+    """MEXC lists an order's fills from a start time, at most 100 a page: the next page
+    starts at the last fill's time (the caller drops the fills it already has)."""
+    trades = client.fetch_my_trades(symbol, after or since, size, {"orderId": order_id})
+    return trades, trades[-1]["timestamp"] if len(trades) == size else None
+
+
+def _fills_from_id(client, symbol: str, order_id: str, since, size: int, after) -> FillsPage:
+    """Binance USD-M lists an order's fills from a trade id on (fromId, never with a start
+    time), oldest first: the next page starts after the last one's id."""
+    trades = client.fetch_my_trades(symbol, None, size, {"orderId": order_id, "fromId": after or 0})
+    last = max((int(t["id"]) for t in trades), default=0)
+    return trades, last + 1 if len(trades) == size else None
+
+
+def _fills_by_cursor(client, symbol: str, order_id: str, since, size: int, after) -> FillsPage:
+    """Bybit pages an order's executions with a cursor, which ccxt leaves on the info of
+    the page's first entry."""
+    params = {"orderId": order_id, **({"cursor": after} if after else {})}
+    trades = client.fetch_my_trades(symbol, since, size, params)
+    cursors = [t.get("info", {}).get("nextPageCursor") for t in trades]
+    return trades, next((c for c in cursors if c), None)
 
 
 def _bybit_trading_stop(legs: dict[StopKind, str]) -> tuple[StopCall, ...]:
@@ -150,10 +181,12 @@ class TickerReads:
 @dataclass(frozen=True)
 class Venue:
     """One exchange's row. `cancel_param` names the app's client order id when cancelling;
-    `find_order` asks about one order by that id; `order_gone` are the codes it answers for
-    an order it does not have open (unknown, or already filled or cancelled: a cancel that
-    lost the race), so the order is read instead; `local_error_tables` copies the error
-    classes ccxt otherwise picks by the real host name (so they hold on a local URL).
+    `find_order` asks about one order by that id; `not_found` are the codes it answers for an
+    order it does not have, `finished` those for one already filled or cancelled (a cancel
+    that lost the race): either way the order is read instead; `rate_limited` are the codes
+    of a refusal for asking too often; `fills_page` reads one page of an order's fills by the
+    exchange's order id, at most `fills_page_size` of them; `local_error_tables` copies the
+    error classes ccxt otherwise picks by the real host name (so they hold on a local URL).
 
     Stops: `stops` says where the venue keeps them; where it keeps any, `stop_calls` turns
     the legs asked for (kind -> trigger price, already rounded) into create_order calls, and
@@ -171,7 +204,11 @@ class Venue:
     find_order: Callable[[Any, str, str], dict | None]
     tickers: TickerReads
     budget: RequestBudget
-    order_gone: frozenset[str] = frozenset()
+    fills_page: Callable[..., FillsPage]
+    fills_page_size: int
+    not_found: frozenset[str] = frozenset()
+    finished: frozenset[str] = frozenset()
+    rate_limited: frozenset[str] = frozenset()
     ccxt_options: dict[str, Any] = field(default_factory=dict)
     local_error_tables: str | None = None
     stops: StopsAt = StopsAt.APP
@@ -189,6 +226,11 @@ class Venue:
         of every market: when they weigh no more than it does, and always a FEW_SYMBOLS."""
         one, every = self.budget.weight("GET", path, True), self.budget.weight("GET", path, False)
         return count <= FEW_SYMBOLS or count * one <= every
+
+    @property
+    def order_gone(self) -> frozenset[str]:
+        """The codes of an answer that the order is not open: unknown or finished."""
+        return self.not_found | self.finished
 
     def lists(self, market: dict) -> bool:
         """Whether a ccxt market is one the app trades on this venue: spot pairs, or
@@ -280,8 +322,11 @@ VENUES: dict[str, Venue] = {
             kind=Kind.SPOT,
             cancel_param="clientOrderId",
             find_order=_fetch_order_by("clientOrderId"),
-            # -2011 "Unknown order sent." (a cancel of a filled one), -2013 "Order does not exist."
-            order_gone=frozenset({"-2011", "-2013"}),
+            fills_page=_fills_from_time,
+            fills_page_size=100,
+            not_found=frozenset({"-2013"}),  # "Order does not exist."
+            finished=frozenset({"-2011"}),  # "Unknown order sent." (a cancel of a filled one)
+            rate_limited=frozenset({"429", "510"}),  # too many requests; too frequent
             tickers=TickerReads(
                 ticker_path="/api/v3/ticker/24hr",
                 book_path="/api/v3/ticker/bookTicker",
@@ -298,9 +343,12 @@ VENUES: dict[str, Venue] = {
             name="Bybit",
             kind=Kind.DERIVATIVES,
             cancel_param="orderLinkId",
-            find_order=_bybit_realtime,
-            # not exists or too late to cancel; finished or cancelled; already cancelled
-            order_gone=frozenset({"110001", "110008", "110010"}),
+            find_order=_bybit_order,
+            fills_page=_fills_by_cursor,
+            fills_page_size=100,
+            not_found=frozenset({"110001"}),  # not exists or too late to cancel
+            finished=frozenset({"110008", "110010"}),  # finished or cancelled; cancelled
+            rate_limited=frozenset({"10006", "10018"}),  # too many visits; IP limit
             ccxt_options={"defaultType": "swap", "fetchMarkets": {"types": ["linear"]}},
             stops=StopsAt.POSITION,
             stop_calls=_bybit_trading_stop,
@@ -325,7 +373,11 @@ VENUES: dict[str, Venue] = {
             kind=Kind.DERIVATIVES,
             cancel_param="origClientOrderId",
             find_order=_fetch_order_by("origClientOrderId"),
-            order_gone=frozenset({"-2011", "-2013"}),  # unknown order sent; does not exist
+            fills_page=_fills_from_id,
+            fills_page_size=1000,
+            not_found=frozenset({"-2013"}),  # "Order does not exist."
+            finished=frozenset({"-2011"}),  # "Unknown order sent."
+            rate_limited=frozenset({"-1003"}),  # too many requests
             # v2 positionRisk still reports each position's leverage (v3 dropped it); the
             # periodic snapshot reads all open orders in one call on purpose
             ccxt_options={
