@@ -2,13 +2,15 @@
 
 from dataclasses import asdict, dataclass
 
-# The malformed modes apply the request and spoil its answer (emulator/malformed.py).
+# The malformed modes apply the request and spoil its answer (emulator/malformed.py);
+# empty_list answers a list that has not caught up yet: [].
 MALFORMED_MODES = (
     "nan_numbers",
     "huge_numbers",
     "negative_numbers",
     "html_body",
     "unknown_status",
+    "empty_list",
 )
 FAIL_MODES = (
     "http_500",

@@ -1,7 +1,8 @@
 """Malformed answers, for the fault modes that test how a client reads a garbled body: the
 request is applied, and what comes back is the real answer with its numbers spoiled, its
-orders' statuses replaced by one no client knows, or an HTML error page with status 200 (a
-proxy's page served as if it were the answer)."""
+orders' statuses replaced by one no client knows, an empty list (a list that lags behind
+what the exchange did), or an HTML error page with status 200 (a proxy's page served as if
+it were the answer)."""
 
 from __future__ import annotations
 
@@ -56,9 +57,11 @@ def _unknown_status(data: object) -> object:
 def malformed(response: web.Response, mode: str) -> web.Response:
     """`response` as the mode spoils it: every number but times and ids (JSON numbers and
     numeric strings alike) as "NaN", as "1e400" or negated; every order status as one no
-    exchange has; or an HTML page."""
+    exchange has; an empty list; or an HTML page."""
     if mode == "html_body":
         return web.Response(text=HTML_PAGE, status=200, content_type="text/html")
+    if mode == "empty_list":  # well-formed, but behind: what it lists has not arrived yet
+        return web.Response(text="[]", status=response.status, content_type="application/json")
     body = _walk(json.loads(response.text), mode)
     return web.Response(
         text=json.dumps(body, separators=(",", ":")),
