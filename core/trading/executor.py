@@ -19,7 +19,6 @@ is settled.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
 from collections.abc import Callable
@@ -59,6 +58,7 @@ from core.trading import checkpoints
 from core.trading.orders import (
     BeforeSend,
     FillPolicy,
+    Holding,
     OrderDesk,
     Progress,
     UnresolvedOrder,
@@ -200,7 +200,8 @@ class Executor:
         if plan is not None and plan.side is Side.BUY:
             trade.asked_quote = plan.notional
         if plan is not None:
-            self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send)
+            held = Holding(holdings.base.total, lambda: self._base_held(rules))
+            self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send, held)
             progress("verifying")
             balances = self._read_with_fills(trade, self.gateway.balances)
             trade.balances = balances
@@ -209,6 +210,10 @@ class Executor:
         trade.after = position_state(holdings, price, rules, trade.target)
         trade.ok = trade.after is trade.target
         trade.message = _outcome_message(trade, rules, holdings)
+
+    def _base_held(self, rules: MarketRules) -> Decimal:
+        """The spot account's total of the market's base asset, read now."""
+        return Holdings.of(self.gateway.balances(), rules.base, rules.quote).base.total
 
     def _cancel_and_read(self, symbol: str):
         """Cancel the symbol's open orders while the balances and the book are read: one round
@@ -232,7 +237,8 @@ class Executor:
         trade.price = held.mark_price or reference_price(book)
         plan = plan_close(held.qty, book, rules, self.limits)
         if plan is not None:
-            self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send)
+            before = Holding(held.qty, lambda: self._position(symbol).qty)
+            self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send, before)
             progress("verifying")
             held = self._read_with_fills(trade, lambda: self._position(symbol))
         trade.after = _held_state(held.qty)
@@ -281,11 +287,17 @@ class Executor:
 
     def _read_with_fills(self, trade: _Trade, read: Callable[[], _Read]) -> _Read:
         """What `read` returns (the final balances, or the position) and every order's
-        fills, read together; the fills are recorded in one transaction with the orders'
-        final states."""
+        fills, read together, each read again a bounded number of times when it fails (the
+        orders are out: a failed read is no failed trade); the fills are recorded in one
+        transaction with the orders' final states."""
+        again = self.desk.read_again
         with ThreadPoolExecutor(max_workers=1 + len(trade.orders)) as pool:
-            final = pool.submit(read)
-            fills = [pool.submit(self.gateway.order_fills, o) for o in trade.orders if o.filled > 0]
+            final = pool.submit(again, read, trade.symbol)
+            fills = [
+                pool.submit(again, lambda o=o: self.gateway.order_fills(o), trade.symbol)
+                for o in trade.orders
+                if o.filled > 0
+            ]
             trade.fills = [fill for future in fills for fill in future.result()]
             self.desk.settle(trade.orders, trade.fills)
             return final.result()
@@ -295,16 +307,18 @@ class Executor:
     def _record_what_was_done(self, trade: _Trade) -> None:
         """After a failure, end what was sent: an order still open is cancelled (read back,
         whatever the cancel answers) and every order is recorded with its fills. What cannot
-        be read now stays unresolved, and the next trade on the symbol asks the exchange
-        first."""
+        be read now is recorded unknown, never left an intent: the next check or trade on
+        the symbol asks the exchange first."""
         if not trade.orders or trade.fills:
             return
-        with contextlib.suppress(GatewayError):
+        try:
             for index, report in enumerate(trade.orders):
                 if report.status is OrderStatus.OPEN:
                     ended = self.gateway.cancel_order(trade.symbol, report.client_order_id)
                     trade.orders[index] = ended or report
             self._read_with_fills(trade, self.gateway.balances)
+        except GatewayError as exc:
+            self.desk.leave_unresolved(trade.orders, exc)
 
     def _record(self, trade: _Trade, started_at) -> None:
         """The trade's verdict, in one transaction: the position's state and target, the

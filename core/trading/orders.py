@@ -4,8 +4,12 @@ An order's intent, with its client order id, is committed before it is sent. Whe
 answer is lost the exchange is asked about that id (several times: MEXC reports fresh
 orders missing for a moment) and only an order it confirms never existed is sent again; if
 the exchange cannot be asked, the order stays `unknown` and the symbol accepts no trade
-until it is reconciled. A marketable order is awaited with short backoff, repriced a
-bounded number of times, and what is left is cancelled at the deadline.
+until it is reconciled. "Does not exist" is believed only once no open order and no fill
+of the symbol since the order was sent is unknown to the app. A marketable order is
+awaited with short backoff, repriced a bounded number of times, and what is left is
+cancelled at the deadline; an order the exchange took and then says it does not know is
+settled by its fills. A read that fails once an order is out is tried again, a bounded
+number of times with growing waits, before the trade is called failed.
 """
 
 from __future__ import annotations
@@ -14,12 +18,23 @@ import logging
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import NoReturn, TypeVar
 
 from core import wording
-from core.domain import Fill, MarketRules, OrderReport, OrderStatus, Origin
+from core.domain import ZERO, Fill, MarketRules, OrderReport, OrderStatus, Origin, Side
 from core.errors import AppError
-from core.exchange.gateway import ExchangeUnavailable, GatewayError, OutcomeUnknown, TradingGateway
+from core.exchange.gateway import (
+    AuthenticationFailed,
+    GatewayError,
+    OrderRejected,
+    OutcomeUnknown,
+    RateLimited,
+    TradingGateway,
+    UnknownSymbol,
+)
 from core.store import repository as repo
 from core.store.db import Database
 from core.trading import checkpoints
@@ -29,6 +44,9 @@ log = logging.getLogger(__name__)
 NEVER_ARRIVED = "never reached the exchange"
 Progress = Callable[[str], None]
 BeforeSend = Callable[[OrderPlan], None]
+# Answers to a read that asking again cannot change: the key, the symbol, a refusal.
+FINAL = (AuthenticationFailed, UnknownSymbol, OrderRejected)
+_Read = TypeVar("_Read")
 
 
 def no_check(_plan: OrderPlan) -> None:
@@ -48,6 +66,39 @@ class FillPolicy:
     resolve_max_poll: float = 1.0
     resolve_tries: int = 12
     receive_window: float = 5.5
+    read_tries: int = 5
+    read_first_wait: float = 0.1
+    read_max_wait: float = 1.0
+
+
+@dataclass(frozen=True)
+class Holding:
+    """What the account held of a symbol before a run (the spot base total, or the signed
+    derivatives position) and how to read it now."""
+
+    before: Decimal
+    read: Callable[[], Decimal]
+
+
+@dataclass
+class SentSoFar:
+    """A run's orders as the exchange answered them, what the account held before them, and
+    the market's taker fee (the most a fee paid in the base takes off what a fill brings)."""
+
+    orders: list[OrderReport]
+    holding: Holding | None = None
+    taker_fee: Decimal = ZERO
+
+    def exchange_ids(self) -> set[str | None]:
+        return {o.exchange_order_id for o in self.orders}
+
+    def expected_holding(self) -> tuple[Decimal, Decimal]:
+        """What the account should hold after these orders alone, and by how much a fee
+        paid in the base may leave it short."""
+        assert self.holding is not None
+        signed = sum((o.filled if o.side is Side.BUY else -o.filled for o in self.orders), ZERO)
+        traded = sum((o.filled for o in self.orders), ZERO)
+        return self.holding.before + signed, traded * self.taker_fee
 
 
 class UnresolvedOrder(AppError):
@@ -100,12 +151,16 @@ class OrderDesk:
         progress: Progress,
         orders: list[OrderReport],
         before_send: BeforeSend = no_check,
+        holding: Holding | None = None,
     ) -> None:
         """Send, await, reprice: until filled, dust, or out of attempts. Every order ends
         filled or cancelled (the reports say how); its fills are the caller's to read,
         beside the final balances. Each report is appended to `orders` as soon as the
         exchange answered it, so an exception later in the run still leaves it to settle;
-        `before_send` (the gate) is asked right before every send and raises to stop it."""
+        `before_send` (the gate) is asked right before every send and raises to stop it.
+        `holding` is what the account held before: an order "not found" is sent again only
+        if the account holds what the orders the app knows explain."""
+        so_far = SentSoFar(orders, holding, rules.taker_fee)
         current: OrderPlan | None = plan
         for _ in range(self.policy.max_attempts):
             if current is None:
@@ -116,7 +171,7 @@ class OrderDesk:
                 f"at {wording.price(current.price, rules.price_step)}"
             )
             before_send(current)
-            report = self.place(current, origin)
+            report = self.place(current, origin, so_far)
             if report is None:
                 continue
             orders.append(report)
@@ -126,11 +181,17 @@ class OrderDesk:
             report = self.await_fill(report, rules, progress)
             orders[-1] = report
             if report.status is OrderStatus.OPEN:
-                report = self.gateway.cancel_order(current.symbol, report.client_order_id) or report
+                ended = self.read_again(
+                    lambda r=report: self.gateway.cancel_order(r.symbol, r.client_order_id),
+                    report.symbol,
+                )
+                report = ended if ended is not None else self.settle_by_fills(report, so_far)
                 orders[-1] = report
             current = self.replan(current, report, rules)
 
-    def place(self, plan: OrderPlan, origin: Origin) -> OrderReport | None:
+    def place(
+        self, plan: OrderPlan, origin: Origin, so_far: SentSoFar | None = None
+    ) -> OrderReport | None:
         """Send one order with a freshly persisted intent; None when the exchange confirmed
         it never arrived (so a new one may be sent)."""
         client_order_id = new_client_order_id()
@@ -161,7 +222,7 @@ class OrderDesk:
                     "reason": str(unknown),
                 },
             )
-            report = self.resolve(plan.symbol, client_order_id, sent_at)
+            report = self.resolve(plan.symbol, client_order_id, sent_at, so_far)
         except GatewayError as exc:
             with self.db.session() as session:
                 repo.mark_order(session, client_order_id, OrderStatus.REJECTED, sentence(exc))
@@ -171,17 +232,24 @@ class OrderDesk:
                 repo.mark_order(session, client_order_id, OrderStatus.REJECTED, NEVER_ARRIVED)
         return report
 
-    def resolve(self, symbol: str, client_order_id: str, sent_at: float) -> OrderReport | None:
+    def resolve(
+        self,
+        symbol: str,
+        client_order_id: str,
+        sent_at: float,
+        so_far: SentSoFar | None = None,
+    ) -> OrderReport | None:
         """Ask the exchange what became of an order whose answer was lost (sent at epoch
-        `sent_at`). "Does not exist" is believed only once the request's receive window has
-        passed: a request delayed beyond it is refused by the exchange, so the order can no
-        longer appear."""
+        `sent_at`, after the orders of its run `so_far`). "Does not exist" is believed only once
+        the request's receive window has passed (a request delayed beyond it is refused by
+        the exchange, so the order can no longer appear) and the account shows no trace of
+        it (confirm_absent)."""
         window_closes = sent_at + self.policy.receive_window
         waits = backoff(self.policy.resolve_first_poll, self.policy.resolve_max_poll)
         for _ in range(self.policy.resolve_tries):
             try:
                 report = self.gateway.order_by_client_id(symbol, client_order_id)
-            except ExchangeUnavailable as exc:
+            except GatewayError as exc:  # whatever failed, the order may stand: ask again
                 log.warning(
                     "asking about an order failed; retrying",
                     extra={
@@ -195,6 +263,7 @@ class OrderDesk:
             if report is not None:
                 return report
             if time.time() >= window_closes:
+                self.confirm_absent(symbol, client_order_id, sent_at, so_far)
                 return None
             time.sleep(min(next(waits), window_closes - time.time() + 0.01))
         with self.db.session() as session:
@@ -202,12 +271,105 @@ class OrderDesk:
                 session,
                 client_order_id,
                 OrderStatus.UNKNOWN,
-                "outcome unknown: exchange unreachable",
+                "outcome unknown: the exchange could not be asked",
             )
         raise UnresolvedOrder(
             f"could not learn whether order {client_order_id} reached the exchange; "
             f"trading {symbol} is paused until it is reconciled"
         )
+
+    def confirm_absent(
+        self, symbol: str, client_order_id: str, sent_at: float, so_far: SentSoFar | None
+    ) -> None:
+        """Before an order the exchange says does not exist is taken as never placed (and
+        one like it may be sent): its open orders and the symbol's fills since the order was
+        sent (and one receive window before: the clocks may differ) must show no order the
+        app does not know (recorded, or sent earlier in the run), and, within a run, the
+        account must hold what the orders the app knows explain (a fill the exchange's lists
+        do not show yet still moves the balance). Any trace leaves the order unknown and the
+        symbol paused."""
+        since = datetime.fromtimestamp(sent_at - self.policy.receive_window, UTC)
+        try:
+            traces = self.read_again(lambda: self.gateway.traces(symbol, since), symbol)
+        except GatewayError as exc:
+            self._unresolved(symbol, client_order_id, f"its traces could not be read ({exc})")
+        with self.db.session() as session:
+            known = {o.exchange_order_id for o in repo.recent_orders(session, self.book)}
+        known |= so_far.exchange_ids() if so_far else set()
+        strangers = (traces.open_order_ids | traces.filled_order_ids) - known
+        if client_order_id in traces.open_client_ids or strangers:
+            self._unresolved(
+                symbol,
+                client_order_id,
+                "the exchange says it does not exist, but it lists "
+                f"{'it as open' if client_order_id in traces.open_client_ids else 'orders'} "
+                f"the app does not know since it was sent ({', '.join(sorted(strangers))})",
+            )
+        if so_far is not None and so_far.holding is not None:
+            self._confirm_holding(symbol, client_order_id, so_far)
+
+    def _confirm_holding(self, symbol: str, client_order_id: str, so_far: SentSoFar) -> None:
+        assert so_far.holding is not None
+        try:
+            held = self.read_again(so_far.holding.read, symbol)
+        except GatewayError as exc:
+            self._unresolved(symbol, client_order_id, f"the account could not be read ({exc})")
+        expected, fee_slack = so_far.expected_holding()
+        if abs(held - expected) > fee_slack:
+            self._unresolved(
+                symbol,
+                client_order_id,
+                f"the exchange says it does not exist, but the account holds "
+                f"{held.normalize():f} where the orders the app knows leave "
+                f"{expected.normalize():f}",
+            )
+
+    def _unresolved(self, symbol: str, client_order_id: str, why: str) -> NoReturn:
+        """Leave the order unknown (the symbol takes no trade until it is reconciled)."""
+        with self.db.session() as session:
+            repo.mark_order(
+                session, client_order_id, OrderStatus.UNKNOWN, f"outcome unknown: {why}"
+            )
+        raise UnresolvedOrder(
+            f"order {client_order_id} on {symbol}: {why}; nothing more is sent and trading "
+            f"{symbol} is paused until it is reconciled"
+        )
+
+    def settle_by_fills(self, report: OrderReport, so_far: SentSoFar) -> OrderReport:
+        """An order the exchange took and now says it does not know (a cancel answered
+        "unknown order" and the order cannot be read back): its fills, asked by its exchange
+        id, say how much it filled. Filled whole, it is done; otherwise it ended (nothing is
+        open under its id) or the symbol is paused, and never sent again blindly."""
+        unknown = replace(report, status=OrderStatus.UNKNOWN)
+        fills = self.read_again(lambda: self.gateway.order_fills(unknown), report.symbol)
+        filled = sum((f.qty for f in fills), ZERO)
+        average = sum((f.qty * f.price for f in fills), ZERO) / filled if filled else None
+        ended = replace(report, filled=filled, average=average)
+        if filled >= report.amount:
+            return replace(ended, status=OrderStatus.FILLED)
+        since = report.placed_at.timestamp() if report.placed_at else time.time()
+        so_far.orders[-1] = ended  # the holding it explains is what its fills say
+        self.confirm_absent(report.symbol, report.client_order_id, since, so_far)
+        return replace(ended, status=OrderStatus.CANCELED)
+
+    def read_again(self, read: Callable[[], _Read], symbol: str) -> _Read:
+        """`read` once an order is out: a read that fails (busy, unreachable, a 5xx,
+        unreadable, fills listed late) is tried again with growing waits (a rate limit's own
+        wait), `read_tries` times in all, before its error is the trade's."""
+        waits = backoff(self.policy.read_first_wait, self.policy.read_max_wait)
+        for _ in range(self.policy.read_tries - 1):
+            try:
+                return read()
+            except FINAL:
+                raise
+            except GatewayError as exc:
+                wait = exc.retry_after if isinstance(exc, RateLimited) else next(waits)
+                log.warning(
+                    "a read after an order failed; reading again",
+                    extra={**fields(self.book, symbol), "reason": str(exc), "wait_s": wait},
+                )
+                time.sleep(wait)
+        return read()
 
     def await_fill(self, report: OrderReport, rules: MarketRules, progress) -> OrderReport:
         if report.status is not OrderStatus.OPEN:
@@ -218,7 +380,10 @@ class OrderDesk:
             if time.monotonic() + wait > deadline:
                 return report
             time.sleep(wait)
-            latest = self.gateway.order_by_client_id(report.symbol, report.client_order_id)
+            latest = self.read_again(
+                lambda r=report: self.gateway.order_by_client_id(r.symbol, r.client_order_id),
+                report.symbol,
+            )
             if latest is not None:
                 report = latest
             if report.status is not OrderStatus.OPEN:
@@ -238,6 +403,16 @@ class OrderDesk:
             for report in reports:
                 repo.update_order(session, report)
             repo.record_fills(session, self.book, fills)
+
+    def leave_unresolved(self, reports: list[OrderReport], why: Exception) -> None:
+        """A run's orders when their end or fills could not be read: each that filled or may
+        still be open is recorded unknown (the others as they ended), in one transaction, so
+        the next reconcile settles them first."""
+        with self.db.session() as session:
+            for report in reports:
+                unsettled = report.filled > 0 or report.status is OrderStatus.OPEN
+                status = OrderStatus.UNKNOWN if unsettled else report.status
+                repo.update_order(session, replace(report, status=status), str(why))
 
     def refuse_while_unresolved(self, symbol: str) -> None:
         """An order with an unknown outcome is settled by asking the exchange before anything
@@ -271,7 +446,8 @@ class OrderDesk:
                 continue
             if report.status is OrderStatus.OPEN:
                 report = self.gateway.cancel_order(symbol, client_order_id) or report
-            self.settle([report], self.gateway.order_fills(report))
+            fills = self.read_again(lambda r=report: self.gateway.order_fills(r), symbol)
+            self.settle([report], fills)
             detail = f"{report.status.value} on the exchange, filled {report.filled.normalize():f}"
             outcomes.append(Reconciled(client_order_id, symbol, True, detail))
         return outcomes
