@@ -408,10 +408,8 @@ class CcxtTradingGateway:
         if not asked or report.exchange_order_id is None:
             return []
         trades = self._all_fills(report)
-        fills = [
-            fill_of(trade, report.client_order_id, self._fee_prices(report.symbol, trades))
-            for trade in trades
-        ]
+        fee_prices = self._fee_prices(report.symbol, trades)
+        fills = [fill_of(trade, report.client_order_id, fee_prices) for trade in trades]
         listed = sum((fill.qty for fill in fills), ZERO)
         if listed < report.filled:
             raise FillsIncomplete(
