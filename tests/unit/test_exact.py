@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from core.exchange.ccxt_parse import LARGEST, BadValue, answer, exact, optional, report_of
+from core.exchange.ccxt_parse import LARGEST, BadValue, answer, exact, fill_of, optional, report_of
 from core.exchange.gateway import GatewayError
 
 
@@ -79,3 +79,31 @@ def test_an_unknown_status_is_unreadable_never_rejected():
 def test_a_nan_fill_price_of_an_order_is_unreadable():
     with pytest.raises(BadValue, match="the average price of order app-1 is not a number"):
         report_of({**ORDER, "status": "closed", "average": "NaN"}, "app-1", "ETH/USDT")
+
+
+def _trade(fee_asset: str, fee: str = "0.5") -> dict:
+    return {
+        "id": "t1",
+        "order": "o1",
+        "symbol": "ETH/USDT",
+        "side": "buy",
+        "price": "3000",
+        "amount": "0.1",
+        "fee": {"cost": fee, "currency": fee_asset},
+        "timestamp": 1_796_000_000_000,
+        "info": {},
+    }
+
+
+@pytest.mark.parametrize(
+    ("asset", "fee_quote"),
+    [("USDT", Decimal("0.5")), ("ETH", Decimal("1500")), ("MX", Decimal("1.5"))],
+)
+def test_a_fee_is_valued_at_the_price_of_the_asset_it_was_paid_in(asset, fee_quote):
+    fill = fill_of(_trade(asset), "td1", {"MX": Decimal(3)})
+    assert (fill.fee_asset, fill.fee_quote) == (asset, fee_quote)
+
+
+def test_a_fee_in_a_third_asset_of_unknown_price_is_never_guessed():
+    with pytest.raises(BadValue, match="in BNB, whose price is unknown"):
+        fill_of(_trade("BNB"), "td1", {"MX": Decimal(3)})
