@@ -385,7 +385,7 @@ class CcxtTradingGateway:
         if isinstance(exc, ccxt.BadRequest) and not isinstance(exc, ccxt.BadSymbol):
             refusal: GatewayError = OrderRejected(f"{what}: {exchange_said(exc, self.label)}")
         else:
-            refusal = gateway_error(what, exc, self.label)
+            refusal = gateway_error(what, exc, self.label, self.venue)
         return type(refusal)(f"{refusal}{still_open}") if still_open else refusal
 
     def _withdraw(self, symbol: str, placed: list[ExchangeStop]) -> str:
