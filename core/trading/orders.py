@@ -246,10 +246,12 @@ class OrderDesk:
         it (confirm_absent)."""
         window_closes = sent_at + self.policy.receive_window
         waits = backoff(self.policy.resolve_first_poll, self.policy.resolve_max_poll)
+        failure: GatewayError | None = None
         for _ in range(self.policy.resolve_tries):
             try:
                 report = self.gateway.order_by_client_id(symbol, client_order_id)
             except GatewayError as exc:  # whatever failed, the order may stand: ask again
+                failure = exc
                 log.warning(
                     "asking about an order failed; retrying",
                     extra={
@@ -266,16 +268,11 @@ class OrderDesk:
                 self.confirm_absent(symbol, client_order_id, sent_at, so_far)
                 return None
             time.sleep(min(next(waits), window_closes - time.time() + 0.01))
-        with self.db.session() as session:
-            repo.mark_order(
-                session,
-                client_order_id,
-                OrderStatus.UNKNOWN,
-                "outcome unknown: the exchange could not be asked",
-            )
-        raise UnresolvedOrder(
-            f"could not learn whether order {client_order_id} reached the exchange; "
-            f"trading {symbol} is paused until it is reconciled"
+        self._unresolved(
+            symbol,
+            client_order_id,
+            "the app could not learn whether it reached the exchange"
+            + (f" ({sentence(failure)})" if failure else ""),
         )
 
     def confirm_absent(
