@@ -87,6 +87,30 @@ def test_fills_of_other_orders_never_count(venues, gateways):
     assert {f.client_order_id for f in fills} == {"first"}
 
 
+def test_mexc_pages_an_orders_fills_by_time(venues, gateways):
+    """A resting order filled level by level as the price steps down: five executions at
+    five instants, read two a page from the order's placing time."""
+    gateway, control = gateways["mexc"], ControlClient(venues["mexc"].url)
+    control.set_balances({"USDT": "1000000"})
+    price = (gateway.market.order_book("ETH/USDT").best_bid * Decimal("0.99")).quantize(
+        Decimal("0.01")
+    )
+    gateway.place_limit_order("ETH/USDT", Side.BUY, Decimal(3), price, "resting")
+    report = gateway.order_by_client_id("ETH/USDT", "resting")
+    step = 0
+    while report.status is not OrderStatus.FILLED:
+        step += 1
+        assert step < 20, report
+        control.set_price("ETHUSDT", str(price - Decimal("0.40") + Decimal(step) / 1000))
+        report = gateway.order_by_client_id("ETH/USDT", "resting")
+    gateway.market.venue = dataclasses.replace(gateway.market.venue, fills_page_size=2)
+
+    fills = gateway.order_fills(report)
+
+    assert len(fills) > 2 * 2 and len({f.time for f in fills}) > 2
+    assert sum(f.qty for f in fills) == report.filled == Decimal(3)
+
+
 def test_mexc_fills_that_no_page_can_reach_are_incomplete_not_lost(venues, gateways):
     """MEXC pages an order's fills only by time: executions of one instant beyond a page
     cannot be listed, and the app says so instead of recording a part of them."""
