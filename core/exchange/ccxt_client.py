@@ -204,9 +204,9 @@ def translate_errors(what: str, *, idempotent: bool = False) -> Callable:
                 try:
                     return method(self, *args, **kwargs)
                 except ccxt.BaseError as exc:
-                    wait = rate_limit_wait(exc, self.venue)
                     if not idempotent:
                         raise
+                    wait = rate_limit_wait(exc, self.venue)
                     if wait is not None and wait <= LONGEST_RATE_LIMIT_WAIT_S:
                         log.warning("%s: %s rate-limited, retried in %s s", what, self.label, wait)
                         time.sleep(wait)
