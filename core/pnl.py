@@ -3,6 +3,10 @@
 The cost basis excludes fees: a buy adds `qty * price` to the basis and the quantity it
 really delivered (less a fee paid in base); every fee is counted once, in `fees`, valued in
 the quote asset. So realized + unrealized - fees is exactly the change in account value.
+
+A transfer (holdings that came or went outside the app, found by a check) is not a trade: it
+realizes nothing and pays no fee. Coins that came in enter the basis at the price they were
+valued at (the mark); coins that left take their share of the basis with them.
 """
 
 from __future__ import annotations
@@ -76,6 +80,19 @@ def _short_after(book: PositionBook, fill: Fill, fees: Decimal) -> PositionBook:
         realized=book.realized + (avg - fill.price) * bought_back,
         fees=fees,
     )
+
+
+def apply_transfer(book: PositionBook, change: Decimal, price: Decimal | None) -> PositionBook:
+    """The book after the holding changed by `change` outside the app, valued at `price` (a
+    holding with no price to value it enters at no cost)."""
+    qty = book.qty + change
+    if book.qty == 0 or book.qty * change > 0:  # opens or adds: at the price
+        cost = book.cost_basis + change * (price or ZERO)
+    elif qty * book.qty > 0:  # reduces: the rest keeps its average
+        cost = book.cost_basis / book.qty * qty
+    else:  # to zero, or through it to the other side at the price
+        cost = qty * (price or ZERO)
+    return PositionBook(qty, cost, book.realized, book.fees)
 
 
 def fold_fills(fills: list[Fill], start: PositionBook | None = None) -> PositionBook:

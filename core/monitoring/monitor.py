@@ -25,6 +25,7 @@ from core.domain import (
     ActionKind,
     Discrepancy,
     ExchangePosition,
+    ExternalChange,
     Holdings,
     Policy,
     PositionState,
@@ -84,6 +85,8 @@ class AccountCheck:
     protection_errors: list[str] = field(default_factory=list)
     read_at: datetime | None = None  # when the snapshot was asked for
     busy: tuple[str, ...] = ()  # symbols left to the next round: an action was on them
+    # holdings that changed outside the app, recorded in the ledger as transfers by `execute`
+    external_changes: list[ExternalChange] = field(default_factory=list)
 
     def touched(self) -> set[str]:
         """Every symbol a repair of this check would write."""
@@ -96,7 +99,7 @@ class AccountCheck:
 
     def keep_only(self, allowed: frozenset[str]) -> None:
         """Leave out what concerns a symbol the gate did not give this check."""
-        self.busy = tuple(sorted(self.touched() - allowed))
+        self.busy = tuple(sorted({*self.busy, *(self.touched() - allowed)}))
         self.discrepancies = [d for d in self.discrepancies if d.symbol in allowed]
         self.actions = [a for a in self.actions if a.symbol in allowed]
         self.protection = [a for a in self.protection if a.symbol in allowed]
@@ -158,6 +161,8 @@ class Monitor:
                             guard(link, sorted(check.touched()), check.read_at)
                         )
                         check.keep_only(allowed)
+                for link, check in zip(links, checks, strict=True):
+                    self._confirm_flat(link, check)
                 if protect and self.protection is not None:
                     for link, check in zip(links, checks, strict=True):
                         self.protection.repair(link, check)
@@ -220,6 +225,25 @@ class Monitor:
             if target is not None and check.states[symbol] is not target:
                 check.drift[symbol] = target
 
+    def _confirm_flat(self, link: AccountLink, check: AccountCheck) -> None:
+        """Close a position or end a stop only on a fresh read that still finds the symbol
+        flat: the snapshot may predate a fill. A symbol the fresh read finds held, or every
+        one when the read fails, is left to the next round."""
+        closing = {a.symbol for a in check.actions if a.kind is ActionKind.CLOSE}
+        closing |= {a.symbol for a in check.protection if a.kind is ActionKind.UNPROTECT}
+        if not closing:
+            return
+        calls = link.gateway.api_calls
+        try:
+            fresh = link.gateway.snapshot(link.name)
+            held = {p.symbol for p in self._exchange_positions(link, fresh) if p.qty}
+        except GatewayError as exc:
+            held = closing
+            check.protection_errors.append(f"no fresh read to confirm a close: {exc}")
+        check.api_calls += link.gateway.api_calls - calls
+        if closing & held:
+            check.keep_only(frozenset(check.touched() - (closing & held)))
+
     def _exchange_positions(
         self, link: AccountLink, snapshot: AccountSnapshot
     ) -> list[ExchangePosition]:
@@ -249,7 +273,16 @@ class Monitor:
             for check in checks:
                 book = repo.BookKey(by_name[check.account].mode, check.account)
                 for action in check.actions:
-                    repo.apply_action(session, book, action, now)
+                    change = repo.apply_action(
+                        session,
+                        book,
+                        action,
+                        now,
+                        seen_at=check.snapshot.taken_at,
+                        mark=_mark(check.snapshot, action.symbol),
+                    )
+                    if change is not None:
+                        check.external_changes.append(change)
                     if action.kind is ActionKind.CLOSE:
                         stop_records.end_stops(
                             session, book, action.symbol, stop_records.DONE, "the position closed"
@@ -314,6 +347,15 @@ def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosi
     ]
 
 
+def _mark(snapshot: AccountSnapshot, symbol: str) -> Decimal | None:
+    ticker = snapshot.tickers.get(symbol)
+    return ticker.last if ticker is not None else None
+
+
+def _amount(qty: Decimal) -> str:
+    return format(qty.normalize(), "f")
+
+
 def _summary(check: AccountCheck) -> str:
     """One line for the sync history and the badge: what was found, what was repaired, and
     which symbols no longer hold the trader's target."""
@@ -328,6 +370,11 @@ def _summary(check: AccountCheck) -> str:
         done = f"{len(check.actions)} repaired" if check.actions else "left as they are"
         total = wording.count(len(check.discrepancies), "discrepancy", "discrepancies")
         parts.append(f"{total} ({found}), {done}")
+    if check.external_changes:
+        moved = ", ".join(
+            f"{c.symbol} {_amount(c.before)} → {_amount(c.after)}" for c in check.external_changes
+        )
+        parts.append(f"holdings changed outside the app: {moved}")
     if check.busy:
         parts.append(f"{', '.join(check.busy)} left to the next check: an action was running")
     if check.drift:

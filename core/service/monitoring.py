@@ -164,4 +164,5 @@ def _check_view(check: AccountCheck) -> AccountCheckView:
         duration_ms=check.duration_ms,
         open_orders=dict(check.snapshot.open_orders) if check.snapshot else {},
         drift=dict(check.drift),
+        external_changes=tuple(check.external_changes),
     )

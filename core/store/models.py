@@ -173,6 +173,38 @@ class FillRecord(Base):
     time: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class LedgerEntry(Base):
+    """One change of one holding: a fill the app made (`origin` says why) or a transfer a
+    check found (the holding changed outside the app: a deposit, a withdrawal, a trade made
+    elsewhere), valued at `price` (the fill's price, or the mark). `change` is the signed
+    change of the base holding (a fee paid in base included); `qty` the fill's own size (a
+    transfer's: the size of its change). `entry_key` names the report the entry came from, so
+    that recording the same report twice adds nothing."""
+
+    __tablename__ = "ledger_entries"
+    __table_args__ = (
+        UniqueConstraint("mode", "account", "entry_key"),
+        Index("ix_ledger_book_time", "mode", "account", "time"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mode: Mapped[str] = mapped_column(String(8))
+    account: Mapped[str] = mapped_column(String(64))
+    symbol: Mapped[str] = mapped_column(String(40))
+    entry_key: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8))  # fill or transfer
+    origin: Mapped[str] = mapped_column(String(12))
+    side: Mapped[str] = mapped_column(String(4))  # buy or sell (a fill), in or out (a transfer)
+    qty: Mapped[Decimal] = mapped_column(ExactDecimal)
+    change: Mapped[Decimal] = mapped_column(ExactDecimal)
+    price: Mapped[Decimal | None] = mapped_column(ExactDecimal, nullable=True)
+    fee: Mapped[Decimal] = mapped_column(ExactDecimal)
+    fee_asset: Mapped[str] = mapped_column(String(20))
+    fee_quote: Mapped[Decimal] = mapped_column(ExactDecimal)
+    client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class SyncRun(Base):
     """One sync or trade: what was asked, what was found, what was done, how it ended."""
 

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.domain import (
     ZERO,
     ActionKind,
+    ExternalChange,
     Fill,
     OrderReport,
     OrderStatus,
@@ -23,7 +24,8 @@ from core.domain import (
     Side,
     SyncAction,
 )
-from core.pnl import PositionBook, apply_fill
+from core.pnl import PositionBook, apply_fill, apply_transfer
+from core.store import ledger
 from core.store.books import BookKey, in_book
 from core.store.db import insert_unless_present
 from core.store.models import AppState, EquitySnapshot, FillRecord, Order, Position, utcnow
@@ -119,7 +121,8 @@ def unresolved_orders(session: Session, book: BookKey) -> list[Order]:
 
 
 def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fill]:
-    """Store the fills not stored yet and fold them into the position; returns the new ones."""
+    """Store the fills not stored yet, each with its ledger entry, and fold them into the
+    position; returns the new ones."""
     if not fills:
         return []
     symbols = {fill.symbol for fill in fills}
@@ -137,6 +140,7 @@ def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fil
         if (fill.symbol, fill.trade_id) not in known:
             known.add((fill.symbol, fill.trade_id))
             new.append(fill)
+    origins = ledger.origins(session, new) if new else {}
     for fill in new:
         session.add(
             FillRecord(
@@ -157,13 +161,37 @@ def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fil
         position = position_row(session, book, fill.symbol)
         if fill.side is Side.BUY and not position.is_open:
             position.entry_source = "fills"
-        figures = apply_fill(_book_of(position), fill)
+        figures = _book_of(position)
+        unrecorded = -fill.net_base - figures.qty
+        if fill.side is Side.SELL and figures.qty >= 0 and unrecorded > 0:
+            figures = _found_by_sale(session, book, fill, figures, unrecorded)
+        ledger.record_fill(session, book, fill, origins.get(fill.client_order_id))
+        figures = apply_fill(figures, fill)
         position.qty = figures.qty
         position.cost_basis = figures.cost_basis
         position.realized = figures.realized
         position.fees = figures.fees
     session.flush()
     return new
+
+
+def _found_by_sale(
+    session: Session, book: BookKey, fill: Fill, figures: PositionBook, unrecorded: Decimal
+) -> PositionBook:
+    """A sale took coins the records never saw come in (held from before, not adopted yet):
+    they enter the ledger as a transfer at the sale's price just before it, so the ledger
+    adds up to the holding, and the sale realizes nothing on them (they have no known cost)."""
+    ledger.record_transfer(
+        session,
+        book,
+        fill.symbol,
+        unrecorded,
+        fill.price,
+        fill.time,
+        key=ledger.unrecorded_key(fill),
+        origin=ledger.UNRECORDED,
+    )
+    return apply_transfer(figures, unrecorded, fill.price)
 
 
 def recent_fills(
@@ -263,33 +291,57 @@ def record_sync_status(
         position.sync_status, position.sync_message, position.synced_at = status, message, when
 
 
-def apply_action(session: Session, book: BookKey, action: SyncAction, now: datetime) -> Position:
-    """Write one planned change. A resize of an open position on the same side keeps its
-    average entry; holdings the app did not have (a create, a resize of a flat row, a side
-    flip) take the exchange's entry price where it reports one, else the mark, and say so."""
+def apply_action(
+    session: Session,
+    book: BookKey,
+    action: SyncAction,
+    now: datetime,
+    seen_at: datetime | None = None,
+    mark: Decimal | None = None,
+) -> ExternalChange | None:
+    """Write one planned change, and the change of the holding it makes as a ledger transfer
+    found by the read at `seen_at` (default `now`): the holding changed outside the app. The
+    same read applied twice changes nothing the second time. Coins that came in are valued
+    at the mark, and so is a position the app did not hold (or that flipped side), unless
+    the exchange reports its entry price; coins that left take their share of the average
+    entry with them (core.pnl.apply_transfer). Returns the change, None if there was none.
+    `mark` values a close, whose action carries no price. A read older than the holding's
+    latest entry says nothing about it now: its change is left to the next read."""
+    seen_at = seen_at or now
+    if action.kind is not ActionKind.REPRICE and _already_known(session, book, action, seen_at):
+        return None
     position = position_row(session, book, action.symbol)
-    if action.kind is ActionKind.CLOSE:
-        position.qty, position.cost_basis, position.is_open = ZERO, ZERO, False
-        position.state = PositionState.NO_POSITION.value
-        position.leverage = position.liquidation_price = None
-        return position
     if action.price is not None:
         position.last_price, position.price_time = action.price, now
     if action.leverage is not None:
         position.leverage, position.liquidation_price = action.leverage, action.liquidation_price
     if action.kind is ActionKind.REPRICE:
-        return position
-    new_qty = action.after_qty or ZERO
-    if position.is_open and position.qty * new_qty > 0:
-        position.cost_basis = position.cost_basis / position.qty * new_qty
-    else:
-        entry = action.entry_price or action.price or ZERO
-        position.cost_basis = new_qty * entry
+        return None
+    before = position.qty
+    after = ZERO if action.kind is ActionKind.CLOSE else action.after_qty or ZERO
+    mark = action.price if action.price is not None else mark
+    opening = not position.is_open or before * after <= 0
+    price = (action.entry_price or mark) if opening else mark
+    figures = apply_transfer(_book_of(position), after - before, price)
+    position.qty, position.cost_basis = figures.qty, figures.cost_basis
+    if opening and after != 0:
         position.entry_source = "exchange" if action.entry_price else "mark"
-    position.qty = new_qty
-    position.is_open = new_qty != 0
-    position.state = _state_of(new_qty).value
-    return position
+    if after == 0:
+        position.leverage = position.liquidation_price = None
+    position.is_open = after != 0
+    position.state = _state_of(after).value
+    if after == before:
+        return None
+    ledger.record_transfer(session, book, action.symbol, after - before, price, seen_at)
+    return ExternalChange(book.account, action.symbol, before, after, mark, seen_at)
+
+
+def _already_known(session: Session, book: BookKey, action: SyncAction, seen_at: datetime) -> bool:
+    """The read at `seen_at` was applied already, or the holding changed after it."""
+    if ledger.has_entry(session, book, ledger.transfer_key(action.symbol, seen_at)):
+        return True
+    latest = ledger.latest_time(session, book, action.symbol)
+    return latest is not None and latest > seen_at
 
 
 def _state_of(qty: Decimal) -> PositionState:

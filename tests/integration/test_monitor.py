@@ -29,7 +29,7 @@ from core.monitoring.monitor import AccountLink, recorded_positions
 from core.monitoring.reconcile import apply, plan
 from core.store import repository as repo
 from core.store.db import Database
-from core.store.models import Position, SyncRun, utcnow
+from core.store.models import LedgerEntry, Position, SyncRun, utcnow
 from tests.unit.test_reconcile import NOW, books
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -275,9 +275,10 @@ def test_the_desk_report_is_found_planned_and_repaired_in_one_round(
         assert positions[symbol].last_price == markets[symbol].price
     for symbol in report.unknown:  # the real entry is unknown: the mark price stands in
         assert positions[symbol].cost_basis == report.held[symbol] * markets[symbol].price
-    for symbol in report.wrong:  # a resize keeps the recorded average entry
-        entry = positions[symbol].cost_basis / positions[symbol].qty
-        assert entry == markets[symbol].price * D("0.9")
+    for symbol in report.wrong:  # the recorded coins keep their cost; those that came in: the mark
+        recorded, price = markets[symbol].worth("60"), markets[symbol].price
+        came_in = report.held[symbol] - recorded
+        assert positions[symbol].cost_basis == recorded * price * D("0.9") + came_in * price
     assert positions[report.in_sync[0]].qty == report.held[report.in_sync[0]] + (
         markets[report.in_sync[0]].step
     )
@@ -635,6 +636,7 @@ def test_execute_writes_exactly_what_reconcile_apply_predicts(tmp_path):
     def check(world):
         with db.session() as session:
             session.execute(delete(Position))
+            session.execute(delete(LedgerEntry))  # each example is a new book
             for p in world.recorded:
                 position = repo.position_row(session, repo.BookKey("live", p.account), p.symbol)
                 position.qty, position.cost_basis = p.qty, p.qty
