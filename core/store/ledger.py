@@ -50,8 +50,11 @@ def origins(session: Session, fills: Iterable[Fill]) -> dict[str, str]:
     return dict(session.execute(query).all())
 
 
-def record_fill(session: Session, book: BookKey, fill: Fill, origin: str | None) -> None:
-    """The fill's entry, with its order's origin (None: the app has no record of the order).
+def record_fill(
+    session: Session, book: BookKey, fill: Fill, origin: str | None, realized: Decimal
+) -> None:
+    """The fill's entry, with its order's origin (None: the app has no record of the order)
+    and the PnL it realized.
     The caller records each fill once (core.store.repository.record_fills); the unique key
     refuses a second entry for the same trade all the same."""
     session.add(
@@ -69,6 +72,7 @@ def record_fill(session: Session, book: BookKey, fill: Fill, origin: str | None)
             fee=fill.fee,
             fee_asset=fill.fee_asset,
             fee_quote=fill.fee_quote,
+            realized=realized,
             client_order_id=fill.client_order_id,
             time=fill.time,
         )
@@ -115,6 +119,7 @@ def record_transfer(
             fee=ZERO,
             fee_asset="",
             fee_quote=ZERO,
+            realized=ZERO,
             client_order_id=None,
             time=seen_at,
         )

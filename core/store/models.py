@@ -178,8 +178,9 @@ class LedgerEntry(Base):
     check found (the holding changed outside the app: a deposit, a withdrawal, a trade made
     elsewhere), valued at `price` (the fill's price, or the mark). `change` is the signed
     change of the base holding (a fee paid in base included); `qty` the fill's own size (a
-    transfer's: the size of its change). `entry_key` names the report the entry came from, so
-    that recording the same report twice adds nothing."""
+    transfer's: the size of its change); `realized` the PnL it realized by average cost (a
+    transfer: none), so a window's realized PnL is a sum. `entry_key` names the report the
+    entry came from, so that recording the same report twice adds nothing."""
 
     __tablename__ = "ledger_entries"
     __table_args__ = (
@@ -201,6 +202,7 @@ class LedgerEntry(Base):
     fee: Mapped[Decimal] = mapped_column(ExactDecimal)
     fee_asset: Mapped[str] = mapped_column(String(20))
     fee_quote: Mapped[Decimal] = mapped_column(ExactDecimal)
+    realized: Mapped[Decimal] = mapped_column(ExactDecimal)
     client_order_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
     time: Mapped[datetime] = mapped_column(UTCDateTime)
 

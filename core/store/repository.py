@@ -165,8 +165,9 @@ def record_fills(session: Session, book: BookKey, fills: list[Fill]) -> list[Fil
         unrecorded = -fill.net_base - figures.qty
         if fill.side is Side.SELL and figures.qty >= 0 and unrecorded > 0:
             figures = _found_by_sale(session, book, fill, figures, unrecorded)
-        ledger.record_fill(session, book, fill, origins.get(fill.client_order_id))
-        figures = apply_fill(figures, fill)
+        before, figures = figures, apply_fill(figures, fill)
+        realized = figures.realized - before.realized
+        ledger.record_fill(session, book, fill, origins.get(fill.client_order_id), realized)
         position.qty = figures.qty
         position.cost_basis = figures.cost_basis
         position.realized = figures.realized

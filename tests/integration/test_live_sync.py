@@ -182,19 +182,20 @@ def test_periodic_check_adopts_what_the_exchange_holds(live, control):
     control.clear_requests()
     check = live.service.monitoring.periodic_check()
     assert check.ok
-    # balances, open orders, and the ticker of each configured symbol (BTC, ETH) by symbol
+    # the snapshot, and a fresh one before closing ETH: each reads balances, open orders,
+    # and the ticker of each configured symbol (BTC, ETH) by symbol
     calls = [(c["path"], c["symbol"]) for c in control.requests_log()]
-    assert sorted(calls, key=str) == sorted(
-        [
-            ("/api/v3/account", None),
-            ("/api/v3/openOrders", None),
-            ("/api/v3/ticker/24hr", "BTCUSDT"),
-            ("/api/v3/ticker/24hr", "ETHUSDT"),
-        ],
-        key=str,
-    )
+    snapshot = [
+        ("/api/v3/account", None),
+        ("/api/v3/openOrders", None),
+        ("/api/v3/ticker/24hr", "BTCUSDT"),
+        ("/api/v3/ticker/24hr", "ETHUSDT"),
+    ]
+    assert sorted(calls, key=str) == sorted(snapshot * 2, key=str)
     kinds = sorted(d.kind.value for d in check.discrepancies)
     assert kinds == ["orphan_db", "orphan_exchange"]
+    moved = sorted((c.symbol, c.after) for c in check.external_changes)
+    assert moved == [("BTC/USDT", Decimal("0.05")), ("ETH/USDT", Decimal(0))]
     with live.db.session() as session:
         open_rows = {p.symbol: p.qty for p in session.scalars(select(Position)) if p.is_open}
     assert open_rows == {"BTC/USDT": Decimal("0.05")}

@@ -13,6 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import core.store.models
+from core.domain import Fill, Side
+from core.pnl import PositionBook, apply_fill
 
 revision = "0005"
 down_revision = "0004"
@@ -40,6 +42,7 @@ def upgrade() -> None:
         sa.Column("fee", Exact(length=64), nullable=False),
         sa.Column("fee_asset", sa.String(20), nullable=False),
         sa.Column("fee_quote", Exact(length=64), nullable=False),
+        sa.Column("realized", Exact(length=64), nullable=False),
         sa.Column("client_order_id", sa.String(64), nullable=True),
         sa.Column("time", When(), nullable=False),
         sa.UniqueConstraint("mode", "account", "entry_key"),
@@ -54,9 +57,10 @@ def downgrade() -> None:
 
 
 def _carry_over(bind, ledger: sa.Table) -> None:
-    """Every recorded fill becomes a fill entry with its order's origin, and each position
-    whose quantity its fills do not explain (holdings adopted before the ledger existed) gets
-    one transfer for the difference, at its last price, so the ledger adds up to it."""
+    """Every recorded fill becomes a fill entry with its order's origin and the PnL it
+    realized (the fills folded by average cost, core.pnl), and each position whose quantity
+    its fills do not explain (holdings adopted before the ledger existed) gets one transfer
+    for the difference, at its last price, so the ledger adds up to it."""
     fills = bind.execute(
         sa.text(
             "SELECT f.mode, f.account, f.symbol, f.trade_id, f.client_order_id, f.side, f.qty, "
@@ -65,20 +69,24 @@ def _carry_over(bind, ledger: sa.Table) -> None:
         )
     ).all()
     held: dict[tuple[str, str, str], Decimal] = {}
+    books: dict[tuple[str, str, str], PositionBook] = {}
     rows = []
     for mode, account, symbol, trade_id, cid, side, qty, price, fee, fee_asset, fee_quote, time, origin in fills:
-        qty, fee = Decimal(str(qty)), Decimal(str(fee))
-        base_fee = fee if fee_asset == symbol.split("/")[0] else Decimal(0)
-        change = qty - base_fee if side == "buy" else -(qty + base_fee)
-        held[(mode, account, symbol)] = held.get((mode, account, symbol), Decimal(0)) + change
+        qty, price, fee, fee_quote = (Decimal(str(v)) for v in (qty, price, fee, fee_quote))
+        fill = Fill(symbol, Side(side), qty, price, fee, fee_asset, fee_quote, trade_id, cid, _aware(time))
+        change = fill.net_base
+        key = (mode, account, symbol)
+        held[key] = held.get(key, Decimal(0)) + change
+        before = books.get(key, PositionBook())
+        books[key] = apply_fill(before, fill)
         rows.append(
             {
                 "mode": mode, "account": account, "symbol": symbol,
                 "entry_key": f"fill:{symbol}:{trade_id}", "kind": "fill",
                 "origin": origin or "manual", "side": side, "qty": qty, "change": change,
-                "price": Decimal(str(price)), "fee": fee, "fee_asset": fee_asset,
-                "fee_quote": Decimal(str(fee_quote)), "client_order_id": cid,
-                "time": _aware(time),
+                "price": price, "fee": fee, "fee_asset": fee_asset, "fee_quote": fee_quote,
+                "realized": books[key].realized - before.realized, "client_order_id": cid,
+                "time": fill.time,
             }
         )
     now = datetime.now(UTC)
@@ -96,7 +104,7 @@ def _carry_over(bind, ledger: sa.Table) -> None:
                     "qty": abs(difference), "change": difference,
                     "price": None if last_price is None else Decimal(str(last_price)),
                     "fee": Decimal(0), "fee_asset": "", "fee_quote": Decimal(0),
-                    "client_order_id": None, "time": now,
+                    "realized": Decimal(0), "client_order_id": None, "time": now,
                 }
             )
     if rows:
