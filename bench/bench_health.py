@@ -33,11 +33,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert
 
+from core.domain import Fill, Side
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
-from core.insights.results import FILL_COLUMNS, compute_results
+from core.insights.results import ENTRY_COLUMNS, compute_results, realized_since
+from core.pnl import PositionBook, apply_fill
 from core.store import analytics
 from core.store.db import Database
-from core.store.models import EquitySnapshot, FillRecord, Order, SyncRun
+from core.store.models import EquitySnapshot, LedgerEntry, Order, SyncRun
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 WATCHED = {"main": 2, "swing": 12, "alts": 30, "wide": 50}
@@ -117,8 +119,8 @@ def fill_records(count: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]
             held -= qty
             moment += step
     fills = pd.DataFrame(
-        [(*row, f"c{i}", f"t{i}") for i, row in enumerate(rows)],
-        columns=FILL_COLUMNS,
+        [(*row, f"c{i}", f"t{i}", realized) for i, (row, realized) in enumerate(folded(rows))],
+        columns=ENTRY_COLUMNS,
     )
     snapshots = pd.date_range(NOW - timedelta(days=180), NOW, freq="10min", tz="UTC")
     equity, level = [], Decimal(10_000)
@@ -126,6 +128,19 @@ def fill_records(count: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]
         level += Decimal(rng.randint(-1000, 1050)) / 100
         equity.append(level)
     return fills, pd.DataFrame({"time": snapshots, "equity": equity})
+
+
+def folded(rows: list[tuple]) -> list[tuple[tuple, Decimal]]:
+    """Each fill with the PnL it realized by average cost, as the store writes it."""
+    books: dict[str, PositionBook] = {}
+    out = []
+    for row in rows:
+        _, symbol, side, qty, price, fee, fee_asset, fee_quote, moment = row
+        fill = Fill(symbol, Side(side), qty, price, fee, fee_asset, fee_quote, "", "", moment)
+        before = books.get(symbol, PositionBook())
+        books[symbol] = apply_fill(before, fill)
+        out.append((row, books[symbol].realized - before.realized))
+    return out
 
 
 def median_ms(repeat: int, compute) -> tuple[float, float, object]:
@@ -187,9 +202,17 @@ def stored(runs, observations, orders, fills, equity) -> Database:
             ],
         )
         session.execute(
-            insert(FillRecord),
+            insert(LedgerEntry),
             [
-                {**live, **row, "time": row["time"].to_pydatetime()}
+                {
+                    **live,
+                    **row,
+                    "time": row["time"].to_pydatetime(),
+                    "kind": "fill",
+                    "origin": "manual",
+                    # a buy pays its fee in base, a sell in USDT
+                    "change": row["qty"] - row["fee"] if row["side"] == "buy" else -row["qty"],
+                }
                 for row in fills.to_dict("records")
             ],
         )
@@ -213,7 +236,7 @@ def store_figures(db: Database, repeat: int) -> None:
 
     def results():
         with db.session() as session:
-            fills = analytics.fills_frame(session, "live")
+            fills = analytics.ledger_frame(session, "live")
             equity = analytics.equity_frame(session, "live")[["time", "equity"]]
         return compute_results(fills, equity, NOW)
 
@@ -262,6 +285,8 @@ def main() -> int:
         f"  {median:6.1f} ms (min {best:.1f})  closed trips {len(results.closed):,}, "
         f"open {len(results.open)}, profit {results.overall.stats.profit:.2f}"
     )
+    median, best, _ = median_ms(args.repeat, lambda: realized_since(fills, NOW - timedelta(7)))
+    print(f"  realized PnL and fees of the last 7 days: {median:6.1f} ms (min {best:.1f})")
     if args.store:
         print("from a SQLite database (core.store.analytics), LIVE book:")
         store_figures(stored(runs, observations, orders, fills, equity), args.repeat)

@@ -220,6 +220,8 @@ def results_json(view: ResultsView) -> dict:
         **_book(view, view.since),
         "now": _time(view.now),
         "quote": view.quote,
+        "realized": view.realized,
+        "fees": view.fees,
         "summary": summary_json(view.summary),
         "by_symbol": {symbol: summary_json(s) for symbol, s in view.by_symbol.items()},
         "drawdown": drawdown_json(view.drawdown),
@@ -408,6 +410,8 @@ def results_text(view: ResultsView) -> str:
         f"win rate {pct(stats.win_rate_pct)}",
         f"profit        {money(stats.profit)} {quote} after fees; profit factor "
         f"{money(stats.profit_factor)}; expectancy {money(stats.expectancy)} {quote} per trip",
+        f"realized      {money(view.realized)} {quote} before fees, fees {money(view.fees)} "
+        f"{quote} (the ledger, by average cost: the Trading page's cards)",
         _trip_line("best trip    ", stats.best, quote),
         _trip_line("worst trip   ", stats.worst, quote),
         drawdown_line(view.drawdown, quote),

@@ -158,6 +158,12 @@ def results_cards(view: ResultsView) -> list[dbc.Col]:
             fmt.sign_class(stats.profit),
         ),
         ui.stat_card(
+            "Realized PnL",
+            fmt.signed_money(view.realized, quote),
+            f"before {fmt.money(view.fees, quote)} of fees, as the Trading page counts it",
+            fmt.sign_class(view.realized),
+        ),
+        ui.stat_card(
             "Win rate", ui.pct(stats.win_rate_pct), f"{stats.wins} won, {stats.losses} lost"
         ),
         ui.stat_card(

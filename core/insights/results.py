@@ -1,14 +1,23 @@
-"""Trading results from fills, the figures FreqUI shows: round trips, profit per day, week
-and month, win rate, profit factor, expectancy and the equity drawdown.
+"""Trading results from the ledger, the figures FreqUI shows: round trips, profit per day,
+week and month, win rate, profit factor, expectancy, realized PnL and the equity drawdown.
 
 Pure: DataFrames in (the store loads each with one query), frozen dataclasses out.
 
-Spot and long only. A round trip opens on the fill that lifts the held quantity of a symbol
-above dust and closes on the fill that brings it back to dust or below; every fill between
-belongs to it. The held quantity never goes below zero: coins sold that the records never saw
-bought (held from before) empty the holding rather than leave a debt for the next buys to
-fill, and a trip counts a sell only up to what it held. Fills made while flat that open no
-trip (such a sell, or a buy that stays within dust) belong to no trip.
+Spot and long only. The ledger's entries are fills (side `buy` or `sell`) and transfers:
+holdings that came `in` or went `out` outside the app, found by a check. Both move the held
+quantity; only fills trade. A round trip opens on the entry that lifts the held quantity of
+a symbol above dust and closes on the entry that brings it back to dust or below; every entry
+between belongs to it. Coins that came in join the trip at the price they were valued at (the
+mark), as if bought there; coins that went out leave at the trip's average entry, so neither
+is profit or loss: an adopted holding that a stop sells pairs with the stop's sale, and a
+trip still open holds exactly what the ledger (and so the account) holds. The held quantity
+never goes below zero: coins sold that the records never saw bought (held from before) empty
+the holding rather than leave a debt for the next buys to fill, and a trip counts a sell
+only up to what it held. Entries made while flat that open no trip (such a sell, or a buy
+that stays within dust) belong to no trip.
+
+Realized PnL is the ledger's: each entry is stored with what it realized by average cost
+(core.pnl), fees apart, as the Trading page counts it; a trip's profit is after its fees.
 
 Profit is what the trip turned quote into quote: sell proceeds - buy cost - the fees paid in
 any asset other than the base. A fee paid in the base asset already shows in the quantities
@@ -29,7 +38,7 @@ import pandas as pd
 
 from core.domain import ZERO, base_asset
 
-FILL_COLUMNS = (
+ENTRY_COLUMNS = (
     "account",
     "symbol",
     "side",
@@ -40,8 +49,10 @@ FILL_COLUMNS = (
     "fee_quote",
     "time",
     "client_order_id",
-    "trade_id",
+    "entry_key",
+    "realized",
 )
+BOUGHT, SOLD, CAME_IN, WENT_OUT = "buy", "sell", "in", "out"  # an entry's side
 EQUITY_COLUMNS = ("time", "equity")
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,17 +85,18 @@ class RoundTrip(NamedTuple):
         return self.closed_at - self.opened_at
 
     @property
-    def avg_entry(self) -> Decimal:
-        return self.cost / self.qty_bought
+    def avg_entry(self) -> Decimal | None:
+        """None for a trip that kept none of what it bought (all of it went out)."""
+        return self.cost / self.qty_bought if self.qty_bought else None
 
     @property
-    def avg_exit(self) -> Decimal:
-        return self.proceeds / self.qty_sold
+    def avg_exit(self) -> Decimal | None:
+        return self.proceeds / self.qty_sold if self.qty_sold else None
 
     @property
-    def profit_pct(self) -> Decimal:
-        """Profit as a percentage of the cost."""
-        return self.profit * 100 / self.cost
+    def profit_pct(self) -> Decimal | None:
+        """Profit as a percentage of the cost (None without a cost)."""
+        return self.profit * 100 / self.cost if self.cost else None
 
 
 @dataclass(frozen=True)
@@ -103,9 +115,9 @@ class OpenTrip:
     fees: Decimal
 
     @property
-    def avg_entry(self) -> Decimal:
-        """The average price of the trip's buys."""
-        return self.cost / self.qty_bought
+    def avg_entry(self) -> Decimal | None:
+        """The average price of the trip's buys (and of what came in)."""
+        return self.cost / self.qty_bought if self.qty_bought else None
 
 
 @dataclass(frozen=True)
@@ -169,14 +181,15 @@ class ResultsReport:
 
 
 def compute_results(
-    fills: pd.DataFrame,
+    entries: pd.DataFrame,
     equity: pd.DataFrame,
     now: datetime,
     dust: Mapping[str, Decimal] | None = None,
 ) -> ResultsReport:
-    """Every result figure from the fills and the equity snapshots; `now` dates the open trips.
+    """Every result figure from the ledger's entries (ENTRY_COLUMNS) and the equity
+    snapshots; `now` dates the open trips.
     `dust` gives per symbol the quantity at or below which a holding is flat (default 0)."""
-    trips = _trips(_prepared(fills, FILL_COLUMNS), dust or {})
+    trips = _trips(_prepared(entries, ENTRY_COLUMNS), dust or {})
     closed_columns = _closed_columns(trips)
     closed = _closed_trips(closed_columns)
     overall, by_symbol = _summaries(closed, closed_columns)
@@ -253,6 +266,18 @@ def drawdown(equity: pd.DataFrame) -> Drawdown | None:
     )
 
 
+# --- realized PnL -----------------------------------------------------------------------
+
+
+def realized_since(entries: pd.DataFrame, since: datetime | None) -> tuple[Decimal, Decimal]:
+    """The realized PnL and the fees (in quote) of the ledger's entries from `since` on (all:
+    None). Each entry was written with what it realized by average cost (core.pnl, the rule
+    every position row follows), so over all time these are the Trading page's cards."""
+    if since is not None and len(entries):
+        entries = entries[pd.to_datetime(entries["time"], utc=True) >= since]
+    return sum(entries["realized"], ZERO), sum(entries["fee_quote"], ZERO)
+
+
 # --- inputs -----------------------------------------------------------------------------
 
 
@@ -303,30 +328,32 @@ _TRIP_DTYPES = {
 }
 
 
-def _trips(fills: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
+def _trips(entries: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
     """The round trips, closed or open, as columns: when each opened and closed, its number
-    of fills, the quantity still held after its last fill and the sums of its fills."""
-    if fills.empty:
+    of entries, the quantity still held after its last entry and the sums of its entries
+    (`entries`: the ledger's fills and transfers)."""
+    if entries.empty:
         return {name: np.empty(0, dtype) for name, dtype in _TRIP_DTYPES.items()}
-    accounts, _ = pd.factorize(fills["account"])
-    symbols, symbol_names = pd.factorize(fills["symbol"])
+    accounts, _ = pd.factorize(entries["account"])
+    symbols, symbol_names = pd.factorize(entries["symbol"])
     pair = accounts.astype(np.int64) * len(symbol_names) + symbols
-    times = fills["time"].to_numpy(dtype=np.int64)
+    times = entries["time"].to_numpy(dtype=np.int64)
     order = np.lexsort((times, pair))
 
     def column(name: str, at: np.ndarray | None = None) -> np.ndarray:
         """The column in (pair, time) order, or only its rows `at` of that order."""
-        return fills[name].to_numpy(dtype=object)[order if at is None else order[at]]
+        return entries[name].to_numpy(dtype=object)[order if at is None else order[at]]
 
     bases = np.array([base_asset(name) for name in symbol_names], dtype=object)
-    base_paid = (fills["fee_asset"].to_numpy(dtype=object) == bases[symbols])[order]
-    buy = (fills["side"].to_numpy(dtype=object) == "buy")[order]
+    base_paid = (entries["fee_asset"].to_numpy(dtype=object) == bases[symbols])[order]
+    side = column("side")
+    adds = (side == BOUGHT) | (side == CAME_IN)
     qty = column("qty")
     pair, symbols, times = pair[order], symbols[order], times[order]
     limit = np.array([dust.get(name, ZERO) for name in symbol_names], dtype=object)[symbols]
     base_fees = column("fee", np.flatnonzero(base_paid))
-    held, oversold = _held_after(_base_moved(qty, buy, base_fees, base_paid), pair)
-    same_pair = np.r_[False, pair[1:] == pair[:-1]]  # as the fill before
+    held, oversold = _held_after(_base_moved(qty, adds, base_fees, base_paid), pair)
+    same_pair = np.r_[False, pair[1:] == pair[:-1]]  # as the entry before
     held_before = _previous(held, same_pair, ZERO)
     qty[oversold] = np.minimum(qty[oversold], held_before[oversold])  # a trip sells its own
     above = held > limit
@@ -348,7 +375,7 @@ def _trips(fills: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
             qty[rows],
             column("price", rows),
             column("fee_quote", rows),
-            buy[rows],
+            side[rows],
             base_paid[rows],
         ),
     }
@@ -359,25 +386,48 @@ def _trip_sums(
     qty: np.ndarray,
     price: np.ndarray,
     fee_quote: np.ndarray,
-    buy: np.ndarray,
+    side: np.ndarray,
     base_paid: np.ndarray,
 ) -> _Trips:
-    """Per trip, the sums of its fills (`trip` numbers each fill's trip from 0, in order)."""
+    """Per trip, the sums of its entries (`trip` numbers each entry's trip from 0, in order).
+    What came in counts as bought at its price; what went out is taken off what was bought
+    at the trip's average entry until then."""
     count = int(trip[-1]) + 1 if len(trip) else 0
-    notional = qty * price
+    bought, sold, left = (side == BOUGHT) | (side == CAME_IN), side == SOLD, side == WENT_OUT
+    if (side == CAME_IN).any():  # a holding adopted without a mark entered at no cost
+        price = np.where(pd.isna(price), ZERO, price)
+    notional = qty * np.where(left, ZERO, price)
+    if left.any():
+        notional[left] = qty[left] * _entry_before(trip, qty, notional, bought, left)
 
     def total(values: np.ndarray, where: np.ndarray) -> np.ndarray:
         return _sums_by_trip(values[where], trip[where], count)
 
     other_fees = total(fee_quote, ~base_paid)
     return {
-        "qty_bought": total(qty, buy),
-        "qty_sold": total(qty, ~buy),
-        "cost": total(notional, buy),
-        "proceeds": total(notional, ~buy),
+        "qty_bought": total(qty, bought) - total(qty, left),
+        "qty_sold": total(qty, sold),
+        "cost": total(notional, bought) - total(notional, left),
+        "proceeds": total(notional, sold),
         "fees": total(fee_quote, base_paid) + other_fees,
         "other_fees": other_fees,
     }
+
+
+def _entry_before(
+    trip: np.ndarray, qty: np.ndarray, notional: np.ndarray, bought: np.ndarray, at: np.ndarray
+) -> np.ndarray:
+    """The trip's average entry (quote paid per coin bought or come in) just before each of
+    the entries `at`. Taking coins out at that average leaves it as it was, so the average of
+    everything that came in so far is the trip's average."""
+    qty_in, cost_in = np.where(bought, qty, ZERO), np.where(bought, notional, ZERO)
+    running_qty, running_cost = np.cumsum(qty_in), np.cumsum(cost_in)
+    first = np.flatnonzero(np.diff(trip, prepend=-1))[trip]  # each entry's trip's first entry
+    quantity = (running_qty - running_qty[first] + qty_in[first])[at]
+    cost = (running_cost - running_cost[first] + cost_in[first])[at]
+    return np.array(
+        [c / q if q > 0 else ZERO for c, q in zip(cost, quantity, strict=True)], dtype=object
+    )
 
 
 def _rows_of(trips: _Trips, rows: np.ndarray) -> _Trips:
@@ -393,12 +443,13 @@ def _previous(values: np.ndarray, same_pair: np.ndarray, first: object) -> np.nd
 
 
 def _base_moved(
-    qty: np.ndarray, buy: np.ndarray, base_fees: np.ndarray, base_paid: np.ndarray
+    qty: np.ndarray, adds: np.ndarray, base_fees: np.ndarray, base_paid: np.ndarray
 ) -> np.ndarray:
-    """How much each fill changed the base holding: a buy adds its quantity, a sell takes it,
-    and a fee paid in base (`base_fees`, one per `base_paid` row) takes a little more."""
+    """How much each entry changed the base holding: a buy or a transfer in (`adds`) adds its
+    quantity, a sell or a transfer out takes it, and a fee paid in base (`base_fees`, one per
+    `base_paid` row) takes a little more."""
     moved = qty.copy()
-    moved[~buy] = -qty[~buy]
+    moved[~adds] = -qty[~adds]
     moved[base_paid] = moved[base_paid] - base_fees
     return moved
 

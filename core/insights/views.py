@@ -28,7 +28,7 @@ from core.insights.results import Drawdown, OpenTrip, PeriodProfit, RoundTrip, S
 from core.operations.alerts import AlertRecord, DeliveryResult
 
 WINDOWS = ("1h", "24h", "7d", "all")
-EXPORT_TABLES = ("fills", "orders", "syncs", "alerts")
+EXPORT_TABLES = ("fills", "ledger", "orders", "syncs", "alerts")
 BOOKLESS_TABLES = ("alerts",)  # of no book: an export holds those of both
 
 __all__ = [
@@ -86,6 +86,10 @@ class ResultsView:
     open: tuple[OpenTrip, ...]
     drawdown: Drawdown | None
     equity: tuple[tuple[datetime, Decimal], ...]
+    # the ledger's realized PnL (before fees) and fees booked in the window, by average cost:
+    # over all time, the Trading page's Realized PnL and Fees cards of the same book
+    realized: Decimal = Decimal(0)
+    fees: Decimal = Decimal(0)
 
 
 def duration_text(value: timedelta) -> str:

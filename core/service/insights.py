@@ -21,7 +21,13 @@ from core.domain import ZERO, Mode
 from core.errors import InputError
 from core.exchange.gateway import GatewayError, UnknownSymbol
 from core.insights.health import compute_health, parse_window
-from core.insights.results import ResultsReport, compute_results, drawdown, summarize
+from core.insights.results import (
+    ResultsReport,
+    compute_results,
+    drawdown,
+    realized_since,
+    summarize,
+)
 from core.insights.views import EXPORT_TABLES, HealthView, ResultsView
 from core.operations import metrics
 from core.operations.alerts import (
@@ -93,11 +99,12 @@ class Insights:
     def results(
         self, window: str = "all", account: str | None = None, mode: Mode | None = None
     ) -> ResultsView:
-        """Trading results of a book (chosen as for `health`): the round trips closed in the
-        window, every trip still open, and the drawdown of the window's equity."""
+        """Trading results of a book (chosen as for `health`), from its ledger: the round trips
+        closed in the window, every trip still open, the realized PnL and fees booked in the
+        window, and the drawdown of the window's equity."""
         span = parse_since(window)
         mode = self.book_mode(account, mode)
-        report, curve = self._kept_read(
+        report, curve, entries = self._kept_read(
             ("results", mode, account),
             lambda session: analytics.results_version(session, mode.value, account),
             lambda: self._all_results(mode, account),
@@ -112,6 +119,7 @@ class Insights:
             summary, by_symbol = summarize(closed)
             curve = curve[curve["time"] >= since] if len(curve) else curve
             worst = drawdown(curve)
+        realized, fees = realized_since(entries, since)
         return ResultsView(
             mode=mode,
             account=account,
@@ -125,6 +133,8 @@ class Insights:
             open=tuple(dataclasses.replace(trip, age=now - trip.opened_at) for trip in report.open),
             drawdown=worst,
             equity=chart_points(curve),
+            realized=realized,
+            fees=fees,
         )
 
     def alerts(self, limit: int = ALERT_ROWS) -> list[AlertRecord]:
@@ -161,7 +171,7 @@ class Insights:
         account: str | None = None,
         mode: Mode | None = None,
     ) -> int:
-        """Write `table` (fills, orders, syncs or alerts) of one book (chosen as for
+        """Write `table` (fills, ledger, orders, syncs or alerts) of one book (chosen as for
         `health`) as CSV to `out`: the rows from the window's start on, of `account` when
         given. Alerts belong to no book: they are every alert of the window. Money is written
         exactly as stored, times in ISO 8601 UTC, and no secret of the settings appears.
@@ -199,12 +209,14 @@ class Insights:
             version = version_of(session)
         return self._kept.get(key, version, load)
 
-    def _all_results(self, mode: Mode, account: str | None) -> tuple[ResultsReport, pd.DataFrame]:
-        """The results over every fill, and the book's one equity curve."""
-        fills = self._read(analytics.fills_frame, mode, account)
+    def _all_results(
+        self, mode: Mode, account: str | None
+    ) -> tuple[ResultsReport, pd.DataFrame, pd.DataFrame]:
+        """The results over the whole ledger, the book's one equity curve, and the ledger."""
+        entries = self._read(analytics.ledger_frame, mode, account)
         curve = combined_equity(self._read(analytics.equity_frame, mode, account))
-        report = compute_results(fills, curve, utcnow(), self._dust(fills["symbol"].unique()))
-        return report, curve
+        dust = self._dust(entries["symbol"].unique())
+        return compute_results(entries, curve, utcnow(), dust), curve, entries
 
     def _dust(self, symbols: Iterable[str]) -> dict[str, Decimal]:
         """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the

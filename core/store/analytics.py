@@ -2,9 +2,9 @@
 `core.insights.health` and `core.insights.results` take, one query each, and as rows for the CSV export.
 
 A report reads one book at a time (a mode, and every account of it or one), and so does the
-export of fills, orders and sync runs (alerts have no book); each row names its mode and
-account. Money stays Decimal and times stay
-UTC-aware datetimes: the frames hold the values the columns' types return.
+export of fills, the ledger, orders and sync runs (alerts have no book); each row names its
+mode and account. Money stays Decimal and times stay UTC-aware datetimes: the frames hold
+the values the columns' types return.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
-from core.insights.results import FILL_COLUMNS
-from core.store.models import Alert, EquitySnapshot, FillRecord, Order, SyncRun
+from core.insights.results import ENTRY_COLUMNS
+from core.store.models import Alert, EquitySnapshot, FillRecord, LedgerEntry, Order, SyncRun
 from core.store.runs import _decode as decode_findings  # the one reader of RunFindings' JSON
 
 EQUITY_FRAME_COLUMNS = ("account", "time", "equity")
@@ -112,15 +112,15 @@ def health_version(session: Session, mode: str, account: str | None = None) -> t
 # --- trading results --------------------------------------------------------------------
 
 
-def fills_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
-    """The book's fills (FILL_COLUMNS), oldest first."""
+def ledger_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
+    """The book's ledger entries (ENTRY_COLUMNS: fills and transfers), in the order recorded."""
     rows = _rows(
         session,
-        select(*(getattr(FillRecord, column) for column in FILL_COLUMNS))
-        .where(_of_book(FillRecord, mode, account))
-        .order_by(FillRecord.time, FillRecord.id),
+        select(*(getattr(LedgerEntry, column) for column in ENTRY_COLUMNS))
+        .where(_of_book(LedgerEntry, mode, account))
+        .order_by(LedgerEntry.id),
     ).all()
-    return _frame(rows, FILL_COLUMNS)
+    return _frame(rows, ENTRY_COLUMNS)
 
 
 def equity_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
@@ -135,10 +135,11 @@ def equity_frame(session: Session, mode: str, account: str | None = None) -> pd.
 
 
 def results_version(session: Session, mode: str, account: str | None = None) -> tuple:
-    """Changes whenever a fill or an equity snapshot is recorded (both are never changed)."""
-    fills = _rows(
+    """Changes whenever a ledger entry or an equity snapshot is recorded (neither is ever
+    changed)."""
+    entries = _rows(
         session,
-        select(func.max(FillRecord.id), func.count()).where(_of_book(FillRecord, mode, account)),
+        select(func.max(LedgerEntry.id), func.count()).where(_of_book(LedgerEntry, mode, account)),
     ).one()
     equity = _rows(
         session,
@@ -146,7 +147,7 @@ def results_version(session: Session, mode: str, account: str | None = None) -> 
             _of_book(EquitySnapshot, mode, account)
         ),
     ).one()
-    return (*fills, *equity)
+    return (*entries, *equity)
 
 
 def _frame(rows, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -185,6 +186,29 @@ EXPORTS = {
             "fee_quote",
             "client_order_id",
             "trade_id",
+        ),
+    ),
+    "ledger": _Export(
+        LedgerEntry,
+        "time",
+        (
+            "id",
+            "time",
+            "mode",
+            "account",
+            "symbol",
+            "kind",
+            "origin",
+            "side",
+            "qty",
+            "change",
+            "price",
+            "fee",
+            "fee_asset",
+            "fee_quote",
+            "realized",
+            "client_order_id",
+            "entry_key",
         ),
     ),
     "orders": _Export(

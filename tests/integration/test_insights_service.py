@@ -9,11 +9,13 @@ from decimal import Decimal
 
 import pytest
 
-from core.domain import Mode, PositionState, TradeSize
+from core.domain import Fill, Mode, PositionState, Side, TradeSize
 from core.errors import InputError
 from core.service.insights import Insights
 from core.service.stored_mode import StoredMode
-from core.store.models import FillRecord, utcnow
+from core.store import repository as repo
+from core.store.books import BookKey
+from core.store.models import utcnow
 
 ETH = "ETH/USDT"
 LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
@@ -51,23 +53,25 @@ def test_a_window_holds_the_round_trips_closed_in_it(engine, insights):
     round_trip(engine.service)
     long_ago = utcnow() - timedelta(days=3)
     with engine.db.session() as session:  # a trip that closed three days ago
-        for side, price, minutes in (("buy", "1000", 0), ("sell", "1100", 30)):
-            session.add(
-                FillRecord(
-                    mode="sim",
-                    account="default",
-                    symbol="BTC/USDT",
-                    trade_id=f"old-{side}",
-                    client_order_id=f"old-{side}",
-                    side=side,
-                    qty=Decimal("0.01"),
-                    price=Decimal(price),
-                    fee=Decimal(0),
-                    fee_asset="USDT",
-                    fee_quote=Decimal(0),
-                    time=long_ago + timedelta(minutes=minutes),
+        repo.record_fills(
+            session,
+            BookKey("sim", "default"),
+            [
+                Fill(
+                    "BTC/USDT",
+                    Side(side),
+                    Decimal("0.01"),
+                    Decimal(price),
+                    Decimal(0),
+                    "USDT",
+                    Decimal(0),
+                    f"old-{side}",
+                    f"old-{side}",
+                    long_ago + timedelta(minutes=minutes),
                 )
-            )
+                for side, price, minutes in (("buy", "1000", 0), ("sell", "1100", 30))
+            ],
+        )
     every = insights.results("all")
     day = insights.results("24h")
     assert [t.symbol for t in every.closed] == ["BTC/USDT", ETH]
@@ -83,5 +87,7 @@ def test_an_unknown_account_or_window_is_refused(insights):
         insights.health(account="nobody")
     with pytest.raises(InputError, match="--since takes"):
         insights.results("a week")
-    with pytest.raises(InputError, match="export takes one of fills, orders, syncs, alerts"):
+    with pytest.raises(
+        InputError, match="export takes one of fills, ledger, orders, syncs, alerts"
+    ):
         insights.export("positions", None)

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from core.domain import Mode
 from core.errors import InputError
-from core.insights.results import FILL_COLUMNS, compute_results, summarize
+from core.insights.results import ENTRY_COLUMNS, compute_results, summarize
 from core.service.insights import (
     CHART_POINTS,
     Insights,
@@ -47,7 +47,7 @@ def round_trips(seed: int, trips: int, step: timedelta) -> pd.DataFrame:
                 ("acct", symbol, side, qty, price, fee, "USDT", fee, moment, f"c{n}", f"{n}{side}")
             )
             moment += step
-    return pd.DataFrame(rows, columns=list(FILL_COLUMNS))
+    return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS[:-1]))  # trips never read `realized`
 
 
 @PROPS

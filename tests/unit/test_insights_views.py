@@ -15,7 +15,7 @@ from cli import insights_render as render
 from cli.render import to_json
 from core.domain import Mode
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
-from core.insights.results import FILL_COLUMNS, compute_results
+from core.insights.results import ENTRY_COLUMNS, compute_results
 from core.insights.views import HealthView, ResultsView
 from web import health_page, insights_figures, results_page
 from web import insights_components as ui
@@ -64,7 +64,7 @@ def results_view(empty: bool = False) -> ResultsView:
             ("main", ETH, "buy", D("0.5"), D("2000"), D("0.0005"), "ETH", D("1"), NOW - 60 * MIN),
             ("main", ETH, "sell", D("0.4995"), D("2100.10"), D("1.05"), "USDT", D("1.05"), NOW),
         ],
-        columns=list(FILL_COLUMNS[:-2]),
+        columns=list(ENTRY_COLUMNS[:-3]),
     )
     equity = pd.DataFrame(
         []

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.insights.results import (
+    ENTRY_COLUMNS,
     EQUITY_COLUMNS,
-    FILL_COLUMNS,
     OpenTrip,
     compute_results,
     drawdown,
@@ -53,7 +53,7 @@ def fill(symbol, side, qty, price, fee, fee_asset, when, account="main"):
 
 
 def fills_frame(*rows) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=list(FILL_COLUMNS))
+    return pd.DataFrame(list(rows), columns=list(ENTRY_COLUMNS[:-1]))  # trips never read `realized`
 
 
 # MEXC spot: a buy pays its fee in the base asset, a sell in USDT (0.1 % here).
@@ -288,7 +288,7 @@ def test_equity_that_never_falls_has_no_drawdown_dates():
 
 def test_empty_inputs_give_an_empty_report():
     for fills, curve in (
-        (pd.DataFrame(columns=list(FILL_COLUMNS)), NO_EQUITY),
+        (pd.DataFrame(columns=list(ENTRY_COLUMNS)), NO_EQUITY),
         (pd.DataFrame(), pd.DataFrame()),
     ):
         report = compute_results(fills, curve, NOW)
