@@ -86,6 +86,9 @@ def results_view(empty: bool = False) -> ResultsView:
         open=report.open,
         drawdown=report.drawdown,
         equity=tuple(zip(equity["time"], equity["equity"], strict=True)),
+        # by average cost: 0.4995 delivered at 2000 sold at 2100.10; fees 1 (0.0005 ETH) + 1.05
+        realized=D(0) if empty else D("49.99995"),
+        fees=D(0) if empty else D("2.05"),
     )
 
 
@@ -142,6 +145,7 @@ def test_results_json_keeps_money_exact():
     assert data["drawdown"]["peak_at"] == (NOW - 60 * MIN).isoformat()
     assert data["by_symbol"][ETH]["trips"] == 1
     assert data["open_trips"] == []
+    assert (data["realized"], data["fees"]) == ("49.99995", "2.05")
 
 
 def test_texts_say_what_an_empty_book_holds():
@@ -217,6 +221,7 @@ def test_the_results_page_shows_the_trip_its_profit_and_the_drawdown():
     cards = texts(parts[(iids.RESULTS_CARDS, "children")])
     assert "+47.95 USDT" in cards and "1 won, 0 lost" in cards
     assert "10.00 USDT (1.00%)" in cards  # from 1000 down to 990
+    assert "+50.00 USDT" in cards and "before 2.05 USDT of fees" in cards  # the Trading page's
     [trip] = parts[(iids.RESULTS_TRIPS, "data")]
     assert trip["profit"] == "+47.95 USDT" and trip["profit_pct"] == "+4.79%"
     profit = parts[(iids.RESULTS_PROFIT_BOX, "children")].figure
