@@ -3,10 +3,12 @@ bought from the page's path, part of it taken out on the exchange behind the app
 emulator's control API), then the periodic check. The change is one transfer in the ledger
 and one external change on the check, however often the check runs; Results' open round trip
 holds what the account holds; the Trading page's realized PnL equals Results' before and
-after the rest is sold."""
+after the rest is sold; the ledger's CSV lists every entry."""
 
 from __future__ import annotations
 
+import csv
+import io
 from contextlib import contextmanager
 from decimal import Decimal
 
@@ -68,7 +70,15 @@ def test_eth_lost_outside_the_app_is_one_transfer_and_every_figure_follows(make_
     assert results.open == () and closed.qty_sold == left
     assert page.pnl.realized == results.realized and page.pnl.fees == results.fees
     with engine.db.session() as session:
-        assert sum(e.change for e in ledger.entries(session, BOOK, ETH)) == held_eth(control)
+        entries = ledger.entries(session, BOOK, ETH)
+    assert sum(e.change for e in entries) == held_eth(control)
+
+    out = io.StringIO()
+    assert service.insights.export("ledger", out, mode=Mode.LIVE) == len(entries)
+    rows = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert [(r["kind"], r["origin"], r["change"]) for r in rows] == [
+        (e.kind, e.origin, format(e.change, "f")) for e in entries
+    ]
 
 
 def test_a_close_waits_for_a_fresh_read_that_still_finds_the_symbol_flat(make_engine, control):
