@@ -1,7 +1,7 @@
 """events: what happened to each book, worded for the trader, with the incidents to acknowledge
 
-Revision ID: events
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-02
 """
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import core.store.models
 
-revision = "events"
-down_revision = "0004"
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
