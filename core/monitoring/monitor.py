@@ -235,7 +235,7 @@ class Monitor:
             return
         calls = link.gateway.api_calls
         try:
-            fresh = link.gateway.snapshot(link.name)
+            fresh = link.gateway.snapshot(link.name, sorted(closing), link.quote)
             held = {p.symbol for p in self._exchange_positions(link, fresh) if p.qty}
         except GatewayError as exc:
             held = closing
