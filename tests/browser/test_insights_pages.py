@@ -194,9 +194,12 @@ def test_live_trades_and_a_drift_show_on_both_pages_and_download_as_csv(
     symbols = {row[1]: row for row in data_rows(dash_duo, iids.HEALTH_SYMBOLS)}
     assert symbols["ETH/USDT"][4] == "1"  # one drift event on ETH/USDT
     alerts = data_rows(dash_duo, iids.HEALTH_ALERTS)
-    assert [(row[1], row[2], row[5]) for row in alerts] == [
+    # ETH emptied behind the app's back is drift and a change outside the app, raised by
+    # the same check (their order within it is not the point)
+    assert sorted((row[1], row[2], row[5]) for row in alerts) == [
         ("drift", "cleared", "no urls"),
         ("drift", "raised", "no urls"),
+        ("external_change", "raised", "no urls"),
     ]
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
         lambda _d: chart_traces(dash_duo, iids.HEALTH_RUNS_BOX) == ["ok", "failed", "success %"]
@@ -217,12 +220,13 @@ def test_live_trades_and_a_drift_show_on_both_pages_and_download_as_csv(
     open_tab(dash_duo, RESULTS)
     wait_for(dash_duo, iids.RESULTS_CAPTION, "LIVE book, all accounts, all time")
     cards = card_values(dash_duo, iids.RESULTS_CARDS)
-    assert "1 closed round trip, after fees" in cards["Realized profit"]
+    # the BUY sold by CLOSE, and the BUY whose coins left the account behind the app's back
+    # (the ledger's transfer out ends that trip; it is not a sale)
+    assert "2 closed round trips, after fees" in cards["Realized profit"]
     trips = data_rows(dash_duo, iids.RESULTS_TRIPS)
-    assert len(trips) == 1 and trips[0][1] == "ETH/USDT"
-    won = trips[0][10].startswith("+")  # the demo market moves: the trip may gain or lose
-    assert ("1 won, 0 lost" if won else "0 won, 1 lost") in cards["Win rate"]
-    assert cards["Realized profit"].startswith(trips[0][10])
+    assert [row[1] for row in trips] == ["ETH/USDT", "ETH/USDT"]
+    won = sum(row[10].startswith("+") for row in trips)  # the demo market moves
+    assert f"{won} won" in cards["Win rate"], (cards["Win rate"], trips)
     assert [row[1] for row in data_rows(dash_duo, iids.RESULTS_OPEN)] == ["ETH/USDT"]
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
         lambda _d: (

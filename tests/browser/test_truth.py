@@ -212,8 +212,10 @@ def test_going_live_shows_the_live_account_at_once(dash_duo, runtime):
 
 
 def test_drift_keeps_the_badge_amber_until_repaired(dash_duo, runtime, demo_exchange):
-    """Item 4: drift on ETH keeps the badge amber through a BTC trade; only a trade that
-    repairs ETH turns it green."""
+    """Item 4: drift on ETH keeps the badge amber through a BTC trade. ETH emptied behind the
+    app's back is also a change outside the app, which the badge names first and keeps until
+    the trader acknowledges it: a trade that repairs ETH and the acknowledgement turn it
+    green."""
     open_dashboard(dash_duo, runtime)
     dash_duo.find_element(css(ids.MODE_SWITCH)).click()
     confirmation(dash_duo).accept()
@@ -228,7 +230,7 @@ def test_drift_keeps_the_badge_amber_until_repaired(dash_duo, runtime, demo_exch
         lambda: "bg-warning" in badge_state(dash_duo)[1],
         lambda: f"the badge did not turn amber on drift: {badge_state(dash_duo)}",
     )
-    assert "Drift" in badge_state(dash_duo)[2], badge_state(dash_duo)
+    assert "ETH changed outside the app" in badge_state(dash_duo)[2], badge_state(dash_duo)
     wait_until(
         dash_duo,
         lambda: position_cells(dash_duo, ETH)["sync"] == "drift",
@@ -254,9 +256,12 @@ def test_drift_keeps_the_badge_amber_until_repaired(dash_duo, runtime, demo_exch
         f"the badge was not amber all through the BTC trade: {classes}"
     )
     assert position_cells(dash_duo, ETH)["sync"] == "drift", position_cells(dash_duo, ETH)
-    assert "Drift" in badge_state(dash_duo)[2], badge_state(dash_duo)
+    assert "ETH changed outside the app" in badge_state(dash_duo)[2], badge_state(dash_duo)
 
     _buy(dash_duo, ETH, "30")  # repairs ETH
+    wait_for_cell(dash_duo, ETH, "sync", "in sync")
+    assert "bg-warning" in badge_state(dash_duo)[1], "green before the change was acknowledged"
+    dash_duo.find_element(css(ids.ACK_BUTTON)).click()
     wait_until(
         dash_duo,
         lambda: "bg-success" in badge_state(dash_duo)[1],
