@@ -14,7 +14,7 @@ from cli.render import to_json
 from core.service import InputError, Mode
 from core.service.event_feed import parse_since_time
 from core.service.inputs import parse_whole_number
-from core.views import EventView
+from core.views import BookEvent
 
 SINCE_HELP = "an ISO time such as 2026-12-02T17:00:00Z (UTC unless a zone is given), or 1h, 24h, 7d"
 
@@ -72,7 +72,7 @@ def ack(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     return 0
 
 
-def event_json(event: EventView) -> dict:
+def event_json(event: BookEvent) -> dict:
     return {
         "id": event.id,
         "time": event.time.isoformat(),
@@ -87,7 +87,7 @@ def event_json(event: EventView) -> dict:
     }
 
 
-def events_text(found: list[EventView]) -> str:
+def events_text(found: list[BookEvent]) -> str:
     """One line per event: id, time, who, what; an incident still waiting says so."""
     if not found:
         return "no events"

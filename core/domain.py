@@ -320,6 +320,29 @@ class SyncAction:
 
 
 @dataclass(frozen=True)
+class BookEvent:
+    """One line of a book's feed: what happened, when, and who made it happen (click, cli,
+    stop, flatten, enforce, monitor). `requester` is the page tab whose click made it;
+    `waiting` is an incident the trader has yet to acknowledge."""
+
+    id: int
+    time: datetime
+    mode: str
+    account: str
+    symbol: str | None
+    kind: str
+    who: str
+    text: str
+    needs_ack: bool = False
+    acked_at: datetime | None = None
+    requester: str | None = None
+
+    @property
+    def waiting(self) -> bool:
+        return self.needs_ack and self.acked_at is None
+
+
+@dataclass(frozen=True)
 class ExternalChange:
     """A holding that changed outside the app (a deposit, a withdrawal, a trade made in the
     exchange's own app), found by a check. The ledger records it as a transfer valued at

@@ -7,7 +7,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from core.domain import Candle, Discrepancy, ExternalChange, Mode, PositionState, SyncAction
+from core.domain import (
+    BookEvent,
+    Candle,
+    Discrepancy,
+    ExternalChange,
+    Mode,
+    PositionState,
+    SyncAction,
+)
 
 
 @dataclass(frozen=True)
@@ -18,29 +26,6 @@ class Badge:
     text: str
     tone: str
     detail: str
-
-
-@dataclass(frozen=True)
-class EventView:
-    """One line of a book's feed: what happened, when, and who made it happen (click, cli,
-    stop, flatten, enforce, monitor). `requester` is the page tab whose click made it;
-    `waiting` is an incident the trader has yet to acknowledge."""
-
-    id: int
-    time: datetime
-    mode: str
-    account: str
-    symbol: str | None
-    kind: str
-    who: str
-    text: str
-    needs_ack: bool = False
-    acked_at: datetime | None = None
-    requester: str | None = None
-
-    @property
-    def waiting(self) -> bool:
-        return self.needs_ack and self.acked_at is None
 
 
 @dataclass(frozen=True)
@@ -203,10 +188,10 @@ class DashboardView:
     exchange_error: str | None = None
     halted: str | None = None
     notes: list[str] = field(default_factory=list)
-    events: list[EventView] = field(default_factory=list)  # the feed, newest first
+    events: list[BookEvent] = field(default_factory=list)  # the feed, newest first
     # each symbol's newest event (an event of the whole account counts for every symbol)
-    symbol_events: dict[str, EventView] = field(default_factory=dict)
-    waiting: list[EventView] = field(default_factory=list)  # incidents to acknowledge
+    symbol_events: dict[str, BookEvent] = field(default_factory=dict)
+    waiting: list[BookEvent] = field(default_factory=list)  # incidents to acknowledge
 
 
 @dataclass(frozen=True)

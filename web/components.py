@@ -13,9 +13,9 @@ from core.service import Mode, TradeResult
 from core.views import (
     Badge,
     BalanceView,
+    BookEvent,
     DashboardView,
     DerivativePositionView,
-    EventView,
     FillView,
     MarketView,
     ModeChange,
@@ -308,7 +308,7 @@ def balances_time_text(view: DashboardView, now) -> str:
     return f"read {age} s ago" if age < 120 else f"read at {fmt.timestamp(view.balances_time)}"
 
 
-def trade_activity(trades: list[TradeActivity], last_event: EventView | None, now) -> list:
+def trade_activity(trades: list[TradeActivity], last_event: BookEvent | None, now) -> list:
     """The trade panel's status line: a trade still running with its step and how long it
     has run, else the symbol's newest event (a trade, a stop, a flatten, a drift...), so a
     reloaded page shows both and never a trade that has since been undone."""

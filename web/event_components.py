@@ -9,7 +9,7 @@ import uuid
 import dash_bootstrap_components as dbc
 from dash import dash_table, dcc, html
 
-from core.views import DashboardView, EventView
+from core.views import BookEvent, DashboardView
 from web import formatting as fmt
 from web import ids
 
@@ -48,11 +48,11 @@ def kind_words(kind: str) -> str:
     return KIND_WORDS.get(kind, kind.replace("_", " ").capitalize())
 
 
-def tone(event: EventView) -> str:
+def tone(event: BookEvent) -> str:
     return KIND_TONES.get(event.kind, "info")
 
 
-def feed_rows(events: list[EventView]) -> list[dict]:
+def feed_rows(events: list[BookEvent]) -> list[dict]:
     """The feed's data, newest first: when, who made it happen, and what happened."""
     rows = [
         {
@@ -68,7 +68,7 @@ def feed_rows(events: list[EventView]) -> list[dict]:
     return rows or [{"time": "No events yet."}]
 
 
-def event_toast(news: list[EventView]) -> tuple[bool, str, str, list]:
+def event_toast(news: list[BookEvent]) -> tuple[bool, str, str, list]:
     """The toast's is_open, header, icon and body for the events a tab had not seen
     (newest first), each on its own line."""
     worst = min((tone(e) for e in news), key=TONE_ORDER.index)
@@ -81,8 +81,8 @@ def event_toast(news: list[EventView]) -> tuple[bool, str, str, list]:
 
 
 def news_for_tab(
-    events: list[EventView], seen: int | None, tab: str | None
-) -> tuple[list[EventView], int]:
+    events: list[BookEvent], seen: int | None, tab: str | None
+) -> tuple[list[BookEvent], int]:
     """The events newer than `seen` that another tab or the background made (this tab's
     own clicks have their own toast), and the newest id seen now. A tab that has seen
     nothing yet takes what is there as known."""
@@ -97,7 +97,7 @@ def waiting_text(view: DashboardView) -> list:
     return [html.Div(f"{fmt.timestamp(e.time)}: {e.text}", className="small") for e in view.waiting]
 
 
-def last_event_line(event: EventView | None) -> list:
+def last_event_line(event: BookEvent | None) -> list:
     """The trade panel's word on a symbol when no trade is running: its newest event (a
     trade, a stop, a flatten, a drift...), so it never repeats a trade that has since been
     undone."""

@@ -9,14 +9,13 @@ from datetime import UTC, datetime
 
 from core.domain import Mode
 from core.errors import InputError
-from core.service import view_mappers
 from core.service.composition import Wiring
 from core.service.insights import parse_since
 from core.service.stored_mode import StoredMode
 from core.store import events
 from core.store.books import BookKey
 from core.store.models import utcnow
-from core.views import EventView
+from core.views import BookEvent
 
 MOST_EVENTS = 1000
 _ISO_TIME = re.compile(
@@ -50,7 +49,7 @@ def parse_since_time(text: str, now: datetime | None = None) -> datetime | None:
 class Acknowledged:
     """What `ack` did: the incidents it acknowledged, and a sentence saying so."""
 
-    events: list[EventView]
+    events: list[BookEvent]
     message: str
 
 
@@ -61,19 +60,19 @@ class EventFeed:
 
     def events(
         self, since: datetime | None = None, mode: Mode | None = None, limit: int = MOST_EVENTS
-    ) -> list[EventView]:
+    ) -> list[BookEvent]:
         """Every account's events in `mode`'s book (by default the dashboard's), newest
         first, at most `limit`."""
         mode = mode or self._stored.current()
         with self.wiring.db.session() as session:
             found = events.recent_events(session, mode=mode.value, since=since, limit=limit)
-        return [view_mappers.event_view(e) for e in found]
+        return found
 
-    def waiting(self, mode: Mode | None = None) -> list[EventView]:
+    def waiting(self, mode: Mode | None = None) -> list[BookEvent]:
         """Incidents nobody has acknowledged, of `mode`'s book or of every book."""
         with self.wiring.db.session() as session:
             found = events.unacknowledged(session)
-        return [view_mappers.event_view(e) for e in found if mode is None or e.mode == mode.value]
+        return [e for e in found if mode is None or e.mode == mode.value]
 
     def acknowledge(self, event_id: int) -> Acknowledged:
         """One incident, by its id. InputError when there is no such event or it is not an
@@ -99,7 +98,7 @@ class EventFeed:
     def _acknowledge(self, ids: list[int]) -> Acknowledged:
         with self.wiring.db.session() as session:
             done = events.acknowledge(session, ids)
-            acked = [view_mappers.event_view(events.find_event(session, i)) for i in done]
+            acked = [events.find_event(session, i) for i in done]
         for event in acked:
             self.wiring.observers.acknowledged(event)
         for book in {BookKey(e.mode, e.account) for e in acked}:

@@ -31,7 +31,7 @@ from core.operations.alerts import IncidentAlerts, UnreachableWatch, incident_ke
 from core.store import events
 from core.store.books import BookKey
 from core.store.db import Database
-from core.views import AccountCheckView, EventView
+from core.views import AccountCheckView, BookEvent
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class Observers:
             symbol=change.symbol,
         )
 
-    def acknowledged(self, event: EventView) -> None:
+    def acknowledged(self, event: BookEvent) -> None:
         """An incident the trader acknowledged: its alert is over."""
         key = external_change_incident(event.account, event.symbol, event.id)
         self.alerts.clear_incident(key, f"Acknowledged: {event.text}")

@@ -24,15 +24,14 @@ from core.service.composition import ACCOUNT, Wiring
 from core.service.stored_mode import StoredMode
 from core.store import events, jobs, protection, runs
 from core.store import repository as repo
-from core.store.events import StoredEvent
 from core.store.models import utcnow
 from core.trading.state import base_is_dust, position_state, state_label
 from core.valuation import equity
 from core.views import (
+    BookEvent,
     ChartView,
     DashboardView,
     DerivativePositionView,
-    EventView,
     MarketView,
     PnlView,
     PositionView,
@@ -123,9 +122,9 @@ class ReadModels:
             exchange_error=price_error,
             halted=halt[0] if halt else None,
             notes=notes,
-            events=[view_mappers.event_view(e) for e in feed],
+            events=list(feed),
             symbol_events=_newest_per_symbol(shown, newest),
-            waiting=[view_mappers.event_view(e) for e in waiting],
+            waiting=list(waiting),
         )
 
     def market(self, symbol: str) -> MarketView:
@@ -243,8 +242,8 @@ class ReadModels:
 
 
 def _newest_per_symbol(
-    symbols: list[str], newest: dict[str | None, StoredEvent]
-) -> dict[str, EventView]:
+    symbols: list[str], newest: dict[str | None, BookEvent]
+) -> dict[str, BookEvent]:
     """What each symbol's panel says: its newest event, or the account's (a flatten, a
     resume) when that is newer."""
     everyone = newest.get(None)
@@ -252,5 +251,5 @@ def _newest_per_symbol(
     for symbol in symbols:
         candidates = [e for e in (newest.get(symbol), everyone) if e is not None]
         if candidates:
-            shown[symbol] = view_mappers.event_view(max(candidates, key=lambda e: e.id))
+            shown[symbol] = max(candidates, key=lambda e: e.id)
     return shown

@@ -14,7 +14,6 @@ from core.valuation import asset_value
 from core.views import (
     BalanceView,
     DerivativePositionView,
-    EventView,
     FillView,
     OrderView,
     StopView,
@@ -147,20 +146,4 @@ def run_view(run) -> SyncRunView:
         run.message,
         run.duration_ms,
         run.api_calls,
-    )
-
-
-def event_view(row) -> EventView:
-    return EventView(
-        id=row.id,
-        time=row.time,
-        mode=row.mode,
-        account=row.account,
-        symbol=row.symbol,
-        kind=row.kind,
-        who=row.who,
-        text=row.text,
-        needs_ack=row.needs_ack,
-        acked_at=row.acked_at,
-        requester=row.requester,
     )

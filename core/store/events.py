@@ -4,34 +4,14 @@ has yet to acknowledge. Functions take the caller's session and never commit on 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import bindparam, func, select, union_all, update
 from sqlalchemy.orm import Session
 
+from core.domain import BookEvent
 from core.store.books import BookKey, in_book
 from core.store.models import Event, utcnow
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    id: int
-    time: datetime
-    mode: str
-    account: str
-    symbol: str | None
-    kind: str
-    who: str
-    text: str
-    requester: str | None
-    needs_ack: bool
-    acked_at: datetime | None
-
-    @property
-    def waiting(self) -> bool:
-        """An incident nobody has acknowledged yet."""
-        return self.needs_ack and self.acked_at is None
 
 
 def record_event(
@@ -70,7 +50,7 @@ def recent_events(
     mode: str | None = None,
     since: datetime | None = None,
     limit: int = 50,
-) -> list[StoredEvent]:
+) -> list[BookEvent]:
     """The newest events of one book, of every account of a mode, or of all; newest first."""
     query = select(Event)
     if book is not None:
@@ -84,7 +64,7 @@ def recent_events(
 
 def latest_by_symbol(
     session: Session, book: BookKey, symbols: list[str]
-) -> dict[str | None, StoredEvent]:
+) -> dict[str | None, BookEvent]:
     """The newest event in the book of each of these symbols that has one, and under None
     the newest of the whole account (a flatten, a resume, a failed check): one statement of
     one indexed look per symbol, however long the history."""
@@ -110,7 +90,7 @@ def _newest_ids(count: int):
     return union_all(*parts, newest(Event.symbol.is_(None)))
 
 
-def unacknowledged(session: Session, book: BookKey | None = None) -> list[StoredEvent]:
+def unacknowledged(session: Session, book: BookKey | None = None) -> list[BookEvent]:
     """Incidents nobody has acknowledged yet, oldest first."""
     query = select(Event).where(Event.needs_ack.is_(True), Event.acked_at.is_(None))
     if book is not None:
@@ -118,7 +98,7 @@ def unacknowledged(session: Session, book: BookKey | None = None) -> list[Stored
     return [_stored(row) for row in session.scalars(query.order_by(Event.id))]
 
 
-def find_event(session: Session, event_id: int) -> StoredEvent | None:
+def find_event(session: Session, event_id: int) -> BookEvent | None:
     row = session.get(Event, event_id)
     return None if row is None else _stored(row)
 
@@ -137,17 +117,17 @@ def acknowledge(session: Session, event_ids: list[int], at: datetime | None = No
     return sorted(session.scalars(statement))
 
 
-def _stored(row: Event) -> StoredEvent:
-    return StoredEvent(
-        row.id,
-        row.time,
-        row.mode,
-        row.account,
-        row.symbol,
-        row.kind,
-        row.who,
-        row.text,
-        row.requester,
-        row.needs_ack,
-        row.acked_at,
+def _stored(row: Event) -> BookEvent:
+    return BookEvent(
+        id=row.id,
+        time=row.time,
+        mode=row.mode,
+        account=row.account,
+        symbol=row.symbol,
+        kind=row.kind,
+        who=row.who,
+        text=row.text,
+        needs_ack=row.needs_ack,
+        acked_at=row.acked_at,
+        requester=row.requester,
     )

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 from core.service import PositionState
-from core.views import BalanceView, EventView, TradeActivity
+from core.views import BalanceView, BookEvent, TradeActivity
 from tests.unit.test_web_components import cells, text_of
 from web import components
 from web import event_components as events
@@ -17,7 +17,7 @@ T0 = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 
 
 def event(n, kind="trade", who="manual", requester=None, symbol="ETH/USDT", **fields):
-    return EventView(
+    return BookEvent(
         n, T0 + timedelta(seconds=n), "live", "default", symbol, kind, who, f"event {n}",
         requester=requester, **fields,
     )  # fmt: skip

@@ -25,7 +25,6 @@ from core.domain import (
 from core.operations.alerts import IncidentAlerts, recent_alerts
 from core.service.badge import SyncFacts, badge
 from core.service.observers import Observers, requested_by
-from core.service.view_mappers import event_view
 from core.store import events
 from core.store.books import BookKey
 from core.store.db import Database
@@ -87,7 +86,7 @@ def test_each_change_outside_the_app_is_one_alert_and_one_event_to_acknowledge(d
 def test_acknowledging_the_event_ends_its_alert(db, observers):
     observers.external_change(change())
     [event] = feed(db)
-    observers.acknowledged(event_view(event))
+    observers.acknowledged(event)
     states = [a.state for a in recent_alerts(db) if a.kind == "external_change"]
     assert states == ["cleared", "raised"]
 
