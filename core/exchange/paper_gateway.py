@@ -30,7 +30,7 @@ from core.domain import (
 from core.exchange.gateway import MarketData, OrderRejected, OrderTraces
 from core.store import paper
 from core.store.db import Database
-from core.trading.planner import floor_to_step
+from core.trading.pricing import floor_to_step
 
 BOOK_DEPTH = 100
 

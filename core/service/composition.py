@@ -28,7 +28,7 @@ from core.store.books import BookKey
 from core.store.db import Database
 from core.trading.executor import Executor
 from core.trading.orders import FillPolicy
-from core.trading.planner import Limits
+from core.trading.pricing import Limits
 
 ACCOUNT = "default"
 NO_KEYS = "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET and restart."

@@ -66,14 +66,8 @@ from core.trading.orders import (
     no_check,
     sentence,
 )
-from core.trading.planner import (
-    Limits,
-    PlanError,
-    SizeError,
-    plan_close,
-    plan_order,
-    reference_price,
-)
+from core.trading.planner import plan_close, plan_order, reference_price
+from core.trading.pricing import Limits, PlanError, SizeError
 from core.trading.state import base_is_dust, position_state, state_label
 
 log = logging.getLogger(__name__)

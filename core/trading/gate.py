@@ -39,7 +39,8 @@ from core.store.books import BookKey
 from core.store.db import Database
 from core.trading import checkpoints
 from core.trading.orders import Reconciled
-from core.trading.planner import Limits, OrderPlan
+from core.trading.planner import OrderPlan
+from core.trading.pricing import Limits
 
 log = logging.getLogger(__name__)
 REDUCERS = (Origin.STOP, Origin.FLATTEN)  # may still sell on a halted book

@@ -38,7 +38,8 @@ from core.exchange.gateway import (
 from core.store import repository as repo
 from core.store.db import Database
 from core.trading import checkpoints
-from core.trading.planner import Limits, OrderPlan, plan_remainder
+from core.trading.planner import OrderPlan, plan_remainder
+from core.trading.pricing import Limits
 
 log = logging.getLogger(__name__)
 NEVER_ARRIVED = "never reached the exchange"

@@ -18,7 +18,7 @@ from core.store import runs
 from core.store.db import Database
 from core.trading.executor import Executor
 from core.trading.orders import FillPolicy
-from core.trading.planner import Limits
+from core.trading.pricing import Limits
 from emulator.control_client import ControlClient
 
 DIALECTS = ["bybit", "binanceusdm"]

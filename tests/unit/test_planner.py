@@ -9,18 +9,16 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from core.domain import Balance, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
-from core.trading.planner import (
+from core.trading.planner import OrderPlan, plan_close, plan_order, plan_remainder
+from core.trading.pricing import (
+    TOUCH_OFFSET,
     Limits,
-    OrderPlan,
     PlanError,
     SizeError,
+    ceil_to_step,
     floor_to_step,
     marketable_price,
-    plan_close,
-    plan_order,
-    plan_remainder,
 )
-from core.trading.pricing import TOUCH_OFFSET, ceil_to_step
 from core.trading.state import base_is_dust
 
 D = Decimal

@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from core.domain import Balance, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
 from core.service import InputError, parse_size
-from core.trading.planner import OrderPlan, SizeError, plan_order, plan_remainder
-from core.trading.pricing import Limits
+from core.trading.planner import OrderPlan, plan_order, plan_remainder
+from core.trading.pricing import Limits, SizeError
 from core.trading.sizing import BuyMarket, ProblemKind, size_buy
 
 D = Decimal
