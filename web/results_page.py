@@ -60,7 +60,11 @@ OPEN_COLUMNS = (
     ("cost", "Cost"),
     ("fees", "Fees"),
 )
-EXPORTS = {iids.RESULTS_EXPORT_FILLS: "fills", iids.RESULTS_EXPORT_ORDERS: "orders"}
+EXPORTS = {
+    iids.RESULTS_EXPORT_LEDGER: "ledger",
+    iids.RESULTS_EXPORT_FILLS: "fills",
+    iids.RESULTS_EXPORT_ORDERS: "orders",
+}
 # Each part of the page the refresh keeps current: (component id, property).
 PARTS = (
     (iids.RESULTS_CAPTION, "children"),
@@ -89,6 +93,7 @@ def results_tab() -> dbc.Tab:
         ),
     ]
     buttons = [
+        ui.export_button(iids.RESULTS_EXPORT_LEDGER, "Ledger CSV"),
         ui.export_button(iids.RESULTS_EXPORT_FILLS, "Fills CSV"),
         ui.export_button(iids.RESULTS_EXPORT_ORDERS, "Orders CSV"),
     ]

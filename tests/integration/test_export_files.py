@@ -21,7 +21,7 @@ import runtime
 from cli import insights_commands
 from core.config import load_settings
 from core.domain import Mode, PositionState, TradeSize
-from core.store.models import FillRecord, Order, SyncRun, utcnow
+from core.store.models import FillRecord, LedgerEntry, Order, SyncRun, utcnow
 from tests.conftest import DEMO
 from tests.page_requests import callback_request
 from web import ids
@@ -299,6 +299,7 @@ def test_the_csv_a_live_page_downloads_holds_live_rows_only(dashboard):
     assert shown[iids.RESULTS_BOOK]["data"] == "live"
     state = {(iids.RESULTS_BOOK, "data"): "live", window: "24h"}
     for button, table, model in (
+        (iids.RESULTS_EXPORT_LEDGER, "ledger", LedgerEntry),
         (iids.RESULTS_EXPORT_FILLS, "fills", FillRecord),
         (iids.RESULTS_EXPORT_ORDERS, "orders", Order),
     ):
