@@ -438,8 +438,9 @@ class UnreachableWatch:
         self._open: dict[str, bool] = {}
         self._lock = threading.Lock()
 
-    def record(self, account: str, ok: bool) -> None:
-        """One exchange read of `account` worked (`ok`) or failed, now."""
+    def record(self, account: str, ok: bool) -> str | None:
+        """One exchange read of `account` worked (`ok`) or failed, now. The alert's words
+        when this read raised it (the caller tells the feed too), else None."""
         now = self._clock()
         incident = incident_key("exchange_unreachable", account)
         with self._lock:
@@ -450,18 +451,23 @@ class UnreachableWatch:
                     self._alerts.clear_incident(
                         incident, f"The exchange answers account {account} again."
                     )
-                return
+                return None
             failing_for = now - self._failing_since.setdefault(account, now)
-            if failing_for > self._after and self._open.get(account) is not True:
-                self._open[account] = True
-                self._alerts.raise_incident(
-                    incident,
-                    "exchange_unreachable",
-                    f"{account}: exchange unreachable",
-                    f"Every exchange read of account {account} has failed for {failing_for:.0f} s; "
-                    "trades and checks on it fail until it answers again.",
-                    account=account,
-                )
+            if failing_for <= self._after or self._open.get(account) is True:
+                return None
+            self._open[account] = True
+            words = (
+                f"Every exchange read of account {account} has failed for {failing_for:.0f} s; "
+                "trades and checks on it fail until it answers again."
+            )
+            raised = self._alerts.raise_incident(
+                incident,
+                "exchange_unreachable",
+                f"{account}: exchange unreachable",
+                words,
+                account=account,
+            )
+            return words if raised else None
 
 
 @dataclass(frozen=True)

@@ -67,8 +67,8 @@ class MonitorCommands:
             guard=self._guard,
         )
         views = [_check_view(check) for check in checks]
-        for view in views:
-            self.wiring.observers.monitor_done(view)
+        for link, view in zip(links, views, strict=True):
+            self.wiring.observers.monitor_done(view, Mode(link.mode), applied=execute)
         for link in links:
             self.wiring.book_changed(BookKey(link.mode, link.name))
         return views

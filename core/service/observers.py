@@ -118,7 +118,9 @@ class Observers:
         metrics.observe_sync_run(
             account, "check", check.ok, check.duration_ms / 1000, check.api_calls
         )
-        self.unreachable.record(account, check.ok)
+        unreachable = self.unreachable.record(account, check.ok)
+        if unreachable is not None:
+            self._record(book, kind="alert", who=Origin.MONITOR.value, text=unreachable)
         failed = incident_key("sync_failed", account)
         if not check.ok:
             words = f"The check of account {account} could not read it: {check.error}"
@@ -144,6 +146,11 @@ class Observers:
                 self._record(
                     book, kind="drift", who=Origin.MONITOR.value, symbol=symbol, text=words
                 )
+        self._repairs(book, check)
+
+    def _repairs(self, book: BookKey, check: AccountCheckView) -> None:
+        """The holdings a check or sync repaired, and those changed outside the app (the
+        repair of such a holding is the change itself, told once as such)."""
         changed = {change.symbol for change in check.external_changes}
         for action in check.actions:
             if action.kind in REPAIRS_TOLD and action.symbol not in changed:
@@ -155,14 +162,14 @@ class Observers:
                     text=self._repair_words(action),
                 )
         for change in check.external_changes:
-            self.external_change(change)
+            self.external_change(change, Mode(book.mode))
 
-    def external_change(self, change: ExternalChange) -> None:
+    def external_change(self, change: ExternalChange, mode: Mode = CHECKED) -> None:
         """A holding changed outside the app: one alert and one event, which the badge shows
         until the trader acknowledges it."""
         words = wording.external_change(change, self._rules(change.symbol))
         event_id = self._record(
-            BookKey(CHECKED.value, change.account),
+            BookKey(mode.value, change.account),
             kind="external_change",
             who=Origin.MONITOR.value,
             symbol=change.symbol,
@@ -188,12 +195,16 @@ class Observers:
         key = external_change_incident(event.account, event.symbol, event.id)
         self.alerts.clear_incident(key, f"Acknowledged: {event.text}")
 
-    def monitor_done(self, check: AccountCheckView) -> None:
-        """A diagnose or sync of the position monitor: counted, never alerted (the periodic
-        check is what watches while nobody does)."""
+    def monitor_done(self, check: AccountCheckView, mode: Mode, *, applied: bool) -> None:
+        """A diagnose or sync of the position monitor: counted; the repairs a `sync
+        --execute` (`applied`) made are told in the feed, as the periodic check's are, and a
+        holding it found changed outside the app is an incident like any other. Failures
+        and drift are not alerted: the periodic check is what watches while nobody does."""
         metrics.observe_sync_run(
             check.account, "monitor", check.ok, check.duration_ms / 1000, check.api_calls
         )
+        if applied and check.ok:
+            self._repairs(BookKey(mode.value, check.account), check)
 
     def in_sync(self, account: str, symbols: list[str]) -> None:
         """Symbols found holding their target again: any drift on them is over."""

@@ -181,3 +181,26 @@ def test_a_change_outside_the_app_stays_on_the_badge_until_acknowledged(live, cl
         time.sleep(0.2)
     view = service.reads.dashboard()
     assert view.waiting == [] and "changed outside" not in view.badge.detail
+
+
+def test_a_sync_execute_repair_is_told_in_the_feed_a_dry_run_is_not(live, cli, control):
+    """ETH withdrawn in the exchange's own app, then `sync` and `sync --execute` on the
+    command line: the plan tells nothing; the repair is the change outside the app, one
+    incident of the LIVE book, waiting for an acknowledgement."""
+    service = live.service
+    bought = service.trading.trade("ETH/USDT", LONG, TradeSize(quote_amount=D(500)))
+    assert bought.ok, bought.message
+    held = control.balance("demo-key", "ETH")[0]
+    control.set_balances({"ETH": str(held / 2)})
+    code, _, err = cli("sync", "--json")
+    assert code == 0, err
+    assert [e["kind"] for e in feed(cli, "--mode", "live")] == ["trade"]
+    code, _, err = cli("sync", "--execute", "--json")
+    assert code == 0, err
+    told = feed(cli, "--mode", "live")
+    assert [(e["kind"], e["who"], e["symbol"], e["needs_ack"]) for e in told[:1]] == [
+        ("external_change", "monitor", "ETH/USDT", True)
+    ]
+    assert "ETH holdings changed outside the app" in told[0]["text"]
+    assert [e["kind"] for e in told[1:]] == ["trade"]
+    assert feed(cli, "--mode", "sim") == []

@@ -22,7 +22,7 @@ from core.domain import (
     SyncAction,
     TradeResult,
 )
-from core.operations.alerts import IncidentAlerts, recent_alerts
+from core.operations.alerts import IncidentAlerts, UnreachableWatch, recent_alerts
 from core.service.badge import SyncFacts, badge
 from core.service.observers import Observers, requested_by
 from core.store import events
@@ -49,6 +49,13 @@ def observers(db):
     alerts = IncidentAlerts([], db)
     yield Observers(alerts, 120, db, lambda symbol: RULES if symbol == "ETH/USDT" else None)
     alerts.close(timeout=10)
+
+
+class Clock:
+    now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
 
 
 def feed(db, book=LIVE):
@@ -108,6 +115,42 @@ def test_a_repair_of_a_holding_is_told_a_stale_price_is_not(db, observers):
     assert repaired.text == (
         "ETH/USDT: the record resized 0.300 → 0.250 to what the exchange holds (qty_mismatch)"
     )
+
+
+def test_a_sync_execute_tells_its_repairs_and_changes_a_dry_run_tells_nothing(db, observers):
+    resize = SyncAction(
+        ActionKind.RESIZE, "default", "ETH/USDT", D("0.3"), D("0.25"), None,
+        DiscrepancyKind.QTY_MISMATCH,
+    )  # fmt: skip
+    create = SyncAction(
+        ActionKind.CREATE, "default", "BTC/USDT", None, D("0.01"), None,
+        DiscrepancyKind.ORPHAN_EXCHANGE,
+    )  # fmt: skip
+    planned = AccountCheckView("default", actions=[resize, create])
+    observers.monitor_done(planned, Mode.LIVE, applied=False)
+    assert feed(db) == []  # a plan is not news: nothing changed
+    applied = AccountCheckView("default", actions=[resize, create], external_changes=(change(),))
+    observers.monitor_done(applied, Mode.LIVE, applied=True)
+    told = feed(db)
+    assert [(e.kind, e.symbol, e.waiting) for e in told] == [
+        ("repaired", "BTC/USDT", False),
+        ("external_change", "ETH/USDT", True),
+    ]  # the resize of the ETH changed outside is that change, told once
+    assert [a.symbol for a in recent_alerts(db) if a.kind == "external_change"] == ["ETH/USDT"]
+
+
+def test_an_exchange_unreachable_too_long_is_one_alert_and_one_event(db, observers):
+    clock = Clock()
+    observers.unreachable = UnreachableWatch(observers.alerts, 120, clock=clock)
+    failed = AccountCheckView("default", error="exchange unreachable (connection failed)")
+    for clock.now in (0, 60, 121, 180):
+        observers.check_done(failed, [])
+    told = [e for e in feed(db) if e.kind == "alert"]
+    unreachable = [e for e in told if "121 s" in e.text]
+    assert len(unreachable) == 1  # told once, when it passed the threshold
+    assert unreachable[0].text.startswith("Every exchange read of account default has failed")
+    assert observers.alerts.flush()
+    assert [a.kind for a in recent_alerts(db)].count("exchange_unreachable") == 1
 
 
 def test_drift_is_told_when_it_starts_and_when_it_ends_not_on_every_check(db, observers):
