@@ -1,6 +1,6 @@
 """The Sync health page: how often syncs succeed, how much drift the accounts had and how fast
-it was repaired, how long syncs take and what they cost in exchange calls, and every alert
-with its delivery. Database reads only, on the refresh tick, only while the page shows."""
+it was repaired, how long syncs take and what they cost in exchange calls, and the book's
+alerts with their delivery. Database reads only, on the refresh tick, only while the page shows."""
 
 from __future__ import annotations
 
@@ -113,7 +113,7 @@ def health_tab() -> dbc.Tab:
                 ),
             ]
         ),
-        ui.card("Alerts of every account, newest first", alerts_table()),
+        ui.card("Alerts of the book shown, newest first", alerts_table()),
     ]
     return dbc.Tab(
         [
@@ -337,7 +337,8 @@ def register_health_callbacks(app: dash.Dash, service) -> None:
         insights = service.insights
         try:
             view = insights.health(window or DEFAULT_WINDOW, ui.account_of(account))
-            parts = health_parts(view, insights.alerts(), insights.accounts())
+            alerts = insights.alerts(account=view.account, mode=view.mode)
+            parts = health_parts(view, alerts, insights.accounts())
         except AppError as exc:
             failure = ui.failure(f"Sync health could not be read: {exc}")
             return failure, *(no_update for _ in PARTS[1:]), no_update

@@ -9,7 +9,6 @@ import dash
 from dash import Input, Output, State, ctx, dcc
 from dash.exceptions import PreventUpdate
 
-from core.insights.views import BOOKLESS_TABLES
 from core.service import Mode
 from web import insights_components as ui
 
@@ -26,8 +25,7 @@ def register_csv_downloads(
 ) -> None:
     """Each button of `exports` (button id -> table) sends that table's export to
     `download_id` as a file the browser saves: the rows of what the page shows, its `shown`
-    (book store, window picker, account picker), the book named in the file's name (alerts
-    have none)."""
+    (book store, window picker, account picker), the book named in the file's name."""
     book_id, window_id, account_id = shown
 
     @app.callback(
@@ -48,7 +46,6 @@ def register_csv_downloads(
         out = io.StringIO()
         service.insights.export(table, out, window, account, mode)
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-        book = "" if table in BOOKLESS_TABLES else f"-{mode.value}"
         return dcc.send_string(
-            out.getvalue(), f"{table}{book}-{window}-{stamp}.csv", type="text/csv"
+            out.getvalue(), f"{table}-{mode.value}-{window}-{stamp}.csv", type="text/csv"
         )

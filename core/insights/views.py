@@ -29,10 +29,8 @@ from core.operations.alerts import AlertRecord, DeliveryResult
 
 WINDOWS = ("1h", "24h", "7d", "all")
 EXPORT_TABLES = ("fills", "ledger", "orders", "syncs", "alerts")
-BOOKLESS_TABLES = ("alerts",)  # of no book: an export holds those of both
 
 __all__ = [
-    "BOOKLESS_TABLES",
     "EXPORT_TABLES",
     "WINDOWS",
     "AccountHealth",

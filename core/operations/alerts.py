@@ -215,6 +215,7 @@ class _Event:
     account: str | None
     symbol: str | None
     at: datetime
+    mode: str | None = None
 
 
 _STOP = object()
@@ -252,11 +253,12 @@ class IncidentAlerts:
         body: str,
         account: str | None = None,
         symbol: str | None = None,
+        mode: str | None = None,
     ) -> bool:
         """Notify once while `incident` lasts: nothing is sent if it is already open. True
-        when this call opened it."""
+        when this call opened it. `mode` names the book it belongs to (None: no book)."""
         return self._submit(
-            _Event(RAISED, incident[:200], kind, title, body, account, symbol, utcnow())
+            _Event(RAISED, incident[:200], kind, title, body, account, symbol, utcnow(), mode)
         )
 
     def clear_incident(self, incident: str, body: str) -> bool:
@@ -358,9 +360,10 @@ class IncidentAlerts:
                 return None
             if event.action == CLEARED:
                 kind, account, symbol = latest.kind, latest.account, latest.symbol
-                title = f"Resolved: {latest.title}"
+                title, mode = f"Resolved: {latest.title}", latest.mode
             else:
                 kind, account, symbol, title = event.kind, event.account, event.symbol, event.title
+                mode = event.mode
             return alert_records.add_alert(
                 session,
                 incident=event.incident,
@@ -371,6 +374,7 @@ class IncidentAlerts:
                 account=account,
                 symbol=symbol,
                 created_at=event.at,
+                mode=mode,
             )
 
     def _deliver_stored(self, alert_id: int) -> None:
@@ -438,9 +442,10 @@ class UnreachableWatch:
         self._open: dict[str, bool] = {}
         self._lock = threading.Lock()
 
-    def record(self, account: str, ok: bool) -> str | None:
-        """One exchange read of `account` worked (`ok`) or failed, now. The alert's words
-        when this read raised it (the caller tells the feed too), else None."""
+    def record(self, account: str, ok: bool, mode: str | None = None) -> str | None:
+        """One exchange read of `account` (of the book `mode`) worked (`ok`) or failed, now.
+        The alert's words when this read raised it (the caller tells the feed too), else
+        None."""
         now = self._clock()
         incident = incident_key("exchange_unreachable", account)
         with self._lock:
@@ -466,6 +471,7 @@ class UnreachableWatch:
                 f"{account}: exchange unreachable",
                 words,
                 account=account,
+                mode=mode,
             )
             return words if raised else None
 
@@ -485,12 +491,16 @@ class AlertRecord:
     delivery: str
     delivery_detail: str | None
     delivered_at: datetime | None
+    mode: str | None = None  # the book it belongs to; None: no book
 
 
-def recent_alerts(db: Database, limit: int = 50) -> list[AlertRecord]:
-    """The newest alerts first."""
+def recent_alerts(
+    db: Database, limit: int = 50, mode: str | None = None, account: str | None = None
+) -> list[AlertRecord]:
+    """The newest alerts first: of the book `mode` and `account` when given (and those of
+    no book), else all."""
     with db.session() as session:
-        rows = alert_records.newest_alerts(session, limit)
+        rows = alert_records.newest_alerts(session, limit, mode, account)
         return [
             AlertRecord(
                 time=row.created_at,
@@ -504,6 +514,7 @@ def recent_alerts(db: Database, limit: int = 50) -> list[AlertRecord]:
                 delivery=row.delivery,
                 delivery_detail=row.delivery_detail,
                 delivered_at=row.delivered_at,
+                mode=row.mode,
             )
             for row in rows
         ]

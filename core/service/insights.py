@@ -137,9 +137,13 @@ class Insights:
             fees=fees,
         )
 
-    def alerts(self, limit: int = ALERT_ROWS) -> list[AlertRecord]:
-        """The newest alerts of every account, with how their delivery went."""
-        return recent_alerts(self.wiring.db, limit)
+    def alerts(
+        self, limit: int = ALERT_ROWS, account: str | None = None, mode: Mode | None = None
+    ) -> list[AlertRecord]:
+        """The newest alerts of a book (chosen as for `health`: a LIVE page never lists a
+        SIM alert), with how their delivery went; a test message belongs to every book."""
+        mode = self.book_mode(account, mode)
+        return recent_alerts(self.wiring.db, limit, mode.value, account)
 
     def alert_test(self) -> list[DeliveryResult]:
         """A test message to every ALERT_URLS address, sent now (not queued), and stored as a
@@ -173,7 +177,7 @@ class Insights:
     ) -> int:
         """Write `table` (fills, ledger, orders, syncs or alerts) of one book (chosen as for
         `health`) as CSV to `out`: the rows from the window's start on, of `account` when
-        given. Alerts belong to no book: they are every alert of the window. Money is written
+        given (alerts: with those of no book or account, such as a test message). Money is written
         exactly as stored, times in ISO 8601 UTC, and no secret of the settings appears.
         Returns the number of rows written."""
         if table not in EXPORT_TABLES:

@@ -57,6 +57,13 @@ def requested_by(tab: str | None) -> Iterator[None]:
         _requester.reset(token)
 
 
+def book_incident(kind: str, book: BookKey, symbol: str | None = None) -> str:
+    """An incident of one book: a LIVE book's key as it always was, a SIM book's its own,
+    so that a paper trade never opens, closes or hides an incident of the real account."""
+    key = incident_key(kind, book.account, symbol)
+    return key if book.mode == Mode.LIVE.value else f"{book.mode}:{key}"
+
+
 def external_change_incident(account: str, symbol: str | None, event_id: int | str) -> str:
     """One incident per external change: it opens with the change and closes when the
     trader acknowledges its event."""
@@ -89,14 +96,15 @@ class Observers:
         for order in result.orders:
             metrics.count_order(account, result.symbol, order.side.value, origin.value)
         asked = f"{result.symbol} → {result.target.value}"
+        book = BookKey(mode.value, account)
         self._record(
-            BookKey(mode.value, account),
+            book,
             kind="trade" if result.ok else "trade_failed",
             who=origin.value,
             symbol=result.symbol,
             text=f"{asked}: {result.message}",
         )
-        incident = incident_key("verify_failed", account, result.symbol)
+        incident = book_incident("verify_failed", book, result.symbol)
         if result.ok:
             metrics.mark_good_sync(account, datetime.now(UTC))
             self.alerts.clear_incident(incident, f"{result.symbol}: {result.message}")
@@ -108,6 +116,7 @@ class Observers:
                 result.message,
                 account=account,
                 symbol=result.symbol,
+                mode=book.mode,
             )
 
     def check_done(self, check: AccountCheckView, drift_started: list[str]) -> None:
@@ -118,14 +127,19 @@ class Observers:
         metrics.observe_sync_run(
             account, "check", check.ok, check.duration_ms / 1000, check.api_calls
         )
-        unreachable = self.unreachable.record(account, check.ok)
+        unreachable = self.unreachable.record(account, check.ok, book.mode)
         if unreachable is not None:
             self._record(book, kind="alert", who=Origin.MONITOR.value, text=unreachable)
         failed = incident_key("sync_failed", account)
         if not check.ok:
             words = f"The check of account {account} could not read it: {check.error}"
             if self.alerts.raise_incident(
-                failed, "sync_failed", f"{account}: the check failed", words, account=account
+                failed,
+                "sync_failed",
+                f"{account}: the check failed",
+                words,
+                account=account,
+                mode=book.mode,
             ):
                 self._record(book, kind="alert", who=Origin.MONITOR.value, text=words)
             return
@@ -142,6 +156,7 @@ class Observers:
                 words,
                 account=account,
                 symbol=symbol,
+                mode=book.mode,
             ):
                 self._record(
                     book, kind="drift", who=Origin.MONITOR.value, symbol=symbol, text=words
@@ -188,6 +203,7 @@ class Observers:
             "`app.py ack`.",
             account=change.account,
             symbol=change.symbol,
+            mode=mode.value,
         )
 
     def acknowledged(self, event: BookEvent) -> None:
@@ -225,44 +241,47 @@ class Observers:
 
     def stop_fired(self, account: str, symbol: str, text: str, stop_id: int, *, mode: Mode) -> None:
         metrics.count_stop_trigger(account, symbol)
+        book = BookKey(mode.value, account)
         self._record(
-            BookKey(mode.value, account),
+            book,
             kind="stop_fired",
             who=Origin.STOP.value,
             symbol=symbol,
             text=f"{symbol} {text}",
         )
         self.alerts.raise_incident(
-            incident_key("stop_triggered", account, f"{symbol}#{stop_id}"),
+            book_incident("stop_triggered", book, f"{symbol}#{stop_id}"),
             "stop_triggered",
             f"{account}: stop on {symbol} fired",
             text,
             account=account,
             symbol=symbol,
+            mode=book.mode,
         )
 
     def kill_switch(self, account: str, text: str, *, mode: Mode) -> None:
-        self._record(
-            BookKey(mode.value, account), kind="flatten", who=Origin.FLATTEN.value, text=text
-        )
+        book = BookKey(mode.value, account)
+        self._record(book, kind="flatten", who=Origin.FLATTEN.value, text=text)
         self.alerts.raise_incident(
-            incident_key("kill_switch", account),
+            book_incident("kill_switch", book),
             "kill_switch",
             f"{account}: trading halted by the kill switch",
             text,
             account=account,
+            mode=book.mode,
         )
 
     def resumed(self, account: str, *, mode: Mode) -> None:
         who = Origin.MANUAL if _requester.get() else Origin.CLI
+        book = BookKey(mode.value, account)
         self._record(
-            BookKey(mode.value, account),
+            book,
             kind="resume",
             who=who.value,
             text=f"Trading on {account} ({mode.value.upper()}) resumed.",
         )
         self.alerts.clear_incident(
-            incident_key("kill_switch", account), f"Trading on {account} resumed."
+            book_incident("kill_switch", book), f"Trading on {account} resumed."
         )
 
     def _repair_words(self, action: SyncAction) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from core.store.db import serialize
@@ -39,11 +39,13 @@ def add_alert(
     account: str | None,
     symbol: str | None,
     created_at: datetime,
+    mode: str | None = None,
 ) -> int:
-    """A new row with delivery `pending`; returns its id."""
+    """A new row with delivery `pending`; returns its id. `mode`: the book (None: none)."""
     row = Alert(
         incident=incident,
         kind=kind,
+        mode=mode,
         state=state,
         title=title,
         body=body,
@@ -71,8 +73,17 @@ def record_delivery(
     )
 
 
-def newest_alerts(session: Session, limit: int) -> list[Alert]:
-    return list(session.scalars(select(Alert).order_by(Alert.id.desc()).limit(limit)))
+def newest_alerts(
+    session: Session, limit: int, mode: str | None = None, account: str | None = None
+) -> list[Alert]:
+    """The newest alerts first: of the book `mode` and of `account` when given (with those of
+    no book or account: a test message belongs to every page), else all."""
+    query = select(Alert)
+    if mode is not None:
+        query = query.where(or_(Alert.mode == mode, Alert.mode.is_(None)))
+    if account is not None:
+        query = query.where(or_(Alert.account == account, Alert.account.is_(None)))
+    return list(session.scalars(query.order_by(Alert.id.desc()).limit(limit)))
 
 
 def claim_delivery(session: Session, alert_id: int) -> bool:

@@ -2,7 +2,7 @@
 `core.insights.health` and `core.insights.results` take, one query each, and as rows for the CSV export.
 
 A report reads one book at a time (a mode, and every account of it or one), and so does the
-export of fills, the ledger, orders and sync runs (alerts have no book); each row names its
+export of fills, the ledger, orders, sync runs and alerts; each row names its
 mode and account. Money stays Decimal and times stay UTC-aware datetimes: the frames hold
 the values the columns' types return.
 """
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
@@ -265,6 +265,7 @@ EXPORTS = {
             "created_at",
             "incident",
             "kind",
+            "mode",
             "account",
             "symbol",
             "state",
@@ -276,6 +277,12 @@ EXPORTS = {
         ),
     ),
 }
+
+
+def _or_none(model, clause, column):
+    """`clause`, and for alerts also rows whose `column` is empty: an alert of no book or
+    account (a test message, one stored before alerts named their book) is every one's."""
+    return or_(clause, column.is_(None)) if model is Alert else clause
 
 
 def export_columns(table: str) -> tuple[str, ...]:
@@ -290,16 +297,16 @@ def export_rows(
     mode: str | None = None,
 ) -> Iterator[tuple]:
     """The table's rows oldest first, in `export_columns` order, fetched in batches; those
-    from `since` on, of `account` and of the book `mode` when given (alerts have no book:
-    `mode` leaves them all)."""
+    from `since` on, of `account` and of the book `mode` when given (an alert of no book or
+    account, such as a test message, belongs to every one)."""
     export = EXPORTS[table]
     model = export.model
     query = select(*(getattr(model, column) for column in export.columns))
-    if mode is not None and "mode" in export.columns:
-        query = query.where(model.mode == mode)
+    if mode is not None:
+        query = query.where(_or_none(model, model.mode == mode, model.mode))
     if since is not None:
         query = query.where(getattr(model, export.since_column) >= since)
     if account is not None:
-        query = query.where(model.account == account)
+        query = query.where(_or_none(model, model.account == account, model.account))
     query = query.order_by(getattr(model, export.since_column), model.id)
     yield from _rows(session, query.execution_options(yield_per=EXPORT_BATCH))

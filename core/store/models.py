@@ -334,15 +334,20 @@ class Halt(Base):
 
 
 class Alert(Base):
-    """One notification about an incident (raised or cleared) and how its delivery went.
-    The text never holds a secret: alert URLs are not stored."""
+    """One notification about an incident (raised or cleared) of a book, and how its
+    delivery went. The text never holds a secret: alert URLs are not stored."""
 
     __tablename__ = "alerts"
-    __table_args__ = (Index("ix_alerts_incident", "incident", "created_at"),)
+    __table_args__ = (
+        Index("ix_alerts_incident", "incident", "created_at"),
+        Index("ix_alerts_mode_id", "mode", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     incident: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(32))
+    # the book (sim or live) the incident belongs to; None: of no book (a test message)
+    mode: Mapped[str | None] = mapped_column(String(8))
     account: Mapped[str | None] = mapped_column(String(64))
     symbol: Mapped[str | None] = mapped_column(String(40))
     state: Mapped[str] = mapped_column(String(8))

@@ -25,7 +25,7 @@ from core.domain import (
 from core.operations.alerts import IncidentAlerts, UnreachableWatch, recent_alerts
 from core.service.badge import SyncFacts, badge
 from core.service.observers import Observers, requested_by
-from core.store import events
+from core.store import analytics, events
 from core.store.books import BookKey
 from core.store.db import Database
 from core.views import AccountCheckView
@@ -204,3 +204,36 @@ def test_the_badge_asks_for_an_acknowledgement_until_given():
     assert (shown.text, shown.tone) == ("LIVE+SYNC", "warning")
     assert shown.detail == "ETH changed outside the app \N{EN DASH} acknowledge"
     assert badge(SyncFacts(Mode.LIVE, "MEXC", None, [], None, **read)).tone == "success"
+
+
+def test_alerts_belong_to_their_book_a_live_list_never_holds_a_sim_one(db, observers):
+    """A paper trade's failure, a SIM kill switch and a LIVE one: each its own incident (the
+    SIM ones never open, close or hide the LIVE ones), each listed and exported with its
+    book only; a test message belongs to every book."""
+    failed = TradeResult(
+        False, "ETH/USDT", PositionState.LONG, PositionState.NO_POSITION, None, "not verified"
+    )
+    observers.trade_done("default", failed, Origin.MANUAL, "trade", mode=Mode.SIM)
+    observers.kill_switch("default", "flattened the paper book", mode=Mode.SIM)
+    observers.kill_switch("default", "flattened the real account", mode=Mode.LIVE)
+    observers.resumed("default", mode=Mode.SIM)
+    observers.alerts.raise_incident("test:1", "test", "test", "a test message")
+    assert observers.alerts.flush()
+
+    def listed(mode):
+        return [(a.kind, a.state, a.mode) for a in recent_alerts(db, mode=mode)]
+
+    assert listed("live") == [("test", "raised", None), ("kill_switch", "raised", "live")]
+    assert listed("sim") == [
+        ("test", "raised", None),
+        ("kill_switch", "cleared", "sim"),  # the paper resume ends the paper halt only
+        ("kill_switch", "raised", "sim"),
+        ("verify_failed", "raised", "sim"),
+    ]
+    with db.session() as session:
+        exported = list(analytics.export_rows(session, "alerts", mode="live"))
+    columns = analytics.export_columns("alerts")
+    assert [(row[columns.index("kind")], row[columns.index("mode")]) for row in exported] == [
+        ("kill_switch", "live"),
+        ("test", None),
+    ]
