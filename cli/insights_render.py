@@ -222,6 +222,7 @@ def results_json(view: ResultsView) -> dict:
         "quote": view.quote,
         "realized": view.realized,
         "fees": view.fees,
+        "outside": view.outside,
         "summary": summary_json(view.summary),
         "by_symbol": {symbol: summary_json(s) for symbol, s in view.by_symbol.items()},
         "drawdown": drawdown_json(view.drawdown),
@@ -412,6 +413,8 @@ def results_text(view: ResultsView) -> str:
         f"{money(stats.profit_factor)}; expectancy {money(stats.expectancy)} {quote} per trip",
         f"realized      {money(view.realized)} {quote} before fees, fees {money(view.fees)} "
         f"{quote} (the ledger, by average cost: the Trading page's cards)",
+        f"outside       {money(view.outside)} {quote} of holdings changed outside the app "
+        "(in equity, not trading PnL; the drawdown leaves them out)",
         _trip_line("best trip    ", stats.best, quote),
         _trip_line("worst trip   ", stats.worst, quote),
         drawdown_line(view.drawdown, quote),

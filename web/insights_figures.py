@@ -195,12 +195,18 @@ def _dtick(starts: Sequence[date], days: int | None):
 
 
 def equity_figure(
-    points: Sequence[tuple[datetime, Decimal]], drawdown: Drawdown | None, quote: str
+    points: Sequence[tuple[datetime, Decimal]],
+    drawdown: Drawdown | None,
+    quote: str,
+    traded: Sequence[tuple[datetime, Decimal]] = (),
 ) -> go.Figure:
     """Equity (top) and how far below its running peak it stood (bottom, in percent), with
-    the largest fall marked from its peak to its trough."""
+    the largest fall marked from its peak to its trough. With `traded` (the same points less
+    the changes outside the app) differing from the equity, it is drawn too, dashed, and the
+    drawdown is its: a withdrawal lowers the equity, not what trading made."""
     if not points:
         return message(NO_EQUITY, 320)
+    outside = bool(traded) and any(t != e for (_, t), (_, e) in zip(traded, points, strict=True))
     figure = _styled(
         make_subplots(
             rows=2, cols=1, shared_xaxes=True, row_heights=[0.68, 0.32], vertical_spacing=0.04
@@ -210,8 +216,9 @@ def equity_figure(
     )
     x = [utc_naive(time) for time, _ in points]
     values = [float(value) for _, value in points]
+    measured = [float(value) for _, value in traded] if outside else values
     underwater, peak = [], float("-inf")
-    for value in values:
+    for value in measured:
         peak = max(peak, value)
         underwater.append((value - peak) / peak * 100 if peak > 0 else 0.0)
     figure.add_scatter(
@@ -224,6 +231,17 @@ def equity_figure(
         row=1,
         col=1,
     )
+    if outside:
+        figure.add_scatter(
+            x=x,
+            y=measured,
+            name="less changes outside the app",
+            mode="lines" if len(values) > 1 else "markers",
+            line={"color": LINE, "width": 1, "dash": "dash"},
+            hovertemplate="%{y:,.2f} " + quote + "<extra>traded, %{x}</extra>",
+            row=1,
+            col=1,
+        )
     figure.add_scatter(
         x=x,
         y=underwater,

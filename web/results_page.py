@@ -142,7 +142,7 @@ def results_parts(
         ),
         ui.graph(
             iids.RESULTS_EQUITY_CHART,
-            figures.equity_figure(view.equity, view.drawdown, view.quote),
+            figures.equity_figure(view.equity, view.drawdown, view.quote, view.traded),
         ),
         ui.graph(iids.RESULTS_SYMBOLS_CHART, figures.symbols_figure(view.by_symbol, view.quote)),
         symbol_rows(view),
@@ -167,6 +167,12 @@ def results_cards(view: ResultsView) -> list[dbc.Col]:
             fmt.signed_money(view.realized, quote),
             f"before {fmt.money(view.fees, quote)} of fees, as the Trading page counts it",
             fmt.sign_class(view.realized),
+        ),
+        ui.stat_card(
+            "Changes outside the app",
+            fmt.signed_money(view.outside, quote),
+            "deposits and withdrawals at their marks: in equity, not trading PnL",
+            fmt.sign_class(view.outside),
         ),
         ui.stat_card(
             "Win rate", ui.pct(stats.win_rate_pct), f"{stats.wins} won, {stats.losses} lost"

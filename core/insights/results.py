@@ -54,6 +54,7 @@ ENTRY_COLUMNS = (
 )
 BOUGHT, SOLD, CAME_IN, WENT_OUT = "buy", "sell", "in", "out"  # an entry's side
 EQUITY_COLUMNS = ("time", "equity")
+OUTSIDE_COLUMNS = ("time", "value")  # a change outside the app: its signed value at the mark
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_US = 1000
@@ -264,6 +265,37 @@ def drawdown(equity: pd.DataFrame) -> Drawdown | None:
         current_pct=_pct_of(falls[-1], peaks[-1]),
         current_peak_at=_datetime(times[peak_index[-1]]),
     )
+
+
+def net_of_outside(equity: pd.DataFrame, outside: pd.DataFrame) -> pd.DataFrame:
+    """The equity curve (EQUITY_COLUMNS, what the account was worth: cash and holdings at
+    their marks) with two more columns: `outside`, the net value of the holdings that came
+    in (+) or went out (-) outside the app after the curve's first point and up to each
+    point (`outside`: OUTSIDE_COLUMNS, the ledger's transfers valued at their marks), and
+    `traded`, the equity less that: what trading alone made of the account. A withdrawal
+    lowers the equity but not `traded`, so it is never a drawdown nor a loss."""
+    frame = _prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
+    frame = frame.reset_index(drop=True)
+    moves = _prepared(outside, OUTSIDE_COLUMNS).sort_values("time", kind="stable")
+    times = frame["time"].to_numpy(dtype=np.int64)
+    moved_at = moves["time"].to_numpy(dtype=np.int64)
+    values = moves["value"].to_numpy(dtype=object)
+    if len(times):
+        after_first = moved_at > times[0]
+        moved_at, values = moved_at[after_first], values[after_first]
+    running = np.r_[np.array([ZERO], dtype=object), np.cumsum(values)]
+    frame["outside"] = running[np.searchsorted(moved_at, times, side="right")]
+    frame["traded"] = frame["equity"].to_numpy(dtype=object) - frame["outside"].to_numpy(
+        dtype=object
+    )
+    frame["time"] = _datetimes(times) if len(times) else frame["time"]
+    return frame
+
+
+def traded_curve(curve: pd.DataFrame) -> pd.DataFrame:
+    """The `traded` column of a `net_of_outside` curve as an equity curve (EQUITY_COLUMNS),
+    the one its drawdown is measured on."""
+    return pd.DataFrame({"time": curve["time"], "equity": curve["traded"]})
 
 
 # --- realized PnL -----------------------------------------------------------------------

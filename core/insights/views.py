@@ -70,7 +70,8 @@ class ResultsView:
     """Trading results of one book. `summary`, `by_symbol` and `closed` cover the round trips
     closed in the window (oldest first); `open` every trip still holding coins now; the
     drawdown and `equity` the equity snapshots of the window (`equity` thinned to at most a
-    few thousand points for a chart; the drawdown is worked out from every snapshot)."""
+    few thousand points for a chart; the drawdown is worked out from every snapshot, less
+    the changes outside the app: a withdrawal is not a drawdown)."""
 
     mode: Mode
     account: str | None
@@ -84,6 +85,10 @@ class ResultsView:
     open: tuple[OpenTrip, ...]
     drawdown: Drawdown | None
     equity: tuple[tuple[datetime, Decimal], ...]
+    # the same points less the changes outside the app since the window's first point (what
+    # trading alone made of the account: the drawdown's curve), and their net value
+    traded: tuple[tuple[datetime, Decimal], ...] = ()
+    outside: Decimal = Decimal(0)
     # the ledger's realized PnL (before fees) and fees booked in the window, by average cost:
     # over all time, the Trading page's Realized PnL and Fees cards of the same book
     realized: Decimal = Decimal(0)

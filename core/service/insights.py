@@ -25,8 +25,10 @@ from core.insights.results import (
     ResultsReport,
     compute_results,
     drawdown,
+    net_of_outside,
     realized_since,
     summarize,
+    traded_curve,
 )
 from core.insights.views import EXPORT_TABLES, HealthView, ResultsView
 from core.operations import metrics
@@ -101,10 +103,12 @@ class Insights:
     ) -> ResultsView:
         """Trading results of a book (chosen as for `health`), from its ledger: the round trips
         closed in the window, every trip still open, the realized PnL and fees booked in the
-        window, and the drawdown of the window's equity."""
+        window, the window's equity beside that equity less the changes outside the app
+        (the ledger's transfers: in equity, never trading PnL), and the drawdown of the
+        latter."""
         span = parse_since(window)
         mode = self.book_mode(account, mode)
-        report, curve, entries = self._kept_read(
+        report, curve, entries, outside = self._kept_read(
             ("results", mode, account),
             lambda session: analytics.results_version(session, mode.value, account),
             lambda: self._all_results(mode, account),
@@ -118,7 +122,8 @@ class Insights:
             closed = tuple(trip for trip in report.closed if trip.closed_at >= since)
             summary, by_symbol = summarize(closed)
             curve = curve[curve["time"] >= since] if len(curve) else curve
-            worst = drawdown(curve)
+            curve = net_of_outside(curve, outside)
+            worst = drawdown(traded_curve(curve))
         realized, fees = realized_since(entries, since)
         return ResultsView(
             mode=mode,
@@ -133,6 +138,8 @@ class Insights:
             open=tuple(dataclasses.replace(trip, age=now - trip.opened_at) for trip in report.open),
             drawdown=worst,
             equity=chart_points(curve),
+            traded=chart_points(curve, "traded"),
+            outside=curve["outside"].iloc[-1] if len(curve) else ZERO,
             realized=realized,
             fees=fees,
         )
@@ -215,12 +222,18 @@ class Insights:
 
     def _all_results(
         self, mode: Mode, account: str | None
-    ) -> tuple[ResultsReport, pd.DataFrame, pd.DataFrame]:
-        """The results over the whole ledger, the book's one equity curve, and the ledger."""
+    ) -> tuple[ResultsReport, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        """The results over the whole ledger (the drawdown of the equity less the changes
+        outside the app), the book's one equity curve with those changes (net_of_outside),
+        the ledger and those changes."""
         entries = self._read(analytics.ledger_frame, mode, account)
-        curve = combined_equity(self._read(analytics.equity_frame, mode, account))
+        outside = self._read(analytics.outside_frame, mode, account)
+        curve = net_of_outside(
+            combined_equity(self._read(analytics.equity_frame, mode, account)), outside
+        )
         dust = self._dust(entries["symbol"].unique())
-        return compute_results(entries, curve, utcnow(), dust), curve, entries
+        report = compute_results(entries, traded_curve(curve), utcnow(), dust)
+        return report, curve, entries, outside
 
     def _dust(self, symbols: Iterable[str]) -> dict[str, Decimal]:
         """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the
@@ -301,8 +314,10 @@ def combined_equity(snapshots: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(points, columns=["time", "equity"])
 
 
-def chart_points(curve: pd.DataFrame) -> tuple[tuple[datetime, Decimal], ...]:
-    """The curve's points as (UTC time, equity): every n-th when there are more than
+def chart_points(
+    curve: pd.DataFrame, column: str = "equity"
+) -> tuple[tuple[datetime, Decimal], ...]:
+    """The curve's points as (UTC time, its `column`): every n-th when there are more than
     CHART_POINTS, the last one always."""
     if not len(curve):
         return ()
@@ -311,5 +326,5 @@ def chart_points(curve: pd.DataFrame) -> tuple[tuple[datetime, Decimal], ...]:
     if picked[-1] != len(curve) - 1:
         picked.append(len(curve) - 1)
     times = pd.to_datetime(curve["time"], utc=True).dt.to_pydatetime()
-    values = curve["equity"].to_numpy(dtype=object)
+    values = curve[column].to_numpy(dtype=object)
     return tuple((times[i], values[i]) for i in picked)

@@ -17,8 +17,10 @@ import pandas as pd
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
+from core.domain import ZERO
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
-from core.insights.results import ENTRY_COLUMNS
+from core.insights.results import ENTRY_COLUMNS, OUTSIDE_COLUMNS
+from core.store import ledger
 from core.store.models import Alert, EquitySnapshot, FillRecord, LedgerEntry, Order, SyncRun
 from core.store.runs import _decode as decode_findings  # the one reader of RunFindings' JSON
 
@@ -121,6 +123,25 @@ def ledger_frame(session: Session, mode: str, account: str | None = None) -> pd.
         .order_by(LedgerEntry.id),
     ).all()
     return _frame(rows, ENTRY_COLUMNS)
+
+
+def outside_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
+    """The book's changes of holdings outside the app (OUTSIDE_COLUMNS): each transfer of the
+    ledger with its signed value at the mark it was valued at (none: zero). Coins a sale
+    found held from before the records are left out: they were in the account, and in its
+    equity, all along."""
+    rows = _rows(
+        session,
+        select(LedgerEntry.time, LedgerEntry.change, LedgerEntry.price)
+        .where(
+            _of_book(LedgerEntry, mode, account),
+            LedgerEntry.kind == ledger.TRANSFER,
+            LedgerEntry.origin != ledger.UNRECORDED,
+        )
+        .order_by(LedgerEntry.time, LedgerEntry.id),
+    ).all()
+    moves = [(time, change * (price or ZERO)) for time, change, price in rows]
+    return _frame(moves, OUTSIDE_COLUMNS)
 
 
 def equity_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:

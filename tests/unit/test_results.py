@@ -14,10 +14,13 @@ from hypothesis import strategies as st
 from core.insights.results import (
     ENTRY_COLUMNS,
     EQUITY_COLUMNS,
+    OUTSIDE_COLUMNS,
     OpenTrip,
     compute_results,
     drawdown,
+    net_of_outside,
     trade_stats,
+    traded_curve,
 )
 
 D = Decimal
@@ -284,6 +287,38 @@ def test_equity_that_never_falls_has_no_drawdown_dates():
     assert no_fall == (D("0"), D("0"), D("0"), D("0"))
     assert found.peak_at is found.trough_at is found.peak_equity is found.trough_equity is None
     assert found.current_peak_at == at("2024-03-03")
+
+
+def test_a_withdrawal_lowers_the_equity_but_is_no_drawdown():
+    """1,000 USDT of equity; 0.5 ETH deposited at 2,000 (+1,000) between the first and
+    second points; the price falls 10 % (-100 on the ETH); 0.25 ETH withdrawn at 1,800
+    (-450); the price comes back to 2,000 (+50 on the 0.25 left)."""
+    curve = equity(
+        ("2024-03-01 00:00", "1000"),
+        ("2024-03-02 00:00", "2000"),
+        ("2024-03-03 00:00", "1900"),
+        ("2024-03-04 00:00", "1450"),
+        ("2024-03-05 00:00", "1500"),
+    )
+    outside = pd.DataFrame(
+        [
+            (at("2024-02-28 00:00"), D("5000")),  # before the curve: in its first point already
+            (at("2024-03-01 12:00"), D("1000")),  # 0.5 ETH in at 2,000
+            (at("2024-03-04 00:00"), D("-450")),  # 0.25 ETH out at 1,800, read with the point
+        ],
+        columns=list(OUTSIDE_COLUMNS),
+    )
+    found = net_of_outside(curve, outside)
+    assert list(found["outside"]) == [D(0), D(1000), D(1000), D(550), D(550)]
+    assert list(found["traded"]) == [D(1000), D(1000), D(900), D(900), D(950)]
+    assert list(found["equity"]) == [D(1000), D(2000), D(1900), D(1450), D(1500)]
+    fell = drawdown(traded_curve(found))
+    assert (fell.max_abs, fell.max_pct) == (D(100), D(10))  # the price's fall, not the 450 out
+    assert (fell.peak_at, fell.trough_at) == (at("2024-03-02 00:00"), at("2024-03-03 00:00"))
+    assert (fell.current_abs, fell.current_pct) == (D(50), D(5))
+    assert drawdown(curve).max_abs == D(550)  # what the raw equity would have called a loss
+    assert list(net_of_outside(curve, outside.iloc[:0])["traded"]) == list(curve["equity"])
+    assert net_of_outside(NO_EQUITY, outside).empty
 
 
 def test_empty_inputs_give_an_empty_report():
