@@ -6,6 +6,12 @@
     recording       the trade is about to record its verdict
     recorded        it has recorded it (the lock is still held)
 
+and two that only a fault reaches, the lock held all along:
+
+    reading-again       a read after an order was sent failed; it is about to be tried again
+    confirming-absent   an order the exchange denies past the receive window: its open
+                        orders, fills and balance are about to be read before any re-send
+
 `reach(point, ...)` costs one empty-list check when nobody listens (production). A test
 registers a listener with `listening(...)`; the listener sees the point and who is at it
 (account, symbol, origin) and may block to hold that actor there.
@@ -17,6 +23,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 POINTS = ("before-lock", "locked", "placed", "recording", "recorded")
+FAULT_POINTS = ("reading-again", "confirming-absent")
 Listener = Callable[[str, dict], None]
 _listeners: list[Listener] = []
 

@@ -287,6 +287,7 @@ class OrderDesk:
         do not show yet still moves the balance). Any trace leaves the order unknown and the
         symbol paused."""
         since = datetime.fromtimestamp(sent_at - self.policy.receive_window, UTC)
+        checkpoints.reach("confirming-absent", account=self.book.account, symbol=symbol)
         try:
             traces = self.read_again(lambda: self.gateway.traces(symbol, since), symbol)
         except GatewayError as exc:
@@ -366,6 +367,7 @@ class OrderDesk:
                     "a read after an order failed; reading again",
                     extra={**fields(self.book, symbol), "reason": str(exc), "wait_s": wait},
                 )
+                checkpoints.reach("reading-again", account=self.book.account, symbol=symbol)
                 time.sleep(wait)
         return read()
 

@@ -24,6 +24,7 @@ from emulator.accounts import DEMO_API_KEY
 
 ETH = "ETH/USDT"
 BOOK = repo.BookKey(Mode.LIVE.value, "default")
+D1000 = Decimal(1000)
 FAST = {"EXCHANGE_TIMEOUT_MS": "2000", "RECV_WINDOW_MS": "2000"}
 
 
@@ -197,6 +198,3 @@ def test_deposit_buy_stop_and_withdrawal_add_up_on_every_page_and_csv(
     assert [(r["side"], r["qty"], r["price"]) for r in fill_rows] == [
         (r["side"], r["qty"], r["price"]) for r in rows if r["kind"] == "fill"
     ]
-
-
-D1000 = Decimal(1000)
