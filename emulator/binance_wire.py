@@ -14,7 +14,7 @@ from emulator.conditionals import (
 from emulator.market_data import SymbolStats
 from emulator.numbers import fmt
 from emulator.perp_engine import PositionFigures, WalletFigures
-from emulator.perp_markets import LAUNCH_TIME_MS, SETTLE, PerpMarket
+from emulator.perp_markets import LAUNCH_TIME_MS, PerpMarket
 from emulator.perp_orders import PerpOrder, PerpTrade
 
 DAY_MS = 86_400_000
@@ -205,7 +205,8 @@ def order(order: PerpOrder) -> dict:
 
 
 def user_trade(trade: PerpTrade) -> dict:
-    """One fill of /fapi/v1/userTrades; commission is exactly what the wallet was charged."""
+    """One fill of /fapi/v1/userTrades; commission is exactly what the wallet was charged,
+    in its asset (USDT, or BNB with the fee discount)."""
     return {
         "symbol": trade.symbol,
         "id": int(trade.trade_id),
@@ -216,7 +217,7 @@ def user_trade(trade: PerpTrade) -> dict:
         "realizedPnl": _money(trade.realized_pnl),
         "quoteQty": fmt(trade.quote_qty),
         "commission": fmt(trade.fee),
-        "commissionAsset": SETTLE,
+        "commissionAsset": trade.fee_asset,
         "time": trade.time_ms,
         "positionSide": "BOTH",
         "buyer": trade.side == "BUY",

@@ -63,7 +63,9 @@ BINANCE_USDM = Dialect(
     authenticate=_binance_authenticate,
     translate=binance_errors.translate,
     error_body=_mexc_body,
-    new_engine=lambda seed, specs: PerpEngine(load_perp_catalogue(), seed, specs, "int"),
+    new_engine=lambda seed, specs: PerpEngine(
+        load_perp_catalogue(), seed, specs, "int", fee_token="BNB"
+    ),
 )
 
 DIALECTS = {dialect.name: dialect for dialect in (MEXC, BYBIT, BINANCE_USDM)}

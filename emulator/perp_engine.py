@@ -10,7 +10,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 from emulator import perps
 from emulator.accounts import AccountSpec, parse_balances
@@ -35,6 +35,8 @@ RECENT_ORDERS_KEPT = 500
 TRADES_KEPT = 2000  # fills kept per account: two of Binance's largest userTrades pages
 INT_ORDER_ID_BASE = 4_036_000_000
 INT_TRADE_ID_BASE = 612_000_000
+FEE_TOKEN_RATE = Decimal("0.9")  # Binance's BNB fee discount: 10 % off
+FEE_TOKEN_STEP = Decimal("0.00000001")
 
 
 @dataclass(frozen=True)
@@ -84,11 +86,16 @@ class PerpEngine(MarketMotion, Triggers):
         id_style: str,
         fired_keeps_id: bool = False,
         clock: Callable[[], int] = wall_clock_ms,
+        fee_token: str | None = None,
     ):
         """`id_style` is "uuid" (Bybit's order ids) or "int" (Binance's). With
         `fired_keeps_id` (Bybit) a fired conditional order becomes the order it sends, which
-        keeps the conditional's id; otherwise (Binance's algo orders) it gets a new id."""
+        keeps the conditional's id; otherwise (Binance's algo orders) it gets a new id. With
+        `fee_token` (Binance's BNB fee discount, switched on for every account) an account
+        whose wallet holds enough of it pays each fill's commission in it, 10 % off, at its
+        market's price: a fee in a third asset, which the client values at that price."""
         self.markets = markets
+        self.fee_token = fee_token
         self.seed = seed
         self.clock = clock
         self.id_style = id_style
@@ -405,6 +412,12 @@ class PerpEngine(MarketMotion, Triggers):
         result = perps.apply_fill(position.size, position.entry_price, order.direction * qty, price)
         fee_rate = market.maker_fee if is_maker else market.taker_fee
         fee = qty * price * fee_rate
+        in_token = self._fee_in_token(account, order.symbol, fee)
+        if in_token:
+            account.wallet[self.fee_token] -= in_token
+            fee, fee_asset = Decimal(0), self.fee_token  # nothing charged in the settle coin
+        else:
+            fee_asset = SETTLE
         reduces = position.size != 0 and (position.size > 0) != (order.direction > 0)
         closed_qty = min(qty, abs(position.size)) if reduces else Decimal(0)
         account.wallet[SETTLE] = account.wallet.get(SETTLE, Decimal(0)) + result.realized_pnl - fee
@@ -431,7 +444,7 @@ class PerpEngine(MarketMotion, Triggers):
             order=order,
             price=price,
             qty=qty,
-            fee=fee,
+            fee=in_token or fee,
             fee_rate=fee_rate,
             is_maker=is_maker,
             closed_qty=closed_qty,
@@ -439,10 +452,20 @@ class PerpEngine(MarketMotion, Triggers):
             leaves_qty=order.remaining_qty,
             mark_price=self.mid(order.symbol),
             time_ms=now,
+            fee_asset=fee_asset,
         )
         self._trades.setdefault(account.api_key, deque(maxlen=TRADES_KEPT)).append(trade)
         buyer_is_maker = (order.side == "BUY") == is_maker
         self.stats[order.symbol].record(PublicTrade(price, qty, now, buyer_is_maker))
+
+    def _fee_in_token(self, account: PerpAccount, symbol: str, fee: Decimal) -> Decimal:
+        """The commission `fee` (in the settle coin) in the fee token, 10 % off at the
+        token's price, when the account's wallet holds that much of it; else 0."""
+        token = f"{self.fee_token}{SETTLE}"
+        if self.fee_token is None or token not in self.markets or symbol == token or not fee:
+            return Decimal(0)
+        in_token = (fee * FEE_TOKEN_RATE / self.mid(token)).quantize(FEE_TOKEN_STEP, ROUND_DOWN)
+        return in_token if 0 < in_token <= account.wallet.get(self.fee_token, 0) else Decimal(0)
 
     def _finish(self, order: PerpOrder, status: str) -> None:
         order.status = status

@@ -114,7 +114,7 @@ class PerpTrade:
     order: PerpOrder
     price: Decimal
     qty: Decimal
-    fee: Decimal  # in the settle coin, charged to the wallet
+    fee: Decimal  # in fee_asset, charged to the wallet
     fee_rate: Decimal
     is_maker: bool
     closed_qty: Decimal  # how much of it reduced the position it met
@@ -122,6 +122,7 @@ class PerpTrade:
     leaves_qty: Decimal  # what the order still had to fill after it
     mark_price: Decimal
     time_ms: int
+    fee_asset: str = "USDT"  # the settle coin, or the fee token the account paid it in (BNB)
 
     @property
     def symbol(self) -> str:

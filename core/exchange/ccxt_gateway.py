@@ -440,10 +440,14 @@ class CcxtTradingGateway:
 
     def _fee_prices(self, symbol: str, trades: list[dict]) -> dict[str, Decimal]:
         """The price in the quote of each asset other than the base and the quote that a fee
-        was paid in (MEXC's MX, Binance's BNB): its own market's last price."""
+        was paid in (MEXC's MX, Binance's BNB): the last price of its own market of the same
+        kind on this venue (`MX/USDT` on spot, `BNB/USDT:USDT` beside a USDT perpetual: a
+        derivatives venue lists no spot market)."""
         rules = self.market.market_rules(symbol)
         others = {fee_asset_of(t) for t in trades} - {rules.base, rules.quote}
-        return {asset: self.market.ticker(f"{asset}/{rules.quote}").last for asset in others}
+        settle = symbol.partition(":")[2]
+        kind = f":{settle}" if settle else ""
+        return {asset: self.market.ticker(f"{asset}/{rules.quote}{kind}").last for asset in others}
 
     @translate_errors("looking for traces of an order", idempotent=True)
     def traces(self, symbol: str, since: datetime) -> OrderTraces:

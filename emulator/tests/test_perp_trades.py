@@ -343,3 +343,24 @@ def test_the_engine_keeps_each_accounts_latest_fills(monkeypatch):
     kept = engine.account_trades(account)
     assert [t.order for t in kept] == orders[2:]
     assert [t.seq for t in kept] == [3, 4, 5]
+
+
+def test_binance_a_wallet_holding_bnb_pays_the_commission_in_bnb(binance_factory, binance_control):
+    """Binance's BNB fee discount: the commission of each fill is paid in BNB, 10 % off at
+    BNB's price, and the USDT wallet is charged nothing; without BNB it is USDT as before."""
+    client, key = binance_factory({"USDT": "10000", "BNB": "5"})
+    bnb = Decimal(client.fetch_ticker("BNB/USDT:USDT")["info"]["lastPrice"])
+    bought = client.create_order(ETH, "market", "buy", "0.5")
+    fills = client.fetch_my_trades(ETH, None, None, {"orderId": bought["id"]})
+    assert fills and {t["info"]["commissionAsset"] for t in fills} == {"BNB"}
+    paid = sum(Decimal(t["info"]["commission"]) for t in fills)
+    due = sum(Decimal(t["info"]["quoteQty"]) * TAKER for t in fills) * Decimal("0.9") / bnb
+    assert 0 < due - paid < Decimal("0.00000001") * len(fills)  # each rounded down
+    balances = binance_control.account(key)["balances"]
+    assert Decimal(balances["BNB"]["wallet"]) == Decimal(5) - paid
+    assert Decimal(balances["USDT"]["wallet"]) == Decimal(10000)  # no fee, nothing realized
+
+    plain, _ = binance_factory({"USDT": "10000"})
+    sold = plain.create_order(ETH, "market", "sell", "0.5")
+    fills = plain.fetch_my_trades(ETH, None, None, {"orderId": sold["id"]})
+    assert {t["info"]["commissionAsset"] for t in fills} == {"USDT"}

@@ -294,3 +294,19 @@ def test_not_found_with_fills_not_listed_yet_is_caught_by_the_balance(live, cont
     assert live.service.trading.trade("ETH/USDT", LONG, SIZE).ok
     assert len(filled_on_exchange(live)) == 1
     assert_database_matches_exchange(live, control)
+
+
+def test_a_fee_paid_in_bnb_on_binance_usdm_is_valued_at_bnb_price(venues, gateways):
+    """Binance USD-M with the BNB fee discount: the fills' commission is in BNB, valued at
+    BNB's own (perpetual) market price, never at the traded coin's."""
+    ControlClient(venues["binanceusdm"].url).set_balances({"USDT": "100000", "BNB": "50"})
+    gateway = gateways["binanceusdm"]
+    report = sweep(gateway, "binanceusdm", "0.5", "bnb-fee")
+    bnb_price = gateway.market.ticker("BNB/USDT:USDT").last
+
+    fills = gateway.order_fills(report)
+
+    assert fills and {f.fee_asset for f in fills} == {"BNB"}
+    for fill in fills:
+        assert fill.fee > 0 and fill.fee_quote == fill.fee * bnb_price
+        assert fill.fee_quote < fill.qty * fill.price * Decimal("0.001")  # never at BTC's price
