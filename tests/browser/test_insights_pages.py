@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 
 from core.service.insights import Insights
 from core.service.stored_mode import StoredMode
-from core.store.models import FillRecord, SyncRun
+from core.store.models import FillRecord, LedgerEntry, SyncRun
 from tests.browser.pages import (
     LOAD_SECONDS,
     chart_traces,
@@ -234,7 +234,14 @@ def test_live_trades_and_a_drift_show_on_both_pages_and_download_as_csv(
         )
     )
     assert chart_traces(dash_duo, iids.RESULTS_SYMBOLS_BOX) == ["profit (USDT)"]
-    assert chart_traces(dash_duo, iids.RESULTS_EQUITY_BOX)[:2] == ["equity (USDT)", "drawdown %"]
+    # the ETH that left behind the app's back lowers the equity, not the dashed line beside
+    # it (what trading made), on which the drawdown is measured
+    assert chart_traces(dash_duo, iids.RESULTS_EQUITY_BOX)[:3] == [
+        "equity (USDT)",
+        "less changes outside the app",
+        "drawdown %",
+    ]
+    assert cards["Changes outside the app"].startswith("-")
     screenshot(dash_duo, SCREENSHOTS["results"])
 
     monthly = f"{css(iids.RESULTS_PERIOD)} input[value='monthly']"
@@ -248,4 +255,11 @@ def test_live_trades_and_a_drift_show_on_both_pages_and_download_as_csv(
         fills = session.scalars(select(FillRecord).order_by(FillRecord.time, FillRecord.id)).all()
         expected = [(f.trade_id, format(f.qty, "f"), format(f.price, "f")) for f in fills]
     assert [(row["trade_id"], row["qty"], row["price"]) for row in exported] == expected
+    dash_duo.find_element(css(iids.RESULTS_EXPORT_LEDGER)).click()
+    exported = downloaded(dash_duo, "ledger")
+    with runtime.engine.db.session() as session:
+        entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.time, LedgerEntry.id))
+        expected = [(e.kind, e.origin, format(e.change, "f")) for e in entries]
+    assert [(row["kind"], row["origin"], row["change"]) for row in exported] == expected
+    assert {row["mode"] for row in exported} == {"live"}
     assert not dash_duo.get_logs()
