@@ -35,7 +35,13 @@ from sqlalchemy import insert
 
 from core.domain import Fill, Side
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
-from core.insights.results import ENTRY_COLUMNS, compute_results, realized_since
+from core.insights.results import (
+    ENTRY_COLUMNS,
+    compute_results,
+    net_of_outside,
+    realized_since,
+    traded_curve,
+)
 from core.pnl import PositionBook, apply_fill
 from core.store import analytics
 from core.store.db import Database
@@ -237,8 +243,9 @@ def store_figures(db: Database, repeat: int) -> None:
     def results():
         with db.session() as session:
             fills = analytics.ledger_frame(session, "live")
+            outside = analytics.outside_frame(session, "live")
             equity = analytics.equity_frame(session, "live")[["time", "equity"]]
-        return compute_results(fills, equity, NOW)
+        return compute_results(fills, traded_curve(net_of_outside(equity, outside)), NOW)
 
     median, best, report = median_ms(repeat, health)
     print(f"  health load + compute: {median:6.1f} ms (min {best:.1f}), runs {report.runs.runs:,}")
@@ -287,6 +294,13 @@ def main() -> int:
     )
     median, best, _ = median_ms(args.repeat, lambda: realized_since(fills, NOW - timedelta(7)))
     print(f"  realized PnL and fees of the last 7 days: {median:6.1f} ms (min {best:.1f})")
+    daily = equity.iloc[::144]  # a withdrawal of 50 USDT a day, read with a snapshot
+    outside = pd.DataFrame({"time": daily["time"], "value": [Decimal(-50)] * len(daily)})
+    median, best, curve = median_ms(args.repeat, lambda: net_of_outside(equity, outside))
+    print(
+        f"  equity less {len(outside):,} changes outside the app: {median:6.1f} ms "
+        f"(min {best:.1f}), {len(curve):,} points"
+    )
     if args.store:
         print("from a SQLite database (core.store.analytics), LIVE book:")
         store_figures(stored(runs, observations, orders, fills, equity), args.repeat)

@@ -288,7 +288,7 @@ def net_of_outside(equity: pd.DataFrame, outside: pd.DataFrame) -> pd.DataFrame:
     frame["traded"] = frame["equity"].to_numpy(dtype=object) - frame["outside"].to_numpy(
         dtype=object
     )
-    frame["time"] = _datetimes(times) if len(times) else frame["time"]
+    frame["time"] = pd.to_datetime(times, unit="ns", utc=True)
     return frame
 
 
