@@ -292,6 +292,14 @@ def net_of_outside(equity: pd.DataFrame, outside: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def outside_since(outside: pd.DataFrame, since: datetime | None) -> Decimal:
+    """The net value of the changes outside the app (OUTSIDE_COLUMNS) from `since` on (all:
+    None): what the ledger's transfers of the window brought in (+) or took out (-)."""
+    if since is not None and len(outside):
+        outside = outside[pd.to_datetime(outside["time"], utc=True) >= since]
+    return sum(outside["value"], ZERO) if len(outside) else ZERO
+
+
 def traded_curve(curve: pd.DataFrame) -> pd.DataFrame:
     """The `traded` column of a `net_of_outside` curve as an equity curve (EQUITY_COLUMNS),
     the one its drawdown is measured on."""

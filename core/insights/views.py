@@ -86,7 +86,8 @@ class ResultsView:
     drawdown: Drawdown | None
     equity: tuple[tuple[datetime, Decimal], ...]
     # the same points less the changes outside the app since the window's first point (what
-    # trading alone made of the account: the drawdown's curve), and their net value
+    # trading alone made of the account: the drawdown's curve); and the net value of the
+    # changes outside the app (the ledger's transfers at their marks) booked in the window
     traded: tuple[tuple[datetime, Decimal], ...] = ()
     outside: Decimal = Decimal(0)
     # the ledger's realized PnL (before fees) and fees booked in the window, by average cost:

@@ -26,6 +26,7 @@ from core.insights.results import (
     compute_results,
     drawdown,
     net_of_outside,
+    outside_since,
     realized_since,
     summarize,
     traded_curve,
@@ -139,7 +140,7 @@ class Insights:
             drawdown=worst,
             equity=chart_points(curve),
             traded=chart_points(curve, "traded"),
-            outside=curve["outside"].iloc[-1] if len(curve) else ZERO,
+            outside=outside_since(outside, since),
             realized=realized,
             fees=fees,
         )

@@ -19,6 +19,7 @@ from core.insights.results import (
     compute_results,
     drawdown,
     net_of_outside,
+    outside_since,
     trade_stats,
     traded_curve,
 )
@@ -319,6 +320,9 @@ def test_a_withdrawal_lowers_the_equity_but_is_no_drawdown():
     assert drawdown(curve).max_abs == D(550)  # what the raw equity would have called a loss
     assert list(net_of_outside(curve, outside.iloc[:0])["traded"]) == list(curve["equity"])
     assert net_of_outside(NO_EQUITY, outside).empty
+    assert outside_since(outside, None) == D(5550)
+    assert outside_since(outside, at("2024-03-01 00:00")) == D(550)
+    assert outside_since(outside.iloc[:0], None) == D(0)
 
 
 def test_empty_inputs_give_an_empty_report():
