@@ -24,6 +24,7 @@ from core.service import (
     TradeResult,
     TradeSize,
     parse_amount,
+    parse_exit_part,
     parse_size,
     parse_symbol,
     parse_target,
@@ -64,6 +65,7 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
     try:
         target = parse_target(args.target)
         size = _size(args, target)
+        part = _part(args, target)
         stops = _prices(args, "stop_loss", "take_profit")
     except InputError as exc:
         return bad_input(str(exc))
@@ -82,7 +84,9 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
                 return finish(args, TradeResult(False, symbol, target, None, None, refusal))
             if not args.yes and not _confirmed(service.modes.confirmation()):
                 return bad_input("not confirmed; nothing was sent")
-        result = service.trading.trade(symbol, target, size, mode=mode, origin=Origin.CLI, **stops)
+        result = service.trading.trade(
+            symbol, target, size, mode=mode, origin=Origin.CLI, part=part, **stops
+        )
         if result.refused:
             return bad_input(result.message)
         return finish(args, result)
@@ -128,6 +132,23 @@ def _size(args: argparse.Namespace, target: PositionState) -> TradeSize | None:
     if kind is SizeKind.RISK_PCT and args.stop_loss is None:
         raise InputError("--risk-pct needs --stop-loss PRICE: the risk is what is lost there.")
     return parse_size(getattr(args, flag), kind.value)
+
+
+def _part(args: argparse.Namespace, target: PositionState):
+    """--close-pct or --close-qty (the parser refuses both): the part of the holding a SELL
+    or CLOSE sells, read like any amount; a percentage is above 0 and at most 100."""
+    flag, unit, text = "--close-pct", "pct", args.close_pct
+    if args.close_qty is not None:
+        flag, unit, text = "--close-qty", "qty", args.close_qty
+    if text is None:
+        return None
+    if target is PositionState.LONG:
+        raise InputError(f"{flag} sells a part: it goes with --target NO_POSITION or SHORT.")
+    if not text.strip():
+        raise InputError(
+            f"{flag} needs a value: {'a percentage' if unit == 'pct' else 'a quantity'}."
+        )
+    return parse_exit_part(text, unit)
 
 
 def _confirmed(question: str) -> bool:

@@ -36,6 +36,11 @@ def parser() -> argparse.ArgumentParser:
         metavar="R",
         help="buy what loses R%% of equity if the --stop-loss fills (needs --stop-loss)",
     )
+    part = trade.add_mutually_exclusive_group()
+    part.add_argument(
+        "--close-pct", metavar="P", help="with SHORT or NO_POSITION: sell P%% of the holding"
+    )
+    part.add_argument("--close-qty", metavar="Q", help="with SHORT or NO_POSITION: sell Q of it")
     trade.add_argument("--stop-loss", metavar="PRICE", help="protect the LONG with a stop-loss")
     trade.add_argument("--take-profit", metavar="PRICE", help="and a take-profit")
     trade.add_argument("--live", action="store_true", help="trade the real account")

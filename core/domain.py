@@ -203,6 +203,15 @@ class TradeSize:
         return SizeKind.PCT_OF_CASH
 
 
+@dataclass(frozen=True)
+class ExitPart:
+    """The part of a spot holding a SELL or CLOSE sells: a percentage of the base held
+    (0 < pct <= 100) or a quantity of it. The rest stays LONG, under the same stop."""
+
+    pct: Decimal | None = None
+    qty: Decimal | None = None
+
+
 class Origin(StrEnum):
     """Why the app sent an order (or ran a trade)."""
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
-from core.domain import PositionState, SizeKind, TradeSize
+from core.domain import ExitPart, PositionState, SizeKind, TradeSize
 from core.errors import InputError
 
 # The first size the ticket offers, and the command line's BUY without a size flag: 10 % of
@@ -92,6 +92,26 @@ def parse_size(text: str | None, unit: str) -> TradeSize:
     if kind is SizeKind.PCT_OF_CASH:
         return TradeSize(pct_of_free_quote=amount)
     return TradeSize(risk_pct=amount)
+
+
+EXIT_UNITS = ("pct", "qty")  # a part of the holding: a percentage of it, or a quantity
+
+
+def parse_exit_part(text: str | None, unit: str) -> ExitPart | None:
+    """The part of the holding a SELL or CLOSE sells: a percentage above 0 and at most 100,
+    or a quantity of the base; an empty field is the whole holding (None)."""
+    if not (text or "").strip():
+        return None
+    if unit == "pct":
+        pct = parse_amount(text, "The part to close (%)")
+        if pct > 100:
+            raise InputError(
+                f"The part to close is a percentage of the holding: at most 100, not {pct}."
+            )
+        return ExitPart(pct=pct)
+    if unit == "qty":
+        return ExitPart(qty=parse_amount(text, "The quantity to close"))
+    raise InputError("Choose how the part to close is given: % of the holding or a quantity.")
 
 
 def parse_symbol(text: str | None, symbols: list[str]) -> str:

@@ -7,8 +7,10 @@ import contextlib
 from dataclasses import replace
 from decimal import Decimal
 
+from core import wording
 from core.domain import (
     Balance,
+    ExitPart,
     MarketRules,
     Mode,
     Origin,
@@ -26,6 +28,7 @@ from core.service.inputs import parse_symbol
 from core.service.protection import ProtectionCommands
 from core.service.stored_mode import StoredMode
 from core.store import jobs
+from core.store import protection as stop_records
 from core.trading.gate import Gate, OrderRequest
 from core.trading.sizing import BuyMarket, Preview, size_buy
 from core.valuation import equity
@@ -53,11 +56,14 @@ class TradeCommands:
         take_profit: Decimal | None = None,
         shown_mode: Mode | None = None,
         max_buy: Decimal | None = None,
+        part: ExitPart | None = None,
     ) -> TradeResult:
         """Sync `symbol` to `target` in `mode`'s book (the command line names it), or in the
         book of the mode the page showed when the trader clicked (`shown_mode`: refused if
         the dashboard has switched since), then set the stop asked for with it. A risk size
-        is measured to that stop and the book's equity, as the preview measures it. Failures
+        is measured to that stop and the book's equity, as the preview measures it. A `part`
+        with SELL or CLOSE sells that part of the holding; the rest stays LONG under the
+        symbol's stop, which sells whatever is held when it fires. Failures
         come back as a result with a message, never as exceptions; a refused one sent and
         wrote nothing."""
         mode = mode or shown_mode or self._stored.current()
@@ -68,15 +74,19 @@ class TradeCommands:
         try:
             symbol = parse_symbol(symbol, self.wiring.symbols)
             stops = self._check_stops(symbol, target, stop_loss, take_profit)
+            if part is not None and target is PositionState.LONG:
+                raise InputError("A part to close goes with SELL or CLOSE, not with BUY.")
             account = self.wiring.account(ACCOUNT, mode)
             if size is not None and size.kind is SizeKind.RISK_PCT:
                 size = self._measured(size, mode, stops.get("stop_loss"))
         except AppError as exc:
             return refused(str(exc))
-        request = OrderRequest(symbol, target, origin, size, shown_mode, max_buy)
+        request = OrderRequest(symbol, target, origin, size, shown_mode, max_buy, part=part)
         result = self.gate.trade(account, request)
         if stops and result.ok:
             result = self._protect(result, mode, stops)
+        if part is not None and result.ok and not result.flat:
+            result = self._stop_kept(result, account.book)
         if not result.refused:
             record_equity_point(self.wiring, mode, fetch=False)
             kind = "trade" if origin in (Origin.MANUAL, Origin.CLI) else origin.value
@@ -155,6 +165,19 @@ class TradeCommands:
         except AppError as exc:
             return replace(result, message=f"{result.message}; stop not set: {exc}")
         return replace(result, message=f"{result.message}; {outcome.message}")
+
+    def _stop_kept(self, result: TradeResult, book) -> TradeResult:
+        """After a partial exit, the symbol's stop (if any) guards the rest: a spot stop
+        sells whatever is held when it fires, so it is resized by the sale itself."""
+        with self.wiring.db.session() as session:
+            live = [s for s in stop_records.live_stops(session, book) if s.symbol == result.symbol]
+        if not live or live[-1].stop_loss is None:
+            return result
+        step = self.wiring.market_data.market_rules(result.symbol).price_step
+        level = wording.price(live[-1].stop_loss, step)
+        return replace(
+            result, message=f"{result.message}; the stop-loss at {level} now guards the rest"
+        )
 
     def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
         """Settle orders that a crash or an outage left without a known outcome; returns

@@ -31,6 +31,7 @@ from core import wording
 from core.domain import (
     Balance,
     ExchangePosition,
+    ExitPart,
     Fill,
     Holdings,
     MarketRules,
@@ -112,12 +113,14 @@ class Executor:
         origin: Origin = Origin.MANUAL,
         progress: Progress = _quiet,
         before_send: BeforeSend = no_check,
+        part: ExitPart | None = None,
     ) -> TradeResult:
         """The caller (core.trading.gate) holds the symbol's lock and asks `before_send` before
-        every order."""
+        every order. With `part`, a SELL or CLOSE sells that part of the holding and the
+        rest stays LONG: that is the state verified and recorded as the target."""
         trade = _Trade(symbol=symbol, target=target, origin=origin)
         return self._traded(
-            trade, lambda: self._run(trade, size or TradeSize(), progress, before_send)
+            trade, lambda: self._run(trade, size or TradeSize(), progress, before_send, part)
         )
 
     def close_position(
@@ -178,7 +181,12 @@ class Executor:
         return trade.result()
 
     def _run(
-        self, trade: _Trade, size: TradeSize, progress: Progress, before_send: BeforeSend
+        self,
+        trade: _Trade,
+        size: TradeSize,
+        progress: Progress,
+        before_send: BeforeSend,
+        part: ExitPart | None = None,
     ) -> None:
         symbol = trade.symbol
         self.desk.refuse_while_unresolved(symbol)
@@ -190,9 +198,11 @@ class Executor:
         trade.balances = balances
         holdings = Holdings.of(balances, rules.base, rules.quote)
         trade.before = position_state(holdings, price, rules, self._last_target(symbol))
-        plan = plan_order(trade.target, holdings, book, rules, size, self.limits)
+        plan = plan_order(trade.target, holdings, book, rules, size, self.limits, part)
         if plan is not None and plan.side is Side.BUY:
             trade.asked_quote = plan.notional
+        if plan is not None and plan.leaves is not None:
+            trade.target, trade.part_amount = PositionState.LONG, plan.amount
         if plan is not None:
             held = Holding(holdings.base.total, lambda: self._base_held(rules))
             self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send, held)
@@ -202,7 +212,7 @@ class Executor:
             holdings = Holdings.of(balances, rules.base, rules.quote)
         trade.is_open = not base_is_dust(holdings.base.total, price, rules)
         trade.after = position_state(holdings, price, rules, trade.target)
-        trade.ok = trade.after is trade.target
+        trade.ok = trade.after is trade.target and trade.sold_the_part
         trade.message = _outcome_message(trade, rules, holdings)
 
     def _base_held(self, rules: MarketRules) -> Decimal:
@@ -374,10 +384,18 @@ class _Trade:
     api_calls: int = 0
     duration_ms: int = 0
     asked_quote: Decimal | None = None  # what a BUY of this trade was planned to spend
+    part_amount: Decimal | None = None  # what a partial exit was planned to sell
 
     def __post_init__(self):
         self.orders: list[OrderReport] = []
         self.fills: list[Fill] = []
+
+    @property
+    def sold_the_part(self) -> bool:
+        """A partial exit sold all it was planned to (any other trade: nothing to check)."""
+        if self.part_amount is None:
+            return True
+        return sum((o.filled for o in self.orders), Decimal(0)) >= self.part_amount
 
     def result(self) -> TradeResult:
         return TradeResult(
@@ -413,6 +431,10 @@ def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> s
     parts = _traded_words(trade, rules)
     after = state_label(trade.after, rules.quote) if trade.after else "unknown"
     held = wording.holdings(holdings, rules)
+    if trade.part_amount is not None and not trade.ok:
+        asked = wording.quantity(trade.part_amount, rules.amount_step)
+        sold = ", ".join(parts) or "nothing sold"
+        return f"{sold}: the part asked was {asked} {rules.base}; the account {held}"
     if trade.ok and parts:
         return f"{', '.join(parts)}: {wording.base_held(holdings, rules)}, state {after} verified"
     if trade.ok and trade.before is trade.after:

@@ -29,7 +29,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.accounts.account import Account
-from core.domain import Mode, Origin, PositionState, TradeResult, TradeSize
+from core.domain import ExitPart, Mode, Origin, PositionState, TradeResult, TradeSize
 from core.errors import Refused, TradeBusy
 from core.operations.locks import TradeLocks
 from core.store import jobs
@@ -52,7 +52,8 @@ class OrderRequest:
     """What an action asks of one symbol. `made_in` is the mode the asker saw (a page click,
     the periodic check); None when the book was named explicitly (`--live`, a stop's own
     book, flatten's). `max_buy` caps what enforce may buy, in the quote asset. `wait` is how
-    long to wait for a trade in flight on the symbol (flatten waits; a click is refused)."""
+    long to wait for a trade in flight on the symbol (flatten waits; a click is refused).
+    `part` is the part of a spot holding a SELL or CLOSE sells (the rest stays LONG)."""
 
     symbol: str
     target: PositionState
@@ -61,6 +62,7 @@ class OrderRequest:
     made_in: Mode | None = None
     max_buy: Decimal | None = None
     wait: float = 0.0
+    part: ExitPart | None = None
 
 
 class Gate:
@@ -90,6 +92,11 @@ class Gate:
                 checkpoints.reach("locked", **where)
                 try:
                     self._check(account, request, request.target is PositionState.NO_POSITION)
+                    if request.part is not None and account.is_derivatives:
+                        raise Refused(
+                            f"a part of a position is closed on spot only; {account.where} "
+                            "closes its positions whole"
+                        )
                 except Refused as refusal:
                     log.info("trade refused", extra={**where, "reason": str(refusal)})
                     return _refused(request, str(refusal))
@@ -120,6 +127,7 @@ class Gate:
                     origin=request.origin,
                     progress=job.step,
                     before_send=before_send,
+                    part=request.part,
                 )
             if result.flat or (result.fills and _was_flat(result, account)):
                 self._end_stops(account.book, request.symbol)

@@ -3,7 +3,9 @@
 Orders are marketable LIMIT orders: the price starts a little beyond the touch, walks the
 book far enough to cover the size, and never goes past the slippage cap. Quantities are
 floored to the market's step so an order never asks for more than the account has. How much
-a BUY buys is core.trading.sizing's rule, the one the ticket's preview shows.
+a BUY buys is core.trading.sizing's rule, the one the ticket's preview shows. A partial exit
+sells a part of the base and leaves the rest LONG: both the part and the rest must be
+tradable on their own, or nothing is sent.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
+from core import wording
 from core.domain import (
+    ExitPart,
     Holdings,
     MarketRules,
     OrderBook,
@@ -29,7 +33,8 @@ from core.trading.state import base_is_dust
 class OrderPlan:
     """One order to send. A `reduce_only` order (derivatives) can only shrink a position.
     A `price_limit` is the most a BUY and its repriced remainders may pay: a risk size's
-    worst price, so no fill adds to the risk shown when the market moves up meanwhile."""
+    worst price, so no fill adds to the risk shown when the market moves up meanwhile.
+    `leaves` is the base a partial exit keeps (None: the order is no partial exit)."""
 
     symbol: str
     side: Side
@@ -37,6 +42,7 @@ class OrderPlan:
     price: Decimal
     reduce_only: bool = False
     price_limit: Decimal | None = None
+    leaves: Decimal | None = None
 
     @property
     def notional(self) -> Decimal:
@@ -50,9 +56,11 @@ def plan_order(
     rules: MarketRules,
     size: TradeSize,
     limits: Limits,
+    part: ExitPart | None = None,
 ) -> OrderPlan | None:
     """The one order that moves the account toward `target`, or None when nothing is to do:
-    a buy when LONG is asked and no base is held above dust, a sell of the base otherwise."""
+    a buy when LONG is asked and no base is held above dust, a sell of the base otherwise
+    (of `part` of it, when given: SizeError when there is nothing to take a part of)."""
     mid = reference_price(book)
     base_dust = base_is_dust(holdings.base.total, mid, rules)
     if target is PositionState.LONG:
@@ -60,7 +68,13 @@ def plan_order(
             return None
         return _plan_buy(holdings, book, rules, size, limits)
     if base_dust:
+        if part is not None:
+            raise SizeError(
+                f"nothing to close a part of: the account {wording.holdings(holdings, rules)}"
+            )
         return None
+    if part is not None:
+        return _plan_part(holdings, book, rules, part, limits)
     return _plan_sell(holdings, book, rules, limits)
 
 
@@ -90,6 +104,56 @@ def _plan_sell(
     if problems:
         raise PlanError(problems[0].words)
     return OrderPlan(rules.symbol, Side.SELL, amount, price)
+
+
+def _plan_part(
+    holdings: Holdings, book: OrderBook, rules: MarketRules, part: ExitPart, limits: Limits
+) -> OrderPlan:
+    """The SELL of `part` of the base held, floored to the step; a part that takes all there
+    is to sell is the full exit. Refused (SizeError, nothing sent) when the part or the rest
+    is below the market's minimums (the rest could never be sold on its own: close it all),
+    when it asks for more than is held, or when it is above the notional cap (a partial exit
+    is never silently cut)."""
+    held, step, base = holdings.base.total, rules.amount_step, rules.base
+    if part.qty is not None and part.qty > held:
+        raise SizeError(
+            f"closing {wording.quantity(part.qty, step)} {base} is more than the "
+            f"{wording.quantity(held, step)} {base} held: close it all, or a smaller part"
+        )
+    asked = part.qty if part.qty is not None else held * part.pct / 100
+    amount = floor_to_step(asked, step)
+    if amount >= floor_to_step(holdings.base.free, step):
+        return _plan_sell(holdings, book, rules, limits)
+    price = marketable_price(book, Side.SELL, amount, rules, limits)
+    what = _part_words(part, held, step, base)
+    problems = minimum_problems(amount, price, rules, what)
+    if problems:
+        raise SizeError(problems[0].words)
+    rest = held - amount
+    if base_is_dust(rest, reference_price(book), rules):
+        raise SizeError(
+            f"{what} leaves {wording.quantity(rest, step)} {base}, below the market minimum "
+            f"({wording.quantity(rules.min_amount, step)} {base}, "
+            f"{wording.money(rules.min_cost, rules.quote)}): it could not be sold on its own; "
+            "close it all instead (100 %, or no part)"
+        )
+    cap = limits.max_order_notional
+    if rules.max_cost is not None:
+        cap = min(cap, rules.max_cost)
+    if amount * price > cap:
+        raise SizeError(
+            f"{what} is an order of {wording.money(amount * price, rules.quote)}, above the "
+            f"largest order allowed ({wording.money(cap, rules.quote)}): close a smaller part"
+        )
+    return OrderPlan(rules.symbol, Side.SELL, amount, price, leaves=rest)
+
+
+def _part_words(part: ExitPart, held: Decimal, step: Decimal, base: str) -> str:
+    """`closing 50 % of 0.5 ETH`, `closing 0.2 of 0.5 ETH`."""
+    share = (
+        f"{part.pct.normalize():f} %" if part.pct is not None else wording.quantity(part.qty, step)
+    )
+    return f"closing {share} of {wording.quantity(held, step)} {base}"
 
 
 def reference_price(book: OrderBook) -> Decimal:

@@ -8,7 +8,16 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from core.domain import Balance, Holdings, MarketRules, OrderBook, PositionState, Side, TradeSize
+from core.domain import (
+    Balance,
+    ExitPart,
+    Holdings,
+    MarketRules,
+    OrderBook,
+    PositionState,
+    Side,
+    TradeSize,
+)
 from core.trading.planner import OrderPlan, plan_close, plan_order, plan_remainder
 from core.trading.pricing import (
     TOUCH_OFFSET,
@@ -495,3 +504,65 @@ def test_close_never_asks_for_more_than_the_position_and_always_reduces(data, qt
     assert plan.side is (Side.SELL if qty > 0 else Side.BUY)
     assert 0 < plan.amount <= abs(qty) and abs(qty) - plan.amount < market.amount_step
     assert plan.amount % market.amount_step == 0
+
+
+# --- partial exits ----------------------------------------------------------------------
+
+
+def part(pct=None, qty=None) -> ExitPart:
+    return ExitPart(None if pct is None else D(pct), None if qty is None else D(qty))
+
+
+def test_a_percentage_sells_that_share_floored_to_the_step_and_leaves_the_rest():
+    plan = plan_order(NONE, hold(base="1.23456"), BOOK, ETH, TradeSize(), LIMITS, part("50"))
+    assert (plan.side, plan.amount, plan.leaves) == (Side.SELL, D("0.6172"), D("0.61736"))
+    assert plan.price == marketable_price(BOOK, Side.SELL, D("0.6172"), ETH, LIMITS)
+
+
+def test_a_quantity_sells_that_quantity_and_sell_or_close_take_it_alike():
+    for target in (SHORT, NONE):
+        plan = plan_order(target, hold(base="2"), BOOK, ETH, TradeSize(), LIMITS, part(qty="0.5"))
+        assert (plan.amount, plan.leaves) == (D("0.5"), D("1.5"))
+
+
+def test_a_part_that_takes_everything_is_the_full_exit():
+    full = plan_order(NONE, hold(base="2"), BOOK, ETH, TradeSize(), LIMITS)
+    for whole in (part("100"), part(qty="2")):
+        assert plan_order(NONE, hold(base="2"), BOOK, ETH, TradeSize(), LIMITS, whole) == full
+    assert full.leaves is None
+
+
+@pytest.mark.parametrize(
+    ("held", "asked", "words"),
+    [
+        ("2", part(qty="3"), "closing 3 ETH is more than the 2 ETH held"),
+        ("2", part(qty="0.0004"), "below the market minimum of 1.00 USDT"),
+        ("2", part("99.99"), "leaves 0.0002 ETH, below the market minimum"),
+        ("0", part("50"), "nothing to close a part of"),
+    ],
+)
+def test_a_part_or_a_rest_that_cannot_trade_alone_is_refused(held, asked, words):
+    with pytest.raises(SizeError, match=words):
+        plan_order(NONE, hold(base=held), BOOK, ETH, TradeSize(), LIMITS, asked)
+
+
+def test_a_part_above_the_cap_is_refused_not_cut():
+    capped = Limits(max_order_notional=D("1000"), max_slippage=D("0.005"))
+    with pytest.raises(SizeError, match="above the largest order allowed"):
+        plan_order(NONE, hold(base="2"), BOOK, ETH, TradeSize(), capped, part("50"))
+
+
+@PROPS
+@given(
+    held=st.decimals(min_value=D("0.01"), max_value=D("50"), places=4),
+    pct=st.decimals(min_value=D("0.01"), max_value=D("100"), places=2),
+)
+def test_a_partial_exit_never_sells_more_than_asked_and_leaves_a_tradable_rest(held, pct):
+    try:
+        plan = plan_order(NONE, hold(base=str(held)), BOOK, ETH, TradeSize(), LIMITS, part(pct))
+    except SizeError:
+        return
+    assert plan.side is Side.SELL and plan.amount <= held
+    if plan.leaves is not None:
+        assert plan.amount <= held * pct / 100 and plan.amount + plan.leaves == held
+        assert not base_is_dust(plan.leaves, D("2000"), ETH)
