@@ -20,12 +20,14 @@ from core.service import (
     InputError,
     Mode,
     PositionState,
+    parse_exit_part,
     parse_size,
 )
 from core.service.observers import requested_by
 from web import components, figures, ids, layout, sent_parts
 from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
+from web.keys import register_key_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
 from web.results_page import register_results_callbacks
 from web.ticket import register_ticket_callbacks, stop_prices
@@ -68,7 +70,8 @@ PARTS = (
     (ids.BACKGROUND_ALERT, "children"),
     (ids.BACKGROUND_ALERT, "is_open"),
     (ids.RESUME, "disabled"),
-    *((button, "disabled") for button in BUTTONS),
+    *((button, prop) for button in BUTTONS for prop in ("disabled", "children", "title")),
+    (ids.TRADE_BLOCKED, "children"),
 )
 
 
@@ -87,6 +90,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_results_callbacks(app, service)
     register_event_callbacks(app, service)
     register_ticket_callbacks(app, service)
+    register_key_callbacks(app)
 
 
 def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:
@@ -98,6 +102,7 @@ def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], o
     badge = components.badge_props(view.badge)
     problem = components.exchange_problem(view, market)
     busy = any(trade.running for trade in view.trades)
+    buttons, blocked = components.trade_buttons(view.halted, busy, view.pnl.quote)
     values = [
         badge.text,
         badge.colour,
@@ -121,7 +126,12 @@ def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], o
         f"{down}: new trades are refused until it is back." if down else None,
         down is not None,
         view.halted is None,
-        *(busy for _ in BUTTONS),
+        *(
+            value
+            for button in buttons
+            for value in (button.disabled, button.children, button.title)
+        ),
+        blocked,
     ]
     return dict(zip(PARTS, values, strict=True))
 
@@ -208,6 +218,8 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         Output(ids.TRADE_REQUEST, "data"),
         Output(ids.ORDER_SIZE, "invalid"),
         Output(ids.ORDER_SIZE_FEEDBACK, "children"),
+        Output(ids.EXIT_PART, "invalid"),
+        Output(ids.EXIT_PART_FEEDBACK, "children"),
         Output(ids.TRADE_TOAST, "is_open", allow_duplicate=True),
         Output(ids.TRADE_TOAST, "header", allow_duplicate=True),
         Output(ids.TRADE_TOAST, "icon", allow_duplicate=True),
@@ -220,12 +232,17 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         State(ids.ORDER_SIZE_UNIT, "value"),
         State(ids.STOP_LOSS, "value"),
         State(ids.TAKE_PROFIT, "value"),
+        State(ids.EXIT_PART, "value"),
+        State(ids.EXIT_PART_UNIT, "value"),
         State(ids.KNOWN_MODE, "data"),
         State(ids.TAB_ID, "data"),
         prevent_initial_call=True,
     )
-    def request_trade(_buy, _sell, _close, symbol, amount_text, unit, loss, profit, shown, tab):
-        """The request carries the mode this tab showed: the gate refuses it in any other."""
+    def request_trade(
+        _buy, _sell, _close, symbol, amount_text, unit, loss, profit, part, part_unit, shown, tab
+    ):
+        """The request carries the mode this tab showed: the gate refuses it in any other.
+        SELL and CLOSE carry the part of the holding they sell (empty: all of it)."""
         if not ctx.triggered or not ctx.triggered[0]["value"]:
             raise PreventUpdate
         target = TARGETS[ctx.triggered_id]
@@ -242,13 +259,20 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
                 parse_size(amount_text, unit)
                 stop_prices(loss, profit)
             except InputError as exc:
-                return no_update, True, str(exc), *(no_update,) * 4
+                return no_update, True, str(exc), False, "", *(no_update,) * 4
             request.update(size=amount_text, unit=unit, stop_loss=loss, take_profit=profit)
+        else:
+            try:
+                parse_exit_part(part, part_unit)
+            except InputError as exc:
+                return no_update, False, "", True, str(exc), *(no_update,) * 4
+            request.update(part=part, part_unit=part_unit)
         down = background_down(fresh=True)
         if down:
             words = f"{down}: the trade was not started and nothing was sent."
-            return no_update, False, "", True, f"{symbol} → {target.value}", "danger", words
-        return request, False, "", *(no_update,) * 4
+            toast = (True, f"{symbol} → {target.value}", "danger", words)
+            return no_update, False, "", False, "", *toast
+        return request, False, "", False, "", *(no_update,) * 4
 
     @app.callback(
         Output(ids.TRADE_TOAST, "is_open"),
@@ -257,6 +281,8 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         Output(ids.TRADE_TOAST, "children"),
         Output(ids.ORDER_SIZE, "invalid", allow_duplicate=True),
         Output(ids.ORDER_SIZE_FEEDBACK, "children", allow_duplicate=True),
+        Output(ids.EXIT_PART, "invalid", allow_duplicate=True),
+        Output(ids.EXIT_PART_FEEDBACK, "children", allow_duplicate=True),
         Output(ids.TRADE_DONE, "data"),
         Input(ids.TRADE_REQUEST, "data"),
         State(ids.TRADE_DONE, "data"),
@@ -280,12 +306,14 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
                 f"{request['symbol']} → {target.value}",
                 "warning",
                 words,
-                *(no_update,) * 3,
+                *(no_update,) * 5,
             )
-        size, stops = None, {}
+        size, stops, part = None, {}, None
         if target is PositionState.LONG:
             size = parse_size(request["size"], request["unit"])
             stops = stop_prices(request["stop_loss"], request["take_profit"])
+        else:
+            part = parse_exit_part(request.get("part"), request.get("part_unit") or "pct")
         shown = Mode(request["mode"]) if request.get("mode") in MODES else None
         if shown is None:
             return (
@@ -293,16 +321,18 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
                 f"{request['symbol']} → {target.value}",
                 "danger",
                 "This page did not say which mode it showed: nothing was traded. Reload it.",
-                *(no_update,) * 3,
+                *(no_update,) * 5,
             )
         with requested_by(request.get("tab")):
             result = service.trading.trade(
-                request["symbol"], target, size, shown_mode=shown, **stops
+                request["symbol"], target, size, shown_mode=shown, part=part, **stops
             )
         if result.refused and target is PositionState.LONG:
-            return (no_update,) * 4 + (True, result.message, no_update)
+            return (no_update,) * 4 + (True, result.message, no_update, no_update, no_update)
+        if result.refused and part is not None:
+            return (no_update,) * 6 + (True, result.message, no_update)
         toast = components.trade_toast(result)
-        return (*toast, False, "", (trades_done or 0) + 1)
+        return (*toast, False, "", False, "", (trades_done or 0) + 1)
 
 
 def _register_stops(app: dash.Dash, service) -> None:

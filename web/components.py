@@ -416,5 +416,37 @@ def trade_toast(result: TradeResult) -> ToastProps:
     return ToastProps(True, header, "success" if result.ok else "danger", result.message)
 
 
+TRADE_LABELS = ("BUY", "SELL", "CLOSE")
+TRADE_TITLES = ("Go LONG", "Go SHORT (in {quote})", "Go to NO_POSITION")
+RUNNING = "A trade is running: wait for its result."
+
+
+class ButtonProps(NamedTuple):
+    children: object
+    title: str
+    disabled: bool
+
+
+def trade_buttons(
+    halted: str | None, busy: bool, quote: str
+) -> tuple[list[ButtonProps], str | None]:
+    """BUY, SELL and CLOSE as the book allows them now, and the reason under them when
+    they are disabled. A halted book takes no click at all (the gate lets only stops and
+    flatten sell on it), so each says so on itself; a running trade disables them until
+    it ends."""
+    if halted:
+        reason = f"{halted[0].upper()}{halted[1:]}".replace("resume to trade", "Resume to trade")
+        buttons = [
+            ButtonProps([label, html.Small("halted", className="d-block")], reason, True)
+            for label in TRADE_LABELS
+        ]
+        return buttons, reason
+    buttons = [
+        ButtonProps(label, RUNNING if busy else title.format(quote=quote), busy)
+        for label, title in zip(TRADE_LABELS, TRADE_TITLES, strict=True)
+    ]
+    return buttons, None
+
+
 def mode_alert(change: ModeChange) -> AlertProps:
     return AlertProps(True, "success" if change.ok else "danger", change.message)

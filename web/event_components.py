@@ -157,19 +157,24 @@ def ack_alert() -> dbc.Alert:
     )
 
 
+def toast_box() -> dbc.Toast:
+    """The toast of events this tab did not make, in the ticket's flow under the trade's
+    own: it never covers a table or the kill switch's answer."""
+    return dbc.Toast(
+        id=ids.EVENT_TOAST,
+        header="",
+        is_open=False,
+        dismissable=True,
+        duration=EVENT_TOAST_MS,
+        className="event-toast",
+    )
+
+
 def page_parts(view: DashboardView) -> list:
-    """The toast and the stores each tab keeps: its own name, and the newest event it has
-    seen (the events before it opened are no news)."""
+    """The stores each tab keeps: its own name, and the newest event it has seen (the
+    events before it opened are no news)."""
     newest = max((e.id for e in view.events), default=0)
     return [
-        dbc.Toast(
-            id=ids.EVENT_TOAST,
-            header="",
-            is_open=False,
-            dismissable=True,
-            duration=EVENT_TOAST_MS,
-            className="event-toast",
-        ),
         dcc.Store(id=ids.TAB_ID, data=uuid.uuid4().hex),
         dcc.Store(id=ids.EVENTS_SEEN, data=newest),
         dcc.Store(id=ids.EVENT_PARTS_SEEN),

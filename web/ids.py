@@ -86,3 +86,18 @@ TAB_ID = "tab-id"  # this tab's own name: events its clicks made are no news to 
 ACK_ALERT = "ack-alert"
 ACK_TEXT = "ack-text"
 ACK_BUTTON = "ack-button"
+
+# partial exits: the part of the holding a SELL or CLOSE sells
+EXIT_PART = "exit-part"
+EXIT_PART_UNIT = "exit-part-unit"
+EXIT_PART_FEEDBACK = "exit-part-feedback"
+TRADE_BLOCKED = "trade-blocked"  # why BUY / SELL / CLOSE are disabled, under them
+
+# the keyboard: B, S, C open a confirmation; only its button sends
+KEY_CHOICE = "key-choice"
+KEY_CONFIRM = "key-confirm"
+KEY_CONFIRM_TITLE = "key-confirm-title"
+KEY_CONFIRM_BODY = "key-confirm-body"
+KEY_SEND = "key-send"
+KEY_CANCEL = "key-cancel"
+KEY_LEGEND = "key-legend"

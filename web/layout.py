@@ -13,6 +13,7 @@ from web import (
     event_components,
     health_page,
     ids,
+    keys,
     results_page,
     sent_parts,
     theme,
@@ -119,6 +120,7 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
             dbc.Button("BUY", id=ids.TRADE_BUY, color="success", title="Go LONG"),
             dbc.Button("SELL", id=ids.TRADE_SELL, color="danger", title=f"Go SHORT (in {quote})"),
             dbc.Button("CLOSE", id=ids.TRADE_CLOSE, color="secondary", title="Go to NO_POSITION"),
+            html.Div(id=ids.TRADE_BLOCKED, className="trade-blocked"),
         ],
         className="trade-buttons",
     )
@@ -128,8 +130,12 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
             dbc.Label("Order size (BUY)", html_for=ids.ORDER_SIZE, className="stat-label"),
             size,
             ticket.preview_box(),
+            ticket.exit_part_fields(),
             buttons,
+            keys.legend(),
             html.Div(id=ids.TRADE_STATUS, className="trade-status small mt-2"),
+            trade_toast(),
+            event_components.toast_box(),
             dbc.Alert(
                 id=ids.BACKGROUND_ALERT, color="danger", is_open=False, className="mt-2 mb-0"
             ),
@@ -147,6 +153,19 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
             ),
             dbc.Alert(id=ids.MODE_MESSAGE, is_open=False, dismissable=True, className="mt-2 mb-0"),
         ],
+    )
+
+
+def trade_toast() -> dbc.Toast:
+    """What a click did, in the ticket under its buttons: in the page's flow, so it never
+    covers a table or the kill switch's answer."""
+    return dbc.Toast(
+        id=ids.TRADE_TOAST,
+        header="",
+        is_open=False,
+        dismissable=True,
+        duration=TOAST_MS,
+        className="trade-toast",
     )
 
 
@@ -433,12 +452,12 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
         derivatives,
         _card("Price", _chart_box(ids.PRICE_CHART_BOX, 380)),
     ]
-    right = [
+    right = [  # the kill switch first: in sight without scrolling on a 1366x768 screen
+        kill_switch_card(),
         trade_panel(quote, simulated=view.mode is Mode.SIM),
         dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
         balances_card(),
         event_components.feed_card(),
-        kill_switch_card(),
         _card(f"Equity ({quote})", _chart_box(ids.EQUITY_CHART_BOX, 220)),
     ]
     return [
@@ -470,15 +489,8 @@ def build_layout(
         [
             header(title, exchange_label),
             dbc.Container(pages, fluid=True),
-            dbc.Toast(
-                id=ids.TRADE_TOAST,
-                header="",
-                is_open=False,
-                dismissable=True,
-                duration=TOAST_MS,
-                className="trade-toast",
-            ),
             *event_components.page_parts(view),
+            keys.confirm_dialog(),
             dcc.ConfirmDialog(id=ids.LIVE_CONFIRM),
             dcc.ConfirmDialog(id=ids.MONITOR_CONFIRM, message=APPLY_QUESTION),
             dcc.ConfirmDialog(id=ids.FLATTEN_CONFIRM),

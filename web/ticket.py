@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import dash
+import dash_bootstrap_components as dbc
 from dash import Input, Output, html, no_update
 from dash.exceptions import PreventUpdate
 
@@ -47,6 +48,40 @@ def size_unit_options(quote: str) -> list[dict]:
         {"label": "quantity", "value": SizeKind.BASE_QTY.value},
         {"label": "% equity at risk", "value": SizeKind.RISK_PCT.value},
     ]
+
+
+def exit_part_fields() -> html.Div:
+    """The part of the holding SELL and CLOSE sell: a percentage of it or a quantity; empty
+    sells it all. The rest stays LONG under the symbol's stop."""
+    group = dbc.InputGroup(
+        [
+            dbc.Input(
+                id=ids.EXIT_PART,
+                type="text",
+                inputmode="decimal",
+                autocomplete="off",
+                placeholder="all of it",
+                size="sm",
+            ),
+            dbc.Select(
+                id=ids.EXIT_PART_UNIT,
+                options=[
+                    {"label": "% of the holding", "value": "pct"},
+                    {"label": "quantity", "value": "qty"},
+                ],
+                value="pct",
+                size="sm",
+                className="unit-select",
+            ),
+            dbc.FormFeedback(id=ids.EXIT_PART_FEEDBACK, type="invalid"),
+        ],
+        size="sm",
+        className="has-validation",
+    )
+    label = dbc.Label(
+        "Part to sell (SELL, CLOSE)", html_for=ids.EXIT_PART, className="stat-label mt-2"
+    )
+    return html.Div([label, group])
 
 
 def preview_box() -> html.Div:

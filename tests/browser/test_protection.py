@@ -97,11 +97,11 @@ def test_the_kill_switch_asks_naming_the_account_then_halts_until_resume(dash_du
     wait_for_state(dash_duo, SYMBOL, "NO_POSITION")
     dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "HALTED", timeout=TRADE_SECONDS)
 
-    enter_size(dash_duo, "20")
-    click(dash_duo, ids.TRADE_BUY)
+    # a halted book takes no click: the buttons say so on themselves
     dash_duo.wait_for_contains_text(
-        css(ids.ORDER_SIZE_FEEDBACK), "trading halted by flatten", timeout=TRADE_SECONDS
+        css(ids.TRADE_BLOCKED), "halted by flatten", timeout=TRADE_SECONDS
     )
+    assert dash_duo.find_element(css(ids.TRADE_BUY)).get_attribute("disabled")
     assert position_row(dash_duo, SYMBOL)[1] == "NO_POSITION"
 
     click(dash_duo, ids.RESUME)

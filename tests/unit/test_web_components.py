@@ -760,3 +760,48 @@ def test_monitor_history_rows():
     assert failed[3].className == "text-danger"
     assert text_of(failed[5]) == "none"
     assert text_of(monitor.history_rows([])).endswith("No monitor runs recorded yet.")
+
+
+# --- the trade buttons as the book allows them ----------------------------------------------
+
+
+def test_a_halted_book_disables_every_trade_button_with_the_reason_on_it():
+    halted = "trading halted by flatten at 2026-12-03 07:12:03 UTC; resume to trade"
+    buttons, reason = components.trade_buttons(halted, busy=False, quote="USDT")
+    assert reason == "Trading halted by flatten at 2026-12-03 07:12:03 UTC; Resume to trade"
+    assert [b.disabled for b in buttons] == [True, True, True]
+    assert {b.title for b in buttons} == {reason}
+    labels = [b.children[0] for b in buttons]
+    assert labels == ["BUY", "SELL", "CLOSE"]
+    assert all(b.children[1].children == "halted" for b in buttons)
+
+
+def test_a_running_trade_disables_the_buttons_until_it_ends():
+    busy, reason = components.trade_buttons(None, busy=True, quote="USDT")
+    assert reason is None and all(b.disabled for b in busy)
+    assert {b.title for b in busy} == {components.RUNNING}
+    idle, _ = components.trade_buttons(None, busy=False, quote="USDT")
+    assert [(b.children, b.disabled) for b in idle] == [
+        ("BUY", False),
+        ("SELL", False),
+        ("CLOSE", False),
+    ]
+    assert idle[1].title == "Go SHORT (in USDT)"
+
+
+def test_the_key_confirmation_says_what_would_be_sent():
+    from core.service import InputError
+    from web.keys import confirmation_words
+
+    buy = confirmation_words("buy", "ETH/USDT", "sim", ("10", "pct"), ("3300", ""), ("", "pct"))
+    assert buy[0] == "BUY ETH/USDT in SIM."
+    assert "10 % of free USDT" in buy[1] and "stop-loss 3300" in buy[2]
+    close = confirmation_words("close", "ETH/USDT", "live", ("", ""), ("", ""), ("50", "pct"))
+    assert close[:2] == [
+        "CLOSE ETH/USDT in LIVE.",
+        "Sells 50 % of the holding; the rest stays LONG under its stop.",
+    ]
+    sell = confirmation_words("sell", "ETH/USDT", "sim", ("", ""), ("", ""), ("", "pct"))
+    assert sell[1] == "Sells it all into USDT."
+    with pytest.raises(InputError, match="at most 100"):
+        confirmation_words("close", "ETH/USDT", "sim", ("", ""), ("", ""), ("150", "pct"))
