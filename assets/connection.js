@@ -5,7 +5,10 @@
    with the reason (a click would go nowhere, silently). */
 (function () {
     const STALE_MS = 6000;
-    const STALE_PARTS = ["market-strip", "pnl-cards", "positions-table", "balances-table"];
+    const STALE_PARTS = [
+        "market-strip", "pnl-cards", "positions-table", "balances-table", "price-chart-box",
+        "equity-chart-box"
+    ];
     const OFFLINE = "offlineWas";
 
     function clock(ms) {

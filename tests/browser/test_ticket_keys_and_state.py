@@ -18,6 +18,7 @@ from tests.browser.pages import (
     TRADE_SECONDS,
     buttons_disabled,
     click,
+    close_toast,
     css,
     enter_size,
     open_dashboard,
@@ -51,6 +52,7 @@ def buy(dash_duo) -> None:
     click(dash_duo, ids.TRADE_BUY)
     wait_for_toast(dash_duo, f"Done: {SYMBOL} → LONG")
     wait_for_state(dash_duo, SYMBOL, "LONG")
+    close_toast(dash_duo)
 
 
 def press(dash_duo, key: str) -> None:
@@ -86,6 +88,7 @@ def test_a_part_closed_from_the_page_leaves_the_rest_long(dash_duo, runtime):
 
     type_into(dash_duo, ids.EXIT_PART, "50")
     click(dash_duo, ids.TRADE_CLOSE)
+    wait_for_toast(dash_duo, "sold")
     wait_for_toast(dash_duo, "state LONG verified")
     rest = before - (before / 2).quantize(STEP, rounding=ROUND_FLOOR)
     assert held(runtime) == rest
