@@ -177,3 +177,31 @@ def test_the_service_refuses_a_part_with_a_buy(make_engine):
     trading = make_engine().service.trading
     result = trading.trade("ETH/USDT", PositionState.LONG, mode=Mode.SIM, part=ExitPart(pct=D(50)))
     assert result.refused and "goes with SELL or CLOSE" in result.message
+
+
+def test_a_part_of_a_derivatives_position_is_refused_by_the_gate(make_engine, venues, tmp_path):
+    """Derivatives close whole (reduce-only, the exchange's stops go with them): a part
+    asked of one is refused at the gate, not widened into a full close."""
+    from core.domain import ExitPart, Origin, PositionState
+    from core.trading.gate import OrderRequest
+    from emulator.control_client import ControlClient
+
+    server = venues["bybit"]
+    control = ControlClient(server.url)
+    control.reset()
+    control.set_positions({"BTCUSDT": {"size": "0.5", "entry_price": "60000", "leverage": "5"}})
+    accounts = tmp_path / "accounts.toml"
+    accounts.write_text(
+        f'[[accounts]]\nname = "perps"\nexchange = "bybit"\nurl = "{server.url}"\n'
+        'api_key = "demo-key"\napi_secret = "demo-secret"\n'
+    )
+    service = make_engine(ACCOUNTS_FILE=str(accounts)).service
+    account = service.wiring.account("perps", Mode.LIVE)
+    control.clear_requests()
+    request = OrderRequest(
+        "BTC/USDT:USDT", PositionState.NO_POSITION, Origin.CLI, part=ExitPart(pct=D(50))
+    )
+    result = service.trading.gate.trade(account, request)
+    assert result.refused and "closed on spot only" in result.message, result.message
+    assert not [r for r in control.requests_log() if r["method"] in SENDS]
+    assert D(control.account()["positions"]["BTCUSDT"]["size"]) == D("0.5")
