@@ -56,7 +56,15 @@ def buy(dash_duo) -> None:
 
 
 def press(dash_duo, key: str) -> None:
-    """A key pressed on the page itself (focus on nothing that takes text)."""
+    """A key pressed on the page itself (focus on nothing that takes text), once Dash's
+    renderer can take what keys.js hands it."""
+    wait_until(
+        dash_duo,
+        lambda: dash_duo.driver.execute_script(
+            "return Boolean(window.dash_clientside && window.dash_clientside.set_props)"
+        ),
+        "Dash's renderer never offered set_props to the key handler",
+    )
     dash_duo.driver.execute_script("document.activeElement && document.activeElement.blur()")
     dash_duo.find_element("body").send_keys(key)
 
