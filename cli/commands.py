@@ -9,7 +9,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from cli import event_commands, insights_commands, render
+from cli import event_commands, insights_commands, order_commands, render
 from core.service import (
     ACCOUNT,
     DEFAULT_SIZE_TEXT,
@@ -53,6 +53,7 @@ def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
         "resume": resume,
         **insights_commands.HANDLERS,
         **event_commands.HANDLERS,
+        **order_commands.HANDLERS,
     }[args.command]
     return handler(args, settings, build_engine)
 
@@ -67,6 +68,7 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
         size = _size(args, target)
         part = _part(args, target)
         stops = _prices(args, "stop_loss", "take_profit")
+        limit = _prices(args, "limit_price")
     except InputError as exc:
         return bad_input(str(exc))
     engine = build_engine(settings)
@@ -82,10 +84,13 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
             refusal = service.modes.live_refusal()
             if refusal:
                 return finish(args, TradeResult(False, symbol, target, None, None, refusal))
-            if not args.yes and not _confirmed(service.modes.confirmation()):
+            question = service.modes.confirmation() + order_commands.replacing(
+                service, symbol, mode
+            )
+            if not args.yes and not _confirmed(question):
                 return bad_input("not confirmed; nothing was sent")
         result = service.trading.trade(
-            symbol, target, size, mode=mode, origin=Origin.CLI, part=part, **stops
+            symbol, target, size, mode=mode, origin=Origin.CLI, part=part, **stops, **limit
         )
         if result.refused:
             return bad_input(result.message)
@@ -100,6 +105,7 @@ def _prices(args: argparse.Namespace, *names: str) -> dict:
         "stop_loss": "Stop-loss",
         "take_profit": "Take-profit",
         "stop_loss_pct": "Stop-loss %",
+        "limit_price": "Limit price",
     }
     return {
         name: parse_amount(getattr(args, name), labels[name])

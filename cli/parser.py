@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cli import event_commands, insights_commands
+from cli import event_commands, insights_commands, order_commands
 
 
 def parser() -> argparse.ArgumentParser:
@@ -41,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
         "--close-pct", metavar="P", help="with SHORT or NO_POSITION: sell P%% of the holding"
     )
     part.add_argument("--close-qty", metavar="Q", help="with SHORT or NO_POSITION: sell Q of it")
+    trade.add_argument(
+        "--limit-price",
+        metavar="P",
+        help="rest the order at this price as a working order instead of taking the market",
+    )
     trade.add_argument("--stop-loss", metavar="PRICE", help="protect the LONG with a stop-loss")
     trade.add_argument("--take-profit", metavar="PRICE", help="and a take-profit")
     trade.add_argument("--live", action="store_true", help="trade the real account")
@@ -93,6 +98,7 @@ def parser() -> argparse.ArgumentParser:
 
     insights_commands.configure(commands)
     event_commands.configure(commands)
+    order_commands.configure(commands)
 
     commands.add_parser("worker", help="the periodic check and stop watcher, without the page")
 

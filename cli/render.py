@@ -32,6 +32,8 @@ def trade_json(result: TradeResult) -> dict:
         "before": result.before,
         "after": result.after,
         "orders": [_order(o) for o in result.orders],
+        "working": [o.client_order_id for o in result.working],
+        "replaced": [o.client_order_id for o in result.replaced],
         "api_calls": result.api_calls,
         "duration_ms": result.duration_ms,
         "message": result.message,

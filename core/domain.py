@@ -241,6 +241,39 @@ class TradeResult:
     refused: bool = False
     flat: bool = False  # verified: nothing of the symbol is held any more
     asked_quote: Decimal | None = None  # what its BUY was planned to spend
+    working: tuple[OrderReport, ...] = ()  # priced orders it left resting on the exchange
+    replaced: tuple[OrderReport, ...] = ()  # working orders its cancel step ended
+
+
+class PlacedBy(StrEnum):
+    """Who placed a working order or keeps a stop, as the orders panel names it."""
+
+    APP = "app"  # an order the app recorded before sending it
+    OUTSIDE = "outside"  # an order on the account the app has no record of
+    APP_STOP = "app stop"  # a stop the app watches (spot)
+    EXCHANGE_STOP = "exchange-side stop"  # a stop the exchange keeps (derivatives)
+
+
+@dataclass(frozen=True)
+class WorkingOrder:
+    """One working order or stop of a book: what the orders panel and `orders` list. `id`
+    is what `cancel` takes: the app's client order id, else the exchange's order id (a stop
+    of the app's has the id `stop:SYMBOL`). `price` is a stop's trigger."""
+
+    id: str
+    symbol: str
+    side: Side | None  # None: a stop that closes whichever side is held
+    price: Decimal
+    amount: Decimal | None
+    filled: Decimal
+    placed_at: datetime | None
+    placed_by: PlacedBy
+    kind: str = "limit"  # limit, stop_loss, take_profit
+    origin: str | None = None  # why the app sent it (manual, cli, ...)
+
+    @property
+    def cancellable(self) -> bool:
+        return self.placed_by in (PlacedBy.APP, PlacedBy.OUTSIDE)
 
 
 class DiscrepancyKind(StrEnum):
@@ -406,6 +439,7 @@ class AccountSnapshot:
     taken_at: datetime
     positions: tuple[ExchangePosition, ...] | None = None
     stops: tuple[ExchangeStop, ...] | None = None
+    orders: tuple[OrderReport, ...] = ()  # the plain open orders `open_orders` counts
 
 
 @dataclass(frozen=True)

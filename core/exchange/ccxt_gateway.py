@@ -80,6 +80,11 @@ def balance_of(asset: str, raw: object, margin: bool) -> Balance:
     return Balance(free, used)
 
 
+def _open_report(raw: dict) -> OrderReport:
+    """An open order as listed: its own client id ("" when it has none) and symbol."""
+    return report_of(raw, str(raw.get("clientOrderId") or ""), str(raw["symbol"]))
+
+
 class CcxtTradingGateway:
     """A real account through ccxt: balances and LIMIT orders with the app's client order ids."""
 
@@ -136,10 +141,12 @@ class CcxtTradingGateway:
         amount: Decimal,
         price: Decimal,
         client_order_id: str,
+        rest: bool = False,
         reduce_only: bool = False,
     ) -> OrderReport:
         """Send one LIMIT order (on a derivatives exchange `reduce_only` closes without ever
-        opening the other side). Only an explicit refusal means it was not placed; anything
+        opening the other side); an exchange's LIMIT order rests until cancelled, `rest` or
+        not. Only an explicit refusal means it was not placed; anything
         else (no answer, a 5xx, a 429, -2013, an unreadable answer) leaves the outcome unknown:
         the caller must ask the exchange about `client_order_id` before sending again."""
         try:
@@ -198,6 +205,20 @@ class CcxtTradingGateway:
                 raise
         return self.order_by_client_id(symbol, client_order_id)
 
+    @translate_errors("reading open orders", idempotent=True)
+    def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
+        """The plain open orders of `symbol`, or of the whole account in one call."""
+        raw = self._ready().fetch_open_orders(symbol, None, None, self.market.venue.plain_orders)
+        return [_open_report(answer(o, "an open order")) for o in raw]
+
+    @translate_errors("cancelling an order", idempotent=True)
+    def cancel_outside_order(self, symbol: str, exchange_order_id: str) -> None:
+        try:
+            self._ready().cancel_order(exchange_order_id, symbol)
+        except ccxt.BaseError as exc:
+            if not self._gone(exc):
+                raise
+
     def _gone(self, exc: ccxt.BaseError) -> bool:
         """Whether the exchange answered that it has no such open order."""
         return exchange_code(exc) in self.market.venue.order_gone
@@ -222,9 +243,10 @@ class CcxtTradingGateway:
                 if venue.keeps_stops
                 else None
             )
+            listed = [_open_report(answer(o, "an open order")) for o in orders.result()]
             open_orders: dict[str, int] = {}
-            for order in orders.result():
-                open_orders[order["symbol"]] = open_orders.get(order["symbol"], 0) + 1
+            for order in listed:
+                open_orders[order.symbol] = open_orders.get(order.symbol, 0) + 1
             held = None if positions is None else positions.result()
             held_positions = (
                 None
@@ -240,6 +262,7 @@ class CcxtTradingGateway:
                 account=account,
                 balances=balances.result(),
                 open_orders=open_orders,
+                orders=tuple(listed),
                 tickers={**tickers.result(), **self.market.tickers(sorted(also))},
                 taken_at=datetime.now(UTC),
                 positions=held_positions,

@@ -105,10 +105,30 @@ class TradingGateway(Protocol):
     def balances(self) -> dict[str, Balance]: ...
     def cancel_open_orders(self, symbol: str) -> int: ...
     def place_limit_order(
-        self, symbol: str, side: Side, amount: Decimal, price: Decimal, client_order_id: str
-    ) -> OrderReport: ...
+        self,
+        symbol: str,
+        side: Side,
+        amount: Decimal,
+        price: Decimal,
+        client_order_id: str,
+        rest: bool = False,
+    ) -> OrderReport:
+        """A LIMIT order; what does not fill at once rests until cancelled (`rest` asks a
+        gateway whose orders do not rest by themselves, the paper one, to keep it)."""
+        ...
+
     def order_by_client_id(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
     def cancel_order(self, symbol: str, client_order_id: str) -> OrderReport | None: ...
+    def open_orders(self, symbol: str | None = None) -> list[OrderReport]:
+        """The account's plain open orders (of one symbol, or all), whoever placed them: an
+        order the app did not place has its exchange's client id, or none ("")."""
+        ...
+
+    def cancel_outside_order(self, symbol: str, exchange_order_id: str) -> None:
+        """Cancel an order the app did not place, by the exchange's id; one already gone is
+        no error."""
+        ...
+
     def order_fills(self, report: OrderReport) -> list[Fill]: ...
     def traces(self, symbol: str, since: datetime) -> OrderTraces: ...
     def snapshot(
@@ -126,6 +146,7 @@ class DerivativesGateway(TradingGateway, Protocol):
         amount: Decimal,
         price: Decimal,
         client_order_id: str,
+        rest: bool = False,
         reduce_only: bool = False,
     ) -> OrderReport: ...
     def position(self, symbol: str, account: str) -> ExchangePosition: ...

@@ -15,6 +15,7 @@ from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
@@ -27,6 +28,7 @@ from core.domain import (
     ExchangePosition,
     ExternalChange,
     Holdings,
+    OrderReport,
     Policy,
     PositionState,
     RecordedPosition,
@@ -42,7 +44,10 @@ from core.store import repository as repo
 from core.store import runs, snapshots
 from core.store.db import Database
 from core.store.models import utcnow
-from core.trading.state import position_state, spot_positions
+from core.trading.state import pending_label, position_state, spot_positions, works_toward
+
+if TYPE_CHECKING:
+    from core.trading.working import WorkingDesk
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +68,8 @@ class AccountLink:
 
 # the gate's hold on the symbols a repair touches (core.trading.gate.Gate.quiet, per account)
 Guard = Callable[[AccountLink, list[str], datetime], AbstractContextManager[frozenset[str]]]
+# the working orders of an account's book (core.trading.working), to follow and settle
+Working = Callable[[AccountLink], "WorkingDesk"]
 
 
 @dataclass
@@ -87,6 +94,12 @@ class AccountCheck:
     busy: tuple[str, ...] = ()  # symbols left to the next round: an action was on them
     # holdings that changed outside the app, recorded in the ledger as transfers by `execute`
     external_changes: list[ExternalChange] = field(default_factory=list)
+    # symbols waiting on a working order of the app's (never drift): how they read
+    pending: dict[str, str] = field(default_factory=dict)
+    # symbols whose working order filled or ended since it was recorded: settled first
+    # (with `execute`), their holdings judged by the next check
+    settling: tuple[str, ...] = ()
+    outside: tuple[OrderReport, ...] = ()  # open orders the app did not place
 
     def touched(self) -> set[str]:
         """Every symbol a repair of this check would write."""
@@ -95,6 +108,7 @@ class AccountCheck:
             *(a.symbol for a in self.actions),
             *(a.symbol for a in self.protection),
             *self.states,
+            *self.settling,
         }
 
     def keep_only(self, allowed: frozenset[str]) -> None:
@@ -105,6 +119,7 @@ class AccountCheck:
         self.protection = [a for a in self.protection if a.symbol in allowed]
         self.states = {s: v for s, v in self.states.items() if s in allowed}
         self.drift = {s: v for s, v in self.drift.items() if s in allowed}
+        self.settling = tuple(s for s in self.settling if s in allowed)
 
     @property
     def ok(self) -> bool:
@@ -139,6 +154,7 @@ class Monitor:
         progress: Callable[[int, int, str], None] | None = None,
         protect: bool = False,
         guard: Guard | None = None,
+        working: Working | None = None,
     ) -> list[AccountCheck]:
         """Diagnose every account from one snapshot each; with `execute`, apply the policy's
         plan to the database in one transaction and record it in the sync history; with
@@ -147,12 +163,18 @@ class Monitor:
         `guard` (the gate) holds the trade lock of every symbol a repair touches while it
         is applied, and leaves out a symbol that an action holds now or touched since its
         account was read: what the snapshot says of it may be old. It is checked again next
-        round."""
+        round.
+
+        `working` gives an account's working orders: a symbol waiting on one of the app's is
+        pending, never drift; one whose working order filled or ended since it was recorded
+        has its fills recorded first (with `execute`), and its holding is judged by the next
+        check (the balances read may already hold fills the ledger does not)."""
         checks = []
         for index, link in enumerate(links, 1):
             if progress is not None:
                 progress(index, len(links), link.name)
-            checks.append(self._examine(link, policy, symbols, protect))
+            desk = working(link) if working is not None else None
+            checks.append(self._examine(link, policy, symbols, protect, desk))
         if execute:
             with ExitStack() as held:
                 for link, check in zip(links, checks, strict=True):
@@ -162,6 +184,8 @@ class Monitor:
                         )
                         check.keep_only(allowed)
                 for link, check in zip(links, checks, strict=True):
+                    if working is not None:
+                        self._settle(working(link), check)
                     self._confirm_flat(link, check)
                 if protect and self.protection is not None:
                     for link, check in zip(links, checks, strict=True):
@@ -170,21 +194,32 @@ class Monitor:
         return checks
 
     def _examine(
-        self, link: AccountLink, policy: Policy, symbols: list[str] | None, protect: bool
+        self,
+        link: AccountLink,
+        policy: Policy,
+        symbols: list[str] | None,
+        protect: bool,
+        working: WorkingDesk | None = None,
     ) -> AccountCheck:
         check = AccountCheck(link.name, link.gateway.market.name.upper(), read_at=utcnow())
         started, calls = time.monotonic(), link.gateway.api_calls
         try:
             snapshot = link.gateway.snapshot(link.name, symbols or (), link.quote)
-            held = self._exchange_positions(link, snapshot)
+            listed = self._working_orders(link, snapshot, working, check)
+            settling = set(check.settling)
+            held = [p for p in self._exchange_positions(link, snapshot) if p.symbol not in settling]
             with self.db.session() as session:
-                recorded = recorded_positions(session, link)
+                recorded = [
+                    p for p in recorded_positions(session, link) if p.symbol not in settling
+                ]
                 targets = {
                     p.symbol: PositionState(p.target_state)
                     for p in repo.positions(session, repo.BookKey(link.mode, link.name))
                     if p.target_state
                 }
-            self._read_states(check, link, snapshot, symbols or [], targets)
+            self._pending(check, link, listed, targets)
+            watched = [s for s in symbols or [] if s not in settling]
+            self._read_states(check, link, snapshot, watched, targets)
             tolerances = {p.symbol: self._tolerance(link, p.symbol) for p in [*recorded, *held]}
         except GatewayError as exc:
             check.error = str(exc)
@@ -222,8 +257,56 @@ class Monitor:
             target = targets.get(symbol)
             check.states[symbol] = position_state(holdings, ticker.last, rules, target)
             check.prices[symbol] = ticker.last
-            if target is not None and check.states[symbol] is not target:
+            pending = symbol in check.pending
+            if target is not None and check.states[symbol] is not target and not pending:
                 check.drift[symbol] = target
+
+    def _working_orders(
+        self,
+        link: AccountLink,
+        snapshot: AccountSnapshot,
+        working: WorkingDesk | None,
+        check: AccountCheck,
+    ) -> list[OrderReport]:
+        """The open orders, read again after the snapshot when the app has working orders
+        on the account (one call): a working order listed as recorded then was as recorded
+        when the balances were read; the symbols of the others are settled first. The open
+        orders no record of the app's explains are the outside ones."""
+        listed = list(snapshot.orders)
+        if working is not None and working.recorded():
+            listed = link.gateway.open_orders()
+            check.settling = tuple(sorted(working.changed(listed)))
+        ids = {o.client_order_id for o in listed if o.client_order_id}
+        with self.db.session() as session:
+            ours = repo.orders_by_client_id(session, repo.BookKey(link.mode, link.name), ids)
+        check.outside = tuple(o for o in listed if o.client_order_id not in ours)
+        return [o for o in listed if o.client_order_id in ours]
+
+    def _pending(
+        self,
+        check: AccountCheck,
+        link: AccountLink,
+        ours: list[OrderReport],
+        targets: dict[str, PositionState],
+    ) -> None:
+        """The symbols waiting on a working order of the app's toward their target."""
+        by_symbol: dict[str, list[OrderReport]] = {}
+        for order in ours:
+            target = targets.get(order.symbol)
+            if target is not None and works_toward(target, order.side):
+                by_symbol.setdefault(order.symbol, []).append(order)
+        for symbol, orders in by_symbol.items():
+            rules = link.gateway.market.market_rules(symbol)
+            check.pending[symbol] = pending_label(targets[symbol], orders, rules, link.quote)
+
+    def _settle(self, working: WorkingDesk, check: AccountCheck) -> None:
+        """Record the fills of the working orders that filled or ended (the symbol's lock is
+        held), each once; a read that fails leaves them to the next check."""
+        for symbol in check.settling:
+            try:
+                working.settle(symbol)
+            except GatewayError as exc:
+                check.protection_errors.append(f"{symbol}: its working order was not read: {exc}")
 
     def _confirm_flat(self, link: AccountLink, check: AccountCheck) -> None:
         """Close a position or end a stop only on a fresh read that still finds the symbol
@@ -377,6 +460,21 @@ def _summary(check: AccountCheck) -> str:
         parts.append(f"holdings changed outside the app: {moved}")
     if check.busy:
         parts.append(f"{', '.join(check.busy)} left to the next check: an action was running")
+    if check.pending:
+        parts.append("; ".join(f"{s} {label}" for s, label in sorted(check.pending.items())))
+    if check.settling:
+        parts.append(
+            f"{', '.join(check.settling)}: a working order filled or ended; its fills are "
+            "recorded and the holding checked next round"
+        )
+    if check.outside:
+        listed = ", ".join(
+            f"{o.symbol} {o.side.value.upper()} {_amount(o.amount)} @ {_amount(o.price)}"
+            for o in check.outside
+        )
+        parts.append(
+            f"{wording.count(len(check.outside), 'order')} placed outside the app: {listed}"
+        )
     if check.drift:
         held = ", ".join(
             f"{symbol} no longer {target.value}" for symbol, target in sorted(check.drift.items())

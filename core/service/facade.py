@@ -5,6 +5,7 @@ service.trading      BUY / SELL / CLOSE and the orders a crash left unknown (tra
 service.monitoring   the position monitor and the periodic check (monitoring.py)
 service.reads        what the page and the command line show (read_models.py)
 service.events       the event feed and acknowledging incidents (event_feed.py)
+service.orders       working orders and stops, and cancelling them (working_orders.py)
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from core.service.protection import ProtectionCommands
 from core.service.read_models import ReadModels
 from core.service.stored_mode import StoredMode
 from core.service.trading import TradeCommands
+from core.service.working_orders import OrdersCommands
 from core.store.db import Database
 from core.trading.gate import Gate
 
@@ -46,6 +48,7 @@ class TradingService:
         self.reads = ReadModels(wiring, stored)
         self.insights = Insights(wiring, stored)
         self.events = EventFeed(wiring, stored)
+        self.orders = OrdersCommands(wiring, self.gate, stored)
 
     @property
     def symbols(self) -> list[str]:

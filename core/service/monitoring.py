@@ -35,6 +35,10 @@ class MonitorCommands:
         and those an action touched since the account was read left to the next round."""
         return self.gate.quiet(self.wiring.account(link.name, Mode(link.mode)), symbols, since)
 
+    def _working(self, link: AccountLink):
+        """The working orders of the link's book, as its account's executor follows them."""
+        return self.wiring.account(link.name, Mode(link.mode)).executor.working
+
     def accounts(self) -> list[str]:
         return [link.name for link in self.wiring.monitor_links()]
 
@@ -65,6 +69,7 @@ class MonitorCommands:
             progress=progress,
             protect=protect,
             guard=self._guard,
+            working=self._working,
         )
         views = [_check_view(check) for check in checks]
         for link, view in zip(links, views, strict=True):
@@ -81,6 +86,7 @@ class MonitorCommands:
         enforce only reports: a switch never trades by itself."""
         mode = self._stored.current()
         if mode is Mode.SIM:
+            self._trading.settle_working(mode)
             record_equity_point(self.wiring, mode)
             return None
         policy = Policy(self.wiring.settings.SYNC_POLICY)
@@ -93,6 +99,7 @@ class MonitorCommands:
             execute=True,
             symbols=self.wiring.symbols,
             guard=self._guard,
+            working=self._working,
         )
         view = _check_view(check)
         observers = self.wiring.observers

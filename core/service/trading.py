@@ -57,6 +57,7 @@ class TradeCommands:
         shown_mode: Mode | None = None,
         max_buy: Decimal | None = None,
         part: ExitPart | None = None,
+        limit_price: Decimal | None = None,
     ) -> TradeResult:
         """Sync `symbol` to `target` in `mode`'s book (the command line names it), or in the
         book of the mode the page showed when the trader clicked (`shown_mode`: refused if
@@ -65,7 +66,8 @@ class TradeCommands:
         with SELL or CLOSE sells that part of the holding; the rest stays LONG under the
         symbol's stop, which sells whatever is held when it fires. Failures
         come back as a result with a message, never as exceptions; a refused one sent and
-        wrote nothing."""
+        wrote nothing. With `limit_price` the order rests at that price as the trader's
+        working order (the symbol reads `LONG pending: BUY ...` until it fills)."""
         mode = mode or shown_mode or self._stored.current()
 
         def refused(message: str) -> TradeResult:
@@ -76,12 +78,30 @@ class TradeCommands:
             stops = self._check_stops(symbol, target, stop_loss, take_profit)
             if part is not None and target is PositionState.LONG:
                 raise InputError("A part to close goes with SELL or CLOSE, not with BUY.")
+            if part is not None and limit_price is not None:
+                raise InputError(
+                    "A part is sold at the market: leave the limit price out, or rest a "
+                    "priced SELL of the whole holding."
+                )
             account = self.wiring.account(ACCOUNT, mode)
+            if limit_price is not None and stops:
+                raise InputError(
+                    "A stop protects a position held: set it once the priced order has "
+                    "filled (protect SYMBOL --stop-loss PRICE)."
+                )
+            if limit_price is not None and (limit_price <= 0 or account.is_derivatives):
+                raise InputError(
+                    "A limit price is a positive price of a spot market's order."
+                    if limit_price <= 0
+                    else f"A priced order on {account.where}'s derivatives is not supported."
+                )
             if size is not None and size.kind is SizeKind.RISK_PCT:
                 size = self._measured(size, mode, stops.get("stop_loss"))
         except AppError as exc:
             return refused(str(exc))
-        request = OrderRequest(symbol, target, origin, size, shown_mode, max_buy, part=part)
+        request = OrderRequest(
+            symbol, target, origin, size, shown_mode, max_buy, part=part, limit_price=limit_price
+        )
         result = self.gate.trade(account, request)
         if stops and result.ok:
             result = self._protect(result, mode, stops)
@@ -178,6 +198,11 @@ class TradeCommands:
         return replace(
             result, message=f"{result.message}; the stop-loss at {level} now guards the rest"
         )
+
+    def settle_working(self, mode: Mode) -> int:
+        """Follow the book's working orders: what they filled goes into the ledger (SIM: the
+        paper account fills those the public book crosses now)."""
+        return self.gate.settle_working(self.wiring.account(ACCOUNT, mode))
 
     def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
         """Settle orders that a crash or an outage left without a known outcome; returns

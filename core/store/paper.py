@@ -58,6 +58,33 @@ def change_balance(session: Session, account: str, asset: str, delta: Decimal) -
     return new_free
 
 
+def lock_balance(session: Session, account: str, asset: str, amount: Decimal) -> None:
+    """Move `amount` of `asset` from free to locked (a resting order holds it); `Overdraft`
+    when not that much is free. A negative amount hands it back."""
+    change_balance(session, account, asset, -amount)
+    row = session.get(PaperBalance, (account, asset), with_for_update=True)
+    if row.locked + amount < 0:
+        raise Overdraft(f"paper locked {asset} would go below zero")
+    row.locked += amount
+
+
+def update_order(session: Session, report: OrderReport) -> None:
+    """A paper order's new state: what it filled, its fills, open or ended."""
+    row = session.get(PaperOrder, report.client_order_id)
+    row.filled, row.average, row.status = report.filled, report.average, report.status.value
+    row.fills = json.dumps([_fill_fields(f) for f in report.fills])
+
+
+def open_orders(session: Session, account: str, symbol: str | None = None) -> list[OrderReport]:
+    """The paper orders that rest, oldest first (time priority)."""
+    query = select(PaperOrder).where(
+        PaperOrder.account == account, PaperOrder.status == OrderStatus.OPEN.value
+    )
+    if symbol is not None:
+        query = query.where(PaperOrder.symbol == symbol)
+    return [_report_of(row) for row in session.scalars(query.order_by(PaperOrder.created_at))]
+
+
 def record_order(session: Session, account: str, report: OrderReport) -> None:
     session.add(
         PaperOrder(
@@ -79,8 +106,10 @@ def record_order(session: Session, account: str, report: OrderReport) -> None:
 def order(session: Session, client_order_id: str) -> OrderReport | None:
     """A paper order as the paper exchange knows it, with its fills; None if never placed."""
     row = session.get(PaperOrder, client_order_id)
-    if row is None:
-        return None
+    return None if row is None else _report_of(row)
+
+
+def _report_of(row: PaperOrder) -> OrderReport:
     return OrderReport(
         client_order_id=row.client_order_id,
         exchange_order_id=row.exchange_order_id,
@@ -92,6 +121,7 @@ def order(session: Session, client_order_id: str) -> OrderReport | None:
         status=OrderStatus(row.status),
         average=row.average,
         fills=tuple(_fill_of(item) for item in json.loads(row.fills)),
+        placed_at=row.created_at,
     )
 
 

@@ -31,6 +31,7 @@ from core.store.db import insert_unless_present
 from core.store.models import AppState, EquitySnapshot, FillRecord, Order, Position, utcnow
 
 __all__ = ["BookKey"]
+RESTING = "resting"  # an order's type when it is the trader's working order
 
 
 # --- app state -----------------------------------------------------------------------
@@ -68,11 +69,15 @@ def record_intent(
     price: Decimal,
     amount: Decimal,
     origin: Origin = Origin.MANUAL,
+    resting: bool = False,
 ) -> Order:
+    """An order's intent, committed before it is sent. A `resting` order is the trader's
+    working order at their own price (kept open on the exchange, never repriced)."""
     order = Order(
         mode=book.mode,
         account=book.account,
         origin=origin.value,
+        order_type=RESTING if resting else "limit",
         symbol=symbol,
         client_order_id=client_order_id,
         side=side.value,
@@ -106,6 +111,25 @@ def mark_order(session: Session, client_order_id: str, status: OrderStatus, reas
         raise LookupError(f"no recorded order {client_order_id}")
     order.status = status.value
     order.reason = reason
+
+
+def working_orders(session: Session, book: BookKey, symbol: str | None = None) -> list[Order]:
+    """The book's working orders: priced orders of the app that rest on the exchange (open
+    as last read), oldest first."""
+    query = select(Order).where(
+        in_book(Order, book), Order.order_type == RESTING, Order.status == OrderStatus.OPEN.value
+    )
+    if symbol is not None:
+        query = query.where(Order.symbol == symbol)
+    return list(session.scalars(query.order_by(Order.created_at, Order.id)))
+
+
+def orders_by_client_id(session: Session, book: BookKey, client_ids: set[str]) -> dict[str, Order]:
+    """The book's recorded orders among `client_ids`."""
+    if not client_ids:
+        return {}
+    query = select(Order).where(in_book(Order, book), Order.client_order_id.in_(client_ids))
+    return {o.client_order_id: o for o in session.scalars(query)}
 
 
 def unresolved_orders(session: Session, book: BookKey) -> list[Order]:
@@ -280,6 +304,14 @@ def set_position_state(
         position.target_state = target.value
         position.target_quote = target_quote
     return position
+
+
+def forget_target(session: Session, book: BookKey, symbol: str) -> None:
+    """The symbol has no target any more (its working order ended unfilled)."""
+    position = find_position(session, book, symbol)
+    if position is not None:
+        position.target_state, position.target_quote = None, None
+        position.sync_status, position.sync_message = "in_sync", ""
 
 
 def record_sync_status(

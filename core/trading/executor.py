@@ -69,7 +69,8 @@ from core.trading.orders import (
 )
 from core.trading.planner import plan_close, plan_order, reference_price
 from core.trading.pricing import Limits, PlanError, SizeError
-from core.trading.state import base_is_dust, position_state, state_label
+from core.trading.state import base_is_dust, pending_label, position_state, state_label
+from core.trading.working import WorkingDesk
 
 log = logging.getLogger(__name__)
 _RUN_KIND = {
@@ -101,6 +102,7 @@ class Executor:
         self.limits = limits
         self.policy = policy or FillPolicy()
         self.desk = OrderDesk(gateway, db, book, limits, self.policy)
+        self.working = WorkingDesk(self.desk)
 
     # --- the flow ----------------------------------------------------------------------
 
@@ -114,13 +116,17 @@ class Executor:
         progress: Progress = _quiet,
         before_send: BeforeSend = no_check,
         part: ExitPart | None = None,
+        limit_price: Decimal | None = None,
     ) -> TradeResult:
         """The caller (core.trading.gate) holds the symbol's lock and asks `before_send` before
         every order. With `part`, a SELL or CLOSE sells that part of the holding and the
-        rest stays LONG: that is the state verified and recorded as the target."""
+        rest stays LONG: that is the state verified and recorded as the target. With
+        `limit_price` the order rests at that price as the trader's working order instead of
+        taking the market."""
         trade = _Trade(symbol=symbol, target=target, origin=origin)
         return self._traded(
-            trade, lambda: self._run(trade, size or TradeSize(), progress, before_send, part)
+            trade,
+            lambda: self._run(trade, size or TradeSize(), progress, before_send, part, limit_price),
         )
 
     def close_position(
@@ -187,18 +193,19 @@ class Executor:
         progress: Progress,
         before_send: BeforeSend,
         part: ExitPart | None = None,
+        limit_price: Decimal | None = None,
     ) -> None:
         symbol = trade.symbol
         self.desk.refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
         progress("cancelling open orders and reading the account")
-        balances, book = self._cancel_and_read(symbol)
+        balances, book = self._cancel_and_read(symbol, trade)
         price = reference_price(book)
         trade.price = price
         trade.balances = balances
         holdings = Holdings.of(balances, rules.base, rules.quote)
         trade.before = position_state(holdings, price, rules, self._last_target(symbol))
-        plan = plan_order(trade.target, holdings, book, rules, size, self.limits, part)
+        plan = plan_order(trade.target, holdings, book, rules, size, self.limits, part, limit_price)
         if plan is not None and plan.side is Side.BUY:
             trade.asked_quote = plan.notional
         if plan is not None and plan.leaves is not None:
@@ -212,24 +219,34 @@ class Executor:
             holdings = Holdings.of(balances, rules.base, rules.quote)
         trade.is_open = not base_is_dust(holdings.base.total, price, rules)
         trade.after = position_state(holdings, price, rules, trade.target)
-        trade.ok = trade.after is trade.target and trade.sold_the_part
+        trade.working = [
+            o
+            for o in trade.orders
+            if plan is not None and plan.resting and o.status is OrderStatus.OPEN
+        ]
+        trade.ok = (trade.after is trade.target and trade.sold_the_part) or bool(trade.working)
         trade.message = _outcome_message(trade, rules, holdings)
 
     def _base_held(self, rules: MarketRules) -> Decimal:
         """The spot account's total of the market's base asset, read now."""
         return Holdings.of(self.gateway.balances(), rules.base, rules.quote).base.total
 
-    def _cancel_and_read(self, symbol: str):
+    def _cancel_and_read(self, symbol: str, trade: _Trade):
         """Cancel the symbol's open orders while the balances and the book are read: one round
         trip. A cancel frees locked funds without changing the totals; when it did cancel
-        something, the balances are read again so the free amounts are current."""
+        something, the balances are read again so the free amounts are current, and a
+        working order of the app's it ended is read to its end, its fills recorded (a new
+        click replaces the working order)."""
+        working = bool(self.working.recorded(symbol))
         with ThreadPoolExecutor(max_workers=3) as pool:
             cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
             balances = pool.submit(self.gateway.balances)
             book = pool.submit(self.gateway.market.order_book, symbol, 50)
-            if cancelled.result():
-                return self.gateway.balances(), book.result()
-            return balances.result(), book.result()
+            if not cancelled.result():
+                return balances.result(), book.result()
+            if working:
+                trade.replaced = self.working.settle(symbol)
+            return self.gateway.balances(), book.result()
 
     def _run_close(self, trade: _Trade, progress: Progress, before_send: BeforeSend) -> None:
         symbol = trade.symbol
@@ -389,6 +406,8 @@ class _Trade:
     def __post_init__(self):
         self.orders: list[OrderReport] = []
         self.fills: list[Fill] = []
+        self.working: list[OrderReport] = []  # the resting order it left on the exchange
+        self.replaced: list[OrderReport] = []  # working orders its cancel step ended
 
     @property
     def sold_the_part(self) -> bool:
@@ -409,8 +428,10 @@ class _Trade:
             fills=tuple(self.fills),
             api_calls=self.api_calls,
             duration_ms=self.duration_ms,
-            flat=self.ok and self.after is not None and not self.is_open,
+            flat=self.ok and self.after is not None and not self.is_open and not self.working,
             asked_quote=self.asked_quote,
+            working=tuple(self.working),
+            replaced=tuple(self.replaced),
         )
 
     def refusal(self, message: str) -> TradeResult:
@@ -435,6 +456,15 @@ def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> s
         asked = wording.quantity(trade.part_amount, rules.amount_step)
         sold = ", ".join(parts) or "nothing sold"
         return f"{sold}: the part asked was {asked} {rules.base}; the account {held}"
+    replaced = _replaced_words(trade, rules)
+    if trade.working:
+        pending = pending_label(trade.target, trade.working, rules, rules.quote)
+        rests = f"{pending}, resting on the exchange as order {trade.working[0].client_order_id}"
+        return ", ".join([*replaced, *parts, rests, f"the account {held}"])
+    if replaced:
+        parts = [*replaced, *parts]
+    if trade.ok and parts and not trade.fills:
+        return f"{', '.join(parts)}: {held}; state {after} verified"
     if trade.ok and parts:
         return f"{', '.join(parts)}: {wording.base_held(holdings, rules)}, state {after} verified"
     if trade.ok and trade.before is trade.after:
@@ -442,6 +472,22 @@ def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> s
     if trade.ok:
         return f"nothing to trade: {held}; state {after} verified"
     return ", ".join([*parts, f"{trade.target.value} not reached: the account {held}"])
+
+
+def _replaced_words(trade: _Trade, rules: MarketRules) -> list[str]:
+    """`replaced the working order BUY 0.29 ETH @ 3,300.00 (nothing filled)`."""
+    return [
+        f"replaced the working order {order.side.value.upper()} "
+        f"{wording.quantity(order.amount, rules.amount_step)} {rules.base} @ "
+        f"{wording.price(order.price, rules.price_step)} ("
+        + (
+            f"{wording.quantity(order.filled, rules.amount_step)} filled"
+            if order.filled
+            else "nothing filled"
+        )
+        + ")"
+        for order in trade.replaced
+    ]
 
 
 def _close_message(trade: _Trade, rules: MarketRules, held: ExchangePosition) -> str:

@@ -29,7 +29,15 @@ from datetime import datetime
 from decimal import Decimal
 
 from core.accounts.account import Account
-from core.domain import ExitPart, Mode, Origin, PositionState, TradeResult, TradeSize
+from core.domain import (
+    ExitPart,
+    Mode,
+    Origin,
+    PositionState,
+    TradeResult,
+    TradeSize,
+    WorkingOrder,
+)
 from core.errors import Refused, TradeBusy
 from core.operations.locks import TradeLocks
 from core.store import jobs
@@ -53,7 +61,8 @@ class OrderRequest:
     the periodic check); None when the book was named explicitly (`--live`, a stop's own
     book, flatten's). `max_buy` caps what enforce may buy, in the quote asset. `wait` is how
     long to wait for a trade in flight on the symbol (flatten waits; a click is refused).
-    `part` is the part of a spot holding a SELL or CLOSE sells (the rest stays LONG)."""
+    `part` is the part of a spot holding a SELL or CLOSE sells (the rest stays LONG).
+    `limit_price`: the order rests at that price as the trader's working order."""
 
     symbol: str
     target: PositionState
@@ -63,6 +72,7 @@ class OrderRequest:
     max_buy: Decimal | None = None
     wait: float = 0.0
     part: ExitPart | None = None
+    limit_price: Decimal | None = None
 
 
 class Gate:
@@ -128,6 +138,7 @@ class Gate:
                     progress=job.step,
                     before_send=before_send,
                     part=request.part,
+                    limit_price=request.limit_price,
                 )
             if result.flat or (result.fills and _was_flat(result, account)):
                 self._end_stops(account.book, request.symbol)
@@ -158,11 +169,14 @@ class Gate:
             halt = stops.halted(session, account.book)
         if halt and not (request.origin in REDUCERS and reduces):
             raise Refused(f"{halt[0]} (python app.py resume{_resume_words(account)} --yes)")
-        if request.made_in is not None and account.follows_switch:
+        self._check_mode(account, request.made_in)
+
+    def _check_mode(self, account: Account, made_in: Mode | None) -> None:
+        if made_in is not None and account.follows_switch:
             now = self._stored_mode()
-            if now is not request.made_in or account.mode is not request.made_in:
+            if now is not made_in or account.mode is not made_in:
                 raise Refused(
-                    f"this {request.made_in.value.upper()} request was not sent: the dashboard "
+                    f"this {made_in.value.upper()} request was not sent: the dashboard "
                     f"is in {now.value.upper()} now; look at the page and ask again"
                 )
 
@@ -206,6 +220,47 @@ class Gate:
             checkpoints.reach("locked", **where)
             yield lease.verify
         self._book_changed(account.book)
+
+    def cancel(
+        self,
+        account: Account,
+        symbol: str,
+        orders: list[WorkingOrder],
+        origin: Origin,
+        made_in: Mode | None = None,
+    ) -> list[WorkingOrder]:
+        """Cancel working orders of `symbol` under its lock (a halt does not stop a cancel:
+        it only takes risk away; the mode a page asked in still must hold), each read to
+        its end with its fills recorded; returns those cancelled. Refused (TradeBusy,
+        Refused) while a trade runs on the symbol or the mode changed."""
+        where = _where(account, symbol, origin)
+        checkpoints.reach("before-lock", **where)
+        done: list[WorkingOrder] = []
+        with self.locks.hold(account.name, symbol) as lease:
+            checkpoints.reach("locked", **where)
+            self._check_mode(account, made_in)
+            for order in orders:
+                lease.verify()
+                account.executor.working.cancel(symbol, order)
+                done.append(order)
+        self._book_changed(account.book)
+        log.info("orders cancelled", extra={**where, "orders": len(done)})
+        return done
+
+    def settle_working(self, account: Account) -> int:
+        """Record what the book's working orders filled, each symbol under its lock (a
+        symbol with an action running is left to it: its cancel step settles them)."""
+        symbols = sorted({r.symbol for r in account.executor.working.recorded()})
+        changed = 0
+        for symbol in symbols:
+            try:
+                with self.locks.hold(account.name, symbol):
+                    changed += len(account.executor.working.settle(symbol))
+            except TradeBusy:
+                continue
+        if changed:
+            self._book_changed(account.book)
+        return changed
 
     @contextmanager
     def quiet(

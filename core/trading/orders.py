@@ -162,6 +162,9 @@ class OrderDesk:
         `holding` is what the account held before: an order "not found" is sent again only
         if the account holds what the orders the app knows explain."""
         so_far = SentSoFar(orders, holding, rules.taker_fee)
+        if plan.resting:
+            self._rest(plan, rules, origin, progress, orders, before_send, so_far)
+            return
         current: OrderPlan | None = plan
         for _ in range(self.policy.max_attempts):
             if current is None:
@@ -190,6 +193,23 @@ class OrderDesk:
                 orders[-1] = report
             current = self.replan(current, report, rules)
 
+    def _rest(self, plan, rules, origin, progress, orders, before_send, so_far) -> None:
+        """A working order: sent once at the trader's price and left to rest. Whatever
+        fills at once is the run's; the rest stays open (recorded so) for the periodic
+        check to follow, a cancel or a new click to end."""
+        progress(
+            f"placing {plan.side.value.upper()} "
+            f"{wording.quantity(plan.amount, rules.amount_step)} {rules.base} "
+            f"at {wording.price(plan.price, rules.price_step)} to rest"
+        )
+        before_send(plan)
+        report = self.place(plan, origin, so_far)
+        if report is not None:
+            orders.append(report)
+            checkpoints.reach(
+                "placed", account=self.book.account, symbol=plan.symbol, origin=origin.value
+            )
+
     def place(
         self, plan: OrderPlan, origin: Origin, so_far: SentSoFar | None = None
     ) -> OrderReport | None:
@@ -206,13 +226,16 @@ class OrderDesk:
                 price=plan.price,
                 amount=plan.amount,
                 origin=origin,
+                resting=plan.resting,
             )
         sent_at = time.time()
         # only a derivatives gateway takes the flag (the paper gateway is spot)
-        reduce_only = {"reduce_only": True} if plan.reduce_only else {}
+        flags = {"reduce_only": True} if plan.reduce_only else {}
+        if plan.resting:
+            flags["rest"] = True
         try:
             return self.gateway.place_limit_order(
-                plan.symbol, plan.side, plan.amount, plan.price, client_order_id, **reduce_only
+                plan.symbol, plan.side, plan.amount, plan.price, client_order_id, **flags
             )
         except OutcomeUnknown as unknown:
             log.warning(

@@ -24,7 +24,14 @@ from core.domain import (
     SizeKind,
     TradeSize,
 )
-from core.trading.pricing import Limits, PlanError, SizeError, floor_to_step, marketable_price
+from core.trading.pricing import (
+    Limits,
+    PlanError,
+    SizeError,
+    ceil_to_step,
+    floor_to_step,
+    marketable_price,
+)
 from core.trading.sizing import BuyMarket, ProblemKind, minimum_problems, size_buy
 from core.trading.state import base_is_dust
 
@@ -34,7 +41,9 @@ class OrderPlan:
     """One order to send. A `reduce_only` order (derivatives) can only shrink a position.
     A `price_limit` is the most a BUY and its repriced remainders may pay: a risk size's
     worst price, so no fill adds to the risk shown when the market moves up meanwhile.
-    `leaves` is the base a partial exit keeps (None: the order is no partial exit)."""
+    `leaves` is the base a partial exit keeps (None: the order is no partial exit).
+    A `resting` order is the trader's working order at their own price: what does not fill
+    at once rests on the exchange until it fills or is cancelled (never repriced)."""
 
     symbol: str
     side: Side
@@ -43,6 +52,7 @@ class OrderPlan:
     reduce_only: bool = False
     price_limit: Decimal | None = None
     leaves: Decimal | None = None
+    resting: bool = False
 
     @property
     def notional(self) -> Decimal:
@@ -57,16 +67,20 @@ def plan_order(
     size: TradeSize,
     limits: Limits,
     part: ExitPart | None = None,
+    limit_price: Decimal | None = None,
 ) -> OrderPlan | None:
     """The one order that moves the account toward `target`, or None when nothing is to do:
     a buy when LONG is asked and no base is held above dust, a sell of the base otherwise
-    (of `part` of it, when given: SizeError when there is nothing to take a part of)."""
+    (of `part` of it, when given: SizeError when there is nothing to take a part of).
+    With `limit_price` it is a resting order at that price (on the market's tick: a BUY's
+    rounded down, a SELL's up), sized at that price; a part is taken at the market only."""
     mid = reference_price(book)
     base_dust = base_is_dust(holdings.base.total, mid, rules)
     if target is PositionState.LONG:
         if not base_dust:
             return None
-        return _plan_buy(holdings, book, rules, size, limits)
+        price = None if limit_price is None else floor_to_step(limit_price, rules.price_step)
+        return _plan_buy(holdings, book, rules, size, limits, price)
     if base_dust:
         if part is not None:
             raise SizeError(
@@ -75,19 +89,52 @@ def plan_order(
         return None
     if part is not None:
         return _plan_part(holdings, book, rules, part, limits)
+    if limit_price is not None:
+        price = ceil_to_step(limit_price, rules.price_step)
+        return _plan_resting_sell(holdings, rules, limits, price)
     return _plan_sell(holdings, book, rules, limits)
 
 
 def _plan_buy(
-    holdings: Holdings, book: OrderBook, rules: MarketRules, size: TradeSize, limits: Limits
+    holdings: Holdings,
+    book: OrderBook,
+    rules: MarketRules,
+    size: TradeSize,
+    limits: Limits,
+    limit_price: Decimal | None = None,
 ) -> OrderPlan:
-    """The BUY the ticket's preview showed for the same book and cash (core.trading.sizing)."""
-    sized = size_buy(size, BuyMarket(book, rules, holdings.quote.free), limits)
+    """The BUY the ticket's preview showed for the same book and cash (core.trading.sizing);
+    with a limit price, sized at that price, to rest."""
+    market = BuyMarket(book, rules, holdings.quote.free, limit_price)
+    sized = size_buy(size, market, limits)
     if sized.problems:
         first = sized.problems[0]
         raise (PlanError if first.kind is ProblemKind.NO_ASKS else SizeError)(first.words)
     limit = sized.worst_price if size.kind is SizeKind.RISK_PCT else None
-    return OrderPlan(rules.symbol, Side.BUY, sized.quantity, sized.worst_price, price_limit=limit)
+    return OrderPlan(
+        rules.symbol,
+        Side.BUY,
+        sized.quantity,
+        sized.worst_price,
+        price_limit=limit,
+        resting=limit_price is not None,
+    )
+
+
+def _plan_resting_sell(
+    holdings: Holdings, rules: MarketRules, limits: Limits, price: Decimal
+) -> OrderPlan:
+    """A SELL of the free base at the trader's price, cut to the caps, to rest."""
+    amount = floor_to_step(holdings.base.free, rules.amount_step)
+    cap = limits.max_order_notional
+    if rules.max_cost is not None:
+        cap = min(cap, rules.max_cost)
+    if amount * price > cap:
+        amount = floor_to_step(cap / price, rules.amount_step)
+    problems = minimum_problems(amount, price, rules, f"selling {rules.base}")
+    if problems:
+        raise SizeError(problems[0].words)
+    return OrderPlan(rules.symbol, Side.SELL, amount, price, resting=True)
 
 
 def _plan_sell(

@@ -50,11 +50,19 @@ class Problem:
 
 @dataclass(frozen=True)
 class BuyMarket:
-    """What a BUY is sized against: the symbol's order book and rules, and the free quote."""
+    """What a BUY is sized against: the symbol's order book and rules, and the free quote.
+    `limit_price` is the trader's own price for a BUY that rests: it is then the worst
+    price, in place of the marketable one."""
 
     book: OrderBook
     rules: MarketRules
     free_cash: Decimal
+    limit_price: Decimal | None = None
+
+    def worst_price(self, quantity: Decimal, limits: Limits) -> Decimal:
+        if self.limit_price is not None:
+            return self.limit_price
+        return marketable_price(self.book, Side.BUY, quantity, self.rules, limits)
 
 
 @dataclass(frozen=True)
@@ -139,13 +147,13 @@ def size_buy(
         return preview(ZERO, None)
     kind, capped = size.kind, False
     if kind is SizeKind.RISK_PCT:
-        sized = _by_risk(size, book, rules, limits, found)
+        sized = _by_risk(size, market, limits, found)
         if sized is None:
-            return preview(ZERO, marketable_price(book, Side.BUY, ZERO, rules, limits))
+            return preview(ZERO, market.worst_price(ZERO, limits))
         quantity, worst, what = sized
     elif kind is SizeKind.BASE_QTY:
         quantity = floor_to_step(size.base_qty, rules.amount_step)
-        worst = marketable_price(book, Side.BUY, quantity, rules, limits)
+        worst = market.worst_price(quantity, limits)
         what = f"buying {wording.quantity(size.base_qty, rules.amount_step)} {rules.base}"
     else:
         quantity, worst, capped, what = _by_cash(size, market, limits, found)
@@ -230,23 +238,20 @@ def _by_cash(
             )
         )
     estimate = floor_to_step(spend / book.best_ask, rules.amount_step)
-    worst = marketable_price(book, Side.BUY, estimate, rules, limits)
+    worst = market.worst_price(estimate, limits)
     quantity = most_within(spend, worst, rules.amount_step)
     return quantity, worst, spend < wanted, f"buying {wording.money(spend, rules.quote)}"
 
 
 def _by_risk(
-    size: TradeSize,
-    book: OrderBook,
-    rules: MarketRules,
-    limits: Limits,
-    found: list[Problem],
+    size: TradeSize, market: BuyMarket, limits: Limits, found: list[Problem]
 ) -> tuple[Decimal, Decimal, str] | None:
     """R % of equity over the distance from the worst price to the stop, or None (with the
     reason in `found`) when there is no stop, no equity, or the stop is not below the
     price. The worst price of the first estimate covers the final quantity, which is never
     larger."""
-    stop, equity, ask = size.stop_loss, size.equity, book.best_ask
+    book, rules = market.book, market.rules
+    stop, equity, ask = size.stop_loss, size.equity, market.limit_price or book.best_ask
     if stop is None:
         found.append(
             Problem(
@@ -269,7 +274,7 @@ def _by_risk(
         return None
     budget = equity * size.risk_pct / 100
     estimate = floor_to_step(budget / (ask - stop), rules.amount_step)
-    worst = marketable_price(book, Side.BUY, estimate, rules, limits)
+    worst = market.worst_price(estimate, limits)
     if stop >= worst:  # a book off the price grid: the limit would be below the stop
         found.append(_stop_not_below(stop, worst, rules))
         return None

@@ -10,14 +10,32 @@
 A balance is *dust* when the market would not let it trade: below the minimum quantity or
 below the minimum order amount. Thresholds come from the market's own limits, never from
 per-coin constants. The account holds what the trader asked for exactly when the state of
-its holdings, read with that target, is the target; anything else is drift.
+its holdings, read with that target, is the target; anything else is drift, unless a
+working order of the app's (a priced order resting on the exchange) is on its way to the
+target: the state then reads `LONG pending: BUY 0.29 ETH @ 3,300.00`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
-from core.domain import Balance, ExchangePosition, Holdings, MarketRules, PositionState
+from core import wording
+from core.domain import (
+    Balance,
+    ExchangePosition,
+    Holdings,
+    MarketRules,
+    OrderReport,
+    PositionState,
+    Side,
+)
+
+
+def works_toward(target: PositionState, side: Side) -> bool:
+    """Whether a working order on `side` moves the account toward `target`: a BUY toward
+    LONG, a SELL toward SHORT or NO_POSITION."""
+    return (side is Side.BUY) == (target is PositionState.LONG)
 
 
 def base_is_dust(qty: Decimal, price: Decimal, rules: MarketRules) -> bool:
@@ -57,6 +75,23 @@ def state_label(state: PositionState, quote: str) -> str:
     if state is PositionState.SHORT:
         return f"SHORT (in {quote})"
     return state.value
+
+
+def pending_label(
+    target: PositionState, working: Iterable[OrderReport], rules: MarketRules, quote: str
+) -> str:
+    """A target waiting on working orders: `LONG pending: BUY 0.29 ETH @ 3,300.00`, with what
+    each filled so far (`, 0.1 filled`)."""
+    orders = []
+    for order in working:
+        words = (
+            f"{order.side.value.upper()} {wording.quantity(order.amount, rules.amount_step)} "
+            f"{rules.base} @ {wording.price(order.price, rules.price_step)}"
+        )
+        if order.filled > 0:
+            words += f", {wording.quantity(order.filled, rules.amount_step)} filled"
+        orders.append(words)
+    return f"{state_label(target, quote)} pending: {'; '.join(orders)}"
 
 
 def spot_positions(

@@ -1,0 +1,149 @@
+"""The orders and cancel commands: every working order and stop of a book, and cancelling
+one order, or every order of a symbol, through the gate.
+
+Exit codes: 0 done; 1 the exchange refused or failed; 2 bad input (an unknown order id, a
+LIVE cancel not confirmed), in which case nothing was sent."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+from cli.render import to_json
+from core.service import AppError, InputError, Mode
+from core.service.working_orders import STOP_ID
+
+WORDS_OF = {"stop_loss": "stop-loss", "take_profit": "take-profit", "limit": "limit"}
+
+
+def configure(commands: argparse._SubParsersAction) -> None:
+    """Add orders and cancel to the command line's subcommands."""
+    orders = commands.add_parser("orders", help="every working order and stop of a book")
+    orders.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
+    orders.add_argument("--json", action="store_true", help="print one JSON object")
+
+    cancel = commands.add_parser("cancel", help="cancel a working order, or all of a symbol")
+    which = cancel.add_mutually_exclusive_group(required=True)
+    which.add_argument("order_id", nargs="?", metavar="ORDER_ID", help="as `orders` lists it")
+    which.add_argument("--symbol", metavar="S", help="every open order of this symbol")
+    cancel.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
+    cancel.add_argument("--yes", action="store_true", help="with --live: do not ask first")
+    cancel.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def orders(args: argparse.Namespace, settings, build_engine: Callable) -> int:
+    """Exit 0 with the list (none is no error); 1 when the exchange could not be read."""
+    engine = build_engine(settings)
+    try:
+        try:
+            found = engine.service.orders.working(_mode(args))
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        engine.close()
+    print(to_json({"orders": [order_json(o) for o in found]}) if args.json else orders_text(found))
+    return 0
+
+
+def cancel(args: argparse.Namespace, settings, build_engine: Callable) -> int:
+    """Exit 0 when cancelled; 2 for an unknown id or a LIVE cancel not confirmed (nothing
+    sent); 1 when the exchange refused or failed."""
+    if args.yes and not args.live:
+        return _bad("--yes only applies to --live (a SIM cancel asks nothing)")
+    if args.order_id and args.order_id.startswith(STOP_ID):
+        symbol = args.order_id[len(STOP_ID) :]
+        return _bad(f"{args.order_id} is a stop: remove it with protect {symbol} --clear")
+    mode = _mode(args)
+    what = f"order {args.order_id}" if args.order_id else f"every open order of {args.symbol}"
+    if mode is Mode.LIVE and not args.yes:
+        if not sys.stdin.isatty():
+            return _bad(
+                f"cancelling {what} on the LIVE account needs --yes (no terminal to ask); "
+                "nothing was sent"
+            )
+        try:
+            answer = input(f"Cancel {what} on the LIVE account? [y/N] ").strip().lower()
+        except EOFError:
+            answer = ""
+        if answer not in ("y", "yes"):
+            return _bad("not confirmed; nothing was sent")
+    engine = build_engine(settings)
+    try:
+        service = engine.service
+        try:
+            if args.order_id:
+                done = [service.orders.cancel(args.order_id, mode)]
+            else:
+                done = service.orders.cancel_symbol(args.symbol, mode)
+        except InputError as exc:
+            return _bad(str(exc))
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        engine.close()
+    if args.json:
+        print(to_json({"cancelled": [order_json(o) for o in done]}))
+    elif done:
+        print("\n".join(f"cancelled {_line(o)}" for o in done))
+    else:
+        print(f"no open order of {args.symbol}: nothing to cancel")
+    return 0
+
+
+def replacing(service, symbol: str, mode: Mode) -> str:
+    """What a trade's confirmation adds when it replaces working orders: its cancel step
+    ends every open order of the symbol first."""
+    try:
+        found = [o for o in service.orders.working(mode) if o.symbol == symbol and o.cancellable]
+    except AppError:
+        return ""
+    if not found:
+        return ""
+    return " It first cancels " + "; ".join(_line(o) for o in found) + "."
+
+
+def order_json(order) -> dict:
+    return {
+        "id": order.id,
+        "symbol": order.symbol,
+        "kind": order.kind,
+        "side": order.side.value if order.side else None,
+        "price": order.price,
+        "amount": order.amount,
+        "filled": order.filled,
+        "placed_at": order.placed_at,
+        "placed_by": order.placed_by.value,
+        "origin": order.origin,
+    }
+
+
+def orders_text(found) -> str:
+    if not found:
+        return "no working orders and no stops"
+    return "\n".join(_line(o) for o in found)
+
+
+def _line(order) -> str:
+    side = order.side.value.upper() if order.side else ""
+    amount = "" if order.amount is None else f" {order.amount.normalize():f}"
+    filled = f", filled {order.filled.normalize():f}" if order.amount is not None else ""
+    age = "" if order.placed_at is None else f", placed {order.placed_at:%Y-%m-%d %H:%M:%S} UTC"
+    return (
+        f"{order.id}  {order.symbol} {WORDS_OF.get(order.kind, order.kind)} {side}{amount} "
+        f"@ {order.price.normalize():f}{filled}{age}, by {order.placed_by.value}"
+    )
+
+
+def _mode(args: argparse.Namespace) -> Mode:
+    return Mode.LIVE if args.live else Mode.SIM
+
+
+def _bad(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
+
+
+HANDLERS = {"orders": orders, "cancel": cancel}

@@ -1,0 +1,97 @@
+"""Working orders and stops of the traded account's book: what the orders panel and
+`orders` list, and cancelling them (one, or every one of a symbol) through the gate."""
+
+from __future__ import annotations
+
+from core.domain import ZERO, Mode, Origin, PlacedBy, Side, WorkingOrder
+from core.errors import InputError
+from core.service.composition import ACCOUNT, Wiring
+from core.service.inputs import parse_symbol
+from core.service.stored_mode import StoredMode
+from core.store import protection
+from core.trading.gate import Gate
+
+STOP_ID = "stop:"  # a stop's id in the listing: stop:ETH/USDT (cleared with protect --clear)
+
+
+class OrdersCommands:
+    def __init__(self, wiring: Wiring, gate: Gate, stored: StoredMode):
+        self.wiring = wiring
+        self.gate = gate
+        self._stored = stored
+
+    def working(self, mode: Mode | None = None) -> list[WorkingOrder]:
+        """Every open order of the book's account (the app's and the others') read from the
+        exchange in one call, then every stop the book keeps. SIM: the paper account's
+        resting orders, matched against the public book first."""
+        account = self.wiring.account(ACCOUNT, mode or self._stored.current())
+        listed = account.gateway.open_orders()
+        with self.wiring.db.session() as session:
+            stops = protection.live_stops(session, account.book)
+        return account.executor.working.listing(listed, [r for s in stops for r in _rows(s)])
+
+    def cancel(
+        self,
+        order_id: str,
+        mode: Mode | None = None,
+        origin: Origin = Origin.CLI,
+        made_in: Mode | None = None,
+    ) -> WorkingOrder:
+        """Cancel one working order by the id the listing shows. InputError when the book
+        has no such open order (or it is a stop: protect --clear removes those)."""
+        mode = mode or made_in or self._stored.current()
+        account = self.wiring.account(ACCOUNT, mode)
+        if order_id.startswith(STOP_ID):
+            raise InputError(
+                f"{order_id} is a stop: remove it with protect {order_id[len(STOP_ID) :]} --clear"
+            )
+        found = [w for w in self.working(mode) if w.id == order_id and w.cancellable]
+        if not found:
+            raise InputError(
+                f"no open order {order_id!r} in the {mode.value.upper()} book "
+                f"(orders{' --live' if mode is Mode.LIVE else ''} lists them)"
+            )
+        self.gate.cancel(account, found[0].symbol, found, origin, made_in)
+        return found[0]
+
+    def cancel_symbol(
+        self,
+        symbol: str,
+        mode: Mode | None = None,
+        origin: Origin = Origin.CLI,
+        made_in: Mode | None = None,
+    ) -> list[WorkingOrder]:
+        """Cancel every open order of `symbol` (the app's and the others'); its stops stay."""
+        mode = mode or made_in or self._stored.current()
+        account = self.wiring.account(ACCOUNT, mode)
+        listed = account.gateway.open_orders()
+        symbol = parse_symbol(symbol, sorted({*self.wiring.symbols, *(o.symbol for o in listed)}))
+        rows = [
+            w
+            for w in account.executor.working.listing([o for o in listed if o.symbol == symbol])
+            if w.cancellable
+        ]
+        if rows:
+            self.gate.cancel(account, symbol, rows, origin, made_in)
+        return rows
+
+
+def _rows(stop: protection.StoredStop) -> list[WorkingOrder]:
+    """A stop as rows of the listing: its stop-loss and its take-profit."""
+    placed_by = PlacedBy.APP_STOP if stop.placement == "app" else PlacedBy.EXCHANGE_STOP
+    side = Side.SELL if stop.side == "long" else Side.BUY
+    return [
+        WorkingOrder(
+            id=f"{STOP_ID}{stop.symbol}",
+            symbol=stop.symbol,
+            side=side,
+            price=price,
+            amount=None,
+            filled=ZERO,
+            placed_at=stop.created_at,
+            placed_by=placed_by,
+            kind=kind,
+        )
+        for kind, price in (("stop_loss", stop.stop_loss), ("take_profit", stop.take_profit))
+        if price is not None
+    ]

@@ -1,0 +1,248 @@
+"""Priced orders that rest, and working orders with Cancel, through the real command line
+(in this process), the real ccxt client and the emulator over HTTP, in LIVE and SIM.
+
+Each test ends by checking the invariants the feature is for:
+- a working order of the app's is never called drift, never cancelled by a check, in report,
+  adopt or enforce, and enforce sends nothing for its symbol;
+- a resting order that fills enters the ledger once, with the origin of who placed it, and
+  the database then holds what the exchange holds (no transfer invented for it);
+- a cancel, a new click on the symbol and the kill switch each leave no open order behind.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+import app
+from core.config import Settings
+from core.domain import Mode, PositionState
+from core.store import ledger
+from core.store.books import BookKey
+from core.store.models import LedgerEntry, Order, Position
+
+LONG = PositionState.LONG
+ETH = "ETH/USDT"
+
+
+@pytest.fixture
+def settings(tmp_path, exchange, control) -> dict[str, str]:
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
+        "EXCHANGE_URL": exchange.url,
+        "EXCHANGE_API_KEY": "demo-key",
+        "EXCHANGE_API_SECRET": "demo-secret",
+        "RECV_WINDOW_MS": "1000",
+    }
+
+
+@pytest.fixture
+def cli(settings, monkeypatch, capsys):
+    """`app.main([...])` in this process; returns the exit code, stdout and stderr."""
+
+    def run(*args: str, **extra: str) -> tuple[int, str, str]:
+        for name in Settings.model_fields:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in {**settings, **extra}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        code = app.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def engine_of(make_engine):
+    """An engine on the test's database with these settings (LIVE keys), the dashboard in
+    LIVE unless `sim`."""
+
+    def make(sim: bool = False, **extra):
+        engine = make_engine(live=True, RECV_WINDOW_MS="1000", **extra)
+        if not sim and engine.service.modes.current() is not Mode.LIVE:
+            change = engine.service.modes.request(Mode.LIVE)
+            assert change.ok, change.message
+        return engine
+
+    return make
+
+
+def mid(control) -> Decimal:
+    book = control.call("GET", "/api/v3/ticker/bookTicker?symbol=ETHUSDT").json()
+    return (Decimal(book["bidPrice"]) + Decimal(book["askPrice"])) / 2
+
+
+def listed(cli, *flags: str) -> list[dict]:
+    code, out, err = cli("orders", *flags, "--json")
+    assert code == 0, err
+    return json.loads(out)["orders"]
+
+
+def eth_ledger(engine, mode: str = "live") -> list[LedgerEntry]:
+    with engine.db.session() as session:
+        rows = ledger.entries(session, BookKey(mode, "default"), ETH)
+        session.expunge_all()
+        return rows
+
+
+def eth_position(engine, mode: str = "live") -> Position:
+    with engine.db.session() as session:
+        row = session.scalar(select(Position).where(Position.mode == mode, Position.symbol == ETH))
+        session.expunge_all()
+        return row
+
+
+def rest_a_live_buy(cli, control) -> tuple[Decimal, dict]:
+    price = (mid(control) * Decimal("0.95")).quantize(Decimal("0.01"))
+    code, out, err = cli(
+        "trade", ETH, "--target", "LONG", "--size-quote", "500", "--limit-price", str(price),
+        "--live", "--yes", "--json",
+    )  # fmt: skip
+    assert code == 0, (out, err)
+    return price, json.loads(out)
+
+
+def test_live_limit_buy_rests_survives_every_policy_and_is_cancelled(cli, control, engine_of):
+    price, result = rest_a_live_buy(cli, control)
+    assert "LONG pending: BUY" in result["message"] and f"@ {price:,.2f}" in result["message"]
+    assert len(result["working"]) == 1
+    [open_order] = control.account()["open_orders"]
+    assert Decimal(open_order["price"]) == price  # it rests at the trader's price
+    [row] = listed(cli, "--live")
+    assert row["id"] == result["working"][0] and row["placed_by"] == "app"
+    assert Decimal(row["price"]) == price and Decimal(row["filled"]) == 0
+
+    # Invariant: the check, whatever its policy, leaves a working order of the app's alone
+    # (no drift, no cancel, no order sent by enforce).
+    for policy in ("report", "adopt", "enforce"):
+        engine = engine_of(SYNC_POLICY=policy)
+        view = engine.service.monitoring.periodic_check()
+        assert view is not None and ETH not in view.drift, (policy, view)
+        assert len(control.account()["open_orders"]) == 1, policy
+        with engine.db.session() as session:
+            assert len(session.scalars(select(Order)).all()) == 1, policy
+        assert eth_position(engine).sync_status == "in_sync", policy
+
+    code, out, err = cli("cancel", row["id"], "--live", "--yes")
+    assert code == 0, err
+    assert "cancelled" in out
+    assert control.account()["open_orders"] == []
+    assert listed(cli, "--live") == []
+    # the cancelled target is no longer the trader's: enforce now buys nothing at the market
+    engine = engine_of(SYNC_POLICY="enforce")
+    view = engine.service.monitoring.periodic_check()
+    assert ETH not in view.drift
+    assert control.account()["open_orders"] == [] and eth_ledger(engine) == []
+
+
+def test_live_cancel_refuses_unknown_ids_and_unconfirmed_cancels(cli, control):
+    code, _, err = cli("cancel", "td-no-such-order", "--live", "--yes")
+    assert code == 2 and "no open order 'td-no-such-order'" in err
+    _, result = rest_a_live_buy(cli, control)
+    code, _, err = cli("cancel", result["working"][0], "--live")
+    assert code == 2 and "needs --yes" in err
+    assert len(control.account()["open_orders"]) == 1  # nothing was sent
+
+
+def test_live_resting_order_that_fills_is_in_the_ledger_once(cli, control, engine_of):
+    price, result = rest_a_live_buy(cli, control)
+    control.set_price("ETHUSDT", str(price - 20))  # the market falls through the order
+    assert control.account()["open_orders"] == []
+    engine = engine_of(SYNC_POLICY="adopt")
+    for _ in range(3):  # settled by the first check; the others find it recorded
+        view = engine.service.monitoring.periodic_check()
+        assert ETH not in view.drift
+    entries = eth_ledger(engine)
+    # Invariant: one fill entry per exchange trade, with its origin, and no transfer.
+    assert [e.kind for e in entries] == ["fill"] * len(entries) and entries
+    assert {e.origin for e in entries} == {"cli"}
+    assert len({e.entry_key for e in entries}) == len(entries)
+    held = control.account()["balances"]["ETH"]
+    position = eth_position(engine)
+    assert position.qty == Decimal(held["free"]) + Decimal(held["locked"])
+    assert position.state == "LONG" and position.target_state == "LONG"
+    with engine.db.session() as session:
+        order = session.scalar(select(Order).where(Order.client_order_id == result["working"][0]))
+        assert order.status == "filled"
+
+
+def test_a_new_click_replaces_the_working_order(cli, control, engine_of):
+    _, first = rest_a_live_buy(cli, control)
+    price = (mid(control) * Decimal("0.9")).quantize(Decimal("0.01"))
+    code, out, err = cli(
+        "trade", ETH, "--target", "LONG", "--size-quote", "300", "--limit-price", str(price),
+        "--live", "--yes", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    second = json.loads(out)
+    assert second["replaced"] == first["working"]
+    assert "replaced the working order BUY" in second["message"]
+    [still] = control.account()["open_orders"]
+    assert Decimal(still["price"]) == price
+    assert [o["id"] for o in listed(cli, "--live")] == second["working"]
+    engine = engine_of()
+    with engine.db.session() as session:
+        old = session.scalar(select(Order).where(Order.client_order_id == first["working"][0]))
+        assert old.status == "canceled"
+
+
+def test_flatten_cancels_working_orders(cli, control):
+    rest_a_live_buy(cli, control)
+    code, out, err = cli("flatten", "--live", "--yes")
+    assert code == 0, (out, err)
+    assert control.account()["open_orders"] == []
+    assert listed(cli, "--live") == []
+    cli("resume", "--live", "--yes")
+
+
+def test_orders_placed_outside_the_app_are_listed_and_reported(cli, control, engine_of):
+    engine = engine_of()
+    client = engine.service.wiring.live_gateway().client
+    price = (mid(control) * Decimal("0.9")).quantize(Decimal("0.01"))
+    client.create_order(ETH, "limit", "buy", 0.05, float(price))
+    [row] = listed(cli, "--live")
+    assert row["placed_by"] == "outside"
+    view = engine_of(SYNC_POLICY="report").service.monitoring.periodic_check()
+    assert view is not None
+    with engine.db.session() as session:
+        from core.store import runs
+
+        [run] = runs.monitor_runs(session, "live", 1)
+    assert "1 order placed outside the app: ETH/USDT BUY 0.05" in run.message
+    code, _, err = cli("cancel", "--symbol", "eth/usdt", "--live", "--yes")
+    assert code == 0, err
+    assert control.account()["open_orders"] == []
+
+
+def test_sim_limit_order_rests_then_fills_when_the_price_crosses(cli, control, engine_of):
+    price = (mid(control) * Decimal("0.97")).quantize(Decimal("0.01"))
+    code, out, err = cli(
+        "trade", ETH, "--target", "LONG", "--size-quote", "400", "--limit-price", str(price),
+        "--json",
+    )  # fmt: skip
+    assert code == 0, (out, err)
+    result = json.loads(out)
+    assert "LONG pending: BUY" in result["message"]
+    [row] = listed(cli)
+    assert row["placed_by"] == "app"
+    engine = engine_of(sim=True)
+    engine.service.trading.settle_working(Mode.SIM)
+    assert eth_ledger(engine, "sim") == []  # not crossed yet: nothing filled
+    control.set_price("ETHUSDT", str(price - 15))
+    engine.service.monitoring.periodic_check()  # SIM: the paper account matches it
+    assert listed(cli) == []
+    entries = eth_ledger(engine, "sim")
+    assert len(entries) == 1 and entries[0].origin == "cli" and entries[0].price == price
+    engine.service.trading.settle_working(Mode.SIM)
+    assert len(eth_ledger(engine, "sim")) == 1  # read again: recorded once
+    position = eth_position(engine, "sim")
+    assert position.qty == entries[0].change
+    balances = engine.service.wiring.gateway(Mode.SIM).balances()
+    assert balances["ETH"].total == entries[0].change
+    assert balances["USDT"].locked == 0
