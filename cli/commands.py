@@ -84,10 +84,9 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
             refusal = service.modes.live_refusal()
             if refusal:
                 return finish(args, TradeResult(False, symbol, target, None, None, refusal))
-            question = service.modes.confirmation() + order_commands.replacing(
-                service, symbol, mode
-            )
-            if not args.yes and not _confirmed(question):
+            if not args.yes and not _confirmed(
+                service.modes.confirmation() + order_commands.replacing(service, symbol, mode)
+            ):
                 return bad_input("not confirmed; nothing was sent")
         result = service.trading.trade(
             symbol, target, size, mode=mode, origin=Origin.CLI, part=part, **stops, **limit

@@ -29,8 +29,9 @@ from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.keys import register_key_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
+from web.orders_panel import register_orders_callbacks
 from web.results_page import register_results_callbacks
-from web.ticket import register_ticket_callbacks, stop_prices
+from web.ticket import limit_price, register_ticket_callbacks, stop_prices
 
 MODES = {mode.value for mode in Mode}
 TARGETS = {
@@ -91,6 +92,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_event_callbacks(app, service)
     register_ticket_callbacks(app, service)
     register_key_callbacks(app)
+    register_orders_callbacks(app, service)
 
 
 def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:
@@ -234,12 +236,25 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
         State(ids.TAKE_PROFIT, "value"),
         State(ids.EXIT_PART, "value"),
         State(ids.EXIT_PART_UNIT, "value"),
+        State(ids.LIMIT_PRICE, "value"),
         State(ids.KNOWN_MODE, "data"),
         State(ids.TAB_ID, "data"),
         prevent_initial_call=True,
     )
     def request_trade(
-        _buy, _sell, _close, symbol, amount_text, unit, loss, profit, part, part_unit, shown, tab
+        _buy,
+        _sell,
+        _close,
+        symbol,
+        amount_text,
+        unit,
+        loss,
+        profit,
+        part,
+        part_unit,
+        limit,
+        shown,
+        tab,
     ):
         """The request carries the mode this tab showed: the gate refuses it in any other.
         SELL and CLOSE carry the part of the holding they sell (empty: all of it)."""
@@ -254,6 +269,11 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
             "mode": shown,
             "tab": tab,
         }
+        try:
+            if limit_price(limit) is not None:
+                request["limit_price"] = limit
+        except InputError as exc:
+            return no_update, True, str(exc), False, "", *(no_update,) * 4
         if target is PositionState.LONG:
             try:
                 parse_size(amount_text, unit)
@@ -325,7 +345,13 @@ def _register_trade(app: dash.Dash, service, background_down) -> None:
             )
         with requested_by(request.get("tab")):
             result = service.trading.trade(
-                request["symbol"], target, size, shown_mode=shown, part=part, **stops
+                request["symbol"],
+                target,
+                size,
+                shown_mode=shown,
+                part=part,
+                limit_price=limit_price(request.get("limit_price")),
+                **stops,
             )
         if result.refused and target is PositionState.LONG:
             return (no_update,) * 4 + (True, result.message, no_update, no_update, no_update)

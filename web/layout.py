@@ -14,6 +14,7 @@ from web import (
     health_page,
     ids,
     keys,
+    orders_panel,
     results_page,
     sent_parts,
     theme,
@@ -129,6 +130,12 @@ def trade_panel(quote: str, simulated: bool) -> dbc.Card:
         [
             dbc.Label("Order size (BUY)", html_for=ids.ORDER_SIZE, className="stat-label"),
             size,
+            dbc.Label(
+                "Limit price (empty: at the market)",
+                html_for=ids.LIMIT_PRICE,
+                className="stat-label mt-2",
+            ),
+            _price_input(ids.LIMIT_PRICE, "a price rests as a working order"),
             ticket.preview_box(),
             ticket.exit_part_fields(),
             buttons,
@@ -455,6 +462,7 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
     right = [  # the kill switch first: in sight without scrolling on a 1366x768 screen
         kill_switch_card(),
         trade_panel(quote, simulated=view.mode is Mode.SIM),
+        orders_panel.orders_card(),
         dbc.Row(id=ids.PNL_CARDS, className="g-2 mb-3"),
         balances_card(),
         event_components.feed_card(),

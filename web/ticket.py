@@ -174,21 +174,31 @@ def register_ticket_callbacks(app: dash.Dash, service) -> None:
         Input(ids.ORDER_SIZE_UNIT, "value"),
         Input(ids.STOP_LOSS, "value"),
         Input(ids.TAKE_PROFIT, "value"),
+        Input(ids.LIMIT_PRICE, "value"),
         Input(ids.SYMBOL_SELECT, "value"),
         Input(ids.KNOWN_MODE, "data"),
         Input(ids.REFRESH, "n_intervals"),
     )
-    def preview(amount, unit, loss, profit, symbol, shown, _tick):
+    def preview(amount, unit, loss, profit, limit, symbol, shown, _tick):
         """Read-only: the book's last balances and cached market data (shared by every tab,
         one exchange read per couple of seconds), so it follows the market between
         keystrokes too."""
         mode = Mode(shown) if shown in MODES else None
         try:
             size = parse_size(amount, unit)
-            sized = service.trading.preview(symbol, size, mode, **stop_prices(loss, profit))
+            sized = service.trading.preview(
+                symbol, size, mode, **stop_prices(loss, profit), limit_price=limit_price(limit)
+            )
         except AppError as exc:
             return unreadable(str(exc))
         return preview_lines(sized)
+
+
+def limit_price(text) -> Decimal | None:
+    """The ticket's limit price, read like any amount; empty takes the market."""
+    if not (text or "").strip():
+        return None
+    return parse_amount(text, "Limit price", "Enter a limit price.")
 
 
 def stop_prices(loss_text, profit_text) -> dict:

@@ -11,6 +11,7 @@ from core.domain import (
     Holdings,
     MarketRules,
     Mode,
+    OrderReport,
     PositionState,
     base_asset,
     quote_asset,
@@ -25,7 +26,13 @@ from core.service.stored_mode import StoredMode
 from core.store import events, jobs, protection, runs
 from core.store import repository as repo
 from core.store.models import utcnow
-from core.trading.state import base_is_dust, position_state, state_label
+from core.trading.state import (
+    base_is_dust,
+    pending_label,
+    position_state,
+    state_label,
+    works_toward,
+)
 from core.valuation import equity
 from core.views import (
     BookEvent,
@@ -72,13 +79,16 @@ class ReadModels:
             stored_runs = runs.recent_sync_runs(session, book, limit=HISTORY_ROWS)
             latest_jobs = jobs.latest_jobs(session, book, limit=RECENT_TRADES)
             stops = {s.symbol: s for s in protection.live_stops(session, book)}
+            working: dict[str, list[OrderReport]] = {}
+            for order in repo.working_orders(session, book):
+                working.setdefault(order.symbol, []).append(view_mappers.working_report(order))
             halt = protection.halted(session, book)
             shown = self._shown_symbols(rows)
             feed = events.recent_events(session, book=book, limit=FEED_ROWS)
             newest = events.latest_by_symbol(session, book, shown)
             waiting = events.unacknowledged(session, book)
         positions = [
-            self._position(symbol, rows.get(symbol), balances, prices.get(symbol), stops)
+            self._position(symbol, rows.get(symbol), balances, prices.get(symbol), stops, working)
             for symbol in shown
         ]
         derivatives, notes = self._derivatives()
@@ -186,9 +196,12 @@ class ReadModels:
         except GatewayError:
             return None
 
-    def _position(self, symbol, row, balances, price: Decimal | None, stops) -> PositionView:
+    def _position(
+        self, symbol, row, balances, price: Decimal | None, stops, working
+    ) -> PositionView:
         """One row as the account's holdings say, read with the trader's last target: the
-        same rule the trade, the check and the command line use."""
+        same rule the trade, the check and the command line use; a target a working order
+        of the app's is on its way to reads `LONG pending: BUY 0.29 ETH @ 3,300.00`."""
         target = PositionState(row.target_state) if row and row.target_state else None
         rules = self._rules(symbol)
         holdings = Holdings.of(balances, base_asset(symbol), quote_asset(symbol))
@@ -201,10 +214,14 @@ class ReadModels:
             dust = False
         long = state is PositionState.LONG
         entry = row.cost_basis / row.qty if long and row and row.qty > 0 else None
+        words = state_label(state, quote_asset(symbol))
+        waiting = [o for o in working.get(symbol, []) if target and works_toward(target, o.side)]
+        if waiting and rules is not None and state is not target:
+            words = pending_label(target, waiting, rules, quote_asset(symbol))
         return PositionView(
             symbol=symbol,
             state=state,
-            state_label=state_label(state, quote_asset(symbol)),
+            state_label=words,
             qty=held,
             dust=dust,
             avg_entry=entry,

@@ -30,6 +30,7 @@ from core.service.stored_mode import StoredMode
 from core.store import jobs
 from core.store import protection as stop_records
 from core.trading.gate import Gate, OrderRequest
+from core.trading.pricing import floor_to_step
 from core.trading.sizing import BuyMarket, Preview, size_buy
 from core.valuation import equity
 
@@ -120,6 +121,7 @@ class TradeCommands:
         mode: Mode | None = None,
         stop_loss: Decimal | None = None,
         take_profit: Decimal | None = None,
+        limit_price: Decimal | None = None,
     ) -> Preview:
         """What a BUY of `size` would be now in `mode`'s book (the stored mode by default):
         the same sizing the trade runs inside its lock, on the book's last balances, cached
@@ -134,8 +136,12 @@ class TradeCommands:
         balances, _ = book_balances(self.wiring, mode)
         free = balances.get(rules.quote, Balance()).free
         measured = replace(size, stop_loss=stops.get("stop_loss"), equity=self._equity(balances))
+        limit = None if limit_price is None else floor_to_step(limit_price, rules.price_step)
         return size_buy(
-            measured, BuyMarket(book, rules, free), self.wiring.limits, stops.get("take_profit")
+            measured,
+            BuyMarket(book, rules, free, limit),
+            self.wiring.limits,
+            stops.get("take_profit"),
         )
 
     def _measured(self, size: TradeSize, mode: Mode, stop_loss: Decimal | None) -> TradeSize:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from core.domain import ZERO, Balance, PositionState, quote_asset
+from core.domain import ZERO, Balance, OrderReport, OrderStatus, PositionState, Side, quote_asset
 from core.exchange.venues import venue
 from core.protection.stops import distance_pct
 from core.store import jobs
@@ -108,6 +108,22 @@ def fill_view(row) -> FillView:
         row.fee,
         row.fee_asset,
         row.client_order_id,
+    )
+
+
+def working_report(row) -> OrderReport:
+    """A recorded working order as it was last read."""
+    return OrderReport(
+        client_order_id=row.client_order_id,
+        exchange_order_id=row.exchange_order_id,
+        symbol=row.symbol,
+        side=Side(row.side),
+        price=row.price,
+        amount=row.amount,
+        filled=row.filled,
+        status=OrderStatus(row.status),
+        average=row.average,
+        placed_at=row.created_at,
     )
 
 

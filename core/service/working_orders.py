@@ -9,6 +9,7 @@ from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
 from core.service.stored_mode import StoredMode
 from core.store import protection
+from core.store import repository as repo
 from core.trading.gate import Gate
 
 STOP_ID = "stop:"  # a stop's id in the listing: stop:ETH/USDT (cleared with protect --clear)
@@ -29,6 +30,28 @@ class OrdersCommands:
         with self.wiring.db.session() as session:
             stops = protection.live_stops(session, account.book)
         return account.executor.working.listing(listed, [r for s in stops for r in _rows(s)])
+
+    def recorded(self, mode: Mode | None = None) -> list[WorkingOrder]:
+        """The book's working orders as the app last read them, and its stops: a database
+        read (the page shows this on every refresh; the exchange is read by the checks)."""
+        book = self.wiring.book(mode or self._stored.current())
+        with self.wiring.db.session() as session:
+            rows = [
+                WorkingOrder(
+                    id=o.client_order_id,
+                    symbol=o.symbol,
+                    side=Side(o.side),
+                    price=o.price,
+                    amount=o.amount,
+                    filled=o.filled,
+                    placed_at=o.created_at,
+                    placed_by=PlacedBy.APP,
+                    origin=o.origin,
+                )
+                for o in repo.working_orders(session, book)
+            ]
+            stops = protection.live_stops(session, book)
+        return rows + [r for s in stops for r in _rows(s)]
 
     def cancel(
         self,

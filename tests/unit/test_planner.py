@@ -566,3 +566,28 @@ def test_a_partial_exit_never_sells_more_than_asked_and_leaves_a_tradable_rest(h
     if plan.leaves is not None:
         assert plan.amount <= held * pct / 100 and plan.amount + plan.leaves == held
         assert not base_is_dust(plan.leaves, D("2000"), ETH)
+
+
+# --- priced orders that rest ----------------------------------------------------------
+
+
+def test_a_priced_buy_rests_at_the_traders_price_sized_at_that_price():
+    plan = plan_order(
+        LONG, hold("0", "10000"), BOOK, ETH, TradeSize(quote_amount=D("990")), LIMITS, D("1980.005")
+    )
+    assert plan is not None and plan.resting and plan.side is Side.BUY
+    assert plan.price == D("1980.00")  # a BUY's price goes down to the tick, never up
+    assert plan.amount == D("0.5")  # 990 / 1980, not / the marketable price above 2001
+    assert plan.amount * plan.price <= D("990")
+
+
+def test_a_priced_sell_rests_above_the_bid_rounded_up_to_the_tick():
+    plan = plan_order(NONE, hold("1.23456", "0"), BOOK, ETH, TradeSize(), LIMITS, D("2100.001"))
+    assert plan is not None and plan.resting and plan.side is Side.SELL
+    assert (plan.price, plan.amount) == (D("2100.01"), D("1.2345"))
+
+
+def test_a_priced_order_below_the_market_minimum_is_refused():
+    tiny = rules(min_cost="5")
+    with pytest.raises(SizeError, match="below the market minimum"):
+        plan_order(NONE, hold("0.004", "0"), BOOK, tiny, TradeSize(), LIMITS, D("1000"))

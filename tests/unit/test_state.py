@@ -9,14 +9,24 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from core.domain import Balance, Holdings, MarketRules, PositionState
+from core.domain import (
+    Balance,
+    Holdings,
+    MarketRules,
+    OrderReport,
+    OrderStatus,
+    PositionState,
+    Side,
+)
 from core.trading.state import (
     base_is_dust,
+    pending_label,
     position_state,
     quote_is_dust,
     reaches,
     spot_positions,
     state_label,
+    works_toward,
 )
 
 LONG, SHORT, NONE = PositionState.LONG, PositionState.SHORT, PositionState.NO_POSITION
@@ -321,3 +331,30 @@ def test_spot_positions_lists_assets_above_dust_with_a_market():
     found = spot_positions("acct", balances, prices, markets_, "USDT")
     assert [(p.symbol, p.qty, p.mark_price) for p in found] == [("ETH/USDT", D("1.5"), D("2000"))]
     assert found[0].account == "acct"
+
+
+# --- a target waiting on a working order ------------------------------------------------
+
+
+def working(side: str, amount: str, price: str, filled: str = "0") -> OrderReport:
+    return OrderReport(
+        "td1", "x1", "ETH/USDT", Side(side), D(price), D(amount), D(filled), OrderStatus.OPEN
+    )
+
+
+def test_a_resting_buy_reads_as_long_pending_with_its_side_quantity_and_price():
+    label = pending_label(LONG, [working("buy", "0.29", "3300")], rules(), "USDT")
+    assert label == "LONG pending: BUY 0.29 ETH @ 3,300.00"
+
+
+def test_a_partly_filled_sell_toward_short_says_what_filled():
+    label = pending_label(SHORT, [working("sell", "1.5", "3650.5", "0.5")], rules(), "USDT")
+    assert label == "SHORT (in USDT) pending: SELL 1.5 ETH @ 3,650.50, 0.5 filled"
+
+
+@pytest.mark.parametrize(
+    ("target", "side", "toward"),
+    [(LONG, "buy", True), (LONG, "sell", False), (SHORT, "sell", True), (NONE, "buy", False)],
+)
+def test_only_an_order_on_the_targets_side_works_toward_it(target, side, toward):
+    assert works_toward(target, Side(side)) is toward

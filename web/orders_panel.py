@@ -1,0 +1,176 @@
+"""The working orders panel: every working order of the app's and every stop of the book
+shown, with Cancel per order and Cancel all per symbol. Its rows come from the database
+(the trades and the periodic check keep them), never from the exchange on a refresh; a
+Cancel goes through the gate like a trade."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import dash
+import dash_bootstrap_components as dbc
+from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
+from dash.exceptions import PreventUpdate
+
+from core.service import AppError, Mode, Origin
+from core.service.working_orders import STOP_ID
+from web import formatting as fmt
+from web import ids
+
+KINDS = {"limit": "limit", "stop_loss": "stop-loss", "take_profit": "take-profit"}
+MODES = {mode.value for mode in Mode}
+
+
+def orders_card() -> dbc.Card:
+    return dbc.Card(
+        [
+            dbc.CardHeader("Working orders and stops"),
+            dbc.CardBody(
+                [
+                    html.Div(id=ids.ORDERS_PANEL, children=order_rows([], datetime.now(UTC))),
+                    dbc.Alert(
+                        id=ids.ORDERS_MESSAGE,
+                        is_open=False,
+                        dismissable=True,
+                        className="mt-2 mb-0",
+                    ),
+                    dcc.Store(id=ids.ORDERS_SHOWN),
+                    dcc.Store(id=ids.ORDERS_CHANGED, data=0),
+                ]
+            ),
+        ],
+        className="mb-3",
+    )
+
+
+def order_rows(orders, now: datetime) -> html.Div:
+    """The panel's table (pure): one row per order or stop, a Cancel on each order, and a
+    Cancel all under each symbol that has orders."""
+    if not orders:
+        return html.Div("No working orders and no stops.", className="small text-muted")
+    header = html.Thead(
+        html.Tr(
+            [
+                html.Th(h)
+                for h in ("Symbol", "Kind", "Side", "Price", "Qty", "Filled", "Age", "By", "")
+            ]
+        )
+    )
+    body = [html.Tr([*_cells(o, now), html.Td(_cancel(o))]) for o in orders]
+    symbols = sorted({o.symbol for o in orders if o.cancellable})
+    cancel_all = [
+        dbc.Button(
+            f"Cancel all {symbol}",
+            id={"type": ids.CANCEL_SYMBOL, "symbol": symbol},
+            color="warning",
+            size="sm",
+            outline=True,
+            className="me-2",
+        )
+        for symbol in symbols
+    ]
+    return html.Div(
+        [
+            dbc.Table([header, html.Tbody(body)], size="sm", className="mb-2 orders-table"),
+            html.Div(cancel_all),
+        ]
+    )
+
+
+def _cells(order, now: datetime) -> list:
+    age = "" if order.placed_at is None else _age(now - order.placed_at)
+    return [
+        html.Td(order.symbol),
+        html.Td(KINDS.get(order.kind, order.kind)),
+        html.Td(order.side.value.upper() if order.side else ""),
+        html.Td(fmt.price(order.price)),
+        html.Td(fmt.quantity(order.amount) if order.amount is not None else ""),
+        html.Td(fmt.quantity(order.filled) if order.amount is not None else ""),
+        html.Td(age),
+        html.Td(order.placed_by.value),
+    ]
+
+
+def _cancel(order):
+    if not order.cancellable:
+        return ""
+    return dbc.Button(
+        "Cancel",
+        id={"type": ids.CANCEL_ORDER, "id": order.id},
+        color="danger",
+        size="sm",
+        outline=True,
+    )
+
+
+def _age(delta) -> str:
+    seconds = max(0, int(delta.total_seconds()))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+def _signature(orders) -> str:
+    return "|".join(f"{o.id}:{o.kind}:{o.price}:{o.filled}" for o in orders)
+
+
+def register_orders_callbacks(app: dash.Dash, service) -> None:
+    @app.callback(
+        Output(ids.ORDERS_PANEL, "children"),
+        Output(ids.ORDERS_SHOWN, "data"),
+        Input(ids.REFRESH, "n_intervals"),
+        Input(ids.ORDERS_CHANGED, "data"),
+        Input(ids.TRADE_DONE, "data"),
+        Input(ids.KNOWN_MODE, "data"),
+        State(ids.ORDERS_SHOWN, "data"),
+    )
+    def show(_tick, _changed, _traded, shown, seen):
+        """A database read; the table (and its buttons) is sent again only when the orders
+        changed or a minute passed (the ages), so a click is never lost to a re-render."""
+        mode = Mode(shown) if shown in MODES else None
+        orders = service.orders.recorded(mode)
+        now = datetime.now(UTC)
+        signature = f"{_signature(orders)}#{now:%H%M}"
+        if signature == seen:
+            raise PreventUpdate
+        return order_rows(orders, now), signature
+
+    @app.callback(
+        Output(ids.ORDERS_MESSAGE, "children"),
+        Output(ids.ORDERS_MESSAGE, "color"),
+        Output(ids.ORDERS_MESSAGE, "is_open"),
+        Output(ids.ORDERS_CHANGED, "data"),
+        Input({"type": ids.CANCEL_ORDER, "id": ALL}, "n_clicks"),
+        Input({"type": ids.CANCEL_SYMBOL, "symbol": ALL}, "n_clicks"),
+        State(ids.KNOWN_MODE, "data"),
+        State(ids.ORDERS_CHANGED, "data"),
+        prevent_initial_call=True,
+    )
+    def cancel(_orders, _symbols, shown, changed):
+        """A Cancel asks in the mode this tab shows: the gate refuses it in any other."""
+        if not ctx.triggered or not ctx.triggered[0]["value"]:
+            raise PreventUpdate  # a re-rendered button, not a click
+        if shown not in MODES:
+            return (
+                "This page did not say which mode it showed: reload it.",
+                "danger",
+                True,
+                no_update,
+            )
+        which, mode = ctx.triggered_id, Mode(shown)
+        try:
+            if which["type"] == ids.CANCEL_ORDER and not which["id"].startswith(STOP_ID):
+                done = [service.orders.cancel(which["id"], origin=Origin.MANUAL, made_in=mode)]
+            else:
+                done = service.orders.cancel_symbol(
+                    which["symbol"], origin=Origin.MANUAL, made_in=mode
+                )
+        except AppError as exc:
+            return str(exc), "danger", True, (changed or 0) + 1
+        words = "; ".join(
+            f"cancelled {o.side.value.upper() if o.side else ''} {o.symbol} @ {fmt.price(o.price)}"
+            for o in done
+        )
+        return words or "nothing was open", "success", True, (changed or 0) + 1
