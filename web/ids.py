@@ -106,5 +106,3 @@ ORDERS_PANEL = "orders-panel"
 ORDERS_MESSAGE = "orders-message"
 ORDERS_SHOWN = "orders-shown"  # what the panel shows now: re-rendered only when it changes
 ORDERS_CHANGED = "orders-changed"
-CANCEL_ORDER = "cancel-order"  # pattern-matching type: {"type": CANCEL_ORDER, "id": ...}
-CANCEL_SYMBOL = "cancel-symbol"  # {"type": CANCEL_SYMBOL, "symbol": ...}

@@ -19,6 +19,9 @@ from web import ids
 
 KINDS = {"limit": "limit", "stop_loss": "stop-loss", "take_profit": "take-profit"}
 MODES = {mode.value for mode in Mode}
+# the types of the panel's pattern-matching buttons (their ids are made per row)
+CANCEL_ORDER = "cancel-order"  # {"type": CANCEL_ORDER, "id": ORDER_ID}
+CANCEL_SYMBOL = "cancel-symbol"  # {"type": CANCEL_SYMBOL, "symbol": SYMBOL}
 
 
 def orders_card() -> dbc.Card:
@@ -61,7 +64,7 @@ def order_rows(orders, now: datetime) -> html.Div:
     cancel_all = [
         dbc.Button(
             f"Cancel all {symbol}",
-            id={"type": ids.CANCEL_SYMBOL, "symbol": symbol},
+            id={"type": CANCEL_SYMBOL, "symbol": symbol},
             color="warning",
             size="sm",
             outline=True,
@@ -96,7 +99,7 @@ def _cancel(order):
         return ""
     return dbc.Button(
         "Cancel",
-        id={"type": ids.CANCEL_ORDER, "id": order.id},
+        id={"type": CANCEL_ORDER, "id": order.id},
         color="danger",
         size="sm",
         outline=True,
@@ -142,8 +145,8 @@ def register_orders_callbacks(app: dash.Dash, service) -> None:
         Output(ids.ORDERS_MESSAGE, "color"),
         Output(ids.ORDERS_MESSAGE, "is_open"),
         Output(ids.ORDERS_CHANGED, "data"),
-        Input({"type": ids.CANCEL_ORDER, "id": ALL}, "n_clicks"),
-        Input({"type": ids.CANCEL_SYMBOL, "symbol": ALL}, "n_clicks"),
+        Input({"type": CANCEL_ORDER, "id": ALL}, "n_clicks"),
+        Input({"type": CANCEL_SYMBOL, "symbol": ALL}, "n_clicks"),
         State(ids.KNOWN_MODE, "data"),
         State(ids.ORDERS_CHANGED, "data"),
         prevent_initial_call=True,
@@ -161,7 +164,7 @@ def register_orders_callbacks(app: dash.Dash, service) -> None:
             )
         which, mode = ctx.triggered_id, Mode(shown)
         try:
-            if which["type"] == ids.CANCEL_ORDER and not which["id"].startswith(STOP_ID):
+            if which["type"] == CANCEL_ORDER and not which["id"].startswith(STOP_ID):
                 done = [service.orders.cancel(which["id"], origin=Origin.MANUAL, made_in=mode)]
             else:
                 done = service.orders.cancel_symbol(
