@@ -234,18 +234,22 @@ class Executor:
     def _cancel_and_read(self, symbol: str, trade: _Trade):
         """Cancel the symbol's open orders while the balances and the book are read: one round
         trip. A cancel frees locked funds without changing the totals; when it did cancel
-        something, the balances are read again so the free amounts are current, and a
-        working order of the app's it ended is read to its end, its fills recorded (a new
-        click replaces the working order)."""
+        something, the balances are read again so the free amounts are current. A working
+        order of the app's on the symbol (a new click replaces it) is read to its end after
+        the cancel, whether the cancel found it open or it had filled meanwhile: its fills
+        are recorded first, with its own origin, and the balances read after it."""
         working = bool(self.working.recorded(symbol))
         with ThreadPoolExecutor(max_workers=3) as pool:
             cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
             balances = pool.submit(self.gateway.balances)
             book = pool.submit(self.gateway.market.order_book, symbol, 50)
+            if working:
+                cancelled.result()
+                ended = self.working.settle(symbol)
+                trade.replaced = [o for o in ended if o.status is not OrderStatus.FILLED]
+                return self.gateway.balances(), book.result()
             if not cancelled.result():
                 return balances.result(), book.result()
-            if working:
-                trade.replaced = self.working.settle(symbol)
             return self.gateway.balances(), book.result()
 
     def _run_close(self, trade: _Trade, progress: Progress, before_send: BeforeSend) -> None:

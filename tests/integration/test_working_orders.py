@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import json
 import sys
+import threading
 from decimal import Decimal
 
 import pytest
@@ -21,10 +22,11 @@ from sqlalchemy import select
 
 import app
 from core.config import Settings
-from core.domain import Mode, PositionState
+from core.domain import Mode, Origin, PositionState, TradeSize
 from core.store import ledger
 from core.store.books import BookKey
 from core.store.models import LedgerEntry, Order, Position
+from core.trading import checkpoints
 
 LONG = PositionState.LONG
 ETH = "ETH/USDT"
@@ -246,3 +248,44 @@ def test_sim_limit_order_rests_then_fills_when_the_price_crosses(cli, control, e
     balances = engine.service.wiring.gateway(Mode.SIM).balances()
     assert balances["ETH"].total == entries[0].change
     assert balances["USDT"].locked == 0
+
+
+def test_a_click_after_a_working_order_filled_records_its_fills_once(control, engine_of):
+    """Invariant: a check paused after it read the account (it found the working order
+    filled) and a click closing the symbol meanwhile record the order's fills once between
+    them, with the order's own origin; the click's sale takes coins the ledger knows (no
+    transfer is invented for them), and the database then holds what the exchange holds."""
+    engine = engine_of(SYNC_POLICY="adopt")
+    service = engine.service
+    price = (mid(control) * Decimal("0.95")).quantize(Decimal("0.01"))
+    rested = service.trading.trade(
+        ETH, LONG, TradeSize(quote_amount=Decimal(500)), mode=Mode.LIVE, origin=Origin.CLI,
+        limit_price=price,
+    )  # fmt: skip
+    assert rested.ok and rested.working, rested.message
+    control.set_price("ETHUSDT", str(price - 20))  # it fills on the exchange
+    paused, go = threading.Event(), threading.Event()
+
+    def hold_the_check(point: str, where: dict) -> None:
+        if point == "before-lock" and where.get("origin") == "monitor" and not go.is_set():
+            paused.set()
+            go.wait(30)
+
+    with checkpoints.listening(hold_the_check):
+        check = threading.Thread(target=service.monitoring.periodic_check)
+        check.start()
+        assert paused.wait(30), "the check never reached its lock"
+        closed = service.trading.trade(ETH, PositionState.NO_POSITION, mode=Mode.LIVE)
+        go.set()
+        check.join(30)
+    assert closed.ok, closed.message
+    service.monitoring.periodic_check()
+    entries = eth_ledger(engine)
+    assert {e.kind for e in entries} == {"fill"}
+    assert len({e.entry_key for e in entries}) == len(entries)
+    buys = [e for e in entries if e.side == "buy"]
+    assert buys and {e.origin for e in buys} == {"cli"}
+    assert {e.origin for e in entries if e.side == "sell"} == {"manual"}
+    held = control.account()["balances"].get("ETH", {"free": "0", "locked": "0"})
+    total = Decimal(held["free"]) + Decimal(held["locked"])
+    assert sum(e.change for e in entries) == total == eth_position(engine).qty
