@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from cli.render import to_json
 from core.service import AppError, InputError, Mode
@@ -115,6 +116,7 @@ def order_json(order) -> dict:
         "amount": order.amount,
         "filled": order.filled,
         "placed_at": order.placed_at,
+        "age_s": None if order.placed_at is None else _age_seconds(order),
         "placed_by": order.placed_by.value,
         "origin": order.origin,
     }
@@ -130,11 +132,24 @@ def _line(order) -> str:
     side = order.side.value.upper() if order.side else ""
     amount = "" if order.amount is None else f" {order.amount.normalize():f}"
     filled = f", filled {order.filled.normalize():f}" if order.amount is not None else ""
-    age = "" if order.placed_at is None else f", placed {order.placed_at:%Y-%m-%d %H:%M:%S} UTC"
+    age = "" if order.placed_at is None else f", {_age(_age_seconds(order))} old"
     return (
         f"{order.id}  {order.symbol} {WORDS_OF.get(order.kind, order.kind)} {side}{amount} "
         f"@ {order.price.normalize():f}{filled}{age}, by {order.placed_by.value}"
     )
+
+
+def _age_seconds(order) -> int:
+    return max(0, int((datetime.now(UTC) - order.placed_at).total_seconds()))
+
+
+def _age(seconds: int) -> str:
+    """`45 s`, `12 min`, `3 h 05 min`."""
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
 
 
 def _mode(args: argparse.Namespace) -> Mode:

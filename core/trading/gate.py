@@ -14,6 +14,9 @@ lock, once when the action starts and again right before every send:
   asked with the target (enforce never buys more than that, and buys nothing when no size
   was remembered).
 
+A cancel of working orders (`cancel`, the page's Cancel) takes the same lock and the same
+mode check (a halt does not stop it: it only takes risk away).
+
 The gate opens the action's job (the page shows its step) and finishes it in `finally`;
 when a symbol ends verifiably flat it ends the symbol's stops, so a stop never outlives the
 holding it protected.

@@ -193,7 +193,16 @@ class OrderDesk:
                 orders[-1] = report
             current = self.replan(current, report, rules)
 
-    def _rest(self, plan, rules, origin, progress, orders, before_send, so_far) -> None:
+    def _rest(
+        self,
+        plan: OrderPlan,
+        rules: MarketRules,
+        origin: Origin,
+        progress: Progress,
+        orders: list[OrderReport],
+        before_send: BeforeSend,
+        so_far: SentSoFar,
+    ) -> None:
         """A working order: sent once at the trader's price and left to rest. Whatever
         fills at once is the run's; the rest stays open (recorded so) for the periodic
         check to follow, a cancel or a new click to end."""

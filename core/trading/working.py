@@ -4,8 +4,8 @@ are cancelled.
 The app records each before it is sent (core.trading.orders, type `resting`) and follows it
 afterwards: what one filled since it was last read goes into the ledger with the origin of
 who placed it, once (its fills are keyed by the exchange's trade id), and one the exchange
-no longer lists open is read to its end. Every function here changes the book of one
-symbol: the caller holds that symbol's lock (core.trading.gate).
+no longer lists open is read to its end. `settle` and `cancel` write a symbol's book: the
+caller holds that symbol's lock (core.trading.gate).
 """
 
 from __future__ import annotations
