@@ -25,6 +25,9 @@ KIND_WORDS = {
     "flatten": "Flatten",
     "resume": "Resumed",
     "alert": "Alert",
+    "order_filled": "Working order filled",
+    "order_ended": "Working order ended",
+    "order_cancelled": "Order cancelled",
 }
 # how each kind reads: news that needs the trader's eye is amber or red
 KIND_TONES = {
@@ -32,6 +35,9 @@ KIND_TONES = {
     "in_sync": "success",
     "repaired": "info",
     "resume": "info",
+    "order_filled": "success",
+    "order_ended": "info",
+    "order_cancelled": "info",
     "stop_fired": "warning",
     "external_change": "warning",
     "drift": "warning",

@@ -100,6 +100,7 @@ class AccountCheck:
     # (with `execute`), their holdings judged by the next check
     settling: tuple[str, ...] = ()
     outside: tuple[OrderReport, ...] = ()  # open orders the app did not place
+    settled: list[OrderReport] = field(default_factory=list)  # working orders read to a change
 
     def touched(self) -> set[str]:
         """Every symbol a repair of this check would write."""
@@ -304,7 +305,7 @@ class Monitor:
         held), each once; a read that fails leaves them to the next check."""
         for symbol in check.settling:
             try:
-                working.settle(symbol)
+                check.settled.extend(working.settle(symbol))
             except GatewayError as exc:
                 check.protection_errors.append(f"{symbol}: its working order was not read: {exc}")
 

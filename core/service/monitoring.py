@@ -103,6 +103,8 @@ class MonitorCommands:
         )
         view = _check_view(check)
         observers = self.wiring.observers
+        for report in check.settled:
+            observers.working_order(check.account, report, Origin.MONITOR.value, mode=mode)
         observers.check_done(view, [s for s in check.drift if s not in drifting])
         observers.in_sync(check.account, [s for s in check.states if s not in check.drift])
         observers.unresolved(check.account, self._unresolved(mode))

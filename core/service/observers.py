@@ -22,9 +22,12 @@ from core.domain import (
     ExternalChange,
     MarketRules,
     Mode,
+    OrderReport,
+    OrderStatus,
     Origin,
     SyncAction,
     TradeResult,
+    WorkingOrder,
 )
 from core.operations import metrics
 from core.operations.alerts import IncidentAlerts, UnreachableWatch, incident_key
@@ -257,6 +260,44 @@ class Observers:
             account=account,
             symbol=symbol,
             mode=book.mode,
+        )
+
+    def working_order(self, account: str, report: OrderReport, who: str, *, mode: Mode) -> None:
+        """A working order that filled (in part or whole) or ended, as a check or a cancel
+        found it: one line of the feed."""
+        rules = self._rules(report.symbol)
+        step, tick = (rules.amount_step, rules.price_step) if rules else (ZERO, ZERO)
+        what = (
+            f"{report.symbol} {report.side.value.upper()} {wording.stepped(report.amount, step)} "
+            f"@ {wording.stepped(report.price, tick)}"
+        )
+        filled = wording.stepped(report.filled, step)
+        if report.status is OrderStatus.FILLED:
+            kind, text = "order_filled", f"working order {what} filled"
+        elif report.status is OrderStatus.OPEN:
+            kind, text = "order_filled", f"working order {what}: {filled} filled so far"
+        else:
+            kind, text = (
+                "order_ended",
+                f"working order {what} ended {report.status.value} ({filled} filled)",
+            )
+        self._record(
+            BookKey(mode.value, account), kind=kind, who=who, symbol=report.symbol, text=text
+        )
+
+    def order_cancelled(self, account: str, order: WorkingOrder, who: str, *, mode: Mode) -> None:
+        side = order.side.value.upper() if order.side else ""
+        amount = "" if order.amount is None else f" {order.amount.normalize():f}"
+        text = (
+            f"{order.symbol} {side}{amount} @ {order.price.normalize():f} cancelled "
+            f"(placed by {order.placed_by.value})"
+        )
+        self._record(
+            BookKey(mode.value, account),
+            kind="order_cancelled",
+            who=who,
+            symbol=order.symbol,
+            text=text,
         )
 
     def kill_switch(self, account: str, text: str, *, mode: Mode) -> None:

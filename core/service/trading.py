@@ -207,8 +207,12 @@ class TradeCommands:
 
     def settle_working(self, mode: Mode) -> int:
         """Follow the book's working orders: what they filled goes into the ledger (SIM: the
-        paper account fills those the public book crosses now)."""
-        return self.gate.settle_working(self.wiring.account(ACCOUNT, mode))
+        paper account fills those the public book crosses now), each told in the feed;
+        returns how many changed."""
+        changed = self.gate.settle_working(self.wiring.account(ACCOUNT, mode))
+        for report in changed:
+            self.wiring.observers.working_order(ACCOUNT, report, Origin.MONITOR.value, mode=mode)
+        return len(changed)
 
     def reconcile_unresolved(self, mode: Mode = Mode.LIVE) -> list[str]:
         """Settle orders that a crash or an outage left without a known outcome; returns

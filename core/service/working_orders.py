@@ -75,6 +75,7 @@ class OrdersCommands:
                 f"(orders{' --live' if mode is Mode.LIVE else ''} lists them)"
             )
         self.gate.cancel(account, found[0].symbol, found, origin, made_in)
+        self.wiring.observers.order_cancelled(ACCOUNT, found[0], origin.value, mode=mode)
         return found[0]
 
     def cancel_symbol(
@@ -96,6 +97,8 @@ class OrdersCommands:
         ]
         if rows:
             self.gate.cancel(account, symbol, rows, origin, made_in)
+        for row in rows:
+            self.wiring.observers.order_cancelled(ACCOUNT, row, origin.value, mode=mode)
         return rows
 
 

@@ -35,6 +35,7 @@ from core.accounts.account import Account
 from core.domain import (
     ExitPart,
     Mode,
+    OrderReport,
     Origin,
     PositionState,
     TradeResult,
@@ -250,15 +251,16 @@ class Gate:
         log.info("orders cancelled", extra={**where, "orders": len(done)})
         return done
 
-    def settle_working(self, account: Account) -> int:
+    def settle_working(self, account: Account) -> list[OrderReport]:
         """Record what the book's working orders filled, each symbol under its lock (a
-        symbol with an action running is left to it: its cancel step settles them)."""
+        symbol with an action running is left to it: its cancel step settles them);
+        returns the orders that changed."""
         symbols = sorted({r.symbol for r in account.executor.working.recorded()})
-        changed = 0
+        changed: list[OrderReport] = []
         for symbol in symbols:
             try:
                 with self.locks.hold(account.name, symbol):
-                    changed += len(account.executor.working.settle(symbol))
+                    changed.extend(account.executor.working.settle(symbol))
             except TradeBusy:
                 continue
         if changed:

@@ -134,6 +134,8 @@ def test_live_limit_buy_rests_survives_every_policy_and_is_cancelled(cli, contro
     code, out, err = cli("cancel", row["id"], "--live", "--yes")
     assert code == 0, err
     assert "cancelled" in out
+    kinds = [e.kind for e in engine_of().service.events.events(None, Mode.LIVE)]
+    assert kinds.count("order_cancelled") == 1
     assert control.account()["open_orders"] == []
     assert listed(cli, "--live") == []
     # the cancelled target is no longer the trader's: enforce now buys nothing at the market
@@ -241,6 +243,10 @@ def test_sim_limit_order_rests_then_fills_when_the_price_crosses(cli, control, e
     assert listed(cli) == []
     entries = eth_ledger(engine, "sim")
     assert len(entries) == 1 and entries[0].origin == "cli" and entries[0].price == price
+    told = [
+        e.text for e in engine.service.events.events(None, Mode.SIM) if e.kind == "order_filled"
+    ]
+    assert len(told) == 1 and "working order ETH/USDT BUY" in told[0] and "filled" in told[0]
     engine.service.trading.settle_working(Mode.SIM)
     assert len(eth_ledger(engine, "sim")) == 1  # read again: recorded once
     position = eth_position(engine, "sim")
