@@ -573,7 +573,13 @@ def test_a_partial_exit_never_sells_more_than_asked_and_leaves_a_tradable_rest(h
 
 def test_a_priced_buy_rests_at_the_traders_price_sized_at_that_price():
     plan = plan_order(
-        LONG, hold("0", "10000"), BOOK, ETH, TradeSize(quote_amount=D("990")), LIMITS, D("1980.005")
+        LONG,
+        hold("0", "10000"),
+        BOOK,
+        ETH,
+        TradeSize(quote_amount=D("990")),
+        LIMITS,
+        limit_price=D("1980.005"),
     )
     assert plan is not None and plan.resting and plan.side is Side.BUY
     assert plan.price == D("1980.00")  # a BUY's price goes down to the tick, never up
@@ -582,7 +588,9 @@ def test_a_priced_buy_rests_at_the_traders_price_sized_at_that_price():
 
 
 def test_a_priced_sell_rests_above_the_bid_rounded_up_to_the_tick():
-    plan = plan_order(NONE, hold("1.23456", "0"), BOOK, ETH, TradeSize(), LIMITS, D("2100.001"))
+    plan = plan_order(
+        NONE, hold("1.23456", "0"), BOOK, ETH, TradeSize(), LIMITS, limit_price=D("2100.001")
+    )
     assert plan is not None and plan.resting and plan.side is Side.SELL
     assert (plan.price, plan.amount) == (D("2100.01"), D("1.2345"))
 
@@ -590,4 +598,4 @@ def test_a_priced_sell_rests_above_the_bid_rounded_up_to_the_tick():
 def test_a_priced_order_below_the_market_minimum_is_refused():
     tiny = rules(min_cost="5")
     with pytest.raises(SizeError, match="below the market minimum"):
-        plan_order(NONE, hold("0.004", "0"), BOOK, tiny, TradeSize(), LIMITS, D("1000"))
+        plan_order(NONE, hold("0.004", "0"), BOOK, tiny, TradeSize(), LIMITS, limit_price=D("1000"))
