@@ -24,20 +24,22 @@ import signal
 import sys
 import tempfile
 import threading
+from typing import TYPE_CHECKING
 
-from celery import signals
-
-from cli import commands
-from cli.parser import parser
-from core.config import Settings, SettingsError, load_settings
+from cli import parser as command_line
 from core.errors import AppError
-from core.operations import logs
-from runtime import background, build_engine, build_runtime, check_bind
 
+if TYPE_CHECKING:
+    from core.config import Settings
+
+# What a command needs is imported once the arguments say which command runs: `--help`,
+# `diagnose` and `trade` never load Dash, plotly or pandas (tests/unit/test_command_imports.py).
 log = logging.getLogger("app")
 
 
 def serve(settings: Settings) -> int:
+    from runtime import build_runtime, check_bind
+
     check_bind(settings.HOST, settings)
     # SIGTERM ends the page as Ctrl-C does: background work stopped, files cleaned up
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -56,7 +58,9 @@ def serve(settings: Settings) -> int:
 
 def worker(settings: Settings) -> int:
     """The background work without the page, until SIGTERM or Ctrl-C."""
-    engine = build_engine(settings)
+    from runtime import background, build_engine
+
+    engine = build_engine(settings, page=True)
     scheduler = background(engine)
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -73,14 +77,17 @@ def worker(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    try:
-        if args.command == "emulator":
-            from emulator import cli as emulator_cli
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["emulator"]:  # the emulator reads its own flags
+        from emulator import cli as emulator_cli
 
-            return emulator_cli.run(args)
-        overrides = commands.setting_overrides(args)
-        settings = load_settings(**overrides)
+        return emulator_cli.main(argv[1:], prog="app.py emulator")
+    args = command_line.parser().parse_args(argv)
+    try:
+        from cli.commands import setting_overrides
+        from core.config import load_settings
+
+        settings = load_settings(**setting_overrides(args))
         long_running = args.command in (None, "serve", "worker")
         if long_running:
             _metrics_across_processes()
@@ -89,7 +96,9 @@ def main(argv: list[str] | None = None) -> int:
             return worker(settings)
         if long_running:
             return serve(settings)
-        return commands.run(args, settings, build_engine)
+        from runtime import build_engine
+
+        return command_line.run(args, settings, build_engine)
     except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -118,6 +127,8 @@ def _metrics_across_processes() -> None:
 def _configure_logging(settings: Settings, long_running: bool) -> None:
     """The dashboard and the worker log at LOG_LEVEL (INFO by default); a one-shot command
     prints its own answer and logs only warnings unless LOG_LEVEL is set."""
+    from core.operations import logs
+
     explicit = "LOG_LEVEL" in settings.model_fields_set
     level = settings.LOG_LEVEL if long_running or explicit else "WARNING"
     logs.configure(level, settings.LOG_FORMAT, settings.secrets)
@@ -127,6 +138,9 @@ def _celery_logs_masked(settings: Settings) -> None:
     """The Celery worker logs through the app's one masked handler at its --loglevel: its
     own set-up (which gives the task loggers handlers of their own, unmasked) is skipped.
     Its lines can carry the page's request headers, the login among them."""
+    from celery import signals
+
+    from core.operations import logs
 
     def configure(loglevel=None, **_):
         logs.configure(loglevel or settings.LOG_LEVEL, settings.LOG_FORMAT, settings.secrets)
@@ -137,6 +151,11 @@ def _celery_logs_masked(settings: Settings) -> None:
 def __getattr__(name: str):
     """`app:server` for gunicorn and `app:celery_app` for the Celery worker: the runtime is
     built on first use, not at import."""
+    if name not in ("celery_app", "server"):
+        raise AttributeError(name)
+    from core.config import SettingsError, load_settings
+    from runtime import build_runtime, check_bind
+
     if name == "celery_app":
         settings = load_settings()
         _configure_logging(settings, long_running=True)
@@ -147,16 +166,14 @@ def __getattr__(name: str):
         globals()["runtime"] = runtime
         globals()["celery_app"] = runtime.background.celery
         return runtime.background.celery
-    if name == "server":
-        settings = load_settings()
-        _configure_logging(settings, long_running=True)
-        check_bind(settings.HOST, settings)
-        runtime = build_runtime(settings)
-        runtime.start_background()
-        globals()["runtime"] = runtime
-        globals()["server"] = runtime.dash_app.server
-        return runtime.dash_app.server
-    raise AttributeError(name)
+    settings = load_settings()  # the server
+    _configure_logging(settings, long_running=True)
+    check_bind(settings.HOST, settings)
+    runtime = build_runtime(settings)
+    runtime.start_background()
+    globals()["runtime"] = runtime
+    globals()["server"] = runtime.dash_app.server
+    return runtime.dash_app.server
 
 
 if __name__ == "__main__":

@@ -12,12 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-import diskcache
-import redis
 import sqlalchemy
-from celery import Celery
-from dash import CeleryManager
-from flask_caching.backends import RedisCache, SimpleCache
 
 from core.config import PROJECT_ROOT, Settings, SettingsError
 from core.operations.caching import RedisLocks, SharedCache, ThreadLocks
@@ -25,9 +20,9 @@ from core.operations.locks import leadership, trade_locks
 from core.operations.scheduler import Scheduler, Task
 from core.service import ACCOUNT, ExchangeAccess, StartupError, TradingService
 from core.store.db import Database
-from web.app_factory import create_dash_app
-from web.login import Access, is_loopback
-from web.threaded_jobs import ThreadedJobs
+
+# The page's parts (Dash, flask-caching's backends, Celery, Redis, diskcache) are imported
+# by the functions that build them, so a one-shot command never loads them.
 
 log = logging.getLogger("app")
 DEMO_KEY, DEMO_SECRET = "demo-key", "demo-secret"
@@ -100,12 +95,21 @@ def open_database(settings: Settings) -> Database:
         ) from None
 
 
-def shared_cache(settings: Settings) -> SharedCache:
-    """What every reader shares (core.operations.caching): flask-caching's RedisCache with REDIS_URL,
-    so every worker and host reads one copy, else its in-process SimpleCache."""
+def shared_cache(settings: Settings, page: bool = True) -> SharedCache:
+    """What every reader shares (core.operations.caching): flask-caching's RedisCache with
+    REDIS_URL, so every worker and host reads one copy, else its in-process SimpleCache. A
+    one-shot command (`page=False`) without Redis shares with nobody: the cachelib
+    SimpleCache flask-caching's is built on serves it without loading Flask."""
     url = settings.REDIS_URL.get_secret_value()
     if not url:
+        if page:
+            from flask_caching.backends import SimpleCache
+        else:
+            from cachelib import SimpleCache
         return SharedCache(SimpleCache(threshold=2000), ThreadLocks())
+    import redis
+    from flask_caching.backends import RedisCache
+
     client = redis.Redis.from_url(url, socket_timeout=3, socket_connect_timeout=3)
     try:
         client.ping()
@@ -117,11 +121,13 @@ def shared_cache(settings: Settings) -> SharedCache:
             f"Setting REDIS_URL: cannot reach Redis at {address} ({type(exc).__name__})"
         ) from None
     prefix = f"trading:{hashlib.sha1(settings.DATABASE_URL.encode()).hexdigest()[:10]}:"
-    return SharedCache(RedisCache(host=client, key_prefix=prefix), RedisLocks(client, prefix))
+    down = (redis.RedisError, redis.exceptions.LockError, OSError)
+    return SharedCache(RedisCache(host=client, key_prefix=prefix), RedisLocks(client, prefix), down)
 
 
-def build_engine(settings: Settings) -> Engine:
-    cache = shared_cache(settings)
+def build_engine(settings: Settings, page: bool = False) -> Engine:
+    """The engine; `page` when it serves the dashboard or the background work (its cache)."""
+    cache = shared_cache(settings, page)
     db = open_database(settings)
     try:
         access = exchange_access(settings)
@@ -166,9 +172,16 @@ class Background:
 def background_jobs(settings: Settings) -> Background:
     url = settings.REDIS_URL.get_secret_value()
     if not url:
+        import diskcache
+
+        from web.threaded_jobs import ThreadedJobs
+
         folder = data_folder(settings) / "background-jobs"
         jobs = ThreadedJobs(diskcache.Cache(str(folder)))
         return Background(jobs, None, lambda **_: None)
+    from celery import Celery
+    from dash import CeleryManager
+
     celery = Celery("trading", broker=url, backend=url)
     celery.conf.update(
         broker_connection_retry_on_startup=True,
@@ -188,6 +201,9 @@ class RedisHealth:
     """Whether Redis answers, asked at most every few seconds (the page asks every tick)."""
 
     def __init__(self, url: str, every: float = 3.0):
+        import redis
+
+        self._unreachable = redis.RedisError
         self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         kwargs = self.client.connection_pool.connection_kwargs
         self.address = f"{kwargs.get('host')}:{kwargs.get('port')}"
@@ -201,7 +217,7 @@ class RedisHealth:
             try:
                 self.client.ping()
                 self._answer = None
-            except redis.RedisError:
+            except self._unreachable:
                 self._answer = f"The background service (Redis at {self.address}) is down"
             self._checked = time.monotonic()
         return self._answer
@@ -232,7 +248,9 @@ class Runtime:
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    engine = build_engine(settings)
+    from web.app_factory import create_dash_app
+
+    engine = build_engine(settings, page=True)
     try:
         jobs = background_jobs(settings)
         dash_app = create_dash_app(engine.service, jobs, page_access(settings))
@@ -242,7 +260,9 @@ def build_runtime(settings: Settings) -> Runtime:
     return Runtime(engine, dash_app, jobs)
 
 
-def page_access(settings: Settings) -> Access:
+def page_access(settings: Settings):
+    from web.login import Access
+
     return Access(
         settings.DASHBOARD_USER,
         settings.DASHBOARD_PASSWORD.get_secret_value(),
@@ -253,6 +273,8 @@ def page_access(settings: Settings) -> Access:
 def check_bind(host: str, settings: Settings) -> None:
     """Only loopback is served without a password (gunicorn checks the address it actually
     bound too: gunicorn.conf.py)."""
+    from web.login import is_loopback
+
     if is_loopback(host) or settings.DASHBOARD_PASSWORD.get_secret_value():
         return
     raise SettingsError(

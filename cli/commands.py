@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 
-from cli import event_commands, insights_commands, order_commands, render
+from cli import order_commands, render
 from core.service import (
     ACCOUNT,
     DEFAULT_SIZE_TEXT,
@@ -41,21 +40,6 @@ def setting_overrides(args: argparse.Namespace) -> dict:
         "PORT": None if port is None else parse_whole_number(port, "--port"),
     }
     return {k: v for k, v in values.items() if v is not None}
-
-
-def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
-    handler = {
-        "trade": trade,
-        "diagnose": diagnose,
-        "sync": sync,
-        "protect": protect,
-        "flatten": flatten,
-        "resume": resume,
-        **insights_commands.HANDLERS,
-        **event_commands.HANDLERS,
-        **order_commands.HANDLERS,
-    }[args.command]
-    return handler(args, settings, build_engine)
 
 
 def trade(args: argparse.Namespace, settings, build_engine) -> int:
@@ -310,3 +294,13 @@ def _where(args: argparse.Namespace) -> dict:
     if args.account and args.account != ACCOUNT:
         return {"account": args.account}
     return {"account": ACCOUNT, "mode": Mode.LIVE if args.live else Mode.SIM}
+
+
+HANDLERS = {
+    "trade": trade,
+    "diagnose": diagnose,
+    "sync": sync,
+    "protect": protect,
+    "flatten": flatten,
+    "resume": resume,
+}

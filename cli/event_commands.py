@@ -16,27 +16,6 @@ from core.service.event_feed import parse_since_time
 from core.service.inputs import parse_whole_number
 from core.views import BookEvent
 
-SINCE_HELP = "an ISO time such as 2026-12-02T17:00:00Z (UTC unless a zone is given), or 1h, 24h, 7d"
-
-
-def configure(commands: argparse._SubParsersAction) -> None:
-    """Add events and ack to the command line's subcommands."""
-    feed = commands.add_parser("events", help="what happened to a book, newest first")
-    feed.add_argument("--since", metavar="ISO_TIME", help=f"only events since: {SINCE_HELP}")
-    feed.add_argument(
-        "--mode",
-        choices=[mode.value for mode in Mode],
-        help="the book (default: the mode the dashboard is in)",
-    )
-    feed.add_argument("--json", action="store_true", help="print one JSON object")
-
-    ack = commands.add_parser(
-        "ack", help="acknowledge a holding changed outside the app (it leaves the badge)"
-    )
-    which = ack.add_mutually_exclusive_group(required=True)
-    which.add_argument("event_id", nargs="?", metavar="EVENT_ID", help="the event (see events)")
-    which.add_argument("--all", action="store_true", help="every incident waiting")
-
 
 def events(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     """Exit 0 with the events (none is no error); 2 on a --since that is not a time."""

@@ -19,64 +19,9 @@ from typing import TextIO
 
 from cli import insights_render as render
 from cli.render import to_json
-from core.insights.views import EXPORT_TABLES
-from core.service import InputError, Mode, count
-from core.service.insights import parse_since
+from core.service import InputError, Mode, count, parse_since
 
-WINDOW_HELP = "a duration such as 1h, 24h, 7d, 30m or 2w, or all"
 ROW_WORDS = {"fills": "fill", "orders": "order", "syncs": "sync run", "alerts": "alert"}
-
-
-def configure(commands: argparse._SubParsersAction) -> None:
-    """Add health, results, export and alert-test to the command line's subcommands."""
-    health = commands.add_parser(
-        "health", help="sync health: success rate, drift and its repair, durations, calls"
-    )
-    _report_arguments(health, default_window="24h")
-    results = commands.add_parser(
-        "results", help="trading results: round trips, profit per period, drawdown"
-    )
-    _report_arguments(results, default_window="all")
-
-    export = commands.add_parser("export", help="write fills, orders, sync runs or alerts as CSV")
-    export.add_argument("table", choices=EXPORT_TABLES, help="which records")
-    export.add_argument(
-        "--csv", required=True, metavar="FILE", help="the file to write (- for standard output)"
-    )
-    export.add_argument(
-        "--since", default="all", metavar="WINDOW", help=f"only the last WINDOW: {WINDOW_HELP}"
-    )
-    export.add_argument("--account", help="only this account (default: every account)")
-    _mode_argument(export)
-
-    alert_test = commands.add_parser(
-        "alert-test", help="send a test message to every ALERT_URLS address"
-    )
-    alert_test.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _report_arguments(parser: argparse.ArgumentParser, default_window: str) -> None:
-    parser.add_argument("--account", help="only this account (default: every account)")
-    parser.add_argument(
-        "--since",
-        default=default_window,
-        metavar="WINDOW",
-        help=f"the window: {WINDOW_HELP} (default {default_window})",
-    )
-    _mode_argument(parser)
-    parser.add_argument("--json", action="store_true", help="print one JSON object")
-
-
-def _mode_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--mode",
-        choices=[mode.value for mode in Mode],
-        help="the book (default: the mode the dashboard is in; a monitored account's is live)",
-    )
-
-
-def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
-    return HANDLERS[args.command](args, settings, build_engine)
 
 
 def health(args: argparse.Namespace, settings, build_engine) -> int:

@@ -18,21 +18,6 @@ from core.service.working_orders import STOP_ID
 WORDS_OF = {"stop_loss": "stop-loss", "take_profit": "take-profit", "limit": "limit"}
 
 
-def configure(commands: argparse._SubParsersAction) -> None:
-    """Add orders and cancel to the command line's subcommands."""
-    orders = commands.add_parser("orders", help="every working order and stop of a book")
-    orders.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
-    orders.add_argument("--json", action="store_true", help="print one JSON object")
-
-    cancel = commands.add_parser("cancel", help="cancel a working order, or all of a symbol")
-    which = cancel.add_mutually_exclusive_group(required=True)
-    which.add_argument("order_id", nargs="?", metavar="ORDER_ID", help="as `orders` lists it")
-    which.add_argument("--symbol", metavar="S", help="every open order of this symbol")
-    cancel.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
-    cancel.add_argument("--yes", action="store_true", help="with --live: do not ask first")
-    cancel.add_argument("--json", action="store_true", help="print one JSON object")
-
-
 def orders(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     """Exit 0 with the list (none is no error); 1 when the exchange could not be read."""
     engine = build_engine(settings)

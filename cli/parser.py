@@ -1,15 +1,33 @@
-"""The command line's arguments: every command, its flags and their help."""
+"""The command line's arguments: every command, its flags and their help, and the module
+that runs each. Nothing here loads more than argparse and the value types, so `--help` and
+a mistyped flag answer at once, and each command imports only its own module."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
+from collections.abc import Callable
 
-from cli import event_commands, insights_commands, order_commands
+from core.service import EXPORT_TABLES, Mode
+
+# the module whose HANDLERS run each command (serve, worker and emulator are app.py's own)
+COMMAND_MODULES = {
+    **dict.fromkeys(("trade", "diagnose", "sync", "protect", "flatten", "resume"), "cli.commands"),
+    **dict.fromkeys(("health", "results", "export", "alert-test"), "cli.insights_commands"),
+    **dict.fromkeys(("events", "ack"), "cli.event_commands"),
+    **dict.fromkeys(("orders", "cancel"), "cli.order_commands"),
+}
+SINCE_HELP = "an ISO time such as 2026-12-02T17:00:00Z (UTC unless a zone is given), or 1h, 24h, 7d"
+WINDOW_HELP = "a duration such as 1h, 24h, 7d, 30m or 2w, or all"
+
+
+def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
+    """Run a one-shot command: its module is imported now, and only its."""
+    handlers = importlib.import_module(COMMAND_MODULES[args.command]).HANDLERS
+    return handlers[args.command](args, settings, build_engine)
 
 
 def parser() -> argparse.ArgumentParser:
-    from emulator import cli as emulator_cli
-
     root = argparse.ArgumentParser(
         prog="app.py", description="Trading dashboard with LIVE+SYNC for MEXC spot."
     )
@@ -96,12 +114,96 @@ def parser() -> argparse.ArgumentParser:
     resume.add_argument("--live", action="store_true", help="the traded account's LIVE book")
     resume.add_argument("--yes", action="store_true", help="confirm")
 
-    insights_commands.configure(commands)
-    event_commands.configure(commands)
-    order_commands.configure(commands)
+    _insights(commands)
+    _events(commands)
+    _orders(commands)
 
     commands.add_parser("worker", help="the periodic check and stop watcher, without the page")
 
-    emulator = commands.add_parser("emulator", help="run the local MEXC-compatible exchange")
-    emulator_cli.configure_parser(emulator)
+    # its flags are the emulator's own (app.py hands them over: `app.py emulator --help`)
+    commands.add_parser(
+        "emulator", help="run the local MEXC-compatible exchange (emulator --help: its flags)"
+    )
     return root
+
+
+def _insights(commands: argparse._SubParsersAction) -> None:
+    """health, results, export and alert-test."""
+    health = commands.add_parser(
+        "health", help="sync health: success rate, drift and its repair, durations, calls"
+    )
+    _report_arguments(health, default_window="24h")
+    results = commands.add_parser(
+        "results", help="trading results: round trips, profit per period, drawdown"
+    )
+    _report_arguments(results, default_window="all")
+
+    export = commands.add_parser("export", help="write fills, orders, sync runs or alerts as CSV")
+    export.add_argument("table", choices=EXPORT_TABLES, help="which records")
+    export.add_argument(
+        "--csv", required=True, metavar="FILE", help="the file to write (- for standard output)"
+    )
+    export.add_argument(
+        "--since", default="all", metavar="WINDOW", help=f"only the last WINDOW: {WINDOW_HELP}"
+    )
+    export.add_argument("--account", help="only this account (default: every account)")
+    _mode_argument(export)
+
+    alert_test = commands.add_parser(
+        "alert-test", help="send a test message to every ALERT_URLS address"
+    )
+    alert_test.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _report_arguments(parser: argparse.ArgumentParser, default_window: str) -> None:
+    parser.add_argument("--account", help="only this account (default: every account)")
+    parser.add_argument(
+        "--since",
+        default=default_window,
+        metavar="WINDOW",
+        help=f"the window: {WINDOW_HELP} (default {default_window})",
+    )
+    _mode_argument(parser)
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _mode_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--mode",
+        choices=[mode.value for mode in Mode],
+        help="the book (default: the mode the dashboard is in; a monitored account's is live)",
+    )
+
+
+def _events(commands: argparse._SubParsersAction) -> None:
+    """events and ack."""
+    feed = commands.add_parser("events", help="what happened to a book, newest first")
+    feed.add_argument("--since", metavar="ISO_TIME", help=f"only events since: {SINCE_HELP}")
+    feed.add_argument(
+        "--mode",
+        choices=[mode.value for mode in Mode],
+        help="the book (default: the mode the dashboard is in)",
+    )
+    feed.add_argument("--json", action="store_true", help="print one JSON object")
+
+    ack = commands.add_parser(
+        "ack", help="acknowledge a holding changed outside the app (it leaves the badge)"
+    )
+    which = ack.add_mutually_exclusive_group(required=True)
+    which.add_argument("event_id", nargs="?", metavar="EVENT_ID", help="the event (see events)")
+    which.add_argument("--all", action="store_true", help="every incident waiting")
+
+
+def _orders(commands: argparse._SubParsersAction) -> None:
+    """orders and cancel."""
+    orders = commands.add_parser("orders", help="every working order and stop of a book")
+    orders.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
+    orders.add_argument("--json", action="store_true", help="print one JSON object")
+
+    cancel = commands.add_parser("cancel", help="cancel a working order, or all of a symbol")
+    which = cancel.add_mutually_exclusive_group(required=True)
+    which.add_argument("order_id", nargs="?", metavar="ORDER_ID", help="as `orders` lists it")
+    which.add_argument("--symbol", metavar="S", help="every open order of this symbol")
+    cancel.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
+    cancel.add_argument("--yes", action="store_true", help="with --live: do not ask first")
+    cancel.add_argument("--json", action="store_true", help="print one JSON object")

@@ -172,9 +172,9 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
+def main(argv: list[str] | None = None, prog: str = "python -m emulator") -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m emulator",
+        prog=prog,
         description="A local exchange: MEXC spot v3, Bybit v5 linear or Binance USD-M.",
     )
     configure_parser(parser)

@@ -21,8 +21,8 @@ from pathlib import Path
 from core.errors import InputError
 
 SUPPORTED_EXCHANGES = ("mexc", "bybit", "binanceusdm")
-# The traded account's name (core.service.composition.ACCOUNT, which the service layer owns):
-# an entry of that name would be two accounts under one book.
+# The traded account's name (core.service.ACCOUNT): an entry of that name would be two
+# accounts under one book.
 TRADED_ACCOUNT = "default"
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 

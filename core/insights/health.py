@@ -14,7 +14,6 @@ count is the mean of the two middle values.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,9 +40,6 @@ SYNC_KINDS = frozenset({"trade", "check", "monitor"})
 UNRESOLVED_STATUSES = frozenset({"intent", "unknown"})
 MANUAL_REASON = "manual"
 
-MAX_WINDOW = timedelta(days=3650)
-_WINDOW = re.compile(r"([0-9]+)([smhdw])")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _BUCKETS = (
     (timedelta(hours=1), timedelta(minutes=5)),
     (timedelta(days=1), timedelta(hours=1)),
@@ -146,22 +142,6 @@ class HealthReport:
 NO_RUNS = RunStats(0, 0, 0, None, None, None, None, None)
 NO_ORDERS = CorrectiveOrders(0, {})
 NO_DRIFT = DriftStats(0, 0, 0, None, None, None)
-
-
-def parse_window(text: str) -> timedelta | None:
-    """`1h`, `24h`, `7d`, `30m`, `2w`... as a timedelta; `all` as None (no lower bound)."""
-    cleaned = text.strip().lower()
-    if cleaned == "all":
-        return None
-    match = _WINDOW.fullmatch(cleaned)
-    if match is None:
-        raise ValueError(f"--since takes a duration such as 1h, 24h, 7d or all, not {text!r}")
-    seconds = int(match[1]) * _UNIT_SECONDS[match[2]]
-    if seconds == 0:
-        raise ValueError(f"--since takes a duration longer than zero, not {text!r}")
-    if seconds > MAX_WINDOW.total_seconds():
-        raise ValueError(f"--since takes at most {MAX_WINDOW.days}d (or all), not {text!r}")
-    return timedelta(seconds=seconds)
 
 
 def bucket_for(window: timedelta | None) -> timedelta:

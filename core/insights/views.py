@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from core.domain import Mode
+from core.insights.choices import EXPORT_TABLES
 from core.insights.health import (
     AccountHealth,
     CorrectiveOrders,
@@ -28,7 +29,6 @@ from core.insights.results import Drawdown, OpenTrip, PeriodProfit, RoundTrip, S
 from core.operations.alerts import AlertRecord, DeliveryResult
 
 WINDOWS = ("1h", "24h", "7d", "all")
-EXPORT_TABLES = ("fills", "ledger", "orders", "syncs", "alerts")
 
 __all__ = [
     "EXPORT_TABLES",

@@ -24,16 +24,17 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
-
-import apprise
-from apprise.manager_plugins import NotificationManager
 
 from core.errors import InputError
 from core.operations import metrics
 from core.store import alert_records
 from core.store.db import Database
 from core.store.models import utcnow
+
+if TYPE_CHECKING:
+    import apprise
 
 logger = logging.getLogger(__name__)
 
@@ -96,6 +97,9 @@ def _load(url: str, position: int):
             f"Setting ALERT_URLS entry {position} has no scheme://; it accepts {ACCEPTED}"
         )
     scheme = match.group(1).lower()
+    import apprise  # here, not at the top: only a process with ALERT_URLS loads it
+    from apprise.manager_plugins import NotificationManager
+
     if scheme not in NotificationManager():
         raise AlertUrlError(
             f"Setting ALERT_URLS entry {position} ({scheme}://) is not a service apprise knows; "
@@ -150,6 +154,8 @@ class DeliveryResult:
 def _send_one(
     target: _Target, title: str, body: str, notify_type: apprise.NotifyType, timeout_seconds: float
 ) -> DeliveryResult:
+    import apprise
+
     sender = apprise.Apprise()
     sender.add(target.plugin)
     outcome = sender.notify(
@@ -187,6 +193,8 @@ def send_test(urls: Sequence[str], timeout_seconds: float = 10.0) -> list[Delive
     targets = [_target(url, n, timeout_seconds) for n, url in enumerate(urls, start=1)]
     if not targets:
         return []
+    import apprise
+
     results = _send(
         targets,
         "Trading dashboard: test alert",
@@ -417,6 +425,8 @@ class IncidentAlerts:
 
 
 def _notify_type(action: str, kind: str) -> apprise.NotifyType:
+    import apprise
+
     if action == CLEARED:
         return apprise.NotifyType.SUCCESS
     if kind == "test":

@@ -18,12 +18,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
-from redis.exceptions import LockError, RedisError
-
 T = TypeVar("T")
 log = logging.getLogger(__name__)
-# a Redis that stopped answering (a lock that could not be taken or kept is the same)
-STORE_DOWN = (RedisError, LockError, OSError)
 LOAD_TIMEOUT = 30  # seconds a loader may hold its key before another may try
 
 
@@ -79,11 +75,19 @@ class RedisLocks:
 
 class SharedCache:
     """A cache the page may lose without breaking: when the store (Redis) cannot be reached,
-    every reader loads for itself, as if nothing were cached, and says so in the log."""
+    every reader loads for itself, as if nothing were cached, and says so in the log.
+    `down` are the errors that mean the store stopped answering (with Redis: redis-py's,
+    a lock that could not be taken or kept among them)."""
 
-    def __init__(self, store: Store, locks: ThreadLocks | RedisLocks):
+    def __init__(
+        self,
+        store: Store,
+        locks: ThreadLocks | RedisLocks,
+        down: tuple[type[Exception], ...] = (OSError,),
+    ):
         self.store = store
         self.locks = locks
+        self.down = down
 
     def get_or_load(self, key: str, ttl: float, load: Callable[[], T]) -> T:
         """The cached value, or `load()`'s, stored for `ttl` seconds; one loader at a time."""
@@ -96,7 +100,7 @@ class SharedCache:
                         value = load()
                         self.store.set(key, value, timeout=max(1, round(ttl)))
             return value
-        except STORE_DOWN as exc:
+        except self.down as exc:
             log.warning(
                 "the shared cache is unreachable; reading directly",
                 extra={"reason": type(exc).__name__},
@@ -107,11 +111,11 @@ class SharedCache:
         """The cached value if a reader loaded it within its time-to-live, else None."""
         try:
             return self.store.get(key)
-        except STORE_DOWN:
+        except self.down:
             return None
 
     def forget(self, key: str) -> None:
         try:
             self.store.delete(key)
-        except STORE_DOWN:
+        except self.down:
             log.warning("the shared cache is unreachable; %s is not forgotten", key)

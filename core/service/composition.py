@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from core.accounts.account import Account
-from core.accounts.accounts_file import AccountConfig, load_accounts_file
+from core.accounts.accounts_file import TRADED_ACCOUNT, AccountConfig, load_accounts_file
 from core.config import Settings
 from core.domain import MarketRules, Mode, quote_asset
 from core.errors import AppError, InputError
@@ -30,7 +30,7 @@ from core.trading.executor import Executor
 from core.trading.orders import FillPolicy
 from core.trading.pricing import Limits
 
-ACCOUNT = "default"
+ACCOUNT = TRADED_ACCOUNT
 NO_KEYS = "LIVE needs API keys: set EXCHANGE_API_KEY and EXCHANGE_API_SECRET and restart."
 
 

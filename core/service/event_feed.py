@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from core.domain import Mode
 from core.errors import InputError
 from core.service.composition import Wiring
-from core.service.insights import parse_since
+from core.service.inputs import parse_since
 from core.service.stored_mode import StoredMode
 from core.store import events
 from core.store.books import BookKey

@@ -10,12 +10,13 @@ service.orders       working orders and stops, and cancelling them (working_orde
 
 from __future__ import annotations
 
+import functools
+
 from core.config import Settings
 from core.operations.caching import SharedCache
 from core.operations.locks import TradeLocks
 from core.service.composition import ExchangeAccess, Wiring
 from core.service.event_feed import EventFeed
-from core.service.insights import Insights
 from core.service.kill_switch import KillSwitch
 from core.service.modes import ModeCommands
 from core.service.monitoring import MonitorCommands
@@ -46,9 +47,17 @@ class TradingService:
         self.monitoring = MonitorCommands(wiring, self.gate, stored, self.trading)
         self.modes = ModeCommands(wiring, self.gate, stored, self.trading, self.monitoring)
         self.reads = ReadModels(wiring, stored)
-        self.insights = Insights(wiring, stored)
         self.events = EventFeed(wiring, stored)
         self.orders = OrdersCommands(wiring, self.gate, stored)
+        self._stored = stored
+
+    @functools.cached_property
+    def insights(self):
+        """The figures of health, results and export (pandas): built, and pandas imported,
+        when first asked for, so the commands that show none never load it."""
+        from core.service.insights import Insights
+
+        return Insights(self.wiring, self._stored)
 
     @property
     def symbols(self) -> list[str]:

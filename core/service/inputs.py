@@ -5,10 +5,12 @@ instead."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from decimal import Decimal
 
 from core.domain import ExitPart, PositionState, SizeKind, TradeSize
 from core.errors import InputError
+from core.insights.choices import parse_window
 
 # The first size the ticket offers, and the command line's BUY without a size flag: 10 % of
 # the free cash. Without a stop a 10 % fall of the coin then costs 1 % of the account; with
@@ -132,3 +134,12 @@ def parse_target(text: str | None) -> PositionState:
         raise InputError(
             f"--target accepts LONG, SHORT or NO_POSITION, not {(text or '')!r}."
         ) from None
+
+
+def parse_since(text: str) -> timedelta | None:
+    """A window as `--since` and the pages take it: a duration (`1h`, `24h`, `7d`, `30m`,
+    `2w`) or `all` (None: no lower bound). Raises InputError saying what it takes."""
+    try:
+        return parse_window(text)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None

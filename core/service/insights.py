@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 from collections.abc import Hashable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import TextIO
 from urllib.parse import urlsplit
@@ -20,7 +20,7 @@ import pandas as pd
 from core.domain import ZERO, Mode
 from core.errors import InputError
 from core.exchange.gateway import GatewayError, UnknownSymbol
-from core.insights.health import compute_health, parse_window
+from core.insights.health import compute_health
 from core.insights.results import (
     ResultsReport,
     compute_results,
@@ -45,6 +45,7 @@ from core.operations.alerts import (
     send_test,
 )
 from core.service.composition import ACCOUNT, Wiring
+from core.service.inputs import parse_since
 from core.service.insights_cache import VersionedCache
 from core.service.stored_mode import StoredMode
 from core.store import alert_records, analytics
@@ -58,15 +59,6 @@ NO_ALERT_URLS = (
     "ALERT_URLS is empty: set it to one or more apprise URLs (json://host:port/path, "
     "tgram://bottoken/chatid, ...) and run alert-test again"
 )
-
-
-def parse_since(text: str) -> timedelta | None:
-    """A window as `--since` and the pages take it: a duration (`1h`, `24h`, `7d`, `30m`,
-    `2w`) or `all` (None: no lower bound). Raises InputError saying what it takes."""
-    try:
-        return parse_window(text)
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
 
 
 class Insights:

@@ -9,18 +9,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from alembic import command
-from alembic.config import Config
 from filelock import FileLock
-from sqlalchemy import Engine, create_engine, event, exc, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import Engine, create_engine, event, exc, inspect, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from core.store.models import AppState
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Each revision is named by its number, and its file begins with it (0006_events.py is
+# revision "0006"): the newest file is the head, known without loading alembic
+# (tests/unit/test_migration_head.py holds alembic to the same answer).
+HEAD = max(path.name.partition("_")[0] for path in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
 
 # The app's longest statements are far shorter than this: the insights frames (one read of
 # a book's records each) and the CSV export, which streams in batches of 1000 (each fetch is
@@ -96,7 +96,13 @@ class Database:
     def migrate(self) -> None:
         """Bring the schema up to date, one process at a time: several workers starting on
         a new database must not each create its tables (an advisory lock for the migration's
-        transaction on PostgreSQL; a file lock beside an SQLite file)."""
+        transaction on PostgreSQL; a file lock beside an SQLite file). A schema already at
+        the head costs one query, and alembic is not even loaded."""
+        if self.schema_version() == HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
         with self._migration_lock(), self.engine.begin() as connection:
@@ -106,6 +112,13 @@ class Database:
                 )
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
+
+    def schema_version(self) -> str | None:
+        """The revision the database is at (alembic's version table), None when it has none."""
+        with self.engine.connect() as connection:
+            if not inspect(connection).has_table("alembic_version"):
+                return None
+            return connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
 
     def _migration_lock(self):
         database = self.engine.url.database
@@ -126,8 +139,12 @@ class Database:
 def insert_unless_present(session: Session, model, **values) -> bool:
     """INSERT the row unless its key exists (another process's insert won); True when this
     one inserted it."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    # the dialect's own INSERT, imported for the one in use (PostgreSQL's brings asyncpg's
+    # and more: a command on SQLite never loads it)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
     key = model.__table__.primary_key.columns.values()[0]
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
     return session.execute(statement).first() is not None

@@ -5,7 +5,6 @@ only, asked over HTTP as a browser tab asks."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import errno
 import io
@@ -19,6 +18,7 @@ from sqlalchemy import select
 
 import runtime
 from cli import insights_commands
+from cli import parser as command_line
 from core.config import load_settings
 from core.domain import Mode, PositionState, TradeSize
 from core.store.models import FillRecord, LedgerEntry, Order, SyncRun, utcnow
@@ -39,9 +39,9 @@ def cli(capsys):
     """Runs one command against `settings`: (exit code, stdout, stderr)."""
 
     def run(settings, *argv: str) -> tuple[int, str, str]:
-        root = argparse.ArgumentParser(prog="app.py")
-        insights_commands.configure(root.add_subparsers(dest="command"))
-        code = insights_commands.run(root.parse_args(argv), settings, runtime.build_engine)
+        code = command_line.run(
+            command_line.parser().parse_args(argv), settings, runtime.build_engine
+        )
         out, err = capsys.readouterr()
         return code, out, err
 

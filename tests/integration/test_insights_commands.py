@@ -5,7 +5,6 @@ written."""
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -16,7 +15,7 @@ import pytest
 from sqlalchemy import func, select
 
 import runtime
-from cli import insights_commands
+from cli import parser as command_line
 from core.domain import Mode, PositionState, TradeSize
 from core.service.insights import Insights
 from core.service.stored_mode import StoredMode
@@ -38,18 +37,12 @@ def build_engine(settings):
     return engine
 
 
-def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="app.py")
-    insights_commands.configure(root.add_subparsers(dest="command"))
-    return root
-
-
 @pytest.fixture
 def cli(capsys):
     """Runs one command against `settings`: (exit code, stdout, stderr)."""
 
     def run(settings, *argv: str) -> tuple[int, str, str]:
-        code = insights_commands.run(parser().parse_args(argv), settings, build_engine)
+        code = command_line.run(command_line.parser().parse_args(argv), settings, build_engine)
         out, err = capsys.readouterr()
         return code, out, err
 
@@ -262,7 +255,7 @@ def test_bad_export_input_writes_nothing(make_engine, cli, tmp_path):
     code, _, err = cli(settings, "export", "orders", "--csv", str(tmp_path / "no" / "x.csv"))
     assert code == 2 and "cannot write" in err and "does not exist" in err
     with pytest.raises(SystemExit) as refused:  # argparse names the tables it takes
-        parser().parse_args(["export", "positions", "--csv", str(target)])
+        command_line.parser().parse_args(["export", "positions", "--csv", str(target)])
     assert refused.value.code == 2
 
 

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.insights.choices import parse_window
 from core.insights.health import (
     NO_DRIFT,
     NO_ORDERS,
@@ -24,7 +25,6 @@ from core.insights.health import (
     RunStats,
     bucket_for,
     compute_health,
-    parse_window,
 )
 
 D = Decimal
