@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import atexit
+import gc
 import logging
 import os
 import shutil
@@ -45,6 +46,7 @@ def serve(settings: Settings) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     runtime = build_runtime(settings)
     runtime.start_background()
+    _long_lived_built()
     print(
         f"Dashboard on http://{settings.HOST}:{settings.PORT} ({runtime.service.exchange_label})",
         flush=True,
@@ -62,6 +64,7 @@ def worker(settings: Settings) -> int:
 
     engine = build_engine(settings, page=True)
     scheduler = background(engine)
+    _long_lived_built()
     stopped = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stopped.set())
@@ -77,20 +80,37 @@ def worker(settings: Settings) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    # Start-up creates hundreds of thousands of objects that live as long as the process
+    # (modules, classes, the app): the collector would walk them again and again for
+    # nothing. It is off until they are built (the serving processes then freeze them out
+    # of its sight, _long_lived_built).
+    gc.disable()
+    try:
+        return _main(sys.argv[1:] if argv is None else argv)
+    finally:
+        gc.enable()
+
+
+def _long_lived_built() -> None:
+    gc.freeze()
+    gc.enable()
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["emulator"]:  # the emulator reads its own flags
         from emulator import cli as emulator_cli
 
+        gc.enable()
         return emulator_cli.main(argv[1:], prog="app.py emulator")
     args = command_line.parser().parse_args(argv)
+    long_running = args.command in (None, "serve", "worker")
+    if long_running:
+        _metrics_across_processes()  # may start this process again: before any other work
     try:
         from cli.commands import setting_overrides
         from core.config import load_settings
 
         settings = load_settings(**setting_overrides(args))
-        long_running = args.command in (None, "serve", "worker")
-        if long_running:
-            _metrics_across_processes()
         _configure_logging(settings, long_running)
         if args.command == "worker":
             return worker(settings)
@@ -98,6 +118,7 @@ def main(argv: list[str] | None = None) -> int:
             return serve(settings)
         from runtime import build_engine
 
+        gc.enable()  # the command's own work may make garbage worth collecting
         return command_line.run(args, settings, build_engine)
     except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -176,5 +197,23 @@ def __getattr__(name: str):
     return runtime.dash_app.server
 
 
+def exit_without_teardown(code: int) -> None:
+    """Leave once the command has closed what it owns (its engine, the background work and
+    jobs, the database; serve does on SIGTERM too): atexit handlers and buffered output
+    still run, the interpreter's teardown of every module loaded does not. That teardown
+    takes seconds on a busy machine after Dash, plotly and pandas, and frees nothing the
+    operating system does not."""
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        status = main()
+    except SystemExit as stop:  # --help, an argparse error, serve's SIGTERM
+        if isinstance(stop.code, str):
+            print(stop.code, file=sys.stderr)
+        status = stop.code if isinstance(stop.code, int) else int(stop.code is not None)
+    exit_without_teardown(status)

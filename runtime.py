@@ -167,6 +167,8 @@ class Background:
     manager: object
     celery: object | None
     down: Callable[..., str | None]
+    # at stop: jobs of this process in flight finish (a trade records what it sent)
+    finish: Callable[[], None] = lambda: None
 
 
 def background_jobs(settings: Settings) -> Background:
@@ -178,7 +180,7 @@ def background_jobs(settings: Settings) -> Background:
 
         folder = data_folder(settings) / "background-jobs"
         jobs = ThreadedJobs(diskcache.Cache(str(folder)))
-        return Background(jobs, None, lambda **_: None)
+        return Background(jobs, None, lambda **_: None, jobs.shutdown)
     from celery import Celery
     from dash import CeleryManager
 
@@ -244,6 +246,7 @@ class Runtime:
     def close(self) -> None:
         if self.scheduler is not None:
             self.scheduler.stop()
+        self.background.finish()
         self.engine.close()
 
 

@@ -3,7 +3,8 @@ processes, each started fresh as a person starts it.
 
     .venv/bin/python bench/bench_commands.py [--runs 7] [--root PATH]
 
-Prints the median and the range over --runs of `--help`, `diagnose` on the local demo
+Prints the median wall time, its range, and the median CPU time (user + system, of the
+process and its children: what a loaded machine inflates least) over --runs of `--help`, `diagnose` on the local demo
 exchange and a SIM `trade` (alternately LONG and NO_POSITION, so every run trades), all on
 the embedded defaults in a fresh data folder. --root runs another checkout's app.py (say,
 the main branch, to measure before a change); its files are only read: compiled modules
@@ -16,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -63,15 +65,19 @@ def main() -> int:
         finally:
             stop_demo_exchange(Path(folder) / "demo-exchange")
     print(f"{app} ({args.runs} runs each, fresh processes)")
-    for name, times in figures.items():
+    for name, runs in figures.items():
+        wall = [w for w, _ in runs]
+        cpu = [c for _, c in runs]
         print(
-            f"  {name:<26} median {statistics.median(times):.2f} s "
-            f"(min {min(times):.2f}, max {max(times):.2f})"
+            f"  {name:<26} wall median {statistics.median(wall):.2f} s "
+            f"(min {min(wall):.2f}, max {max(wall):.2f}), CPU median {statistics.median(cpu):.2f} s"
         )
     return 0
 
 
-def run(app: Path, env: dict, folder: str, *command: str) -> float:
+def run(app: Path, env: dict, folder: str, *command: str) -> tuple[float, float]:
+    """(wall, CPU) seconds of one command."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, str(app), *command],
@@ -83,9 +89,11 @@ def run(app: Path, env: dict, folder: str, *command: str) -> float:
         timeout=120,
     )
     elapsed = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
         raise SystemExit(f"{' '.join(command)} exited {done.returncode}: {done.stderr.strip()}")
-    return elapsed
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return elapsed, cpu
 
 
 if __name__ == "__main__":
