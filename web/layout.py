@@ -16,7 +16,6 @@ from web import (
     keys,
     orders_panel,
     results_page,
-    sent_parts,
     theme,
     ticket,
 )
@@ -455,7 +454,7 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
         market_card(symbols),
         dbc.Alert(id=ids.EXCHANGE_ALERT, color="danger", is_open=False, className="mb-3"),
         event_components.ack_alert(),
-        _card("Positions", positions_table(components.position_rows(view.positions))),
+        _card("Positions", positions_table([])),
         derivatives,
         _card("Price", _chart_box(ids.PRICE_CHART_BOX, 380)),
     ]
@@ -477,11 +476,10 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
 def build_layout(
     *, title: str, exchange_label: str, symbols: list[str], view: DashboardView
 ) -> html.Div:
-    """The page, with the positions table already filled from `view` (its first page shows
-    as the page loads, not one refresh later); `seen` tells the first refresh that the
-    table is there, so it is not sent twice."""
+    """The page's frame: its rows (positions, balances, history) arrive with the first
+    refresh, which Dash runs as the page loads, so the layout stays small (it is asked for
+    on every reload, where the refresh sends only what a tab has not seen)."""
     mode = view.mode
-    rows = components.position_rows(view.positions)
     pages = dbc.Tabs(
         [
             dbc.Tab(trading_page(symbols, view), label="Trading", tab_id=TRADING_TAB),
@@ -509,9 +507,7 @@ def build_layout(
             dcc.Store(id=ids.MODE_CHANGED, data=0),
             dcc.Store(id=ids.KNOWN_MODE, data=mode.value),
             dcc.Store(id=ids.MONITOR_APPLIED, data=0),
-            dcc.Store(
-                id=ids.REFRESH_SEEN, data=sent_parts.seen_of({(ids.POSITIONS_TABLE, "data"): rows})
-            ),
+            dcc.Store(id=ids.REFRESH_SEEN),
             dcc.Store(id=ids.HEARTBEAT),
             dcc.Store(id=ids.HEARTBEAT_SEEN),
             dcc.Interval(id=ids.REFRESH, interval=REFRESH_MS),

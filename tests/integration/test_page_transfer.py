@@ -1,0 +1,84 @@
+"""What the first page costs on the wire, through the real Flask app: responses are
+compressed, what carries its version in its URL is cached a year, and the layout (asked for
+on every reload) stays small however many positions the book holds: their rows come with
+the first refresh. Sizes only: bench/bench_first_page.py gives the times."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+
+import pytest
+
+import runtime
+from bench.bench_dashboard import populate
+from core.config import load_settings
+from core.domain import Mode
+from tests.page_requests import refresh_payload
+from web import ids
+
+GZIP = {"Accept-Encoding": "gzip"}
+POSITIONS = 450
+LAYOUT_LIMIT = 40 * 1024
+
+
+@pytest.fixture(scope="module")
+def client(tmp_path_factory, exchange):
+    folder = tmp_path_factory.mktemp("page")
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{folder}/t.db", EXCHANGE_URL=exchange.url, TRADING_MODE="sim"
+    )
+    running = runtime.build_runtime(settings)
+    populate(running.engine.db, POSITIONS, 100)
+    wiring = running.service.wiring
+    wiring.book_changed(wiring.book(Mode.SIM))  # written behind the service's back
+    yield running.dash_app.server.test_client()
+    running.close()
+
+
+def page_links(client) -> list[str]:
+    html = client.get("/").get_data(as_text=True)
+    return re.findall(r'(?:src|href)="(/[^"]+)"', html)
+
+
+def test_scripts_and_answers_are_compressed(client):
+    scripts = [u for u in page_links(client) if "/_dash-component-suites/" in u]
+    assert scripts
+    for url in scripts:
+        plain = client.get(url)
+        packed = client.get(url, headers=GZIP)
+        if len(plain.data) < 500:  # below flask-compress's minimum: not worth it
+            continue
+        assert packed.headers["Content-Encoding"] == "gzip", url
+        assert gzip.decompress(packed.data) == plain.data, url
+        assert len(packed.data) < len(plain.data) / 2, url
+
+    dependencies = client.get("/_dash-dependencies").get_json()
+    answer = client.post(
+        "/_dash-update-component", json=refresh_payload(dependencies), headers=GZIP
+    )
+    assert answer.status_code == 200
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert ids.POSITIONS_TABLE in json.loads(gzip.decompress(answer.data))["response"]
+
+
+def test_versioned_files_are_cached_a_year(client):
+    links = page_links(client)
+    assets = [u for u in links if u.startswith("/assets/") and "?m=" in u]
+    suites = [u for u in links if "/_dash-component-suites/" in u]
+    assert assets and suites
+    for url in assets + suites:
+        cache = client.get(url).headers.get("Cache-Control", "")
+        assert "max-age=31536000" in cache, (url, cache)
+
+
+def test_the_layout_carries_no_rows_and_stays_small(client):
+    layout = client.get("/_dash-layout", headers=GZIP)
+    assert layout.headers["Content-Encoding"] == "gzip"
+    assert len(layout.data) < LAYOUT_LIMIT
+    assert "X0001/USDT" not in gzip.decompress(layout.data).decode()  # no position row
+
+    dependencies = client.get("/_dash-dependencies").get_json()
+    first = client.post("/_dash-update-component", json=refresh_payload(dependencies)).get_json()
+    assert len(first["response"][ids.POSITIONS_TABLE]["data"]) == POSITIONS
