@@ -103,14 +103,15 @@ def _main(argv: list[str]) -> int:
         gc.enable()
         return emulator_cli.main(argv[1:], prog="app.py emulator")
     args = command_line.parser().parse_args(argv)
-    long_running = args.command in (None, "serve", "worker")
-    if long_running:
-        _metrics_across_processes()  # may start this process again: before any other work
     try:
         from cli.commands import setting_overrides
         from core.config import load_settings
 
+        # settings first: a bad one stops here, before serve starts itself again
         settings = load_settings(**setting_overrides(args))
+        long_running = args.command in (None, "serve", "worker")
+        if long_running:
+            _metrics_across_processes()
         _configure_logging(settings, long_running)
         if args.command == "worker":
             return worker(settings)
