@@ -1,9 +1,9 @@
-"""The health, results, export and alert-test commands: read the arguments, ask the service's
+"""The health, results and export commands: read the arguments, ask the service's
 insights, print, return the exit code.
 
-Exit codes: 0 done; 1 the test alert did not reach every address; 2 bad input (a window
-that is not a duration, an unknown account, no ALERT_URLS, a file that cannot be written or
-is anything but a regular file or nothing yet), in which case nothing is written.
+Exit codes: 0 done; 2 bad input (a window that is not a duration, an unknown account, a
+file that cannot be written or is anything but a regular file or nothing yet), in which
+case nothing is written.
 """
 
 from __future__ import annotations
@@ -159,24 +159,9 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def alert_test(args: argparse.Namespace, settings, build_engine) -> int:
-    """Exit 0 when every address took the message, 1 when one did not, 2 without ALERT_URLS."""
-    engine = build_engine(settings)
-    try:
-        outcomes = engine.service.insights.alert_test()
-    except InputError as exc:
-        return bad_input(str(exc))
-    finally:
-        engine.close()
-    print(
-        to_json(render.alert_test_json(outcomes)) if args.json else render.alert_test_text(outcomes)
-    )
-    return 0 if all(outcome.delivered for outcome in outcomes) else 1
-
-
 def bad_input(message: str) -> int:
     print(f"error: {message}", file=sys.stderr)
     return 2
 
 
-HANDLERS = {"health": health, "results": results, "export": export, "alert-test": alert_test}
+HANDLERS = {"health": health, "results": results, "export": export}

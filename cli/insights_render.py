@@ -8,7 +8,6 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from cli.render import table
 from core.insights.views import (
-    DeliveryResult,
     Drawdown,
     DriftStats,
     HealthView,
@@ -228,15 +227,6 @@ def results_json(view: ResultsView) -> dict:
         "drawdown": drawdown_json(view.drawdown),
         "closed_trips": [trip_json(trip) for trip in view.closed],
         "open_trips": [_open_json(trip) for trip in view.open],
-    }
-
-
-def alert_test_json(results: list[DeliveryResult]) -> dict:
-    return {
-        "ok": all(r.delivered for r in results),
-        "results": [
-            {"target": r.target, "delivered": r.delivered, "detail": r.detail} for r in results
-        ],
     }
 
 
@@ -500,14 +490,3 @@ def _open_table(view: ResultsView) -> str:
         for t in view.open
     ]
     return table(headers, rows, right={3, 4, 5, 6})
-
-
-def alert_test_text(results: list[DeliveryResult]) -> str:
-    lines = [
-        f"{'delivered' if r.delivered else 'FAILED':9}  {r.target}"
-        + ("" if r.delivered else f": {r.detail}")
-        for r in results
-    ]
-    sent = sum(r.delivered for r in results)
-    lines.append(f"test alert delivered to {sent} of {len(results)} addresses")
-    return "\n".join(lines)

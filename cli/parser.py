@@ -13,7 +13,8 @@ from core.service import EXPORT_TABLES, Mode
 # the module whose HANDLERS run each command (serve, worker and emulator are app.py's own)
 COMMAND_MODULES = {
     **dict.fromkeys(("trade", "diagnose", "sync", "protect", "flatten", "resume"), "cli.commands"),
-    **dict.fromkeys(("health", "results", "export", "alert-test"), "cli.insights_commands"),
+    **dict.fromkeys(("health", "results", "export"), "cli.insights_commands"),
+    "alert-test": "cli.alert_commands",
     **dict.fromkeys(("events", "ack"), "cli.event_commands"),
     **dict.fromkeys(("orders", "cancel"), "cli.order_commands"),
 }

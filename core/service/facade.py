@@ -6,6 +6,7 @@ service.monitoring   the position monitor and the periodic check (monitoring.py)
 service.reads        what the page and the command line show (read_models.py)
 service.events       the event feed and acknowledging incidents (event_feed.py)
 service.orders       working orders and stops, and cancelling them (working_orders.py)
+service.alert_test   a test message to every alert address (alert_test.py)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import functools
 from core.config import Settings
 from core.operations.caching import SharedCache
 from core.operations.locks import TradeLocks
+from core.service.alert_test import AlertTest
 from core.service.composition import ExchangeAccess, Wiring
 from core.service.event_feed import EventFeed
 from core.service.kill_switch import KillSwitch
@@ -49,6 +51,7 @@ class TradingService:
         self.reads = ReadModels(wiring, stored)
         self.events = EventFeed(wiring, stored)
         self.orders = OrdersCommands(wiring, self.gate, stored)
+        self.alert_test = AlertTest(wiring)
         self._stored = stored
 
     @functools.cached_property

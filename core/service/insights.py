@@ -32,33 +32,19 @@ from core.insights.results import (
     traded_curve,
 )
 from core.insights.views import EXPORT_TABLES, HealthView, ResultsView
-from core.operations import metrics
 from core.operations.alerts import (
-    FAILED,
-    RAISED,
-    SENT,
     AlertRecord,
-    DeliveryResult,
-    incident_key,
-    parse_alert_urls,
     recent_alerts,
-    send_test,
 )
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_since
 from core.service.insights_cache import VersionedCache
 from core.service.stored_mode import StoredMode
-from core.store import alert_records, analytics
+from core.store import analytics
 from core.store.models import utcnow
 
 ALERT_ROWS = 50
 CHART_POINTS = 2000
-TEST_TITLE = "Trading dashboard: test alert"
-TEST_BODY = "This is a test: alerts from the trading dashboard reach this address."
-NO_ALERT_URLS = (
-    "ALERT_URLS is empty: set it to one or more apprise URLs (json://host:port/path, "
-    "tgram://bottoken/chatid, ...) and run alert-test again"
-)
 
 
 class Insights:
@@ -144,19 +130,6 @@ class Insights:
         SIM alert), with how their delivery went; a test message belongs to every book."""
         mode = self.book_mode(account, mode)
         return recent_alerts(self.wiring.db, limit, mode.value, account)
-
-    def alert_test(self) -> list[DeliveryResult]:
-        """A test message to every ALERT_URLS address, sent now (not queued), and stored as a
-        `test` alert with how delivery went, so the page lists it. Each result names its
-        address without its secrets. Raises InputError when ALERT_URLS is empty."""
-        settings = self.wiring.settings
-        urls = parse_alert_urls(settings.ALERT_URLS.get_secret_value())
-        if not urls:
-            raise InputError(NO_ALERT_URLS)
-        started = utcnow()
-        results = send_test(urls, settings.ALERT_TIMEOUT_SECONDS)
-        self._record_test(results, started)
-        return results
 
     def book_mode(self, account: str | None = None, mode: Mode | None = None) -> Mode:
         """The mode a report or export of `account` covers: `mode` when given, else the mode
@@ -248,32 +221,6 @@ class Insights:
         urls = settings.ALERT_URLS.get_secret_value().replace(",", " ").split()
         passwords = [urlsplit(url).password for url in urls]
         return [secret for secret in [*settings.secrets, *passwords] if secret]
-
-    def _record_test(self, results: Sequence[DeliveryResult], started: datetime) -> None:
-        failed = [result for result in results if not result.delivered]
-        delivery = FAILED if failed else SENT
-        detail = "; ".join(f"{_label(r.target)}: {r.detail}" for r in failed) or None
-        with self.wiring.db.session() as session:
-            alert_id = alert_records.add_alert(
-                session,
-                incident=incident_key("test", started.isoformat()),
-                kind="test",
-                state=RAISED,
-                title=TEST_TITLE,
-                body=TEST_BODY,
-                account=None,
-                symbol=None,
-                created_at=started,
-            )
-            delivered_at = utcnow() if len(failed) < len(results) else None
-            alert_records.record_delivery(session, alert_id, delivery, detail, delivered_at)
-        metrics.count_alert("test", RAISED, delivery)
-
-
-def _label(shown: str) -> str:
-    """scheme://host of an address: all of it the alerts table keeps."""
-    parts = urlsplit(shown)
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def csv_cell(value, secrets: Sequence[str] = ()) -> str:

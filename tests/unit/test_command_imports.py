@@ -54,8 +54,11 @@ COMMANDS = {
     "health": ["health"],
     "results": ["results"],
     "export": ["export", "fills", "--csv", "-"],
+    "alert-test": ["alert-test"],  # to ALERT_URLS: nothing listens there (exit 1)
 }
 USES_PANDAS = {"health", "results", "export"}
+USES_APPRISE = {"alert-test"}
+ALERTING = {"ALERT_URLS": "json://127.0.0.1:1/hook", "ALERT_TIMEOUT_SECONDS": "1"}
 
 RUN_AND_REPORT = """
 import atexit, json, runpy, sys
@@ -76,7 +79,10 @@ def loaded(tmp_path_factory, exchange) -> dict[str, tuple[int, set[str], str]]:
         EXCHANGE_API_SECRET="demo-secret",
     )
     run(env, folder, ["diagnose"])  # creates the database: its first run migrates it
-    return {name: run(env, folder, argv) for name, argv in COMMANDS.items()}
+    return {
+        name: run({**env, **(ALERTING if name in USES_APPRISE else {})}, folder, argv)
+        for name, argv in COMMANDS.items()
+    }
 
 
 def run(env: dict, folder, argv: list[str]) -> tuple[int, set[str], str]:
@@ -100,6 +106,8 @@ def test_a_command_loads_nothing_it_does_not_use(loaded, command):
     code, modules, stderr = loaded[command]
     assert code in (0, 1), f"{command} exited {code}: {stderr[-2000:]}"
     forbidden = NEVER if command in USES_PANDAS else NEVER | PANDAS
+    if command in USES_APPRISE:
+        forbidden = forbidden - {"apprise"}
     assert {name for name in forbidden if name in modules} == set()
 
 
