@@ -1,4 +1,4 @@
-"""What the health, results and alert-test commands print: JSON objects for scripts (money
+"""What the health and results commands print: JSON objects for scripts (money
 exact, durations in seconds, times in ISO 8601 UTC) and aligned tables for people."""
 
 from __future__ import annotations

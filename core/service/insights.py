@@ -1,5 +1,5 @@
-"""Sync health, trading results, the CSV export and the alert test: what the Sync health and
-Results pages and the health, results, export and alert-test commands ask for.
+"""Sync health, trading results and the CSV export: what the Sync health and Results pages
+and the health, results and export commands ask for (the alert test is alert_test.py's).
 
 Reports read the database only (and the market limits ccxt already holds): never an
 exchange call per browser tab. pandas stays in here and below; the views are plain values.
