@@ -47,6 +47,8 @@ COMMANDS = {
     "diagnose": ["diagnose"],
     "sync": ["sync", "--execute"],
     "protect": ["protect", "ETH/USDT", "--stop-loss", "1"],
+    "orders": ["orders"],
+    "cancel": ["cancel", "--symbol", "ETH/USDT"],  # nothing open: cancels nothing, exit 0
     "events": ["events"],
     "ack": ["ack", "--all"],
     "flatten": ["flatten"],
