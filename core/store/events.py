@@ -66,28 +66,38 @@ def latest_by_symbol(
     session: Session, book: BookKey, symbols: list[str]
 ) -> dict[str | None, BookEvent]:
     """The newest event in the book of each of these symbols that has one, and under None
-    the newest of the whole account (a flatten, a resume, a failed check): one statement of
-    one indexed look per symbol, however long the history."""
-    values = {"mode": book.mode, "account": book.account}
-    values.update({f"s{n}": symbol for n, symbol in enumerate(symbols)})
-    ids = [i for i in session.scalars(_newest_ids(len(symbols)), values) if i is not None]
+    the newest of the whole account (a flatten, a resume, a failed check): one indexed look
+    per symbol, however long the history, in statements of at most `SYMBOLS_PER_STATEMENT`
+    looks (SQLite refuses a compound SELECT of more than 500 parts)."""
+    ids: list[int] = []
+    for start in range(0, max(len(symbols), 1), SYMBOLS_PER_STATEMENT):
+        chunk = symbols[start : start + SYMBOLS_PER_STATEMENT]
+        values = {"mode": book.mode, "account": book.account}
+        values.update({f"s{n}": symbol for n, symbol in enumerate(chunk)})
+        statement = _newest_ids(len(chunk), with_account=start == 0)
+        ids += [i for i in session.scalars(statement, values) if i is not None]
     if not ids:
         return {}
     rows = session.scalars(select(Event).where(Event.id.in_(ids)))
     return {row.symbol: _stored(row) for row in rows}
 
 
+SYMBOLS_PER_STATEMENT = 250
+
+
 @functools.cache
-def _newest_ids(count: int):
-    """The statement `latest_by_symbol` runs for `count` symbols (and the account's own),
-    built once: building it per read cost more than running it."""
+def _newest_ids(count: int, with_account: bool):
+    """The statement `latest_by_symbol` runs for `count` symbols (and, `with_account`, the
+    account's own), built once: building it per read cost more than running it."""
 
     def newest(symbol):
         where = in_book(Event, BookKey(bindparam("mode"), bindparam("account")))
         return select(func.max(Event.id)).where(where, symbol)
 
     parts = [newest(Event.symbol == bindparam(f"s{n}")) for n in range(count)]
-    return union_all(*parts, newest(Event.symbol.is_(None)))
+    if with_account:
+        parts.append(newest(Event.symbol.is_(None)))
+    return parts[0] if len(parts) == 1 else union_all(*parts)
 
 
 def unacknowledged(session: Session, book: BookKey | None = None) -> list[BookEvent]:

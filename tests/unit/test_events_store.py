@@ -56,6 +56,19 @@ def test_a_symbols_newest_event_and_the_accounts_own(db):
     }
 
 
+def test_the_newest_events_of_more_symbols_than_sqlite_takes_in_one_compound_select(db):
+    """A book of 1,200 held symbols (SQLite refuses a compound SELECT of over 500 parts: the
+    page's layout failed at about 500 positions): each symbol's newest event, and the
+    account's, are found across the statements."""
+    symbols = [f"C{n}/USDT" for n in range(1200)]
+    firsts = {s: record(db, symbol=s, text="first") for s in symbols[::97]}
+    lasts = {s: record(db, minutes=1, symbol=s, text="last") for s in symbols[::199]}
+    flatten = record(db, minutes=2, kind="flatten", who="flatten", text="closed")
+    with db.session() as session:
+        newest = events.latest_by_symbol(session, LIVE, symbols)
+    assert {symbol: e.id for symbol, e in newest.items()} == {**firsts, **lasts, None: flatten}
+
+
 def test_an_incident_waits_until_acknowledged_once(db):
     trade = record(db, symbol="ETH/USDT")
     change = record(
