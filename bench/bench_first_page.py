@@ -1,4 +1,4 @@
-"""The first page a trader sees: bytes on the wire before the positions table (450 rows) shows, and
+"""The first page a trader sees: bytes on the wire before the positions table (500 rows) shows, and
 the time until it does, in headless Chromium (fresh browser: cold cache; then a reload in
 the same browser).
 
@@ -8,9 +8,7 @@ The app is built in this process from --root's code (say, the main branch, to me
 before a change; its files are only read) and served by waitress on loopback, on SQLite with
 a frozen emulator. Bytes are Chromium's own count (Resource Timing's transferSize: headers
 and the body as sent, compressed or not) of the page and every response finished before the
-table's first rows were on screen. Without Chromium it says so and stops. 450 positions, not
-500: the event feed's query of the symbols' newest events is one compound SELECT per symbol,
-and SQLite refuses more than 500 terms (a bug of the page with 500 held symbols).
+table's first rows were on screen. Without Chromium it says so and stops.
 """
 
 from __future__ import annotations
@@ -45,7 +43,7 @@ return {
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--positions", type=int, default=450)
+    parser.add_argument("--positions", type=int, default=500)
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parent.parent)
     args = parser.parse_args()
     chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
