@@ -5,7 +5,10 @@ does not change what the account holds in total; when it did cancel something th
 are read again) -> derive the state -> plan -> persist the order intent -> send a
 marketable LIMIT -> await the fill with short backoff, reprice a bounded number of times,
 cancel the remainder -> read balances and fills together -> verify -> persist. The same
-flow runs over the paper gateway (SIM) and ccxt (LIVE); `progress` hears each step.
+flow runs over the paper gateway (SIM) and ccxt (LIVE); `progress` hears each step. When
+the app has a working order on the symbol, the trade is first planned on the account read
+without cancelling, so a refused trade cancels nothing; the plan sent is the one made after
+the cancel.
 
 `close_position` closes a derivatives position the same way: cancel the symbol's
 plain orders while reading the position and the book -> one reduce-only order on the other
@@ -29,6 +32,7 @@ from typing import TypeVar, cast
 
 from core import wording
 from core.domain import (
+    ZERO,
     Balance,
     ExchangePosition,
     ExitPart,
@@ -198,8 +202,12 @@ class Executor:
         symbol = trade.symbol
         self.desk.refuse_while_unresolved(symbol)
         rules = self.gateway.market.market_rules(symbol)
+        working = bool(self.working.recorded(symbol))
+        if working:
+            progress("reading the account")
+            self._plan_before_replacing(trade, rules, size, part, limit_price)
         progress("cancelling open orders and reading the account")
-        balances, book = self._cancel_and_read(symbol, trade)
+        balances, book = self._cancel_and_read(symbol, trade, working)
         price = reference_price(book)
         trade.price = price
         trade.balances = balances
@@ -231,23 +239,48 @@ class Executor:
         """The spot account's total of the market's base asset, read now."""
         return Holdings.of(self.gateway.balances(), rules.base, rules.quote).base.total
 
-    def _cancel_and_read(self, symbol: str, trade: _Trade):
+    def _plan_before_replacing(
+        self,
+        trade: _Trade,
+        rules: MarketRules,
+        size: TradeSize,
+        part: ExitPart | None,
+        limit_price: Decimal | None,
+    ) -> None:
+        """Plan on the account as the cancel step will leave it, before that step: a trade
+        that is refused (SizeError, PlanError) must not have cancelled the trader's working
+        order. The balances, the book and the symbol's open orders are read together; the
+        funds those orders lock count as free, as after their cancel. Only the plan made
+        after the cancel is sent: a working order that filled meanwhile changes what is
+        held."""
+        symbol = trade.symbol
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            balances = pool.submit(self.gateway.balances)
+            book = pool.submit(self.gateway.market.order_book, symbol, 50)
+            listed = pool.submit(self.gateway.open_orders, symbol)
+            holdings = _as_if_cancelled(
+                Holdings.of(balances.result(), rules.base, rules.quote), listed.result()
+            )
+            plan_order(
+                trade.target, holdings, book.result(), rules, size, self.limits, part, limit_price
+            )
+
+    def _cancel_and_read(self, symbol: str, trade: _Trade, working: bool):
         """Cancel the symbol's open orders while the balances and the book are read: one round
         trip. A cancel frees locked funds without changing the totals; when it did cancel
-        something, the balances are read again so the free amounts are current. A working
+        something, the balances are read again so the free amounts are current. A `working`
         order of the app's on the symbol (a new click replaces it) is read to its end after
         the cancel, whether the cancel found it open or it had filled meanwhile: its fills
         are recorded first, with its own origin, and the balances read after it."""
-        working = bool(self.working.recorded(symbol))
         with ThreadPoolExecutor(max_workers=3) as pool:
             cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
-            balances = pool.submit(self.gateway.balances)
             book = pool.submit(self.gateway.market.order_book, symbol, 50)
             if working:
                 cancelled.result()
                 ended = self.working.settle(symbol)
                 trade.replaced = [o for o in ended if o.status is not OrderStatus.FILLED]
                 return self.gateway.balances(), book.result()
+            balances = pool.submit(self.gateway.balances)
             if not cancelled.result():
                 return balances.result(), book.result()
             return self.gateway.balances(), book.result()
@@ -440,6 +473,20 @@ class _Trade:
 
     def refusal(self, message: str) -> TradeResult:
         return TradeResult(False, self.symbol, self.target, None, None, message, refused=True)
+
+
+def _as_if_cancelled(holdings: Holdings, listed: list[OrderReport]) -> Holdings:
+    """`holdings` with what `listed` (open orders of the market) lock freed: a BUY locks
+    the cash for its unfilled rest at its price, a SELL its unfilled coins. Never more than
+    the balance shows locked (an exchange may lock differently)."""
+    cash = sum((o.price * (o.amount - o.filled) for o in listed if o.side is Side.BUY), ZERO)
+    coins = sum((o.amount - o.filled for o in listed if o.side is Side.SELL), ZERO)
+    return Holdings(_freed(holdings.base, coins), _freed(holdings.quote, cash))
+
+
+def _freed(balance: Balance, amount: Decimal) -> Balance:
+    moved = min(amount, balance.locked)
+    return Balance(balance.free + moved, balance.locked - moved)
 
 
 def _remembered_size(trade: _Trade) -> Decimal | None:

@@ -295,3 +295,71 @@ def test_a_click_after_a_working_order_filled_records_its_fills_once(control, en
     held = control.account()["balances"].get("ETH", {"free": "0", "locked": "0"})
     total = Decimal(held["free"]) + Decimal(held["locked"])
     assert sum(e.change for e in entries) == total == eth_position(engine).qty
+
+
+def rest_an_order(cli, control, mode: tuple[str, ...], *args: str, factor: str) -> str:
+    """The app's working order on ETH/USDT at `factor` times the mid; returns its id."""
+    price = (mid(control) * Decimal(factor)).quantize(Decimal("0.01"))
+    code, out, err = cli("trade", ETH, *args, "--limit-price", str(price), *mode, "--json")
+    assert code == 0, (out, err)
+    [working] = json.loads(out)["working"]
+    return working
+
+
+def intents_and_jobs(engine_of, sim: bool) -> tuple[list[tuple[str, str]], list]:
+    from core.store import jobs
+
+    with engine_of(sim=sim).db.session() as session:
+        orders = [(o.client_order_id, o.status) for o in session.scalars(select(Order))]
+        return sorted(orders), jobs.running_jobs(session)
+
+
+@pytest.mark.parametrize("mode", [("--live", "--yes"), ()], ids=["live", "sim"])
+def test_a_refused_trade_leaves_the_working_order_alone(cli, control, engine_of, mode):
+    """Invariant: a trade that is refused (exit 2) sends nothing and cancels nothing: the
+    app's working order on the symbol is still open on the exchange and still listed by
+    `orders`, and no order intent, job or replaced order is left behind. A trade that is
+    not refused still replaces it, and counts the funds it locks as the trader's."""
+    sim = not mode
+    working = rest_an_order(
+        cli, control, mode, "--target", "LONG", "--size-quote", "500", factor="0.95"
+    )
+    before = intents_and_jobs(engine_of, sim)
+    for args, words in [
+        (("--target", "NO_POSITION", "--close-pct", "50"), "nothing to close a part of"),
+        (("--target", "LONG", "--size-quote", "20000"), "above the free balance of"),
+    ]:
+        code, out, err = cli("trade", ETH, *args, *mode)
+        assert code == 2 and words in err, (args, out, err)
+        assert [o["id"] for o in listed(cli, *mode[:1])] == [working], args
+        assert intents_and_jobs(engine_of, sim) == before, args
+    if not sim:
+        assert len(control.account()["open_orders"]) == 1
+    # 9,800 is more than the free cash, not more than the cash once the order is cancelled
+    code, out, err = cli("trade", ETH, "--target", "LONG", "--size-quote", "9800", *mode, "--json")
+    assert code == 0, (out, err)
+    assert json.loads(out)["replaced"] == [working]
+    assert listed(cli, *mode[:1]) == []
+
+
+@pytest.mark.parametrize("mode", [("--live", "--yes"), ()], ids=["live", "sim"])
+def test_a_refused_part_leaves_a_working_sell_of_the_holding_alone(cli, control, engine_of, mode):
+    """Invariant: with the holding locked in the app's working SELL, a part larger than the
+    holding is refused without cancelling it; a part within the holding replaces it (the
+    coins the SELL locks count as held, as after its cancel)."""
+    sim = not mode
+    code, out, err = cli("trade", ETH, "--target", "LONG", "--qty", "0.5", *mode)
+    assert code == 0, (out, err)
+    working = rest_an_order(cli, control, mode, "--target", "NO_POSITION", factor="1.05")
+    before = intents_and_jobs(engine_of, sim)
+    code, out, err = cli("trade", ETH, "--target", "NO_POSITION", "--close-qty", "5", *mode)
+    assert code == 2 and "is more than the" in err, (out, err)
+    assert [o["id"] for o in listed(cli, *mode[:1])] == [working]
+    assert intents_and_jobs(engine_of, sim) == before
+    code, out, err = cli(
+        "trade", ETH, "--target", "NO_POSITION", "--close-qty", "0.1", *mode, "--json"
+    )
+    assert code == 0, (out, err)
+    result = json.loads(out)
+    assert result["replaced"] == [working] and result["after"] == "LONG"
+    assert listed(cli, *mode[:1]) == []
