@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.common.alert import Alert
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
@@ -10,7 +13,7 @@ from selenium.webdriver.support.ui import Select, WebDriverWait
 from web import ids
 
 LOAD_SECONDS = 30
-TRADE_SECONDS = 60
+TRADE_SECONDS = 120  # a trade on a loaded machine (CI runs several browsers at once)
 
 
 def css(component_id: str) -> str:
@@ -77,10 +80,19 @@ def wait_for_toast(dash_duo, text: str) -> None:
 
 
 def close_toast(dash_duo) -> None:
-    dash_duo.find_element(f"{css(ids.TRADE_TOAST)} .btn-close").click()
-    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(
-        lambda driver: driver.find_elements("css selector", f"{css(ids.TRADE_TOAST)}.show")
-    )
+    """Until the trade toast is gone: its close button clicked while it shows. The toast may
+    close by itself first (after TOAST_MS) or be drawn anew by a callback between finding
+    its button and clicking it; either way the step is done when no toast shows."""
+
+    def gone(driver) -> bool:
+        shown = driver.find_elements(By.CSS_SELECTOR, f"{css(ids.TRADE_TOAST)}.show")
+        if not shown:
+            return True
+        with contextlib.suppress(NoSuchElementException, StaleElementReferenceException):
+            shown[0].find_element(By.CSS_SELECTOR, ".btn-close").click()
+        return False
+
+    WebDriverWait(dash_duo.driver, LOAD_SECONDS, poll_frequency=0.2).until(gone)
 
 
 def confirmation(dash_duo) -> Alert:
