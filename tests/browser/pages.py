@@ -124,8 +124,13 @@ def open_tab(dash_duo, label: str) -> None:
     )
 
 
-def last_price(dash_duo) -> str:
-    return dash_duo.find_element(f"{css(ids.MARKET_STRIP)} .stat-value-large").text
+def last_price(dash_duo) -> str | None:
+    """Read in one script call: the strip is redrawn every tick, so an element found first
+    and read after could be a stale one."""
+    selector = f"{css(ids.MARKET_STRIP)} .stat-value-large"
+    return dash_duo.driver.execute_script(
+        "const e = document.querySelector(arguments[0]); return e ? e.innerText : null;", selector
+    )
 
 
 def wait_for_text_anywhere(dash_duo, component_id: str, text: str) -> None:
