@@ -25,7 +25,6 @@ from core.service import (
     parse_amount,
     parse_exit_part,
     parse_size,
-    parse_symbol,
     parse_target,
 )
 from core.service.inputs import parse_whole_number
@@ -59,8 +58,8 @@ def trade(args: argparse.Namespace, settings, build_engine) -> int:
     try:
         service = engine.service
         try:
-            symbol = parse_symbol(args.symbol, service.symbols)
-        except InputError as exc:
+            symbol = service.markets.resolve(args.symbol)
+        except AppError as exc:
             return bad_input(str(exc))
         if mode is Mode.LIVE:
             if not service.modes.has_keys:

@@ -34,12 +34,14 @@ class CachedMarketData:
         cache: SharedCache,
         ticker_ttl: int = 2,
         candle_ttl: int = 10,
+        markets_ttl: int = 300,
     ):
         self.market = market
         self.symbols = symbols
         self.cache = cache
         self.ticker_ttl = ticker_ttl
         self.candle_ttl = candle_ttl
+        self.markets_ttl = markets_ttl
         self.prefix = f"market:{market.name}:{market.connection.url}:"
 
     def tickers(self, symbols: list[str] | None = None) -> dict[str, Ticker]:
@@ -56,7 +58,12 @@ class CachedMarketData:
         return None if value is None or isinstance(value, Failure) else value
 
     def ticker(self, symbol: str) -> Ticker | None:
-        return self.tickers().get(symbol)
+        """A configured symbol's ticker comes with the others; any other market's alone."""
+        return self.tickers(None if symbol in self.symbols else [symbol]).get(symbol)
+
+    def listed_symbols(self) -> list[str]:
+        """Every market the exchange lists, read once per `markets_ttl` for everyone."""
+        return self._get(f"{self.prefix}symbols", self.markets_ttl, self.market.symbols)
 
     def order_book(self, symbol: str, depth: int) -> OrderBook:
         """The symbol's book, shared like the tickers: a ticket previewing as the trader

@@ -20,6 +20,7 @@ from core.service.alert_test import AlertTest
 from core.service.composition import ExchangeAccess, Wiring
 from core.service.event_feed import EventFeed
 from core.service.kill_switch import KillSwitch
+from core.service.markets import Markets
 from core.service.modes import ModeCommands
 from core.service.monitoring import MonitorCommands
 from core.service.protection import ProtectionCommands
@@ -49,6 +50,7 @@ class TradingService:
         self.monitoring = MonitorCommands(wiring, self.gate, stored, self.trading)
         self.modes = ModeCommands(wiring, self.gate, stored, self.trading, self.monitoring)
         self.reads = ReadModels(wiring, stored)
+        self.markets = Markets(wiring, stored)
         self.events = EventFeed(wiring, stored)
         self.orders = OrdersCommands(wiring, self.gate, stored)
         self.alert_test = AlertTest(wiring)

@@ -26,6 +26,7 @@ from core.monitoring.monitor import AccountLink
 from core.protection import stops as protection
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
+from core.service.markets import resolve_symbol
 from core.service.stored_mode import StoredMode
 from core.store import protection as stops
 from core.store import repository as repo
@@ -355,9 +356,10 @@ class ProtectionCommands:
         return found.link(), found.book
 
     def _symbol(self, link: AccountLink, text: str) -> str:
-        """The traded account's configured symbols; a monitored account's listed markets."""
+        """Any market the traded account's exchange lists; a monitored account's listed
+        markets."""
         if link.name == ACCOUNT:
-            return parse_symbol(text, self.wiring.symbols)
+            return resolve_symbol(self.wiring, text)
         return parse_symbol(text, link.gateway.market.symbols())
 
     def _position(self, link: AccountLink, book: BookKey, symbol: str) -> _Position:

@@ -24,7 +24,7 @@ from core.operations.locks import TradeBusy
 from core.protection.stops import resolve as resolve_stop
 from core.service.accounting import book_balances, prices_for, record_equity_point
 from core.service.composition import ACCOUNT, Wiring
-from core.service.inputs import parse_symbol
+from core.service.markets import resolve_symbol
 from core.service.protection import ProtectionCommands
 from core.service.stored_mode import StoredMode
 from core.store import jobs
@@ -75,7 +75,7 @@ class TradeCommands:
             return TradeResult(False, symbol, target, None, None, message, refused=True)
 
         try:
-            symbol = parse_symbol(symbol, self.wiring.symbols)
+            symbol = resolve_symbol(self.wiring, symbol)
             stops = self._check_stops(symbol, target, stop_loss, take_profit)
             if part is not None and target is PositionState.LONG:
                 raise InputError("A part to close goes with SELL or CLOSE, not with BUY.")
@@ -128,7 +128,7 @@ class TradeCommands:
         prices and a cached order book. Read-only: nothing is sent or written. InputError
         for a symbol or stop that cannot be; GatewayError when the market cannot be read."""
         mode = mode or self._stored.current()
-        symbol = parse_symbol(symbol, self.wiring.symbols)
+        symbol = resolve_symbol(self.wiring, symbol)
         rules = self.wiring.market_data.market_rules(symbol)
         book = self.wiring.prices.order_book(symbol, BOOK_DEPTH)
         touch = book.best_bid or book.best_ask
