@@ -28,7 +28,7 @@ def test_the_cli_buys_a_market_outside_symbols_in_sim(cli):  # noqa: F811
 
 
 def test_a_market_the_exchange_does_not_list_is_refused(cli, control):  # noqa: F811
-    code, out, err = cli("trade", "NOPE/USDT", "--target", "LONG", "--live", "--yes")
+    code, _out, err = cli("trade", "NOPE/USDT", "--target", "LONG", "--live", "--yes")
     assert code == 2
     assert "NOPE/USDT is not a market on" in err
     assert not [r for r in control.requests_log() if r["method"] in ("POST", "DELETE")]

@@ -204,7 +204,7 @@ def test_trade_command_bad_input_exits_2_and_sends_nothing(tmp_path, exchange, c
     env = environment(tmp_path, exchange)
     control.clear_requests()
     cases = [
-        (["trade", "DOGE/USDT", "--target", "LONG"], "not one of the configured SYMBOLS"),
+        (["trade", "DOGE/EUR", "--target", "LONG"], "DOGE/EUR is not a market on"),
         (["trade", "ETH/USDT", "--target", "UP"], "--target accepts"),
         (["trade", "ETH/USDT", "--target", "LONG", "--size-quote", "-3"], "above zero"),
         (["trade", "ETH/USDT", "--target", "LONG", "--size-pct", "150"], "cannot be above 100"),
