@@ -1,5 +1,11 @@
-"""Public market statistics: 24h ticker figures, recent public trades and synthetic klines."""
+"""Public market statistics: 24h ticker figures, recent public trades and klines.
 
+Klines are a history the market's own trades extend: before the run started (the anchor)
+they are synthetic, chained back from the price the run started at; from then on each
+candle is made of the one-minute bars every trade and price move recorded, so a fill at a
+price lies within its candle's high and low, however often the history is read."""
+
+import bisect
 import hashlib
 from collections import deque
 from dataclasses import dataclass, field
@@ -28,6 +34,8 @@ FIXED_INTERVALS_MS = {
 INTERVALS = (*FIXED_INTERVALS_MS, "1W", "1M")
 HISTORY_CANDLES = 2000  # how far back klines reach, in candles of the asked interval
 APPROX_INTERVAL_MS = {**FIXED_INTERVALS_MS, "1W": WEEK_MS, "1M": 31 * DAY_MS}
+MINUTE_MS = 60_000
+BARS_KEPT = 7 * 1440  # a week of one-minute bars; older ones move the anchor forward
 
 
 def hashed_int(key: str, modulo: int) -> int:
@@ -45,7 +53,11 @@ class SymbolStats:
     last_price: Decimal
     base_volume: Decimal
     quote_volume: Decimal
+    anchor_ms: int = 0  # history before this is synthetic, closing at anchor_price
+    anchor_price: Decimal = Decimal(0)
     trades: deque = field(default_factory=lambda: deque(maxlen=PUBLIC_TRADES_KEPT))
+    # one-minute bars since the anchor, by open time: [open, high, low, close, volume, quote]
+    bars: dict[int, list[Decimal]] = field(default_factory=dict)
 
     def record(self, trade: PublicTrade) -> None:
         self.trades.append(trade)
@@ -54,10 +66,36 @@ class SymbolStats:
         self.low = min(self.low, trade.price)
         self.base_volume += trade.qty
         self.quote_volume += trade.qty * trade.price
+        self._into_bar(trade.time_ms, trade.price, trade.qty)
 
-    def observe_mid(self, mid: Decimal) -> None:
+    def observe_mid(self, mid: Decimal, now_ms: int) -> None:
+        """A price move without a trade widens the range, as the 24h figures do; the close
+        stays the last trade's, as the ticker's last price does."""
         self.high = max(self.high, mid)
         self.low = min(self.low, mid)
+        bar = self._bar(now_ms)
+        bar[1], bar[2] = max(bar[1], mid), min(bar[2], mid)
+
+    def _into_bar(self, time_ms: int, price: Decimal, qty: Decimal) -> None:
+        bar = self._bar(time_ms)
+        bar[1], bar[2], bar[3] = max(bar[1], price), min(bar[2], price), price
+        bar[4] += qty
+        bar[5] += qty * price
+
+    def _bar(self, time_ms: int) -> list[Decimal]:
+        """The minute's bar, opened at the last trade's price when it has none yet."""
+        minute = max(time_ms, self.anchor_ms) // MINUTE_MS * MINUTE_MS
+        bar = self.bars.get(minute)
+        if bar is None:
+            last = self.last_price
+            bar = self.bars[minute] = [last, last, last, last, Decimal(0), Decimal(0)]
+            self._keep_a_week()
+        return bar
+
+    def _keep_a_week(self) -> None:
+        while len(self.bars) > BARS_KEPT:
+            oldest = min(self.bars)
+            self.anchor_ms, self.anchor_price = oldest + MINUTE_MS, self.bars.pop(oldest)[3]
 
 
 def seeded_stats(market: Market, seed: int, now_ms: int, start: Decimal) -> SymbolStats:
@@ -74,6 +112,8 @@ def seeded_stats(market: Market, seed: int, now_ms: int, start: Decimal) -> Symb
         last_price=start,
         base_volume=Decimal(0),
         quote_volume=Decimal(0),
+        anchor_ms=now_ms,
+        anchor_price=start,
     )
     stats.high = stats.high.quantize(tick)
     stats.low = max(tick, stats.low.quantize(tick))
@@ -144,18 +184,60 @@ def candle_opens(
 
 
 def klines(
-    market: Market, seed: int, interval: str, last_price: Decimal, now_ms: int, opens: list[int]
+    market: Market, seed: int, interval: str, stats: SymbolStats, now_ms: int, opens: list[int]
 ) -> list[list]:
-    """Candles for `opens`, chained backwards from the current price so the newest closes at it."""
+    """Candles for `opens`: synthetic before the anchor candle, chained back from the anchor
+    price; from it on, made of the recorded bars (a candle without any stays at the close
+    before it)."""
     if not opens:
         return []
+    anchor_open = candle_open(interval, stats.anchor_ms)
+    rows = _synthetic(market, seed, interval, stats.anchor_price, anchor_open, opens[0])
+    recorded = _from_bars(interval, stats.bars)
+    keys = sorted(recorded)
+    for open_ms in (o for o in opens if o >= anchor_open):
+        base = rows.get(open_ms)
+        if base is None:  # after the anchor candle: it opens where the one before closed
+            before = bisect.bisect_left(keys, open_ms)
+            close = recorded[keys[before - 1]][3] if before else stats.anchor_price
+            base = (close, close, close, close, Decimal(0), Decimal(0))
+        bar = recorded.get(open_ms)
+        if bar is not None:
+            base = (
+                base[0],
+                max(base[1], bar[1]),
+                min(base[2], bar[2]),
+                bar[3],
+                base[4] + bar[4],
+                base[5] + bar[5],
+            )
+        tick, lot = market.tick, market.lot
+        rows[open_ms] = (*base[:4], base[4].quantize(lot), base[5].quantize(tick, ROUND_HALF_UP))
+    return [(open_ms, next_open(interval, open_ms), rows[open_ms]) for open_ms in opens]
+
+
+def _from_bars(interval: str, bars: dict[int, list[Decimal]]) -> dict[int, tuple]:
+    """The recorded one-minute bars gathered into candles of `interval`."""
+    candles: dict[int, tuple] = {}
+    for minute in sorted(bars):
+        o, h, lo, c, v, q = bars[minute]
+        key = candle_open(interval, minute)
+        got = candles.get(key)
+        if got is None:
+            candles[key] = (o, h, lo, c, v, q)
+        else:
+            candles[key] = (got[0], max(got[1], h), min(got[2], lo), c, got[4] + v, got[5] + q)
+    return candles
+
+
+def _synthetic(
+    market: Market, seed: int, interval: str, close: Decimal, newest: int, oldest: int
+) -> dict[int, tuple]:
+    """Candles from `newest` back to `oldest`, the newest closing at `close`."""
     tick = market.tick
-    current_open = candle_open(interval, now_ms)
     key = f"{seed}:{market.symbol}:{interval}"
     rows = {}
-    close = last_price
-    cursor = current_open
-    oldest = opens[0]
+    cursor = newest
     while cursor >= oldest:
         move_bp = hashed_int(f"{key}:{cursor}:move", 121) - 60
         open_price = max(tick, (close * (10000 - move_bp) / 10000).quantize(tick, ROUND_HALF_UP))
@@ -169,4 +251,4 @@ def klines(
         rows[cursor] = (open_price, high, low, close, volume, quote_volume)
         close = open_price
         cursor = previous_open(interval, cursor)
-    return [(open_ms, next_open(interval, open_ms), rows[open_ms]) for open_ms in opens]
+    return rows

@@ -59,7 +59,7 @@ class MarketMotion(ABC):
 
     def move_price(self, symbol: str, price: Decimal) -> None:
         self.walk.move_to(symbol, price)
-        self.stats[symbol].observe_mid(self.mid(symbol))
+        self.stats[symbol].observe_mid(self.mid(symbol), self.clock())
         self._match_resting(symbol)
 
     def set_stall_fills(self, stalled: bool) -> None:

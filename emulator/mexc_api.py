@@ -101,8 +101,8 @@ def candles(call: Call) -> list:
     end = call.params.time_ms("endTime")
     engine = call.state.engine
     opens = candle_opens(interval, call.now_ms, start, end, limit)
-    last_price = engine.stats[symbol].last_price
-    rows = klines(engine.markets[symbol], engine.seed, interval, last_price, call.now_ms, opens)
+    stats = engine.stats[symbol]
+    rows = klines(engine.markets[symbol], engine.seed, interval, stats, call.now_ms, opens)
     return [wire.kline(open_ms, close_ms, values) for open_ms, close_ms, values in rows]
 
 

@@ -17,6 +17,8 @@ from emulator.tests.conftest import mexc_client
 RECORDED_SYMBOLS = {"BTCUSDT", "LTCUSDT", "ADAUSDT", "XRPUSDT", "SOLUSDT", "TRXUSDT"}
 RECORDED_SYMBOLS |= {"ATLASUSDT", "ETHUSDT", "PYTHUSDT"}
 FIXTURES = Path(__file__).parent / "fixtures"
+ETH = "ETH/USDT"
+STEP_MS = {"1m": 60_000, "5m": 300_000, "1h": 3_600_000, "1d": 86_400_000}
 
 
 def test_load_markets_without_keys_reads_exchange_info_and_the_empty_contract_list(
@@ -162,8 +164,32 @@ def test_fetch_ohlcv_intervals(public, timeframe, step_ms):
     assert all(b - a == step_ms for a, b in itertools.pairwise(opens))
     for _, open_, high, low, close, volume in candles:
         assert low <= min(open_, close) <= max(open_, close) <= high
-        assert volume > 0
+        assert volume >= 0  # a minute of this frozen run without a trade has none
+    assert candles[0][5] > 0  # the history before the run has its synthetic volume
     assert candles[-1][4] == 3400  # the newest candle closes at the current price
+
+
+def test_a_fill_lies_within_its_candle_however_the_price_moves_after(trader_factory, control):
+    """The history is kept, not regenerated around the current price: a buy at about 3000
+    stays inside its candle after the price has moved to 4000 and traded there, and older
+    candles do not move."""
+    client, _ = trader_factory({"USDT": "10000"})
+    before = client.fetch_ohlcv(ETH, "1m", limit=50)
+    control.set_price("ETHUSDT", "3000")
+    client.create_order(ETH, "market", "buy", 0.5)
+    [fill] = client.fetch_my_trades(ETH)
+    control.set_price("ETHUSDT", "4000")
+    client.create_order(ETH, "market", "buy", 0.5)
+    last = client.fetch_ticker(ETH)["last"]
+    assert last > 3990
+    for timeframe in ("1m", "5m", "1h", "1d"):
+        candles = client.fetch_ohlcv(ETH, timeframe, limit=50)
+        [home] = [c for c in candles if c[0] <= fill["timestamp"] < c[0] + STEP_MS[timeframe]]
+        assert home[3] <= fill["price"] <= home[2], (timeframe, home, fill["price"])
+        assert candles[-1][4] == last  # the newest candle closes at the last trade
+    older = [c for c in before if c[0] < fill["timestamp"] - 120_000]
+    opens = {c[0] for c in older}
+    assert older == [c for c in client.fetch_ohlcv(ETH, "1m", limit=50) if c[0] in opens]
 
 
 def test_fetch_ohlcv_monthly_and_since(public):
