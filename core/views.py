@@ -195,9 +195,18 @@ class DashboardView:
 
 
 @dataclass(frozen=True)
+class ChartLine:
+    """A price drawn across the chart: kind is entry, stop, take_profit or order."""
+
+    kind: str
+    price: Decimal
+    label: str
+
+
+@dataclass(frozen=True)
 class ChartView:
-    """What the two charts draw, and nothing else: the symbol's candles with this book's
-    fills on them, and this book's equity curve."""
+    """What the two charts draw, and nothing else: the symbol's candles (of `timeframe`)
+    with this book's fills and price lines on them, and this book's equity curve."""
 
     symbol: str
     candles: list[Candle]
@@ -205,6 +214,8 @@ class ChartView:
     fills: list[FillView]
     equity_curve: list[tuple[datetime, Decimal]]
     quote: str
+    timeframe: str = "1m"
+    lines: list[ChartLine] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

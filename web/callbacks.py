@@ -24,7 +24,8 @@ from core.service import (
     parse_size,
 )
 from core.service.observers import requested_by
-from web import components, figures, ids, layout, sent_parts
+from web import components, ids, sent_parts
+from web.chart_callbacks import register_chart_callbacks
 from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.keys import register_key_callbacks
@@ -82,7 +83,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     _register_stops(app, service)
     _register_kill_switch(app, service)
     _register_connection_watch(app)
-    _register_charts(app, service)
+    register_chart_callbacks(app, service)
     _register_trade(app, service, background_down)
     _register_mode(app, service)
     _register_mode_follower(app, service)
@@ -173,41 +174,6 @@ def _register_connection_watch(app: dash.Dash) -> None:
         Input(ids.CONNECTION_TICK, "n_intervals"),
         State(ids.HEARTBEAT_SEEN, "data"),
     )
-
-
-def _chart_figures(service, symbol: str):
-    chart = service.reads.chart(symbol)
-    return (
-        figures.price_figure(symbol, chart.candles, chart.fills, chart.candles_error),
-        figures.equity_figure(chart.equity_curve, chart.quote),
-    )
-
-
-def _register_charts(app: dash.Dash, service) -> None:
-    @app.callback(
-        Output(ids.PRICE_CHART_BOX, "children"),
-        Output(ids.EQUITY_CHART_BOX, "children"),
-        Input(ids.CHARTS_MOUNT, "n_intervals"),
-        State(ids.SYMBOL_SELECT, "value"),
-        prevent_initial_call=True,
-    )
-    def mount_charts(_mounted, symbol):
-        """The charts join the page a moment after it shows (see layout._chart_box)."""
-        price, equity = _chart_figures(service, symbol)
-        return layout.graph(ids.PRICE_CHART, price), layout.graph(ids.EQUITY_CHART, equity)
-
-    @app.callback(
-        Output(ids.PRICE_CHART, "figure"),
-        Output(ids.EQUITY_CHART, "figure"),
-        Input(ids.CHART_REFRESH, "n_intervals"),
-        Input(ids.SYMBOL_SELECT, "value"),
-        Input(ids.TRADE_DONE, "data"),
-        Input(ids.KNOWN_MODE, "data"),
-        Input(ids.MODE_CHANGED, "data"),
-        prevent_initial_call=True,
-    )
-    def charts(_tick, symbol, _traded, _known_mode, _mode_changed):
-        return _chart_figures(service, symbol)
 
 
 def _register_trade(app: dash.Dash, service, background_down) -> None:

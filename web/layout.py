@@ -9,6 +9,7 @@ from dash import dash_table, dcc, html
 from core.service import Mode
 from core.views import DashboardView
 from web import (
+    chart_controls,
     components,
     event_components,
     health_page,
@@ -76,7 +77,8 @@ def market_card(symbols: list[str]) -> dbc.Card:
         options=[{"label": s, "value": s} for s in symbols],
         value=symbols[0],
         clearable=False,
-        searchable=False,
+        searchable=True,
+        placeholder="Search any market",
         className="symbol-select",
     )
     return dbc.Card(
@@ -456,7 +458,7 @@ def trading_page(symbols: list[str], view: DashboardView) -> list[dbc.Row]:
         event_components.ack_alert(),
         _card("Positions", positions_table([])),
         derivatives,
-        _card("Price", _chart_box(ids.PRICE_CHART_BOX, 380)),
+        _card("Price", [chart_controls.toolbar(), _chart_box(ids.PRICE_CHART_BOX, 380)]),
     ]
     right = [  # the kill switch first: in sight without scrolling on a 1366x768 screen
         kill_switch_card(),

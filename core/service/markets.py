@@ -4,6 +4,8 @@ shared market cache), never guessed; the page's search and its held assets read 
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
+
 from core.errors import AppError, InputError
 from core.exchange.gateway import GatewayError
 from core.service.accounting import book_balances
@@ -34,6 +36,11 @@ class Markets:
         except AppError:
             return []
         return [s for s in wanted if s in listed]
+
+    def price_on_tick(self, symbol: str, price: Decimal) -> Decimal:
+        """`price` rounded to the market's price step, as the exchange would take it."""
+        step = self.wiring.market_data.market_rules(resolve_symbol(self.wiring, symbol)).price_step
+        return (price / step).quantize(Decimal(1), ROUND_HALF_UP) * step
 
     def choices(self, query: str | None = None) -> list[str]:
         """What the symbol picker offers: the configured and held markets, then, for a

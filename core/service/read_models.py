@@ -21,6 +21,7 @@ from core.exchange.gateway import GatewayError
 from core.service import view_mappers
 from core.service.accounting import book_balances, prices_for
 from core.service.badge import SymbolSync, SyncFacts, badge
+from core.service.chart_lines import chart_lines, parse_timeframe
 from core.service.composition import ACCOUNT, Wiring
 from core.service.stored_mode import StoredMode
 from core.store import events, jobs, protection, runs
@@ -48,6 +49,7 @@ HISTORY_ROWS = 50
 MEMO_SECONDS = 1
 RECENT_TRADES = 5
 CHART_FILLS = 500
+CHART_CANDLES = 120
 FEED_ROWS = 30
 QUOTE_STEP = Decimal("0.01")  # the quote asset is money: the page shows it to the cent
 
@@ -148,19 +150,22 @@ class ReadModels:
             symbol, ticker.last, ticker.bid, ticker.ask, ticker.change_pct, ticker.timestamp
         )
 
-    def chart(self, symbol: str) -> ChartView:
-        """The symbol's candles with this book's fills since the first candle, and this
-        book's equity curve: only what the charts draw."""
+    def chart(self, symbol: str, timeframe: str = "1m") -> ChartView:
+        """The symbol's candles of `timeframe` with this book's fills since the first candle
+        and its price lines (entry, stop, take-profit, working orders), and this book's
+        equity curve: only what the charts draw."""
         mode = self._stored.shown()
         book = self.wiring.book(mode)
+        timeframe = parse_timeframe(timeframe)
         try:
-            candles, error = self.wiring.prices.candles(symbol, "1m", 120), None
+            candles, error = self.wiring.prices.candles(symbol, timeframe, CHART_CANDLES), None
         except GatewayError as exc:
             candles, error = [], str(exc)
         since = candles[0].time if candles else None
         with self.wiring.db.session() as session:
             fills = repo.recent_fills(session, book, symbol, limit=CHART_FILLS, since=since)
             curve = repo.equity_curve(session, book)
+            lines = chart_lines(session, book, symbol)
         balances, _ = book_balances(self.wiring, mode)
         prices, price_error = prices_for(self.wiring, balances)
         if balances and not price_error:  # the curve runs up to what the account is worth now
@@ -172,6 +177,8 @@ class ReadModels:
             [view_mappers.fill_view(f) for f in fills],
             curve,
             self.wiring.quote,
+            timeframe,
+            lines,
         )
 
     # --- the pieces ------------------------------------------------------------------

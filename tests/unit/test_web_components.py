@@ -22,6 +22,7 @@ from core.views import AccountCheckView as AccountCheck
 from core.views import (
     Badge,
     BalanceView,
+    ChartLine,
     DashboardView,
     DerivativePositionView,
     FillView,
@@ -491,14 +492,36 @@ def test_price_figure_marks_buys_up_and_sells_down():
         fill("buy", "60000", T0 + timedelta(minutes=1), symbol="BTC/USDT"),
         fill("buy", "2900", T0 - timedelta(hours=1)),
     ]
-    figure = figures.price_figure("ETH/USDT", candles(), fills)
-    candle, buys, sells = figure.data
+    figure = figures.price_figure("ETH/USDT", candles(), fills, timeframe="1m")
+    candle, volume, buys, sells = figure.data
     assert candle.type == "candlestick"
     assert list(candle.close) == [3005.0, 3006.0, 3007.0]
     assert candle.x[0] == datetime(2026, 11, 21, 12, 0)
+    assert (volume.type, volume.yaxis, list(volume.y)) == ("bar", "y2", [1.0, 1.0, 1.0])
     assert (buys.marker.symbol, list(buys.y)) == ("triangle-up", [3001.0])
     assert (sells.marker.symbol, list(sells.y)) == ("triangle-down", [3004.5])
-    assert figure.layout.uirevision == "ETH/USDT"
+    # each on the candle it happened in: at that candle's open time
+    assert set(buys.x) | set(sells.x) <= set(candle.x)
+    assert figure.layout.uirevision == "ETH/USDT:1m"
+    assert figure.layout.xaxis.showspikes and figure.layout.yaxis.showspikes
+
+
+def test_price_figure_draws_the_price_lines_and_only_the_stop_moves():
+    lines = [
+        ChartLine("entry", D("3001"), "entry 0.5 @ 3001"),
+        ChartLine("stop", D("2950"), "stop 2950"),
+        ChartLine("take_profit", D("3100"), "TP 3100"),
+    ]
+    figure = figures.price_figure("ETH/USDT", candles(), [], lines=lines)
+    [stop] = figure.layout.shapes  # the one shape, the one thing the chart lets move
+    assert (stop.name, stop.y0, stop.y1) == ("stop", 2950.0, 2950.0)
+    assert stop.label.text == "stop 2950 (drag to move)"
+    levels = {t.name: t for t in figure.data if t.type == "scatter" and t.mode == "lines+text"}
+    assert {name: list(trace.y) for name, trace in levels.items()} == {
+        "entry": [3001.0, 3001.0],
+        "take_profit": [3100.0, 3100.0],
+    }
+    assert list(levels["entry"].text) == ["", "entry 0.5 @ 3001"]
 
 
 def test_price_figure_without_candles_says_why():

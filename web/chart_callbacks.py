@@ -1,0 +1,119 @@
+"""The charts' callbacks: figures of the chosen symbol and timeframe, sent to a tab only
+when they changed; the symbol picker's choices (any market, every holding); a dragged stop
+line turned into a proposed stop price in the ticket, sent only by its Set stop button."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+import dash
+from dash import Input, Output, State, no_update
+from dash.exceptions import PreventUpdate
+
+from core.service import AppError
+from web import figures, ids, layout, sent_parts
+from web.chart_controls import CHART_SEEN, DRAG_NOTE, TIMEFRAME, price_graph
+
+MOVED_Y = re.compile(r"^shapes\[(\d+)\]\.y0$")
+
+
+def chart_parts(service, symbol: str, timeframe: str) -> dict[tuple[str, str], object]:
+    chart = service.reads.chart(symbol, timeframe)
+    price = figures.price_figure(
+        symbol,
+        chart.candles,
+        chart.fills,
+        chart.candles_error,
+        lines=chart.lines,
+        timeframe=chart.timeframe,
+    )
+    return {
+        (ids.PRICE_CHART, "figure"): price,
+        (ids.EQUITY_CHART, "figure"): figures.equity_figure(chart.equity_curve, chart.quote),
+    }
+
+
+def dragged_stop(relayout: dict | None, figure: dict | None) -> Decimal | None:
+    """The price the stop's line was dropped at, from plotly's relayoutData, or None when
+    what moved was not the stop's line."""
+    shapes = ((figure or {}).get("layout") or {}).get("shapes") or []
+    for key, value in (relayout or {}).items():
+        found = MOVED_Y.match(key)
+        if not found or int(found[1]) >= len(shapes):
+            continue
+        if shapes[int(found[1])].get("name") == figures.DRAGGABLE:
+            try:
+                return Decimal(repr(float(value)))
+            except (TypeError, ValueError, InvalidOperation):
+                return None
+    return None
+
+
+def register_chart_callbacks(app: dash.Dash, service) -> None:
+    @app.callback(
+        Output(ids.PRICE_CHART_BOX, "children"),
+        Output(ids.EQUITY_CHART_BOX, "children"),
+        Output(CHART_SEEN, "data"),
+        Input(ids.CHARTS_MOUNT, "n_intervals"),
+        State(ids.SYMBOL_SELECT, "value"),
+        State(TIMEFRAME, "value"),
+        prevent_initial_call=True,
+    )
+    def mount_charts(_mounted, symbol, timeframe):
+        """The charts join the page a moment after it shows (see layout._chart_box)."""
+        parts = chart_parts(service, symbol, timeframe)
+        price, equity = parts.values()
+        seen = sent_parts.seen_of(parts)
+        return price_graph(price), layout.graph(ids.EQUITY_CHART, equity), seen
+
+    @app.callback(
+        Output(ids.PRICE_CHART, "figure"),
+        Output(ids.EQUITY_CHART, "figure"),
+        Output(CHART_SEEN, "data", allow_duplicate=True),
+        Input(ids.CHART_REFRESH, "n_intervals"),
+        Input(ids.SYMBOL_SELECT, "value"),
+        Input(TIMEFRAME, "value"),
+        Input(ids.TRADE_DONE, "data"),
+        Input(ids.KNOWN_MODE, "data"),
+        Input(ids.MODE_CHANGED, "data"),
+        State(CHART_SEEN, "data"),
+        prevent_initial_call=True,
+    )
+    def charts(_tick, symbol, timeframe, _traded, _known_mode, _mode_changed, seen):
+        """A figure goes to the tab only when it differs from the one it holds."""
+        return sent_parts.changed_only(chart_parts(service, symbol, timeframe), seen)
+
+    @app.callback(
+        Output(ids.SYMBOL_SELECT, "options"),
+        Input(ids.SYMBOL_SELECT, "search_value"),
+        State(ids.SYMBOL_SELECT, "value"),
+    )
+    def symbol_choices(search, chosen):
+        """The configured and held markets, and for a search any market of the exchange
+        (the shared market list, not a call per keystroke); the chosen one stays."""
+        offered = service.markets.choices(search)
+        if chosen and chosen not in offered:
+            offered = [chosen, *offered]
+        return [{"label": s, "value": s} for s in offered]
+
+    @app.callback(
+        Output(ids.STOP_LOSS, "value", allow_duplicate=True),
+        Output(DRAG_NOTE, "children"),
+        Input(ids.PRICE_CHART, "relayoutData"),
+        State(ids.PRICE_CHART, "figure"),
+        State(ids.SYMBOL_SELECT, "value"),
+        prevent_initial_call=True,
+    )
+    def propose_stop(relayout, figure, symbol):
+        moved = dragged_stop(relayout, figure)
+        if moved is None:
+            raise PreventUpdate
+        try:
+            price = service.markets.price_on_tick(symbol, moved)
+        except AppError as exc:
+            return no_update, str(exc)
+        return str(price), (
+            f"Stop line dropped at {price}: press Set stop to move the stop there "
+            "(nothing is sent until then)."
+        )
