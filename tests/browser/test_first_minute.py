@@ -61,12 +61,12 @@ def test_page_says_sim_on_the_local_demo_exchange(dash_duo, runtime):
     )
     assert SYMBOL in dash_duo.find_element(css(ids.SYMBOL_SELECT)).text
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
-        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == [SYMBOL]
+        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == [SYMBOL, "volume"]
     )
 
     dash_duo.select_dcc_dropdown(css(ids.SYMBOL_SELECT), value="BTC/USDT")
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
-        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == ["BTC/USDT"],
+        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == ["BTC/USDT", "volume"],
         message="the chart did not follow the symbol selector",
     )
     assert dash_duo.get_logs() == []
@@ -85,7 +85,7 @@ def test_buy_sell_close(dash_duo, runtime):
     assert PNL.match(unrealized) and PNL.match(realized)
     wait_for_text_anywhere(dash_duo, ids.FILLS_TABLE, "BUY")
     WebDriverWait(dash_duo.driver, LOAD_SECONDS).until(
-        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == [SYMBOL, "buys"],
+        lambda _d: chart_traces(dash_duo, ids.PRICE_CHART) == [SYMBOL, "volume", "buys", "entry"],
         message="the BUY is not marked on the price chart",
     )
     close_toast(dash_duo)

@@ -122,7 +122,7 @@ def test_fresh_page_shows_no_open_short(dash_duo, runtime):
     _shows_a_flat_cash_account(dash_duo)
     wait_until(
         dash_duo,
-        lambda: _traces(dash_duo) == [ETH],
+        lambda: _traces(dash_duo) == [ETH, "volume"],
         lambda: f"a fresh price chart is not the bare ETH chart: {_traces(dash_duo)}",
     )
 
@@ -172,7 +172,7 @@ def test_going_live_shows_the_live_account_at_once(dash_duo, runtime):
     _buy(dash_duo, ETH, "50")
     wait_until(
         dash_duo,
-        lambda: _traces(dash_duo) == [ETH, "buys"],
+        lambda: _traces(dash_duo) == [ETH, "volume", "buys", "entry"],
         lambda: f"the SIM BUY is not marked on the price chart: {_traces(dash_duo)}",
     )
     wait_until(
@@ -203,7 +203,9 @@ def test_going_live_shows_the_live_account_at_once(dash_duo, runtime):
         timeout=ONE_REFRESH_SECONDS,
     )
     _kept(
-        lambda: _traces(dash_duo) == [ETH] and pnl_card(dash_duo, "Equity") == START_EQUITY,
+        lambda: (
+            _traces(dash_duo) == [ETH, "volume"] and pnl_card(dash_duo, "Equity") == START_EQUITY
+        ),
         "the LIVE page went back to SIM values",
     )
     shown = recorded_pnl_card(dash_duo, "Equity")

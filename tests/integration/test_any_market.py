@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from decimal import Decimal as D
 
+from core.service import Mode, PositionState, TradeSize
 from tests.integration.test_cli_input import cli, settings  # noqa: F401 - fixtures
 
 DEMO_KEY = "demo-key"
@@ -32,3 +33,16 @@ def test_a_market_the_exchange_does_not_list_is_refused(cli, control):  # noqa: 
     assert code == 2
     assert "NOPE/USDT is not a market on" in err
     assert not [r for r in control.requests_log() if r["method"] in ("POST", "DELETE")]
+
+
+def test_the_picker_offers_every_holding_and_searches_every_market(make_engine):
+    service = make_engine().service
+    bought = service.trading.trade(
+        "SOL/USDT", PositionState.LONG, TradeSize(quote_amount=D(50)), mode=Mode.SIM
+    )
+    assert bought.ok, bought.message
+    assert service.markets.choices() == ["ETH/USDT", "BTC/USDT", "SOL/USDT"]
+    found = service.markets.choices("pe")
+    assert "PEPE/USDT" in found and all("PE" in symbol for symbol in found)
+    assert found.index("PEPE/USDT") < len([s for s in found if s.startswith("PE")])
+    assert service.markets.choices("nothing-like-it") == []
