@@ -19,7 +19,7 @@ SHORTEST_EQUITY_SPAN = timedelta(hours=1)
 # the price lines: colour and dash by kind; only the stop's line (a shape) can be dragged
 LINE_STYLES = {
     "entry": ("#adafae", "solid"),
-    "stop": (DOWN, "dash"),
+    "stop": (DOWN, "solid"),  # solid and wider than the others: a line to grab
     "take_profit": (UP, "dash"),
     "order": ("#f0ad4e", "dot"),
 }
@@ -79,7 +79,7 @@ def _price_line(line: ChartLine) -> dict:
         "yref": "y",
         "y0": float(line.price),
         "y1": float(line.price),
-        "line": {"color": colour, "width": 2, "dash": dash},
+        "line": {"color": colour, "width": 3, "dash": dash},
         "label": {
             "text": f"{line.label} (drag to move)",
             "textposition": "end",

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -49,8 +50,14 @@ return (new Date(plot.data[0].x[1]) - new Date(plot.data[0].x[0])) / 1000;
 """
 STOP_LINE_SCRIPT = """
 const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
+plot.scrollIntoView({block: 'center', behavior: 'instant'});
 const index = plot.layout.shapes.findIndex(s => s.name === 'stop');
-return plot.querySelector('.shapelayer path[data-index="' + index + '"]');
+const line = plot.querySelector('.shapelayer path[data-index="' + index + '"]').getBoundingClientRect();
+const box = plot.getBoundingClientRect();
+return [
+    Math.round(line.left + line.width * 0.3 - (box.left + box.width / 2)),
+    Math.round(line.top + line.height / 2 - (box.top + box.height / 2)),
+];
 """
 
 
@@ -104,13 +111,25 @@ def test_timeframes_volume_and_the_position_lines_and_a_dragged_stop(dash_duo, r
     )
     assert set(lines(dash_duo)) == {"entry", "stop", "take_profit"}
 
-    # the stop's line, dragged down, proposes its new price in the ticket
-    line = dash_duo.driver.execute_script(STOP_LINE_SCRIPT, CHART)
-    dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", line)
-    drag = ActionChains(dash_duo.driver).move_to_element(line).click_and_hold()
-    drag.move_by_offset(0, 20).move_by_offset(0, 20).release().perform()
+    # the stop's line, dragged down, proposes its new price in the ticket (a drag that a
+    # refresh of the figure interrupts is tried again, as a trader would)
     note = dash_duo.find_element(css(DRAG_NOTE))
-    wait_until(dash_duo, lambda: "Stop line dropped at" in note.text, "no proposal from the drag")
+    for _attempt in range(3):
+        # a point on the line, from the chart's middle (where selenium's offsets start)
+        x, y = dash_duo.driver.execute_script(STOP_LINE_SCRIPT, CHART)
+        plot = dash_duo.find_element(f"{CHART} .js-plotly-plot")
+        try:
+            drag = ActionChains(dash_duo.driver).move_to_element_with_offset(plot, x, y)
+            drag.click_and_hold().move_by_offset(0, 20).move_by_offset(0, 20).release().perform()
+        except StaleElementReferenceException:  # the chart was redrawn under the pointer
+            ActionChains(dash_duo.driver).release().perform()
+            continue
+        try:
+            wait_until(dash_duo, lambda: "Stop line dropped at" in note.text, "no proposal", 5)
+            break
+        except (TimeoutException, StaleElementReferenceException):
+            continue
+    assert "Stop line dropped at" in note.text, "no proposal from three drags of the stop line"
     proposed = Decimal(dash_duo.find_element(css(ids.STOP_LOSS)).get_attribute("value"))
     assert proposed < stop and proposed == proposed.quantize(CENT)
     assert f"{proposed}" in note.text
