@@ -27,6 +27,11 @@ def _plain(value):
     return PlotlyJSONEncoder().default(value)
 
 
+def seen_of(parts: dict[Part, object]) -> dict[str, str]:
+    """The fingerprints of parts a page was built with, for its store."""
+    return {_key(part): digest(value) for part, value in parts.items()}
+
+
 def changed_only(parts: dict[Part, object], seen: dict | None) -> list:
     """The outputs of a refresh: each part that differs from what this tab last received
     (`seen` holds their fingerprints), no_update for the others, and then the new `seen`

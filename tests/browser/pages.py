@@ -37,12 +37,17 @@ def enter_size(dash_duo, amount: str, unit: str = "pct") -> None:
 def click(dash_duo, component_id: str) -> None:
     """Click once the button is enabled: a trade that is still running disables them all."""
     dash_duo.wait_for_element_by_css_selector(f"{css(component_id)}:not([disabled])")
-    button = dash_duo.find_element(css(component_id))
-    # to the middle of the window at once (Bootstrap scrolls smoothly), clear of the toasts
+    press(dash_duo, dash_duo.find_element(css(component_id)))
+
+
+def press(dash_duo, element) -> None:
+    """Click an element brought to the middle of the window at once (Bootstrap scrolls
+    smoothly; selenium's own scrolling leaves it at the bottom edge, under whatever the
+    page draws there)."""
     dash_duo.driver.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", element
     )
-    button.click()
+    element.click()
 
 
 ROWS_SCRIPT = """
@@ -104,7 +109,7 @@ def confirmation(dash_duo) -> Alert:
 
 def go_live(dash_duo) -> str:
     """Switch simulation off and accept the confirmation; returns the question it asked."""
-    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    press(dash_duo, dash_duo.find_element(css(ids.MODE_SWITCH)))
     alert = confirmation(dash_duo)
     question = alert.text
     alert.accept()

@@ -23,6 +23,7 @@ from tests.browser.pages import (
     enter_size,
     go_live,
     open_dashboard,
+    press,
     wait_for_state,
     wait_for_toast,
 )
@@ -150,7 +151,7 @@ def test_a_holding_outside_symbols_is_found_by_search_and_closed(dash_duo, runti
     go_live(dash_duo)
     demo_exchange.set_balances({"USDT": "500", "SOL": "3"})
 
-    dash_duo.find_element(css(ids.SYMBOL_SELECT)).click()
+    press(dash_duo, dash_duo.find_element(css(ids.SYMBOL_SELECT)))
     search = dash_duo.find_element(".dash-dropdown-search")
     search.send_keys("SOL")
     option = wait_until(

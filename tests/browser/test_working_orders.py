@@ -17,6 +17,7 @@ from tests.browser.pages import (
     enter_size,
     open_dashboard,
     position_row,
+    press,
     wait_for_toast,
     wait_until,
 )
@@ -50,7 +51,7 @@ def test_a_limit_order_rests_then_is_cancelled_from_the_panel(dash_duo, runtime)
     assert service.wiring.gateway(Mode.SIM).balances()["USDT"].locked > 0
 
     button = f"#{ids.ORDERS_PANEL} button.btn-outline-danger"
-    dash_duo.wait_for_element_by_css_selector(button).click()
+    press(dash_duo, dash_duo.wait_for_element_by_css_selector(button))
     dash_duo.wait_for_contains_text(css(ids.ORDERS_MESSAGE), "cancelled BUY ETH/USDT")
     dash_duo.wait_for_contains_text(
         css(ids.ORDERS_PANEL), "No working orders and no stops.", timeout=TRADE_SECONDS
