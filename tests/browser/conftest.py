@@ -41,10 +41,16 @@ def pytest_setup_options():
 
 
 def pytest_configure(config):
-    """Point selenium at the system chromedriver, so it does not go looking online for one."""
+    """Point selenium at the system chromedriver, so it does not go looking online for one,
+    and give each pytest-xdist worker its own range of ports for dash's test servers (dash
+    numbers them from 58050 in every process, so two workers would collide)."""
     driver = shutil.which("chromedriver")
     if driver:
         os.environ.setdefault("SE_CHROMEDRIVER", driver)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    from dash.testing.application_runners import BaseDashRunner
+
+    BaseDashRunner._next_port = 58050 + 200 * int(worker.removeprefix("gw"))
 
 
 def pytest_collection_modifyitems(config, items):

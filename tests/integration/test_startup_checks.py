@@ -15,7 +15,7 @@ from pathlib import Path
 import psutil
 import pytest
 
-from tests.services import ROOT, app_environment, fresh_postgres_database, python_app
+from tests.services import ROOT, app_environment, free_port, fresh_postgres_database, python_app
 
 DB_PASSWORD = "pgpw-7x"
 REDIS_PASSWORD = "pw"
@@ -29,6 +29,8 @@ UNREACHABLE = {
         "expected": "Setting REDIS_URL: cannot reach Redis at 127.0.0.1:6399",
     },
 }
+# one worker runs these: they look for demo exchanges started on the project's own data/
+pytestmark = pytest.mark.xdist_group("project-data-folder")
 COMMANDS = {"serve": ["serve"], "worker": ["worker"], "diagnose": ["diagnose"]}
 
 
@@ -61,7 +63,7 @@ def start(tmp_path: Path, server: str, command: str) -> tuple[subprocess.Complet
     case = UNREACHABLE[server]
     settings = {key: value for key, value in case.items() if key != "expected"}
     settings.setdefault("DATABASE_URL", f"sqlite:///{home / 'data' / 'trading.db'}")
-    env = app_environment(**settings, TMPDIR=str(home / "tmp"), PORT="8599")
+    env = app_environment(**settings, TMPDIR=str(home / "tmp"), PORT=str(free_port()))
     # the timeout only keeps a hang from stopping the suite; that start-up gave up by itself
     # is what the caller checks: an exit of its own with the one line naming the server
     done = subprocess.run(
