@@ -53,14 +53,20 @@ def pytest_configure(config):
     BaseDashRunner._next_port = 58050 + 200 * int(worker.removeprefix("gw"))
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
+    """Browser tests run one after another on one pytest-xdist worker (`--dist loadgroup`):
+    two Chromiums at once on a two-core machine starve each other's pages past the tests'
+    waits. Without Chromium they are skipped, with the reason."""
+    browser_tests = [i for i in items if HERE in Path(str(i.path)).resolve().parents]
+    for item in browser_tests:
+        item.add_marker(pytest.mark.xdist_group("browser"))
     if _chromium() and shutil.which("chromedriver"):
         return
     print(f"\nskipping browser tests: {MISSING_BROWSER}")
     skip = pytest.mark.skip(reason=MISSING_BROWSER)
-    for item in items:
-        if HERE in Path(str(item.path)).resolve().parents:
-            item.add_marker(skip)
+    for item in browser_tests:
+        item.add_marker(skip)
 
 
 @pytest.fixture
