@@ -24,6 +24,9 @@ CHROME_ARGUMENTS = (
     "--disable-sync",
     "--no-first-run",
     "--window-size=1440,1000",
+    # Bootstrap scrolls smoothly unless reduced motion is asked: selenium scrolls an element
+    # into view and clicks at once, where it was before the scroll ended
+    "--force-prefers-reduced-motion",
 )
 
 

@@ -22,6 +22,7 @@ from tests.browser.pages import (
     last_price,
     open_dashboard,
     position_row,
+    press,
     wait_for_state,
     wait_for_text_anywhere,
     wait_for_toast,
@@ -138,7 +139,7 @@ def test_bad_order_sizes_are_refused_next_to_the_field(dash_duo, runtime):
 
 def test_cancelling_live_keeps_simulation(dash_duo, runtime):
     open_dashboard(dash_duo, runtime)
-    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    press(dash_duo, dash_duo.find_element(css(ids.MODE_SWITCH)))
     alert = confirmation(dash_duo)
     assert "local demo exchange" in alert.text
     alert.dismiss()
@@ -158,7 +159,7 @@ def test_exchange_unreachable_then_back(dash_duo, runtime, demo_exchange):
     )
     assert "local demo exchange" in dash_duo.find_element(css(ids.EXCHANGE_ALERT)).text
 
-    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    press(dash_duo, dash_duo.find_element(css(ids.MODE_SWITCH)))
     dash_duo.wait_for_contains_text(css(ids.MODE_MESSAGE), "LIVE refused", timeout=LOAD_SECONDS)
     assert not expected_conditions.alert_is_present()(dash_duo.driver), "asked before refusing"
     assert "alert-danger" in dash_duo.find_element(css(ids.MODE_MESSAGE)).get_attribute("class")

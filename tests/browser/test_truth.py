@@ -24,6 +24,7 @@ from tests.browser.pages import (
     open_dashboard,
     pnl_card,
     position_cells,
+    press,
     record_badge_class,
     record_pnl_card,
     recorded_badge_classes,
@@ -182,7 +183,7 @@ def test_going_live_shows_the_live_account_at_once(dash_duo, runtime):
     )
     record_pnl_card(dash_duo, "Equity")
 
-    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    press(dash_duo, dash_duo.find_element(css(ids.MODE_SWITCH)))
     confirmation(dash_duo).accept()
     accepted = time.monotonic()
     wait_until(
@@ -219,7 +220,7 @@ def test_drift_keeps_the_badge_amber_until_repaired(dash_duo, runtime, demo_exch
     the trader acknowledges it: a trade that repairs ETH and the acknowledgement turn it
     green."""
     open_dashboard(dash_duo, runtime)
-    dash_duo.find_element(css(ids.MODE_SWITCH)).click()
+    press(dash_duo, dash_duo.find_element(css(ids.MODE_SWITCH)))
     confirmation(dash_duo).accept()
     dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "LIVE+SYNC", timeout=LOAD_SECONDS)
     _buy(dash_duo, ETH, "30")

@@ -90,9 +90,9 @@ def test_a_risk_size_without_a_stop_is_refused_before_anything_is_sent(make_engi
 
 
 @pytest.fixture
-def cli(tmp_path, exchange, monkeypatch, capsys):
-    """`app.main([...])` on a SIM desk of the session emulator; returns the exit code and
-    what it printed."""
+def cli(tmp_path, exchange, control, monkeypatch, capsys):
+    """`app.main([...])` on a SIM desk of the session emulator, reset first (whichever test
+    ran before on this worker); returns the exit code and what it printed."""
     settings = {
         "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
         "EXCHANGE_URL": exchange.url,
