@@ -32,6 +32,19 @@ from emulator.daemon import stop_demo_exchange
 SETTING = re.compile(r"^(TRADING_|EXCHANGE|DATABASE_|SYMBOLS$|REDIS_URL$|ACCOUNTS_FILE$|LOG_)")
 
 
+def fresh_environment(app: Path, folder: str) -> dict[str, str]:
+    """This environment without the app's settings, on the embedded defaults in `folder`,
+    running `app`'s checkout, its compiled modules cached in `folder`."""
+    env = {k: v for k, v in os.environ.items() if not SETTING.match(k)}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(
+        DATABASE_URL=f"sqlite:///{folder}/trading.db",
+        PYTHONPATH=str(app.parent),
+        PYTHONPYCACHEPREFIX=f"{folder}/pycache",
+    )
+    return env
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7)
@@ -40,13 +53,7 @@ def main() -> int:
     app = args.root.resolve() / "app.py"
 
     with tempfile.TemporaryDirectory() as folder:
-        env = {k: v for k, v in os.environ.items() if not SETTING.match(k)}
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env.update(
-            DATABASE_URL=f"sqlite:///{folder}/trading.db",
-            PYTHONPATH=str(app.parent),
-            PYTHONPYCACHEPREFIX=f"{folder}/pycache",
-        )
+        env = fresh_environment(app, folder)
         # the first runs create the database, start the folder's demo exchange and fill the
         # cache of compiled modules
         for warm_up in (["diagnose"], ["trade", "ETH/USDT", "--target", "NO_POSITION"]):

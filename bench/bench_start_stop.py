@@ -14,7 +14,6 @@ checkout's app.py (say, the main branch); its files are only read.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import socket
 import statistics
@@ -29,7 +28,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.bench_commands import SETTING
+from bench.bench_commands import fresh_environment
 from emulator.daemon import stop_demo_exchange
 
 _local = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -44,13 +43,7 @@ def main() -> int:
 
     starts, stops, left = [], [], 0
     with tempfile.TemporaryDirectory() as folder:
-        env = {k: v for k, v in os.environ.items() if not SETTING.match(k)}
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env.update(
-            DATABASE_URL=f"sqlite:///{folder}/trading.db",
-            PYTHONPATH=str(app.parent),
-            PYTHONPYCACHEPREFIX=f"{folder}/pycache",
-        )
+        env = fresh_environment(app, folder)
         try:
             serve_once(app, env, folder)  # cold: creates all the warm runs find
             for _ in range(args.runs):
