@@ -161,6 +161,38 @@ def refresh_figures(dash_app, calls: int) -> None:
     )
 
 
+def serve_in_thread(wsgi_app):
+    """waitress serving `wsgi_app` on a free loopback port from a daemon thread: the server
+    (close it when done) and its URL."""
+    from waitress.server import create_server
+
+    server = create_server(wsgi_app, host="127.0.0.1", port=0, threads=8)
+    threading.Thread(target=server.run, daemon=True).start()
+    return server, f"http://127.0.0.1:{server.effective_port}/"
+
+
+def headless_browser(chromium: str, driver: str):
+    """A fresh headless Chromium (new profile: a cold cache) driven by `driver`."""
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1440,1000",
+    ):
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(driver), options=options)
+
+
 FIRST_PAGE_SHOWN = """
 const rows = document.querySelectorAll('#positions-table tbody tr');
 return Array.from(rows).filter(row => row.querySelector('td')).length >= 15;
@@ -174,32 +206,13 @@ def page_load_figures(dash_app, runs: int = 3) -> None:
             "first page load: skipped (Chromium not installed: apt-get install chromium chromium-driver)"
         )
         return
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
-    from waitress.server import create_server
 
-    server = create_server(dash_app.server, host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}/"
+    server, url = serve_in_thread(dash_app.server)
     loads, populated = [], []
     try:
         for _ in range(runs):
-            options = webdriver.ChromeOptions()
-            options.binary_location = chromium
-            for flag in (
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--window-size=1440,1000",
-            ):
-                options.add_argument(flag)
-            browser = webdriver.Chrome(service=Service(driver), options=options)
+            browser = headless_browser(chromium, driver)
             try:
                 started = time.perf_counter()
                 browser.get(url)

@@ -18,7 +18,6 @@ import shutil
 import statistics
 import sys
 import tempfile
-import threading
 from pathlib import Path
 
 # the rows on screen: performance.now() then, else null
@@ -84,31 +83,15 @@ def kib(value) -> str:
 
 
 def measure(server_app, chromium: str, driver: str, runs: int) -> tuple[list, list]:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
     from selenium.webdriver.support.ui import WebDriverWait
-    from waitress.server import create_server
 
-    server = create_server(server_app, host="127.0.0.1", port=0, threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    url = f"http://127.0.0.1:{server.effective_port}/"
+    from bench.bench_dashboard import headless_browser, serve_in_thread
+
+    server, url = serve_in_thread(server_app)
     cold, reload = [], []
     try:
         for _ in range(runs):
-            options = webdriver.ChromeOptions()
-            options.binary_location = chromium
-            for flag in (
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--window-size=1440,1000",
-            ):
-                options.add_argument(flag)
-            browser = webdriver.Chrome(service=Service(driver), options=options)
+            browser = headless_browser(chromium, driver)
             try:
                 for into in (cold, reload):
                     browser.get(url)
