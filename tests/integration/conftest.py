@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+import app
+from core.config import Settings
 from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_gateway import CcxtTradingGateway
 from core.exchange.ccxt_market import CcxtMarketData
@@ -77,3 +81,33 @@ def listener():
     served = Listener()
     yield served
     served.close()
+
+
+@pytest.fixture
+def demo_settings(tmp_path, exchange, control) -> dict[str, str]:
+    """The settings of a desk with the demo account's keys on the session emulator (reset
+    first, whichever test ran before on this worker) and the test's own SQLite file."""
+    return {
+        "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
+        "EXCHANGE_URL": exchange.url,
+        "EXCHANGE_API_KEY": "demo-key",
+        "EXCHANGE_API_SECRET": "demo-secret",
+    }
+
+
+@pytest.fixture
+def cli(demo_settings, monkeypatch, capsys):
+    """`app.main([...])` in this process on `demo_settings` (SIM unless `--live`), with
+    nobody at the terminal; returns the exit code, stdout and stderr."""
+
+    def run(*args: str, **extra: str) -> tuple[int, str, str]:
+        for name in Settings.model_fields:
+            monkeypatch.delenv(name, raising=False)
+        for name, value in {**demo_settings, **extra}.items():
+            monkeypatch.setenv(name, value)
+        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+        code = app.main(list(args))
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return run

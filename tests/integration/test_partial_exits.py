@@ -6,15 +6,11 @@ only, and input that cannot be meant exits 2 with a message, sending and writing
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from decimal import Decimal
 
 import pytest
 
-import app
-from core.config import Settings
 from core.domain import Mode
 from core.store import ledger, runs
 from core.store import protection as stops
@@ -28,30 +24,6 @@ BUY_HALF = ("trade", "ETH/USDT", "--target", "LONG", "--qty", "0.5")
 CLOSE = ("trade", "ETH/USDT", "--target", "NO_POSITION")
 # 0.5 ETH bought, less the 0.02 % taker fee paid in ETH; 40 % of it is 0.19996 (step 0.00001)
 HELD, PART = D("0.4999"), D("0.19996")
-
-
-@pytest.fixture
-def cli(tmp_path, exchange, monkeypatch, capsys):
-    """`app.main([...])` on the session emulator with the demo account's keys (SIM unless
-    `--live`); returns the exit code and what it printed."""
-    settings = {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
-        "EXCHANGE_URL": exchange.url,
-        "EXCHANGE_API_KEY": "demo-key",
-        "EXCHANGE_API_SECRET": "demo-secret",
-    }
-
-    def run(*args: str) -> tuple[int, str, str]:
-        for name in Settings.model_fields:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in settings.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        code = app.main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def ran(cli, *args: str) -> dict:

@@ -5,15 +5,11 @@ what cannot be meant (exit 2, nothing sent, nothing written)."""
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 from decimal import Decimal
 
 import pytest
 
-import app
-from core.config import Settings
 from core.domain import Mode, PositionState, TradeSize
 from core.service import InputError
 
@@ -87,30 +83,6 @@ def test_a_risk_size_without_a_stop_is_refused_before_anything_is_sent(make_engi
 
 
 # --- the command line -------------------------------------------------------------------
-
-
-@pytest.fixture
-def cli(tmp_path, exchange, control, monkeypatch, capsys):
-    """`app.main([...])` on a SIM desk of the session emulator, reset first (whichever test
-    ran before on this worker); returns the exit code and what it printed."""
-    settings = {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
-        "EXCHANGE_URL": exchange.url,
-        "EXCHANGE_API_KEY": "demo-key",
-        "EXCHANGE_API_SECRET": "demo-secret",
-    }
-
-    def run(*args: str) -> tuple[int, str, str]:
-        for name in Settings.model_fields:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in settings.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        code = app.main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
 
 
 def test_trade_by_risk_from_the_command_line_buys_the_hand_worked_quantity(cli, control):

@@ -11,17 +11,13 @@ Each test ends by checking the invariants the feature is for:
 
 from __future__ import annotations
 
-import io
 import json
-import sys
 import threading
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-import app
-from core.config import Settings
 from core.domain import Mode, Origin, PositionState, TradeSize
 from core.store import ledger
 from core.store.books import BookKey
@@ -33,31 +29,14 @@ ETH = "ETH/USDT"
 
 
 @pytest.fixture
-def settings(tmp_path, exchange, control) -> dict[str, str]:
-    return {
-        "DATABASE_URL": f"sqlite:///{tmp_path}/trading.db",
-        "EXCHANGE_URL": exchange.url,
-        "EXCHANGE_API_KEY": "demo-key",
-        "EXCHANGE_API_SECRET": "demo-secret",
-        "RECV_WINDOW_MS": "1000",
-    }
+def settings(demo_settings) -> dict[str, str]:
+    return {**demo_settings, "RECV_WINDOW_MS": "1000"}
 
 
 @pytest.fixture
-def cli(settings, monkeypatch, capsys):
-    """`app.main([...])` in this process; returns the exit code, stdout and stderr."""
-
-    def run(*args: str, **extra: str) -> tuple[int, str, str]:
-        for name in Settings.model_fields:
-            monkeypatch.delenv(name, raising=False)
-        for name, value in {**settings, **extra}.items():
-            monkeypatch.setenv(name, value)
-        monkeypatch.setattr(sys, "stdin", io.StringIO(""))
-        code = app.main(list(args))
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return run
+def cli(cli, settings):
+    """The shared command line with this module's receive window."""
+    return lambda *args, **extra: cli(*args, **{**settings, **extra})
 
 
 @pytest.fixture
