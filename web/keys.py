@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 
 from core.service import AppError, InputError, parse_exit_part, parse_size
 from web import ids
-from web.ticket import size_unit_options, stop_prices
+from web.ticket import limit_price, size_unit_options, stop_prices
 
 CHOICES = {
     "buy": ("BUY", "success", ids.TRADE_BUY),
@@ -52,10 +52,11 @@ def confirm_dialog() -> html.Div:
 
 
 def confirmation_words(
-    choice: str, symbol: str, mode: str, size: tuple, stops: tuple, part: tuple
+    choice: str, symbol: str, mode: str, size: tuple, stops: tuple, part: tuple, price=None
 ) -> list[str]:
     """What the confirmation says will be sent: the action, the symbol and book, the size
-    or the part; InputError for a field that cannot be read (the ticket says the same)."""
+    or the part, and the limit price it would rest at; InputError for a field that cannot
+    be read (the ticket says the same)."""
     label = CHOICES[choice][0]
     book = (mode or "").upper()
     lines = [f"{label} {symbol} in {book}."]
@@ -82,6 +83,9 @@ def confirmation_words(
                 else f"{exit_part.qty:f} {symbol.split('/')[0]}"
             )
             lines.append(f"Sells {share}; the rest stays LONG under its stop.")
+    resting = limit_price(price)
+    if resting is not None:
+        lines.append(f"At {resting:f}: it rests as a working order until it fills or is cancelled.")
     lines.append(f"Open orders on {symbol} are cancelled first.")
     return lines
 
@@ -103,9 +107,10 @@ def register_key_callbacks(app: dash.Dash) -> None:
         State(ids.TAKE_PROFIT, "value"),
         State(ids.EXIT_PART, "value"),
         State(ids.EXIT_PART_UNIT, "value"),
+        State(ids.LIMIT_PRICE, "value"),
         prevent_initial_call=True,
     )
-    def ask(choice, symbol, mode, size, unit, loss, profit, part, part_unit):
+    def ask(choice, symbol, mode, size, unit, loss, profit, part, part_unit, price):
         """The confirmation of the key's action, with what it would send; a field that
         cannot be read is said here and its button stays disabled."""
         if not choice or choice.get("target") not in CHOICES:
@@ -114,7 +119,7 @@ def register_key_callbacks(app: dash.Dash) -> None:
         label, colour, _ = CHOICES[target]
         try:
             words = confirmation_words(
-                target, symbol, mode, (size, unit), (loss, profit), (part, part_unit)
+                target, symbol, mode, (size, unit), (loss, profit), (part, part_unit), price
             )
         except (InputError, AppError) as exc:
             body = [html.P(f"{label} {symbol}: not sent, {exc}", className="text-danger")]

@@ -828,3 +828,7 @@ def test_the_key_confirmation_says_what_would_be_sent():
     assert sell[1] == "Sells it all into USDT."
     with pytest.raises(InputError, match="at most 100"):
         confirmation_words("close", "ETH/USDT", "sim", ("", ""), ("", ""), ("150", "pct"))
+    priced = ("buy", "ETH/USDT", "sim", ("10", "pct"), ("", ""), ("", "pct"))
+    assert "At 3300.5: it rests as a working order" in confirmation_words(*priced, "3300.5")[2]
+    with pytest.raises(InputError, match="use a dot for decimals"):
+        confirmation_words(*priced, "3300,5")
