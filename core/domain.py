@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from enum import StrEnum
 
 ZERO = Decimal(0)
@@ -45,6 +45,16 @@ class OrderStatus(StrEnum):
     CANCELED = "canceled"
     REJECTED = "rejected"
     UNKNOWN = "unknown"
+
+
+def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """`value` rounded down to a market's step (an amount or price the exchange accepts)."""
+    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
+
+
+def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
+    """`value` rounded up to a market's step."""
+    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
 @dataclass(frozen=True)

@@ -31,11 +31,11 @@ from core.domain import (
     OrderReport,
     OrderStatus,
     Side,
+    floor_to_step,
 )
 from core.exchange.gateway import MarketData, OrderRejected, OrderTraces
 from core.store import paper
 from core.store.db import Database
-from core.trading.pricing import floor_to_step
 
 BOOK_DEPTH = 100
 

@@ -18,6 +18,7 @@ from core.domain import (
     SizeKind,
     TradeResult,
     TradeSize,
+    floor_to_step,
 )
 from core.errors import AppError, InputError
 from core.operations.locks import TradeBusy
@@ -30,7 +31,6 @@ from core.service.stored_mode import StoredMode
 from core.store import jobs
 from core.store import protection as stop_records
 from core.trading.gate import Gate, OrderRequest
-from core.trading.pricing import floor_to_step
 from core.trading.sizing import BuyMarket, Preview, size_buy
 from core.valuation import equity
 

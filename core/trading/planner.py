@@ -23,13 +23,13 @@ from core.domain import (
     Side,
     SizeKind,
     TradeSize,
+    ceil_to_step,
+    floor_to_step,
 )
 from core.trading.pricing import (
     Limits,
     PlanError,
     SizeError,
-    ceil_to_step,
-    floor_to_step,
     marketable_price,
 )
 from core.trading.sizing import BuyMarket, ProblemKind, minimum_problems, size_buy

@@ -5,9 +5,9 @@ The planner (which order) and the sizing (how much a BUY buys) both stand on thi
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from decimal import Decimal
 
-from core.domain import ZERO, MarketRules, OrderBook, Side
+from core.domain import ZERO, MarketRules, OrderBook, Side, ceil_to_step, floor_to_step
 from core.errors import AppError, InputError
 
 TOUCH_OFFSET = Decimal("0.001")
@@ -25,14 +25,6 @@ class SizeError(PlanError, InputError):
 class Limits:
     max_order_notional: Decimal
     max_slippage: Decimal
-
-
-def floor_to_step(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_FLOOR) * step
-
-
-def ceil_to_step(value: Decimal, step: Decimal) -> Decimal:
-    return (value / step).to_integral_value(rounding=ROUND_CEILING) * step
 
 
 def marketable_price(

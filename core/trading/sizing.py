@@ -21,8 +21,8 @@ from decimal import Decimal
 from enum import StrEnum
 
 from core import wording
-from core.domain import ZERO, MarketRules, OrderBook, Side, SizeKind, TradeSize
-from core.trading.pricing import Limits, floor_to_step, marketable_price
+from core.domain import ZERO, MarketRules, OrderBook, Side, SizeKind, TradeSize, floor_to_step
+from core.trading.pricing import Limits, marketable_price
 
 # What a trade given no size at all spends (a caller in code: the ticket and the command
 # line always send one, and enforce buys only the size remembered with the target).

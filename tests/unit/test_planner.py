@@ -17,6 +17,8 @@ from core.domain import (
     PositionState,
     Side,
     TradeSize,
+    ceil_to_step,
+    floor_to_step,
 )
 from core.trading.planner import OrderPlan, plan_close, plan_order, plan_remainder
 from core.trading.pricing import (
@@ -24,8 +26,6 @@ from core.trading.pricing import (
     Limits,
     PlanError,
     SizeError,
-    ceil_to_step,
-    floor_to_step,
     marketable_price,
 )
 from core.trading.state import base_is_dust
