@@ -24,6 +24,10 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
 threads = 4
+# A tab refreshes every 2 s: gunicorn's default keep-alive of 2 s closed its connection just
+# as the next refresh came (connection errors from 100 tabs). An idle kept-alive connection
+# waits in the gthread worker's poller, not on a thread.
+keepalive = 10
 graceful_timeout = 30
 # gunicorn 27's control socket is one path per user (~/.gunicorn): a second instance on the
 # host would take it over, and nothing here uses it

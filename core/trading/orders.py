@@ -14,6 +14,7 @@ number of times with growing waits, before the trade is called failed.
 
 from __future__ import annotations
 
+import itertools
 import logging
 import time
 import uuid
@@ -404,10 +405,13 @@ class OrderDesk:
         return read()
 
     def await_fill(self, report: OrderReport, rules: MarketRules, progress) -> OrderReport:
+        """Read an open order until it ends or the attempt's deadline passes. The first read
+        is at once: MEXC answers a placement with the order's id and no status, and an
+        aggressive LIMIT has nearly always filled by then; later reads wait longer each time."""
         if report.status is not OrderStatus.OPEN:
             return report
         deadline = time.monotonic() + self.policy.attempt_deadline
-        for wait in backoff(self.policy.first_poll, self.policy.max_poll):
+        for wait in itertools.chain((0.0,), backoff(self.policy.first_poll, self.policy.max_poll)):
             progress(f"order placed, filled {filled_pct(report)} %")
             if time.monotonic() + wait > deadline:
                 return report
