@@ -1,8 +1,10 @@
-"""The orders and cancel commands: every working order and stop of a book, and cancelling
-one order, or every order of a symbol, through the gate.
+"""The orders, cancel and amend commands: every working order and stop of a book,
+cancelling one order, or every order of a symbol, and moving one of the app's orders to a
+new price, through the gate.
 
-Exit codes: 0 done; 1 the exchange refused or failed; 2 bad input (an unknown order id, a
-LIVE cancel not confirmed), in which case nothing was sent."""
+Exit codes: 0 done; 1 the exchange refused or failed (or an amend cancelled its order and
+could not replace it); 2 bad input (an unknown order id, a bad price, a LIVE action not
+confirmed, an amend the gate refused), in which case nothing was sent."""
 
 from __future__ import annotations
 
@@ -12,7 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from cli.render import to_json
-from core.service import AppError, InputError, Mode
+from core.service import AppError, InputError, Mode, parse_amount
 from core.service.working_orders import STOP_ID
 
 WORDS_OF = {"stop_loss": "stop-loss", "take_profit": "take-profit", "limit": "limit"}
@@ -77,6 +79,62 @@ def cancel(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     else:
         print(f"no open order of {args.symbol}: nothing to cancel")
     return 0
+
+
+def amend(args: argparse.Namespace, settings, build_engine: Callable) -> int:
+    """Exit 0 when moved (or when the order filled before its cancel: nothing is left to
+    move); 2 for bad input, an unknown id, a LIVE amend not confirmed or a refusal (nothing
+    sent); 1 when the order was cancelled and not replaced, or the exchange failed."""
+    if args.yes and not args.live:
+        return _bad("--yes only applies to --live (a SIM amend asks nothing)")
+    try:
+        price = parse_amount(args.price, "Price")
+    except InputError as exc:
+        return _bad(str(exc))
+    mode = _mode(args)
+    question = f"Move order {args.order_id} to {price.normalize():f} on the LIVE account?"
+    if mode is Mode.LIVE and not args.yes and not _asked(question):
+        return _bad(
+            f"moving order {args.order_id} on the LIVE account needs --yes (no terminal to "
+            "ask) or a yes; nothing was sent"
+        )
+    engine = build_engine(settings)
+    try:
+        try:
+            amended = engine.service.orders.amend(args.order_id, price, mode)
+        except InputError as exc:
+            return _bad(str(exc))
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+    finally:
+        engine.close()
+    if amended.refused:
+        return _bad(amended.message)
+    if args.json:
+        print(to_json({"ok": amended.ok, "message": amended.message, **_amended_ids(amended)}))
+    else:
+        print(amended.message, file=sys.stdout if amended.ok else sys.stderr)
+    return 0 if amended.ok else 1
+
+
+def _amended_ids(amended) -> dict:
+    return {
+        "old": amended.old.client_order_id if amended.old else None,
+        "new": amended.new.client_order_id if amended.new else None,
+        "filled_before_cancel": amended.old.filled if amended.old else None,
+    }
+
+
+def _asked(question: str) -> bool:
+    """A yes typed at a terminal; no terminal is no."""
+    if not sys.stdin.isatty():
+        return False
+    try:
+        answer = input(f"{question} [y/N] ").strip().lower()
+    except EOFError:
+        answer = ""
+    return answer in ("y", "yes")
 
 
 def replacing(service, symbol: str, mode: Mode) -> str:
@@ -146,4 +204,4 @@ def _bad(message: str) -> int:
     return 2
 
 
-HANDLERS = {"orders": orders, "cancel": cancel}
+HANDLERS = {"orders": orders, "cancel": cancel, "amend": amend}

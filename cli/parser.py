@@ -16,7 +16,7 @@ COMMAND_MODULES = {
     **dict.fromkeys(("health", "results", "export"), "cli.insights_commands"),
     "alert-test": "cli.alert_commands",
     **dict.fromkeys(("events", "ack"), "cli.event_commands"),
-    **dict.fromkeys(("orders", "cancel"), "cli.order_commands"),
+    **dict.fromkeys(("orders", "cancel", "amend"), "cli.order_commands"),
 }
 SINCE_HELP = "an ISO time such as 2026-12-02T17:00:00Z (UTC unless a zone is given), or 1h, 24h, 7d"
 WINDOW_HELP = "a duration such as 1h, 24h, 7d, 30m or 2w, or all"
@@ -196,7 +196,7 @@ def _events(commands: argparse._SubParsersAction) -> None:
 
 
 def _orders(commands: argparse._SubParsersAction) -> None:
-    """orders and cancel."""
+    """orders, cancel and amend."""
     orders = commands.add_parser("orders", help="every working order and stop of a book")
     orders.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
     orders.add_argument("--json", action="store_true", help="print one JSON object")
@@ -208,3 +208,12 @@ def _orders(commands: argparse._SubParsersAction) -> None:
     cancel.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
     cancel.add_argument("--yes", action="store_true", help="with --live: do not ask first")
     cancel.add_argument("--json", action="store_true", help="print one JSON object")
+
+    amend = commands.add_parser(
+        "amend", help="move a working order of the app's to a new price (cancel and replace)"
+    )
+    amend.add_argument("order_id", metavar="ORDER_ID", help="as `orders` lists it")
+    amend.add_argument("--price", required=True, metavar="P", help="the new limit price")
+    amend.add_argument("--live", action="store_true", help="the LIVE book (default: SIM)")
+    amend.add_argument("--yes", action="store_true", help="with --live: do not ask first")
+    amend.add_argument("--json", action="store_true", help="print one JSON object")

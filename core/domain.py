@@ -286,6 +286,20 @@ class WorkingOrder:
         return self.placed_by in (PlacedBy.APP, PlacedBy.OUTSIDE)
 
 
+@dataclass(frozen=True)
+class Amended:
+    """How moving a working order's price ended. `old` is the order as its cancel left it
+    (its fills recorded), `new` the replacement as the exchange answered it (None: none was
+    sent, `message` says why). `refused`: nothing was sent and nothing cancelled."""
+
+    ok: bool
+    symbol: str
+    message: str
+    old: OrderReport | None = None
+    new: OrderReport | None = None
+    refused: bool = False
+
+
 class DiscrepancyKind(StrEnum):
     ORPHAN_DB = "orphan_db"
     ORPHAN_EXCHANGE = "orphan_exchange"

@@ -28,6 +28,7 @@ KIND_WORDS = {
     "order_filled": "Working order filled",
     "order_ended": "Working order ended",
     "order_cancelled": "Order cancelled",
+    "order_amended": "Order moved",
 }
 # how each kind reads: news that needs the trader's eye is amber or red
 KIND_TONES = {
@@ -38,6 +39,7 @@ KIND_TONES = {
     "order_filled": "success",
     "order_ended": "info",
     "order_cancelled": "info",
+    "order_amended": "info",
     "stop_fired": "warning",
     "external_change": "warning",
     "drift": "warning",

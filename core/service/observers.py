@@ -19,6 +19,7 @@ from core import wording
 from core.domain import (
     ZERO,
     ActionKind,
+    Amended,
     ExternalChange,
     MarketRules,
     Mode,
@@ -298,6 +299,15 @@ class Observers:
             who=who,
             symbol=order.symbol,
             text=text,
+        )
+
+    def order_amended(self, account: str, amended: Amended, who: str, *, mode: Mode) -> None:
+        self._record(
+            BookKey(mode.value, account),
+            kind="order_amended",
+            who=who,
+            symbol=amended.symbol,
+            text=f"{amended.symbol}: {amended.message}",
         )
 
     def kill_switch(self, account: str, text: str, *, mode: Mode) -> None:

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
-from core.domain import ZERO, Mode, Origin, PlacedBy, Side, WorkingOrder
+from decimal import Decimal
+
+from core.domain import ZERO, Amended, Mode, Origin, PlacedBy, Side, WorkingOrder
 from core.errors import InputError
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
@@ -77,6 +79,38 @@ class OrdersCommands:
         self.gate.cancel(account, found[0].symbol, found, origin, made_in)
         self.wiring.observers.order_cancelled(ACCOUNT, found[0], origin.value, mode=mode)
         return found[0]
+
+    def amend(
+        self,
+        order_id: str,
+        price: Decimal,
+        mode: Mode | None = None,
+        origin: Origin = Origin.CLI,
+        made_in: Mode | None = None,
+    ) -> Amended:
+        """Move one of the app's working orders to `price` (cancel and replace through the
+        gate). InputError when the book has no such open order of the app's: a stop moves
+        with protect, an order placed outside the app is the trader's to cancel."""
+        mode = mode or made_in or self._stored.current()
+        account = self.wiring.account(ACCOUNT, mode)
+        if order_id.startswith(STOP_ID):
+            raise InputError(
+                f"{order_id} is a stop: move it with protect {order_id[len(STOP_ID) :]} "
+                "--stop-loss PRICE"
+            )
+        found = [w for w in self.recorded(mode) if w.id == order_id]
+        if not found:
+            outside = [w for w in self.working(mode) if w.id == order_id]
+            raise InputError(
+                f"order {order_id!r} was placed outside the app: cancel it and rest your own"
+                if outside
+                else f"no open order {order_id!r} of the app's in the {mode.value.upper()} "
+                f"book (orders{' --live' if mode is Mode.LIVE else ''} lists them)"
+            )
+        amended = self.gate.amend(account, found[0], price, origin, made_in)
+        if not amended.refused:
+            self.wiring.observers.order_amended(ACCOUNT, amended, origin.value, mode=mode)
+        return amended
 
     def cancel_symbol(
         self,

@@ -113,6 +113,15 @@ def mark_order(session: Session, client_order_id: str, status: OrderStatus, reas
     order.reason = reason
 
 
+def resize_intent(session: Session, client_order_id: str, amount: Decimal) -> None:
+    """An intent not sent yet asks for `amount` now (an amend's replacement, once the cancel
+    of the order it replaces found part of it filled)."""
+    order = session.scalar(select(Order).where(Order.client_order_id == client_order_id))
+    if order is None or order.status != OrderStatus.INTENT.value:
+        raise LookupError(f"no order intent {client_order_id}")
+    order.amount = amount
+
+
 def working_orders(session: Session, book: BookKey, symbol: str | None = None) -> list[Order]:
     """The book's working orders: priced orders of the app that rest on the exchange (open
     as last read), oldest first."""

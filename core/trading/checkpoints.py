@@ -5,6 +5,8 @@
     placed          an order was answered by the exchange
     recording       the trade is about to record its verdict
     recorded        it has recorded it (the lock is still held)
+    replacing       an amend cancelled the order it replaces; the replacement (its intent
+                    committed) is about to be checked and sent
 
 and two that only a fault reaches, the lock held all along:
 
@@ -23,6 +25,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 POINTS = ("before-lock", "locked", "placed", "recording", "recorded")
+AMEND_POINTS = ("replacing",)
 FAULT_POINTS = ("reading-again", "confirming-absent")
 Listener = Callable[[str, dict], None]
 _listeners: list[Listener] = []

@@ -15,7 +15,8 @@ lock, once when the action starts and again right before every send:
   was remembered).
 
 A cancel of working orders (`cancel`, the page's Cancel) takes the same lock and the same
-mode check (a halt does not stop it: it only takes risk away).
+mode check (a halt does not stop it: it only takes risk away). Moving a working order's
+price (`amend`) sends an order, so it passes every check above.
 
 The gate opens the action's job (the page shows its step) and finishes it in `finally`;
 when a symbol ends verifiably flat it ends the symbol's stops, so a stop never outlives the
@@ -33,16 +34,19 @@ from decimal import Decimal
 
 from core.accounts.account import Account
 from core.domain import (
+    Amended,
     ExitPart,
     Mode,
     OrderReport,
     Origin,
     PositionState,
+    Side,
     TradeResult,
     TradeSize,
     WorkingOrder,
 )
-from core.errors import Refused, TradeBusy
+from core.errors import LockLost, Refused, TradeBusy
+from core.exchange.gateway import GatewayError
 from core.operations.locks import TradeLocks
 from core.store import jobs
 from core.store import protection as stops
@@ -50,7 +54,8 @@ from core.store import repository as repo
 from core.store.books import BookKey
 from core.store.db import Database
 from core.trading import checkpoints
-from core.trading.orders import Reconciled
+from core.trading.amend import replace_order
+from core.trading.orders import Reconciled, UnresolvedOrder, sentence
 from core.trading.planner import OrderPlan
 from core.trading.pricing import Limits
 
@@ -251,6 +256,57 @@ class Gate:
         log.info("orders cancelled", extra={**where, "orders": len(done)})
         return done
 
+    def amend(
+        self,
+        account: Account,
+        order: WorkingOrder,
+        price: Decimal,
+        origin: Origin,
+        made_in: Mode | None = None,
+    ) -> Amended:
+        """Move the app's working `order` to `price` under its symbol's lock: cancel and
+        replace, intent first (core.trading.amend). It places an order, so it is held to
+        the rule of every order: refused on a halted book, in another mode than the one it
+        was asked in, above the cap, or while a trade runs on the symbol (nothing sent)."""
+        symbol = order.symbol
+        where = _where(account, symbol, origin)
+        target = PositionState.LONG if order.side is Side.BUY else PositionState.NO_POSITION
+        request = OrderRequest(symbol, target, origin, made_in=made_in)
+        checkpoints.reach("before-lock", **where)
+        try:
+            with self.locks.hold(account.name, symbol) as lease:
+                checkpoints.reach("locked", **where)
+                try:
+                    self._check(account, request, reduces=False)
+                except Refused as refusal:
+                    return Amended(False, symbol, str(refusal), refused=True)
+                amended = self._amend(account, request, lease, order, price)
+        except TradeBusy as busy:
+            return Amended(False, symbol, str(busy), refused=True)
+        self._book_changed(account.book)
+        log.info("order amended", extra={**where, "outcome": amended.message})
+        return amended
+
+    def _amend(self, account, request, lease, order: WorkingOrder, price: Decimal) -> Amended:
+        job = _Job(self.db, account.book, request, self._book_changed)
+        amended: Amended | None = None
+        try:
+            amended = replace_order(
+                account.executor.working,
+                order.symbol,
+                order.id,
+                price,
+                request.origin,
+                lambda plan: self._may_send(account, request, lease, plan),
+            )
+        except Refused as refusal:
+            amended = Amended(False, order.symbol, str(refusal), refused=True)
+        except (GatewayError, UnresolvedOrder, LockLost) as exc:
+            amended = Amended(False, order.symbol, sentence(exc))
+        finally:
+            job.finish(amended)
+        return amended
+
     def settle_working(self, account: Account) -> list[OrderReport]:
         """Record what the book's working orders filled, each symbol under its lock (a
         symbol with an action running is left to it: its cancel step settles them);
@@ -357,7 +413,7 @@ class _Job:
             jobs.set_step(session, self.id, text)
         self._changed(self.book)  # every page shows the step now
 
-    def finish(self, result: TradeResult | None) -> None:
+    def finish(self, result: TradeResult | Amended | None) -> None:
         ok = bool(result and result.ok)
         message = result.message if result else "stopped on an unexpected error"
         try:

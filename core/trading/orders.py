@@ -225,6 +225,10 @@ class OrderDesk:
     ) -> OrderReport | None:
         """Send one order with a freshly persisted intent; None when the exchange confirmed
         it never arrived (so a new one may be sent)."""
+        return self.send(plan, self.intend(plan, origin), so_far)
+
+    def intend(self, plan: OrderPlan, origin: Origin) -> str:
+        """Commit the intent of `plan` (a new client order id) before anything is sent."""
         client_order_id = new_client_order_id()
         with self.db.session() as session:
             repo.record_intent(
@@ -238,6 +242,13 @@ class OrderDesk:
                 origin=origin,
                 resting=plan.resting,
             )
+        return client_order_id
+
+    def send(
+        self, plan: OrderPlan, client_order_id: str, so_far: SentSoFar | None = None
+    ) -> OrderReport | None:
+        """Send the order whose intent (`client_order_id`, for `plan` as it is now) is
+        committed; None when the exchange confirmed it never arrived."""
         sent_at = time.time()
         # only a derivatives gateway takes the flag (the paper gateway is spot)
         flags = {"reduce_only": True} if plan.reduce_only else {}

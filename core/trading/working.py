@@ -92,7 +92,7 @@ class WorkingDesk:
             fills = self.desk.read_again(lambda o=now: self.gateway.order_fills(o), row.symbol)
             self.desk.settle([now], fills)
             if now.status is not OrderStatus.OPEN and now.filled < now.amount:
-                self._forget_target(row.symbol)
+                self.forget_target(row.symbol)
             changed.append(now)
             log.info(
                 "working order read",
@@ -105,7 +105,7 @@ class WorkingDesk:
             )
         return changed
 
-    def _forget_target(self, symbol: str) -> None:
+    def forget_target(self, symbol: str) -> None:
         """A working order ended unfilled (cancelled, here or on the exchange): the target
         it was on its way to is no longer the trader's, so no check calls the symbol
         drifting from it and enforce never buys or sells at the market what the trader
@@ -125,7 +125,7 @@ class WorkingDesk:
             fills = self.desk.read_again(lambda: self.gateway.order_fills(ended), symbol)
             self.desk.settle([ended], fills)
             if ended.status is not OrderStatus.OPEN and ended.filled < ended.amount:
-                self._forget_target(symbol)
+                self.forget_target(symbol)
         return ended
 
     def listing(

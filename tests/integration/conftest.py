@@ -12,6 +12,7 @@ import pytest
 
 import app
 from core.config import Settings
+from core.domain import Mode
 from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_gateway import CcxtTradingGateway
 from core.exchange.ccxt_market import CcxtMarketData
@@ -111,3 +112,18 @@ def cli(demo_settings, monkeypatch, capsys):
         return code, out, err
 
     return run
+
+
+@pytest.fixture
+def engine_of(make_engine):
+    """An engine on the test's database (LIVE keys, a 1 s receive window as the working-order
+    tests' command line has), the dashboard in LIVE unless `sim`."""
+
+    def make(sim: bool = False, **extra):
+        engine = make_engine(live=True, RECV_WINDOW_MS="1000", **extra)
+        if not sim and engine.service.modes.current() is not Mode.LIVE:
+            change = engine.service.modes.request(Mode.LIVE)
+            assert change.ok, change.message
+        return engine
+
+    return make

@@ -39,21 +39,6 @@ def cli(cli, settings):
     return lambda *args, **extra: cli(*args, **{**settings, **extra})
 
 
-@pytest.fixture
-def engine_of(make_engine):
-    """An engine on the test's database with these settings (LIVE keys), the dashboard in
-    LIVE unless `sim`."""
-
-    def make(sim: bool = False, **extra):
-        engine = make_engine(live=True, RECV_WINDOW_MS="1000", **extra)
-        if not sim and engine.service.modes.current() is not Mode.LIVE:
-            change = engine.service.modes.request(Mode.LIVE)
-            assert change.ok, change.message
-        return engine
-
-    return make
-
-
 def mid(control) -> Decimal:
     book = control.call("GET", "/api/v3/ticker/bookTicker?symbol=ETHUSDT").json()
     return (Decimal(book["bidPrice"]) + Decimal(book["askPrice"])) / 2
