@@ -25,6 +25,7 @@ from core.service import (
 )
 from core.service.observers import requested_by
 from web import components, ids, sent_parts
+from web.amend_dialog import register_amend_callbacks
 from web.chart_callbacks import register_chart_callbacks
 from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
@@ -94,6 +95,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_ticket_callbacks(app, service)
     register_key_callbacks(app)
     register_orders_callbacks(app, service)
+    register_amend_callbacks(app, service)
 
 
 def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:

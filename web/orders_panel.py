@@ -16,6 +16,7 @@ from core.service import AppError, Mode, Origin
 from core.service.working_orders import STOP_ID
 from web import formatting as fmt
 from web import ids
+from web.amend_dialog import dialog, movable, move_button
 
 KINDS = {"limit": "limit", "stop_loss": "stop-loss", "take_profit": "take-profit"}
 MODES = {mode.value for mode in Mode}
@@ -39,6 +40,7 @@ def orders_card() -> dbc.Card:
                     ),
                     dcc.Store(id=ids.ORDERS_SHOWN),
                     dcc.Store(id=ids.ORDERS_CHANGED, data=0),
+                    dialog(),
                 ]
             ),
         ],
@@ -47,8 +49,8 @@ def orders_card() -> dbc.Card:
 
 
 def order_rows(orders, now: datetime) -> html.Div:
-    """The panel's table (pure): one row per order or stop, a Cancel on each order, and a
-    Cancel all under each symbol that has orders."""
+    """The panel's table (pure): one row per order or stop, a Cancel on each order (and a
+    Move on each of the app's), and a Cancel all under each symbol that has orders."""
     if not orders:
         return html.Div("No working orders and no stops.", className="small text-muted")
     header = html.Thead(
@@ -59,7 +61,9 @@ def order_rows(orders, now: datetime) -> html.Div:
             ]
         )
     )
-    body = [html.Tr([*_cells(o, now), html.Td(_cancel(o))]) for o in orders]
+    body = [
+        html.Tr([*_cells(o, now), html.Td(_buttons(o), className="text-nowrap")]) for o in orders
+    ]
     symbols = sorted({o.symbol for o in orders if o.cancellable})
     cancel_all = [
         dbc.Button(
@@ -92,6 +96,11 @@ def _cells(order, now: datetime) -> list:
         html.Td(age),
         html.Td(order.placed_by.value),
     ]
+
+
+def _buttons(order) -> list:
+    """Move (the app's priced orders) and Cancel (any order)."""
+    return [move_button(order), _cancel(order)] if movable(order) else [_cancel(order)]
 
 
 def _cancel(order):

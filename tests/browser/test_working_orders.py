@@ -1,7 +1,9 @@
 """A priced order in headless Chromium on the real app (local demo exchange, SIM): typed
 with a limit price, BUY rests it as a working order, the symbol reads `LONG pending`, the
 orders panel lists it, and its Cancel button ends it (the paper account holds nothing
-locked afterwards)."""
+locked afterwards). A working order is moved from the panel's Move: it only proposes the
+price, in a dialog naming the old and the new price, and nothing is sent until its Move
+order button."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from decimal import Decimal
 
 import pytest
 
-from core.domain import Mode
+from core.domain import Mode, PositionState, TradeSize
 from tests.browser.pages import (
+    LOAD_SECONDS,
     TRADE_SECONDS,
     click,
     css,
@@ -21,6 +24,7 @@ from tests.browser.pages import (
     wait_for_toast,
     wait_until,
 )
+from web import amend_dialog as amend
 from web import ids
 
 pytestmark = pytest.mark.browser
@@ -59,3 +63,55 @@ def test_a_limit_order_rests_then_is_cancelled_from_the_panel(dash_duo, runtime)
     assert service.orders.recorded(Mode.SIM) == []
     assert service.wiring.gateway(Mode.SIM).balances()["USDT"].locked == 0
     assert working.id not in {o.id for o in service.orders.working(Mode.SIM)}
+
+
+def rest_a_buy(runtime, factor: str) -> tuple[str, Decimal]:
+    """The app's working BUY in SIM at `factor` times the last price: its id and price."""
+    service = runtime.engine.service
+    last = service.wiring.market_data.ticker(SYMBOL).last
+    price = (last * Decimal(factor)).quantize(Decimal("0.01"))
+    rested = service.trading.trade(
+        SYMBOL, PositionState.LONG, TradeSize(quote_amount=Decimal(300)), mode=Mode.SIM,
+        limit_price=price,
+    )  # fmt: skip
+    assert rested.ok and rested.working, rested.message
+    return rested.working[0].client_order_id, price
+
+
+def one_working(runtime) -> tuple[str, Decimal]:
+    [order] = runtime.engine.service.orders.recorded(Mode.SIM)
+    return order.id, order.price
+
+
+def confirm_the_move(dash_duo, runtime, old_id: str, old: Decimal, new: Decimal) -> None:
+    """The dialog names the old and the new price; nothing moved until Move order."""
+    words = css(amend.AMEND_WORDS)
+    dash_duo.wait_for_contains_text(words, f"from {old:,.2f} to {new:,.2f}", timeout=LOAD_SECONDS)
+    assert one_working(runtime) == (old_id, old)  # nothing sent yet
+    click(dash_duo, amend.AMEND_SEND)
+    dash_duo.wait_for_contains_text(css(ids.ORDERS_MESSAGE), "moved BUY ETH", TRADE_SECONDS)
+    dash_duo.wait_for_contains_text(css(ids.ORDERS_PANEL), f"{new:,.2f}", timeout=TRADE_SECONDS)
+    new_id, price = one_working(runtime)
+    assert new_id != old_id and price == new
+    assert [o.price for o in runtime.engine.service.orders.working(Mode.SIM)] == [new]
+
+
+def test_a_working_order_is_moved_from_the_panel(dash_duo, runtime):
+    old_id, old = rest_a_buy(runtime, "0.8")
+    open_dashboard(dash_duo, runtime)
+    dash_duo.wait_for_contains_text(css(ids.ORDERS_PANEL), f"{old:,.2f}", timeout=LOAD_SECONDS)
+    press(
+        dash_duo,
+        dash_duo.wait_for_element_by_css_selector(f"#{ids.ORDERS_PANEL} .btn-outline-info"),
+    )
+    dash_duo.wait_for_contains_text(css(amend.AMEND_WHAT), old_id, timeout=LOAD_SECONDS)
+    field = dash_duo.find_element(css(amend.AMEND_PRICE))
+    assert Decimal(field.get_attribute("value")) == old
+    dash_duo.clear_input(field)
+    field.send_keys("1,5")  # a comma is refused, never guessed
+    dash_duo.wait_for_contains_text(css(amend.AMEND_WORDS), "has a comma")
+    assert dash_duo.find_element(css(amend.AMEND_SEND)).get_attribute("disabled")
+    new = old - 7
+    dash_duo.clear_input(field)
+    field.send_keys(str(new))
+    confirm_the_move(dash_duo, runtime, old_id, old, new)
