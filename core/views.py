@@ -196,11 +196,13 @@ class DashboardView:
 
 @dataclass(frozen=True)
 class ChartLine:
-    """A price drawn across the chart: kind is entry, stop, take_profit or order."""
+    """A price drawn across the chart: kind is entry, stop, take_profit or order. `ref` is
+    a working order's id (what a drag of its line proposes to move)."""
 
     kind: str
     price: Decimal
     label: str
+    ref: str | None = None
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,8 @@
 """The charts' callbacks: figures of the chosen symbol and timeframe, sent to a tab only
 when they changed; the symbol picker's choices (any market, every holding); a dragged stop
-line turned into a proposed stop price in the ticket, sent only by its Set stop button."""
+line turned into a proposed stop price in the ticket, sent only by its Set stop button, and
+a dragged working order's line into the Move dialog (web.amend_dialog), sent only by its
+Move order button."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from dash.exceptions import PreventUpdate
 
 from core.service import AppError
 from web import figures, ids, layout, sent_parts
+from web.amend_dialog import AMEND_ASK
 from web.chart_controls import CHART_SEEN, DRAG_NOTE, TIMEFRAME, price_graph
 
 MOVED_Y = re.compile(r"^shapes\[(\d+)\]\.y0$")
@@ -34,17 +37,18 @@ def chart_parts(service, symbol: str, timeframe: str) -> dict[tuple[str, str], o
     }
 
 
-def dragged_stop(relayout: dict | None, figure: dict | None) -> Decimal | None:
-    """The price the stop's line was dropped at, from plotly's relayoutData, or None when
-    what moved was not the stop's line."""
+def dragged_line(relayout: dict | None, figure: dict | None) -> tuple[str, Decimal] | None:
+    """The name of the line dropped (`stop`, or `order:ORDER_ID`) and the price it was
+    dropped at, from plotly's relayoutData; None when no such line moved."""
     shapes = ((figure or {}).get("layout") or {}).get("shapes") or []
     for key, value in (relayout or {}).items():
         found = MOVED_Y.match(key)
         if not found or int(found[1]) >= len(shapes):
             continue
-        if shapes[int(found[1])].get("name") == figures.DRAGGABLE:
+        name = shapes[int(found[1])].get("name") or ""
+        if name == figures.DRAGGABLE or name.startswith(figures.ORDER_SHAPE):
             try:
-                return Decimal(repr(float(value)))
+                return name, Decimal(repr(float(value)))
             except (TypeError, ValueError, InvalidOperation):
                 return None
     return None
@@ -100,20 +104,38 @@ def register_chart_callbacks(app: dash.Dash, service) -> None:
     @app.callback(
         Output(ids.STOP_LOSS, "value", allow_duplicate=True),
         Output(DRAG_NOTE, "children"),
+        Output(AMEND_ASK, "data", allow_duplicate=True),
         Input(ids.PRICE_CHART, "relayoutData"),
         State(ids.PRICE_CHART, "figure"),
         State(ids.SYMBOL_SELECT, "value"),
         prevent_initial_call=True,
     )
-    def propose_stop(relayout, figure, symbol):
-        moved = dragged_stop(relayout, figure)
+    def propose_dragged(relayout, figure, symbol):
+        """A dropped line only proposes: the stop's price goes into the ticket (Set stop
+        sends it), a working order's into the Move dialog (Move order sends it)."""
+        moved = dragged_line(relayout, figure)
         if moved is None:
             raise PreventUpdate
+        name, dropped = moved
         try:
-            price = service.markets.price_on_tick(symbol, moved)
+            price = service.markets.price_on_tick(symbol, dropped)
         except AppError as exc:
-            return no_update, str(exc)
-        return str(price), (
-            f"Stop line dropped at {price}: press Set stop to move the stop there "
-            "(nothing is sent until then)."
+            return no_update, str(exc), no_update
+        if name == figures.DRAGGABLE:
+            return (
+                str(price),
+                (
+                    f"Stop line dropped at {price}: press Set stop to move the stop there "
+                    "(nothing is sent until then)."
+                ),
+                no_update,
+            )
+        order_id = name[len(figures.ORDER_SHAPE) :]
+        return (
+            no_update,
+            (
+                f"Order line dropped at {price}: confirm in the dialog to move the order there "
+                "(nothing is sent until then)."
+            ),
+            {"id": order_id, "price": str(price)},
         )

@@ -1,5 +1,6 @@
-"""The price chart's own controls: the timeframe buttons, the note a dragged stop line
-leaves, the chart's config (only the stop line can be moved), and what the tab last got."""
+"""The price chart's own controls: the timeframe buttons, the note a dragged line leaves,
+the chart's config (only the stop's and the working orders' lines can be moved), and what
+the tab last got."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ from web import ids
 TIMEFRAME = "chart-timeframe"
 DRAG_NOTE = "chart-drag-note"
 CHART_SEEN = "chart-seen"  # fingerprints of the figures this tab holds (web.sent_parts)
-# shapes can be dragged: the stop's line is the chart's only shape (web.figures)
+# shapes can be dragged: the stop's and the working orders' lines are the chart's only
+# shapes (web.figures)
 PRICE_CONFIG = {"displaylogo": False, "displayModeBar": False, "edits": {"shapePosition": True}}
 
 
@@ -38,6 +40,6 @@ def toolbar() -> html.Div:
 
 
 def price_graph(figure) -> dcc.Graph:
-    """The price chart, whose stop line can be dragged; the drag only proposes its price
-    (web.chart_callbacks)."""
+    """The price chart, whose stop and working-order lines can be dragged; a drag only
+    proposes its price (web.chart_callbacks)."""
     return dcc.Graph(id=ids.PRICE_CHART, figure=figure, config=PRICE_CONFIG)

@@ -16,7 +16,8 @@ from web.chart_style import styled, utc_naive, with_message
 
 UP, DOWN, LINE = "#2fb380", "#e0474c", "#2a9fd6"
 SHORTEST_EQUITY_SPAN = timedelta(hours=1)
-# the price lines: colour and dash by kind; only the stop's line (a shape) can be dragged
+# the price lines: colour and dash by kind; the stop's line and a working order's line
+# (shapes) can be dragged
 LINE_STYLES = {
     "entry": ("#adafae", "solid"),
     "stop": (DOWN, "solid"),  # solid and wider than the others: a line to grab
@@ -24,6 +25,7 @@ LINE_STYLES = {
     "order": ("#f0ad4e", "dot"),
 }
 DRAGGABLE = "stop"
+ORDER_SHAPE = "order:"  # a working order's line is the shape named order:ORDER_ID
 VOLUME_SHARE = 0.2  # of the chart's height, under the candles
 
 
@@ -66,20 +68,27 @@ def _volume_bars(candles: list[Candle], opens: list[datetime]) -> go.Bar:
     )
 
 
+def draggable(line: ChartLine) -> bool:
+    """The stop's line and the line of a working order of the app's (it has an id)."""
+    return line.kind == DRAGGABLE or (line.kind == "order" and line.ref is not None)
+
+
 def _price_line(line: ChartLine) -> dict:
-    """The stop's line: a shape across the chart, labelled at its right end, that the
-    trader can drag (the chart's config lets shapes move; no other line is one)."""
-    colour, dash = LINE_STYLES[DRAGGABLE]
+    """A line the trader can drag (the chart's config lets shapes move; no other line is
+    one): a shape across the chart, labelled at its right end, named `stop` or
+    `order:ORDER_ID`."""
+    colour = LINE_STYLES[line.kind][0]
+    name = line.kind if line.kind == DRAGGABLE else f"{ORDER_SHAPE}{line.ref}"
     return {
         "type": "line",
-        "name": line.kind,
+        "name": name,
         "xref": "paper",
         "x0": 0,
         "x1": 1,
         "yref": "y",
         "y0": float(line.price),
         "y1": float(line.price),
-        "line": {"color": colour, "width": 3, "dash": dash},
+        "line": {"color": colour, "width": 3, "dash": "solid"},
         "label": {
             "text": f"{line.label} (drag to move)",
             "textposition": "end",
@@ -142,10 +151,10 @@ def price_figure(
         if any(f.side == side for f in shown):
             figure.add_trace(_fill_markers(shown, side, opens))
     for line in lines:
-        if line.kind != DRAGGABLE:
+        if not draggable(line):
             figure.add_trace(_level(line, opens))
     figure.update_layout(
-        shapes=[_price_line(line) for line in lines if line.kind == DRAGGABLE],
+        shapes=[_price_line(line) for line in lines if draggable(line)],
         # a moved line stays where the trader dropped it until the lines themselves change
         editrevision=";".join(f"{line.kind}={line.price}" for line in lines),
         hovermode="x",

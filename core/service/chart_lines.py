@@ -39,5 +39,6 @@ def chart_lines(session: Session, book: BookKey, symbol: str) -> list[ChartLine]
         if order.symbol == symbol and order.status == OrderStatus.OPEN:
             left = order.amount - order.filled
             words = f"{order.side.upper()} {left} @ {order.price}"
-            lines.append(ChartLine("order", order.price, words))
+            ref = order.client_order_id if order.order_type == repo.RESTING else None
+            lines.append(ChartLine("order", order.price, words, ref))
     return lines

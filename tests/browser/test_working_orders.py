@@ -1,15 +1,17 @@
 """A priced order in headless Chromium on the real app (local demo exchange, SIM): typed
 with a limit price, BUY rests it as a working order, the symbol reads `LONG pending`, the
 orders panel lists it, and its Cancel button ends it (the paper account holds nothing
-locked afterwards). A working order is moved from the panel's Move: it only proposes the
-price, in a dialog naming the old and the new price, and nothing is sent until its Move
-order button."""
+locked afterwards). A working order is moved from the panel's Move, and by dragging its
+line on the chart: either only proposes the price, in a dialog naming the old and the new
+price, and nothing is sent until its Move order button."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
+from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
+from selenium.webdriver.common.action_chains import ActionChains
 
 from core.domain import Mode, PositionState, TradeSize
 from tests.browser.pages import (
@@ -26,6 +28,7 @@ from tests.browser.pages import (
 )
 from web import amend_dialog as amend
 from web import ids
+from web.chart_controls import DRAG_NOTE
 
 pytestmark = pytest.mark.browser
 
@@ -63,6 +66,23 @@ def test_a_limit_order_rests_then_is_cancelled_from_the_panel(dash_duo, runtime)
     assert service.orders.recorded(Mode.SIM) == []
     assert service.wiring.gateway(Mode.SIM).balances()["USDT"].locked == 0
     assert working.id not in {o.id for o in service.orders.working(Mode.SIM)}
+
+
+ORDER_LINE_SCRIPT = """
+const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
+if (!plot || !plot.layout) return null;
+plot.scrollIntoView({block: 'center', behavior: 'instant'});
+const index = (plot.layout.shapes || []).findIndex(s => s.name === arguments[1]);
+if (index < 0) return null;
+const line = plot.querySelector('.shapelayer path[data-index="' + index + '"]');
+if (!line) return null;
+const at = line.getBoundingClientRect();
+const box = plot.getBoundingClientRect();
+return [
+    Math.round(at.left + at.width * 0.3 - (box.left + box.width / 2)),
+    Math.round(at.top + at.height / 2 - (box.top + box.height / 2)),
+];
+"""
 
 
 def rest_a_buy(runtime, factor: str) -> tuple[str, Decimal]:
@@ -115,3 +135,30 @@ def test_a_working_order_is_moved_from_the_panel(dash_duo, runtime):
     dash_duo.clear_input(field)
     field.send_keys(str(new))
     confirm_the_move(dash_duo, runtime, old_id, old, new)
+
+
+def test_a_working_orders_line_dragged_proposes_its_price(dash_duo, runtime):
+    old_id, old = rest_a_buy(runtime, "0.999")  # near the price: its line is on the chart
+    open_dashboard(dash_duo, runtime)
+    chart, shape = css(ids.PRICE_CHART), f"order:{old_id}"
+    note = css(DRAG_NOTE)
+    dragged = False
+    for _attempt in range(3):
+        try:
+            dash_duo.wait_for_element_by_css_selector(f"{chart} .shapelayer path", LOAD_SECONDS)
+            at = dash_duo.driver.execute_script(ORDER_LINE_SCRIPT, chart, shape)
+            assert at, "the working order's line is not on the chart"
+            plot = dash_duo.find_element(f"{chart} .js-plotly-plot")
+            drag = ActionChains(dash_duo.driver).move_to_element_with_offset(plot, *at)
+            drag.click_and_hold().move_by_offset(0, 20).move_by_offset(0, 20).release().perform()
+            dash_duo.wait_for_contains_text(note, "Order line dropped at", timeout=5)
+            dragged = True
+            break
+        except (StaleElementReferenceException, TimeoutException):
+            ActionChains(dash_duo.driver).release().perform()  # redrawn under the pointer
+    assert dragged, "no proposal from three drags of the order's line"
+    dash_duo.wait_for_contains_text(css(amend.AMEND_WHAT), old_id, timeout=LOAD_SECONDS)
+    proposed = Decimal(dash_duo.find_element(css(amend.AMEND_PRICE)).get_attribute("value"))
+    assert proposed < old and proposed == proposed.quantize(Decimal("0.01"))
+    assert f"{proposed}" in dash_duo.find_element(note).text
+    confirm_the_move(dash_duo, runtime, old_id, old, proposed)

@@ -35,7 +35,7 @@ from core.views import (
     StopView,
     SyncRunView,
 )
-from web import components, figures, ids, layout
+from web import chart_callbacks, components, figures, ids, layout
 from web import formatting as fmt
 from web import monitor_components as monitor
 from web.layout import build_layout
@@ -522,6 +522,29 @@ def test_price_figure_draws_the_price_lines_and_only_the_stop_moves():
         "take_profit": [3100.0, 3100.0],
     }
     assert list(levels["entry"].text) == ["", "entry 0.5 @ 3001"]
+
+
+def test_a_working_order_of_the_apps_is_a_line_to_drag_and_its_drop_names_it():
+    lines = [
+        ChartLine("stop", D("2950"), "stop 2950"),
+        ChartLine("order", D("2900"), "BUY 0.1 @ 2900", "td123"),
+        ChartLine("order", D("3200"), "SELL 0.1 @ 3200"),  # not resting: not the trader's
+    ]
+    figure = figures.price_figure("ETH/USDT", candles(), [], lines=lines)
+    assert [(s.name, s.y0) for s in figure.layout.shapes] == [
+        ("stop", 2950.0),
+        ("order:td123", 2900.0),
+    ]
+    levels = [t.name for t in figure.data if t.type == "scatter" and t.mode == "lines+text"]
+    assert levels == ["order"]
+    shown = figure.to_plotly_json()
+    assert chart_callbacks.dragged_line({"shapes[1].y0": 2890.5}, shown) == (
+        "order:td123",
+        D("2890.5"),
+    )
+    assert chart_callbacks.dragged_line({"shapes[0].y0": 2940}, shown) == ("stop", D("2940.0"))
+    assert chart_callbacks.dragged_line({"xaxis.range[0]": 1}, shown) is None
+    assert chart_callbacks.dragged_line({"shapes[7].y0": 1}, shown) is None
 
 
 def test_price_figure_without_candles_says_why():
