@@ -12,7 +12,7 @@ import dash_bootstrap_components as dbc
 from dash import ALL, Input, Output, State, ctx, dcc, html, no_update
 from dash.exceptions import PreventUpdate
 
-from core.service import AppError, InputError, Mode, Origin, parse_amount
+from core.service import AppError, InputError, Mode, Origin, PlacedBy, parse_amount
 from web import formatting as fmt
 from web import ids
 
@@ -70,14 +70,13 @@ def move_button(order) -> dbc.Button:
         color="info",
         size="sm",
         outline=True,
-        className="me-1",
     )
 
 
 def movable(order) -> bool:
     """Only the app's own priced orders move (a stop moves in the ticket; an order placed
     outside the app is cancelled, not replaced by the app)."""
-    return order.placed_by.value == "app" and order.kind == "limit"
+    return order.placed_by is PlacedBy.APP and order.kind == "limit"
 
 
 def what_words(order) -> str:

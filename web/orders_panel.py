@@ -1,7 +1,8 @@
-"""The working orders panel: every working order of the app's and every stop of the book
-shown, with Cancel per order and Cancel all per symbol. Its rows come from the database
-(the trades and the periodic check keep them), never from the exchange on a refresh; a
-Cancel goes through the gate like a trade."""
+"""The working orders panel: every working order of the app's, every order placed outside
+the app (as the periodic check last read them, with the age of that read) and every stop
+of the book shown, with Cancel per order and Cancel all per symbol. Its rows come from the
+database (the trades and the periodic check keep them), never from the exchange on a
+refresh; a Cancel goes through the gate like a trade, the outside orders' too."""
 
 from __future__ import annotations
 
@@ -48,21 +49,22 @@ def orders_card() -> dbc.Card:
     )
 
 
-def order_rows(orders, now: datetime) -> html.Div:
+def order_rows(orders, now: datetime, outside=None) -> html.Div:
     """The panel's table (pure): one row per order or stop, a Cancel on each order (and a
-    Move on each of the app's), and a Cancel all under each symbol that has orders."""
+    Move on each of the app's), and a Cancel all under each symbol that has orders. The
+    orders placed outside the app (`outside`, the check's last read) follow the app's,
+    with a line saying when they were read."""
+    if outside is not None and outside.orders:
+        stops = [o for o in orders if not o.cancellable]
+        orders = [*[o for o in orders if o.cancellable], *outside.orders, *stops]
     if not orders:
         return html.Div("No working orders and no stops.", className="small text-muted")
     header = html.Thead(
-        html.Tr(
-            [
-                html.Th(h)
-                for h in ("Symbol", "Kind", "Side", "Price", "Qty", "Filled", "Age", "By", "")
-            ]
-        )
+        html.Tr([html.Th(h) for h in ("Symbol", "Order", "Price", "Qty", "Age", "By", "")])
     )
     body = [
-        html.Tr([*_cells(o, now), html.Td(_buttons(o), className="text-nowrap")]) for o in orders
+        html.Tr([*_cells(o, now), html.Td(html.Div(_buttons(o), className="d-grid gap-1"))])
+        for o in orders
     ]
     symbols = sorted({o.symbol for o in orders if o.cancellable})
     cancel_all = [
@@ -79,23 +81,45 @@ def order_rows(orders, now: datetime) -> html.Div:
     return html.Div(
         [
             dbc.Table([header, html.Tbody(body)], size="sm", className="mb-2 orders-table"),
+            _read_note(outside, now),
             html.Div(cancel_all),
         ]
     )
 
 
+def _read_note(outside, now: datetime):
+    """When the orders placed outside the app were read: they are as old as that read."""
+    if outside is None or not outside.orders:
+        return ""
+    seconds = (now - outside.read_at).total_seconds()
+    ago = "less than a minute ago" if seconds < 60 else f"{_age(now - outside.read_at)} ago"
+    return html.Div(
+        f"By outside: placed outside the app (in the exchange's own app, say), as the "
+        f"periodic check read them at {outside.read_at:%H:%M:%S} UTC ({ago}).",
+        className="small text-muted mb-2 outside-read",
+    )
+
+
 def _cells(order, now: datetime) -> list:
+    """Symbol, order (side and kind), price, quantity with what of it filled, age and who
+    placed it: seven narrow columns, so the panel fits its column at 1366x768."""
     age = "" if order.placed_at is None else _age(now - order.placed_at)
+    side = order.side.value.upper() if order.side else ""
     return [
         html.Td(order.symbol),
-        html.Td(KINDS.get(order.kind, order.kind)),
-        html.Td(order.side.value.upper() if order.side else ""),
+        html.Td(f"{side} {KINDS.get(order.kind, order.kind)}".strip()),
         html.Td(fmt.price(order.price)),
-        html.Td(fmt.quantity(order.amount) if order.amount is not None else ""),
-        html.Td(fmt.quantity(order.filled) if order.amount is not None else ""),
+        html.Td(_quantity(order)),
         html.Td(age),
         html.Td(order.placed_by.value),
     ]
+
+
+def _quantity(order) -> list:
+    if order.amount is None:
+        return []
+    filled = html.Div(f"{fmt.quantity(order.filled)} filled", className="text-muted")
+    return [fmt.quantity(order.amount), filled]
 
 
 def _buttons(order) -> list:
@@ -143,11 +167,13 @@ def register_orders_callbacks(app: dash.Dash, service) -> None:
         changed or a minute passed (the ages), so a click is never lost to a re-render."""
         mode = Mode(shown) if shown in MODES else None
         orders = service.orders.recorded(mode)
+        outside = service.orders.outside(mode)
         now = datetime.now(UTC)
-        signature = f"{_signature(orders)}#{now:%H%M}"
+        read = f"{outside.read_at:%H%M%S}:{_signature(outside.orders)}" if outside else ""
+        signature = f"{_signature(orders)}#{read}#{now:%H%M}"
         if signature == seen:
             raise PreventUpdate
-        return order_rows(orders, now), signature
+        return order_rows(orders, now, outside), signature
 
     @app.callback(
         Output(ids.ORDERS_MESSAGE, "children"),

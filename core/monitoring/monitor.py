@@ -39,9 +39,9 @@ from core.errors import AppError
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
 from core.monitoring.reconcile import diagnose, plan
 from core.protection.audit import ProtectionAudit
+from core.store import outside_orders, runs, snapshots
 from core.store import protection as stop_records
 from core.store import repository as repo
-from core.store import runs, snapshots
 from core.store.db import Database
 from core.store.models import utcnow
 from core.trading.state import pending_label, position_state, spot_positions, works_toward
@@ -375,6 +375,7 @@ class Monitor:
                     snapshots.record_snapshot(
                         session, book, check.snapshot.balances, "check", check.snapshot.taken_at
                     )
+                    outside_orders.record(session, book, check.outside, check.snapshot.taken_at)
                 for symbol, state in check.states.items():
                     if policy is not Policy.REPORT:
                         repo.set_position_state(

@@ -18,6 +18,7 @@ _WHERE = {
             "ExitPart",
             "Mode",
             "Origin",
+            "PlacedBy",
             "Policy",
             "PositionState",
             "SizeKind",

@@ -1,5 +1,7 @@
 """Working orders and stops of the traded account's book: what the orders panel and
-`orders` list, and cancelling them (one, or every one of a symbol) through the gate."""
+`orders` list (the panel: the app's from the database, the others as the periodic check
+last read them), cancelling them (one, or every one of a symbol) and moving the app's,
+through the gate."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from core.errors import InputError
 from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_symbol
 from core.service.stored_mode import StoredMode
-from core.store import protection
+from core.store import outside_orders, protection
 from core.store import repository as repo
 from core.trading.gate import Gate
 
@@ -55,6 +57,19 @@ class OrdersCommands:
             stops = protection.live_stops(session, book)
         return rows + [r for s in stops for r in _rows(s)]
 
+    def outside(self, mode: Mode | None = None) -> outside_orders.OutsideRead | None:
+        """The open orders placed outside the app as the periodic check last read them, and
+        when: a database read (None before any check read the book)."""
+        book = self.wiring.book(mode or self._stored.current())
+        with self.wiring.db.session() as session:
+            return outside_orders.last_read(session, book)
+
+    def _forget_outside(self, account, cancelled: list[WorkingOrder]) -> None:
+        gone = {o.id for o in cancelled if o.placed_by is PlacedBy.OUTSIDE}
+        if gone:
+            with self.wiring.db.session() as session:
+                outside_orders.forget(session, account.book, gone)
+
     def cancel(
         self,
         order_id: str,
@@ -77,6 +92,7 @@ class OrdersCommands:
                 f"(orders{' --live' if mode is Mode.LIVE else ''} lists them)"
             )
         self.gate.cancel(account, found[0].symbol, found, origin, made_in)
+        self._forget_outside(account, found)
         self.wiring.observers.order_cancelled(ACCOUNT, found[0], origin.value, mode=mode)
         return found[0]
 
@@ -131,6 +147,7 @@ class OrdersCommands:
         ]
         if rows:
             self.gate.cancel(account, symbol, rows, origin, made_in)
+            self._forget_outside(account, rows)
         for row in rows:
             self.wiring.observers.order_cancelled(ACCOUNT, row, origin.value, mode=mode)
         return rows

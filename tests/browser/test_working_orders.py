@@ -7,6 +7,7 @@ price, and nothing is sent until its Move order button."""
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 
 import pytest
@@ -20,9 +21,11 @@ from tests.browser.pages import (
     click,
     css,
     enter_size,
+    go_live,
     open_dashboard,
     position_row,
     press,
+    table_rows,
     wait_for_toast,
     wait_until,
 )
@@ -31,6 +34,8 @@ from web import ids
 from web.chart_controls import DRAG_NOTE
 
 pytestmark = pytest.mark.browser
+# Set to a path to keep a picture of the panel at 1366x768 (an app order and an outside one).
+PANEL_SCREENSHOT = os.environ.get("ORDERS_PANEL_SCREENSHOT")
 
 SYMBOL = "ETH/USDT"
 
@@ -138,7 +143,7 @@ def test_a_working_order_is_moved_from_the_panel(dash_duo, runtime):
 
 
 def test_a_working_orders_line_dragged_proposes_its_price(dash_duo, runtime):
-    old_id, old = rest_a_buy(runtime, "0.999")  # near the price: its line is on the chart
+    old_id, old = rest_a_buy(runtime, "0.97")  # the chart's range takes in its line
     open_dashboard(dash_duo, runtime)
     chart, shape = css(ids.PRICE_CHART), f"order:{old_id}"
     note = css(DRAG_NOTE)
@@ -162,3 +167,74 @@ def test_a_working_orders_line_dragged_proposes_its_price(dash_duo, runtime):
     assert proposed < old and proposed == proposed.quantize(Decimal("0.01"))
     assert f"{proposed}" in dash_duo.find_element(note).text
     confirm_the_move(dash_duo, runtime, old_id, old, proposed)
+
+
+FITS_SCRIPT = """
+const page = document.documentElement;
+const panel = document.querySelector(arguments[0]);
+const table = panel.querySelector('table').getBoundingClientRect();
+return page.scrollWidth <= page.clientWidth && table.right <= panel.getBoundingClientRect().right;
+"""
+
+
+def fit_1366x768(dash_duo) -> None:
+    driver = dash_duo.driver
+    width, height = driver.execute_script(
+        "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]"
+    )
+    driver.set_window_size(1366 + width, 768 + height)
+    wait_until(
+        dash_duo,
+        lambda: driver.execute_script("return [innerWidth, innerHeight]") == [1366, 768],
+        "the window did not take 1366x768",
+    )
+
+
+def test_an_order_placed_outside_the_app_is_listed_as_read_and_cancelled(dash_duo, runtime):
+    open_dashboard(dash_duo, runtime)
+    go_live(dash_duo)
+    fit_1366x768(dash_duo)
+    service = runtime.engine.service
+    last = service.wiring.market_data.ticker(SYMBOL).last
+    ours = (last * Decimal("0.9")).quantize(Decimal("0.01"))
+    rested = service.trading.trade(
+        SYMBOL, PositionState.LONG, TradeSize(quote_amount=Decimal(300)), mode=Mode.LIVE,
+        limit_price=ours,
+    )  # fmt: skip
+    assert rested.ok, rested.message
+    theirs = (last * Decimal("0.85")).quantize(Decimal("0.01"))
+    client = service.wiring.live_gateway().client
+    client.create_order(SYMBOL, "limit", "buy", 0.05, float(theirs))
+    service.monitoring.periodic_check()  # the background's read: the page shows what it read
+    [read] = [o for o in service.orders.outside(Mode.LIVE).orders]
+    panel = css(ids.ORDERS_PANEL)
+    dash_duo.wait_for_contains_text(panel, f"{theirs:,.2f}", timeout=LOAD_SECONDS)
+    dash_duo.wait_for_contains_text(panel, "as the periodic check read them at")
+    rows = {row[2]: row for row in table_rows(dash_duo, ids.ORDERS_PANEL)}
+    assert rows[f"{theirs:,.2f}"][5] == "outside" and rows[f"{ours:,.2f}"][5] == "app"
+    assert rows[f"{theirs:,.2f}"][3] == "0.050 filled"  # the quantity, and what filled
+    assert "Move" not in rows[f"{theirs:,.2f}"][6] and "Move" in rows[f"{ours:,.2f}"][6]
+    # the panel fits its column at 1366x768: nothing pushes the page sideways
+    assert dash_duo.driver.execute_script(FITS_SCRIPT, css(ids.ORDERS_PANEL)), "it overflows"
+    headers = dash_duo.find_elements(f"{css(ids.ORDERS_PANEL)} thead th")
+    assert [h.text for h in headers][:6] == ["Symbol", "Order", "Price", "Qty", "Age", "By"]
+    if PANEL_SCREENSHOT:
+        box = dash_duo.find_element(panel)
+        dash_duo.driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", box)
+        dash_duo.driver.save_screenshot(PANEL_SCREENSHOT)
+
+    cancel = (
+        f"{panel} tbody tr:nth-child({list(rows).index(f'{theirs:,.2f}') + 1}) .btn-outline-danger"
+    )
+    press(dash_duo, dash_duo.find_element(cancel))
+    dash_duo.wait_for_contains_text(
+        css(ids.ORDERS_MESSAGE), f"cancelled BUY {SYMBOL}", TRADE_SECONDS
+    )
+    wait_until(
+        dash_duo,
+        lambda: f"{theirs:,.2f}" not in dash_duo.find_element(panel).text,
+        "the cancelled outside order is still listed",
+        timeout=TRADE_SECONDS,
+    )
+    assert read.id not in {o.id for o in service.orders.working(Mode.LIVE)}
+    assert [o.price for o in service.orders.working(Mode.LIVE)] == [ours]  # ours stays

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from core.domain import Mode, Origin, PositionState, TradeSize
 from core.store import ledger
 from core.store.books import BookKey
-from core.store.models import LedgerEntry, Order, Position
+from core.store.models import LedgerEntry, Order, Position, utcnow
 from core.trading import checkpoints
 
 LONG = PositionState.LONG
@@ -183,9 +183,25 @@ def test_orders_placed_outside_the_app_are_listed_and_reported(cli, control, eng
 
         [run] = runs.monitor_runs(session, "live", 1)
     assert "1 order placed outside the app: ETH/USDT BUY 0.05" in run.message
+    # the page lists it from what the check read (a database read), with the read's time
+    read = engine.service.orders.outside(Mode.LIVE)
+    [seen] = read.orders
+    assert (seen.id, seen.placed_by.value, seen.price, seen.amount) == (
+        row["id"], "outside", price, Decimal("0.05"),
+    )  # fmt: skip
+    assert read.read_at <= utcnow()
+    assert engine.service.orders.outside(Mode.SIM) is None  # another book's read
+    client.create_order(ETH, "limit", "buy", 0.06, float(price - 1))
+    engine_of(SYNC_POLICY="report").service.monitoring.periodic_check()
+    assert len(engine.service.orders.outside(Mode.LIVE).orders) == 2
+    # a Cancel from the page's row goes through the gate and leaves the list at once
+    engine.service.orders.cancel(seen.id, origin=Origin.MANUAL, made_in=Mode.LIVE)
+    [left] = engine.service.orders.outside(Mode.LIVE).orders
+    assert left.amount == Decimal("0.06")
     code, _, err = cli("cancel", "--symbol", "eth/usdt", "--live", "--yes")
     assert code == 0, err
     assert control.account()["open_orders"] == []
+    assert engine.service.orders.outside(Mode.LIVE).orders == ()
 
 
 def test_sim_limit_order_rests_then_fills_when_the_price_crosses(cli, control, engine_of):
