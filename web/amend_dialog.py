@@ -171,13 +171,8 @@ def register_amend_callbacks(app: dash.Dash, service) -> None:
         if not clicks or not asked:
             raise PreventUpdate
         if shown not in MODES:
-            return (
-                "This page did not say which mode it showed: reload it.",
-                "danger",
-                True,
-                (no_update),
-                False,
-            )
+            reload = "This page did not say which mode it showed: reload it."
+            return reload, "danger", True, no_update, False
         try:
             price = parse_amount(text, "New price", "Enter the new price.")
             amended = service.orders.amend(

@@ -73,12 +73,11 @@ def replace_order(
     fills = desk.read_again(lambda: gateway.order_fills(ended), symbol)
     desk.settle([ended], fills)
     rest = floor_to_step(ended.amount - ended.filled, rules.amount_step)
-    moved = f"{side.value.upper()} {rules.base} from {shown} to "
-    moved += wording.price(price, rules.price_step)
     if rest < left:
         if minimum_problems(rest, price, rules, "the rest"):
             _not_sent(working, new_id, f"{client_order_id} filled before its cancel")
-            return Amended(True, symbol, _filled_words(ended, rules, "nothing is left"), ended)
+            then = "nothing is left" if rest <= 0 else "its rest is below the market minimum"
+            return Amended(True, symbol, _filled_words(ended, rules, then), ended)
         plan = replace(plan, amount=rest)
         with working.db.session() as session:
             repo.resize_intent(session, new_id, rest)
@@ -94,22 +93,27 @@ def replace_order(
             f"order {client_order_id} was cancelled and not replaced: {refusal}",
             ended,
         )
-    report = desk.send(plan, new_id)
+    try:
+        report = desk.send(plan, new_id)
+    except GatewayError:  # refused by the exchange (recorded so): the old order is gone
+        working.forget_target(symbol)
+        raise
     if report is None:
         working.forget_target(symbol)
         return Amended(
             False, symbol, f"order {client_order_id} was cancelled; its replacement was refused"
         )
-    if report.filled > 0:
-        desk.settle([report], desk.read_again(lambda: gateway.order_fills(report), symbol))
-    else:
-        desk.settle([report], [])
+    fills = desk.read_again(lambda: gateway.order_fills(report), symbol) if report.filled else []
+    desk.settle([report], fills)  # open now, or what crossed at once is in the ledger
     log.info(
         "working order moved",
         extra={**fields(working.book, symbol), "old": client_order_id, "new": new_id},
     )
-    words = f"moved {moved}: {wording.quantity(plan.amount, rules.amount_step)} "
-    words += f"{rules.base} rest as order {new_id}"
+    words = (
+        f"moved {side.value.upper()} {rules.base} from {shown} to "
+        f"{wording.price(price, rules.price_step)}: "
+        f"{wording.quantity(plan.amount, rules.amount_step)} {rules.base} rest as order {new_id}"
+    )
     if ended.filled > 0:
         words = _filled_words(ended, rules, words)
     return Amended(True, symbol, words, ended, report)
