@@ -19,6 +19,7 @@ from emulator.markets import normalize_symbol, with_rules
 from emulator.numbers import fmt, parse_decimal
 from emulator.perp_engine import PerpEngine
 from emulator.state import EmulatorState
+from emulator.transfers import DEPOSIT, WITHDRAWAL, deposit_record, withdrawal_record
 
 STATE_KEY = web.AppKey("emulator_state", EmulatorState)
 MAX_CREDENTIAL = 128
@@ -98,6 +99,39 @@ async def set_balances(request: web.Request) -> web.Response:
         for asset, amount in balances.items():
             account.balance(asset).free = amount
     return control_json(_account_view(request, account))
+
+
+TRANSFER_STATUSES = ("success", "pending", "failed")
+
+
+@routes.post("/_emulator/accounts/{api_key}/transfers")
+async def make_transfer(request: web.Request) -> web.Response:
+    """MEXC only: a deposit or withdrawal made outside any client ({"kind": "deposit" or
+    "withdrawal", "asset": "USDT", "amount": "1000", optional "fee" (a withdrawal's, part
+    of its amount) and "status": success (the default: the balance moves), pending or
+    failed (listed only)}); the wallet's history endpoints list it."""
+    engine = _state(request).engine
+    if isinstance(engine, PerpEngine):
+        raise ControlError(400, "transfers are made on the mexc dialect only")
+    account = _account(request)
+    body = await _json_body(request)
+    if not isinstance(body, dict) or set(body) - {"kind", "asset", "amount", "fee", "status"}:
+        raise ControlError(400, "give kind, asset, amount and optionally fee and status")
+    kind, status = body.get("kind"), body.get("status", "success")
+    if kind not in (DEPOSIT, WITHDRAWAL):
+        raise ControlError(400, "kind must be deposit or withdrawal")
+    if status not in TRANSFER_STATUSES:
+        raise ControlError(400, f"status must be one of {', '.join(TRANSFER_STATUSES)}")
+    [(asset, amount)] = _balances({body.get("asset"): body.get("amount")}).items()
+    fee = parse_decimal(body.get("fee", "0"))
+    if amount <= 0 or fee is None or not 0 <= fee <= amount or (kind == DEPOSIT and fee):
+        raise ControlError(400, "amount must be positive; a fee is a withdrawal's, within it")
+    try:
+        moved = engine.transfer(account, kind, asset, amount, fee, status)
+    except ValueError as exc:
+        raise ControlError(400, str(exc)) from exc
+    record = deposit_record(moved) if kind == DEPOSIT else withdrawal_record(moved)
+    return control_json(record, status=201)
 
 
 @routes.get("/_emulator/accounts/{api_key}")

@@ -53,6 +53,15 @@ class ControlClient:
     def set_balances(self, balances: dict[str, str], api_key: str = DEMO_KEY) -> None:
         self._ok("PUT", f"/_emulator/accounts/{api_key}/balances", json=balances)
 
+    def transfer(
+        self, kind: str, amount: str, asset: str = "USDT", api_key: str = DEMO_KEY, **extra: str
+    ) -> dict:
+        """MEXC: a deposit or withdrawal (`kind`) made outside any client; `extra` takes a
+        withdrawal's `fee` and a `status` (success, pending, failed). Returns how the
+        wallet's history lists it."""
+        body = {"kind": kind, "asset": asset, "amount": amount, **extra}
+        return self._ok("POST", f"/_emulator/accounts/{api_key}/transfers", expect=201, json=body)
+
     def set_positions(self, positions: dict[str, dict], api_key: str = DEMO_KEY) -> dict:
         """Perpetual dialects: {"BTCUSDT": {"size": "-0.5", "entry_price": "60000",
         "leverage": "10"}}; a negative size is short, size "0" removes the position."""

@@ -15,6 +15,7 @@ from emulator.market_motion import MarketMotion
 from emulator.markets import Market
 from emulator.numbers import fits_precision, truncate
 from emulator.orders import Order, OrderRequest, PublicTrade, Trade
+from emulator.transfers import WITHDRAWAL, Transfer
 
 MAX_OPEN_ORDERS = 500
 FEE_TOKEN = "MX"  # fees paid in MX when the account holds it, at FEE_TOKEN_RATE of their value
@@ -44,6 +45,7 @@ class Engine(MarketMotion):
         self._account_specs = list(account_specs)
         self.order_seq = 0  # never reset: ids do not repeat after a reset
         self.trade_seq = 0
+        self.transfer_seq = 0
         self.book_update_id = BOOK_UPDATE_ID_BASE  # depth's lastUpdateId: bumps on every change
         self.reset()
 
@@ -64,12 +66,15 @@ class Engine(MarketMotion):
         order_seq: int,
         trade_seq: int,
         book_update_id: int,
+        transfers: list[Transfer] | None = None,
     ) -> None:
         """Resume a saved exchange; `orders` in time order, `trades` referring to them."""
         self.seed = seed
         self.order_seq, self.trade_seq, self.book_update_id = order_seq, trade_seq, book_update_id
         self._start_markets(prices)
         self._load(accounts, orders, trades)
+        self.transfers = list(transfers or [])
+        self.transfer_seq = max((t.seq for t in self.transfers), default=self.transfer_seq)
 
     def _load(self, accounts: list[Account], orders: list[Order], trades: list[Trade]) -> None:
         self.accounts = {account.api_key: account for account in accounts}
@@ -80,6 +85,7 @@ class Engine(MarketMotion):
         for order in orders:
             self._index(order)
         self.trades: dict[str, list[Trade]] = {}
+        self.transfers: list[Transfer] = []
         for trade in trades:
             self.trades.setdefault(trade.order.api_key, []).append(trade)
 
@@ -102,6 +108,27 @@ class Engine(MarketMotion):
         account = Account.from_spec(spec)
         self.accounts[spec.api_key] = account
         return account
+
+    def transfer(
+        self, account: Account, kind: str, asset: str, amount: Decimal, fee: Decimal, status: str
+    ) -> Transfer:
+        """A deposit or withdrawal made outside any client's view; a completed withdrawal
+        takes `amount` (its fee included) from the free balance, which must hold it."""
+        if kind == WITHDRAWAL and status == "success":
+            if account.free(asset) < amount:
+                raise ValueError(f"the free {asset} balance is below {amount}")
+            account.balance(asset).free -= amount
+        elif status == "success":
+            account.credit(asset, amount)
+        self.transfer_seq += 1
+        moved = Transfer(
+            account.api_key, self.transfer_seq, kind, asset, amount, fee, status, self.clock()
+        )
+        self.transfers.append(moved)
+        return moved
+
+    def account_transfers(self, account: Account, kind: str) -> list[Transfer]:
+        return [t for t in self.transfers if t.api_key == account.api_key and t.kind == kind]
 
     # --- orders ---------------------------------------------------------------------------
 

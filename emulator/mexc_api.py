@@ -8,8 +8,16 @@ from emulator.endpoints import Call, EndpointTable
 from emulator.market_data import INTERVALS, candle_opens, klines
 from emulator.orders import ORDER_TYPES, SIDES, Order, OrderRequest
 from emulator.params import Params, as_text
+from emulator.transfers import (
+    DEPOSIT,
+    WITHDRAWAL,
+    Transfer,
+    deposit_record,
+    withdrawal_record,
+)
 
 DAY_MS = 86_400_000
+TRANSFER_DAYS = 90  # how far back the wallet's histories go without a startTime
 MAX_BATCH = 20
 MAX_CANCEL_SYMBOLS = 5
 MAX_CLIENT_ORDER_ID = 64
@@ -326,3 +334,36 @@ def my_trades(call: Call) -> list:
     ]
     page = trades[:limit] if start is not None else trades[-limit:]
     return [wire.account_trade(trade) for trade in page]
+
+
+# --- wallet: deposit and withdrawal history -------------------------------------------------
+
+
+def _transfers(call: Call, kind: str, render: Callable[[Transfer], dict]) -> list:
+    """The account's deposits or withdrawals, newest first, at most `limit` (1000): those
+    made from `startTime` (default 90 days ago) to `endTime`, of `coin` (`USDT`, or
+    `USDT-TRX` with its network) and of a `status` code when given."""
+    limit = call.params.integer("limit", 1000, 1, 1000)
+    start = call.params.time_ms("startTime")
+    end = call.params.time_ms("endTime")
+    if start is None:
+        start = (end or call.now_ms) - TRANSFER_DAYS * DAY_MS
+    coin = call.params.get("coin")
+    status = call.params.get("status")
+    listed = [
+        render(transfer)
+        for transfer in reversed(call.state.engine.account_transfers(call.account, kind))
+        if _in_window(transfer.time_ms, start, end)
+        and (coin is None or coin.split("-")[0] == transfer.asset)
+    ]
+    return [entry for entry in listed if status is None or entry["status"] == status][:limit]
+
+
+@endpoint("GET", "/api/v3/capital/deposit/hisrec", signed=True)
+def deposit_history(call: Call) -> list:
+    return _transfers(call, DEPOSIT, deposit_record)
+
+
+@endpoint("GET", "/api/v3/capital/withdraw/history", signed=True)
+def withdraw_history(call: Call) -> list:
+    return _transfers(call, WITHDRAWAL, withdrawal_record)

@@ -1,6 +1,6 @@
 """The spot exchange as a small versioned JSON document (what --state-file holds): accounts
-with keys, secrets and balances, every order, the accounts' trades, id counters and each
-market's price. Every Decimal is a string; `restore` refuses anything it cannot trust."""
+with keys, secrets and balances, every order, the accounts' trades and deposits and
+withdrawals, id counters and each market's price. Every Decimal is a string; `restore` refuses anything it cannot trust."""
 
 from dataclasses import fields
 from decimal import Decimal
@@ -10,6 +10,7 @@ from emulator.accounts import Account, Balance
 from emulator.engine import Engine
 from emulator.orders import Order, Trade
 from emulator.state_file import StateFileError
+from emulator.transfers import Transfer
 
 FORMAT = "exchange-emulator/mexc-spot"
 VERSION = 1
@@ -34,6 +35,7 @@ def snapshot(engine: Engine) -> dict:
             for trades in engine.trades.values()
             for trade in trades
         ],
+        "transfers": [_record_doc(transfer) for transfer in engine.transfers],
     }
 
 
@@ -48,6 +50,7 @@ def restore(engine: Engine, doc: dict) -> None:
         orders = [_record(Order, entry) for entry in doc["orders"]]
         by_id = {order.order_id: order for order in orders}
         trades = [_record(Trade, entry, order=by_id[entry["order_id"]]) for entry in doc["trades"]]
+        transfers = [_record(Transfer, entry) for entry in doc.get("transfers", [])]
         counters = doc["counters"]
         order_seq, trade_seq = _int(counters["order"]), _int(counters["trade"])
         book_update_id, seed = _int(counters["book_update"]), _int(doc["seed"])
@@ -56,7 +59,9 @@ def restore(engine: Engine, doc: dict) -> None:
     symbols = set(prices) | {order.symbol for order in orders}
     if not symbols <= set(engine.markets) or any(price <= 0 for price in prices.values()):
         raise StateFileError("malformed state (unknown market or non-positive price)")
-    engine.restore(seed, prices, accounts, orders, trades, order_seq, trade_seq, book_update_id)
+    engine.restore(
+        seed, prices, accounts, orders, trades, order_seq, trade_seq, book_update_id, transfers
+    )
 
 
 def _record_doc(record: Order | Trade, skip: str = "") -> dict:
