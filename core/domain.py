@@ -20,6 +20,12 @@ def quote_asset(symbol: str) -> str:
     return symbol.split("/")[1].split(":")[0]
 
 
+def is_market(symbol: str) -> bool:
+    """Whether a ledger entry's symbol is a market (`ETH/USDT`), not an asset itself
+    (`USDT`: cash deposited or withdrawn)."""
+    return "/" in symbol
+
+
 class PositionState(StrEnum):
     LONG = "LONG"
     SHORT = "SHORT"
@@ -408,11 +414,47 @@ class BookEvent:
         return self.needs_ack and self.acked_at is None
 
 
+class TransferKind(StrEnum):
+    DEPOSIT = "deposit"
+    WITHDRAWAL = "withdrawal"
+
+
+class TransferStatus(StrEnum):
+    """ccxt's unified statuses of a deposit or withdrawal; only an OK one moved the money."""
+
+    OK = "ok"
+    PENDING = "pending"
+    FAILED = "failed"
+    CANCELED = "canceled"
+
+
+@dataclass(frozen=True)
+class CashTransfer:
+    """A deposit or withdrawal of an asset as the exchange reports it. `amount` is what came
+    into or left the account (a withdrawal's fee included: the balance fell by it all);
+    `exchange_id` names it on the exchange (a deposit without an id: its transaction hash);
+    `time` is when it was last updated (completed, once OK)."""
+
+    asset: str
+    kind: TransferKind
+    amount: Decimal
+    exchange_id: str
+    status: TransferStatus
+    time: datetime
+
+    @property
+    def change(self) -> Decimal:
+        """The signed change of the account's balance of `asset`."""
+        return self.amount if self.kind is TransferKind.DEPOSIT else -self.amount
+
+
 @dataclass(frozen=True)
 class ExternalChange:
     """A holding that changed outside the app (a deposit, a withdrawal, a trade made in the
     exchange's own app), found by a check. The ledger records it as a transfer valued at
-    `mark`; the trader is told once, and the badge shows it until acknowledged."""
+    `mark`; the trader is told once, and the badge shows it until acknowledged. A deposit or
+    withdrawal of cash the exchange reported (`reported`) has `symbol` the asset, `mark` 1
+    and `after - before` its signed amount (the balances around it are not known)."""
 
     account: str
     symbol: str
@@ -420,6 +462,7 @@ class ExternalChange:
     after: Decimal
     mark: Decimal | None
     time: datetime
+    reported: TransferKind | None = None
 
     @property
     def delta(self) -> Decimal:

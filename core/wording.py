@@ -90,6 +90,8 @@ def external_change(change: ExternalChange, rules: MarketRules | None) -> str:
     """`ETH holdings changed outside the app: 0.882 → 0.500, -1,300.00 USDT`: before and
     after to the market's step (both with its places, so they read side by side), and
     what the change was worth at the mark."""
+    if change.reported is not None:
+        return reported_transfer(change.symbol, change.reported.value, change.delta)
     base, _, quote = change.symbol.partition("/")
     quote = quote.split(":")[0]
     step = rules.amount_step if rules is not None else ZERO
@@ -101,6 +103,12 @@ def external_change(change: ExternalChange, rules: MarketRules | None) -> str:
         return text
     worth = money(change.value, quote)
     return f"{text}, {worth if change.value < 0 else '+' + worth}"
+
+
+def reported_transfer(asset: str, kind: str, change: Decimal) -> str:
+    """`USDT deposit of 1,000.00 outside the app`: cash the exchange reports moved."""
+    amount = money(abs(change), asset).removesuffix(f" {asset}")
+    return f"{asset} {kind} of {amount} outside the app"
 
 
 def stepped(value: Decimal, step: Decimal) -> str:

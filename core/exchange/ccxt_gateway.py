@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import ccxt
@@ -15,6 +15,7 @@ from core.domain import (
     ZERO,
     AccountSnapshot,
     Balance,
+    CashTransfer,
     ExchangePosition,
     ExchangeStop,
     Fill,
@@ -22,6 +23,7 @@ from core.domain import (
     OrderStatus,
     Side,
     StopKind,
+    TransferKind,
 )
 from core.exchange.ccxt_client import (
     UNREADABLE,
@@ -44,6 +46,7 @@ from core.exchange.ccxt_parse import (
     report_of,
     stops_held,
     stops_placed,
+    transfer_of,
 )
 from core.exchange.errors_in_words import exchange_code, exchange_said
 from core.exchange.gateway import (
@@ -83,6 +86,13 @@ def balance_of(asset: str, raw: object, margin: bool) -> Balance:
 def _open_report(raw: dict) -> OrderReport:
     """An open order as listed: its own client id ("" when it has none) and symbol."""
     return report_of(raw, str(raw.get("clientOrderId") or ""), str(raw["symbol"]))
+
+
+def _listed(raw: object, what: str) -> list:
+    """A list answer of ccxt's (of transactions), never anything else."""
+    if not isinstance(raw, list):
+        raise BadValue(f"the {what}", "are not a list")
+    return raw
 
 
 class CcxtTradingGateway:
@@ -270,6 +280,25 @@ class CcxtTradingGateway:
                 if triggers is None
                 else stops_held(venue, account, held or [], triggers.result()),
             )
+
+    @translate_errors("reading deposits and withdrawals", idempotent=True)
+    def cash_transfers(self, asset: str, since: datetime) -> tuple[CashTransfer, ...] | None:
+        """The deposits and withdrawals of `asset` from `since` on (no further back than the
+        venue lists them), read together; None on a venue whose row says the app does not
+        read them."""
+        venue, client = self.venue, self._ready()
+        if not venue.reads_transfers:
+            return None
+        oldest = datetime.now(UTC) - timedelta(days=venue.transfer_days)
+        start = int(max(since, oldest).timestamp() * 1000)
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            deposits = pool.submit(client.fetch_deposits, asset, start)
+            withdrawals = pool.submit(client.fetch_withdrawals, asset, start)
+            read = [(TransferKind.DEPOSIT, t) for t in _listed(deposits.result(), "deposits")]
+            read += [
+                (TransferKind.WITHDRAWAL, t) for t in _listed(withdrawals.result(), "withdrawals")
+            ]
+        return tuple(transfer_of(raw, kind, asset) for kind, raw in read)
 
     # --- derivatives: the position and its stops -------------------------------------------
 

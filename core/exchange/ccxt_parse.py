@@ -11,6 +11,7 @@ from typing import Any
 
 from core.domain import (
     BookTicker,
+    CashTransfer,
     ExchangePosition,
     ExchangeStop,
     Fill,
@@ -20,6 +21,8 @@ from core.domain import (
     Side,
     StopKind,
     Ticker,
+    TransferKind,
+    TransferStatus,
     base_asset,
     quote_asset,
 )
@@ -291,6 +294,34 @@ def report_of(
         average=optional(raw.get("average"), f"the average price {of}") if filled else None,
         placed_at=_time_of(raw.get("timestamp")),
     )
+
+
+def transfer_of(raw: Any, kind: TransferKind, asset: str) -> CashTransfer:
+    """One deposit or withdrawal of `asset` (ccxt's transaction structure). ccxt gives a
+    withdrawal's amount less its fee (MEXC's includes it): the fee, in the same asset, is
+    added back, so `amount` is what left the balance. A MEXC deposit has no id: its
+    transaction hash names it. A status ccxt does not know, or no time, is unreadable."""
+    raw = answer(raw, f"a {kind.value}")
+    of = f"of {kind.value} {raw.get('id') or raw.get('txid')}"
+    exchange_id = raw.get("id") or raw.get("txid")
+    if not isinstance(exchange_id, str) or not exchange_id:
+        raise BadValue(f"the id {of}", "is missing")
+    if raw.get("currency") != asset:
+        raise BadValue(f"the asset {of}", f"is {raw.get('currency')!r}, not {asset}")
+    try:
+        status = TransferStatus(raw.get("status"))
+    except ValueError:
+        raise BadValue(
+            f"the status {of}", f"is one the app does not know ({raw.get('status')!r})"
+        ) from None
+    amount = exact(raw.get("amount"), f"the amount {of}")
+    fee = raw.get("fee") or {}
+    if kind is TransferKind.WITHDRAWAL and fee.get("currency") in (None, asset):
+        amount += optional(fee.get("cost"), f"the fee {of}") or Decimal(0)
+    when = _time_of(raw.get("updated")) or _time_of(raw.get("timestamp"))
+    if when is None:
+        raise BadValue(f"the time {of}", "is missing")
+    return CashTransfer(asset, kind, amount, exchange_id, status, when)
 
 
 def _time_of(stamp: Any) -> datetime | None:

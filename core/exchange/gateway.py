@@ -19,6 +19,7 @@ from core.domain import (
     Balance,
     BookTicker,
     Candle,
+    CashTransfer,
     ExchangePosition,
     ExchangeStop,
     Fill,
@@ -134,6 +135,10 @@ class TradingGateway(Protocol):
     def snapshot(
         self, account: str, symbols: Iterable[str] = (), quote: str | None = None
     ) -> AccountSnapshot: ...
+    def cash_transfers(self, asset: str, since: datetime) -> tuple[CashTransfer, ...] | None:
+        """The account's deposits and withdrawals of `asset` from `since` on, whatever their
+        status; None when the exchange does not report them to the app."""
+        ...
 
 
 class DerivativesGateway(TradingGateway, Protocol):

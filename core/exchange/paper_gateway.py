@@ -25,6 +25,7 @@ from core.domain import (
     ZERO,
     AccountSnapshot,
     Balance,
+    CashTransfer,
     Fill,
     MarketRules,
     OrderBook,
@@ -216,6 +217,10 @@ class PaperGateway:
             tickers=self.market.tickers(sorted(held.union(symbols))),
             taken_at=datetime.now(UTC),
         )
+
+    def cash_transfers(self, asset: str, since: datetime) -> tuple[CashTransfer, ...]:
+        """Nobody deposits into or withdraws from the paper account."""
+        return ()
 
     def _settle(self, session, rules: MarketRules, fills: list[Fill]) -> None:
         account = self.account

@@ -195,7 +195,13 @@ class Venue:
 
     Market data: `tickers` says how tickers are read, `budget` what each request weighs;
     `rules_refused` are the codes of an order refused for the market's precision or
-    minimum, after which the markets are read again (they changed under the app)."""
+    minimum, after which the markets are read again (they changed under the app).
+
+    Transfers: `reads_transfers` says whether the app reads the account's deposit and
+    withdrawal history (ccxt's fetchDeposits / fetchWithdrawals, from a start time) on the
+    venue, going back at most `transfer_days` (how far the exchange lists them); where it
+    does not, cash moved in or out outside the app is not in the ledger, and `diagnose`
+    says so."""
 
     id: str
     name: str
@@ -216,6 +222,8 @@ class Venue:
     clear_position_stops: Callable[[Any, str, tuple[StopKind, ...]], None] | None = None
     plain_orders: dict[str, Any] = field(default_factory=dict)
     rules_refused: frozenset[str] = frozenset()
+    reads_transfers: bool = False
+    transfer_days: int = 0
 
     @property
     def is_derivatives(self) -> bool:
@@ -272,6 +280,8 @@ MEXC_SPOT_BUDGET = RequestBudget(
         "POST /api/v3/order": (1, 1),
         "DELETE /api/v3/order": (1, 1),
         "DELETE /api/v3/openOrders": (1, 1),
+        "GET /api/v3/capital/deposit/hisrec": (1, 1),
+        "GET /api/v3/capital/withdraw/history": (1, 1),
     },
 )
 
@@ -337,6 +347,10 @@ VENUES: dict[str, Venue] = {
             # 10096 "amount decimal places is too long", 30002 "The minimum transaction
             # volume cannot be less than :"
             rules_refused=frozenset({"10096", "30002"}),
+            # /api/v3/capital/deposit/hisrec and /capital/withdraw/history list 90 days
+            # when asked without a start time
+            reads_transfers=True,
+            transfer_days=90,
         ),
         Venue(
             id="bybit",
