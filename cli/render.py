@@ -94,6 +94,7 @@ def diagnose_json(checks: list[AccountCheckView]) -> dict:
         "discrepancies": discrepancies,
         "counts": _counts(d["kind"].value for d in discrepancies),
         "errors": _errors(checks),
+        "notes": _notes(checks),
     }
 
 
@@ -116,6 +117,7 @@ def sync_json(checks: list[AccountCheckView], dry_run: bool) -> dict:
         "actions": actions,
         "counts": _counts(a["kind"].value for a in actions),
         "errors": _errors(checks),
+        "notes": _notes(checks),
     }
 
 
@@ -143,7 +145,7 @@ def diagnose_text(checks: list[AccountCheckView]) -> str:
         "mark price",
     ]
     lines = [table(headers, rows, right={3, 4, 5, 6})] if rows else []
-    lines += _failures(checks)
+    lines += _failures(checks) + [f"account {n['account']}: {n['note']}" for n in _notes(checks)]
     counts = _counts(r[0].value for r in rows)
     found = ", ".join(f"{n} {kind}" for kind, n in counts.items())
     read = [c for c in checks if c.ok]
@@ -167,7 +169,7 @@ def sync_text(checks: list[AccountCheckView], dry_run: bool) -> str:
     ]
     headers = ["action", "account", "symbol", "qty before", "qty after", "price", "because"]
     lines = [table(headers, rows, right={3, 4, 5})] if rows else []
-    lines += _failures(checks)
+    lines += _failures(checks) + [f"account {n['account']}: {n['note']}" for n in _notes(checks)]
     counts = ", ".join(f"{n} {kind}" for kind, n in _counts(r[0].value for r in rows).items())
     verb = "would apply" if dry_run else "applied"
     lines.append(f"{verb} {count(len(rows), 'action')} ({counts or 'nothing to do'})")
@@ -190,6 +192,12 @@ def _failures(checks: list[AccountCheckView]) -> list[str]:
         for c in checks
         if c.error
     ]
+
+
+def _notes(checks: list[AccountCheckView]) -> list[dict]:
+    """What a check could not look at (a venue that reports no deposits), or found and did
+    not record (a dry run)."""
+    return [{"account": c.account, "note": note} for c in checks for note in c.notes]
 
 
 def _errors(checks: list[AccountCheckView]) -> list[dict]:

@@ -256,6 +256,7 @@ class AccountCheckView:
     open_orders: dict[str, int] = field(default_factory=dict)
     drift: dict[str, PositionState] = field(default_factory=dict)
     external_changes: tuple[ExternalChange, ...] = ()
+    notes: tuple[str, ...] = ()  # what the check could not look at, or did not record
 
     @property
     def ok(self) -> bool:

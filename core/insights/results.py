@@ -4,7 +4,8 @@ week and month, win rate, profit factor, expectancy, realized PnL and the equity
 Pure: DataFrames in (the store loads each with one query), frozen dataclasses out.
 
 Spot and long only. The ledger's entries are fills (side `buy` or `sell`) and transfers:
-holdings that came `in` or went `out` outside the app, found by a check. Both move the held
+holdings that came `in` or went `out` outside the app, found by a check (cash deposited or
+withdrawn too, an entry of the asset itself, which no round trip holds). Both move the held
 quantity; only fills trade. A round trip opens on the entry that lifts the held quantity of
 a symbol above dust and closes on the entry that brings it back to dust or below; every entry
 between belongs to it. Coins that came in join the trip at the price they were valued at (the
@@ -36,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from core.domain import ZERO, base_asset
+from core.domain import ZERO, base_asset, is_market
 
 ENTRY_COLUMNS = (
     "account",
@@ -190,7 +191,7 @@ def compute_results(
     """Every result figure from the ledger's entries (ENTRY_COLUMNS) and the equity
     snapshots; `now` dates the open trips.
     `dust` gives per symbol the quantity at or below which a holding is flat (default 0)."""
-    trips = _trips(_prepared(entries, ENTRY_COLUMNS), dust or {})
+    trips = _trips(_held_entries(_prepared(entries, ENTRY_COLUMNS)), dust or {})
     closed_columns = _closed_columns(trips)
     closed = _closed_trips(closed_columns)
     overall, by_symbol = _summaries(closed, closed_columns)
@@ -327,6 +328,13 @@ def _prepared(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     frame = frame.reindex(columns=list(columns))
     frame["time"] = pd.to_datetime(frame["time"], utc=True).dt.as_unit("ns").array.asi8
     return frame
+
+
+def _held_entries(entries: pd.DataFrame) -> pd.DataFrame:
+    """The entries of holdings of markets: cash deposited or withdrawn (an entry of the
+    asset itself, `USDT`) is a change outside the app, in no round trip."""
+    cash = [name for name in entries["symbol"].unique() if not is_market(str(name))]
+    return entries[~entries["symbol"].isin(cash)] if cash else entries
 
 
 def _datetime(ns: int) -> datetime:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,6 +25,7 @@ from core.domain import (
     ZERO,
     AccountSnapshot,
     ActionKind,
+    CashTransfer,
     Discrepancy,
     ExchangePosition,
     ExternalChange,
@@ -34,12 +36,13 @@ from core.domain import (
     RecordedPosition,
     RunFindings,
     SyncAction,
+    TransferStatus,
 )
 from core.errors import AppError
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
 from core.monitoring.reconcile import diagnose, plan
 from core.protection.audit import ProtectionAudit
-from core.store import outside_orders, runs, snapshots
+from core.store import ledger, outside_orders, runs, snapshots
 from core.store import protection as stop_records
 from core.store import repository as repo
 from core.store.db import Database
@@ -50,6 +53,11 @@ if TYPE_CHECKING:
     from core.trading.working import WorkingDesk
 
 log = logging.getLogger(__name__)
+
+# How long before the account was first read a deposit or withdrawal may have been asked
+# for and still be pending: the history is read from then, and one completed after that
+# first read is a change (one completed before it was in the account's start).
+PENDING_SINCE = timedelta(days=7)
 
 
 class CorruptRecord(AppError):
@@ -101,6 +109,11 @@ class AccountCheck:
     settling: tuple[str, ...] = ()
     outside: tuple[OrderReport, ...] = ()  # open orders the app did not place
     settled: list[OrderReport] = field(default_factory=list)  # working orders read to a change
+    # completed deposits and withdrawals of the quote the ledger does not hold yet, recorded
+    # by `execute`; `notes` say what the check could not look at (a venue that does not
+    # report them)
+    transfers: list[CashTransfer] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def touched(self) -> set[str]:
         """Every symbol a repair of this check would write."""
@@ -125,6 +138,17 @@ class AccountCheck:
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    def unrecorded(self) -> list[str]:
+        """The deposits and withdrawals found that the ledger does not hold (a dry run, the
+        report policy, a failed part of the check), in words, and the notes."""
+        recorded = {(c.symbol, c.time, c.delta) for c in self.external_changes if c.reported}
+        found = [
+            f"{wording.reported_transfer(t.asset, t.kind.value, t.change)}: not in the ledger"
+            for t in self.transfers
+            if (t.asset, t.time, t.change) not in recorded
+        ]
+        return [*found, *self.notes]
 
     def findings(self) -> RunFindings:
         return RunFindings(
@@ -204,6 +228,64 @@ class Monitor:
     ) -> AccountCheck:
         check = AccountCheck(link.name, link.gateway.market.name.upper(), read_at=utcnow())
         started, calls = time.monotonic(), link.gateway.api_calls
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            moved = self._read_transfers(pool, link, check)
+            self._read_account(link, policy, symbols, protect, working, check)
+            self._transfers_found(link, moved, check)
+        check.api_calls = link.gateway.api_calls - calls
+        check.duration_ms = int((time.monotonic() - started) * 1000)
+        return check
+
+    def _read_transfers(
+        self, pool: ThreadPoolExecutor, link: AccountLink, check: AccountCheck
+    ) -> tuple[Future, datetime]:
+        """The account's deposits and withdrawals of its quote, asked for beside the account
+        itself (one round trip): from PENDING_SINCE before the account was first read (this
+        very read, the first time)."""
+        with self.db.session() as session:
+            first = snapshots.first_taken_at(session, repo.BookKey(link.mode, link.name))
+        watched_since = first or check.read_at
+        asked = pool.submit(link.gateway.cash_transfers, link.quote, watched_since - PENDING_SINCE)
+        return asked, watched_since
+
+    def _transfers_found(
+        self, link: AccountLink, moved: tuple[Future, datetime], check: AccountCheck
+    ) -> None:
+        """The completed deposits and withdrawals since the account was first read that the
+        ledger does not hold yet. A read that fails or is unreadable fails this part of the
+        check (nothing of it is used); the next check reads them again."""
+        asked, watched_since = moved
+        try:
+            reported = asked.result()
+        except GatewayError as exc:
+            check.protection_errors.append(str(exc))
+            return
+        if reported is None:
+            check.notes.append(
+                f"{link.gateway.market.label} does not report deposits and withdrawals to the "
+                f"app: {link.quote} moved in or out outside it is not in the ledger"
+            )
+            return
+        book = repo.BookKey(link.mode, link.name)
+        with self.db.session() as session:
+            check.transfers = [
+                t
+                for t in sorted(reported, key=lambda t: t.time)
+                if t.status is TransferStatus.OK
+                and t.time > watched_since
+                and not ledger.has_entry(session, book, ledger.cash_key(t))
+            ]
+
+    def _read_account(
+        self,
+        link: AccountLink,
+        policy: Policy,
+        symbols: list[str] | None,
+        protect: bool,
+        working: WorkingDesk | None,
+        check: AccountCheck,
+    ) -> None:
+        """The snapshot of the account, diagnosed against the records."""
         try:
             snapshot = link.gateway.snapshot(link.name, symbols or (), link.quote)
             listed = self._working_orders(link, snapshot, working, check)
@@ -232,9 +314,6 @@ class Monitor:
             check.actions = plan(check.discrepancies, policy)
             if self.protection is not None:
                 self.protection.examine(check, link, snapshot, held, protect)
-        check.api_calls = link.gateway.api_calls - calls
-        check.duration_ms = int((time.monotonic() - started) * 1000)
-        return check
 
     def _read_states(
         self,
@@ -371,6 +450,12 @@ class Monitor:
                         stop_records.end_stops(
                             session, book, action.symbol, stop_records.DONE, "the position closed"
                         )
+                if policy is not Policy.REPORT and check.ok and not check.protection_errors:
+                    # a check that reports a failure tells no change: left to the next one
+                    for transfer in check.transfers:
+                        change = repo.record_cash_transfer(session, book, transfer)
+                        if change is not None:
+                            check.external_changes.append(change)
                 if check.snapshot is not None:
                     snapshots.record_snapshot(
                         session, book, check.snapshot.balances, "check", check.snapshot.taken_at
@@ -455,11 +540,13 @@ def _summary(check: AccountCheck) -> str:
         done = f"{len(check.actions)} repaired" if check.actions else "left as they are"
         total = wording.count(len(check.discrepancies), "discrepancy", "discrepancies")
         parts.append(f"{total} ({found}), {done}")
-    if check.external_changes:
-        moved = ", ".join(
-            f"{c.symbol} {_amount(c.before)} → {_amount(c.after)}" for c in check.external_changes
-        )
+    held = [c for c in check.external_changes if c.reported is None]
+    if held:
+        moved = ", ".join(f"{c.symbol} {_amount(c.before)} → {_amount(c.after)}" for c in held)
         parts.append(f"holdings changed outside the app: {moved}")
+    parts += [
+        wording.external_change(c, None) for c in check.external_changes if c.reported
+    ] + check.unrecorded()
     if check.busy:
         parts.append(f"{', '.join(check.busy)} left to the next check: an action was running")
     if check.pending:

@@ -174,4 +174,5 @@ def _check_view(check: AccountCheck) -> AccountCheckView:
         open_orders=dict(check.snapshot.open_orders) if check.snapshot else {},
         drift=dict(check.drift),
         external_changes=tuple(check.external_changes),
+        notes=tuple(check.unrecorded()),
     )

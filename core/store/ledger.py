@@ -2,7 +2,8 @@
 
 A fill enters with the origin of its order (a click, the command line, a stop, flatten,
 enforce, the monitor); a change a check found outside the app enters as a transfer valued
-at the price it was adopted at. Each entry carries the key of the report it came from (the
+at the price it was adopted at, and cash deposited or withdrawn (as the exchange reports
+it) as a transfer of the asset itself (symbol `USDT`, valued at 1). Each entry carries the key of the report it came from (the
 exchange's trade id; the read that found the change), unique per book in the database, so
 that recording a report twice adds nothing. Functions take the caller's session and never
 commit: an entry is written in the same transaction as the position it changes.
@@ -17,7 +18,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from core.domain import ZERO, Fill, Origin
+from core.domain import ZERO, CashTransfer, Fill, Origin
 from core.store.books import BookKey, in_book
 from core.store.models import LedgerEntry, Order
 
@@ -35,6 +36,11 @@ def fill_key(fill: Fill) -> str:
 def transfer_key(symbol: str, seen_at: datetime) -> str:
     """A transfer's report: the read of the account that found the change."""
     return f"{TRANSFER}:{symbol}:{seen_at.isoformat()}"
+
+
+def cash_key(transfer: CashTransfer) -> str:
+    """A deposit's or withdrawal's report: the exchange's id of it."""
+    return f"{TRANSFER}:{transfer.asset}:{transfer.kind.value}:{transfer.exchange_id}"
 
 
 def unrecorded_key(fill: Fill) -> str:

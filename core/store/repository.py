@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from core.domain import (
     ZERO,
     ActionKind,
+    CashTransfer,
     ExternalChange,
     Fill,
     OrderReport,
@@ -376,6 +377,23 @@ def apply_action(
         return None
     ledger.record_transfer(session, book, action.symbol, after - before, price, seen_at)
     return ExternalChange(book.account, action.symbol, before, after, mark, seen_at)
+
+
+def record_cash_transfer(
+    session: Session, book: BookKey, transfer: CashTransfer
+) -> ExternalChange | None:
+    """A completed deposit or withdrawal of cash as one ledger transfer of its asset, valued
+    at 1 (it is its own quote) at the time the exchange gives it, keyed by the exchange's id
+    of it: recorded once, however often it is read. Returns the change, None when the
+    ledger has it already."""
+    key = ledger.cash_key(transfer)
+    if ledger.has_entry(session, book, key):
+        return None
+    change, one = transfer.change, Decimal(1)
+    ledger.record_transfer(session, book, transfer.asset, change, one, transfer.time, key=key)
+    return ExternalChange(
+        book.account, transfer.asset, ZERO, change, one, transfer.time, transfer.kind
+    )
 
 
 def _already_known(session: Session, book: BookKey, action: SyncAction, seen_at: datetime) -> bool:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.domain import Balance
@@ -55,3 +55,11 @@ def latest_snapshot(session: Session, book: BookKey) -> StoredSnapshot | None:
         for asset, (free, locked) in json.loads(row.balances).items()
     }
     return StoredSnapshot(balances, row.taken_at, row.source)
+
+
+def first_taken_at(session: Session, book: BookKey) -> datetime | None:
+    """When the book's account was first read (None: never): what the account held then
+    was its start, not a change."""
+    return session.scalar(
+        select(func.min(AccountSnapshot.taken_at)).where(in_book(AccountSnapshot, book))
+    )

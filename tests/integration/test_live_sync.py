@@ -183,7 +183,8 @@ def test_periodic_check_adopts_what_the_exchange_holds(live, control):
     check = live.service.monitoring.periodic_check()
     assert check.ok
     # the snapshot, and a fresh one before closing ETH: each reads balances, open orders,
-    # and the ticker of each configured symbol (BTC, ETH) by symbol
+    # and the ticker of each configured symbol (BTC, ETH) by symbol; beside the first, the
+    # account's deposit and withdrawal histories
     calls = [(c["path"], c["symbol"]) for c in control.requests_log()]
     snapshot = [
         ("/api/v3/account", None),
@@ -191,7 +192,11 @@ def test_periodic_check_adopts_what_the_exchange_holds(live, control):
         ("/api/v3/ticker/24hr", "BTCUSDT"),
         ("/api/v3/ticker/24hr", "ETHUSDT"),
     ]
-    assert sorted(calls, key=str) == sorted(snapshot * 2, key=str)
+    histories = [
+        ("/api/v3/capital/deposit/hisrec", None),
+        ("/api/v3/capital/withdraw/history", None),
+    ]
+    assert sorted(calls, key=str) == sorted(snapshot * 2 + histories, key=str)
     kinds = sorted(d.kind.value for d in check.discrepancies)
     assert kinds == ["orphan_db", "orphan_exchange"]
     moved = sorted((c.symbol, c.after) for c in check.external_changes)

@@ -254,7 +254,7 @@ def test_the_desk_report_is_found_planned_and_repaired_in_one_round(
     # each by symbol: together they weigh less than one read of every market (MEXC: 40)
     tickers = [c for c in control.requests_log() if c["path"] == "/api/v3/ticker/24hr"]
     assert all(c["symbol"] for c in tickers) and len(tickers) < 40
-    assert check.api_calls == 2 + len(tickers)
+    assert check.api_calls == 4 + len(tickers)  # and the deposit and withdrawal histories
 
     before = database_rows(db_path)
     [dry] = service.monitoring.run(Policy.ADOPT, execute=False)
@@ -320,7 +320,7 @@ def test_the_desk_report_through_the_command_line(
 
     found = run_app(tmp_path, exchange, "diagnose", "--json")
     assert found.code == 1, found.err
-    assert set(found.json) == {"discrepancies", "counts", "errors"}
+    assert set(found.json) == {"discrepancies", "counts", "errors", "notes"}
     assert found.json["counts"] == {"orphan_db": 9, "orphan_exchange": 8, "qty_mismatch": 7}
     assert found.json["errors"] == []
     assert all(set(d) == DISCREPANCY_FIELDS for d in found.json["discrepancies"])
