@@ -6,8 +6,6 @@ A completed deposit credits the free balance; a completed withdrawal takes its a
 fee included (MEXC's withdrawal amount includes its fee); a pending or failed one moves
 nothing and is only listed."""
 
-from __future__ import annotations
-
 import hashlib
 from dataclasses import dataclass
 from decimal import Decimal
