@@ -14,8 +14,11 @@ import pytest
 from core.insights.results import (
     ENTRY_COLUMNS,
     EQUITY_COLUMNS,
+    OUTSIDE_COLUMNS,
     compute_results,
+    net_of_outside,
     realized_since,
+    traded_curve,
 )
 from core.pnl import PositionBook, apply_transfer
 
@@ -153,3 +156,27 @@ def test_realized_in_a_window_counts_the_entries_in_it():
     assert realized_since(entries, None) == (D(0), D("0.2"))
     assert realized_since(entries, at(3)) == (D(-10), D("0.2"))
     assert realized_since(entries, at(5)) == (D(0), D(0))
+
+
+def test_cash_deposited_and_withdrawn_is_in_no_trip_and_not_in_the_traded_equity():
+    # 10,000 USDT; buy 1 ETH at 100 (hour 1), 1,000 USDT deposited (hour 2), sell at 110
+    # (hour 3, +10), 500 USDT withdrawn (hour 4). Equity at each hour's end: 10,000, 10,000,
+    # 11,000, 11,010, 10,510. Less the cash moved since the first point (+1,000 from hour 2,
+    # -500 from hour 4): 10,000, 10,000, 10,000, 10,010, 10,010: only the trade's 10.
+    usdt = (("main", "USDT", "in", D(1000), D(1), D(0), "", D(0), at(2), None, "d", D(0)),)
+    usdt += (("main", "USDT", "out", D(500), D(1), D(0), "", D(0), at(4), None, "w", D(0)),)
+    entries = ledger(
+        entry("buy", "1", "100", 1), *usdt, entry("sell", "1", "110", 3, realized="10")
+    )
+    worth = [D(10000), D(10000), D(11000), D(11010), D(10510)]
+    equity = pd.DataFrame(
+        [(at(hour), value) for hour, value in enumerate(worth)], columns=list(EQUITY_COLUMNS)
+    )
+    outside = pd.DataFrame([(at(2), D(1000)), (at(4), D(-500))], columns=list(OUTSIDE_COLUMNS))
+    curve = net_of_outside(equity, outside)
+    assert list(curve["traded"]) == [D(10000), D(10000), D(10000), D(10010), D(10010)]
+    report = compute_results(entries, traded_curve(curve), NOW)
+    [trip] = report.closed
+    assert (trip.symbol, trip.profit) == (ETH, D(10)) and report.open == ()
+    assert report.drawdown.max_abs == 0  # the withdrawal is no fall
+    assert realized_since(entries, None) == (D(10), D(0))
