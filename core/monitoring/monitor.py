@@ -2,8 +2,9 @@
 
 Each account is read once (one snapshot: a fixed number of calls), diagnosed with the pure
 rules in `core.monitoring.reconcile`, and, when asked to execute, repaired in a single transaction
-across all accounts, so one round converges. An account whose exchange fails is reported
-as failed, never assumed flat, and the others go on.
+across all accounts, so one round converges. Beside the snapshot, the account's deposits and
+withdrawals of its quote are read: each completed one is recorded once in the ledger. An
+account whose exchange fails is reported as failed, never assumed flat, and the others go on.
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ class AccountCheck:
     settling: tuple[str, ...] = ()
     outside: tuple[OrderReport, ...] = ()  # open orders the app did not place
     settled: list[OrderReport] = field(default_factory=list)  # working orders read to a change
-    # completed deposits and withdrawals of the quote the ledger does not hold yet, recorded
-    # by `execute`; `notes` say what the check could not look at (a venue that does not
-    # report them)
+    # completed deposits and withdrawals of the quote the ledger does not hold yet (until
+    # `execute` records them); `notes` say what the check could not look at (a venue that
+    # does not report them)
     transfers: list[CashTransfer] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -142,11 +143,9 @@ class AccountCheck:
     def unrecorded(self) -> list[str]:
         """The deposits and withdrawals found that the ledger does not hold (a dry run, the
         report policy, a failed part of the check), in words, and the notes."""
-        recorded = {(c.symbol, c.time, c.delta) for c in self.external_changes if c.reported}
         found = [
             f"{wording.reported_transfer(t.asset, t.kind.value, t.change)}: not in the ledger"
             for t in self.transfers
-            if (t.asset, t.time, t.change) not in recorded
         ]
         return [*found, *self.notes]
 
@@ -456,6 +455,7 @@ class Monitor:
                         change = repo.record_cash_transfer(session, book, transfer)
                         if change is not None:
                             check.external_changes.append(change)
+                    check.transfers = []  # the ledger holds each now
                 if check.snapshot is not None:
                     snapshots.record_snapshot(
                         session, book, check.snapshot.balances, "check", check.snapshot.taken_at
