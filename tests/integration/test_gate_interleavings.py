@@ -14,6 +14,7 @@ After both end, these hold:
 - no order of a click or of enforce after the mode switched away from the mode it was made in;
 - no stop is armed on a symbol the account no longer holds;
 - the database equals the exchange (no orphan, quantity or side mismatch);
+- the ledger adds up: the sum of the symbol's entries is the position's quantity;
 - no job is left running and no order intent is left unresolved.
 """
 
@@ -28,7 +29,7 @@ from decimal import Decimal
 import pytest
 
 from core.domain import DiscrepancyKind, Mode, Origin, Policy, PositionState, TradeSize
-from core.store import jobs
+from core.store import jobs, ledger
 from core.store import protection as stops
 from core.store import repository as repo
 from core.store.models import Order, utcnow
@@ -207,6 +208,15 @@ def _check_invariants(world: World, first: str, second: str) -> None:
     [check] = engine.service.monitoring.run(Policy.REPORT, execute=False)
     found = [d for d in check.discrepancies if d.kind in REAL_MISMATCHES]
     assert found == [], f"database differs from the exchange: {found}"
+
+    with engine.db.session() as session:
+        entries = ledger.entries(session, LIVE_BOOK, SYMBOL)
+        position = repo.find_position(session, LIVE_BOOK, SYMBOL)
+    added = sum((e.change for e in entries), D(0))
+    recorded = position.qty if position is not None else D(0)
+    assert added == recorded, (
+        f"the ledger adds up to {added} {SYMBOL}, the position holds {recorded}"
+    )
 
 
 SCENARIOS = [
