@@ -146,6 +146,7 @@ class Observers:
                 mode=book.mode,
             ):
                 self._record(book, kind="alert", who=Origin.MONITOR.value, text=words)
+            self._repairs(book, check)  # what a part that failed did not keep it from writing
             return
         metrics.mark_good_sync(account, datetime.now(UTC))
         self.alerts.clear_incident(failed, f"The check of account {account} works again.")
@@ -217,13 +218,14 @@ class Observers:
 
     def monitor_done(self, check: AccountCheckView, mode: Mode, *, applied: bool) -> None:
         """A diagnose or sync of the position monitor: counted; the repairs a `sync
-        --execute` (`applied`) made are told in the feed, as the periodic check's are, and a
-        holding it found changed outside the app is an incident like any other. Failures
+        --execute` (`applied`) made are told in the feed, as the periodic check's are (also
+        when a part of it failed), and a holding it found changed outside the app is an
+        incident like any other. Failures
         and drift are not alerted: the periodic check is what watches while nobody does."""
         metrics.observe_sync_run(
             check.account, "monitor", check.ok, check.duration_ms / 1000, check.api_calls
         )
-        if applied and check.ok:
+        if applied:
             self._repairs(BookKey(mode.value, check.account), check)
 
     def in_sync(self, account: str, symbols: list[str]) -> None:

@@ -166,3 +166,23 @@ def test_diagnose_says_when_a_venue_does_not_report_deposits(tmp_path, gateways)
         "Bybit does not report deposits and withdrawals to the app: USDT moved in or out "
         "outside it is not in the ledger"
     ]
+
+
+def test_a_holding_changed_outside_the_app_is_told_when_the_history_is_unreadable(live, control):
+    """The check repairs ETH (its own read was fine) while the history it read beside is
+    unreadable: the check fails in part, and the ETH it recorded is still told, once."""
+    service = live.service
+    bought = service.trading.trade("ETH/USDT", PositionState.LONG, TradeSize(quote_amount=D(500)))
+    assert bought.ok, bought.message
+    held = control.balance("demo-key", "ETH")[0]
+    control.set_balances({"ETH": str(held / 2)})
+    path = "/api/v3/capital/withdraw/history"
+    control.faults({"fail": {"method": "GET", "path": path, "mode": "html_body"}})
+
+    view = service.monitoring.periodic_check()
+    assert not view.ok and "answered something unreadable" in view.error
+    [change] = view.external_changes
+    assert change.symbol == "ETH/USDT"
+    [event] = told(service)
+    assert event.text.startswith("ETH holdings changed outside the app")
+    assert checked(service).external_changes == () and len(told(service)) == 1
