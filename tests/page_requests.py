@@ -21,14 +21,17 @@ def callback_request(spec: dict, values: dict, state: dict, changed: str) -> dic
 
 
 def refresh_payload(
-    dependencies: list[dict], symbol: str = "ETH/USDT", seen: dict | None = None
+    dependencies: list[dict],
+    symbol: str = "ETH/USDT",
+    seen: dict | None = None,
+    page: str = "trading",
 ) -> dict:
     """The request a tab sends on a refresh tick; `seen` is what the tab last received
-    (the fingerprints in its store), None for a tab that has received nothing yet."""
+    (what its store holds), None for a tab that has received nothing yet; `page` the page
+    tab it shows."""
     spec = next(d for d in dependencies if "positions-table.data" in d["output"])
+    shown = {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol}
+    shown[("page-tabs", "active_tab")] = page
     return callback_request(
-        spec,
-        {("refresh", "n_intervals"): 1, ("symbol-select", "value"): symbol},
-        {("refresh-seen", "data"): seen},
-        "refresh.n_intervals",
+        spec, shown, {**shown, ("refresh-seen", "data"): seen}, "refresh.n_intervals"
     )

@@ -1,0 +1,210 @@
+"""What one Trading tick costs a tab at the page's real cadence, with the market moving:
+500 positions, every listed market of the demo exchange held (so its row shows a price),
+a few prices moved between ticks (a trade on the emulator's market moves its last price).
+
+    .venv/bin/python bench/bench_tick.py [--positions 500] [--tabs 2] [--ticks 15] [--moving 3]
+
+Each tab posts the refresh callback's request to /_dash-update-component through the real
+Flask app with what it last received, every 2 s (web.layout.REFRESH_MS), as the browser
+does: the view memo and the ticker cache age as they do for a real page, so the figures
+are never those of a memo hit within one interval. Printed: the bytes a new tab receives,
+then for ticks with prices moving and ticks with nothing changed the bytes per tick per
+tab (median, max) and the server time (p50, p95); then the server time of a tick while
+another page tab (Results) is shown.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from sqlalchemy import insert
+
+from core.config import load_settings
+from core.domain import Mode, base_asset
+from core.store import paper
+from core.store.models import Position
+from emulator.orders import PublicTrade
+from emulator.server import EmulatorServer
+from runtime import build_runtime
+from tests.page_requests import refresh_payload
+from web.layout import REFRESH_MS
+
+CADENCE = REFRESH_MS / 1000
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--positions", type=int, default=500)
+    parser.add_argument("--tabs", type=int, default=2)
+    parser.add_argument("--ticks", type=int, default=15)
+    parser.add_argument("--moving", type=int, default=3, help="symbols moved per tick")
+    args = parser.parse_args()
+
+    with EmulatorServer(seed=5, freeze=True) as exchange, tempfile.TemporaryDirectory() as folder:
+        settings = load_settings(
+            DATABASE_URL=f"sqlite:///{folder}/bench.db",
+            EXCHANGE_URL=exchange.url,
+            TRADING_MODE="sim",
+            LOG_LEVEL="WARNING",
+        )
+        runtime = build_runtime(settings)
+        try:
+            wiring = runtime.service.wiring
+            listed = [s for s in sorted(wiring.market_data.symbols()) if s.endswith("/USDT")]
+            populate(wiring, listed, args.positions)
+            print(
+                f"{args.positions} positions, {len(listed)} of them on listed markets (held, "
+                f"priced); {args.tabs} tabs; {args.moving} prices moved per moving tick; "
+                f"one tick every {CADENCE:g} s"
+            )
+            moving = ["ETH/USDT", *(s for s in listed if s != "ETH/USDT")][: args.moving]
+            prices = {s: t.last for s, t in wiring.market_data.tickers(moving).items()}
+            tick_figures(runtime.dash_app, exchange, prices, args)
+        finally:
+            runtime.close()
+    return 0
+
+
+def populate(wiring, listed: list[str], positions: int) -> None:
+    """Position rows for every listed market (held by the paper account, so priced) and
+    unlisted ones up to `positions`."""
+    now = datetime.now(UTC)
+    extra = [f"X{n:04d}/USDT" for n in range(max(0, positions - len(listed)))]
+    with wiring.db.session() as session:
+        session.execute(
+            insert(Position),
+            [
+                {
+                    "mode": "sim",
+                    "account": "default",
+                    "symbol": symbol,
+                    "state": "LONG",
+                    "target_state": "LONG",
+                    "qty": Decimal("1.5"),
+                    "cost_basis": Decimal("150"),
+                    "realized": Decimal("12.5"),
+                    "fees": Decimal("0.3"),
+                    "is_open": True,
+                    "updated_at": now,
+                }
+                for symbol in [*listed, *extra][:positions]
+            ],
+        )
+        for symbol in listed:
+            paper.change_balance(session, wiring.paper.account, base_asset(symbol), Decimal("1.5"))
+        paper.change_balance(session, wiring.paper.account, "USDT", Decimal("100000"))
+    wiring.book_changed(wiring.book(Mode.SIM))  # written behind the service's back
+
+
+class Tab:
+    """One browser tab: what it last received (its store) and what its ticks cost."""
+
+    def __init__(self, client, dependencies):
+        self.client = client
+        self.dependencies = dependencies
+        self.seen = None
+
+    def tick(self, page: str = "trading") -> tuple[float, int, bool]:
+        """Server time (ms), bytes, and whether the positions table changed."""
+        payload = refresh_payload(self.dependencies, "ETH/USDT", self.seen, page=page)
+        started = time.perf_counter()
+        answer = self.client.post("/_dash-update-component", json=payload)
+        took = (time.perf_counter() - started) * 1000
+        if answer.status_code == 204:
+            return took, len(answer.data), False
+        assert answer.status_code == 200, answer.data[:300]
+        response = answer.get_json()["response"]
+        self.seen = response.get("refresh-seen", {}).get("data", self.seen)
+        return took, len(answer.data), "positions-table" in response
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[max(0, round(fraction * len(ordered)) - 1)]
+
+
+def trade_at(exchange: EmulatorServer, symbol: str, price: Decimal) -> None:
+    """The market trades `symbol` at `price` (its ticker's last price moves), on the
+    emulator's own loop, as its random walk does for every market at once."""
+    engine, done = exchange.state.engine, threading.Event()
+    market = symbol.replace("/", "")
+
+    def trade() -> None:
+        engine.move_price(market, price)
+        now = engine.clock()
+        engine.stats[market].record(PublicTrade(engine.mid(market), Decimal(1), now, True))
+        done.set()
+
+    exchange._loop.call_soon_threadsafe(trade)
+    done.wait(10)
+
+
+def tick_figures(dash_app, exchange: EmulatorServer, prices: dict, args) -> None:
+    client = dash_app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    tabs = [Tab(client, dependencies) for _ in range(args.tabs)]
+    first = [tab.tick()[1] for tab in tabs]
+    print(f"a new tab's first tick: {statistics.median(first) / 1024:.1f} KiB (everything)")
+    step = 0
+
+    def move() -> None:
+        nonlocal step
+        step += 1
+        for symbol, price in prices.items():
+            prices[symbol] = price * (Decimal("1.001") if step % 2 else Decimal("0.9995"))
+            trade_at(exchange, symbol, prices[symbol])
+
+    ticks = run_ticks(tabs, args.ticks, move)
+    moved = [t for t in ticks if t[2]]
+    print(
+        f"{len(moved)} of {len(ticks)} tab ticks with prices moving carried new prices "
+        "(the others fell within the ticker cache's time-to-live)"
+    )
+    report("prices moving, new prices shown", moved)
+    report("nothing changed", run_ticks(tabs, args.ticks, None))
+    times, sizes, _ = zip(*run_ticks(tabs, args.ticks, move, page="results"), strict=True)
+    print(
+        f"tick while the Results page tab is shown (prices moving): server time p50 "
+        f"{percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
+        f"{statistics.median(sizes)} bytes median"
+    )
+
+
+def report(name: str, ticks: list[tuple[float, int, bool]]) -> None:
+    if not ticks:
+        print(f"tick with {name}: none")
+        return
+    times, sizes, _ = zip(*ticks, strict=True)
+    print(
+        f"tick with {name}: {statistics.median(sizes) / 1024:.2f} KiB per tab median, "
+        f"{max(sizes) / 1024:.2f} KiB max; server time p50 {percentile(times, 0.5):.1f} ms, "
+        f"p95 {percentile(times, 0.95):.1f} ms"
+    )
+
+
+def run_ticks(tabs: list[Tab], ticks: int, before, page: str = "trading"):
+    """`ticks` rounds at the page's cadence: `before` (a market move) at the start of each
+    round, then every tab's tick: (server ms, bytes, positions changed) per tab tick."""
+    done = []
+    due = time.monotonic()
+    for _ in range(ticks):
+        due += CADENCE
+        time.sleep(max(0.0, due - time.monotonic()))
+        if before is not None:
+            before()
+        done.extend(tab.tick(page) for tab in tabs)
+    return done
+
+
+if __name__ == "__main__":
+    sys.exit(main())
