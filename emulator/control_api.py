@@ -272,6 +272,22 @@ async def move_price(request: web.Request) -> web.Response:
     return control_json({"symbol": symbol, "price": fmt(engine.mid(symbol))})
 
 
+@routes.post("/_emulator/markets/{symbol}/trade")
+async def trade_at(request: web.Request) -> web.Response:
+    """The market trades at a price: the mid and the ticker's last price move there."""
+    engine = _state(request).engine
+    symbol = normalize_symbol(request.match_info["symbol"])
+    if symbol not in engine.markets:
+        raise ControlError(404, "no such market")
+    body = await _json_body(request)
+    raw = body.get("price") if isinstance(body, dict) else None
+    price = parse_decimal(raw) if isinstance(raw, str | int) else None
+    if price is None or price <= 0:
+        raise ControlError(400, "price must be a positive decimal string")
+    engine.trade_at(symbol, price)
+    return control_json({"symbol": symbol, "price": fmt(engine.mid(symbol))})
+
+
 @routes.put("/_emulator/markets/{symbol}/rules")
 async def change_rules(request: web.Request) -> web.Response:
     """MEXC only: a market's amount precision ({"base_decimals": 2}) or minimum order value

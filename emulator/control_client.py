@@ -70,6 +70,11 @@ class ControlClient:
     def set_price(self, symbol: str, price: str) -> None:
         self._ok("POST", f"/_emulator/markets/{symbol}/price", json={"price": price})
 
+    def trade_at(self, symbol: str, price: str) -> None:
+        """The market trades at `price`: its ticker's last price moves (set_price moves the
+        book only)."""
+        self._ok("POST", f"/_emulator/markets/{symbol}/trade", json={"price": price})
+
     def faults(self, spec: dict) -> dict:
         return self._ok("POST", "/_emulator/faults", json=spec)
 

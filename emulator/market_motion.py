@@ -62,6 +62,14 @@ class MarketMotion(ABC):
         self.stats[symbol].observe_mid(self.mid(symbol), self.clock())
         self._match_resting(symbol)
 
+    def trade_at(self, symbol: str, price: Decimal) -> None:
+        """The market trades at `price`: the mid moves there and a public trade of one lot
+        prints, so the ticker's last price moves too (a move alone keeps the last trade's)."""
+        self.move_price(symbol, price)
+        now = self.clock()
+        lot = self.markets[symbol].lot
+        self.stats[symbol].record(PublicTrade(self.mid(symbol), lot, now, now % 2 == 0))
+
     def set_stall_fills(self, stalled: bool) -> None:
         """Stalled, orders rest unmatched; un-stalling runs a match pass at once."""
         self.stall_fills = stalled

@@ -90,6 +90,15 @@ def test_price_move_accepts_symbol_spellings(control, public):
         assert book["bids"][0][0] < float(price) < book["asks"][0][0]
 
 
+def test_a_trade_at_a_price_moves_the_tickers_last_price(control, public):
+    control.set_price("ETHUSDT", "3300")
+    assert public.fetch_ticker("ETH/USDT")["last"] != 3300  # a move alone prints no trade
+    control.trade_at("ETHUSDT", "3300")
+    assert public.fetch_ticker("ETH/USDT")["last"] == 3300
+    missing = control.call("POST", "/_emulator/markets/NOPEUSDT/trade", json={"price": "1"})
+    assert missing.status_code == 404
+
+
 def test_request_log_records_exchange_calls_only_and_can_be_cleared(control, trader):
     client, _ = trader
     control.call("DELETE", "/_emulator/requests")
