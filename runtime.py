@@ -19,6 +19,8 @@ from core.operations.caching import RedisLocks, SharedCache, ThreadLocks
 from core.operations.locks import leadership, trade_locks
 from core.operations.scheduler import Scheduler, Task
 from core.service import ACCOUNT, ExchangeAccess, StartupError, TradingService
+from core.service.page_feed import PageFeed
+from core.service.read_models import FEED_SECONDS
 from core.store.db import Database
 
 # The page's parts (Dash, flask-caching's backends, Celery, Redis, diskcache) are imported
@@ -234,16 +236,26 @@ class Runtime:
     dash_app: object
     background: Background
     scheduler: Scheduler | None = None
+    feed: PageFeed | None = None
 
     @property
     def service(self) -> TradingService:
         return self.engine.service
 
     def start_background(self) -> None:
+        self.start_feed()
         self.scheduler = background(self.engine)
         self.scheduler.start()
 
+    def start_feed(self) -> None:
+        """The page's reads in the background (core.service.page_feed), in every serving
+        process, leader or not."""
+        self.feed = PageFeed(self.service.reads, FEED_SECONDS)
+        self.feed.start()
+
     def close(self) -> None:
+        if self.feed is not None:
+            self.feed.stop()
         if self.scheduler is not None:
             self.scheduler.stop()
         self.background.finish()

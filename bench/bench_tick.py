@@ -1,6 +1,7 @@
 """What one Trading tick costs a tab at the page's real cadence, with the market moving:
 500 positions, every listed market of the demo exchange held (so its row shows a price),
-a few prices moved between ticks (a trade on the emulator's market moves its last price).
+a few prices moved between ticks (a trade on the emulator's market, through its control
+API, moves its ticker's last price).
 
     .venv/bin/python bench/bench_tick.py [--positions 500] [--tabs 2] [--ticks 15] [--moving 3]
 
@@ -19,7 +20,6 @@ import argparse
 import statistics
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -33,10 +33,10 @@ from core.config import load_settings
 from core.domain import Mode, base_asset
 from core.store import paper
 from core.store.models import Position
-from emulator.orders import PublicTrade
+from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
 from runtime import build_runtime
-from tests.page_requests import refresh_payload
+from tests.page_requests import received, refresh_payload
 from web.layout import REFRESH_MS
 
 CADENCE = REFRESH_MS / 1000
@@ -59,6 +59,7 @@ def main() -> int:
         )
         runtime = build_runtime(settings)
         try:
+            runtime.start_feed()  # as `serve` and every gunicorn worker do
             wiring = runtime.service.wiring
             listed = [s for s in sorted(wiring.market_data.symbols()) if s.endswith("/USDT")]
             populate(wiring, listed, args.positions)
@@ -69,7 +70,7 @@ def main() -> int:
             )
             moving = ["ETH/USDT", *(s for s in listed if s != "ETH/USDT")][: args.moving]
             prices = {s: t.last for s, t in wiring.market_data.tickers(moving).items()}
-            tick_figures(runtime.dash_app, exchange, prices, args)
+            tick_figures(runtime.dash_app, ControlClient(exchange.url), prices, args)
         finally:
             runtime.close()
     return 0
@@ -124,7 +125,8 @@ class Tab:
             return took, len(answer.data), False
         assert answer.status_code == 200, answer.data[:300]
         response = answer.get_json()["response"]
-        self.seen = response.get("refresh-seen", {}).get("data", self.seen)
+        if "refresh-seen" in response:
+            self.seen = received(self.seen, response["refresh-seen"]["data"])
         return took, len(answer.data), "positions-table" in response
 
 
@@ -133,23 +135,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, round(fraction * len(ordered)) - 1)]
 
 
-def trade_at(exchange: EmulatorServer, symbol: str, price: Decimal) -> None:
-    """The market trades `symbol` at `price` (its ticker's last price moves), on the
-    emulator's own loop, as its random walk does for every market at once."""
-    engine, done = exchange.state.engine, threading.Event()
-    market = symbol.replace("/", "")
-
-    def trade() -> None:
-        engine.move_price(market, price)
-        now = engine.clock()
-        engine.stats[market].record(PublicTrade(engine.mid(market), Decimal(1), now, True))
-        done.set()
-
-    exchange._loop.call_soon_threadsafe(trade)
-    done.wait(10)
-
-
-def tick_figures(dash_app, exchange: EmulatorServer, prices: dict, args) -> None:
+def tick_figures(dash_app, control: ControlClient, prices: dict, args) -> None:
     client = dash_app.server.test_client()
     dependencies = client.get("/_dash-dependencies").get_json()
     tabs = [Tab(client, dependencies) for _ in range(args.tabs)]
@@ -162,7 +148,7 @@ def tick_figures(dash_app, exchange: EmulatorServer, prices: dict, args) -> None
         step += 1
         for symbol, price in prices.items():
             prices[symbol] = price * (Decimal("1.001") if step % 2 else Decimal("0.9995"))
-            trade_at(exchange, symbol, prices[symbol])
+            control.trade_at(symbol.replace("/", ""), f"{prices[symbol]:.8f}")
 
     ticks = run_ticks(tabs, args.ticks, move)
     moved = [t for t in ticks if t[2]]

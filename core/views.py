@@ -192,6 +192,7 @@ class DashboardView:
     # each symbol's newest event (an event of the whole account counts for every symbol)
     symbol_events: dict[str, BookEvent] = field(default_factory=dict)
     waiting: list[BookEvent] = field(default_factory=list)  # incidents to acknowledge
+    version: str = ""  # which reading of the book this is: equal versions, equal views
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,8 @@ the Dash renderer reads too). The tests and the benchmarks share them."""
 
 from __future__ import annotations
 
+import copy
+
 
 def callback_request(spec: dict, values: dict, state: dict, changed: str) -> dict:
     """The body the Dash renderer posts for the callback `spec` (one entry of
@@ -35,3 +37,19 @@ def refresh_payload(
     return callback_request(
         spec, shown, {**shown, ("refresh-seen", "data"): seen}, "refresh.n_intervals"
     )
+
+
+def received(held, sent):
+    """What a tab holds after receiving `sent` for a property holding `held`: the value,
+    or a Dash Patch (its JSON) applied as the renderer applies it (we send assignments)."""
+    if not (isinstance(sent, dict) and "__dash_patch_update" in sent):
+        return sent
+    held = copy.deepcopy(held)
+    for operation in sent["operations"]:
+        assert operation["operation"] == "Assign", operation
+        *path, last = operation["location"]
+        target = held
+        for step in path:
+            target = target[step]
+        target[last] = operation["params"]["value"]
+    return held

@@ -6,6 +6,7 @@ that changed since this tab last received them."""
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from datetime import UTC, datetime
@@ -30,6 +31,7 @@ from web.chart_callbacks import register_chart_callbacks
 from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.keys import register_key_callbacks
+from web.layout import TRADING_TAB
 from web.monitor_callbacks import register_monitor_callbacks
 from web.orders_panel import register_orders_callbacks
 from web.results_page import register_results_callbacks
@@ -98,14 +100,36 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_amend_callbacks(app, service)
 
 
-def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], object]:
-    """Every part the refresh keeps current, built from one dashboard read."""
-    view = service.reads.dashboard()
-    down = background_down()
-    market = service.reads.market(symbol)
-    now = datetime.now(UTC)
+# the parts a view alone decides, built once per version of the view for every tab
+VIEW_PARTS = (
+    (ids.MODE_BADGE, "children"),
+    (ids.MODE_BADGE, "color"),
+    (ids.MODE_BADGE, "title"),
+    (ids.MODE_DETAIL, "children"),
+    (ids.LAST_SYNC, "children"),
+    (ids.POSITIONS_TABLE, "data"),
+    (ids.POSITIONS_TABLE, "tooltip_data"),
+    (ids.DERIVATIVES_TABLE, "data"),
+    (ids.DERIVATIVES_CARD, "style"),
+    (ids.PNL_CARDS, "children"),
+    (ids.BALANCES_TABLE, "children"),
+    (ids.FILLS_TABLE, "data"),
+    (ids.ORDERS_TABLE, "data"),
+    (ids.SYNC_LOG, "data"),
+    (ids.RESUME, "disabled"),
+    *((button, prop) for button in BUTTONS for prop in ("disabled", "children", "title")),
+    (ids.TRADE_BLOCKED, "children"),
+)
+# shown on every page tab (the header), so refreshed whichever tab shows
+HEADER_PARTS = VIEW_PARTS[:5]
+# a row of the positions table is the symbol's: other symbols, or another order, go whole
+ROW_KEYS = {(ids.POSITIONS_TABLE, "data"): "symbol"}
+VERSIONS_KEPT = 4
+
+
+def view_parts(view) -> dict[tuple[str, str], object]:
+    """The parts the dashboard view alone decides."""
     badge = components.badge_props(view.badge)
-    problem = components.exchange_problem(view, market)
     busy = any(trade.running for trade in view.trades)
     buttons, blocked = components.trade_buttons(view.halted, busy, view.pnl.quote)
     values = [
@@ -114,22 +138,15 @@ def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], o
         badge.detail,
         badge.detail,
         components.last_sync_text(view),
-        components.market_strip(market),
-        problem,
-        problem is not None,
         components.position_rows(view.positions),
         components.position_tips(view.positions),
         components.derivative_rows(view.derivatives),
         {"display": "block" if view.derivatives else "none"},
         components.pnl_cards(view.pnl),
         components.balance_rows(view.balances, view.pnl.quote),
-        components.balances_time_text(view, now),
         components.fill_rows(view.fills),
         components.order_rows(view.orders),
         components.sync_rows(view.sync_runs),
-        components.trade_activity(view.trades, view.symbol_events.get(symbol), now),
-        f"{down}: new trades are refused until it is back." if down else None,
-        down is not None,
         view.halted is None,
         *(
             value
@@ -138,10 +155,67 @@ def page_parts(service, symbol: str, background_down) -> dict[tuple[str, str], o
         ),
         blocked,
     ]
-    return dict(zip(PARTS, values, strict=True))
+    return dict(zip(VIEW_PARTS, values, strict=True))
+
+
+class BuiltViews:
+    """The view parts of the last few versions of the dashboard view, built (formatted and
+    fingerprinted) once in this process, whichever tab ticks first."""
+
+    def __init__(self, service):
+        self.service = service
+        self._built: dict[str, tuple[object, dict]] = {}
+        self._guard = threading.Lock()
+
+    def current(self) -> tuple[object, dict]:
+        """The view and its built parts; the view is read only when its version is new."""
+        version = self.service.reads.dashboard_version()
+        with self._guard:
+            found = self._built.get(version) if version else None
+        if found is not None:
+            return found
+        view = self.service.reads.dashboard()
+        with self._guard:
+            found = self._built.get(view.version)
+        if found is None:
+            parts = {part: sent_parts.built(value) for part, value in view_parts(view).items()}
+            found = (view, parts)
+            with self._guard:
+                self._built[view.version] = found
+                while len(self._built) > VERSIONS_KEPT:
+                    self._built.pop(next(iter(self._built)))
+        return found
+
+
+def page_parts(
+    service, symbol: str, background_down, views: BuiltViews | None = None
+) -> dict[tuple[str, str], object]:
+    """Every part the refresh keeps current, built from one dashboard read."""
+    view, built = (views or BuiltViews(service)).current()
+    down = background_down()
+    market = service.reads.market(symbol)
+    now = datetime.now(UTC)
+    problem = components.exchange_problem(view, market)
+    tick = {
+        (ids.MARKET_STRIP, "children"): components.market_strip(market),
+        (ids.EXCHANGE_ALERT, "children"): problem,
+        (ids.EXCHANGE_ALERT, "is_open"): problem is not None,
+        (ids.BALANCES_TIME, "children"): components.balances_time_text(view, now),
+        (ids.TRADE_STATUS, "children"): components.trade_activity(
+            view.trades, view.symbol_events.get(symbol), now
+        ),
+        (ids.BACKGROUND_ALERT, "children"): f"{down}: new trades are refused until it is back."
+        if down
+        else None,
+        (ids.BACKGROUND_ALERT, "is_open"): down is not None,
+    }
+    return {part: built[part] if part in built else tick[part] for part in PARTS}
 
 
 def _register_refresh(app: dash.Dash, service, background_down) -> None:
+    views = BuiltViews(service)
+    patches = sent_parts.Patches(service.page_memory, ROW_KEYS)
+
     @app.callback(
         *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
         Output(ids.REFRESH_SEEN, "data"),
@@ -149,17 +223,27 @@ def _register_refresh(app: dash.Dash, service, background_down) -> None:
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.SYMBOL_SELECT, "value"),
         Input(ids.MODE_CHANGED, "data"),
+        Input(ids.PAGE_TABS, "active_tab"),
         State(ids.REFRESH_SEEN, "data"),
         prevent_initial_call="initial_duplicate",
     )
-    def refresh(_tick, symbol, _mode_changed, seen):
+    def refresh(_tick, symbol, _mode_changed, page, seen):
         """Sends a part only when it differs from what this tab last received (`seen`
-        holds their fingerprints), and a heartbeat so the page knows its server answers.
+        holds their fingerprints; a table's rows as the cells that changed), and a
+        heartbeat so the page knows its server answers. While another page tab shows,
+        only the header is kept current; back on Trading, the rest follows at once.
         It takes no output of the trade (a background callback) as an input: Dash would
         hold every tick until the trade ended, and the page would see neither the trade's
         steps nor its server."""
-        parts = page_parts(service, symbol, background_down)
-        return (*sent_parts.changed_only(parts, seen), datetime.now(UTC).timestamp())
+        if page not in (None, TRADING_TAB):
+            _, built = views.current()
+            shown = {part: built[part] for part in HEADER_PARTS}
+            sent = iter(sent_parts.changed_only(shown, seen, patches))
+            outputs = [next(sent) if part in shown else no_update for part in PARTS]
+            return (*outputs, next(sent), datetime.now(UTC).timestamp())
+        parts = page_parts(service, symbol, background_down, views)
+        changed = sent_parts.changed_only(parts, seen, patches)
+        return (*changed, datetime.now(UTC).timestamp())
 
 
 def _register_connection_watch(app: dash.Dash) -> None:

@@ -107,6 +107,14 @@ class SharedCache:
             )
             return load()
 
+    def put(self, key: str, value, ttl: float) -> None:
+        """Store `value` for `ttl` seconds, replacing what was there; nothing if the store
+        is unreachable (a reader then loads for itself)."""
+        try:
+            self.store.set(key, value, timeout=max(1, round(ttl)))
+        except self.down:
+            log.warning("the shared cache is unreachable; %s is not stored", key)
+
     def peek(self, key: str):
         """The cached value if a reader loaded it within its time-to-live, else None."""
         try:

@@ -125,6 +125,7 @@ class Wiring:
     def book_changed(self, book: BookKey) -> None:
         """A write to the book: every page reads it afresh on its next refresh."""
         self.cache.forget(self.view_key(book))
+        self.cache.forget(f"{self.view_key(book)}:version")
 
     def gateway(self, mode: Mode) -> TradingGateway:
         return self.paper if mode is Mode.SIM else self.live_gateway()

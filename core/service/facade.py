@@ -23,6 +23,7 @@ from core.service.kill_switch import KillSwitch
 from core.service.markets import Markets
 from core.service.modes import ModeCommands
 from core.service.monitoring import MonitorCommands
+from core.service.page_memory import PageMemory
 from core.service.protection import ProtectionCommands
 from core.service.read_models import ReadModels
 from core.service.stored_mode import StoredMode
@@ -50,6 +51,7 @@ class TradingService:
         self.monitoring = MonitorCommands(wiring, self.gate, stored, self.trading)
         self.modes = ModeCommands(wiring, self.gate, stored, self.trading, self.monitoring)
         self.reads = ReadModels(wiring, stored)
+        self.page_memory = PageMemory(wiring.cache)
         self.markets = Markets(wiring, stored)
         self.events = EventFeed(wiring, stored)
         self.orders = OrdersCommands(wiring, self.gate, stored)

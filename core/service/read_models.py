@@ -3,6 +3,9 @@ only (never an exchange call per browser tab): the dashboard, one market, the ch
 
 from __future__ import annotations
 
+import time
+import uuid
+from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
 
@@ -46,7 +49,11 @@ from core.views import (
 )
 
 HISTORY_ROWS = 50
-MEMO_SECONDS = 1
+MEMO_SECONDS = 1  # without a feed (a command), a view serves its readers this long
+# how long a view the feed built serves the page; the feed builds one every FEED_SECONDS
+LATEST_SECONDS = 10
+FEED_SECONDS = 1
+WANTED_SECONDS = 30  # a market a tab showed is read by the feed this long after
 RECENT_TRADES = 5
 CHART_FILLS = 500
 CHART_CANDLES = 120
@@ -58,16 +65,42 @@ class ReadModels:
     def __init__(self, wiring: Wiring, stored: StoredMode):
         self.wiring = wiring
         self._stored = stored
+        self.feeding = False  # a PageFeed keeps the views and prices current
+        self._wanted: dict[str, float] = {}  # markets tabs showed -> when last asked
+        self._markets: dict[str, MarketView] = {}  # the last one read of each
 
     def dashboard(self) -> DashboardView:
-        """The page's view of the current book, read at most once a second per book however
-        many tabs and workers ask (every write of the book forgets it at once)."""
+        """The page's view of the current book: the one the feed built last (once a second
+        per book, however many tabs and workers ask), or built now when there is none
+        (every write of the book forgets it at once; no feed runs in a command)."""
         mode = self._stored.shown()
-        return self.wiring.cache.get_or_load(
-            self.wiring.view_key(self.wiring.book(mode)),
-            MEMO_SECONDS,
-            lambda: self._dashboard(mode),
-        )
+        key = self.wiring.view_key(self.wiring.book(mode))
+        keep = LATEST_SECONDS if self.feeding else MEMO_SECONDS
+        return self.wiring.cache.get_or_load(key, keep, lambda: self._dashboard(mode))
+
+    def dashboard_version(self) -> str | None:
+        """The version of the view dashboard() would return now, without reading it (a tab
+        holding that version's parts needs nothing else), or None when there is none."""
+        book = self.wiring.book(self._stored.shown())
+        return self.wiring.cache.peek(f"{self.wiring.view_key(book)}:version")
+
+    def feed_dashboard(self) -> None:
+        """The feed's round: the shown book's view read afresh (prices through the market
+        cache: the feed may wait on the exchange, a tab never does), kept under its old
+        version when nothing in it changed, so the tabs' parts are not rebuilt."""
+        mode = self._stored.shown()
+        key = self.wiring.view_key(self.wiring.book(mode))
+        fresh = self._dashboard(mode)
+        kept = self.wiring.cache.peek(key)
+        if kept is not None and _same(kept, fresh):
+            fresh = kept
+        self.wiring.cache.put(key, fresh, LATEST_SECONDS)
+        self.wiring.cache.put(f"{key}:version", fresh.version, LATEST_SECONDS)
+        now = time.monotonic()
+        wanted = [s for s, at in list(self._wanted.items()) if now - at < WANTED_SECONDS]
+        self.wiring.prices.tickers()
+        for symbol in wanted:
+            self._markets[symbol] = self._read_market(symbol)
 
     def _dashboard(self, mode: Mode) -> DashboardView:
         wiring = self.wiring
@@ -110,6 +143,7 @@ class ReadModels:
             changed_outside=list(dict.fromkeys(base_asset(e.symbol or "") for e in waiting)),
         )
         return DashboardView(
+            version=uuid.uuid4().hex,
             mode=mode,
             badge=badge(facts),
             exchange_label=wiring.exchange_label,
@@ -140,6 +174,18 @@ class ReadModels:
         )
 
     def market(self, symbol: str) -> MarketView:
+        """The symbol's ticker; with the feed running, the last one it read (a tab never
+        waits on the exchange: its `time` says how old it is), read now only for a market
+        no tab showed in the last WANTED_SECONDS."""
+        if not self.feeding:
+            return self._read_market(symbol)
+        self._wanted[symbol] = time.monotonic()
+        shown = self._markets.get(symbol)
+        if shown is None:
+            shown = self._markets[symbol] = self._read_market(symbol)
+        return shown
+
+    def _read_market(self, symbol: str) -> MarketView:
         try:
             ticker = self.wiring.prices.ticker(symbol)
         except GatewayError as exc:
@@ -263,6 +309,14 @@ class ReadModels:
                     if row.is_open
                 )
         return views, []
+
+
+def _same(kept: DashboardView, fresh: DashboardView) -> bool:
+    """Whether two reads show the same (SIM's balances are read "now" at every read)."""
+    ignored = {"version": ""}
+    if fresh.mode is Mode.SIM:
+        ignored["balances_time"] = None
+    return replace(kept, **ignored) == replace(fresh, **ignored)
 
 
 def _newest_per_symbol(
