@@ -31,9 +31,9 @@ from web.chart_callbacks import register_chart_callbacks
 from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.keys import register_key_callbacks
-from web.layout import TRADING_TAB
 from web.monitor_callbacks import register_monitor_callbacks
 from web.orders_panel import register_orders_callbacks
+from web.page_tabs import TRADING_TAB
 from web.results_page import register_results_callbacks
 from web.ticket import limit_price, register_ticket_callbacks, stop_prices
 
@@ -82,7 +82,8 @@ PARTS = (
 
 def register_callbacks(app: dash.Dash, service, background_down) -> None:
     """`background_down()` says why trades cannot run in the background now, or None."""
-    _register_refresh(app, service, background_down)
+    views = BuiltViews(service)
+    _register_refresh(app, service, background_down, views)
     _register_stops(app, service)
     _register_kill_switch(app, service)
     _register_connection_watch(app)
@@ -93,7 +94,7 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     register_monitor_callbacks(app, service)
     register_health_callbacks(app, service)
     register_results_callbacks(app, service)
-    register_event_callbacks(app, service)
+    register_event_callbacks(app, service, views)
     register_ticket_callbacks(app, service)
     register_key_callbacks(app)
     register_orders_callbacks(app, service)
@@ -212,8 +213,7 @@ def page_parts(
     return {part: built[part] if part in built else tick[part] for part in PARTS}
 
 
-def _register_refresh(app: dash.Dash, service, background_down) -> None:
-    views = BuiltViews(service)
+def _register_refresh(app: dash.Dash, service, background_down, views: BuiltViews) -> None:
     patches = sent_parts.Patches(service.page_memory, ROW_KEYS)
 
     @app.callback(

@@ -25,7 +25,9 @@ TOAST = (
 )
 
 
-def register_event_callbacks(app: dash.Dash, service) -> None:
+def register_event_callbacks(app: dash.Dash, service, views) -> None:
+    """`views` gives the dashboard view the refresh read (web.callbacks.BuiltViews)."""
+
     @app.callback(
         *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
         Output(ids.EVENT_PARTS_SEEN, "data"),
@@ -40,7 +42,7 @@ def register_event_callbacks(app: dash.Dash, service) -> None:
     def show_events(_tick, parts_seen, events_seen, tab):
         """Every open tab hears of a stop, a flatten, an external change or another tab's
         trade once; its own clicks it already told in their own toast."""
-        view = service.reads.dashboard()
+        view, _ = views.current()
         parts = {
             (ids.EVENT_FEED, "data"): events.feed_rows(view.events),
             (ids.ACK_ALERT, "is_open"): bool(view.waiting),

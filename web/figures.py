@@ -13,6 +13,7 @@ import plotly.graph_objects as go
 from core.service import Candle
 from core.views import ChartLine, FillView
 from web.chart_style import styled, utc_naive, with_message
+from web.figure_memo import remembered
 
 UP, DOWN, LINE = "#2fb380", "#e0474c", "#2a9fd6"
 SHORTEST_EQUITY_SPAN = timedelta(hours=1)
@@ -115,6 +116,7 @@ def _level(line: ChartLine, opens: list[datetime]) -> go.Scatter:
     )
 
 
+@remembered
 def price_figure(
     symbol: str,
     candles: list[Candle],
@@ -167,6 +169,7 @@ def price_figure(
     return figure
 
 
+@remembered
 def equity_figure(
     curve: list[tuple[datetime, Decimal]], quote: str, height: int = 220
 ) -> go.Figure:

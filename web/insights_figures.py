@@ -13,6 +13,7 @@ from plotly.subplots import make_subplots
 
 from core.insights.views import Drawdown, HealthBucket, PeriodProfit, Summary
 from web.chart_style import styled, utc_naive, with_message
+from web.figure_memo import remembered
 
 UP, DOWN, LINE, WARN, MUTED = "#2fb380", "#e0474c", "#2a9fd6", "#f0ad4e", "#8a8f95"
 HEIGHT = 260
@@ -49,6 +50,7 @@ def _bar_width_ms(bucket: timedelta) -> float:
 # --- sync health ------------------------------------------------------------------------
 
 
+@remembered
 def runs_figure(series: Sequence[HealthBucket], bucket: timedelta) -> go.Figure:
     """Runs per bucket, ok (green) under failed (red), and the success rate (line, right
     axis; no point where a bucket had no run)."""
@@ -83,6 +85,7 @@ def runs_figure(series: Sequence[HealthBucket], bucket: timedelta) -> go.Figure:
     return figure
 
 
+@remembered
 def drift_figure(series: Sequence[HealthBucket], bucket: timedelta) -> go.Figure:
     """Drift events begun per bucket."""
     if not any(b.runs or b.drift_events for b in series):
@@ -101,6 +104,7 @@ def drift_figure(series: Sequence[HealthBucket], bucket: timedelta) -> go.Figure
     return figure
 
 
+@remembered
 def duration_figure(durations_ms: Sequence[int], p50: int | None, p95: int | None) -> go.Figure:
     """How long syncs took: a histogram, with the median and the 95th percentile marked."""
     if not durations_ms:
@@ -137,6 +141,7 @@ MAX_TICKS = 8
 DAY_MS = 86_400_000
 
 
+@remembered
 def profit_figure(periods: Sequence[PeriodProfit], quote: str, period: str = "daily") -> go.Figure:
     """Realized profit per period (green gains, red losses), each bar across its period, and
     the running total (line, right axis)."""
@@ -194,6 +199,7 @@ def _dtick(starts: Sequence[date], days: int | None):
     return -(-periods // MAX_TICKS) * days * DAY_MS
 
 
+@remembered
 def equity_figure(
     points: Sequence[tuple[datetime, Decimal]],
     drawdown: Drawdown | None,
@@ -269,6 +275,7 @@ def equity_figure(
     return figure
 
 
+@remembered
 def symbols_figure(by_symbol: Mapping[str, Summary], quote: str) -> go.Figure:
     """Realized profit per symbol, best at the top."""
     if not by_symbol:

@@ -22,13 +22,13 @@ from web import (
 )
 from web import formatting as fmt
 from web import monitor_components as monitor
+from web.page_tabs import MONITOR_TAB, TRADING_TAB
 
 REFRESH_MS = 2_000
 CONNECTION_CHECK_MS = 1_000
 CHARTS_MOUNT_MS = 300
 CHART_REFRESH_MS = 10_000
 TOAST_MS = 12_000
-TRADING_TAB, MONITOR_TAB = "trading", "monitor"
 APPLY_QUESTION = (
     "Apply the adopt sync? The database is rewritten to match the exchange: positions it "
     "does not hold are closed, holdings it does not record are created, quantities and "

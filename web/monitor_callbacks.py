@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from core.service import AppError, Policy
 from web import ids
 from web import monitor_components as monitor
-from web.layout import MONITOR_TAB
+from web.page_tabs import MONITOR_TAB
 
 BUTTONS = (ids.MONITOR_DIAGNOSE, ids.MONITOR_PREVIEW, ids.MONITOR_APPLY)
 STEPS = {

@@ -18,6 +18,7 @@ from core.service.working_orders import STOP_ID
 from web import formatting as fmt
 from web import ids
 from web.amend_dialog import dialog, movable, move_button
+from web.page_tabs import TRADING_TAB
 
 KINDS = {"limit": "limit", "stop_loss": "stop-loss", "take_profit": "take-profit"}
 MODES = {mode.value for mode in Mode}
@@ -160,11 +161,15 @@ def register_orders_callbacks(app: dash.Dash, service) -> None:
         Input(ids.ORDERS_CHANGED, "data"),
         Input(ids.TRADE_DONE, "data"),
         Input(ids.KNOWN_MODE, "data"),
+        Input(ids.PAGE_TABS, "active_tab"),
         State(ids.ORDERS_SHOWN, "data"),
     )
-    def show(_tick, _changed, _traded, shown, seen):
-        """A database read; the table (and its buttons) is sent again only when the orders
-        changed or a minute passed (the ages), so a click is never lost to a re-render."""
+    def show(_tick, _changed, _traded, shown, page, seen):
+        """A database read while the Trading page shows; the table (and its buttons) is
+        sent again only when the orders changed or a minute passed (the ages), so a click
+        is never lost to a re-render."""
+        if page not in (None, TRADING_TAB):
+            raise PreventUpdate
         mode = Mode(shown) if shown in MODES else None
         orders = service.orders.recorded(mode)
         outside = service.orders.outside(mode)
