@@ -82,8 +82,9 @@ PARTS = (
 
 def register_callbacks(app: dash.Dash, service, background_down) -> None:
     """`background_down()` says why trades cannot run in the background now, or None."""
-    views = BuiltViews(service)
-    _register_refresh(app, service, background_down, views)
+    patches = sent_parts.Patches(service.page_memory, ROW_KEYS)
+    views = BuiltViews(service, patches)
+    _register_refresh(app, service, background_down, views, patches)
     _register_stops(app, service)
     _register_kill_switch(app, service)
     _register_connection_watch(app)
@@ -161,12 +162,16 @@ def view_parts(view) -> dict[tuple[str, str], object]:
 
 class BuiltViews:
     """The view parts of the last few versions of the dashboard view, built (formatted and
-    fingerprinted) once in this process, whichever tab ticks first."""
+    fingerprinted) once in this process: by the page feed as it reads a new version, with
+    the patches from the version before (what most tabs hold), else by the first tab to
+    tick."""
 
-    def __init__(self, service):
+    def __init__(self, service, patches: sent_parts.Patches | None = None):
         self.service = service
+        self.patches = patches
         self._built: dict[str, tuple[object, dict]] = {}
         self._guard = threading.Lock()
+        service.reads.on_new_view.append(self.prepare)
 
     def current(self) -> tuple[object, dict]:
         """The view and its built parts; the view is read only when its version is new."""
@@ -178,21 +183,35 @@ class BuiltViews:
         view = self.service.reads.dashboard()
         with self._guard:
             found = self._built.get(view.version)
-        if found is None:
-            parts = {part: sent_parts.built(value) for part, value in view_parts(view).items()}
-            found = (view, parts)
-            with self._guard:
-                self._built[view.version] = found
-                while len(self._built) > VERSIONS_KEPT:
-                    self._built.pop(next(iter(self._built)))
-        return found
+        return found if found is not None else self._build(view)
+
+    def prepare(self, view) -> None:
+        """A new version from the feed: its parts, and the patches to it from the last."""
+        with self._guard:
+            before = next(reversed(self._built.values()), None)
+        _, parts = self._build(view)
+        if self.patches is None or before is None:
+            return
+        for part, new in parts.items():
+            held = before[1][part].fingerprint
+            if held != new.fingerprint:
+                self.patches.send(part, held, new)
+
+    def _build(self, view) -> tuple[object, dict]:
+        parts = {part: sent_parts.built(value) for part, value in view_parts(view).items()}
+        with self._guard:
+            self._built[view.version] = (view, parts)
+            while len(self._built) > VERSIONS_KEPT:
+                self._built.pop(next(iter(self._built)))
+        return view, parts
 
 
 def page_parts(
-    service, symbol: str, background_down, views: BuiltViews | None = None
+    service, symbol: str, background_down, views: BuiltViews
 ) -> dict[tuple[str, str], object]:
-    """Every part the refresh keeps current, built from one dashboard read."""
-    view, built = (views or BuiltViews(service)).current()
+    """Every part the refresh keeps current: the view's, built once per version, and the
+    few that change with the tick (the market strip, ages, the background's state)."""
+    view, built = views.current()
     down = background_down()
     market = service.reads.market(symbol)
     now = datetime.now(UTC)
@@ -213,8 +232,9 @@ def page_parts(
     return {part: built[part] if part in built else tick[part] for part in PARTS}
 
 
-def _register_refresh(app: dash.Dash, service, background_down, views: BuiltViews) -> None:
-    patches = sent_parts.Patches(service.page_memory, ROW_KEYS)
+def _register_refresh(
+    app: dash.Dash, service, background_down, views: BuiltViews, patches: sent_parts.Patches
+) -> None:
 
     @app.callback(
         *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),

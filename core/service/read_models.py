@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from decimal import Decimal
@@ -68,6 +69,8 @@ class ReadModels:
         self.feeding = False  # a PageFeed keeps the views and prices current
         self._wanted: dict[str, float] = {}  # markets tabs showed -> when last asked
         self._markets: dict[str, MarketView] = {}  # the last one read of each
+        # called by the feed with each new version of the view (the page prepares its parts)
+        self.on_new_view: list[Callable[[DashboardView], None]] = []
 
     def dashboard(self) -> DashboardView:
         """The page's view of the current book: the one the feed built last (once a second
@@ -96,6 +99,9 @@ class ReadModels:
             fresh = kept
         self.wiring.cache.put(key, fresh, LATEST_SECONDS)
         self.wiring.cache.put(f"{key}:version", fresh.version, LATEST_SECONDS)
+        if fresh is not kept:
+            for prepare in self.on_new_view:
+                prepare(fresh)
         now = time.monotonic()
         wanted = [s for s, at in list(self._wanted.items()) if now - at < WANTED_SECONDS]
         self.wiring.prices.tickers()
