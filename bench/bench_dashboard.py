@@ -30,7 +30,7 @@ from core.config import load_settings
 from core.store.models import EquitySnapshot, FillRecord, Position
 from emulator.server import EmulatorServer
 from runtime import build_runtime
-from tests.page_requests import refresh_payload
+from tests.page_requests import received, refresh_payload
 
 
 def main() -> int:
@@ -119,7 +119,7 @@ def populate(db, positions: int, fills: int) -> None:
 
 
 def _seen_after(answer: dict, seen: dict | None) -> dict | None:
-    return answer.get("response", {}).get("refresh-seen", {}).get("data", seen)
+    return received(seen, answer.get("response", {}).get("refresh-seen", {}).get("data", seen))
 
 
 def refresh_figures(dash_app, calls: int) -> None:

@@ -44,7 +44,7 @@ import psutil
 import requests
 import sqlalchemy as sa
 
-from tests.page_requests import callback_request
+from tests.page_requests import callback_request, received
 from tests.services import AppProcess, app_environment, free_port, python_app
 from web.threaded_jobs import JOB_SPAN
 
@@ -174,7 +174,9 @@ def tab(base, spec, index, tabs, started, deadline, out) -> None:
             if answer.status_code != 200:
                 out["errors"][f"HTTP {answer.status_code}"] += 1
             else:
-                seen = answer.json()["response"].get("refresh-seen", {}).get("data", seen)
+                seen = received(
+                    seen, answer.json()["response"].get("refresh-seen", {}).get("data", seen)
+                )
         except requests.RequestException as exc:
             out["errors"][type(exc).__name__] += 1
         tick += REFRESH_SECONDS

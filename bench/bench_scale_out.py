@@ -45,7 +45,7 @@ import sqlalchemy as sa
 
 from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
-from tests.page_requests import callback_request
+from tests.page_requests import callback_request, received
 from tests.services import (
     ROOT,
     AppProcess,
@@ -185,7 +185,9 @@ def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
                 if answer.status_code != 200:
                     errors.append(f"HTTP {answer.status_code}")
                 else:
-                    seen = answer.json()["response"].get("refresh-seen", {}).get("data", seen)
+                    seen = received(
+                        seen, answer.json()["response"].get("refresh-seen", {}).get("data", seen)
+                    )
             except requests.RequestException as exc:
                 errors.append(type(exc).__name__)
             tick += REFRESH_SECONDS
