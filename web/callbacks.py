@@ -6,6 +6,7 @@ that changed since this tab last received them."""
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
@@ -206,6 +207,12 @@ class BuiltViews:
         return view, parts
 
 
+@functools.lru_cache(maxsize=64)
+def _strip(market) -> sent_parts.Built:
+    """The price strip of one ticker read, built once however many tabs show it."""
+    return sent_parts.built(components.market_strip(market))
+
+
 def page_parts(
     service, symbol: str, background_down, views: BuiltViews
 ) -> dict[tuple[str, str], object]:
@@ -217,7 +224,7 @@ def page_parts(
     now = datetime.now(UTC)
     problem = components.exchange_problem(view, market)
     tick = {
-        (ids.MARKET_STRIP, "children"): components.market_strip(market),
+        (ids.MARKET_STRIP, "children"): _strip(market),
         (ids.EXCHANGE_ALERT, "children"): problem,
         (ids.EXCHANGE_ALERT, "is_open"): problem is not None,
         (ids.BALANCES_TIME, "children"): components.balances_time_text(view, now),
