@@ -43,11 +43,11 @@ from core.errors import AppError
 from core.exchange.gateway import GatewayError, TradingGateway, UnknownSymbol
 from core.monitoring.reconcile import diagnose, plan
 from core.protection.audit import ProtectionAudit
-from core.store import ledger, outside_orders, runs, snapshots
+from core.store import ledger, outside_orders, repairs, runs, snapshots
 from core.store import protection as stop_records
 from core.store import repository as repo
 from core.store.db import Database
-from core.store.models import utcnow
+from core.store.models import Position, utcnow
 from core.trading.state import pending_label, position_state, spot_positions, works_toward
 
 if TYPE_CHECKING:
@@ -291,14 +291,9 @@ class Monitor:
             settling = set(check.settling)
             held = [p for p in self._exchange_positions(link, snapshot) if p.symbol not in settling]
             with self.db.session() as session:
-                recorded = [
-                    p for p in recorded_positions(session, link) if p.symbol not in settling
-                ]
-                targets = {
-                    p.symbol: PositionState(p.target_state)
-                    for p in repo.positions(session, repo.BookKey(link.mode, link.name))
-                    if p.target_state
-                }
+                rows = _position_rows(session, link)
+                recorded = [p for p in _recorded(link, rows) if p.symbol not in settling]
+                targets = {p.symbol: PositionState(p.target_state) for p in rows if p.target_state}
             self._pending(check, link, listed, targets)
             watched = [s for s in symbols or [] if s not in settling]
             self._read_states(check, link, snapshot, watched, targets)
@@ -434,21 +429,19 @@ class Monitor:
         with self.db.session() as session:
             for check in checks:
                 book = repo.BookKey(by_name[check.account].mode, check.account)
-                for action in check.actions:
-                    change = repo.apply_action(
+                if check.actions:
+                    check.external_changes += repairs.apply_actions(
                         session,
                         book,
-                        action,
+                        check.actions,
                         now,
                         seen_at=check.snapshot.taken_at,
-                        mark=_mark(check.snapshot, action.symbol),
+                        marks={s: t.last for s, t in check.snapshot.tickers.items()},
                     )
-                    if change is not None:
-                        check.external_changes.append(change)
-                    if action.kind is ActionKind.CLOSE:
-                        stop_records.end_stops(
-                            session, book, action.symbol, stop_records.DONE, "the position closed"
-                        )
+                    closed = [a.symbol for a in check.actions if a.kind is ActionKind.CLOSE]
+                    stop_records.end_stops_of(
+                        session, book, closed, stop_records.DONE, "the position closed"
+                    )
                 if policy is not Policy.REPORT and check.ok and not check.protection_errors:
                     # a check that reports a failure tells no change: left to the next one
                     for transfer in check.transfers:
@@ -501,25 +494,27 @@ class Monitor:
 
 
 def recorded_positions(session: Session, link: AccountLink) -> list[RecordedPosition]:
+    return _recorded(link, _position_rows(session, link))
+
+
+def _position_rows(session: Session, link: AccountLink) -> list[Position]:
     book = repo.BookKey(link.mode, link.name)
     try:
-        rows = repo.positions(session, book)
+        return repo.positions(session, book)
     except (InvalidOperation, ValueError, TypeError) as exc:
         symbols = ", ".join(repo.unreadable_positions(session, book)) or "?"
         raise CorruptRecord(
             f"the {link.mode} position {symbols} of account {link.name!r} in the database holds "
             f"an unreadable value ({type(exc).__name__}); fix or delete that row, nothing was changed"
         ) from None
+
+
+def _recorded(link: AccountLink, rows: list[Position]) -> list[RecordedPosition]:
     return [
         RecordedPosition(link.name, p.symbol, p.qty, p.last_price, p.price_time)
         for p in rows
         if p.is_open
     ]
-
-
-def _mark(snapshot: AccountSnapshot, symbol: str) -> Decimal | None:
-    ticker = snapshot.tickers.get(symbol)
-    return ticker.last if ticker is not None else None
 
 
 def _amount(qty: Decimal) -> str:

@@ -110,26 +110,37 @@ def record_transfer(
 ) -> None:
     """The holding of `symbol` changed by `change` outside the app, found at `seen_at` (by
     a check's read, unless `key` names another report) and valued at `price`."""
-    session.add(
-        LedgerEntry(
-            mode=book.mode,
-            account=book.account,
-            symbol=symbol,
-            entry_key=key or transfer_key(symbol, seen_at),
-            kind=TRANSFER,
-            origin=origin,
-            side="in" if change > 0 else "out",
-            qty=abs(change),
-            change=change,
-            price=price,
-            fee=ZERO,
-            fee_asset="",
-            fee_quote=ZERO,
-            realized=ZERO,
-            client_order_id=None,
-            time=seen_at,
-        )
-    )
+    session.add(LedgerEntry(**transfer_row(book, symbol, change, price, seen_at, key, origin)))
+
+
+def transfer_row(
+    book: BookKey,
+    symbol: str,
+    change: Decimal,
+    price: Decimal | None,
+    seen_at: datetime,
+    key: str | None = None,
+    origin: str = Origin.MONITOR.value,
+) -> dict:
+    """The columns of a transfer's entry (see `record_transfer`), for one row or many."""
+    return {
+        "mode": book.mode,
+        "account": book.account,
+        "symbol": symbol,
+        "entry_key": key or transfer_key(symbol, seen_at),
+        "kind": TRANSFER,
+        "origin": origin,
+        "side": "in" if change > 0 else "out",
+        "qty": abs(change),
+        "change": change,
+        "price": price,
+        "fee": ZERO,
+        "fee_asset": "",
+        "fee_quote": ZERO,
+        "realized": ZERO,
+        "client_order_id": None,
+        "time": seen_at,
+    }
 
 
 def entries(session: Session, book: BookKey, symbol: str | None = None) -> list[LedgerEntry]:

@@ -4,6 +4,7 @@ switch stopped."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -11,7 +12,7 @@ from decimal import Decimal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from core.store.books import BookKey, in_book
+from core.store.books import BookKey, chunked, in_book
 from core.store.models import Halt, Stop, utcnow
 
 ACTIVE, TRIGGERED, DONE, CANCELLED, REFUSED = "active", "triggered", "done", "cancelled", "refused"
@@ -77,12 +78,27 @@ def end_stops(
 ) -> int:
     """Close the symbol's live stops (or those of `only`'s states) as cancelled or done;
     returns how many."""
-    result = session.execute(
-        update(Stop)
-        .where(in_book(Stop, book), Stop.symbol == symbol, Stop.status.in_(only))
-        .values(status=status, message=message, updated_at=utcnow())
-    )
-    return result.rowcount
+    return end_stops_of(session, book, [symbol], status, message, only)
+
+
+def end_stops_of(
+    session: Session,
+    book: BookKey,
+    symbols: Sequence[str],
+    status: str,
+    message: str,
+    only: tuple[str, ...] = LIVE_STATES,
+) -> int:
+    """`end_stops` for many symbols at once: a statement per slice of them."""
+    ended = 0
+    for chunk in chunked(symbols):
+        result = session.execute(
+            update(Stop)
+            .where(in_book(Stop, book), Stop.symbol.in_(chunk), Stop.status.in_(only))
+            .values(status=status, message=message, updated_at=utcnow())
+        )
+        ended += result.rowcount
+    return ended
 
 
 def end_stops_everywhere(session: Session, book: BookKey, message: str) -> int:

@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from core.domain import (
     ZERO,
-    ActionKind,
     CashTransfer,
     ExternalChange,
     Fill,
@@ -23,7 +22,6 @@ from core.domain import (
     Origin,
     PositionState,
     Side,
-    SyncAction,
 )
 from core.pnl import PositionBook, apply_fill, apply_transfer
 from core.store import ledger
@@ -334,51 +332,6 @@ def record_sync_status(
         position.sync_status, position.sync_message, position.synced_at = status, message, when
 
 
-def apply_action(
-    session: Session,
-    book: BookKey,
-    action: SyncAction,
-    now: datetime,
-    seen_at: datetime | None = None,
-    mark: Decimal | None = None,
-) -> ExternalChange | None:
-    """Write one planned change, and the change of the holding it makes as a ledger transfer
-    found by the read at `seen_at` (default `now`): the holding changed outside the app. The
-    same read applied twice changes nothing the second time. Coins that came in are valued
-    at the mark, and so is a position the app did not hold (or that flipped side), unless
-    the exchange reports its entry price; coins that left take their share of the average
-    entry with them (core.pnl.apply_transfer). Returns the change, None if there was none.
-    `mark` values a close, whose action carries no price. A read older than the holding's
-    latest entry says nothing about it now: its change is left to the next read."""
-    seen_at = seen_at or now
-    if action.kind is not ActionKind.REPRICE and _already_known(session, book, action, seen_at):
-        return None
-    position = position_row(session, book, action.symbol)
-    if action.price is not None:
-        position.last_price, position.price_time = action.price, now
-    if action.leverage is not None:
-        position.leverage, position.liquidation_price = action.leverage, action.liquidation_price
-    if action.kind is ActionKind.REPRICE:
-        return None
-    before = position.qty
-    after = ZERO if action.kind is ActionKind.CLOSE else action.after_qty or ZERO
-    mark = action.price if action.price is not None else mark
-    opening = not position.is_open or before * after <= 0
-    price = (action.entry_price or mark) if opening else mark
-    figures = apply_transfer(_book_of(position), after - before, price)
-    position.qty, position.cost_basis = figures.qty, figures.cost_basis
-    if opening and after != 0:
-        position.entry_source = "exchange" if action.entry_price else "mark"
-    if after == 0:
-        position.leverage = position.liquidation_price = None
-    position.is_open = after != 0
-    position.state = _state_of(after).value
-    if after == before:
-        return None
-    ledger.record_transfer(session, book, action.symbol, after - before, price, seen_at)
-    return ExternalChange(book.account, action.symbol, before, after, mark, seen_at)
-
-
 def record_cash_transfer(
     session: Session, book: BookKey, transfer: CashTransfer
 ) -> ExternalChange | None:
@@ -394,20 +347,6 @@ def record_cash_transfer(
     return ExternalChange(
         book.account, transfer.asset, ZERO, change, one, transfer.time, transfer.kind
     )
-
-
-def _already_known(session: Session, book: BookKey, action: SyncAction, seen_at: datetime) -> bool:
-    """The read at `seen_at` was applied already, or the holding changed after it."""
-    if ledger.has_entry(session, book, ledger.transfer_key(action.symbol, seen_at)):
-        return True
-    latest = ledger.latest_time(session, book, action.symbol)
-    return latest is not None and latest > seen_at
-
-
-def _state_of(qty: Decimal) -> PositionState:
-    if qty > 0:
-        return PositionState.LONG
-    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
 
 
 def unreadable_positions(session: Session, book: BookKey) -> list[str]:

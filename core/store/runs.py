@@ -130,13 +130,14 @@ def _stored(row: SyncRun) -> StoredRun:
 def _encode(findings: RunFindings) -> str:
     return json.dumps(
         {
-            "discrepancies": [_plain(d) for d in findings.discrepancies],
-            "actions": [_plain(a) for a in findings.actions],
+            "discrepancies": [vars(d) for d in findings.discrepancies],
+            "actions": [vars(a) for a in findings.actions],
             "in_sync": list(findings.in_sync),
             "drift": list(findings.drift),
             "orders": list(findings.orders),
             "error": findings.error,
-        }
+        },
+        default=_plain_value,
     )
 
 
@@ -152,17 +153,17 @@ def _decode(text: str | None) -> RunFindings:
     )
 
 
-def _plain(item) -> dict:
-    def value(v):
-        if isinstance(v, Enum):
-            return v.value
-        return str(v) if isinstance(v, Decimal) else v
-
-    return {f.name: value(getattr(item, f.name)) for f in dataclasses.fields(item)}
+def _plain_value(v):
+    """What JSON cannot write itself (a StrEnum it writes as its value)."""
+    if isinstance(v, Enum):
+        return v.value
+    if isinstance(v, Decimal):
+        return str(v)
+    raise TypeError(f"{type(v).__name__} is not part of a run's findings")
 
 
 def _typed(cls, data: dict):
-    """A dataclass back from `_plain`: enums and Decimals by their declared types."""
+    """A dataclass back from its JSON form: enums and Decimals by their declared types."""
     hints = typing.get_type_hints(cls)
     values = {}
     for field in dataclasses.fields(cls):

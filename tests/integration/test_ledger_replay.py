@@ -26,7 +26,7 @@ from core.domain import ExchangePosition, Fill, Policy, RecordedPosition, Side
 from core.insights.results import EQUITY_COLUMNS, compute_results, realized_since
 from core.monitoring.reconcile import diagnose, plan
 from core.pnl import PositionBook, apply_fill, apply_transfer
-from core.store import analytics, ledger
+from core.store import analytics, ledger, repairs
 from core.store import repository as repo
 from core.store.db import MIGRATIONS, Database
 from tests.services import fresh_postgres_database
@@ -102,8 +102,14 @@ def apply_report(db: Database, book: repo.BookKey, report) -> None:
             [ExchangePosition(book.account, ETH, report.held, report.mark)] if report.held else []
         )
         found = diagnose(recorded, held, {}, report.seen_at, timedelta(days=1))
-        for action in plan(found, Policy.ADOPT):
-            repo.apply_action(session, book, action, report.seen_at, report.seen_at, report.mark)
+        repairs.apply_actions(
+            session,
+            book,
+            plan(found, Policy.ADOPT),
+            report.seen_at,
+            report.seen_at,
+            {ETH: report.mark},
+        )
 
 
 def ledger_of(db: Database, book: repo.BookKey) -> set[tuple]:

@@ -27,6 +27,7 @@ from core.exchange.ccxt_client import Connection
 from core.exchange.ccxt_market import CcxtMarketData
 from core.monitoring.monitor import AccountLink, recorded_positions
 from core.monitoring.reconcile import apply, plan
+from core.store import repairs
 from core.store import repository as repo
 from core.store.db import Database
 from core.store.models import LedgerEntry, Position, SyncRun, utcnow
@@ -627,8 +628,8 @@ def test_a_corrupt_position_row_stops_the_run_before_anything_is_written(
 
 
 def test_execute_writes_exactly_what_reconcile_apply_predicts(tmp_path):
-    """Random books written to a real database, the adopt plan applied row by row as
-    `sync --execute` does, read back: the same positions `core.monitoring.reconcile.apply` computes."""
+    """Random books written to a real database, the adopt plan applied as `sync --execute`
+    does, read back: the same positions `core.monitoring.reconcile.apply` computes."""
     db = Database.open(f"sqlite:///{tmp_path}/apply.db")
 
     @settings(max_examples=60, deadline=None, derandomize=True, database=None)
@@ -644,8 +645,9 @@ def test_execute_writes_exactly_what_reconcile_apply_predicts(tmp_path):
                 position.is_open = True
         actions = plan(world.diagnose(), Policy.ADOPT)
         with db.session() as session:
-            for action in actions:
-                repo.apply_action(session, repo.BookKey("live", action.account), action, NOW)
+            for account in {a.account for a in actions}:
+                mine = [a for a in actions if a.account == account]
+                repairs.apply_actions(session, repo.BookKey("live", account), mine, NOW)
         accounts = sorted({p.account for p in world.recorded} | {a.account for a in actions})
         with db.session() as session:
             written = [

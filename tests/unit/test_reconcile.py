@@ -368,7 +368,7 @@ def test_a_mismatch_with_a_stale_price_is_one_resize_that_also_reprices():
 
 def test_a_resize_without_a_mark_keeps_the_recorded_price_and_its_time():
     """Only a price the exchange gave is fresh: a quantity change alone does not make the
-    recorded price new (as `--execute` writes it, see core.monitoring.monitor.apply_action)."""
+    recorded price new (as `--execute` writes it, see core.store.repairs.apply_actions)."""
     then = NOW - timedelta(hours=2)
     recorded = [RecordedPosition("main", "ETH/USDT", D("1"), D("3000"), then)]
     exchange = [ExchangePosition("main", "ETH/USDT", D("2"), None)]
