@@ -11,7 +11,9 @@ manual trades, monitor runs, stops and kill-switch closes, with drift that start
 repaired now and then and a few orders left unresolved. The fills are round trips over 20
 symbols, each one to three buys (fee in base) and one to three sells (fee in quote) that
 bring the holding back to zero, with an equity snapshot every ten minutes. Each figure is the
-median of several runs (target: under 300 ms each).
+median of several runs (target: under 300 ms each). With --store the folded health is timed
+too (core.insights.health_fold, stored by core.store.health_folds): the first load, a new
+process loading the stored fold, one new run folded, and each tick's report.
 """
 
 from __future__ import annotations
@@ -31,9 +33,10 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert, select
 
 from core.domain import Fill, Side
+from core.insights import health_fold
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
 from core.insights.results import (
     ENTRY_COLUMNS,
@@ -43,9 +46,16 @@ from core.insights.results import (
     traded_curve,
 )
 from core.pnl import PositionBook, apply_fill
-from core.store import analytics
+from core.store import analytics, health_folds
 from core.store.db import Database
-from core.store.models import EquitySnapshot, LedgerEntry, Order, SyncRun
+from core.store.models import (
+    EquitySnapshot,
+    HealthFoldPart,
+    HealthFoldState,
+    LedgerEntry,
+    Order,
+    SyncRun,
+)
 
 NOW = datetime(2025, 3, 14, 12, 0, tzinfo=UTC)
 WATCHED = {"main": 2, "swing": 12, "alts": 30, "wide": 50}
@@ -256,6 +266,70 @@ def store_figures(db: Database, repeat: int) -> None:
     )
 
 
+def folded_figures(db: Database, repeat: int) -> None:
+    """The folded health (core.insights.health_fold, stored by core.store.health_folds), as
+    the service reads it: the first load folds every run and stores the fold; a new process
+    loads the stored fold; a tick after a new run folds that run alone; each tick computes
+    the report of its window from the fold kept in memory."""
+
+    def first_load():
+        with db.session() as session:
+            session.execute(delete(HealthFoldPart))
+            session.execute(delete(HealthFoldState))
+        return fold_and_store()
+
+    def fold_and_store():
+        with db.session() as session:
+            start = health_folds.load(session, "live")
+            runs, seen = analytics.run_frames(session, "live", None, start.last_run_id)
+            orders = analytics.order_frame(session, "live")
+        folded = health_fold.fold(start, runs, seen)
+        if folded is not start:
+            with db.session() as session:
+                health_folds.save(session, "live", start, folded)
+        return folded, orders
+
+    started = time.perf_counter()
+    folded, orders = first_load()
+    report = health_fold.report(folded, orders, NOW)
+    took = (time.perf_counter() - started) * 1000
+    print(
+        f"  folded, first load (every run folded, stored): {took:6.1f} ms, runs {report.runs.runs:,}"
+    )
+    median, best, (folded, orders) = median_ms(repeat, fold_and_store)
+    print(f"  folded, a new process (the stored fold loaded): {median:6.1f} ms (min {best:.1f})")
+    with db.session() as session:
+        last = session.scalar(select(SyncRun).order_by(SyncRun.id.desc()).limit(1))
+        values = {
+            c.name: getattr(last, c.name) for c in SyncRun.__table__.columns if c.name != "id"
+        }
+    ticks = []
+    for _ in range(repeat):
+        with db.session() as session:
+            session.execute(insert(SyncRun), [values])
+        started = time.perf_counter()
+        with db.session() as session:
+            runs, seen = analytics.run_frames(session, "live", None, folded.last_run_id)
+        grown = health_fold.fold(folded, runs, seen)
+        with db.session() as session:
+            health_folds.save(session, "live", folded, grown)
+        ticks.append((time.perf_counter() - started) * 1000)
+        folded = grown
+    print(f"  folded, one new run folded and stored: {statistics.median(ticks):6.1f} ms (median)")
+    for label, since in (
+        ("all", None),
+        ("7d", NOW - timedelta(days=7)),
+        ("1h", NOW - timedelta(hours=1)),
+    ):
+        median, best, report = median_ms(
+            repeat, lambda s=since: health_fold.report(folded, orders, NOW, s)
+        )
+        print(
+            f"  folded, each tick's report, window {label:>3}: {median:6.1f} ms (min {best:.1f})"
+            f"  runs {report.runs.runs:,}, drift events {report.drift.events:,}"
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -303,7 +377,9 @@ def main() -> int:
     )
     if args.store:
         print("from a SQLite database (core.store.analytics), LIVE book:")
-        store_figures(stored(runs, observations, orders, fills, equity), args.repeat)
+        db = stored(runs, observations, orders, fills, equity)
+        store_figures(db, args.repeat)
+        folded_figures(db, args.repeat)
     print("target: under 300 ms each")
     return 0
 

@@ -161,7 +161,12 @@ def compute_health(
     since: datetime | None = None,
 ) -> HealthReport:
     """Every health figure for the window [since, now] (`since=None`: all records)."""
-    records = _records(runs, observations, orders, now, since)
+    return report_of(_records(runs, observations, orders, now, since), now, since)
+
+
+def report_of(records: Records, now: datetime, since: datetime | None) -> HealthReport:
+    """The report of records prepared by `compute_health` or by a fold
+    (core.insights.health_fold), which give the same records for the same history."""
     window = records.runs
     bucket = bucket_for(None if since is None else now - since)
     return HealthReport(
@@ -182,7 +187,7 @@ def compute_health(
 
 
 @dataclass(frozen=True)
-class _Records:
+class Records:
     """The inputs prepared once: everything up to `now`, and the part in the window."""
 
     all_runs: pd.DataFrame
@@ -201,26 +206,47 @@ def _records(
     orders: pd.DataFrame,
     now: datetime,
     since: datetime | None,
-) -> _Records:
-    now_ns = _ns_of(now)
-    since_ns = None if since is None else _ns_of(since)
-    all_runs = _prepared(runs, RUN_COLUMNS, ("started_at", "finished_at"))
-    all_runs = _until(all_runs, "started_at", now_ns)
+) -> Records:
+    now_ns = ns_of(now)
+    all_runs = _until(prepared_runs(runs), "started_at", now_ns)
+    observed = _until(prepared_observations(observations), "time", now_ns)
+    pairs = Pairs(observed)
+    events = drift_events(observed, pairs, now_ns)
+    return records_of(all_runs, orders, pairs.known(), events, now, since)
+
+
+def records_of(
+    all_runs: pd.DataFrame,
+    orders: pd.DataFrame,
+    observed_pairs: frozenset[tuple[str, str]],
+    events: pd.DataFrame,
+    now: datetime,
+    since: datetime | None,
+) -> Records:
+    """The records of the window [since, now]: `all_runs` prepared (prepared_runs) and
+    none after `now`; `events` the drift events of every observation up to `now`."""
+    now_ns = ns_of(now)
+    since_ns = None if since is None else ns_of(since)
     all_orders = _until(_prepared(orders, ORDER_COLUMNS, ("created_at",)), "created_at", now_ns)
-    observed = _until(_prepared(observations, OBSERVATION_COLUMNS, ("time",)), "time", now_ns)
-    pairs = _Pairs(observed)
     in_window = _since(all_orders, "created_at", since_ns)
-    events = _drift_events(observed, pairs, now_ns)
-    return _Records(
+    return Records(
         all_runs=all_runs,
         runs=_since(all_runs, "started_at", since_ns),
         orders=all_orders,
         corrective=in_window[in_window["reason"] != MANUAL_REASON],
-        observed_pairs=pairs.known(),
+        observed_pairs=observed_pairs,
         events=events if since_ns is None else events[events["end"] >= since_ns],
         now_ns=now_ns,
         since_ns=since_ns,
     )
+
+
+def prepared_runs(runs: pd.DataFrame) -> pd.DataFrame:
+    return _prepared(runs, RUN_COLUMNS, ("started_at", "finished_at"))
+
+
+def prepared_observations(observations: pd.DataFrame) -> pd.DataFrame:
+    return _prepared(observations, OBSERVATION_COLUMNS, ("time",))
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -237,7 +263,7 @@ def _prepared(
     return frame
 
 
-def _ns_of(moment: datetime) -> int:
+def ns_of(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
 
 
@@ -336,7 +362,7 @@ def _unresolved(orders: pd.DataFrame) -> pd.Series:
 # --- drift ------------------------------------------------------------------------------
 
 
-class _Pairs:
+class Pairs:
     """One integer per (account, symbol) of a frame: faster to sort and compare than pairs
     of strings, and turned back into the pair on demand."""
 
@@ -353,7 +379,7 @@ class _Pairs:
         return frozenset(self.of(code) for code in np.unique(self.codes))
 
 
-def _drift_events(observations: pd.DataFrame, pairs: _Pairs, now_ns: int) -> pd.DataFrame:
+def drift_events(observations: pd.DataFrame, pairs: Pairs, now_ns: int) -> pd.DataFrame:
     """One row per drift event: from the first out-of-sync observation of a pair (account,
     symbol) after an in-sync one (or its first ever) to the next in-sync one, which repairs it.
     `end` is the repair time, or `now` while the event is still open."""
@@ -431,7 +457,7 @@ def _open_drift(events: pd.DataFrame, now_ns: int) -> tuple[OpenDrift, ...]:
 # --- per account and symbol -------------------------------------------------------------
 
 
-def _accounts(records: _Records) -> tuple[AccountHealth, ...]:
+def _accounts(records: Records) -> tuple[AccountHealth, ...]:
     names = {account for account, _ in records.observed_pairs}
     names.update(records.all_runs["account"].unique(), records.orders["account"].unique())
     runs = _runs_by(records.runs, "account")
@@ -455,7 +481,7 @@ def _accounts(records: _Records) -> tuple[AccountHealth, ...]:
     )
 
 
-def _symbols(records: _Records) -> tuple[SymbolHealth, ...]:
+def _symbols(records: Records) -> tuple[SymbolHealth, ...]:
     """Every (account, symbol) the records know, with its figures in the window."""
     pairs = _pairs(records.all_runs) | _pairs(records.orders) | records.observed_pairs
     keys = ["account", "symbol"]
@@ -483,7 +509,7 @@ def _pairs(frame: pd.DataFrame) -> set[tuple[str, str]]:
 # --- charts -----------------------------------------------------------------------------
 
 
-def _series(records: _Records, bucket: timedelta) -> tuple[HealthBucket, ...]:
+def _series(records: Records, bucket: timedelta) -> tuple[HealthBucket, ...]:
     """Runs and drift starts per bucket, every bucket from the window's start (or the first
     record) to `now`, empty ones included so a chart shows the quiet stretches."""
     run_times = records.runs["started_at"].to_numpy(dtype=np.int64)

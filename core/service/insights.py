@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import threading
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -20,7 +21,9 @@ import pandas as pd
 from core.domain import ZERO, Mode
 from core.errors import InputError
 from core.exchange.gateway import GatewayError, UnknownSymbol
+from core.insights import health_fold
 from core.insights.health import compute_health
+from core.insights.health_fold import HealthFold
 from core.insights.results import (
     ResultsReport,
     compute_results,
@@ -40,7 +43,7 @@ from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_since
 from core.service.insights_cache import VersionedCache
 from core.service.stored_mode import StoredMode
-from core.store import analytics
+from core.store import analytics, health_folds
 from core.store.models import utcnow
 
 ALERT_ROWS = 50
@@ -55,6 +58,8 @@ class Insights:
         self.wiring = wiring
         self._stored = stored
         self._kept = VersionedCache()
+        self._folds: dict[Mode, HealthFold] = {}
+        self._fold_lock = threading.Lock()
 
     def accounts(self) -> list[str]:
         """The accounts a report can be narrowed to: the traded one and ACCOUNTS_FILE's."""
@@ -67,14 +72,22 @@ class Insights:
         the dashboard is in; a monitored account's is always LIVE), of one account or all."""
         span = parse_since(window)
         mode = self.book_mode(account, mode)
-        frames = self._kept_read(
-            ("health", mode, account),
-            lambda session: analytics.health_version(session, mode.value, account),
-            lambda: self._read(analytics.health_frames, mode, account),
+        folded = self._kept_read(
+            ("health runs", mode),
+            lambda session: analytics.runs_version(session, mode.value),
+            lambda: self._folded(mode),
+        )
+        orders = self._kept_read(
+            ("health orders", mode, account),
+            lambda session: analytics.orders_version(session, mode.value, account),
+            lambda: self._read(analytics.order_frame, mode, account),
         )
         now = utcnow()
         since = None if span is None else now - span
-        report = compute_health(frames.runs, frames.observations, frames.orders, now, since)
+        report = health_fold.report(folded, orders, now, since, account)
+        if report is None:  # a record later than now (a clock set back): the full computation
+            frames = self._read(analytics.health_frames, mode, account)
+            report = compute_health(frames.runs, frames.observations, frames.orders, now, since)
         return HealthView(mode, account, window, report)
 
     def results(
@@ -185,6 +198,27 @@ class Insights:
         with self.wiring.db.session() as session:
             version = version_of(session)
         return self._kept.get(key, version, load)
+
+    def _folded(self, mode: Mode) -> HealthFold:
+        """The mode's health fold brought up to its newest run: this process's own, or the
+        one stored (core.store.health_folds), with the runs recorded since folded in; stored
+        again for the other processes. A run that observed a symbol before the fold's latest
+        observation of it makes the fold start again from the first run."""
+        with self._fold_lock:
+            kept = self._folds.get(mode)
+        with self.wiring.db.session() as session:
+            start = kept if kept is not None else health_folds.load(session, mode.value)
+            runs, seen = analytics.run_frames(session, mode.value, None, start.last_run_id)
+        folded, refolded = health_fold.fold(start, runs, seen), False
+        if folded is None:
+            runs, seen = self._read(analytics.run_frames, mode, None)
+            folded, refolded = health_fold.fold(HealthFold(), runs, seen), True
+        if folded is not start:
+            with self.wiring.db.session() as session:
+                health_folds.save(session, mode.value, start, folded, refolded)
+        with self._fold_lock:
+            self._folds[mode] = folded
+        return folded
 
     def _all_results(
         self, mode: Mode, account: str | None

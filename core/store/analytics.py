@@ -22,7 +22,7 @@ from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
 from core.insights.results import ENTRY_COLUMNS, OUTSIDE_COLUMNS
 from core.store import ledger
 from core.store.models import Alert, EquitySnapshot, FillRecord, LedgerEntry, Order, SyncRun
-from core.store.runs import _decode as decode_findings  # the one reader of RunFindings' JSON
+from core.store.runs import observed as observed_symbols
 
 EQUITY_FRAME_COLUMNS = ("account", "time", "equity")
 EXPORT_BATCH = 1000
@@ -52,9 +52,18 @@ class HealthFrames:
 
 
 def health_frames(session: Session, mode: str, account: str | None = None) -> HealthFrames:
-    """The book's sync runs (a trade, stop, flatten, check or monitor run each) and orders.
-    A run observed a symbol in sync when its findings list it in `in_sync`, drifting when in
-    `drift`; the observation is dated when the run finished."""
+    """The book's sync runs (a trade, stop, flatten, check or monitor run each), what they
+    observed, and its orders."""
+    runs, observations = run_frames(session, mode, account)
+    return HealthFrames(runs, observations, order_frame(session, mode, account))
+
+
+def run_frames(
+    session: Session, mode: str, account: str | None = None, after_id: int = 0
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The book's sync runs with an id above `after_id` (RUN_COLUMNS, in id order), and
+    what each observed (OBSERVATION_COLUMNS): a symbol in sync when its findings list it in
+    `in_sync`, drifting when in `drift`, dated when the run finished."""
     rows = _rows(
         session,
         select(
@@ -69,18 +78,27 @@ def health_frames(session: Session, mode: str, account: str | None = None) -> He
             SyncRun.api_calls,
             SyncRun.details,
         )
-        .where(_of_book(SyncRun, mode, account))
+        .where(_of_book(SyncRun, mode, account), SyncRun.id > after_id)
         .order_by(SyncRun.id),
     ).all()
     observed: dict[str, list] = {column: [] for column in OBSERVATION_COLUMNS}
     for run_id, run_account, *_, finished_at, _duration, _calls, details in rows:
-        findings = decode_findings(details)
-        symbols = [*findings.in_sync, *findings.drift]
+        in_sync, drift = observed_symbols(details)
+        symbols = [*in_sync, *drift]
         observed["run_id"] += [run_id] * len(symbols)
         observed["time"] += [finished_at] * len(symbols)
         observed["account"] += [run_account] * len(symbols)
         observed["symbol"] += symbols
-        observed["in_sync"] += [True] * len(findings.in_sync) + [False] * len(findings.drift)
+        observed["in_sync"] += [True] * len(in_sync) + [False] * len(drift)
+    return (
+        _frame([row[:-1] for row in rows], RUN_COLUMNS),
+        pd.DataFrame(observed, columns=list(OBSERVATION_COLUMNS)),
+    )
+
+
+def order_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
+    """The book's orders (ORDER_COLUMNS): their reason (origin) and status change, so they
+    are read whole each time."""
     orders = _rows(
         session,
         select(
@@ -92,23 +110,27 @@ def health_frames(session: Session, mode: str, account: str | None = None) -> He
             Order.status,
         ).where(_of_book(Order, mode, account)),
     ).all()
-    return HealthFrames(
-        runs=_frame([row[:-1] for row in rows], RUN_COLUMNS),
-        observations=pd.DataFrame(observed, columns=list(OBSERVATION_COLUMNS)),
-        orders=_frame(orders, ORDER_COLUMNS),
+    return _frame(orders, ORDER_COLUMNS)
+
+
+def runs_version(session: Session, mode: str, account: str | None = None) -> tuple:
+    """Changes whenever a run is recorded (runs are never changed)."""
+    return tuple(
+        _rows(
+            session,
+            select(func.max(SyncRun.id), func.count()).where(_of_book(SyncRun, mode, account)),
+        ).one()
     )
 
 
-def health_version(session: Session, mode: str, account: str | None = None) -> tuple:
-    """Changes whenever a run is recorded or an order is added or changes status."""
-    runs = _rows(
-        session, select(func.max(SyncRun.id), func.count()).where(_of_book(SyncRun, mode, account))
-    ).one()
-    orders = _rows(
-        session,
-        select(func.max(Order.updated_at), func.count()).where(_of_book(Order, mode, account)),
-    ).one()
-    return (*runs, *orders)
+def orders_version(session: Session, mode: str, account: str | None = None) -> tuple:
+    """Changes whenever an order is added or changes status."""
+    return tuple(
+        _rows(
+            session,
+            select(func.max(Order.updated_at), func.count()).where(_of_book(Order, mode, account)),
+        ).one()
+    )
 
 
 # --- trading results --------------------------------------------------------------------

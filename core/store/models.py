@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -385,3 +386,30 @@ class Event(Base):
     requester: Mapped[str | None] = mapped_column(String(64))
     needs_ack: Mapped[bool] = mapped_column(Boolean, default=False)
     acked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class HealthFoldState(Base):
+    """How far the sync health of a mode's books is folded (core.insights.health_fold): the
+    last run folded, and the state the next fold starts from (JSON: each pair's open drift
+    and latest observation)."""
+
+    __tablename__ = "health_folds"
+
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last_run_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class HealthFoldPart(Base):
+    """One slice of a folded series of a mode (`runs`: the runs' figures; `events`: the
+    drift events closed), as numpy arrays (an .npz, no pickle): only the last slice changes
+    when runs are added."""
+
+    __tablename__ = "health_fold_parts"
+
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

@@ -141,6 +141,13 @@ def _encode(findings: RunFindings) -> str:
     )
 
 
+def observed(text: str | None) -> tuple[list[str], list[str]]:
+    """The symbols a run found in sync and drifting, without typing the rest of its
+    findings (what the health figures read of every run)."""
+    data = json.loads(text or "{}")
+    return data.get("in_sync", []), data.get("drift", [])
+
+
 def _decode(text: str | None) -> RunFindings:
     data = json.loads(text or "{}")
     return RunFindings(
