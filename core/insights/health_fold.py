@@ -115,7 +115,7 @@ def fold(current: HealthFold, runs: pd.DataFrame, observations: pd.DataFrame) ->
                 still_open["account"], still_open["symbol"], still_open["start"], strict=True
             )
         },
-        last={**current.last, **_latest(seen)},
+        last={**current.last, **_latest(walked, pairs, len(carried))},
         latest_ns=max(latest),
     )
 
@@ -186,14 +186,15 @@ def _carried(current: HealthFold) -> pd.DataFrame:
     )
 
 
-def _latest(seen: pd.DataFrame) -> dict[Pair, tuple[int, bool]]:
-    """Each pair's latest observation (the last in time, the last recorded among equals)."""
-    if not len(seen):
+def _latest(walked: pd.DataFrame, pairs: Pairs, first: int) -> dict[Pair, tuple[int, bool]]:
+    """Each pair's latest observation among the rows of `walked` from `first` on (the new
+    ones): the last in time, the last recorded among equals."""
+    codes = pairs.codes[first:]
+    if not len(codes):
         return {}
-    pairs = Pairs(seen)
-    times = seen["time"].to_numpy(dtype=np.int64)
-    order = np.lexsort((times, pairs.codes))
-    codes = pairs.codes[order]
-    lasts = order[np.flatnonzero(np.append(codes[1:] != codes[:-1], True))]
-    in_sync = seen["in_sync"].to_numpy(dtype=bool)
-    return {pairs.of(pairs.codes[i]): (int(times[i]), bool(in_sync[i])) for i in lasts}
+    times = walked["time"].to_numpy(dtype=np.int64)[first:]
+    order = np.lexsort((times, codes))
+    ordered = codes[order]
+    lasts = order[np.flatnonzero(np.append(ordered[1:] != ordered[:-1], True))]
+    in_sync = walked["in_sync"].to_numpy(dtype=bool)[first:]
+    return {pairs.of(codes[i]): (int(times[i]), bool(in_sync[i])) for i in lasts}
