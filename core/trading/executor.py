@@ -24,9 +24,8 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypeVar, cast
@@ -86,28 +85,6 @@ _RUN_KIND = {
     Origin.FLATTEN: "flatten",
 }
 _Read = TypeVar("_Read")
-
-
-# Threads kept for the process's trades: starting threads on a trade's critical path cost
-# milliseconds between dependent calls.
-_SHARED_THREADS = ThreadPoolExecutor(max_workers=16, thread_name_prefix="trade-io")
-
-
-@contextmanager
-def _together() -> Iterator[Callable[..., Future]]:
-    """Calls sent at once (a cancel and the reads beside it) on the shared threads; the
-    block ends only when every one of them has, as a pool of its own would."""
-    started: list[Future] = []
-
-    def submit(call: Callable, *args) -> Future:
-        future = _SHARED_THREADS.submit(call, *args)
-        started.append(future)
-        return future
-
-    try:
-        yield submit
-    finally:
-        wait(started)
 
 
 def _quiet(_step: str) -> None:
@@ -277,10 +254,10 @@ class Executor:
         after the cancel is sent: a working order that filled meanwhile changes what is
         held."""
         symbol = trade.symbol
-        with _together() as pool:
-            balances = pool(self.gateway.balances)
-            book = pool(self.gateway.market.order_book, symbol, 50)
-            listed = pool(self.gateway.open_orders, symbol)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            balances = pool.submit(self.gateway.balances)
+            book = pool.submit(self.gateway.market.order_book, symbol, 50)
+            listed = pool.submit(self.gateway.open_orders, symbol)
             holdings = _as_if_cancelled(
                 Holdings.of(balances.result(), rules.base, rules.quote), listed.result()
             )
@@ -295,15 +272,15 @@ class Executor:
         order of the app's on the symbol (a new click replaces it) is read to its end after
         the cancel, whether the cancel found it open or it had filled meanwhile: its fills
         are recorded first, with its own origin, and the balances read after it."""
-        with _together() as pool:
-            cancelled = pool(self.gateway.cancel_open_orders, symbol)
-            book = pool(self.gateway.market.order_book, symbol, 50)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
+            book = pool.submit(self.gateway.market.order_book, symbol, 50)
             if working:
                 cancelled.result()
                 ended = self.working.settle(symbol)
                 trade.replaced = [o for o in ended if o.status is not OrderStatus.FILLED]
                 return self.gateway.balances(), book.result()
-            balances = pool(self.gateway.balances)
+            balances = pool.submit(self.gateway.balances)
             if not cancelled.result():
                 return balances.result(), book.result()
             return self.gateway.balances(), book.result()
@@ -342,10 +319,10 @@ class Executor:
         """Cancel the symbol's plain orders while its position and the book are read; when
         it did cancel something, the position is read again (an order may have filled
         before it was cancelled)."""
-        with _together() as pool:
-            cancelled = pool(self.gateway.cancel_open_orders, symbol)
-            held = pool(self._position, symbol)
-            book = pool(self.gateway.market.order_book, symbol, 50)
+        with ThreadPoolExecutor(max_workers=3) as pool:
+            cancelled = pool.submit(self.gateway.cancel_open_orders, symbol)
+            held = pool.submit(self._position, symbol)
+            book = pool.submit(self.gateway.market.order_book, symbol, 50)
             if cancelled.result():
                 return self._position(symbol), book.result()
             return held.result(), book.result()
@@ -372,10 +349,10 @@ class Executor:
         orders are out: a failed read is no failed trade); the fills are recorded in one
         transaction with the orders' final states."""
         again = self.desk.read_again
-        with _together() as pool:
-            final = pool(again, read, trade.symbol)
+        with ThreadPoolExecutor(max_workers=1 + len(trade.orders)) as pool:
+            final = pool.submit(again, read, trade.symbol)
             fills = [
-                pool(again, lambda o=o: self.gateway.order_fills(o), trade.symbol)
+                pool.submit(again, lambda o=o: self.gateway.order_fills(o), trade.symbol)
                 for o in trade.orders
                 if o.filled > 0
             ]
