@@ -45,18 +45,11 @@ def cancel(args: argparse.Namespace, settings, build_engine: Callable) -> int:
         return _bad(f"{args.order_id} is a stop: remove it with protect {symbol} --clear")
     mode = _mode(args)
     what = f"order {args.order_id}" if args.order_id else f"every open order of {args.symbol}"
-    if mode is Mode.LIVE and not args.yes:
-        if not sys.stdin.isatty():
-            return _bad(
-                f"cancelling {what} on the LIVE account needs --yes (no terminal to ask); "
-                "nothing was sent"
-            )
-        try:
-            answer = input(f"Cancel {what} on the LIVE account? [y/N] ").strip().lower()
-        except EOFError:
-            answer = ""
-        if answer not in ("y", "yes"):
-            return _bad("not confirmed; nothing was sent")
+    if mode is Mode.LIVE and not args.yes and not _asked(f"Cancel {what} on the LIVE account?"):
+        return _bad(
+            f"cancelling {what} on the LIVE account needs --yes (no terminal to ask) or a "
+            "yes; nothing was sent"
+        )
     engine = build_engine(settings)
     try:
         service = engine.service

@@ -257,8 +257,8 @@ async def set_positions(request: web.Request) -> web.Response:
     return control_json(_account_view(request, account))
 
 
-@routes.post("/_emulator/markets/{symbol}/price")
-async def move_price(request: web.Request) -> web.Response:
+async def _market_price(request: web.Request):
+    """The engine, the listed market the path names and the positive price the body gives."""
     engine = _state(request).engine
     symbol = normalize_symbol(request.match_info["symbol"])
     if symbol not in engine.markets:
@@ -268,6 +268,12 @@ async def move_price(request: web.Request) -> web.Response:
     price = parse_decimal(raw) if isinstance(raw, str | int) else None
     if price is None or price <= 0:
         raise ControlError(400, "price must be a positive decimal string")
+    return engine, symbol, price
+
+
+@routes.post("/_emulator/markets/{symbol}/price")
+async def move_price(request: web.Request) -> web.Response:
+    engine, symbol, price = await _market_price(request)
     engine.move_price(symbol, price)
     return control_json({"symbol": symbol, "price": fmt(engine.mid(symbol))})
 
@@ -275,15 +281,7 @@ async def move_price(request: web.Request) -> web.Response:
 @routes.post("/_emulator/markets/{symbol}/trade")
 async def trade_at(request: web.Request) -> web.Response:
     """The market trades at a price: the mid and the ticker's last price move there."""
-    engine = _state(request).engine
-    symbol = normalize_symbol(request.match_info["symbol"])
-    if symbol not in engine.markets:
-        raise ControlError(404, "no such market")
-    body = await _json_body(request)
-    raw = body.get("price") if isinstance(body, dict) else None
-    price = parse_decimal(raw) if isinstance(raw, str | int) else None
-    if price is None or price <= 0:
-        raise ControlError(400, "price must be a positive decimal string")
+    engine, symbol, price = await _market_price(request)
     engine.trade_at(symbol, price)
     return control_json({"symbol": symbol, "price": fmt(engine.mid(symbol))})
 
