@@ -52,33 +52,6 @@ OLDEST_CLICK_SECONDS = 15
 # up to a second to every trade the trader watches; a poll is one small cache read
 TRADE_POLL_MS = 250
 BUTTONS = (ids.TRADE_BUY, ids.TRADE_SELL, ids.TRADE_CLOSE)
-# Each part of the page the refresh keeps current: (component id, property).
-PARTS = (
-    (ids.MODE_BADGE, "children"),
-    (ids.MODE_BADGE, "color"),
-    (ids.MODE_BADGE, "title"),
-    (ids.MODE_DETAIL, "children"),
-    (ids.LAST_SYNC, "children"),
-    (ids.MARKET_STRIP, "children"),
-    (ids.EXCHANGE_ALERT, "children"),
-    (ids.EXCHANGE_ALERT, "is_open"),
-    (ids.POSITIONS_TABLE, "data"),
-    (ids.POSITIONS_TABLE, "tooltip_data"),
-    (ids.DERIVATIVES_TABLE, "data"),
-    (ids.DERIVATIVES_CARD, "style"),
-    (ids.PNL_CARDS, "children"),
-    (ids.BALANCES_TABLE, "children"),
-    (ids.BALANCES_TIME, "children"),
-    (ids.FILLS_TABLE, "data"),
-    (ids.ORDERS_TABLE, "data"),
-    (ids.SYNC_LOG, "data"),
-    (ids.TRADE_STATUS, "children"),
-    (ids.BACKGROUND_ALERT, "children"),
-    (ids.BACKGROUND_ALERT, "is_open"),
-    (ids.RESUME, "disabled"),
-    *((button, prop) for button in BUTTONS for prop in ("disabled", "children", "title")),
-    (ids.TRADE_BLOCKED, "children"),
-)
 
 
 def register_callbacks(app: dash.Dash, service, background_down) -> None:
@@ -123,6 +96,18 @@ VIEW_PARTS = (
     *((button, prop) for button in BUTTONS for prop in ("disabled", "children", "title")),
     (ids.TRADE_BLOCKED, "children"),
 )
+# the parts that change with the tick: the price strip, ages, the background's state
+TICK_PARTS = (
+    (ids.MARKET_STRIP, "children"),
+    (ids.EXCHANGE_ALERT, "children"),
+    (ids.EXCHANGE_ALERT, "is_open"),
+    (ids.BALANCES_TIME, "children"),
+    (ids.TRADE_STATUS, "children"),
+    (ids.BACKGROUND_ALERT, "children"),
+    (ids.BACKGROUND_ALERT, "is_open"),
+)
+# Each part of the page the refresh keeps current: (component id, property).
+PARTS = VIEW_PARTS + TICK_PARTS
 # shown on every page tab (the header), so refreshed whichever tab shows
 HEADER_PARTS = VIEW_PARTS[:5]
 # a row of the positions table is the symbol's: other symbols, or another order, go whole

@@ -300,3 +300,17 @@ def wait_for_cell(dash_duo, symbol: str, column: str, text: str) -> dict[str, st
         lambda: f"{symbol}'s {column} never read {text!r}: {position_cells(dash_duo, symbol)}",
         timeout=TRADE_SECONDS,
     )
+
+
+def fit_1366x768(dash_duo) -> None:
+    """The page gets a 1366x768 viewport (the window grows by its own frame)."""
+    driver = dash_duo.driver
+    width, height = driver.execute_script(
+        "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]"
+    )
+    driver.set_window_size(1366 + width, 768 + height)
+    wait_until(
+        dash_duo,
+        lambda: driver.execute_script("return [innerWidth, innerHeight]") == [1366, 768],
+        "the window did not take 1366x768",
+    )

@@ -21,6 +21,7 @@ from tests.browser.pages import (
     close_toast,
     css,
     enter_size,
+    fit_1366x768,
     open_dashboard,
     position_cells,
     wait_for_state,
@@ -244,16 +245,8 @@ def test_a_page_without_its_server_greys_its_figures_and_disables_every_button(d
 
 def test_the_kill_switch_is_in_sight_at_1366x768(dash_duo, runtime):
     open_dashboard(dash_duo, runtime)
+    fit_1366x768(dash_duo)
     driver = dash_duo.driver
-    width, height = driver.execute_script(
-        "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]"
-    )
-    driver.set_window_size(1366 + width, 768 + height)
-    wait_until(
-        dash_duo,
-        lambda: driver.execute_script("return [innerWidth, innerHeight]") == [1366, 768],
-        "the window did not take 1366x768",
-    )
     driver.execute_script("window.scrollTo(0, 0)")
     bottom = driver.execute_script(
         "return document.getElementById(arguments[0]).getBoundingClientRect().bottom",

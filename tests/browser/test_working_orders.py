@@ -21,6 +21,7 @@ from tests.browser.pages import (
     click,
     css,
     enter_size,
+    fit_1366x768,
     go_live,
     open_dashboard,
     position_row,
@@ -175,19 +176,6 @@ const panel = document.querySelector(arguments[0]);
 const table = panel.querySelector('table').getBoundingClientRect();
 return page.scrollWidth <= page.clientWidth && table.right <= panel.getBoundingClientRect().right;
 """
-
-
-def fit_1366x768(dash_duo) -> None:
-    driver = dash_duo.driver
-    width, height = driver.execute_script(
-        "return [window.outerWidth - window.innerWidth, window.outerHeight - window.innerHeight]"
-    )
-    driver.set_window_size(1366 + width, 768 + height)
-    wait_until(
-        dash_duo,
-        lambda: driver.execute_script("return [innerWidth, innerHeight]") == [1366, 768],
-        "the window did not take 1366x768",
-    )
 
 
 def test_an_order_placed_outside_the_app_is_listed_as_read_and_cancelled(dash_duo, runtime):
