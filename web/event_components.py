@@ -18,7 +18,7 @@ KIND_WORDS = {
     "trade": "Trade",
     "trade_failed": "Trade failed",
     "stop_fired": "Stop fired",
-    "external_change": "Changed outside the app",
+    "external_change": "Account change",
     "drift": "Drift",
     "in_sync": "Back in sync",
     "repaired": "Repaired",

@@ -42,7 +42,7 @@ def test_the_toast_of_several_events_is_as_loud_as_the_worst():
     assert (is_open, header, icon) == (True, "2 events", "warning")
     assert text_of(body) == "17:00:05 stop: event 5 17:00:04 manual: event 4"
     assert events.event_toast([event(6, "external_change", "monitor")])[1:3] == (
-        "Changed outside the app · monitor",
+        "Account change · monitor",
         "warning",
     )
 
@@ -51,7 +51,7 @@ def test_feed_rows_say_when_who_and_what_and_flag_what_waits():
     change = event(2, "external_change", "monitor", needs_ack=True)
     rows = events.feed_rows([change, event(1, "flatten", "flatten", symbol=None)])
     assert [(r["time"], r["who"], r["symbol"], r["text"], r["waiting"]) for r in rows] == [
-        ("2026-12-02 17:00:02 UTC", "monitor", "ETH/USDT", "Changed outside the app: event 2", "yes"),
+        ("2026-12-02 17:00:02 UTC", "monitor", "ETH/USDT", "Account change: event 2", "yes"),
         ("2026-12-02 17:00:01 UTC", "flatten", "all", "Flatten: event 1", ""),
     ]  # fmt: skip
     assert events.feed_rows([]) == [{"time": "No events yet."}]
