@@ -74,6 +74,38 @@ def test_a_limit_order_rests_then_is_cancelled_from_the_panel(dash_duo, runtime)
     assert working.id not in {o.id for o in service.orders.working(Mode.SIM)}
 
 
+def test_a_limit_order_rests_then_fills_when_the_market_comes_to_it(
+    dash_duo, runtime, demo_exchange
+):
+    """SIM: BUY at a price below the market rests; the market falls through it, the
+    background's round (here called as the scheduler calls it) fills it on the paper
+    account, and the page shows the symbol LONG at that price, the panel empty and the fill
+    as news."""
+    open_dashboard(dash_duo, runtime)
+    service = runtime.engine.service
+    last = service.wiring.market_data.ticker(SYMBOL).last
+    price = (last * Decimal("0.98")).quantize(Decimal("0.01"))
+    enter_size(dash_duo, "300", "quote")
+    dash_duo.find_element(css(ids.LIMIT_PRICE)).send_keys(str(price))
+    click(dash_duo, ids.TRADE_BUY)
+    dash_duo.wait_for_contains_text(css(ids.ORDERS_PANEL), f"{price:,.2f}", timeout=TRADE_SECONDS)
+
+    demo_exchange.set_price("ETHUSDT", str(price * Decimal("0.99")))
+    assert service.monitoring.periodic_check() is None  # SIM: working orders, equity point
+    dash_duo.wait_for_contains_text(
+        css(ids.ORDERS_PANEL), "No working orders and no stops.", timeout=TRADE_SECONDS
+    )
+    wait_until(
+        dash_duo,
+        lambda: position_row(dash_duo, SYMBOL)[1] == "LONG",
+        lambda: f"the row never read LONG: {position_row(dash_duo, SYMBOL)}",
+        timeout=TRADE_SECONDS,
+    )
+    assert position_row(dash_duo, SYMBOL)[3] == f"{price:,.2f}"  # the average entry
+    dash_duo.wait_for_contains_text(css(ids.EVENT_FEED), "Working order filled", LOAD_SECONDS)
+    assert service.wiring.gateway(Mode.SIM).balances()["USDT"].locked == 0
+
+
 ORDER_LINE_SCRIPT = """
 const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
 if (!plot || !plot.layout) return null;
