@@ -22,10 +22,14 @@ SINCE_HELP = "an ISO time such as 2026-12-02T17:00:00Z (UTC unless a zone is giv
 WINDOW_HELP = "a duration such as 1h, 24h, 7d, 30m or 2w, or all"
 
 
+def handler(command: str) -> Callable:
+    """The function that runs a one-shot command: its module is imported now, and only its."""
+    return importlib.import_module(COMMAND_MODULES[command]).HANDLERS[command]
+
+
 def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
-    """Run a one-shot command: its module is imported now, and only its."""
-    handlers = importlib.import_module(COMMAND_MODULES[args.command]).HANDLERS
-    return handlers[args.command](args, settings, build_engine)
+    """Run a one-shot command."""
+    return handler(args.command)(args, settings, build_engine)
 
 
 def parser() -> argparse.ArgumentParser:
