@@ -123,7 +123,10 @@ def _main(argv: list[str]) -> int:
         # the command's own work may make garbage worth collecting; what start-up loaded
         # is frozen first, or the first collections walk every module (70-100 ms)
         _long_lived_built()
-        return run(args, settings, build_engine)
+        try:
+            return run(args, settings, build_engine)
+        finally:
+            gc.unfreeze()  # a caller in its own process (the tests) gets its objects collected
     except AppError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
