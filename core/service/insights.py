@@ -203,14 +203,16 @@ class Insights:
         """The mode's health fold brought up to its newest run: this process's own, or the
         one stored (core.store.health_folds), with the runs recorded since folded in; stored
         again for the other processes. A run that observed a symbol before the fold's latest
-        observation of it makes the fold start again from the first run."""
+        observation of it, or one committed below the watermark after the fold passed it, makes
+        the fold start again from the first run."""
         with self._fold_lock:
             kept = self._folds.get(mode)
         with self.wiring.db.session() as session:
             start = kept if kept is not None else health_folds.load(session, mode.value)
             runs, seen = analytics.run_frames(session, mode.value, None, start.last_run_id)
+            through = analytics.runs_through(session, mode.value, start.last_run_id)
         folded, refolded = health_fold.fold(start, runs, seen), False
-        if folded is None:
+        if folded is None or through != len(start.runs):
             runs, seen = self._read(analytics.run_frames, mode, None)
             folded, refolded = health_fold.fold(HealthFold(), runs, seen), True
         if folded is not start:

@@ -132,6 +132,14 @@ def runs_version(session: Session, mode: str, account: str | None = None) -> tup
     )
 
 
+def runs_through(session: Session, mode: str, last_id: int) -> int:
+    """How many of the mode's runs have an id up to `last_id`. On PostgreSQL concurrent
+    writers can commit a lower id after a higher one: a fold up to `last_id` that holds
+    fewer runs than this missed one."""
+    query = select(func.count()).where(_of_book(SyncRun, mode, None), SyncRun.id <= last_id)
+    return _rows(session, query).scalar_one()
+
+
 def orders_version(session: Session, mode: str, account: str | None = None) -> tuple:
     """Changes whenever an order is added or changes status."""
     return tuple(

@@ -15,7 +15,7 @@ from core.service.insights import Insights
 from core.service.stored_mode import StoredMode
 from core.store import repository as repo
 from core.store.books import BookKey
-from core.store.models import utcnow
+from core.store.models import SyncRun, utcnow
 
 ETH = "ETH/USDT"
 LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
@@ -91,3 +91,21 @@ def test_an_unknown_account_or_window_is_refused(insights):
         InputError, match="export takes one of fills, ledger, orders, syncs, alerts"
     ):
         insights.export("positions", None)
+
+
+def test_a_run_committed_below_the_fold_s_watermark_is_folded(engine, insights):
+    """PostgreSQL can commit a lower id after a higher one (two writers at once): the fold
+    that passed it must take it in, not skip it for good."""
+    round_trip(engine.service)
+    db = engine.service.wiring.db
+
+    def copy_of_run(run_id: int, as_id: int) -> None:
+        with db.session() as session:
+            run = session.get(SyncRun, run_id)
+            columns = {c.key: getattr(run, c.key) for c in SyncRun.__table__.columns}
+            session.add(SyncRun(**{**columns, "id": as_id}))
+
+    copy_of_run(2, as_id=10)
+    assert insights.health("24h").report.runs.runs == 3  # folded up to id 10
+    copy_of_run(2, as_id=7)  # a writer that took id 7 before 10 commits only now
+    assert insights.health("24h").report.runs.runs == 4
