@@ -184,12 +184,13 @@ class ResultsReport:
 
 def compute_results(
     entries: pd.DataFrame,
-    equity: pd.DataFrame,
+    equity: pd.DataFrame | None,
     now: datetime,
     dust: Mapping[str, Decimal] | None = None,
 ) -> ResultsReport:
     """Every result figure from the ledger's entries (ENTRY_COLUMNS) and the equity
-    snapshots; `now` dates the open trips.
+    snapshots (None: no drawdown, for a caller that measures it apart, so that a new
+    snapshot does not work out the round trips again); `now` dates the open trips.
     `dust` gives per symbol the quantity at or below which a holding is flat (default 0)."""
     trips = _trips(_held_entries(_prepared(entries, ENTRY_COLUMNS)), dust or {})
     closed_columns = _closed_columns(trips)
@@ -201,7 +202,7 @@ def compute_results(
         by_symbol=by_symbol,
         closed=closed,
         open=_open_trips(_rows_of(trips, np.flatnonzero(~trips["closed"])), now),
-        drawdown=drawdown(equity),
+        drawdown=None if equity is None else drawdown(equity),
     )
 
 

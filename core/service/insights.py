@@ -25,6 +25,7 @@ from core.insights import health_fold
 from core.insights.health import compute_health
 from core.insights.health_fold import HealthFold
 from core.insights.results import (
+    Drawdown,
     ResultsReport,
     compute_results,
     drawdown,
@@ -100,16 +101,21 @@ class Insights:
         latter."""
         span = parse_since(window)
         mode = self.book_mode(account, mode)
-        report, curve, entries, outside = self._kept_read(
-            ("results", mode, account),
-            lambda session: analytics.results_version(session, mode.value, account),
-            lambda: self._all_results(mode, account),
+        with self.wiring.db.session() as session:
+            ledger = analytics.ledger_version(session, mode.value, account)
+            equity = analytics.equity_version(session, mode.value, account)
+        report, entries, outside = self._kept.get(
+            ("results ledger", mode, account), ledger, lambda: self._ledger_results(mode, account)
+        )
+        curve, worst = self._kept.get(
+            ("results equity", mode, account),
+            (ledger, equity),
+            lambda: self._equity_curve(mode, account, outside),
         )
         now = utcnow()
         since = None if span is None else now - span
         if since is None:
             closed, summary, by_symbol = report.closed, report.overall, report.by_symbol
-            worst = report.drawdown
         else:
             closed = tuple(trip for trip in report.closed if trip.closed_at >= since)
             summary, by_symbol = summarize(closed)
@@ -222,20 +228,25 @@ class Insights:
             self._folds[mode] = folded
         return folded
 
-    def _all_results(
+    def _ledger_results(
         self, mode: Mode, account: str | None
-    ) -> tuple[ResultsReport, pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-        """The results over the whole ledger (the drawdown of the equity less the changes
-        outside the app), the book's one equity curve with those changes (net_of_outside),
-        the ledger and those changes."""
+    ) -> tuple[ResultsReport, pd.DataFrame, pd.DataFrame]:
+        """The results over the whole ledger but the drawdown (kept with the equity curve:
+        an equity snapshot comes every 30 s and changes no round trip), the ledger, and its
+        changes outside the app."""
         entries = self._read(analytics.ledger_frame, mode, account)
         outside = self._read(analytics.outside_frame, mode, account)
-        curve = net_of_outside(
-            combined_equity(self._read(analytics.equity_frame, mode, account)), outside
-        )
         dust = self._dust(entries["symbol"].unique())
-        report = compute_results(entries, traded_curve(curve), utcnow(), dust)
-        return report, curve, entries, outside
+        return compute_results(entries, None, utcnow(), dust), entries, outside
+
+    def _equity_curve(
+        self, mode: Mode, account: str | None, outside: pd.DataFrame
+    ) -> tuple[pd.DataFrame, Drawdown | None]:
+        """The book's one equity curve with the changes outside the app (net_of_outside),
+        and the drawdown of the equity less those changes over all of it."""
+        snapshots = self._read(analytics.equity_frame, mode, account)
+        curve = net_of_outside(combined_equity(snapshots), outside)
+        return curve, drawdown(traded_curve(curve))
 
     def _dust(self, symbols: Iterable[str]) -> dict[str, Decimal]:
         """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the

@@ -124,10 +124,16 @@ def order_frame(session: Session, mode: str, account: str | None = None) -> pd.D
 
 def runs_version(session: Session, mode: str, account: str | None = None) -> tuple:
     """Changes whenever a run is recorded (runs are never changed)."""
+    return _appended_version(session, SyncRun, mode, account)
+
+
+def _appended_version(session: Session, model, mode: str, account: str | None) -> tuple:
+    """The newest id and the count of a book's records of a table whose rows are only ever
+    added: it changes whenever one is."""
     return tuple(
         _rows(
             session,
-            select(func.max(SyncRun.id), func.count()).where(_of_book(SyncRun, mode, account)),
+            select(func.max(model.id), func.count()).where(_of_book(model, mode, account)),
         ).one()
     )
 
@@ -194,20 +200,15 @@ def equity_frame(session: Session, mode: str, account: str | None = None) -> pd.
     return _frame(rows, EQUITY_FRAME_COLUMNS)
 
 
-def results_version(session: Session, mode: str, account: str | None = None) -> tuple:
-    """Changes whenever a ledger entry or an equity snapshot is recorded (neither is ever
-    changed)."""
-    entries = _rows(
-        session,
-        select(func.max(LedgerEntry.id), func.count()).where(_of_book(LedgerEntry, mode, account)),
-    ).one()
-    equity = _rows(
-        session,
-        select(func.max(EquitySnapshot.id), func.count()).where(
-            _of_book(EquitySnapshot, mode, account)
-        ),
-    ).one()
-    return (*entries, *equity)
+def ledger_version(session: Session, mode: str, account: str | None = None) -> tuple:
+    """Changes whenever a ledger entry is recorded (entries are never changed)."""
+    return _appended_version(session, LedgerEntry, mode, account)
+
+
+def equity_version(session: Session, mode: str, account: str | None = None) -> tuple:
+    """Changes whenever an equity snapshot is recorded (snapshots are never changed): apart
+    from the ledger's, so that a snapshot (one every 30 s) leaves the round trips kept."""
+    return _appended_version(session, EquitySnapshot, mode, account)
 
 
 def _frame(rows, columns: tuple[str, ...]) -> pd.DataFrame:

@@ -4,6 +4,7 @@ it, and a report reads one book."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
@@ -13,6 +14,7 @@ from core.domain import Fill, Mode, PositionState, Side, TradeSize
 from core.errors import InputError
 from core.service.insights import Insights
 from core.service.stored_mode import StoredMode
+from core.store import analytics
 from core.store import repository as repo
 from core.store.books import BookKey
 from core.store.models import SyncRun, utcnow
@@ -109,3 +111,33 @@ def test_a_run_committed_below_the_fold_s_watermark_is_folded(engine, insights):
     assert insights.health("24h").report.runs.runs == 3  # folded up to id 10
     copy_of_run(2, as_id=7)  # a writer that took id 7 before 10 commits only now
     assert insights.health("24h").report.runs.runs == 4
+
+
+def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkeypatch):
+    """The check records equity every 30 s: a snapshot brings the curve and its drawdown up
+    to date without reading the ledger again, and the view equals a fresh process's."""
+    round_trip(engine.service)
+    book = BookKey("sim", "default")
+    with engine.db.session() as session:
+        repo.record_equity(session, book, Decimal(10_000))
+    before = insights.results()
+    ledger_reads = []
+    real_ledger_frame = analytics.ledger_frame
+
+    def counted(*args, **kwargs):
+        ledger_reads.append(args[1:])
+        return real_ledger_frame(*args, **kwargs)
+
+    monkeypatch.setattr(analytics, "ledger_frame", counted)
+    with engine.db.session() as session:
+        repo.record_equity(session, book, Decimal(9_000))
+    after = insights.results()
+    assert ledger_reads == []
+    assert after.closed == before.closed and after.summary == before.summary
+    assert len(after.equity) == len(before.equity) + 1
+    assert after.drawdown.max_abs == Decimal(1000) and before.drawdown.max_abs == 0
+    fresh = Insights(engine.service.wiring, StoredMode(engine.service.wiring)).results()
+    assert dataclasses.replace(after, now=fresh.now, open=fresh.open) == fresh
+    ledger_reads.clear()  # the fresh process's own
+    round_trip(engine.service)  # a new fill: the ledger is read again
+    assert insights.results().summary.stats.trips == 2 and ledger_reads == [("sim", None)]
