@@ -13,8 +13,9 @@ symbols, each one to three buys (fee in base) and one to three sells (fee in quo
 bring the holding back to zero, with an equity snapshot every ten minutes. Each figure is the
 median of several runs (target: under 300 ms each). With --store the folded health is timed
 too (core.insights.health_fold, stored by core.store.health_folds): the first load, a new
-process loading the stored fold, one new run folded, and each tick's report.
-"""
+process loading the stored fold, one new run folded, and each tick's report; and the
+Results page's reads as the service makes them: any change before, and after a new equity
+point (the round trips kept) and each tick with nothing new."""
 
 from __future__ import annotations
 
@@ -41,11 +42,14 @@ from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS
 from core.insights.results import (
     ENTRY_COLUMNS,
     compute_results,
+    drawdown,
     net_of_outside,
     realized_since,
+    summarize,
     traded_curve,
 )
 from core.pnl import PositionBook, apply_fill
+from core.service.insights import chart_points, combined_equity
 from core.store import analytics, health_folds
 from core.store.db import Database
 from core.store.models import (
@@ -351,6 +355,79 @@ def folded_figures(db: Database, repeat: int) -> None:
         )
 
 
+def results_figures(db: Database, repeat: int) -> None:
+    """The Results page's reads as the service makes them (core.service.insights), before
+    and after the round trips were kept apart from the equity curve: before, any new ledger
+    entry or equity snapshot loaded the ledger, its changes outside the app and the equity,
+    and worked out every figure; now a snapshot (one every 30 s) reads only the snapshots
+    recorded since the last read and works out the curve and its drawdown, and a tick with nothing new reads two versions
+    and narrows the kept figures to its window."""
+
+    def line(label: str, wall: float, cpu: float, more: str = "") -> None:
+        print(f"  {label:<52} {wall:8.1f} ms wall {cpu:8.1f} ms CPU  {more}")
+
+    def everything():
+        with db.session() as session:
+            entries = analytics.ledger_frame(session, "live")
+            outside = analytics.outside_frame(session, "live")
+            snapshots = analytics.equity_frame(session, "live")
+        curve = net_of_outside(combined_equity(snapshots), outside)
+        return compute_results(entries, traded_curve(curve), NOW), entries, outside
+
+    wall, cpu, (report, entries, outside) = measured(1, everything)
+    line(
+        "before: any new entry or snapshot (all reloaded)",
+        wall,
+        cpu,
+        f"closed trips {len(report.closed):,}",
+    )
+    line("after: a new ledger entry (all reloaded, as before)", wall, cpu)
+    with db.session() as session:
+        last = session.scalar(select(EquitySnapshot).order_by(EquitySnapshot.id.desc()).limit(1))
+        snapshot = {"mode": "live", "account": last.account, "equity": last.equity}
+
+    def versions():
+        with db.session() as session:
+            return analytics.ledger_version(session, "live"), analytics.equity_version(
+                session, "live"
+            )
+
+    with db.session() as session:
+        snapshots = analytics.equity_frame(session, "live")
+
+    def new_snapshot():
+        nonlocal snapshots
+        with db.session() as session:
+            session.execute(insert(EquitySnapshot), [{**snapshot, "time": NOW}])
+        versions()
+        with db.session() as session:
+            new = analytics.equity_frame(session, "live", None, int(snapshots["id"].max()))
+        snapshots = pd.concat([snapshots, new], ignore_index=True)
+        curve = net_of_outside(combined_equity(snapshots), outside)
+        return curve, drawdown(traded_curve(curve))
+
+    wall, cpu, (curve, _) = measured(repeat, new_snapshot)
+    line(
+        "after: a new equity point (the round trips kept)",
+        wall,
+        cpu,
+        f"{len(curve):,} points (the insert not timed apart)",
+    )
+    for label, since in (("all", None), ("7d", NOW - timedelta(days=7))):
+
+        def tick(since=since):
+            versions()
+            closed = report.closed
+            if since is not None:
+                closed = tuple(trip for trip in closed if trip.closed_at >= since)
+                summarize(closed)
+            realized_since(entries, since)
+            return chart_points(curve), chart_points(curve, "traded")
+
+        wall, cpu, _ = measured(repeat, tick)
+        line(f"after: each tick, nothing new, window {label}", wall, cpu)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10_000)
@@ -401,6 +478,7 @@ def main() -> int:
         db = stored(runs, observations, orders, fills, equity)
         store_figures(db, args.repeat)
         folded_figures(db, args.repeat)
+        results_figures(db, args.repeat)
     print("target: under 300 ms each")
     return 0
 

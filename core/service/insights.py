@@ -13,6 +13,7 @@ import threading
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import TextIO
 from urllib.parse import urlsplit
 
@@ -60,6 +61,7 @@ class Insights:
         self._stored = stored
         self._kept = VersionedCache()
         self._folds: dict[Mode, HealthFold] = {}
+        self._snapshots: dict[tuple[Mode, str | None], pd.DataFrame] = {}
         self._fold_lock = threading.Lock()
 
     def accounts(self) -> list[str]:
@@ -244,9 +246,29 @@ class Insights:
     ) -> tuple[pd.DataFrame, Drawdown | None]:
         """The book's one equity curve with the changes outside the app (net_of_outside),
         and the drawdown of the equity less those changes over all of it."""
-        snapshots = self._read(analytics.equity_frame, mode, account)
-        curve = net_of_outside(combined_equity(snapshots), outside)
+        curve = net_of_outside(combined_equity(self._snapshots_of(mode, account)), outside)
         return curve, drawdown(traded_curve(curve))
+
+    def _snapshots_of(self, mode: Mode, account: str | None) -> pd.DataFrame:
+        """The book's equity snapshots in (time, id) order, read once: snapshots are only
+        ever added, so a tick reads those recorded since (the read, not the arithmetic, was
+        most of a new snapshot's cost). One dated before the newest kept (a clock set back)
+        takes its place by time: a stable sort keeps equal times in id order, since every
+        new id is above the kept ones."""
+        with self._fold_lock:
+            kept = self._snapshots.get((mode, account))
+        after = int(kept["id"].max()) if kept is not None and len(kept) else 0
+        new = self._read(partial(analytics.equity_frame, after_id=after), mode, account)
+        snapshots = new
+        if kept is not None and len(kept) and len(new):
+            snapshots = pd.concat([kept, new], ignore_index=True)
+            if new["time"].min() < kept["time"].max():
+                snapshots = snapshots.sort_values("time", kind="stable", ignore_index=True)
+        elif kept is not None:
+            snapshots = kept if len(kept) else new
+        with self._fold_lock:
+            self._snapshots[(mode, account)] = snapshots
+        return snapshots
 
     def _dust(self, symbols: Iterable[str]) -> dict[str, Decimal]:
         """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the
@@ -294,7 +316,7 @@ def combined_equity(snapshots: pd.DataFrame) -> pd.DataFrame:
         return snapshots[["time", "equity"]].reset_index(drop=True)
     latest: dict[str, Decimal] = {}
     total, points = ZERO, []
-    for account, time, equity in snapshots.itertuples(index=False):
+    for account, time, equity in snapshots[["account", "time", "equity"]].itertuples(index=False):
         total += equity - latest.get(account, ZERO)
         latest[account] = equity
         points.append((time, total))

@@ -25,7 +25,7 @@ from core.store import ledger
 from core.store.models import Alert, EquitySnapshot, FillRecord, LedgerEntry, Order, SyncRun
 from core.store.runs import observed as observed_symbols
 
-EQUITY_FRAME_COLUMNS = ("account", "time", "equity")
+EQUITY_FRAME_COLUMNS = ("id", "account", "time", "equity")
 EXPORT_BATCH = 1000
 
 
@@ -189,12 +189,17 @@ def outside_frame(session: Session, mode: str, account: str | None = None) -> pd
     return _frame(moves, OUTSIDE_COLUMNS)
 
 
-def equity_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
-    """The book's equity snapshots (account, time, equity), oldest first."""
+def equity_frame(
+    session: Session, mode: str, account: str | None = None, after_id: int = 0
+) -> pd.DataFrame:
+    """The book's equity snapshots with an id above `after_id` (id, account, time, equity),
+    oldest first."""
     rows = _rows(
         session,
-        select(EquitySnapshot.account, EquitySnapshot.time, EquitySnapshot.equity)
-        .where(_of_book(EquitySnapshot, mode, account))
+        select(
+            EquitySnapshot.id, EquitySnapshot.account, EquitySnapshot.time, EquitySnapshot.equity
+        )
+        .where(_of_book(EquitySnapshot, mode, account), EquitySnapshot.id > after_id)
         .order_by(EquitySnapshot.time, EquitySnapshot.id),
     ).all()
     return _frame(rows, EQUITY_FRAME_COLUMNS)

@@ -17,7 +17,7 @@ from core.service.stored_mode import StoredMode
 from core.store import analytics
 from core.store import repository as repo
 from core.store.books import BookKey
-from core.store.models import SyncRun, utcnow
+from core.store.models import EquitySnapshot, SyncRun, utcnow
 
 ETH = "ETH/USDT"
 LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
@@ -128,11 +128,20 @@ def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkey
         ledger_reads.append(args[1:])
         return real_ledger_frame(*args, **kwargs)
 
+    equity_reads = []
+    real_equity_frame = analytics.equity_frame
+
+    def counted_equity(*args, after_id=0):
+        frame = real_equity_frame(*args, after_id=after_id)
+        equity_reads.append(len(frame))
+        return frame
+
     monkeypatch.setattr(analytics, "ledger_frame", counted)
+    monkeypatch.setattr(analytics, "equity_frame", counted_equity)
     with engine.db.session() as session:
         repo.record_equity(session, book, Decimal(9_000))
     after = insights.results()
-    assert ledger_reads == []
+    assert ledger_reads == [] and equity_reads == [1]  # the new snapshot alone
     assert after.closed == before.closed and after.summary == before.summary
     assert len(after.equity) == len(before.equity) + 1
     assert after.drawdown.max_abs == Decimal(1000) and before.drawdown.max_abs == 0
@@ -141,3 +150,32 @@ def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkey
     ledger_reads.clear()  # the fresh process's own
     round_trip(engine.service)  # a new fill: the ledger is read again
     assert insights.results().summary.stats.trips == 2 and ledger_reads == [("sim", None)]
+
+
+def test_a_snapshot_dated_before_the_newest_takes_its_place_in_the_curve(engine, insights):
+    """A snapshot written with a clock set back (here another account's of the book) is not
+    appended after the newer ones: the book's curve sums each account's latest equity in
+    time order, and equals that of a process that reads every snapshot."""
+    book = BookKey("sim", "default")
+    for equity in (10_000, 9_500):
+        with engine.db.session() as session:
+            repo.record_equity(session, book, Decimal(equity))
+    assert insights.results().drawdown.max_abs == Decimal(500)
+    with engine.db.session() as session:
+        session.add(
+            EquitySnapshot(
+                mode="sim",
+                account="other",
+                equity=Decimal(12_000),
+                time=utcnow() - timedelta(hours=1),
+            )
+        )
+    late = insights.results()
+    fresh = Insights(engine.service.wiring, StoredMode(engine.service.wiring)).results()
+    assert late.equity == fresh.equity and late.drawdown == fresh.drawdown
+    assert [value for _, value in late.equity] == [
+        Decimal(12_000),
+        Decimal(22_000),
+        Decimal(21_500),
+    ]
+    assert late.drawdown.max_abs == Decimal(500)
