@@ -311,13 +311,36 @@ def traded_curve(curve: pd.DataFrame) -> pd.DataFrame:
 # --- realized PnL -----------------------------------------------------------------------
 
 
-def realized_since(entries: pd.DataFrame, since: datetime | None) -> tuple[Decimal, Decimal]:
-    """The realized PnL and the fees (in quote) of the ledger's entries from `since` on (all:
-    None). Each entry was written with what it realized by average cost (core.pnl, the rule
-    every position row follows), so over all time these are the Trading page's cards."""
-    if since is not None and len(entries):
-        entries = entries[pd.to_datetime(entries["time"], utc=True) >= since]
-    return sum(entries["realized"], ZERO), sum(entries["fee_quote"], ZERO)
+class Booked(NamedTuple):
+    """The ledger's realized PnL and fees (in quote) summed as they run in time order, so
+    that a window's sums are a difference of two: the page asks each tick for a window whose
+    start moves, and summing a million entries each time was most of the tick."""
+
+    times: np.ndarray  # UTC nanoseconds, in order
+    realized: np.ndarray  # before each entry, and after the last
+    fees: np.ndarray
+
+
+def booked(entries: pd.DataFrame) -> Booked:
+    """The running sums of the ledger's entries (ENTRY_COLUMNS)."""
+    frame = _prepared(entries, ENTRY_COLUMNS).sort_values("time", kind="stable")
+
+    def running(name: str) -> np.ndarray:
+        return np.r_[np.array([ZERO], dtype=object), np.cumsum(frame[name].to_numpy(object))]
+
+    return Booked(frame["time"].to_numpy(np.int64), running("realized"), running("fee_quote"))
+
+
+def realized_since(
+    entries: pd.DataFrame | Booked, since: datetime | None
+) -> tuple[Decimal, Decimal]:
+    """The realized PnL and the fees (in quote) of the ledger's entries (or their `booked`
+    sums) from `since` on (all: None). Each entry was written with what it realized by
+    average cost (core.pnl, the rule every position row follows), so over all time these are
+    the Trading page's cards."""
+    sums = entries if isinstance(entries, Booked) else booked(entries)
+    first = 0 if since is None else int(np.searchsorted(sums.times, _ns(since), side="left"))
+    return sums.realized[-1] - sums.realized[first], sums.fees[-1] - sums.fees[first]
 
 
 # --- inputs -----------------------------------------------------------------------------

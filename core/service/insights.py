@@ -26,8 +26,10 @@ from core.insights import health_fold
 from core.insights.health import compute_health
 from core.insights.health_fold import HealthFold
 from core.insights.results import (
+    Booked,
     Drawdown,
     ResultsReport,
+    booked,
     compute_results,
     drawdown,
     net_of_outside,
@@ -106,7 +108,7 @@ class Insights:
         with self.wiring.db.session() as session:
             ledger = analytics.ledger_version(session, mode.value, account)
             equity = analytics.equity_version(session, mode.value, account)
-        report, entries, outside = self._kept.get(
+        report, sums, outside = self._kept.get(
             ("results ledger", mode, account), ledger, lambda: self._ledger_results(mode, account)
         )
         curve, worst = self._kept.get(
@@ -124,7 +126,7 @@ class Insights:
             curve = curve[curve["time"] >= since] if len(curve) else curve
             curve = net_of_outside(curve, outside)
             worst = drawdown(traded_curve(curve))
-        realized, fees = realized_since(entries, since)
+        realized, fees = realized_since(sums, since)
         return ResultsView(
             mode=mode,
             account=account,
@@ -232,14 +234,14 @@ class Insights:
 
     def _ledger_results(
         self, mode: Mode, account: str | None
-    ) -> tuple[ResultsReport, pd.DataFrame, pd.DataFrame]:
+    ) -> tuple[ResultsReport, Booked, pd.DataFrame]:
         """The results over the whole ledger but the drawdown (kept with the equity curve:
-        an equity snapshot comes every 30 s and changes no round trip), the ledger, and its
-        changes outside the app."""
+        an equity snapshot comes every 30 s and changes no round trip), the ledger's realized
+        PnL and fees as running sums, and its changes outside the app."""
         entries = self._read(analytics.ledger_frame, mode, account)
         outside = self._read(analytics.outside_frame, mode, account)
         dust = self._dust(entries["symbol"].unique())
-        return compute_results(entries, None, utcnow(), dust), entries, outside
+        return compute_results(entries, None, utcnow(), dust), booked(entries), outside
 
     def _equity_curve(
         self, mode: Mode, account: str | None, outside: pd.DataFrame

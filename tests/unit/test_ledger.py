@@ -5,16 +5,19 @@ written by the store: tests/integration/test_ledger_replay.py works those by han
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from core.insights.results import (
     ENTRY_COLUMNS,
     EQUITY_COLUMNS,
     OUTSIDE_COLUMNS,
+    booked,
     compute_results,
     net_of_outside,
     realized_since,
@@ -156,6 +159,29 @@ def test_realized_in_a_window_counts_the_entries_in_it():
     assert realized_since(entries, None) == (D(0), D("0.2"))
     assert realized_since(entries, at(3)) == (D(-10), D("0.2"))
     assert realized_since(entries, at(5)) == (D(0), D(0))
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 23),
+            st.decimals(-1000, 1000, places=8),
+            st.decimals(0, 10, places=8),
+        ),
+        max_size=30,
+    ),
+    st.one_of(st.none(), st.integers(0, 24)),
+)
+def test_a_window_of_the_running_sums_is_the_sum_of_its_entries(rows, start):
+    """The page keeps the ledger's realized PnL and fees as running sums (booked) and takes
+    each tick's window as a difference: the entries of the window summed, in any order."""
+    entries = ledger(
+        *(entry("sell", "1", "100", hour, str(fee), str(pnl)) for hour, pnl, fee in rows)
+    )
+    since = None if start is None else at(0) + timedelta(hours=start)
+    inside = [(pnl, fee) for hour, pnl, fee in rows if since is None or at(hour) >= since]
+    expected = (sum((p for p, _ in inside), D(0)), sum((f for _, f in inside), D(0)))
+    assert realized_since(booked(entries), since) == expected == realized_since(entries, since)
 
 
 def test_cash_deposited_and_withdrawn_is_in_no_trip_and_not_in_the_traded_equity():
