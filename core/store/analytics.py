@@ -124,16 +124,10 @@ def order_frame(session: Session, mode: str, account: str | None = None) -> pd.D
 
 def runs_version(session: Session, mode: str, account: str | None = None) -> tuple:
     """Changes whenever a run is recorded (runs are never changed)."""
-    return _appended_version(session, SyncRun, mode, account)
-
-
-def _appended_version(session: Session, model, mode: str, account: str | None) -> tuple:
-    """The newest id and the count of a book's records of a table whose rows are only ever
-    added: it changes whenever one is."""
     return tuple(
         _rows(
             session,
-            select(func.max(model.id), func.count()).where(_of_book(model, mode, account)),
+            select(func.max(SyncRun.id), func.count()).where(_of_book(SyncRun, mode, account)),
         ).one()
     )
 
@@ -205,15 +199,22 @@ def equity_frame(
     return _frame(rows, EQUITY_FRAME_COLUMNS)
 
 
-def ledger_version(session: Session, mode: str, account: str | None = None) -> tuple:
-    """Changes whenever a ledger entry is recorded (entries are never changed)."""
-    return _appended_version(session, LedgerEntry, mode, account)
+def ledger_version(session: Session, mode: str, account: str | None = None) -> int | None:
+    """Changes whenever a ledger entry is recorded (entries are never changed nor deleted):
+    the book's newest id, found by index (a count read a million rows every tick)."""
+    return _newest_id(session, LedgerEntry, mode, account)
 
 
-def equity_version(session: Session, mode: str, account: str | None = None) -> tuple:
-    """Changes whenever an equity snapshot is recorded (snapshots are never changed): apart
-    from the ledger's, so that a snapshot (one every 30 s) leaves the round trips kept."""
-    return _appended_version(session, EquitySnapshot, mode, account)
+def equity_version(session: Session, mode: str, account: str | None = None) -> int | None:
+    """Changes whenever an equity snapshot is recorded (never changed nor deleted either):
+    apart from the ledger's, so that a snapshot (one every 30 s) leaves the round trips kept."""
+    return _newest_id(session, EquitySnapshot, mode, account)
+
+
+def _newest_id(session: Session, model, mode: str, account: str | None) -> int | None:
+    return session.connection().scalar(
+        select(func.max(model.id)).where(_of_book(model, mode, account))
+    )
 
 
 def _frame(rows, columns: tuple[str, ...]) -> pd.DataFrame:

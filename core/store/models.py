@@ -187,6 +187,8 @@ class LedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("mode", "account", "entry_key"),
         Index("ix_ledger_book_time", "mode", "account", "time"),
+        Index("ix_ledger_mode_id", "mode", "id"),  # a book's newest entry: its version
+        Index("ix_ledger_book_id", "mode", "account", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -234,7 +236,11 @@ class SyncRun(Base):
 
 class EquitySnapshot(Base):
     __tablename__ = "equity_snapshots"
-    __table_args__ = (Index("ix_equity_book_time", "mode", "account", "time"),)
+    __table_args__ = (
+        Index("ix_equity_book_time", "mode", "account", "time"),
+        Index("ix_equity_mode_id", "mode", "id"),  # a book's newest snapshot: its version
+        Index("ix_equity_book_id", "mode", "account", "id"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     mode: Mapped[str] = mapped_column(String(8))
