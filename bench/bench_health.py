@@ -26,6 +26,7 @@ import statistics
 import sys
 import tempfile
 import time
+from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -423,7 +424,7 @@ def results_figures(db: Database, repeat: int) -> None:
             versions()
             closed = report.closed
             if since is not None:
-                closed = tuple(trip for trip in closed if trip.closed_at >= since)
+                closed = closed[bisect_left(closed, since, key=lambda trip: trip.closed_at) :]
                 summarize(closed)
             realized_since(sums, since)
             return chart_points(curve), chart_points(curve, "traded")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import threading
+from bisect import bisect_left
 from collections.abc import Hashable, Iterable, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -29,6 +30,7 @@ from core.insights.results import (
     Booked,
     Drawdown,
     ResultsReport,
+    RoundTrip,
     booked,
     compute_results,
     drawdown,
@@ -121,7 +123,8 @@ class Insights:
         if since is None:
             closed, summary, by_symbol = report.closed, report.overall, report.by_symbol
         else:
-            closed = tuple(trip for trip in report.closed if trip.closed_at >= since)
+            # in the order they closed: the window's are the last ones
+            closed = report.closed[bisect_left(report.closed, since, key=_closed_at) :]
             summary, by_symbol = summarize(closed)
             curve = curve[curve["time"] >= since] if len(curve) else curve
             curve = net_of_outside(curve, outside)
@@ -292,6 +295,10 @@ class Insights:
         urls = settings.ALERT_URLS.get_secret_value().replace(",", " ").split()
         passwords = [urlsplit(url).password for url in urls]
         return [secret for secret in [*settings.secrets, *passwords] if secret]
+
+
+def _closed_at(trip: RoundTrip) -> datetime:
+    return trip.closed_at
 
 
 def csv_cell(value, secrets: Sequence[str] = ()) -> str:
