@@ -35,7 +35,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 
 from core.domain import Fill, Side
 from core.insights import health_fold
@@ -386,7 +386,7 @@ def results_figures(db: Database, repeat: int) -> None:
         f"closed trips {len(report.closed):,}",
     )
     wall, cpu, sums = measured(1, lambda: booked(entries))
-    line("after: the ledger's running sums (booked), added", wall, cpu)
+    line("after: a new ledger entry: as before, and then", wall, cpu, "the running sums (booked)")
     with db.session() as session:
         last = session.scalar(select(EquitySnapshot).order_by(EquitySnapshot.id.desc()).limit(1))
         snapshot = {"mode": "live", "account": last.account, "equity": last.equity}
@@ -418,7 +418,27 @@ def results_figures(db: Database, repeat: int) -> None:
         cpu,
         f"{len(curve):,} points (the insert not timed apart)",
     )
+
+    def counted_versions():  # what a tick asked before: each table's newest id and count
+        with db.session() as session:
+            for model in (LedgerEntry, EquitySnapshot):
+                session.execute(
+                    select(func.max(model.id), func.count()).where(model.mode == "live")
+                ).one()
+
     for label, since in (("all", None), ("7d", NOW - timedelta(days=7))):
+
+        def tick_before(since=since):
+            counted_versions()
+            closed = report.closed
+            if since is not None:
+                closed = tuple(trip for trip in closed if trip.closed_at >= since)
+                summarize(closed)
+            realized_since(entries, since)  # every entry filtered and summed
+            return chart_points(curve), chart_points(curve, "traded")
+
+        wall, cpu, _ = measured(repeat, tick_before)
+        line(f"before: each tick, nothing new, window {label}", wall, cpu)
 
         def tick(since=since):
             versions()
