@@ -199,22 +199,28 @@ def equity_frame(
     return _frame(rows, EQUITY_FRAME_COLUMNS)
 
 
-def ledger_version(session: Session, mode: str, account: str | None = None) -> int | None:
+def ledger_version(session: Session, mode: str, account: str | None = None) -> object:
     """Changes whenever a ledger entry is recorded (entries are never changed nor deleted):
     the book's newest id, found by index (a count read a million rows every tick)."""
     return _newest_id(session, LedgerEntry, mode, account)
 
 
-def equity_version(session: Session, mode: str, account: str | None = None) -> int | None:
+def equity_version(session: Session, mode: str, account: str | None = None) -> object:
     """Changes whenever an equity snapshot is recorded (never changed nor deleted either):
     apart from the ledger's, so that a snapshot (one every 30 s) leaves the round trips kept."""
     return _newest_id(session, EquitySnapshot, mode, account)
 
 
-def _newest_id(session: Session, model, mode: str, account: str | None) -> int | None:
-    return session.connection().scalar(
-        select(func.max(model.id)).where(_of_book(model, mode, account))
-    )
+def _newest_id(session: Session, model, mode: str, account: str | None) -> object:
+    """The book's newest id; on PostgreSQL with the count, since there two writers can commit
+    a lower id after a higher one, which the newest id alone would never show (SQLite
+    commits one writer at a time, in id order)."""
+    book = _of_book(model, mode, account)
+    if session.get_bind().dialect.name == "postgresql":
+        return tuple(
+            session.connection().execute(select(func.max(model.id), func.count()).where(book)).one()
+        )
+    return session.connection().scalar(select(func.max(model.id)).where(book))
 
 
 def _frame(rows, columns: tuple[str, ...]) -> pd.DataFrame:
