@@ -259,10 +259,15 @@ class Insights:
         ever added, so a tick reads those recorded since (the read, not the arithmetic, was
         most of a new snapshot's cost). One dated before the newest kept (a clock set back)
         takes its place by time: a stable sort keeps equal times in id order, since every
-        new id is above the kept ones."""
+        new id is above the kept ones. One committed with an id below the newest kept (two
+        writers at once on PostgreSQL) makes them all read again."""
         with self._fold_lock:
             kept = self._snapshots.get((mode, account))
         after = int(kept["id"].max()) if kept is not None and len(kept) else 0
+        if after:
+            with self.wiring.db.session() as session:
+                if analytics.snapshots_through(session, mode.value, account, after) != len(kept):
+                    kept, after = None, 0  # one committed below the newest kept: read all
         new = self._read(partial(analytics.equity_frame, after_id=after), mode, account)
         snapshots = new
         if kept is not None and len(kept) and len(new):

@@ -133,10 +133,19 @@ def runs_version(session: Session, mode: str, account: str | None = None) -> tup
 
 
 def runs_through(session: Session, mode: str, last_id: int) -> int:
-    """How many of the mode's runs have an id up to `last_id`. On PostgreSQL concurrent
-    writers can commit a lower id after a higher one: a fold up to `last_id` that holds
-    fewer runs than this missed one."""
-    query = select(func.count()).where(_of_book(SyncRun, mode, None), SyncRun.id <= last_id)
+    """How many of the mode's runs have an id up to `last_id` (see `_count_through`)."""
+    return _count_through(session, SyncRun, mode, None, last_id)
+
+
+def snapshots_through(session: Session, mode: str, account: str | None, last_id: int) -> int:
+    """How many of the book's equity snapshots have an id up to `last_id`."""
+    return _count_through(session, EquitySnapshot, mode, account, last_id)
+
+
+def _count_through(session: Session, model, mode: str, account: str | None, last_id: int) -> int:
+    """On PostgreSQL concurrent writers can commit a lower id after a higher one: what was
+    read up to `last_id` and holds fewer rows than this count missed one."""
+    query = select(func.count()).where(_of_book(model, mode, account), model.id <= last_id)
     return _rows(session, query).scalar_one()
 
 

@@ -18,6 +18,7 @@ from core.store import analytics
 from core.store import repository as repo
 from core.store.books import BookKey
 from core.store.models import EquitySnapshot, SyncRun, utcnow
+from tests.services import fresh_postgres_database
 
 ETH = "ETH/USDT"
 LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
@@ -179,3 +180,36 @@ def test_a_snapshot_dated_before_the_newest_takes_its_place_in_the_curve(engine,
         Decimal(21_500),
     ]
     assert late.drawdown.max_abs == Decimal(500)
+
+
+@pytest.fixture
+def postgres_engine(make_engine):
+    """An engine on a fresh PostgreSQL database, where ids can commit out of order."""
+    with fresh_postgres_database("late_ids") as url:
+        engine = make_engine(DATABASE_URL=url)
+        yield engine
+        engine.close()
+
+
+def test_a_snapshot_committed_below_the_newest_kept_is_read(postgres_engine):
+    """As a run below the fold's watermark: the kept equity snapshots take in one that a
+    second writer committed with a lower id after a higher one (PostgreSQL only: SQLite
+    commits one writer at a time, in id order)."""
+    engine = postgres_engine
+    insights = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
+    book = BookKey("sim", "default")
+
+    def snapshot(as_id: int, equity: int) -> None:
+        with engine.db.session() as session:
+            session.add(
+                EquitySnapshot(
+                    id=as_id, mode=book.mode, account=book.account, time=utcnow(),
+                    equity=Decimal(equity),
+                )
+            )  # fmt: skip
+
+    snapshot(10, 10_000)
+    assert len(insights.results().equity) == 1
+    snapshot(7, 9_000)
+    results = insights.results()
+    assert len(results.equity) == 2 and results.drawdown.max_abs == Decimal(1000)
