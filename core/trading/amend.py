@@ -18,14 +18,22 @@ from dataclasses import replace
 from decimal import Decimal
 
 from core import wording
-from core.domain import Amended, MarketRules, OrderReport, OrderStatus, Origin, Side
+from core.domain import (
+    Amended,
+    MarketRules,
+    OrderReport,
+    OrderStatus,
+    Origin,
+    Side,
+    ceil_to_step,
+    floor_to_step,
+)
 from core.errors import Refused
 from core.exchange.gateway import GatewayError
 from core.store import repository as repo
 from core.trading import checkpoints
 from core.trading.orders import BeforeSend, fields
 from core.trading.planner import OrderPlan
-from core.trading.pricing import ceil_to_step, floor_to_step
 from core.trading.sizing import minimum_problems
 from core.trading.working import WorkingDesk
 
