@@ -31,6 +31,13 @@ class PositionState(StrEnum):
     SHORT = "SHORT"
     NO_POSITION = "NO_POSITION"
 
+    @classmethod
+    def of_signed(cls, qty: Decimal) -> PositionState:
+        """The state a signed holding is in (a derivatives position, or a record's qty)."""
+        if qty > 0:
+            return cls.LONG
+        return cls.SHORT if qty < 0 else cls.NO_POSITION
+
 
 class Mode(StrEnum):
     SIM = "sim"

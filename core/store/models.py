@@ -22,6 +22,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from core.domain import PositionState
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -90,6 +92,17 @@ class PaperBalance(Base):
     asset: Mapped[str] = mapped_column(String(20), primary_key=True)
     free: Mapped[Decimal] = mapped_column(ExactDecimal)
     locked: Mapped[Decimal] = mapped_column(ExactDecimal, default=Decimal(0))
+
+
+# a position before its first record: what the ORM path and the bulk repairs create
+EMPTY_POSITION = {
+    "state": PositionState.NO_POSITION.value,
+    "qty": Decimal(0),
+    "cost_basis": Decimal(0),
+    "realized": Decimal(0),
+    "fees": Decimal(0),
+    "is_open": False,
+}
 
 
 class Position(Base):

@@ -18,7 +18,7 @@ from core.domain import ZERO, ActionKind, ExternalChange, PositionState, SyncAct
 from core.pnl import PositionBook, apply_transfer
 from core.store import ledger
 from core.store.books import BookKey, chunked, in_book
-from core.store.models import LedgerEntry, Position
+from core.store.models import EMPTY_POSITION, LedgerEntry, Position
 
 # the columns of a position a repair reads (as a dict: id None is a row to create) ...
 _READ = ("id", "symbol", "realized", "fees")
@@ -106,7 +106,7 @@ def _repaired(
         row["entry_source"] = "exchange" if action.entry_price else "mark"
     if after == 0:
         row["leverage"] = row["liquidation_price"] = None
-    row["is_open"], row["state"] = after != 0, _state_of(after).value
+    row["is_open"], row["state"] = after != 0, PositionState.of_signed(after).value
     if after == before:
         return None, None
     entry = ledger.transfer_row(book, action.symbol, after - before, price, seen_at)
@@ -170,21 +170,10 @@ def _empty(symbol: str) -> dict:
     return {
         "id": None,
         "symbol": symbol,
-        "realized": ZERO,
-        "fees": ZERO,
-        "state": PositionState.NO_POSITION.value,
-        "qty": ZERO,
-        "cost_basis": ZERO,
+        **EMPTY_POSITION,
         "last_price": None,
         "price_time": None,
-        "is_open": False,
         "leverage": None,
         "liquidation_price": None,
         "entry_source": "fills",
     }
-
-
-def _state_of(qty: Decimal) -> PositionState:
-    if qty > 0:
-        return PositionState.LONG
-    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION

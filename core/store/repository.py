@@ -27,7 +27,15 @@ from core.pnl import PositionBook, apply_fill, apply_transfer
 from core.store import ledger
 from core.store.books import BookKey, in_book
 from core.store.db import insert_unless_present
-from core.store.models import AppState, EquitySnapshot, FillRecord, Order, Position, utcnow
+from core.store.models import (
+    EMPTY_POSITION,
+    AppState,
+    EquitySnapshot,
+    FillRecord,
+    Order,
+    Position,
+    utcnow,
+)
 
 __all__ = ["BookKey"]
 RESTING = "resting"  # an order's type when it is the trader's working order
@@ -267,17 +275,7 @@ def position_row(session: Session, book: BookKey, symbol: str) -> Position:
     """The symbol's position row, created empty on first use."""
     position = find_position(session, book, symbol)
     if position is None:
-        position = Position(
-            mode=book.mode,
-            account=book.account,
-            symbol=symbol,
-            state=PositionState.NO_POSITION.value,
-            qty=ZERO,
-            cost_basis=ZERO,
-            realized=ZERO,
-            fees=ZERO,
-            is_open=False,
-        )
+        position = Position(mode=book.mode, account=book.account, symbol=symbol, **EMPTY_POSITION)
         session.add(position)
         session.flush()
     return position

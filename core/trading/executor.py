@@ -291,7 +291,7 @@ class Executor:
         rules = self.gateway.market.market_rules(symbol)
         progress("cancelling open orders and reading the position")
         held, book = self._cancel_and_read_position(symbol)
-        trade.before = _held_state(held.qty)
+        trade.before = PositionState.of_signed(held.qty)
         trade.price = held.mark_price or reference_price(book)
         plan = plan_close(held.qty, book, rules, self.limits)
         if plan is not None:
@@ -299,7 +299,7 @@ class Executor:
             self.desk.run(plan, rules, trade.origin, progress, trade.orders, before_send, before)
             progress("verifying")
             held = self._read_with_fills(trade, lambda: self._position(symbol))
-        trade.after = _held_state(held.qty)
+        trade.after = PositionState.of_signed(held.qty)
         trade.is_open = held.qty != 0
         if not trade.is_open:
             progress("removing the position's stops")
@@ -559,10 +559,3 @@ def _close_message(trade: _Trade, rules: MarketRules, held: ExchangePosition) ->
 def _traded_words(trade: _Trade, rules: MarketRules) -> list[str]:
     """`bought 0.5 ETH at 3,400.00 avg, fee 0.0005 ETH`, and the same for what was sold."""
     return wording.traded(trade.fills, rules)
-
-
-def _held_state(qty: Decimal) -> PositionState:
-    """A derivatives position's state is its sign."""
-    if qty > 0:
-        return PositionState.LONG
-    return PositionState.SHORT if qty < 0 else PositionState.NO_POSITION
