@@ -294,6 +294,20 @@ class WorkingOrder:
     kind: str = "limit"  # limit, stop_loss, take_profit
     origin: str | None = None  # why the app sent it (manual, cli, ...)
 
+    @classmethod
+    def outside(cls, report: OrderReport) -> WorkingOrder:
+        """An open order the app has no record of, as the exchange reported it."""
+        return cls(
+            id=report.exchange_order_id or report.client_order_id,
+            symbol=report.symbol,
+            side=report.side,
+            price=report.price,
+            amount=report.amount,
+            filled=report.filled,
+            placed_at=report.placed_at,
+            placed_by=PlacedBy.OUTSIDE,
+        )
+
     @property
     def cancellable(self) -> bool:
         return self.placed_by in (PlacedBy.APP, PlacedBy.OUTSIDE)

@@ -150,7 +150,8 @@ def changed_only(
     """The outputs of a refresh: each part that differs from what this tab last received
     (`seen` holds their fingerprints), as a patch of what it holds when `patches` can work
     one out, no_update for the others, and then the new `seen` (with `patches`, as a
-    patch of the fingerprints that changed; no_update when nothing changed). A part may come `built` already (shared by the tabs of one version)."""
+    patch of the fingerprints that changed; no_update when nothing changed). A part may
+    come `built` already (shared by the tabs of one version)."""
     held_before = bool(seen)
     seen = dict(seen or {})
     news = Patch()  # the fingerprints that changed, for a tab that holds the others

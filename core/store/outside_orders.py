@@ -31,7 +31,7 @@ def _key(book: BookKey) -> str:
 
 def record(session: Session, book: BookKey, orders: Iterable[OrderReport], read_at) -> None:
     """What the check read at `read_at`: the open orders the app has no record of."""
-    _write(session, book, read_at, [_working(o) for o in orders])
+    _write(session, book, read_at, [WorkingOrder.outside(o) for o in orders])
 
 
 def forget(session: Session, book: BookKey, order_ids: set[str]) -> None:
@@ -61,19 +61,6 @@ def last_read(session: Session, book: BookKey) -> OutsideRead | None:
         for o in document["orders"]
     )
     return OutsideRead(datetime.fromisoformat(document["read_at"]), orders)
-
-
-def _working(order: OrderReport) -> WorkingOrder:
-    return WorkingOrder(
-        id=order.exchange_order_id or order.client_order_id,
-        symbol=order.symbol,
-        side=order.side,
-        price=order.price,
-        amount=order.amount,
-        filled=order.filled,
-        placed_at=order.placed_at,
-        placed_by=PlacedBy.OUTSIDE,
-    )
 
 
 def _write(session: Session, book: BookKey, read_at: datetime, orders) -> None:

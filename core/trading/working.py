@@ -155,13 +155,4 @@ def _working_of(report: OrderReport, ours: Order | None) -> WorkingOrder:
             placed_by=PlacedBy.APP,
             origin=ours.origin,
         )
-    return WorkingOrder(
-        id=report.exchange_order_id or report.client_order_id,
-        symbol=report.symbol,
-        side=report.side,
-        price=report.price,
-        amount=report.amount,
-        filled=report.filled,
-        placed_at=report.placed_at,
-        placed_by=PlacedBy.OUTSIDE,
-    )
+    return WorkingOrder.outside(report)
