@@ -96,9 +96,11 @@ class AccountCheck:
     error: str | None = None
     api_calls: int = 0
     duration_ms: int = 0
-    # stops to place or remove (`--protect`), and what kept any of them from happening
+    # stops to place or remove (`--protect`)
     protection: list[SyncAction] = field(default_factory=list)
-    protection_errors: list[str] = field(default_factory=list)
+    # what a part of the check could not do (a stop, a working order's read, a fresh read
+    # to confirm a close, the deposit history): the check failed in part
+    failed_parts: list[str] = field(default_factory=list)
     read_at: datetime | None = None  # when the snapshot was asked for
     busy: tuple[str, ...] = ()  # symbols left to the next round: an action was on them
     # holdings that changed outside the app, recorded in the ledger as transfers by `execute`
@@ -257,7 +259,7 @@ class Monitor:
         try:
             reported = asked.result()
         except GatewayError as exc:
-            check.protection_errors.append(str(exc))
+            check.failed_parts.append(str(exc))
             return
         if reported is None:
             check.notes.append(
@@ -380,7 +382,7 @@ class Monitor:
             try:
                 check.settled.extend(working.settle(symbol))
             except GatewayError as exc:
-                check.protection_errors.append(f"{symbol}: its working order was not read: {exc}")
+                check.failed_parts.append(f"{symbol}: its working order was not read: {exc}")
 
     def _confirm_flat(self, link: AccountLink, check: AccountCheck) -> None:
         """Close a position or end a stop only on a fresh read that still finds the symbol
@@ -396,7 +398,7 @@ class Monitor:
             held = {p.symbol for p in self._exchange_positions(link, fresh) if p.qty}
         except GatewayError as exc:
             held = closing
-            check.protection_errors.append(f"no fresh read to confirm a close: {exc}")
+            check.failed_parts.append(f"no fresh read to confirm a close: {exc}")
         check.api_calls += link.gateway.api_calls - calls
         if closing & held:
             check.keep_only(frozenset(check.touched() - (closing & held)))
@@ -442,7 +444,7 @@ class Monitor:
                     stop_records.end_stops_of(
                         session, book, closed, stop_records.DONE, "the position closed"
                     )
-                if policy is not Policy.REPORT and check.ok and not check.protection_errors:
+                if policy is not Policy.REPORT and check.ok and not check.failed_parts:
                     # a check that reports a failure tells no change: left to the next one
                     for transfer in check.transfers:
                         change = repo.record_cash_transfer(session, book, transfer)

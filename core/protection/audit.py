@@ -95,7 +95,7 @@ class ProtectionAudit:
                         message="placed by the monitor (REQUIRE_STOP_LOSS_PCT)",
                     )
             except GatewayError as exc:
-                check.protection_errors.append(f"{action.symbol}: {exc}")
+                check.failed_parts.append(f"{action.symbol}: {exc}")
 
     def _price_step(self, link: AccountLink, symbol: str) -> Decimal:
         try:

@@ -168,7 +168,7 @@ def _check_view(check: AccountCheck) -> AccountCheckView:
         exchange=check.exchange,
         discrepancies=list(check.discrepancies),
         actions=[*check.actions, *check.protection],
-        error="; ".join(filter(None, [check.error, *check.protection_errors])) or None,
+        error="; ".join(filter(None, [check.error, *check.failed_parts])) or None,
         api_calls=check.api_calls,
         duration_ms=check.duration_ms,
         open_orders=dict(check.snapshot.open_orders) if check.snapshot else {},
