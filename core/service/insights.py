@@ -269,13 +269,14 @@ class Insights:
                 if analytics.snapshots_through(session, mode.value, account, after) != len(kept):
                     kept, after = None, 0  # one committed below the newest kept: read all
         new = self._read(partial(analytics.equity_frame, after_id=after), mode, account)
-        snapshots = new
-        if kept is not None and len(kept) and len(new):
+        if kept is None or not len(kept):
+            snapshots = new
+        elif not len(new):
+            snapshots = kept
+        else:
             snapshots = pd.concat([kept, new], ignore_index=True)
             if new["time"].min() < kept["time"].max():
                 snapshots = snapshots.sort_values("time", kind="stable", ignore_index=True)
-        elif kept is not None:
-            snapshots = kept if len(kept) else new
         with self._fold_lock:
             self._snapshots[(mode, account)] = snapshots
         return snapshots
