@@ -302,8 +302,8 @@ def transfer_of(raw: Any, kind: TransferKind, asset: str) -> CashTransfer:
     added back, so `amount` is what left the balance. A MEXC deposit has no id: its
     transaction hash names it. A status ccxt does not know, or no time, is unreadable."""
     raw = answer(raw, f"a {kind.value}")
-    of = f"of {kind.value} {raw.get('id') or raw.get('txid')}"
     exchange_id = raw.get("id") or raw.get("txid")
+    of = f"of {kind.value} {exchange_id}"
     if not isinstance(exchange_id, str) or not exchange_id:
         raise BadValue(f"the id {of}", "is missing")
     if raw.get("currency") != asset:
