@@ -176,19 +176,11 @@ def headless_browser(chromium: str, driver: str):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
+    from tests.browser.pages import CHROME_ARGUMENTS
+
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1440,1000",
-    ):
+    for flag in CHROME_ARGUMENTS:
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(driver), options=options)
 

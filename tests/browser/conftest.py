@@ -12,22 +12,10 @@ from pathlib import Path
 import pytest
 from selenium.webdriver.chrome.options import Options
 
+from tests.browser.pages import CHROME_ARGUMENTS
+
 HERE = Path(__file__).resolve().parent
 MISSING_BROWSER = "Chromium not installed: apt-get install chromium chromium-driver"
-CHROME_ARGUMENTS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--window-size=1440,1000",
-    # Bootstrap scrolls smoothly unless reduced motion is asked: selenium scrolls an element
-    # into view and clicks at once, where it was before the scroll ended
-    "--force-prefers-reduced-motion",
-)
 
 
 def _chromium() -> str | None:

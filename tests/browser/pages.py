@@ -15,6 +15,22 @@ from web import ids
 LOAD_SECONDS = 30
 TRADE_SECONDS = 120  # a trade on a loaded machine (CI runs several browsers at once)
 
+# how every headless Chromium here starts (the browser tests' and the page benches')
+CHROME_ARGUMENTS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--window-size=1440,1000",
+    # Bootstrap scrolls smoothly unless reduced motion is asked: selenium scrolls an element
+    # into view and clicks at once, where it was before the scroll ended
+    "--force-prefers-reduced-motion",
+)
+
 
 def css(component_id: str) -> str:
     return f"#{component_id}"
