@@ -58,29 +58,35 @@ def main() -> int:
     return 0
 
 
+def insert_positions(session, symbols: list[str], now: datetime) -> None:
+    """A LONG SIM position of 1.5 on each symbol, with some realized PnL and fees."""
+    session.execute(
+        insert(Position),
+        [
+            {
+                "mode": "sim",
+                "account": "default",
+                "symbol": symbol,
+                "state": "LONG",
+                "target_state": "LONG",
+                "qty": Decimal("1.5"),
+                "cost_basis": Decimal("150"),
+                "realized": Decimal("12.5"),
+                "fees": Decimal("0.3"),
+                "is_open": True,
+                "updated_at": now,
+            }
+            for symbol in symbols
+        ],
+    )
+
+
 def populate(db, positions: int, fills: int) -> None:
     rng = random.Random(1)
     now = datetime.now(UTC)
     symbols = ["ETH/USDT", "BTC/USDT", *[f"X{n:04d}/USDT" for n in range(positions - 2)]]
     with db.session() as session:
-        session.execute(
-            insert(Position),
-            [
-                {
-                    "mode": "sim",
-                    "account": "default",
-                    "symbol": symbol,
-                    "state": "LONG",
-                    "qty": Decimal("1.5"),
-                    "cost_basis": Decimal("150"),
-                    "realized": Decimal("12.5"),
-                    "fees": Decimal("0.3"),
-                    "is_open": True,
-                    "updated_at": now,
-                }
-                for symbol in symbols
-            ],
-        )
+        insert_positions(session, symbols, now)
         batch = []
         for n in range(fills):
             batch.append(

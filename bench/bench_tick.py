@@ -27,12 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert
 
+from bench.bench_dashboard import insert_positions
 from core.config import load_settings
 from core.domain import Mode, base_asset
 from core.store import paper
-from core.store.models import Position
 from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
 from runtime import build_runtime
@@ -82,25 +81,7 @@ def populate(wiring, listed: list[str], positions: int) -> None:
     now = datetime.now(UTC)
     extra = [f"X{n:04d}/USDT" for n in range(max(0, positions - len(listed)))]
     with wiring.db.session() as session:
-        session.execute(
-            insert(Position),
-            [
-                {
-                    "mode": "sim",
-                    "account": "default",
-                    "symbol": symbol,
-                    "state": "LONG",
-                    "target_state": "LONG",
-                    "qty": Decimal("1.5"),
-                    "cost_basis": Decimal("150"),
-                    "realized": Decimal("12.5"),
-                    "fees": Decimal("0.3"),
-                    "is_open": True,
-                    "updated_at": now,
-                }
-                for symbol in [*listed, *extra][:positions]
-            ],
-        )
+        insert_positions(session, [*listed, *extra][:positions], now)
         for symbol in listed:
             paper.change_balance(session, wiring.paper.account, base_asset(symbol), Decimal("1.5"))
         paper.change_balance(session, wiring.paper.account, "USDT", Decimal("100000"))
