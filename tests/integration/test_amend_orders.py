@@ -28,6 +28,7 @@ from core.store.books import BookKey
 from core.store.models import Order
 from core.trading import checkpoints
 from tests.integration.test_working_orders import eth_ledger, listed, mid, rest_a_live_buy
+from tests.pausing import Paused, in_thread
 
 ETH = "ETH/USDT"
 LIVE = BookKey("live", "default")
@@ -140,26 +141,19 @@ def test_an_order_filled_before_the_amend_is_not_replaced(cli, control, engine_o
     price, result = rest_a_live_buy(cli, control)
     [old] = result["working"]
     engine = engine_of()
-    paused, go = threading.Event(), threading.Event()
-
-    def fill_it_first(point: str, where: dict) -> None:
-        if point == "locked" and where.get("origin") == "cli" and not go.is_set():
-            paused.set()
-            go.wait(30)
-
+    pause = Paused("locked")
     # the amend holds the lock, the market falls through the order before its cancel
-    with checkpoints.listening(fill_it_first):
+    with checkpoints.listening(pause):
         outcome: dict = {}
-        thread = threading.Thread(
-            target=lambda: outcome.setdefault(
+        thread = in_thread(
+            lambda: outcome.setdefault(
                 "amended", engine.service.orders.amend(old, price - 25, Mode.LIVE)
             )
         )
-        thread.start()
-        assert paused.wait(30)
+        assert pause.reached.wait(30)
         control.set_price("ETHUSDT", str(price - 20))
         assert control.account()["open_orders"] == []
-        go.set()
+        pause.release()
         thread.join(30)
     amended = outcome["amended"]
     assert amended.ok and amended.new is None and "nothing is left" in amended.message

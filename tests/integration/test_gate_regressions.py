@@ -4,7 +4,6 @@ HTTP, a real SQLite database, actions paused at the order path's named points
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -18,6 +17,7 @@ from core.store import repository as repo
 from core.store.models import Order
 from core.trading import checkpoints
 from tests.integration.test_monitor import keyed_entry, write_accounts
+from tests.pausing import Paused, in_thread
 
 D = Decimal
 ETH = "ETH/USDT"
@@ -42,29 +42,6 @@ def held(control, asset="ETH", key=None) -> Decimal:
 def orders(engine, book=LIVE_BOOK) -> list[Order]:
     with engine.db.session() as session:
         return list(session.query(Order).filter_by(mode=book.mode, account=book.account))
-
-
-class Paused:
-    """Hold the thread named `thread` at `point` until `release()`."""
-
-    def __init__(self, point: str, thread: str = "paused"):
-        self.point, self.thread = point, thread
-        self.reached, self._go = threading.Event(), threading.Event()
-
-    def __call__(self, point, where):
-        mine = point == self.point and threading.current_thread().name == self.thread
-        if mine and not self.reached.is_set():
-            self.reached.set()
-            self._go.wait(30)
-
-    def release(self):
-        self._go.set()
-
-
-def in_thread(run, name="paused") -> threading.Thread:
-    thread = threading.Thread(target=run, name=name)
-    thread.start()
-    return thread
 
 
 @contextmanager

@@ -12,7 +12,6 @@ Each test ends by checking the invariants the feature is for:
 from __future__ import annotations
 
 import json
-import threading
 from decimal import Decimal
 
 import pytest
@@ -23,6 +22,7 @@ from core.store import ledger
 from core.store.books import BookKey
 from core.store.models import LedgerEntry, Order, Position, utcnow
 from core.trading import checkpoints
+from tests.pausing import Paused, in_thread
 
 LONG = PositionState.LONG
 ETH = "ETH/USDT"
@@ -250,19 +250,12 @@ def test_a_click_after_a_working_order_filled_records_its_fills_once(control, en
     )  # fmt: skip
     assert rested.ok and rested.working, rested.message
     control.set_price("ETHUSDT", str(price - 20))  # it fills on the exchange
-    paused, go = threading.Event(), threading.Event()
-
-    def hold_the_check(point: str, where: dict) -> None:
-        if point == "before-lock" and where.get("origin") == "monitor" and not go.is_set():
-            paused.set()
-            go.wait(30)
-
-    with checkpoints.listening(hold_the_check):
-        check = threading.Thread(target=service.monitoring.periodic_check)
-        check.start()
-        assert paused.wait(30), "the check never reached its lock"
+    pause = Paused("before-lock")
+    with checkpoints.listening(pause):
+        check = in_thread(service.monitoring.periodic_check)
+        assert pause.reached.wait(30), "the check never reached its lock"
         closed = service.trading.trade(ETH, PositionState.NO_POSITION, mode=Mode.LIVE)
-        go.set()
+        pause.release()
         check.join(30)
     assert closed.ok, closed.message
     service.monitoring.periodic_check()
