@@ -111,6 +111,7 @@ def replace_order(
         return Amended(
             False, symbol, f"order {client_order_id} was cancelled; its replacement was refused"
         )
+    checkpoints.reach("placed", **_where(working, symbol, origin))
     fills = desk.read_again(lambda: gateway.order_fills(report), symbol) if report.filled else []
     desk.settle([report], fills)  # open now, or what crossed at once is in the ledger
     log.info(

@@ -135,13 +135,15 @@ class Pause:
             self.release.wait(30)
 
 
-def _run(world: World, first: str, second: str, point: str) -> None:
+def _run(world: World, first: str, second: str, point: str, act=None) -> None:
+    """`first` paused at `point` while `second` runs; `act` runs an actor (`_act`)."""
+    act = act or _act
     errors: list[BaseException] = []
 
     def actor(name: str):
         def run():
             try:
-                _act(world, name)
+                act(world, name)
             except BaseException as exc:  # reported by the test, not lost in a thread
                 errors.append(exc)
 
