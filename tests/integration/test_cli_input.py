@@ -90,6 +90,10 @@ BAD = [
     (("protect", "ETH/USDT", "--stop-loss-pct", "5."), "Stop-loss %", HOW),
     (("protect", "ETH/USDT", "--stop-loss-pct", "-5", "--live"), "Stop-loss %", "above zero"),
     (("serve", "--port", "8_050"), "--port", "digits 0-9"),
+    ((*TRADE, "--size-quote", "100", "--limit-price", "1e3"), "Limit price", HOW),
+    (("trade", "ETH/USDT", "--target", "NO_POSITION", "--close-pct", "\uff150"), "The part", HOW),
+    (("amend", "some-order", "--price", "1_000"), "Price", HOW),
+    (("amend", "some-order", "--price", "NaN", "--live", "--yes"), "Price", "finite"),
 ]
 
 
