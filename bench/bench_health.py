@@ -1,5 +1,5 @@
 """Compute time of the health page's two reports: `core.insights.health.compute_health` and
-`core.insights.results.compute_results`.
+`core.insights.ledger_fold.compute_results`.
 
     .venv/bin/python bench/bench_health.py [--runs 10000] [--fills 100000] [--repeat 7] [--store]
 
@@ -29,6 +29,7 @@ import time
 from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from itertools import count
 from pathlib import Path
 
 import pandas as pd
@@ -38,12 +39,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import delete, func, insert, select
 
 from core.domain import Fill, Side
-from core.insights import health_fold
+from core.insights import health_fold, ledger_fold
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
+from core.insights.ledger_fold import compute_results
 from core.insights.results import (
     ENTRY_COLUMNS,
-    booked,
-    compute_results,
     drawdown,
     net_of_outside,
     realized_since,
@@ -71,6 +71,19 @@ DRIFT_STARTS, DRIFT_REPAIRED = 0.01, 0.5
 FEE_RATE = Decimal("0.001")
 QTY_STEP = Decimal("0.0001")
 TICK = Decimal("0.01")
+NEW_FILL = {  # one unit of a market the bench's ledger never traded, fee in quote
+    "mode": "live",
+    "account": "acct",
+    "symbol": "NEW/USDT",
+    "kind": "fill",
+    "origin": "manual",
+    "qty": Decimal(1),
+    "price": Decimal(100),
+    "fee": Decimal("0.1"),
+    "fee_asset": "USDT",
+    "fee_quote": Decimal("0.1"),
+    "realized": Decimal(0),
+}
 
 
 def health_records(runs: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -364,8 +377,8 @@ def results_figures(db: Database, repeat: int) -> None:
     and worked out every figure; now a snapshot (one every 30 s) reads only the snapshots
     recorded since the last read and works out the curve and its drawdown, and a tick with nothing new reads two versions
     and narrows the kept figures to its window (its realized PnL and fees a difference of
-    the ledger's running sums). A new ledger entry still loads and computes everything, and
-    adds the running sums."""
+    the ledger's running sums). A new ledger entry is folded in (core.insights.ledger_fold):
+    only the entries since the fold's watermark are read."""
 
     def line(label: str, wall: float, cpu: float, more: str = "") -> None:
         print(f"  {label:<52} {wall:8.1f} ms wall {cpu:8.1f} ms CPU  {more}")
@@ -385,8 +398,41 @@ def results_figures(db: Database, repeat: int) -> None:
         cpu,
         f"closed trips {len(report.closed):,}",
     )
-    wall, cpu, sums = measured(1, lambda: booked(entries))
-    line("after: a new ledger entry: as before, and then", wall, cpu, "the running sums (booked)")
+    kept = ledger_fold.LedgerFold()
+
+    def fold_since():
+        """What the service does on a new ledger version: read the entries since the fold's
+        watermark (and the count through it), fold them in, report."""
+        nonlocal kept
+        with db.session() as session:
+            new = analytics.ledger_frame(session, "live", None, kept.last_id)
+            through = analytics.ledger_through(session, "live", None, kept.last_id)
+        assert through == kept.entries
+        last_id = int(new["id"].max()) if len(new) else kept.last_id
+        kept = ledger_fold.fold(kept, new, last_id, {})
+        return ledger_fold.report(kept, NOW)
+
+    wall, cpu, report_folded = measured(1, fold_since)
+    line("after: the first load (every entry read and folded)", wall, cpu)
+    assert report_folded == report
+    sides = iter(["buy", "sell"] * (repeat + 1))
+    keys = count()
+
+    def new_fill():
+        side = next(sides)  # a buy opens a trip, the sell after it closes it
+        change = NEW_FILL["qty"] if side == "buy" else -NEW_FILL["qty"]
+        fill = {**NEW_FILL, "side": side, "change": change, "entry_key": f"bench{next(keys)}"}
+        with db.session() as session:
+            session.execute(insert(LedgerEntry), [{**fill, "time": NOW}])
+        return fold_since()
+
+    for label in ("opens a trip", "closes it"):
+        wall, cpu, _ = measured(1, new_fill)
+        line(f"after: a new fill that {label} (read since, folded)", wall, cpu)
+    walls = [measured(1, new_fill)[:2] for _ in range(2 * repeat)]
+    wall, cpu = (statistics.median(values) for values in zip(*walls, strict=True))
+    line("after: a new fill, median of a trip's each", wall, cpu, f"{len(kept.trips):,} trips")
+    sums = kept.booked
     with db.session() as session:
         last = session.scalar(select(EquitySnapshot).order_by(EquitySnapshot.id.desc()).limit(1))
         snapshot = {"mode": "live", "account": last.account, "equity": last.equity}

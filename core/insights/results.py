@@ -9,9 +9,9 @@ withdrawn too, an entry of the asset itself, which no round trip holds). Both mo
 quantity; only fills trade. A round trip opens on the entry that lifts the held quantity of
 a symbol above dust and closes on the entry that brings it back to dust or below; every entry
 between belongs to it. Coins that came in join the trip at the price they were valued at (the
-mark), as if bought there; coins that went out leave at the trip's average entry, so neither
-is profit or loss: an adopted holding that a stop sells pairs with the stop's sale, and a
-trip still open holds exactly what the ledger (and so the account) holds. The held quantity
+mark), as if bought there; coins that went out leave at the trip's average entry (valued to
+1e-12 of the quote), so neither is profit or loss: an adopted holding that a stop sells pairs
+with the stop's sale, and a trip still open holds exactly what the ledger (and so the account) holds. The held quantity
 never goes below zero: coins sold that the records never saw bought (held from before) empty
 the holding rather than leave a debt for the next buys to fill, and a trip counts a sell
 only up to what it held. Entries made while flat that open no trip (such a sell, or a buy
@@ -182,69 +182,9 @@ class ResultsReport:
     drawdown: Drawdown | None
 
 
-def compute_results(
-    entries: pd.DataFrame,
-    equity: pd.DataFrame | None,
-    now: datetime,
-    dust: Mapping[str, Decimal] | None = None,
-) -> ResultsReport:
-    """Every result figure from the ledger's entries (ENTRY_COLUMNS) and the equity
-    snapshots (None: no drawdown, for a caller that measures it apart, so that a new
-    snapshot does not work out the round trips again); `now` dates the open trips.
-    `dust` gives per symbol the quantity at or below which a holding is flat (default 0)."""
-    trips = _trips(_held_entries(_prepared(entries, ENTRY_COLUMNS)), dust or {})
-    closed_columns = _closed_columns(trips)
-    closed = _closed_trips(closed_columns)
-    overall, by_symbol = _summaries(closed, closed_columns)
-    return ResultsReport(
-        now=now,
-        overall=overall,
-        by_symbol=by_symbol,
-        closed=closed,
-        open=_open_trips(_rows_of(trips, np.flatnonzero(~trips["closed"])), now),
-        drawdown=None if equity is None else drawdown(equity),
-    )
-
-
-def summarize(trips: Sequence[RoundTrip]) -> tuple[Summary, dict[str, Summary]]:
-    """The figures over these closed trips (in the order they closed) and over each
-    symbol's: what a report gives over every trip, for the trips of a window."""
-    trips = tuple(trips)
-    closed = {
-        "profit": np.array([trip.profit for trip in trips], dtype=object),
-        "closed_at": np.array([_ns(trip.closed_at) for trip in trips], dtype=np.int64),
-        "symbol": np.array([trip.symbol for trip in trips], dtype=object),
-    }
-    return _summaries(trips, closed)
-
-
-def trade_stats(trips: Sequence[RoundTrip]) -> TradeStats:
-    """Win rate, profit factor (gross wins / gross losses, None without a loss), expectancy
-    (mean profit per trip) and the best and worst trip (the first of equals)."""
-    return _stats(np.array([trip.profit for trip in trips], dtype=object), trips.__getitem__)
-
-
-def _stats(profits: np.ndarray, trip_at: Callable[[int], RoundTrip]) -> TradeStats:
-    """`trade_stats` of the trips whose profits are `profits`; `trip_at(i)` has profits[i]."""
-    count = len(profits)
-    gains, losses = profits[profits > 0], profits[profits < 0]
-    won, lost = np.sum(gains, initial=ZERO), np.sum(losses, initial=ZERO)
-    return TradeStats(
-        trips=count,
-        wins=len(gains),
-        losses=len(losses),
-        win_rate_pct=Decimal(len(gains)) * 100 / count if count else None,
-        profit=won + lost,
-        profit_factor=won / -lost if len(losses) else None,
-        expectancy=(won + lost) / count if count else None,
-        best=trip_at(int(np.argmax(profits))) if count else None,
-        worst=trip_at(int(np.argmin(profits))) if count else None,
-    )
-
-
 def drawdown(equity: pd.DataFrame) -> Drawdown | None:
     """Maximum and current drawdown of the equity snapshots; None without snapshots."""
-    frame = _prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
+    frame = prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
     if frame.empty:
         return None
     values = frame["equity"].to_numpy(dtype=object)
@@ -276,9 +216,9 @@ def net_of_outside(equity: pd.DataFrame, outside: pd.DataFrame) -> pd.DataFrame:
     point (`outside`: OUTSIDE_COLUMNS, the ledger's transfers valued at their marks), and
     `traded`, the equity less that: what trading alone made of the account. A withdrawal
     lowers the equity but not `traded`, so it is never a drawdown nor a loss."""
-    frame = _prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
+    frame = prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
     frame = frame.reset_index(drop=True)
-    moves = _prepared(outside, OUTSIDE_COLUMNS).sort_values("time", kind="stable")
+    moves = prepared(outside, OUTSIDE_COLUMNS).sort_values("time", kind="stable")
     times = frame["time"].to_numpy(dtype=np.int64)
     moved_at = moves["time"].to_numpy(dtype=np.int64)
     values = moves["value"].to_numpy(dtype=object)
@@ -321,14 +261,30 @@ class Booked(NamedTuple):
     fees: np.ndarray
 
 
-def booked(entries: pd.DataFrame) -> Booked:
-    """The running sums of the ledger's entries (ENTRY_COLUMNS)."""
-    frame = _prepared(entries, ENTRY_COLUMNS).sort_values("time", kind="stable")
+NO_BOOKINGS = Booked(np.empty(0, dtype=np.int64), np.array([ZERO]), np.array([ZERO]))
 
-    def running(name: str) -> np.ndarray:
-        return np.r_[np.array([ZERO], dtype=object), np.cumsum(frame[name].to_numpy(object))]
 
-    return Booked(frame["time"].to_numpy(np.int64), running("realized"), running("fee_quote"))
+def booked(entries: pd.DataFrame, start: Booked = NO_BOOKINGS) -> Booked:
+    """The running sums of the ledger's entries (ENTRY_COLUMNS) booked after `start`'s:
+    only the sums from the first new entry's time on are worked out (none of the kept ones,
+    when the new entries are the latest)."""
+    frame = prepared(entries, ENTRY_COLUMNS)
+    if frame.empty:
+        return start
+    new_times = frame["time"].to_numpy(np.int64)
+    at = int(np.searchsorted(start.times, new_times.min(), side="right"))
+    times = np.r_[start.times[at:], new_times]
+    order = np.argsort(times, kind="stable")  # the kept first among equal times
+
+    def running(kept: np.ndarray, name: str) -> np.ndarray:
+        values = np.r_[np.diff(kept[at:]), frame[name].to_numpy(object)][order]
+        return np.r_[kept[: at + 1], kept[at] + np.cumsum(values)]
+
+    return Booked(
+        np.r_[start.times[:at], times[order]],
+        running(start.realized, "realized"),
+        running(start.fees, "fee_quote"),
+    )
 
 
 def realized_since(
@@ -346,7 +302,7 @@ def realized_since(
 # --- inputs -----------------------------------------------------------------------------
 
 
-def _prepared(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
+def prepared(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     """The frame with every expected column (an empty frame may come without them) and its
     `time` as UTC nanoseconds."""
     frame = frame.reindex(columns=list(columns))
@@ -354,7 +310,7 @@ def _prepared(frame: pd.DataFrame, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
-def _held_entries(entries: pd.DataFrame) -> pd.DataFrame:
+def held_entries(entries: pd.DataFrame) -> pd.DataFrame:
     """The entries of holdings of markets: cash deposited or withdrawn (an entry of the
     asset itself, `USDT`) is a change outside the app, in no round trip."""
     cash = [name for name in entries["symbol"].unique() if not is_market(str(name))]
@@ -391,6 +347,9 @@ _TRIP_DTYPES = {
     "fills": np.int64,
     "held": object,
     "closed": bool,
+    "closed_by": np.int64,  # the row of its last entry among the entries given
+    "qty_in": object,  # bought and come in, before anything went out: the average entry's
+    "cost_in": object,
     "qty_bought": object,
     "qty_sold": object,
     "cost": object,
@@ -398,14 +357,43 @@ _TRIP_DTYPES = {
     "fees": object,
     "other_fees": object,
 }
+# What went out is valued to a millionth of a millionth of the quote: the average entry is a
+# quotient, and the sums of quotients kept to 28 digits would differ in their last digits
+# with the order they are added in (a fold adds a trip's entries in parts).
+_OUT_VALUE_PLACES = Decimal("1e-12")
+_SUMS = ("qty_in", "cost_in", "qty_bought", "qty_sold", "cost", "proceeds", "fees", "other_fees")
+Pair = tuple[str, str]  # (account, symbol)
 
 
-def _trips(entries: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
-    """The round trips, closed or open, as columns: when each opened and closed, its number
-    of entries, the quantity still held after its last entry and the sums of its entries
-    (`entries`: the ledger's fills and transfers)."""
+class Tail(NamedTuple):
+    """Where a pair's entries left off: the time of its last entry (UTC nanoseconds), what
+    was held after it, whether that was above dust, and the pair's trip open then (one row
+    of the trip columns, as values) or None. The next entries of the pair start from it."""
+
+    time: int
+    held: Decimal
+    above: bool
+    open: Mapping[str, object] | None
+
+
+NO_TAIL = Tail(0, ZERO, False, None)
+
+
+def no_trips() -> _Trips:
+    return {name: np.empty(0, dtype) for name, dtype in _TRIP_DTYPES.items()}
+
+
+def trips_of(
+    entries: pd.DataFrame, dust: Mapping[str, Decimal], tails: Mapping[Pair, Tail]
+) -> tuple[_Trips, dict[Pair, Tail]]:
+    """The round trips of the entries (prepared: `time` in nanoseconds; the ledger's fills
+    and transfers of markets), closed or open, as columns: when each opened and closed, its
+    number of entries, the quantity still held after its last entry and the sums of its
+    entries. Each pair's entries take up where its tail in `tails` left off: a trip open
+    there goes on, with its sums, its opening and its count of entries. Also each pair's
+    tail after these entries."""
     if entries.empty:
-        return {name: np.empty(0, dtype) for name, dtype in _TRIP_DTYPES.items()}
+        return no_trips(), {}
     accounts, _ = pd.factorize(entries["account"])
     symbols, symbol_names = pd.factorize(entries["symbol"])
     pair = accounts.astype(np.int64) * len(symbol_names) + symbols
@@ -423,25 +411,37 @@ def _trips(entries: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
     qty = column("qty")
     pair, symbols, times = pair[order], symbols[order], times[order]
     limit = np.array([dust.get(name, ZERO) for name in symbol_names], dtype=object)[symbols]
-    base_fees = column("fee", np.flatnonzero(base_paid))
-    held, oversold = _held_after(_base_moved(qty, adds, base_fees, base_paid), pair)
     same_pair = np.r_[False, pair[1:] == pair[:-1]]  # as the entry before
+    starts = np.flatnonzero(~same_pair)  # each pair's first entry
+    keys = list(zip(column("account", starts), column("symbol", starts), strict=True))
+    before = [tails.get(key, NO_TAIL) for key in keys]
+    held_first = np.array([tail.held for tail in before], dtype=object)
+    above_first = np.array([tail.above for tail in before], dtype=bool)
+    moved = _base_moved(qty, adds, column("fee", np.flatnonzero(base_paid)), base_paid)
+    moved[starts] = moved[starts] + held_first
+    held, oversold = _held_after(moved, pair)
     held_before = _previous(held, same_pair, ZERO)
+    held_before[starts] = held_first
     qty[oversold] = np.minimum(qty[oversold], held_before[oversold])  # a trip sells its own
     above = held > limit
     was_above = _previous(above, same_pair, False)
+    was_above[starts] = above_first
+    goes_on = np.zeros(len(pair), dtype=bool)  # takes up the trip its tail left open
+    goes_on[starts[above_first]] = True
     rows = np.flatnonzero(above | was_above)
-    trip = np.cumsum(above & ~was_above)[rows] - 1
+    trip = np.cumsum((above & ~was_above) | goes_on)[rows] - 1
     firsts = rows[np.flatnonzero(np.diff(trip, prepend=-1))]
     lasts = rows[np.flatnonzero(np.diff(trip, append=-1))]
-    return {
+    carried = _carried(firsts, goes_on, starts, before)
+    trips = {
         "account": column("account", firsts),
         "symbol": column("symbol", firsts),
-        "opened_at": times[firsts],
+        "opened_at": np.where(goes_on[firsts], carried["opened_at"], times[firsts]),
         "closed_at": times[lasts],
-        "fills": lasts - firsts + 1,
+        "fills": lasts - firsts + 1 + carried["fills"],
         "held": held[lasts],
         "closed": ~above[lasts],
+        "closed_by": order[lasts],
         **_trip_sums(
             trip,
             qty[rows],
@@ -449,8 +449,37 @@ def _trips(entries: pd.DataFrame, dust: Mapping[str, Decimal]) -> _Trips:
             column("fee_quote", rows),
             side[rows],
             base_paid[rows],
+            carried,
         ),
     }
+    ends = np.r_[starts[1:], len(pair)] - 1  # each pair's last entry
+    # the trip of each pair's last entry, where it is in one (a pair's last entry above dust)
+    open_trips = trip[np.minimum(np.searchsorted(rows, ends), len(rows) - 1)] if len(rows) else ends
+    after = {
+        key: Tail(
+            int(times[end]),
+            held[end],
+            bool(above[end]),
+            {name: values[index] for name, values in trips.items()} if above[end] else None,
+        )
+        for key, end, index in zip(keys, ends, open_trips, strict=True)
+    }
+    return trips, after
+
+
+def _carried(
+    firsts: np.ndarray, goes_on: np.ndarray, starts: np.ndarray, before: list[Tail]
+) -> _Trips:
+    """Per trip (`firsts`: its first entry), what the open trip it goes on with had summed,
+    when it opened and its entries; zeros for a trip that opens among these entries."""
+    carried = {name: np.full(len(firsts), ZERO, dtype=object) for name in _SUMS}
+    carried["opened_at"] = np.zeros(len(firsts), dtype=np.int64)
+    carried["fills"] = np.zeros(len(firsts), dtype=np.int64)
+    for index in np.flatnonzero(goes_on[firsts]):
+        tail = before[int(np.searchsorted(starts, firsts[index]))]
+        for name, values in carried.items():
+            values[index] = tail.open[name]
+    return carried
 
 
 def _trip_sums(
@@ -460,49 +489,61 @@ def _trip_sums(
     fee_quote: np.ndarray,
     side: np.ndarray,
     base_paid: np.ndarray,
+    carried: _Trips,
 ) -> _Trips:
-    """Per trip, the sums of its entries (`trip` numbers each entry's trip from 0, in order).
-    What came in counts as bought at its price; what went out is taken off what was bought
-    at the trip's average entry until then."""
-    count = int(trip[-1]) + 1 if len(trip) else 0
+    """Per trip, the sums of its entries (`trip` numbers each entry's trip from 0, in order)
+    added to what it `carried` from before. What came in counts as bought at its price;
+    what went out is taken off what was bought at the trip's average entry until then."""
+    count = len(carried["cost"])
     bought, sold, left = (side == BOUGHT) | (side == CAME_IN), side == SOLD, side == WENT_OUT
     if (side == CAME_IN).any():  # a holding adopted without a mark entered at no cost
         price = np.where(pd.isna(price), ZERO, price)
     notional = qty * np.where(left, ZERO, price)
-    if left.any():
-        notional[left] = qty[left] * _entry_before(trip, qty, notional, bought, left)
+    if left.any():  # what went out, at the average entry before it
+        out_at = qty[left] * _entry_before(trip, qty, notional, bought, left, carried)
+        notional[left] = [value.quantize(_OUT_VALUE_PLACES) for value in out_at]
 
-    def total(values: np.ndarray, where: np.ndarray) -> np.ndarray:
-        return _sums_by_trip(values[where], trip[where], count)
+    def total(name: str, values: np.ndarray, where: np.ndarray) -> np.ndarray:
+        return carried[name] + _sums_by_trip(values[where], trip[where], count)
 
-    other_fees = total(fee_quote, ~base_paid)
+    def net(name: str, values: np.ndarray) -> np.ndarray:
+        """What came in less what went out, on top of what was carried."""
+        return total(name, values, bought) - _sums_by_trip(values[left], trip[left], count)
+
     return {
-        "qty_bought": total(qty, bought) - total(qty, left),
-        "qty_sold": total(qty, sold),
-        "cost": total(notional, bought) - total(notional, left),
-        "proceeds": total(notional, sold),
-        "fees": total(fee_quote, base_paid) + other_fees,
-        "other_fees": other_fees,
+        "qty_in": total("qty_in", qty, bought),
+        "cost_in": total("cost_in", notional, bought),
+        "qty_bought": net("qty_bought", qty),
+        "qty_sold": total("qty_sold", qty, sold),
+        "cost": net("cost", notional),
+        "proceeds": total("proceeds", notional, sold),
+        "fees": carried["fees"] + _sums_by_trip(fee_quote, trip, count),
+        "other_fees": total("other_fees", fee_quote, ~base_paid),
     }
 
 
 def _entry_before(
-    trip: np.ndarray, qty: np.ndarray, notional: np.ndarray, bought: np.ndarray, at: np.ndarray
+    trip: np.ndarray,
+    qty: np.ndarray,
+    notional: np.ndarray,
+    bought: np.ndarray,
+    at: np.ndarray,
+    carried: _Trips,
 ) -> np.ndarray:
-    """The trip's average entry (quote paid per coin bought or come in) just before each of
-    the entries `at`. Taking coins out at that average leaves it as it was, so the average of
-    everything that came in so far is the trip's average."""
+    """The trip's average entry (quote paid per coin bought or come in, what it `carried`
+    included) just before each of the entries `at`. Taking coins out at that average leaves
+    it as it was, so the average of everything that came in so far is the trip's average."""
     qty_in, cost_in = np.where(bought, qty, ZERO), np.where(bought, notional, ZERO)
     running_qty, running_cost = np.cumsum(qty_in), np.cumsum(cost_in)
     first = np.flatnonzero(np.diff(trip, prepend=-1))[trip]  # each entry's trip's first entry
-    quantity = (running_qty - running_qty[first] + qty_in[first])[at]
-    cost = (running_cost - running_cost[first] + cost_in[first])[at]
+    quantity = (running_qty - running_qty[first] + qty_in[first])[at] + carried["qty_in"][trip[at]]
+    cost = (running_cost - running_cost[first] + cost_in[first])[at] + carried["cost_in"][trip[at]]
     return np.array(
         [c / q if q > 0 else ZERO for c, q in zip(cost, quantity, strict=True)], dtype=object
     )
 
 
-def _rows_of(trips: _Trips, rows: np.ndarray) -> _Trips:
+def rows_of(trips: _Trips, rows: np.ndarray) -> _Trips:
     return {name: values[rows] for name, values in trips.items()}
 
 
@@ -554,15 +595,16 @@ def _sums_by_trip(values: np.ndarray, trips: np.ndarray, count: int) -> np.ndarr
     return sums
 
 
-def _closed_columns(trips: _Trips) -> _Trips:
-    """The closed trips in the order they closed, with their profit."""
+def closed_columns(trips: _Trips) -> _Trips:
+    """The closed trips in the order they closed (of two at the same time, the one whose last
+    entry was recorded first), with their profit."""
     rows = np.flatnonzero(trips["closed"])
-    closed = _rows_of(trips, rows[np.argsort(trips["closed_at"][rows], kind="stable")])
+    closed = rows_of(trips, rows[np.lexsort((trips["closed_by"][rows], trips["closed_at"][rows]))])
     closed["profit"] = closed["proceeds"] - closed["cost"] - closed["other_fees"]
     return closed
 
 
-def _closed_trips(closed: _Trips) -> tuple[RoundTrip, ...]:
+def closed_trips(closed: _Trips) -> tuple[RoundTrip, ...]:
     return tuple(
         map(  # positional, in RoundTrip's field order: one constructor call per trip
             RoundTrip,
@@ -581,43 +623,151 @@ def _closed_trips(closed: _Trips) -> tuple[RoundTrip, ...]:
     )
 
 
-def _open_trips(trips: _Trips, now: datetime) -> tuple[OpenTrip, ...]:
-    """Trips still holding coins, oldest first."""
-    oldest_first = _rows_of(trips, np.argsort(trips["opened_at"], kind="stable"))
-    opened = _datetimes(oldest_first["opened_at"])
+def open_trips(tails: Mapping[Pair, Tail], now: datetime) -> tuple[OpenTrip, ...]:
+    """The trips the tails left open (still holding coins), oldest first."""
+    opened = sorted((tail.open for tail in tails.values() if tail.open), key=_opened_at)
+    moments = _datetimes(np.array([trip["opened_at"] for trip in opened], dtype=np.int64))
     return tuple(
-        map(  # positional, in OpenTrip's field order
-            OpenTrip,
-            oldest_first["account"],
-            oldest_first["symbol"],
-            opened,
-            [now - moment for moment in opened],
-            oldest_first["fills"].tolist(),
-            oldest_first["held"],
-            oldest_first["qty_bought"],
-            oldest_first["cost"],
-            oldest_first["fees"],
+        OpenTrip(
+            account=trip["account"],
+            symbol=trip["symbol"],
+            opened_at=moment,
+            age=now - moment,
+            fills=int(trip["fills"]),
+            qty=trip["held"],
+            qty_bought=trip["qty_bought"],
+            cost=trip["cost"],
+            fees=trip["fees"],
         )
+        for trip, moment in zip(opened, moments, strict=True)
     )
+
+
+def _opened_at(trip: Mapping[str, object]) -> object:
+    return trip["opened_at"]
 
 
 # --- summaries --------------------------------------------------------------------------
 
 
-def _summaries(trips: tuple[RoundTrip, ...], closed: _Trips) -> tuple[Summary, dict[str, Summary]]:
-    """The figures over every closed trip, and over each symbol's (`closed`: their columns)."""
-    profits = closed["profit"]
-    days = closed["closed_at"] // _NS_PER_DAY
-    periods = (days, days - (days + _THURSDAY) % 7, _month_starts(days))
+# The closed trips' figures per symbol and UTC day, in (symbol, day) order: what every
+# summary adds up, so that a fold keeps these and never works them out of every trip again.
+_Days = dict[str, np.ndarray]
+_DAY_SUMS = ("trips", "wins", "losses", "profit", "won", "lost")
+_NO_TRIP = np.iinfo(np.int64).max
 
-    def summary(rows: np.ndarray) -> Summary:
-        by_period = (_profit_by_period(starts[rows], profits[rows]) for starts in periods)
-        return Summary(_stats(profits[rows], lambda i: trips[rows[i]]), *by_period)
 
-    by_symbol = pd.Series(closed["symbol"]).groupby(closed["symbol"]).indices
-    return summary(np.arange(len(trips))), {
-        symbol: summary(rows) for symbol, rows in sorted(by_symbol.items())
+def day_totals(closed: _Trips, first: int = 0) -> _Days:
+    """Per symbol and day, of the closed trips (`closed`: their columns in the order they
+    closed, numbered from `first`): their count, wins, losses, profit, gross won and lost,
+    and the best and worst profit with the number of the first trip that made it."""
+    profit = closed["profit"]
+    won, lost = profit > 0, profit < 0
+    numbers = np.arange(first, first + len(profit), dtype=np.int64)
+    return _combined(
+        {
+            "symbol": closed["symbol"],
+            "day": closed["closed_at"] // _NS_PER_DAY,
+            "trips": np.ones(len(profit), dtype=np.int64),
+            "wins": won.astype(np.int64),
+            "losses": lost.astype(np.int64),
+            "profit": profit,
+            "won": np.where(won, profit, ZERO),
+            "lost": np.where(lost, profit, ZERO),
+            "best": profit,
+            "best_at": numbers,
+            "worst": profit,
+            "worst_at": numbers,
+        }
+    )
+
+
+def merged_days(kept: _Days, new: _Days) -> _Days:
+    """The day totals of two sets of trips, the trips of `new` numbered after `kept`'s."""
+    return _combined({name: np.concatenate([kept[name], new[name]]) for name in kept})
+
+
+def _combined(rows: _Days) -> _Days:
+    """The rows of each symbol and day added into one, in (symbol, day) order."""
+    if not len(rows["day"]):
+        return rows
+    symbols, _ = pd.factorize(rows["symbol"], sort=True)
+    rows = rows_of(rows, np.lexsort((rows["day"], symbols)))
+    symbols, days = rows["symbol"], rows["day"]
+    starts = np.r_[True, (symbols[1:] != symbols[:-1]) | (days[1:] != days[:-1])]
+    firsts = np.flatnonzero(starts)
+    group = np.cumsum(starts) - 1
+    combined = {"symbol": symbols[firsts], "day": days[firsts]}
+    combined.update((name, np.add.reduceat(rows[name], firsts)) for name in _DAY_SUMS)
+    for extreme, pick in (("best", np.maximum), ("worst", np.minimum)):
+        combined[extreme] = pick.reduceat(rows[extreme], firsts)
+        number = np.where(
+            rows[extreme] == combined[extreme][group], rows[f"{extreme}_at"], _NO_TRIP
+        )
+        combined[f"{extreme}_at"] = np.minimum.reduceat(number, firsts)
+    return combined
+
+
+def summaries(
+    days: _Days, trip_at: Callable[[int], RoundTrip]
+) -> tuple[Summary, dict[str, Summary]]:
+    """The figures over every trip of the day totals, and over each symbol's; `trip_at(n)`
+    is trip number n."""
+    by_symbol = pd.Series(days["symbol"], dtype=object).groupby(days["symbol"]).indices
+    return _summary(days, np.arange(len(days["day"])), trip_at), {
+        symbol: _summary(days, rows, trip_at) for symbol, rows in sorted(by_symbol.items())
     }
+
+
+def summarize(trips: Sequence[RoundTrip]) -> tuple[Summary, dict[str, Summary]]:
+    """The figures over these closed trips (in the order they closed) and over each
+    symbol's: what a report gives over every trip, for the trips of a window."""
+    trips = tuple(trips)
+    return summaries(day_totals(columns_of(trips)), trips.__getitem__)
+
+
+def columns_of(trips: Sequence[RoundTrip]) -> _Trips:
+    """What the day totals read of closed trips, as columns."""
+    return {
+        "profit": np.array([trip.profit for trip in trips], dtype=object),
+        "closed_at": np.array([_ns(trip.closed_at) for trip in trips], dtype=np.int64),
+        "symbol": np.array([trip.symbol for trip in trips], dtype=object),
+    }
+
+
+def trade_stats(trips: Sequence[RoundTrip]) -> TradeStats:
+    """Win rate, profit factor (gross wins / gross losses, None without a loss), expectancy
+    (mean profit per trip) and the best and worst trip (the first of equals)."""
+    return summarize(trips)[0].stats
+
+
+def _summary(days: _Days, rows: np.ndarray, trip_at: Callable[[int], RoundTrip]) -> Summary:
+    """The figures over the day totals' `rows`."""
+    rows = rows[np.argsort(days["day"][rows], kind="stable")]
+    day, profit, trips = days["day"][rows], days["profit"][rows], days["trips"][rows]
+    periods = (day, day - (day + _THURSDAY) % 7, _month_starts(day))
+    by_period = (_profit_by_period(starts, profit, trips) for starts in periods)
+    return Summary(_stats(rows_of(days, rows), trip_at), *by_period)
+
+
+def _stats(days: _Days, trip_at: Callable[[int], RoundTrip]) -> TradeStats:
+    count, wins, losses = (int(days[name].sum()) for name in ("trips", "wins", "losses"))
+    won, lost = np.sum(days["won"], initial=ZERO), np.sum(days["lost"], initial=ZERO)
+
+    def first_of(extreme: str, value: Decimal) -> RoundTrip:
+        return trip_at(int(np.min(days[f"{extreme}_at"][days[extreme] == value])))
+
+    return TradeStats(
+        trips=count,
+        wins=wins,
+        losses=losses,
+        win_rate_pct=Decimal(wins) * 100 / count if count else None,
+        profit=won + lost,
+        profit_factor=won / -lost if losses else None,
+        expectancy=(won + lost) / count if count else None,
+        best=first_of("best", np.max(days["best"])) if count else None,
+        worst=first_of("worst", np.min(days["worst"])) if count else None,
+    )
 
 
 def _month_starts(days: np.ndarray) -> np.ndarray:
@@ -626,11 +776,15 @@ def _month_starts(days: np.ndarray) -> np.ndarray:
     return months.astype("datetime64[D]").astype(np.int64)
 
 
-def _profit_by_period(starts: np.ndarray, profits: np.ndarray) -> tuple[PeriodProfit, ...]:
-    """Profit and trip count per period start (days since 1970-01-01); the trips come in
-    the order they closed, so each period's are together."""
+def _profit_by_period(
+    starts: np.ndarray, profits: np.ndarray, trips: np.ndarray
+) -> tuple[PeriodProfit, ...]:
+    """Profit and trip count per period start (days since 1970-01-01) of day totals in day
+    order, so that each period's are together."""
     firsts = np.flatnonzero(np.diff(starts, prepend=starts[:1] - 1))
-    sums = np.add.reduceat(profits, firsts) if len(firsts) else ()
-    counts = np.diff(np.r_[firsts, len(starts)]).tolist()
+    if not len(firsts):
+        return ()
+    sums = np.add.reduceat(profits, firsts)
+    counts = np.add.reduceat(trips, firsts).tolist()
     days = starts[firsts].astype("datetime64[D]").astype(object)  # datetime.date
     return tuple(map(PeriodProfit, days, sums, counts))

@@ -26,13 +26,12 @@ from core.exchange.gateway import GatewayError, UnknownSymbol
 from core.insights import health_fold
 from core.insights.health import compute_health
 from core.insights.health_fold import HealthFold
+from core.insights.ledger_fold import LedgerFold, fold, report
 from core.insights.results import (
     Booked,
     Drawdown,
     ResultsReport,
     RoundTrip,
-    booked,
-    compute_results,
     drawdown,
     net_of_outside,
     outside_since,
@@ -65,6 +64,7 @@ class Insights:
         self._stored = stored
         self._kept = VersionedCache()
         self._folds: dict[Mode, HealthFold] = {}
+        self._ledgers: dict[tuple[Mode, str | None], LedgerFold] = {}
         self._snapshots: dict[tuple[Mode, str | None], pd.DataFrame] = {}
         self._fold_lock = threading.Lock()
 
@@ -241,10 +241,31 @@ class Insights:
         """The results over the whole ledger but the drawdown (kept with the equity curve:
         an equity snapshot comes every 30 s and changes no round trip), the ledger's realized
         PnL and fees as running sums, and its changes outside the app."""
-        entries = self._read(analytics.ledger_frame, mode, account)
+        folded = self._ledger_fold(mode, account)
         outside = self._read(analytics.outside_frame, mode, account)
-        dust = self._dust(entries["symbol"].unique())
-        return compute_results(entries, None, utcnow(), dust), booked(entries), outside
+        return report(folded, utcnow()), folded.booked, outside
+
+    def _ledger_fold(self, mode: Mode, account: str | None) -> LedgerFold:
+        """The book's ledger fold (core.insights.ledger_fold) brought up to its newest entry:
+        only the entries recorded since this process last folded are read. One committed
+        below the fold's watermark (two writers on PostgreSQL), or an answer of None from
+        the fold, makes it start again from the first entry."""
+        with self._fold_lock:
+            start = self._ledgers.get((mode, account), LedgerFold())
+        with self.wiring.db.session() as session:
+            entries = analytics.ledger_frame(session, mode.value, account, start.last_id)
+            through = analytics.ledger_through(session, mode.value, account, start.last_id)
+        last_id = int(entries["id"].max()) if len(entries) else start.last_id
+        symbols = {symbol for _, symbol in start.tails} | set(entries["symbol"])
+        dust = self._dust(sorted(symbols))
+        folded = fold(start, entries, last_id, dust) if through == start.entries else None
+        if folded is None:
+            entries = self._read(analytics.ledger_frame, mode, account)
+            last_id = int(entries["id"].max()) if len(entries) else 0
+            folded = fold(LedgerFold(), entries, last_id, dust)
+        with self._fold_lock:
+            self._ledgers[(mode, account)] = folded
+        return folded
 
     def _equity_curve(
         self, mode: Mode, account: str | None, outside: pd.DataFrame

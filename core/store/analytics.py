@@ -162,15 +162,23 @@ def orders_version(session: Session, mode: str, account: str | None = None) -> t
 # --- trading results --------------------------------------------------------------------
 
 
-def ledger_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
-    """The book's ledger entries (ENTRY_COLUMNS: fills and transfers), in the order recorded."""
+def ledger_frame(
+    session: Session, mode: str, account: str | None = None, after_id: int = 0
+) -> pd.DataFrame:
+    """The book's ledger entries with an id above `after_id` (their `id`, then
+    ENTRY_COLUMNS: fills and transfers), in the order recorded."""
     rows = _rows(
         session,
-        select(*(getattr(LedgerEntry, column) for column in ENTRY_COLUMNS))
-        .where(_of_book(LedgerEntry, mode, account))
+        select(LedgerEntry.id, *(getattr(LedgerEntry, column) for column in ENTRY_COLUMNS))
+        .where(_of_book(LedgerEntry, mode, account), LedgerEntry.id > after_id)
         .order_by(LedgerEntry.id),
     ).all()
-    return _frame(rows, ENTRY_COLUMNS)
+    return _frame(rows, ("id", *ENTRY_COLUMNS))
+
+
+def ledger_through(session: Session, mode: str, account: str | None, last_id: int) -> int:
+    """How many of the book's ledger entries have an id up to `last_id`."""
+    return _count_through(session, LedgerEntry, mode, account, last_id)
 
 
 def outside_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:

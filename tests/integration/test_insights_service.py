@@ -9,6 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
 from core.domain import Fill, Mode, PositionState, Side, TradeSize
 from core.errors import InputError
@@ -17,7 +18,7 @@ from core.service.stored_mode import StoredMode
 from core.store import analytics
 from core.store import repository as repo
 from core.store.books import BookKey
-from core.store.models import EquitySnapshot, SyncRun, utcnow
+from core.store.models import EquitySnapshot, LedgerEntry, SyncRun, utcnow
 from tests.services import fresh_postgres_database
 
 ETH = "ETH/USDT"
@@ -149,8 +150,10 @@ def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkey
     fresh = Insights(engine.service.wiring, StoredMode(engine.service.wiring)).results()
     assert dataclasses.replace(after, now=fresh.now, open=fresh.open) == fresh
     ledger_reads.clear()  # the fresh process's own
-    round_trip(engine.service)  # a new fill: the ledger is read again
-    assert insights.results().summary.stats.trips == 2 and ledger_reads == [("sim", None)]
+    round_trip(engine.service)  # two new fills: only the entries since the fold's are read
+    assert insights.results().summary.stats.trips == 2
+    [(mode, account, after_id)] = ledger_reads
+    assert (mode, account) == ("sim", None) and after_id > 0
 
 
 def test_a_snapshot_dated_before_the_newest_takes_its_place_in_the_curve(engine, insights):
@@ -213,3 +216,29 @@ def test_a_snapshot_committed_below_the_newest_kept_is_read(postgres_engine):
     snapshot(7, 9_000)
     results = insights.results()
     assert len(results.equity) == 2 and results.drawdown.max_abs == Decimal(1000)
+
+
+def test_a_ledger_entry_committed_below_the_fold_s_watermark_is_folded(postgres_engine):
+    """As a run: an entry that PostgreSQL commits with an id below the fold's watermark (two
+    writers at once) makes the fold start again from the first entry, and it counts."""
+    engine = postgres_engine
+    insights = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
+    round_trip(engine.service)
+    db = engine.service.wiring.db
+    with db.session() as session:
+        entries = session.scalars(select(LedgerEntry).order_by(LedgerEntry.id)).all()
+        columns = [
+            {c.key: getattr(e, c.key) for c in LedgerEntry.__table__.columns} for e in entries
+        ]
+
+    def copy_of_trip(first_id: int, after: timedelta) -> None:
+        """The round trip's entries again, numbered from `first_id`, `after` the first ones."""
+        with db.session() as session:
+            for number, entry in enumerate(columns):
+                copy = {"id": first_id + number, "entry_key": f"copy-{first_id + number}"}
+                session.add(LedgerEntry(**{**entry, **copy, "time": entry["time"] + after}))
+
+    copy_of_trip(20, timedelta(minutes=1))
+    assert insights.results().summary.stats.trips == 2  # folded up to id 21
+    copy_of_trip(10, timedelta(minutes=2))  # a writer that took ids 10, 11 commits only now
+    assert insights.results().summary.stats.trips == 3

@@ -23,7 +23,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.domain import ExchangePosition, Fill, Policy, RecordedPosition, Side
-from core.insights.results import EQUITY_COLUMNS, compute_results, realized_since
+from core.insights.ledger_fold import compute_results
+from core.insights.results import EQUITY_COLUMNS, realized_since
 from core.monitoring.reconcile import diagnose, plan
 from core.pnl import PositionBook, apply_fill, apply_transfer
 from core.store import analytics, ledger, repairs

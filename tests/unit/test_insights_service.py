@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from core.domain import Mode
 from core.errors import InputError
-from core.insights.results import ENTRY_COLUMNS, compute_results, summarize
+from core.insights.ledger_fold import compute_results
+from core.insights.results import ENTRY_COLUMNS, summarize
 from core.service.insights import (
     CHART_POINTS,
     Insights,
@@ -47,7 +48,8 @@ def round_trips(seed: int, trips: int, step: timedelta) -> pd.DataFrame:
                 ("acct", symbol, side, qty, price, fee, "USDT", fee, moment, f"c{n}", f"{n}{side}")
             )
             moment += step
-    return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS[:-1]))  # trips never read `realized`
+    # trips never read `realized`; the running sums do: none realized here
+    return pd.DataFrame(rows, columns=list(ENTRY_COLUMNS[:-1])).assign(realized=Decimal(0))
 
 
 @PROPS

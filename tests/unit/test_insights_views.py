@@ -15,7 +15,8 @@ from cli import insights_render as render
 from cli.render import to_json
 from core.domain import Mode
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
-from core.insights.results import ENTRY_COLUMNS, compute_results
+from core.insights.ledger_fold import compute_results
+from core.insights.results import ENTRY_COLUMNS
 from core.insights.views import HealthView, ResultsView
 from web import health_page, insights_figures, results_page
 from web import insights_components as ui
@@ -65,7 +66,7 @@ def results_view(empty: bool = False) -> ResultsView:
             ("main", ETH, "sell", D("0.4995"), D("2100.10"), D("1.05"), "USDT", D("1.05"), NOW),
         ],
         columns=list(ENTRY_COLUMNS[:-3]),
-    )
+    ).assign(realized=D(0))
     equity = pd.DataFrame(
         []
         if empty

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from core.insights.ledger_fold import compute_results
 from core.insights.results import (
     ENTRY_COLUMNS,
     EQUITY_COLUMNS,
     OUTSIDE_COLUMNS,
     booked,
-    compute_results,
     net_of_outside,
     realized_since,
     traded_curve,

@@ -11,12 +11,12 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from core.insights.ledger_fold import compute_results
 from core.insights.results import (
     ENTRY_COLUMNS,
     EQUITY_COLUMNS,
     OUTSIDE_COLUMNS,
     OpenTrip,
-    compute_results,
     drawdown,
     net_of_outside,
     outside_since,
@@ -57,7 +57,8 @@ def fill(symbol, side, qty, price, fee, fee_asset, when, account="main"):
 
 
 def fills_frame(*rows) -> pd.DataFrame:
-    return pd.DataFrame(list(rows), columns=list(ENTRY_COLUMNS[:-1]))  # trips never read `realized`
+    # trips never read `realized`; the running sums do: none realized here
+    return pd.DataFrame(list(rows), columns=list(ENTRY_COLUMNS[:-1])).assign(realized=D(0))
 
 
 # MEXC spot: a buy pays its fee in the base asset, a sell in USDT (0.1 % here).
