@@ -20,6 +20,7 @@ point (the round trips kept) and each tick with nothing new."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
 import statistics
@@ -414,7 +415,7 @@ def results_figures(db: Database, repeat: int) -> None:
 
     wall, cpu, report_folded = measured(1, fold_since)
     line("after: the first load (every entry read and folded)", wall, cpu)
-    assert report_folded == report
+    assert report_folded == dataclasses.replace(report, drawdown=None)  # measured apart
     sides = iter(["buy", "sell"] * (repeat + 1))
     keys = count()
 

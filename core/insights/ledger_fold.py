@@ -87,10 +87,10 @@ def fold(
     if _before_tails(held, start.tails):
         return None
     trips, tails = trips_of(held, dust, start.tails)
-    new = closed_trips(closed_columns(trips))
+    closed = closed_columns(trips)
     kept, days = start.trips, start.days
-    if new:
-        kept, days = _merged(start.trips, start.days, new)
+    if len(closed["profit"]):
+        kept, days = _merged(start.trips, start.days, closed_trips(closed), closed)
     return LedgerFold(
         last_id=last_id,
         entries=start.entries + len(frame),
@@ -139,17 +139,21 @@ def _before_tails(entries: pd.DataFrame, tails: Mapping[Pair, Tail]) -> bool:
 
 
 def _merged(
-    kept: tuple[RoundTrip, ...], days: Mapping[str, np.ndarray], new: tuple[RoundTrip, ...]
+    kept: tuple[RoundTrip, ...],
+    days: Mapping[str, np.ndarray],
+    new: tuple[RoundTrip, ...],
+    closed: Mapping[str, np.ndarray],
 ) -> tuple[tuple[RoundTrip, ...], dict[str, np.ndarray]]:
-    """The kept trips with the new ones (in the order they closed) in their places, and the
-    day totals: those of the days before the first new trip's kept, the rest added up
-    again (the trips after it are numbered anew)."""
+    """The kept trips with the new ones (in the order they closed; `closed`: their columns)
+    in their places, and the day totals: those of the days before the first new trip's
+    kept, the rest added up again (the trips after it are numbered anew)."""
     at = bisect_right(kept, new[0].closed_at, key=_closed_at)
     trips = kept[:at] + tuple(sorted(kept[at:] + new, key=_closed_at))  # stable: kept first
     day = (new[0].closed_at - _EPOCH) // _DAY  # days since 1970-01-01, as the totals count
     first = bisect_left(trips, _EPOCH + day * _DAY, key=_closed_at)
     earlier = rows_of(days, np.flatnonzero(days["day"] < day))
-    return trips, merged_days(earlier, day_totals(columns_of(trips[first:]), first))
+    again = closed if first == len(kept) else columns_of(trips[first:])  # only new ones
+    return trips, merged_days(earlier, day_totals(again, first))
 
 
 def _closed_at(trip: RoundTrip) -> datetime:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cache
 from typing import NamedTuple
 
 import numpy as np
@@ -400,9 +401,13 @@ def trips_of(
     times = entries["time"].to_numpy(dtype=np.int64)
     order = np.lexsort((times, pair))
 
+    @cache
+    def objects(name: str) -> np.ndarray:
+        return entries[name].to_numpy(dtype=object)
+
     def column(name: str, at: np.ndarray | None = None) -> np.ndarray:
         """The column in (pair, time) order, or only its rows `at` of that order."""
-        return entries[name].to_numpy(dtype=object)[order if at is None else order[at]]
+        return objects(name)[order if at is None else order[at]]
 
     bases = np.array([base_asset(name) for name in symbol_names], dtype=object)
     base_paid = (entries["fee_asset"].to_numpy(dtype=object) == bases[symbols])[order]
