@@ -10,8 +10,9 @@ Flask app with what it last received, every 2 s (web.layout.REFRESH_MS), as the 
 does: the view memo and the ticker cache age as they do for a real page, so the figures
 are never those of a memo hit within one interval. Printed: the bytes a new tab receives,
 then for ticks with prices moving and ticks with nothing changed the bytes per tick per
-tab (median, max) and the server time (p50, p95); then the server time of a tick while
-another page tab (Results) is shown.
+tab (median, max) and the server time (p50, p95), then for ticks a moment after a write
+of the book (a trade: the view is read again); then the server time of a tick while another
+page tab (Results) is shown.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ from tests.page_requests import received, refresh_payload
 from web.layout import REFRESH_MS
 
 CADENCE = REFRESH_MS / 1000
+AFTER_WRITE = 0.2  # seconds from a write of the book to the tabs' next tick
 
 
 def main() -> int:
@@ -69,7 +71,7 @@ def main() -> int:
             )
             moving = ["ETH/USDT", *(s for s in listed if s != "ETH/USDT")][: args.moving]
             prices = {s: t.last for s, t in wiring.market_data.tickers(moving).items()}
-            tick_figures(runtime.dash_app, ControlClient(exchange.url), prices, args)
+            tick_figures(runtime.dash_app, ControlClient(exchange.url), prices, args, wiring)
         finally:
             runtime.close()
     return 0
@@ -116,7 +118,7 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, round(fraction * len(ordered)) - 1)]
 
 
-def tick_figures(dash_app, control: ControlClient, prices: dict, args) -> None:
+def tick_figures(dash_app, control: ControlClient, prices: dict, args, wiring) -> None:
     client = dash_app.server.test_client()
     dependencies = client.get("/_dash-dependencies").get_json()
     tabs = [Tab(client, dependencies) for _ in range(args.tabs)]
@@ -139,6 +141,15 @@ def tick_figures(dash_app, control: ControlClient, prices: dict, args) -> None:
     )
     report("prices moving, new prices shown", moved)
     report("nothing changed", run_ticks(tabs, args.ticks, None))
+
+    def write() -> None:
+        """What a trade does to the book, a moment before the tabs' next tick."""
+        with wiring.db.session() as session:
+            paper.change_balance(session, wiring.paper.account, "USDT", Decimal(1))
+        wiring.book_changed(wiring.book(Mode.SIM))
+        time.sleep(AFTER_WRITE)
+
+    report(f"a write {AFTER_WRITE:g} s before it", run_ticks(tabs, args.ticks, write))
     times, sizes, _ = zip(*run_ticks(tabs, args.ticks, move, page="results"), strict=True)
     print(
         f"tick while the Results page tab is shown (prices moving): server time p50 "
