@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import dash
@@ -20,6 +21,11 @@ from web.layout import build_layout
 from web.login import Access, protect
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
+# plotly.js's official finance bundle (web/vendor/README.md says where it comes from)
+PLOTLY_BUNDLE = Path(__file__).resolve().parent / "vendor" / "plotly-finance.min.js"
+# where dcc.Graph fetches plotly.js from when the first chart mounts (dash-renderer's
+# window._dashPlotlyJSURL with serve_locally), under the app's routes_pathname_prefix
+PLOTLY_PATH = "_dash-component-suites/plotly/package_data/plotly.min.js"
 
 
 def create_dash_app(
@@ -52,6 +58,7 @@ def create_dash_app(
     register_callbacks(app, service, background.down)
     _serve_metrics(app)
     _compress_and_cache(app.server)
+    _serve_partial_plotly(app)
     protect(app.server, access)  # Flask takes no before_request after the warm-up request
     _set_up_before_serving(app)
     return app
@@ -98,6 +105,42 @@ def _compress_and_cache(server: flask.Flask) -> None:
             response.cache_control.max_age = YEAR
             response.cache_control.no_cache = None
         return response
+
+
+def bundle_version(path: Path) -> str | None:
+    """The plotly.js version a bundle's banner names ("plotly.js (finance - minified)
+    v4.1.1"), or None."""
+    with path.open("rb") as file:
+        found = re.search(rb"plotly\.js[^\n]* v(\d+\.\d+\.\d+)", file.read(300))
+    return found[1].decode() if found else None
+
+
+def _serve_partial_plotly(app: dash.Dash) -> None:
+    """dcc.Graph loads plotly.js itself when the first chart mounts, after the table shows,
+    from Dash's URL for the full bundle (4.8 MB): that URL answers with the finance bundle
+    (1.3 MB), which draws every chart here, and loads it just as late. Only while both are
+    the same plotly.js version: otherwise Dash's own bundle is served, as it would be without
+    this. Behind the login as every route (a rule of its own: Werkzeug matches it before
+    Dash's `<package_name>/<path>`)."""
+    from plotly.offline import get_plotlyjs_version
+
+    if bundle_version(PLOTLY_BUNDLE) != get_plotlyjs_version():
+        app.logger.warning(
+            "web/vendor/plotly-finance.min.js is plotly.js %s, not %s: serving the full bundle",
+            bundle_version(PLOTLY_BUNDLE),
+            get_plotlyjs_version(),
+        )
+        return
+    body = PLOTLY_BUNDLE.read_bytes()
+
+    def partial_plotly() -> flask.Response:
+        response = flask.Response(body, mimetype="application/javascript")
+        response.add_etag()
+        return response.make_conditional(flask.request)
+
+    app.server.add_url_rule(
+        app.config.routes_pathname_prefix + PLOTLY_PATH, "partial_plotly", partial_plotly
+    )
 
 
 def _serve_metrics(app: dash.Dash) -> None:

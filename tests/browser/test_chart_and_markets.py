@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from plotly.offline import get_plotlyjs_version
 from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
@@ -48,6 +49,11 @@ CANDLE_STEP_SCRIPT = """
 const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
 if (!plot || !plot.data || !plot.data.length || plot.data[0].x.length < 2) return null;
 return (new Date(plot.data[0].x[1]) - new Date(plot.data[0].x[0])) / 1000;
+"""
+# which plotly.js drew the chart: its version and whether it knows a 3D trace type
+PLOTLY_SCRIPT = """
+const traces = Plotly.PlotSchema.get().traces;
+return [Plotly.version, 'candlestick' in traces, 'scatter3d' in traces];
 """
 STOP_LINE_SCRIPT = """
 const plot = document.querySelector(arguments[0] + ' .js-plotly-plot');
@@ -100,6 +106,8 @@ def test_timeframes_volume_and_the_position_lines_and_a_dragged_stop(dash_duo, r
     entry = runtime.service.reads.dashboard().positions[0].avg_entry
     assert drawn["entry"] == pytest.approx(float(entry))
     assert {"volume", "buys"} <= set(chart_traces(dash_duo, ids.PRICE_CHART))
+    # drawn by the finance bundle (web/vendor), not Dash's full plotly.js
+    assert dash_duo.driver.execute_script(PLOTLY_SCRIPT) == [get_plotlyjs_version(), True, False]
 
     # one candle a minute, then one an hour
     assert dash_duo.driver.execute_script(CANDLE_STEP_SCRIPT, CHART) == 60
