@@ -54,18 +54,33 @@ def dragged_line(relayout: dict | None, figure: dict | None) -> tuple[str, Decim
     return None
 
 
+# in the browser, once: the first heartbeat came with the first refresh's rows
+MOUNT_ONCE = """function (heartbeat, asked) {
+    return asked ? window.dash_clientside.no_update : true;
+}"""
+
+
 def register_chart_callbacks(app: dash.Dash, service) -> None:
+    app.clientside_callback(
+        MOUNT_ONCE,
+        Output(ids.CHARTS_MOUNT, "data"),
+        Input(ids.HEARTBEAT, "data"),
+        State(ids.CHARTS_MOUNT, "data"),
+        prevent_initial_call=True,
+    )
+
     @app.callback(
         Output(ids.PRICE_CHART_BOX, "children"),
         Output(ids.EQUITY_CHART_BOX, "children"),
         Output(CHART_SEEN, "data"),
-        Input(ids.CHARTS_MOUNT, "n_intervals"),
+        Input(ids.CHARTS_MOUNT, "data"),
         State(ids.SYMBOL_SELECT, "value"),
         State(TIMEFRAME, "value"),
         prevent_initial_call=True,
     )
-    def mount_charts(_mounted, symbol, timeframe):
-        """The charts join the page a moment after it shows (see layout._chart_box)."""
+    def mount_charts(_asked, symbol, timeframe):
+        """The charts join the page once the first refresh has brought the table's rows
+        (see layout._chart_box)."""
         parts = chart_parts(service, symbol, timeframe)
         price, equity = parts.values()
         seen = sent_parts.seen_of(parts)
