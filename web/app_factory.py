@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -58,6 +59,7 @@ def create_dash_app(
     register_callbacks(app, service, background.down)
     _serve_metrics(app)
     _compress_and_cache(app.server)
+    _version_chunk_urls(app.server)
     _serve_partial_plotly(app)
     protect(app.server, access)  # Flask takes no before_request after the warm-up request
     _set_up_before_serving(app)
@@ -107,6 +109,46 @@ def _compress_and_cache(server: flask.Flask) -> None:
         return response
 
 
+# Dash's fingerprint of a component script (dash.fingerprint): its package's version and
+# the file's modification time, as in dcc/dash_core_components.v4_4_1m1796304504.js
+FINGERPRINT = r"v[\w-]+m[0-9a-fA-F]+"
+# in the page: a script of _dash-component-suites whose file name carries its fingerprint
+FINGERPRINTED_SRC = re.compile(
+    rf'(src="[^"]*/_dash-component-suites/[^"?]*/)([^/"?.]+)\.({FINGERPRINT})\.([^/"?]+)"'
+)
+# asked for: the fingerprint as the file's folder
+FINGERPRINT_FOLDER = re.compile(rf"^(.*/)?({FINGERPRINT})/([^/.]+)\.([^/]+)$")
+
+
+def _version_chunk_urls(server: flask.Flask) -> None:
+    """Dash fingerprints the component scripts it puts in the page, so they are kept a
+    year, but dcc and dash_table fetch their lazy parts (async-table.js, async-graph.js...)
+    from the folder of their own script, by bare name: a reload asked again for each, one
+    revalidation after another, async-table.js among them before the table can show. The
+    page's script URLs carry the fingerprint as a folder instead
+    (dcc/v4_4_1m1796304504/dash_core_components.js), so those parts are fetched under it
+    too, and each such URL is handed to Dash as the name it fingerprints
+    (dcc/async-table.v4_4_1m1796304504.js), which it serves with its year's cache. A Dash
+    upgrade or a reinstall changes the folder, so a page never meets an old part."""
+
+    @server.after_request  # registered after Compress: runs before it
+    def fingerprint_as_folder(response: flask.Response) -> flask.Response:
+        if response.mimetype == "text/html" and response.status_code == 200:
+            page = response.get_data(as_text=True)
+            moved = FINGERPRINTED_SRC.sub(r'\1\3/\2.\4"', page)
+            if moved != page:
+                response.set_data(moved)
+        return response
+
+    @server.url_value_preprocessor
+    def fingerprint_in_name(_endpoint, values) -> None:
+        path = (values or {}).get("fingerprinted_path")
+        found = FINGERPRINT_FOLDER.match(path) if path else None
+        if found:
+            folder, fingerprint, name, extension = found.groups()
+            values["fingerprinted_path"] = f"{folder or ''}{name}.{fingerprint}.{extension}"
+
+
 def bundle_version(path: Path) -> str | None:
     """The plotly.js version a bundle's banner names ("plotly.js (finance - minified)
     v4.1.1"), or None."""
@@ -132,10 +174,11 @@ def _serve_partial_plotly(app: dash.Dash) -> None:
         )
         return
     body = PLOTLY_BUNDLE.read_bytes()
+    etag = hashlib.sha256(body).hexdigest()[:32]  # once, not per request
 
     def partial_plotly() -> flask.Response:
         response = flask.Response(body, mimetype="application/javascript")
-        response.add_etag()
+        response.set_etag(etag)
         return response.make_conditional(flask.request)
 
     app.server.add_url_rule(

@@ -85,7 +85,8 @@ def assert_asks_for_the_login(answer: requests.Response) -> None:
 def assert_the_page_answers(base: str) -> None:
     """401 without the login; with it the page, and the scripts it names (registered by the
     warm-up request made before any browser's, behind the login)."""
-    for path in ("/", "/metrics", "/_dash-dependencies"):
+    plotly_js = "/_dash-component-suites/plotly/package_data/plotly.min.js"  # web/vendor's
+    for path in ("/", "/metrics", "/_dash-dependencies", plotly_js):
         assert_asks_for_the_login(requests.get(f"{base}{path}", timeout=10))
     session = logged_in()
     page = session.get(f"{base}/", timeout=10)
@@ -97,6 +98,7 @@ def assert_the_page_answers(base: str) -> None:
     )
     assert session.get(f"{base}{script}", timeout=10).status_code == 200
     assert session.get(f"{base}/metrics", timeout=10).status_code == 200
+    assert session.get(f"{base}{plotly_js}", timeout=10).status_code == 200
 
 
 def assert_no_login_in(text: str) -> None:

@@ -78,6 +78,26 @@ def test_versioned_files_are_cached_a_year(client):
         assert "max-age=31536000" in cache, (url, cache)
 
 
+def test_lazy_parts_are_fetched_under_the_fingerprint_and_cached_a_year(client):
+    """dcc and dash_table fetch their lazy parts from their own script's folder: the page
+    names that folder by Dash's fingerprint, so those parts are versioned and kept a year
+    too (a reload does not ask for them again)."""
+    links = page_links(client)
+    for package, script, part in (
+        ("dcc", "dash_core_components.js", "async-graph.js"),
+        ("dash_table", "bundle.js", "async-table.js"),
+    ):
+        versioned_script = re.compile(rf"/{package}/v[\w-]+m[0-9a-f]+/{re.escape(script)}$")
+        [url] = [u for u in links if versioned_script.search(u)]
+        folder = url.rsplit("/", 1)[0]
+        versioned = client.get(f"{folder}/{part}")
+        assert "max-age=31536000" in versioned.headers.get("Cache-Control", ""), part
+        bare = client.get(f"{folder.rsplit('/', 1)[0]}/{part}")  # as Dash alone asks
+        assert versioned.data == bare.data and "max-age" not in bare.headers.get(
+            "Cache-Control", ""
+        )
+
+
 def test_charts_get_the_finance_bundle_of_dashs_plotly_version(client):
     """Where dcc.Graph fetches plotly.js, the page answers with web/vendor's finance bundle:
     the installed plotly's version (an upgrade of plotly fails here until the file is
