@@ -407,8 +407,7 @@ def results_figures(db: Database, repeat: int) -> None:
         nonlocal kept
         with db.session() as session:
             new = analytics.ledger_frame(session, "live", None, kept.last_id)
-            through = analytics.ledger_through(session, "live", None, kept.last_id)
-        assert through == kept.entries
+            assert not analytics.ledger_missed(session, "live", None, kept.last_id, kept.entries)
         last_id = int(new["id"].max()) if len(new) else kept.last_id
         kept = ledger_fold.fold(kept, new, last_id, {})
         return ledger_fold.report(kept, NOW)

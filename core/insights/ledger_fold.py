@@ -35,6 +35,7 @@ from core.insights.results import (
     Pair,
     ResultsReport,
     RoundTrip,
+    Summary,
     Tail,
     booked,
     closed_columns,
@@ -72,6 +73,8 @@ class LedgerFold:
     trips: tuple[RoundTrip, ...] = ()
     days: Mapping[str, np.ndarray] = field(default_factory=_no_days)
     booked: Booked = NO_BOOKINGS
+    overall: Summary = field(default_factory=lambda: summaries(_no_days(), ().__getitem__)[0])
+    by_symbol: Mapping[str, Summary] = field(default_factory=dict)
 
 
 def fold(
@@ -88,9 +91,12 @@ def fold(
         return None
     trips, tails = trips_of(held, dust, start.tails)
     closed = closed_columns(trips)
-    kept, days = start.trips, start.days
+    kept, days, overall, by_symbol = start.trips, start.days, start.overall, start.by_symbol
     if len(closed["profit"]):
-        kept, days = _merged(start.trips, start.days, closed_trips(closed), closed)
+        kept, days, renumbered = _merged(start.trips, start.days, closed_trips(closed), closed)
+        changed = None if renumbered else set(closed["symbol"])  # None: every symbol
+        overall, summed = summaries(days, kept.__getitem__, changed)
+        by_symbol = dict(sorted({**by_symbol, **summed}.items()))
     return LedgerFold(
         last_id=last_id,
         entries=start.entries + len(frame),
@@ -99,17 +105,18 @@ def fold(
         trips=kept,
         days=days,
         booked=booked(frame, start.booked),
+        overall=overall,
+        by_symbol=by_symbol,
     )
 
 
 def report(folded: LedgerFold, now: datetime, equity: pd.DataFrame | None = None) -> ResultsReport:
     """Every result figure of the fold; `now` dates the open trips; the drawdown of the
     equity snapshots when given (EQUITY_COLUMNS)."""
-    overall, by_symbol = summaries(folded.days, folded.trips.__getitem__)
     return ResultsReport(
         now=now,
-        overall=overall,
-        by_symbol=by_symbol,
+        overall=folded.overall,
+        by_symbol=folded.by_symbol,
         closed=folded.trips,
         open=open_trips(folded.tails, now),
         drawdown=None if equity is None else drawdown(equity),
@@ -143,17 +150,18 @@ def _merged(
     days: Mapping[str, np.ndarray],
     new: tuple[RoundTrip, ...],
     closed: Mapping[str, np.ndarray],
-) -> tuple[tuple[RoundTrip, ...], dict[str, np.ndarray]]:
+) -> tuple[tuple[RoundTrip, ...], dict[str, np.ndarray], bool]:
     """The kept trips with the new ones (in the order they closed; `closed`: their columns)
-    in their places, and the day totals: those of the days before the first new trip's
-    kept, the rest added up again (the trips after it are numbered anew)."""
+    in their places; the day totals: those of the days before the first new trip's kept,
+    the rest added up again; and whether a kept trip's number changed (a new one closed
+    before it)."""
     at = bisect_right(kept, new[0].closed_at, key=_closed_at)
     trips = kept[:at] + tuple(sorted(kept[at:] + new, key=_closed_at))  # stable: kept first
     day = (new[0].closed_at - _EPOCH) // _DAY  # days since 1970-01-01, as the totals count
     first = bisect_left(trips, _EPOCH + day * _DAY, key=_closed_at)
     earlier = rows_of(days, np.flatnonzero(days["day"] < day))
     again = closed if first == len(kept) else columns_of(trips[first:])  # only new ones
-    return trips, merged_days(earlier, day_totals(again, first))
+    return trips, merged_days(earlier, day_totals(again, first)), at < len(kept)
 
 
 def _closed_at(trip: RoundTrip) -> datetime:

@@ -28,7 +28,7 @@ twice; `fees` still reports every fee of the trip, valued in quote.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -274,15 +274,15 @@ def booked(entries: pd.DataFrame, start: Booked = NO_BOOKINGS) -> Booked:
         return start
     new_times = frame["time"].to_numpy(np.int64)
     at = int(np.searchsorted(start.times, new_times.min(), side="right"))
-    times = np.r_[start.times[at:], new_times]
+    times = np.concatenate([start.times[at:], new_times])
     order = np.argsort(times, kind="stable")  # the kept first among equal times
 
     def running(kept: np.ndarray, name: str) -> np.ndarray:
-        values = np.r_[np.diff(kept[at:]), frame[name].to_numpy(object)][order]
-        return np.r_[kept[: at + 1], kept[at] + np.cumsum(values)]
+        values = np.concatenate([np.diff(kept[at:]), frame[name].to_numpy(object)])[order]
+        return np.concatenate([kept[: at + 1], kept[at] + np.cumsum(values)])
 
     return Booked(
-        np.r_[start.times[:at], times[order]],
+        np.concatenate([start.times[:at], times[order]]),
         running(start.realized, "realized"),
         running(start.fees, "fee_quote"),
     )
@@ -714,13 +714,15 @@ def _combined(rows: _Days) -> _Days:
 
 
 def summaries(
-    days: _Days, trip_at: Callable[[int], RoundTrip]
+    days: _Days, trip_at: Callable[[int], RoundTrip], symbols: Collection[str] | None = None
 ) -> tuple[Summary, dict[str, Summary]]:
-    """The figures over every trip of the day totals, and over each symbol's; `trip_at(n)`
-    is trip number n."""
+    """The figures over every trip of the day totals, and over each symbol's (of `symbols`
+    only, when given); `trip_at(n)` is trip number n."""
     by_symbol = pd.Series(days["symbol"], dtype=object).groupby(days["symbol"]).indices
     return _summary(days, np.arange(len(days["day"])), trip_at), {
-        symbol: _summary(days, rows, trip_at) for symbol, rows in sorted(by_symbol.items())
+        symbol: _summary(days, rows, trip_at)
+        for symbol, rows in sorted(by_symbol.items())
+        if symbols is None or symbol in symbols
     }
 
 

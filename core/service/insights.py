@@ -223,9 +223,9 @@ class Insights:
         with self.wiring.db.session() as session:
             start = kept if kept is not None else health_folds.load(session, mode.value)
             runs, seen = analytics.run_frames(session, mode.value, None, start.last_run_id)
-            through = analytics.runs_through(session, mode.value, start.last_run_id)
+            missed = analytics.runs_missed(session, mode.value, start.last_run_id, len(start.runs))
         folded, refolded = health_fold.fold(start, runs, seen), False
-        if folded is None or through != len(start.runs):
+        if folded is None or missed:
             runs, seen = self._read(analytics.run_frames, mode, None)
             folded, refolded = health_fold.fold(HealthFold(), runs, seen), True
         if folded is not start:
@@ -254,11 +254,13 @@ class Insights:
             start = self._ledgers.get((mode, account), LedgerFold())
         with self.wiring.db.session() as session:
             entries = analytics.ledger_frame(session, mode.value, account, start.last_id)
-            through = analytics.ledger_through(session, mode.value, account, start.last_id)
+            missed = analytics.ledger_missed(
+                session, mode.value, account, start.last_id, start.entries
+            )
         last_id = int(entries["id"].max()) if len(entries) else start.last_id
         symbols = {symbol for _, symbol in start.tails} | set(entries["symbol"])
         dust = self._dust(sorted(symbols))
-        folded = fold(start, entries, last_id, dust) if through == start.entries else None
+        folded = None if missed else fold(start, entries, last_id, dust)
         if folded is None:
             entries = self._read(analytics.ledger_frame, mode, account)
             last_id = int(entries["id"].max()) if len(entries) else 0
@@ -287,7 +289,7 @@ class Insights:
         after = int(kept["id"].max()) if kept is not None and len(kept) else 0
         if after:
             with self.wiring.db.session() as session:
-                if analytics.snapshots_through(session, mode.value, account, after) != len(kept):
+                if analytics.snapshots_missed(session, mode.value, account, after, len(kept)):
                     kept, after = None, 0  # one committed below the newest kept: read all
         new = self._read(partial(analytics.equity_frame, after_id=after), mode, account)
         if kept is None or not len(kept):
