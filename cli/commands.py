@@ -9,6 +9,7 @@ import argparse
 import sys
 
 from cli import order_commands, render
+from cli.parser import bad_input, run_on_engine
 from core.service import (
     ACCOUNT,
     DEFAULT_SIZE_TEXT,
@@ -154,11 +155,6 @@ def finish(args: argparse.Namespace, result: TradeResult) -> int:
     return 0 if result.ok else 1
 
 
-def bad_input(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
-
-
 def diagnose(args: argparse.Namespace, settings, build_engine) -> int:
     """Exit 0 when in sync, 1 when discrepancies exist, 2 when an account could not be read."""
     return _monitor(args, settings, build_engine, Policy.REPORT, execute=False)
@@ -172,34 +168,34 @@ def sync(args: argparse.Namespace, settings, build_engine) -> int:
 
 
 def _monitor(args, settings, build_engine, policy: Policy, execute: bool, protect=False) -> int:
-    engine = build_engine(settings)
-    try:
-        progress = None if args.json or not sys.stderr.isatty() else _progress
-        try:
-            checks = engine.service.monitoring.run(
-                policy, execute, account=args.account, progress=progress, protect=protect
-            )
-        except AppError as exc:
-            return bad_input(str(exc))
-    finally:
-        engine.close()
-    if progress is not None:
-        print(file=sys.stderr)
-    failed = any(c.error for c in checks)
-    if args.command == "diagnose":
-        print(
-            render.to_json(render.diagnose_json(checks))
-            if args.json
-            else render.diagnose_text(checks)
+    progress = None if args.json or not sys.stderr.isatty() else _progress
+
+    def ask(service):
+        return service.monitoring.run(
+            policy, execute, account=args.account, progress=progress, protect=protect
         )
-        found = any(c.discrepancies for c in checks)
-        return 2 if failed else 1 if found else 0
-    print(
-        render.to_json(render.sync_json(checks, not execute))
-        if args.json
-        else render.sync_text(checks, not execute)
-    )
-    return 2 if failed else 0
+
+    def show(checks) -> int:
+        if progress is not None:
+            print(file=sys.stderr)
+        failed = any(c.error for c in checks)
+        if args.command == "diagnose":
+            print(
+                render.to_json(render.diagnose_json(checks))
+                if args.json
+                else render.diagnose_text(checks)
+            )
+            found = any(c.discrepancies for c in checks)
+            return 2 if failed else 1 if found else 0
+        print(
+            render.to_json(render.sync_json(checks, not execute))
+            if args.json
+            else render.sync_text(checks, not execute)
+        )
+        return 2 if failed else 0
+
+    # an account that could not be read kept the command from running: 2, as bad input
+    return run_on_engine(settings, build_engine, ask, show, failed=2)
 
 
 def _progress(index: int, total: int, account: str) -> None:
@@ -217,23 +213,17 @@ def protect(args: argparse.Namespace, settings, build_engine) -> int:
         return bad_input("give --stop-loss PRICE or --stop-loss-pct P (or --clear)")
     if args.clear and prices:
         return bad_input("--clear takes no prices")
-    engine = build_engine(settings)
-    try:
-        where = _where(args)
-        try:
-            if args.clear:
-                outcome = engine.service.protection.clear(args.symbol, **where)
-            else:
-                outcome = engine.service.protection.protect(args.symbol, **where, **prices)
-        except InputError as exc:
-            return bad_input(str(exc))
-        except AppError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    finally:
-        engine.close()
-    print(render.to_json(render.stop_json(outcome)) if args.json else outcome.message)
-    return 0 if outcome.ok else 1
+
+    def ask(service):
+        if args.clear:
+            return service.protection.clear(args.symbol, **_where(args))
+        return service.protection.protect(args.symbol, **_where(args), **prices)
+
+    def show(outcome) -> int:
+        print(render.to_json(render.stop_json(outcome)) if args.json else outcome.message)
+        return 0 if outcome.ok else 1
+
+    return run_on_engine(settings, build_engine, ask, show)
 
 
 def flatten(args: argparse.Namespace, settings, build_engine) -> int:

@@ -7,9 +7,9 @@ not an incident), in which case nothing is written."""
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Callable
 
+from cli.parser import bad_input
 from cli.render import to_json
 from core.service import InputError, Mode
 from core.service.event_feed import parse_since_time
@@ -79,11 +79,6 @@ def events_text(found: list[BookEvent]) -> str:
             f"{e.text}{waiting}"
         )
     return "\n".join(lines)
-
-
-def bad_input(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 HANDLERS = {"events": events, "ack": ack}

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from cli import insights_render as render
+from cli.parser import bad_input
 from cli.render import to_json
 from core.service import InputError, Mode, count, parse_since
 
@@ -157,11 +158,6 @@ def _sync_folder(folder: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-def bad_input(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 HANDLERS = {"health": health, "results": results, "export": export}

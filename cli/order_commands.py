@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+from cli.parser import bad_input, run_on_engine
 from cli.render import to_json
 from core.service import AppError, InputError, Mode, parse_amount
 from core.service.working_orders import STOP_ID
@@ -22,56 +23,50 @@ WORDS_OF = {"stop_loss": "stop-loss", "take_profit": "take-profit", "limit": "li
 
 def orders(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     """Exit 0 with the list (none is no error); 1 when the exchange could not be read."""
-    engine = build_engine(settings)
-    try:
-        try:
-            found = engine.service.orders.working(_mode(args))
-        except AppError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    finally:
-        engine.close()
-    print(to_json({"orders": [order_json(o) for o in found]}) if args.json else orders_text(found))
-    return 0
+
+    def show(found) -> int:
+        print(
+            to_json({"orders": [order_json(o) for o in found]}) if args.json else orders_text(found)
+        )
+        return 0
+
+    # no input of the user's is read: every error is the exchange's
+    return run_on_engine(
+        settings, build_engine, lambda service: service.orders.working(_mode(args)), show, bad=()
+    )
 
 
 def cancel(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     """Exit 0 when cancelled; 2 for an unknown id or a LIVE cancel not confirmed (nothing
     sent); 1 when the exchange refused or failed."""
     if args.yes and not args.live:
-        return _bad("--yes only applies to --live (a SIM cancel asks nothing)")
+        return bad_input("--yes only applies to --live (a SIM cancel asks nothing)")
     if args.order_id and args.order_id.startswith(STOP_ID):
         symbol = args.order_id[len(STOP_ID) :]
-        return _bad(f"{args.order_id} is a stop: remove it with protect {symbol} --clear")
+        return bad_input(f"{args.order_id} is a stop: remove it with protect {symbol} --clear")
     mode = _mode(args)
     what = f"order {args.order_id}" if args.order_id else f"every open order of {args.symbol}"
     if mode is Mode.LIVE and not args.yes and not _asked(f"Cancel {what} on the LIVE account?"):
-        return _bad(
+        return bad_input(
             f"cancelling {what} on the LIVE account needs --yes (no terminal to ask) or a "
             "yes; nothing was sent"
         )
-    engine = build_engine(settings)
-    try:
-        service = engine.service
-        try:
-            if args.order_id:
-                done = [service.orders.cancel(args.order_id, mode)]
-            else:
-                done = service.orders.cancel_symbol(args.symbol, mode)
-        except InputError as exc:
-            return _bad(str(exc))
-        except AppError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    finally:
-        engine.close()
-    if args.json:
-        print(to_json({"cancelled": [order_json(o) for o in done]}))
-    elif done:
-        print("\n".join(f"cancelled {_line(o)}" for o in done))
-    else:
-        print(f"no open order of {args.symbol}: nothing to cancel")
-    return 0
+
+    def ask(service) -> list:
+        if args.order_id:
+            return [service.orders.cancel(args.order_id, mode)]
+        return service.orders.cancel_symbol(args.symbol, mode)
+
+    def show(done) -> int:
+        if args.json:
+            print(to_json({"cancelled": [order_json(o) for o in done]}))
+        elif done:
+            print("\n".join(f"cancelled {_line(o)}" for o in done))
+        else:
+            print(f"no open order of {args.symbol}: nothing to cancel")
+        return 0
+
+    return run_on_engine(settings, build_engine, ask, show)
 
 
 def amend(args: argparse.Namespace, settings, build_engine: Callable) -> int:
@@ -79,36 +74,34 @@ def amend(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     move); 2 for bad input, an unknown id, a LIVE amend not confirmed or a refusal (nothing
     sent); 1 when the order was cancelled and not replaced, or the exchange failed."""
     if args.yes and not args.live:
-        return _bad("--yes only applies to --live (a SIM amend asks nothing)")
+        return bad_input("--yes only applies to --live (a SIM amend asks nothing)")
     try:
         price = parse_amount(args.price, "Price")
     except InputError as exc:
-        return _bad(str(exc))
+        return bad_input(str(exc))
     mode = _mode(args)
     question = f"Move order {args.order_id} to {price.normalize():f} on the LIVE account?"
     if mode is Mode.LIVE and not args.yes and not _asked(question):
-        return _bad(
+        return bad_input(
             f"moving order {args.order_id} on the LIVE account needs --yes (no terminal to "
             "ask) or a yes; nothing was sent"
         )
-    engine = build_engine(settings)
-    try:
-        try:
-            amended = engine.service.orders.amend(args.order_id, price, mode)
-        except InputError as exc:
-            return _bad(str(exc))
-        except AppError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-    finally:
-        engine.close()
-    if amended.refused:
-        return _bad(amended.message)
-    if args.json:
-        print(to_json({"ok": amended.ok, "message": amended.message, **_amended_ids(amended)}))
-    else:
-        print(amended.message, file=sys.stdout if amended.ok else sys.stderr)
-    return 0 if amended.ok else 1
+
+    def show(amended) -> int:
+        if amended.refused:
+            return bad_input(amended.message)
+        if args.json:
+            print(to_json({"ok": amended.ok, "message": amended.message, **_amended_ids(amended)}))
+        else:
+            print(amended.message, file=sys.stdout if amended.ok else sys.stderr)
+        return 0 if amended.ok else 1
+
+    return run_on_engine(
+        settings,
+        build_engine,
+        lambda service: service.orders.amend(args.order_id, price, mode),
+        show,
+    )
 
 
 def _amended_ids(amended) -> dict:
@@ -190,11 +183,6 @@ def _age(seconds: int) -> str:
 
 def _mode(args: argparse.Namespace) -> Mode:
     return Mode.LIVE if args.live else Mode.SIM
-
-
-def _bad(message: str) -> int:
-    print(f"error: {message}", file=sys.stderr)
-    return 2
 
 
 HANDLERS = {"orders": orders, "cancel": cancel, "amend": amend}

@@ -1,14 +1,16 @@
-"""The command line's arguments: every command, its flags and their help, and the module
-that runs each. Nothing here loads more than argparse and the value types, so `--help` and
+"""The command line's arguments: every command, its flags and their help, the module that
+runs each, and what the commands share (asking the service on an engine of their own, a bad
+input's exit). Nothing here loads more than argparse and the value types, so `--help` and
 a mistyped flag answer at once, and each command imports only its own module."""
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import sys
 from collections.abc import Callable
 
-from core.service import EXPORT_TABLES, Mode
+from core.service import EXPORT_TABLES, AppError, InputError, Mode
 
 # the module whose HANDLERS run each command (serve, worker and emulator are app.py's own)
 COMMAND_MODULES = {
@@ -30,6 +32,38 @@ def handler(command: str) -> Callable:
 def run(args: argparse.Namespace, settings, build_engine: Callable) -> int:
     """Run a one-shot command."""
     return handler(args.command)(args, settings, build_engine)
+
+
+def run_on_engine(
+    settings,
+    build_engine: Callable,
+    ask: Callable,
+    show: Callable[..., int],
+    failed: int = 1,
+    bad: type[AppError] | tuple[type[AppError], ...] = InputError,
+) -> int:
+    """A command's one question to the service, `ask(service)`, on an engine built for it
+    and closed after whatever happens; then `show(answer)` prints the answer and gives the
+    exit code. A `bad` error (bad input: nothing was sent) is exit 2 and any other AppError
+    (the exchange refused or failed) is `failed`, with the error on stderr and nothing
+    shown."""
+    engine = build_engine(settings)
+    try:
+        try:
+            answer = ask(engine.service)
+        except bad as exc:
+            return bad_input(str(exc))
+        except AppError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return failed
+    finally:
+        engine.close()
+    return show(answer)
+
+
+def bad_input(message: str) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return 2
 
 
 def parser() -> argparse.ArgumentParser:
