@@ -97,24 +97,6 @@ def test_an_unknown_account_or_window_is_refused(insights):
         insights.export("positions", None)
 
 
-def test_a_run_committed_below_the_fold_s_watermark_is_folded(engine, insights):
-    """PostgreSQL can commit a lower id after a higher one (two writers at once): the fold
-    that passed it must take it in, not skip it for good."""
-    round_trip(engine.service)
-    db = engine.service.wiring.db
-
-    def copy_of_run(run_id: int, as_id: int) -> None:
-        with db.session() as session:
-            run = session.get(SyncRun, run_id)
-            columns = {c.key: getattr(run, c.key) for c in SyncRun.__table__.columns}
-            session.add(SyncRun(**{**columns, "id": as_id}))
-
-    copy_of_run(2, as_id=10)
-    assert insights.health("24h").report.runs.runs == 3  # folded up to id 10
-    copy_of_run(2, as_id=7)  # a writer that took id 7 before 10 commits only now
-    assert insights.health("24h").report.runs.runs == 4
-
-
 def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkeypatch):
     """The check records equity every 30 s: a snapshot brings the curve and its drawdown up
     to date without reading the ledger again, and the view equals a fresh process's."""
@@ -242,3 +224,23 @@ def test_a_ledger_entry_committed_below_the_fold_s_watermark_is_folded(postgres_
     assert insights.results().summary.stats.trips == 2  # folded up to id 21
     copy_of_trip(10, timedelta(minutes=2))  # a writer that took ids 10, 11 commits only now
     assert insights.results().summary.stats.trips == 3
+
+
+def test_a_run_committed_below_the_fold_s_watermark_is_folded(postgres_engine):
+    """PostgreSQL can commit a lower id after a higher one (two writers at once): the fold
+    that passed it must take it in, not skip it for good."""
+    engine = postgres_engine
+    insights = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
+    round_trip(engine.service)
+    db = engine.service.wiring.db
+
+    def copy_of_run(run_id: int, as_id: int) -> None:
+        with db.session() as session:
+            run = session.get(SyncRun, run_id)
+            columns = {c.key: getattr(run, c.key) for c in SyncRun.__table__.columns}
+            session.add(SyncRun(**{**columns, "id": as_id}))
+
+    copy_of_run(2, as_id=10)
+    assert insights.health("24h").report.runs.runs == 3  # folded up to id 10
+    copy_of_run(2, as_id=7)  # a writer that took id 7 before 10 commits only now
+    assert insights.health("24h").report.runs.runs == 4
