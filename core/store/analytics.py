@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -84,8 +85,8 @@ def run_frames(
             SyncRun.kind,
             SyncRun.symbol,
             SyncRun.ok,
-            SyncRun.started_at,
-            SyncRun.finished_at,
+            _as_read(SyncRun.started_at),
+            _as_read(SyncRun.finished_at),
             SyncRun.duration_ms,
             SyncRun.api_calls,
             SyncRun.details,
@@ -93,27 +94,58 @@ def run_frames(
         .where(_of_book(SyncRun, mode, account), SyncRun.id > after_id)
         .order_by(SyncRun.id),
     ).all()
-    runs = _frame([row[:-1] for row in rows], RUN_COLUMNS)
-    counts, symbols, in_sync = [], [], []
-    for *_, details in rows:
-        synced, drift = observed_symbols(details)
-        counts.append(len(synced) + len(drift))
-        symbols += synced + drift
-        in_sync += [True] * len(synced) + [False] * len(drift)
-    # the run's columns repeated once per symbol it observed: typed arrays, nothing inferred
-    # from two million Python objects
-    finished = pd.to_datetime(runs["finished_at"], utc=True).to_numpy(dtype="datetime64[ns]")
+    ids, accounts, kinds, symbols, ok, started, finished, durations, calls, details = (
+        list(zip(*rows, strict=True)) or [()] * 10
+    )
+    # typed columns: only the text ones are inferred (a string dtype, or object with None)
+    runs = pd.DataFrame(
+        {
+            "run_id": np.array(ids, dtype=np.int64),
+            "account": pd.Series(accounts),
+            "kind": pd.Series(kinds),
+            "symbol": pd.Series(symbols),
+            "ok": np.array(ok, dtype=bool),
+            "started_at": _utc(started),
+            "finished_at": _utc(finished),
+            "duration_ms": np.array(durations, dtype=np.int64),
+            "api_calls": np.array(calls, dtype=np.int64),
+        },
+        columns=list(RUN_COLUMNS),
+    )
+    # each run's symbols in sync then drifting, run after run, and how many of each
+    found = list(chain.from_iterable(observed_symbols(details)))
+    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    counts = lengths[0::2] + lengths[1::2]
+    # the run's columns repeated once per symbol it observed; the text ones kept as
+    # objects (a string dtype would check two million values again)
+    finished_ns = runs["finished_at"].array.as_unit("ns").asi8
+    symbols_seen = np.fromiter(chain.from_iterable(found), dtype=object, count=int(lengths.sum()))
     observed = pd.DataFrame(
         {
             "run_id": np.repeat(runs["run_id"].to_numpy(dtype=np.int64), counts),
-            "time": pd.DatetimeIndex(np.repeat(finished, counts), tz="UTC"),
-            "account": np.repeat(runs["account"].to_numpy(dtype=object), counts),
-            "symbol": np.array(symbols, dtype=object),
-            "in_sync": np.array(in_sync, dtype=bool),
+            "time": pd.DatetimeIndex(np.repeat(finished_ns, counts).view("M8[ns]"), tz="UTC"),
+            "account": pd.Series(
+                np.repeat(runs["account"].to_numpy(dtype=object), counts), dtype=object
+            ),
+            "symbol": pd.Series(symbols_seen, dtype=object),
+            "in_sync": np.repeat(np.tile(np.array([True, False]), len(counts)), lengths),
         },
         columns=list(OBSERVATION_COLUMNS),
     )
     return runs, observed
+
+
+def _as_read(column):
+    """A time column as the driver returns it, without the per-value processing of its
+    type (on SQLite the stored text, parsed by `_utc` all at once; on PostgreSQL the
+    driver's datetime)."""
+    return type_coerce(column, String).label(column.key)
+
+
+def _utc(values) -> pd.Series:
+    """Times read by `_as_read` as UTC-aware datetimes: naive ones (what SQLite keeps, the
+    UTC instant's wall clock) are UTC, aware ones converted to it."""
+    return pd.Series(pd.to_datetime(np.array(values, dtype=object), utc=True, format="ISO8601"))
 
 
 def order_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
