@@ -95,7 +95,8 @@ def fold(current: HealthFold, runs: pd.DataFrame, observations: pd.DataFrame) ->
     carried = _carried(current)
     walked = pd.concat([carried, seen[carried.columns]], ignore_index=True)
     pairs = Pairs(walked)
-    events = drift_events(walked, pairs, now_ns=0)
+    order = pairs.in_order(walked["time"].to_numpy(dtype=np.int64))
+    events = drift_events(walked, pairs, now_ns=0, order=order)
     closed = events[events["repaired"].to_numpy(dtype=bool)]
     still_open = events[~events["repaired"].to_numpy(dtype=bool)]
     latest = [
@@ -115,7 +116,7 @@ def fold(current: HealthFold, runs: pd.DataFrame, observations: pd.DataFrame) ->
                 still_open["account"], still_open["symbol"], still_open["start"], strict=True
             )
         },
-        last={**current.last, **_latest(walked, pairs, len(carried))},
+        last={**current.last, **_latest(walked, pairs, order, len(carried))},
         latest_ns=max(latest),
     )
 
@@ -186,15 +187,19 @@ def _carried(current: HealthFold) -> pd.DataFrame:
     )
 
 
-def _latest(walked: pd.DataFrame, pairs: Pairs, first: int) -> dict[Pair, tuple[int, bool]]:
+def _latest(
+    walked: pd.DataFrame, pairs: Pairs, order: np.ndarray, first: int
+) -> dict[Pair, tuple[int, bool]]:
     """Each pair's latest observation among the rows of `walked` from `first` on (the new
-    ones): the last in time, the last recorded among equals."""
-    codes = pairs.codes[first:]
-    if not len(codes):
+    ones): the last in time, the last recorded among equals. `order` is the rows'
+    `pairs.in_order`: a pair's last row there is one of the new rows whenever it has any,
+    since no new row is older than what was carried of its pair (`_out_of_order`) and a
+    new row follows a carried one of the same time."""
+    if len(order) == first:
         return {}
-    times = walked["time"].to_numpy(dtype=np.int64)[first:]
-    order = np.lexsort((times, codes))
-    ordered = codes[order]
-    lasts = order[np.flatnonzero(np.append(ordered[1:] != ordered[:-1], True))]
-    in_sync = walked["in_sync"].to_numpy(dtype=bool)[first:]
-    return {pairs.of(codes[i]): (int(times[i]), bool(in_sync[i])) for i in lasts}
+    codes = pairs.codes[order]
+    lasts = order[np.flatnonzero(np.append(codes[1:] != codes[:-1], True))]
+    lasts = lasts[lasts >= first]
+    times = walked["time"].to_numpy(dtype=np.int64)
+    in_sync = walked["in_sync"].to_numpy(dtype=bool)
+    return {pairs.of(pairs.codes[i]): (int(times[i]), bool(in_sync[i])) for i in lasts}
