@@ -1,20 +1,26 @@
 """The health fold kept in the database (core.store.health_folds), on real SQLite and
 PostgreSQL: what one process stores another loads as it was, slice by slice as runs are
 added; a process whose fold is no longer the stored one writes nothing; and the service's
-health page answers from the stored fold what the full computation answers."""
+health page answers from the stored fold what the full computation answers. And what the
+fold reads (core.store.analytics): the runs and what they observed, and the orders, as
+they were recorded on either database."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, timedelta, timezone
+from decimal import Decimal
 
 import pandas as pd
 import pytest
+from sqlalchemy import insert
 
 from core.insights import health_fold
 from core.insights.health import ORDER_COLUMNS, compute_health
 from core.insights.health_fold import HealthFold
-from core.store import health_folds
+from core.store import analytics, health_folds
 from core.store.db import Database
+from core.store.models import Order, SyncRun
 from tests.services import fresh_postgres_database
 from tests.unit.test_health import T0
 from tests.unit.test_health_fold import frames
@@ -123,3 +129,95 @@ def test_the_report_of_a_loaded_fold_is_the_full_computation(db):
     for since in (None, now - timedelta(minutes=90)):
         expected = compute_health(run_frame, seen_frame, NO_ORDERS, now, since)
         assert health_fold.report(loaded, NO_ORDERS, now, since) == expected
+
+
+def test_the_runs_what_they_observed_and_the_orders_read_as_recorded(db):
+    """Times written in another zone come back as the same instant in UTC; a run's findings
+    give its symbols in sync, then those drifting, each dated when the run finished (runs
+    with the same findings, and one with none, included); a read from a watermark or of one
+    account holds only those runs, and another book's never."""
+    east = timezone(timedelta(hours=2))
+    findings = [
+        {"in_sync": ["ETH/USDT", "BTC/USDT"], "drift": []},
+        {"in_sync": ["ETH/USDT"], "drift": ["BTC/USDT"], "discrepancies": [], "error": None},
+        {"in_sync": ["ETH/USDT", "BTC/USDT"], "drift": []},
+        {},
+        {"in_sync": ["SOL/USDT"], "drift": ["ETH/USDT", "BTC/USDT"]},
+    ]
+    rows = []
+    for n, found in enumerate(findings, start=1):
+        started = (T0 + timedelta(minutes=n, microseconds=n)).astimezone(east)
+        rows.append(
+            {
+                "mode": "live",
+                "account": "main" if n % 2 else "alt",
+                "kind": "check" if n != 4 else "trade",
+                "symbol": None if n != 4 else "ETH/USDT",
+                "ok": n != 2,
+                "message": "",
+                "api_calls": n,
+                "duration_ms": 100 * n,
+                "details": json.dumps(found),
+                "started_at": started,
+                "finished_at": started + timedelta(milliseconds=100 * n),
+            }
+        )
+    other_book = {**rows[0], "mode": "sim", "details": json.dumps({"in_sync": ["XRP/USDT"]})}
+    order = {
+        "mode": "live",
+        "account": "main",
+        "symbol": "ETH/USDT",
+        "client_order_id": "o1",
+        "side": "buy",
+        "price": Decimal(1),
+        "amount": Decimal(1),
+        "status": "filled",
+        "origin": "enforce",
+        "created_at": (T0 + timedelta(minutes=3)).astimezone(east),
+    }
+    with db.session() as session:
+        session.execute(insert(SyncRun), [rows[0], other_book, *rows[1:]])
+        session.execute(insert(Order), [order])
+    ids = [1, 3, 4, 5, 6]  # the other book's run took id 2
+
+    with db.session() as session:
+        runs, seen = analytics.run_frames(session, "live")
+        orders = analytics.order_frame(session, "live")
+        later, later_seen = analytics.run_frames(session, "live", None, 4)
+        main, main_seen = analytics.run_frames(session, "live", "main")
+
+    assert runs["run_id"].tolist() == ids
+    for column in ("started_at", "finished_at"):
+        times = runs[column].tolist()
+        assert times == [row[column] for row in rows]
+        assert all(t.utcoffset() == timedelta(0) for t in times)
+    assert runs[["account", "kind", "ok", "duration_ms", "api_calls"]].values.tolist() == [
+        [r["account"], r["kind"], r["ok"], r["duration_ms"], r["api_calls"]] for r in rows
+    ]
+    assert runs["symbol"].fillna("none").tolist() == ["none"] * 3 + ["ETH/USDT", "none"]
+    expected = [
+        (run_id, row["finished_at"], row["account"], symbol, in_sync)
+        for run_id, row, found in zip(ids, rows, findings, strict=True)
+        for symbol, in_sync in [
+            *((s, True) for s in found.get("in_sync", [])),
+            *((s, False) for s in found.get("drift", [])),
+        ]
+    ]
+    assert list(seen.itertuples(index=False, name=None)) == expected
+    assert all(t.tz == UTC for t in seen["time"])
+    assert later["run_id"].tolist() == [5, 6]
+    assert later_seen["run_id"].unique().tolist() == [6]  # run 5 observed nothing
+    assert main["run_id"].tolist() == [1, 4, 6]
+    assert list(main_seen.itertuples(index=False, name=None)) == [
+        row for row in expected if row[2] == "main"
+    ]
+    assert orders.to_dict("records") == [
+        {
+            "account": "main",
+            "symbol": "ETH/USDT",
+            "side": "buy",
+            "reason": "enforce",
+            "created_at": T0 + timedelta(minutes=3),
+            "status": "filled",
+        }
+    ]
