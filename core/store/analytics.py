@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -117,14 +116,22 @@ def run_frames(
         },
         columns=list(RUN_COLUMNS),
     )
-    # each run's symbols in sync then drifting, run after run, and how many of each
-    found = list(chain.from_iterable(observed_symbols(details)))
-    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-    counts = lengths[0::2] + lengths[1::2]
+    # the symbols of each distinct findings, in sync then drifting, as codes (each name one
+    # object), laid end to end; each run's rows are those of its findings
+    found, which = observed_symbols(details)
+    names: dict[str, int] = {}
+    codes, in_sync, sizes = [], [], []
+    for synced, drift in found:
+        codes += [names.setdefault(symbol, len(names)) for symbol in (*synced, *drift)]
+        in_sync += [True] * len(synced) + [False] * len(drift)
+        sizes.append(len(synced) + len(drift))
+    sizes, which = np.array(sizes, dtype=np.int64), np.array(which, dtype=np.int64)
+    counts = sizes[which]
+    starts = (np.cumsum(sizes) - sizes)[which]
+    rows = np.repeat(starts - (np.cumsum(counts) - counts), counts) + np.arange(counts.sum())
     # the run's columns repeated once per symbol it observed; the text ones kept as
     # objects (a string dtype would check two million values again)
     finished_ns = runs["finished_at"].array.as_unit("ns").asi8
-    symbols_seen = np.fromiter(chain.from_iterable(found), dtype=object, count=int(lengths.sum()))
     observed = pd.DataFrame(
         {
             "run_id": np.repeat(runs["run_id"].to_numpy(dtype=np.int64), counts),
@@ -132,8 +139,11 @@ def run_frames(
             "account": pd.Series(
                 np.repeat(runs["account"].to_numpy(dtype=object), counts), dtype=object
             ),
-            "symbol": pd.Series(symbols_seen, dtype=object),
-            "in_sync": np.repeat(np.tile(np.array([True, False]), len(counts)), lengths),
+            "symbol": pd.Series(
+                np.array(list(names), dtype=object)[np.array(codes, dtype=np.int64)[rows]],
+                dtype=object,
+            ),
+            "in_sync": np.array(in_sync, dtype=bool)[rows],
         },
         columns=list(OBSERVATION_COLUMNS),
     )

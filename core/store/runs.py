@@ -142,19 +142,21 @@ def _encode(findings: RunFindings) -> str:
     )
 
 
-def observed(texts: Iterable[str | None]) -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
-    """The symbols each run found in sync and drifting, without typing the rest of its
-    findings (what the health figures read of every run). Each distinct text is decoded
-    once, and all of them in one json.loads of an array: a check that finds every symbol
-    in sync writes the same findings run after run (100,000 runs held 3,665 distinct
-    texts), and one call over many documents is about half the time of one call each.
-    Runs with the same findings share one pair of tuples."""
+def observed(
+    texts: Iterable[str | None],
+) -> tuple[list[tuple[tuple[str, ...], tuple[str, ...]]], list[int]]:
+    """The symbols runs found in sync and drifting, without typing the rest of their
+    findings (what the health figures read of every run): those of each distinct findings
+    text, and for each of `texts` the position of its own among them. Each distinct text is
+    decoded once, and all of them in one json.loads of an array: a check that finds every
+    symbol in sync writes the same findings run after run (100,000 runs held 3,665
+    distinct texts), and one call over many documents is about half the time of one call
+    each."""
     texts = [text or "{}" for text in texts]
-    distinct = dict.fromkeys(texts)
+    distinct = {text: n for n, text in enumerate(dict.fromkeys(texts))}
     decoded = json.loads(f"[{','.join(distinct)}]")
-    for text, data in zip(distinct, decoded, strict=True):
-        distinct[text] = (tuple(data.get("in_sync", ())), tuple(data.get("drift", ())))
-    return [distinct[text] for text in texts]
+    found = [(tuple(d.get("in_sync", ())), tuple(d.get("drift", ()))) for d in decoded]
+    return found, [distinct[text] for text in texts]
 
 
 def _decode(text: str | None) -> RunFindings:
