@@ -71,38 +71,39 @@ def histories(draw):
     return runs, observations, orders, cuts
 
 
-def frames(runs, observations, up_to: int, after: int = 0):
-    """The runs with an id in (after, up_to] and their observations, as the store reads them."""
+def frames(runs, observations, up_to: int, after: int = 0, coded: bool = False):
+    """The runs with an id in (after, up_to] and their observations, as the store reads them
+    (`coded`: the observations' account and symbol as categoricals, each batch with codes
+    of its own, as core.store.analytics.run_frames reads them)."""
     chosen = [r for r in runs if after < r[0] <= up_to]
     ids = {r[0] for r in chosen}
-    seen = [o for o in observations if o[0] in ids]
-    return (
-        pd.DataFrame(chosen, columns=list(RUN_COLUMNS)),
-        pd.DataFrame(seen, columns=list(OBSERVATION_COLUMNS)),
-    )
+    seen = pd.DataFrame([o for o in observations if o[0] in ids], columns=OBSERVATION_COLUMNS)
+    if coded:
+        seen = seen.astype({"account": "category", "symbol": "category"})
+    return pd.DataFrame(chosen, columns=list(RUN_COLUMNS)), seen
 
 
-def folded_in_batches(runs, observations, cuts) -> HealthFold:
+def folded_in_batches(runs, observations, cuts, coded: bool = False) -> HealthFold:
     """Folded as the service folds: each batch after the watermark; from the first run
     again when a batch came out of order."""
     current = HealthFold()
     for cut in [*cuts, len(runs)]:
-        batch = frames(runs, observations, cut, current.last_run_id)
+        batch = frames(runs, observations, cut, current.last_run_id, coded)
         grown = health_fold.fold(current, *batch)
         current = (
             grown
             if grown is not None
-            else health_fold.fold(HealthFold(), *frames(runs, observations, cut))
+            else health_fold.fold(HealthFold(), *frames(runs, observations, cut, coded=coded))
         )
     return current
 
 
 @PROPS
-@given(histories())
-def test_the_fold_answers_what_the_full_computation_answers(history):
+@given(histories(), st.booleans())
+def test_the_fold_answers_what_the_full_computation_answers(history, coded):
     runs, observations, orders, cuts = history
-    current = folded_in_batches(runs, observations, cuts)
-    run_frame, seen_frame = frames(runs, observations, len(runs))
+    current = folded_in_batches(runs, observations, cuts, coded)
+    run_frame, seen_frame = frames(runs, observations, len(runs), coded=coded)
     order_frame = pd.DataFrame(orders, columns=list(ORDER_COLUMNS))
     latest = max([r[6] for r in runs], default=T0)
     now = latest + timedelta(minutes=3)
