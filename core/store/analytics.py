@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, and_, func, or_, select, type_coerce
+from sqlalchemy import String, and_, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from core.domain import ZERO
@@ -161,16 +161,16 @@ def _along_ids(model, mode: str, account: str | None):
 
 
 def _as_read(column):
-    """A time column as the driver returns it, without the per-value processing of its
-    type (on SQLite the stored text, parsed by `_utc` all at once; on PostgreSQL the
-    driver's datetime)."""
-    return type_coerce(column, String).label(column.key)
+    """A time column as text, for `_utc` to parse all at once rather than one datetime a
+    value: on SQLite the stored text (the UTC instant's wall clock), on PostgreSQL its ISO
+    form with the offset (the DateStyle psycopg reads too)."""
+    return cast(column, String).label(column.key)
 
 
 def _utc(values) -> pd.Series:
-    """Times read by `_as_read` as UTC-aware datetimes: naive ones (what SQLite keeps, the
-    UTC instant's wall clock) are UTC, aware ones converted to it."""
-    return pd.Series(pd.to_datetime(np.array(values, dtype=object), utc=True, format="ISO8601"))
+    """Times read by `_as_read` as UTC-aware datetimes: naive ones (SQLite's) are UTC,
+    those with an offset converted to it."""
+    return pd.Series(pd.to_datetime(pd.Series(values, dtype=object), utc=True, format="ISO8601"))
 
 
 def order_frame(session: Session, mode: str, account: str | None = None) -> pd.DataFrame:
