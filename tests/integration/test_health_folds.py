@@ -13,7 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 import pytest
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 
 from core.insights import health_fold
 from core.insights.health import ORDER_COLUMNS, compute_health
@@ -181,6 +181,8 @@ def test_the_runs_what_they_observed_and_the_orders_read_as_recorded(db):
     ids = [1, 3, 4, 5, 6]  # the other book's run took id 2
 
     with db.session() as session:
+        if session.get_bind().dialect.name == "postgresql":  # it writes times in this zone
+            session.execute(text("SET TIME ZONE 'Asia/Kolkata'"))
         runs, seen = analytics.run_frames(session, "live")
         orders = analytics.order_frame(session, "live")
         later, later_seen = analytics.run_frames(session, "live", None, 4)
