@@ -10,6 +10,7 @@ import pytest
 from core.store import events
 from core.store.books import BookKey
 from core.store.db import Database
+from tests.services import fresh_postgres_database
 
 LIVE, SIM = BookKey("live", "default"), BookKey("sim", "default")
 T0 = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
@@ -20,6 +21,20 @@ def db(tmp_path):
     database = Database.open(f"sqlite:///{tmp_path}/t.db")
     yield database
     database.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def each_db(request, tmp_path):
+    """A real database of each kind the app runs on (PostgreSQL: skipped where none runs)."""
+    if request.param == "sqlite":
+        database = Database.open(f"sqlite:///{tmp_path}/t.db")
+        yield database
+        database.dispose()
+        return
+    with fresh_postgres_database("events") as url:
+        database = Database.open(url)
+        yield database
+        database.dispose()
 
 
 def record(db, book=LIVE, minutes=0, **fields):
@@ -86,3 +101,30 @@ def test_an_incident_waits_until_acknowledged_once(db):
         acked = events.find_event(session, change)
         assert events.find_event(session, 999) is None
     assert acked.acked_at is not None and not acked.waiting
+
+
+def test_events_written_together_keep_their_order_and_their_ids_grow_after_the_last(each_db):
+    """`record_events`, on SQLite and PostgreSQL: one INSERT of 2,500 events (more than
+    one page of SQLAlchemy's multi-row insert) returns each its id in the order given,
+    after the last single one; the feed, a symbol's newest event and the badge read them
+    as if written one by one."""
+    before = record(each_db, symbol="C0/USDT", text="before")
+    rows = [
+        {"kind": "repaired", "who": "monitor", "symbol": f"C{n % 1000}/USDT", "text": f"r{n}"}
+        for n in range(2500)
+    ]
+    rows[7] |= {"kind": "external_change", "needs_ack": True, "time": T0, "requester": "tab-1"}
+    with each_db.session() as session:
+        ids = events.record_events(session, LIVE, rows)
+        assert events.record_events(session, LIVE, []) == []
+    assert ids == list(range(before + 1, before + 2501))
+    with each_db.session() as session:
+        stored = list(reversed(events.recent_events(session, book=LIVE, limit=3000)))
+        newest = events.latest_by_symbol(session, LIVE, ["C0/USDT", "C7/USDT"])
+        [waiting] = events.unacknowledged(session, LIVE)
+    assert [e.text for e in stored] == ["before", *(f"r{n}" for n in range(2500))]
+    assert [e.id for e in stored[1:]] == ids
+    assert [e.symbol for e in stored[1:]] == [row["symbol"] for row in rows]
+    assert {e.time for e in stored[1:] if e.id != ids[7]} == {stored[1].time}  # one "now"
+    assert (waiting.id, waiting.time, waiting.requester) == (ids[7], T0, "tab-1")
+    assert (newest["C0/USDT"].text, newest["C7/USDT"].text) == ("r2000", "r2007")

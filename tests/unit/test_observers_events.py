@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from sqlalchemy import event as sqlalchemy_event
 
 from core.domain import (
     ActionKind,
@@ -24,7 +25,7 @@ from core.domain import (
 )
 from core.operations.alerts import IncidentAlerts, UnreachableWatch, recent_alerts
 from core.service.badge import SyncFacts, badge
-from core.service.observers import Observers, requested_by
+from core.service.observers import Observers, external_change_incident, requested_by
 from core.store import analytics, events
 from core.store.books import BookKey
 from core.store.db import Database
@@ -61,6 +62,12 @@ class Clock:
 def feed(db, book=LIVE):
     with db.session() as session:
         return list(reversed(events.recent_events(session, book=book)))
+
+
+def feed_of(db, limit, book=LIVE):
+    """The book's newest `limit` events, oldest first."""
+    with db.session() as session:
+        return list(reversed(events.recent_events(session, book=book, limit=limit)))
 
 
 def change(symbol="ETH/USDT", before="0.882", after="0.5", mark="3403.14"):
@@ -236,4 +243,101 @@ def test_alerts_belong_to_their_book_a_live_list_never_holds_a_sim_one(db, obser
     assert [(row[columns.index("kind")], row[columns.index("mode")]) for row in exported] == [
         ("kill_switch", "live"),
         ("test", None),
+    ]
+
+
+class Transactions:
+    """The statements that write events, and the commits, in the order the engine ran them."""
+
+    def __init__(self, db):
+        self.seen: list[str] = []
+        sqlalchemy_event.listen(db.engine, "before_cursor_execute", self._statement)
+        sqlalchemy_event.listen(db.engine, "commit", self._commit)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO EVENTS"):
+            self.seen.append("events")
+
+    def _commit(self, conn):
+        self.seen.append("commit")
+
+    def of_events(self) -> int:
+        """How many transactions wrote events: the writes of events not after another's."""
+        after = ["commit", *self.seen]
+        return sum(1 for n, what in enumerate(self.seen) if what == "events" and after[n] != what)
+
+
+def test_a_sync_of_many_repairs_tells_each_once_in_order_in_one_transaction(db, observers):
+    """2,500 holdings repaired by one `sync --execute`: 2,500 "repaired" events, each once
+    with its symbol and words, in the plan's order (a reprice is not told), ids in a row,
+    written by one transaction where each was a commit of its own."""
+
+    def action(n):
+        kind = ActionKind.REPRICE if n % 5 == 4 else ActionKind.RESIZE
+        symbol, reason = f"C{n:04d}/USDT", DiscrepancyKind.QTY_MISMATCH
+        return SyncAction(kind, "default", symbol, D(n + 1), D(n + 2), None, reason)
+
+    actions = [action(n) for n in range(3125)]
+    written = Transactions(db)
+    observers.monitor_done(AccountCheckView("default", actions=actions), Mode.LIVE, applied=True)
+    assert written.seen.count("commit") == 1  # one transaction, and nothing else written
+    told = feed_of(db, 4000)
+    resized = [a for a in actions if a.kind is ActionKind.RESIZE]
+    assert [(e.kind, e.symbol) for e in told] == [("repaired", a.symbol) for a in resized]
+    assert told[0].text == (
+        "C0000/USDT: the record resized 1 → 2 to what the exchange holds (qty_mismatch)"
+    )
+    assert [e.id for e in told] == list(range(told[0].id, told[0].id + 2500))
+    assert written.of_events() == 1
+    assert recent_alerts(db) == []
+
+
+def test_many_changes_outside_the_app_are_one_write_of_events_and_an_alert_each(db, observers):
+    """A sync that finds 300 holdings changed outside the app beside a plain repair: the
+    repair's event and then each change's, in order, in one transaction; each change its
+    own event id, its own alert named by that id, and acknowledging one ends its alert
+    only."""
+    create = SyncAction(
+        ActionKind.CREATE, "default", "BTC/USDT", None, D("0.01"), None,
+        DiscrepancyKind.ORPHAN_EXCHANGE,
+    )  # fmt: skip
+    changes = tuple(change(f"C{n:03d}/USDT", str(n + 1), str(n + 2), "2") for n in range(300))
+    written = Transactions(db)
+    applied = AccountCheckView("default", actions=[create], external_changes=changes)
+    observers.monitor_done(applied, Mode.LIVE, applied=True)
+    told = feed_of(db, 400)
+    assert [(e.kind, e.symbol, e.waiting) for e in told] == [
+        ("repaired", "BTC/USDT", False),
+        *(("external_change", c.symbol, True) for c in changes),
+    ]
+    assert told[1].text == "C000 holdings changed outside the app: 1 → 2, +2.00 USDT"
+    assert [e.id for e in told] == list(range(told[0].id, told[0].id + 301))
+    assert written.of_events() == 1
+    raised = {a.incident for a in recent_alerts(db, limit=400) if a.kind == "external_change"}
+    assert raised == {external_change_incident("default", e.symbol, e.id) for e in told[1:]}
+    observers.acknowledged(told[5])
+    cleared = [a.incident for a in recent_alerts(db, limit=400) if a.state == "cleared"]
+    assert cleared == [external_change_incident("default", told[5].symbol, told[5].id)]
+
+
+def test_a_bulk_write_of_events_that_fails_is_logged_and_the_changes_still_alerted(
+    db, observers, caplog
+):
+    """The feed that cannot take a sync's events misses them, logged once; the sync's
+    outcome stands and each change outside the app is still its own alert (named by the
+    time the read found it, there being no event)."""
+    resize = SyncAction(
+        ActionKind.RESIZE, "default", "SOL/USDT", D("3"), D("2"), None,
+        DiscrepancyKind.QTY_MISMATCH,
+    )  # fmt: skip
+    changes = (change(), change("BTC/USDT", "0.01", "0", "90000"))
+    with db.session() as session:
+        session.connection().exec_driver_sql("DROP TABLE events")
+    applied = AccountCheckView("default", actions=[resize], external_changes=changes)
+    with caplog.at_level(logging.ERROR, logger="core.service.observers"):
+        observers.monitor_done(applied, Mode.LIVE, applied=True)
+    assert [r.message for r in caplog.records] == ["events not recorded"]
+    alerts = [a for a in recent_alerts(db) if a.kind == "external_change"]
+    assert sorted(a.incident for a in alerts) == [
+        external_change_incident("default", c.symbol, T0.isoformat()) for c in reversed(changes)
     ]
