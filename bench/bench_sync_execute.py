@@ -28,10 +28,10 @@ took 18.8 s wall, 16.7 s CPU on this machine; after it, 1.0-1.1 s wall, 0.9 s CP
 Told one event per transaction (a session and a commit per repaired holding, then an alert
 per change), on a machine at load 4-5 of 2 cores: 7,500 "repaired" events took 30.3 s
 wall, 6.9 s CPU (`--told repairs`); 7,500 external changes, their events and alerts,
-141 s wall, 39.5 s CPU (`--told changes`), the alerts' queue of 1,000 overflowing into the
+75-141 s wall, 34-40 s CPU (`--told changes`), the alerts' queue of 1,000 overflowing into the
 sender's sweep. Told in one transaction per check (the events in one multi-row INSERT
 returning their ids, then each change's alert), load 3.4-5: 7,500 "repaired" events 0.31 s
-wall, 0.26 s CPU; 7,500 external changes 62 s wall, 28 s CPU, nearly all of it the 7,500
+wall, 0.26 s CPU; 7,500 external changes 62-67 s wall, 28-30 s CPU, nearly all of it the 7,500
 alerts, each still stored in its own transaction and queued for its own notification.
 """
 
