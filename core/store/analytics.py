@@ -16,7 +16,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import String, and_, cast, func, or_, select
+from sqlalchemy import String, and_, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from core.domain import ZERO
@@ -37,7 +37,6 @@ from core.store.runs import observed as observed_symbols
 
 EQUITY_FRAME_COLUMNS = ("id", "account", "time", "equity")
 EXPORT_BATCH = 1000
-_RAW_TYPES = (ExactDecimal, UTCDateTime)
 READ_BATCH = 1000
 
 
@@ -322,12 +321,17 @@ def _newest_id(session: Session, model, mode: str, account: str | None) -> objec
 
 
 def _stored(model, names: tuple[str, ...]) -> list:
-    """The columns as the database stores them: exact decimals and UTC times are read as
-    their stored values (text on SQLite) and typed column by column by `_typed_frame`, as the
+    """The columns as read for `_typed_frame`: exact decimals as their stored values (text on
+    SQLite) and UTC times as text (`_as_read`), typed column by column there, since the
     types' own conversion, one Python call per value, was most of reading a million entries."""
+    columns = [model.__table__.c[name] for name in names]
     return [
-        type_coerce(column, String) if isinstance(column.type, _RAW_TYPES) else column
-        for column in (model.__table__.c[name] for name in names)
+        _as_read(column)
+        if isinstance(column.type, UTCDateTime)
+        else type_coerce(column, String).label(column.key)
+        if isinstance(column.type, ExactDecimal)
+        else column
+        for column in columns
     ]
 
 
@@ -343,9 +347,7 @@ def _typed_frame(rows, columns: tuple[str, ...], model) -> pd.DataFrame:
                 [None if v is None else Decimal(v) for v in column], dtype=object
             )
         elif isinstance(kind, UTCDateTime):
-            frame[name] = pd.to_datetime(
-                pd.Series(column, dtype=object), utc=True, format="ISO8601"
-            )
+            frame[name] = _utc(column)
         else:
             frame[name] = pd.Series(column)
     return pd.DataFrame(frame)
