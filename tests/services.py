@@ -84,6 +84,23 @@ def fresh_postgres_database(prefix: str = "scale"):
         admin.dispose()
 
 
+@contextlib.contextmanager
+def database_of_kind(kind: str, folder: Path, name: str):
+    """A real, empty database of the kind ("sqlite": a file in `folder`; "postgresql": a fresh
+    database, skipped where none runs), opened as the app opens it; disposed afterwards."""
+    from core.store.db import Database
+
+    if kind == "sqlite":
+        database = Database.open(f"sqlite:///{folder}/{name}.db")
+        yield database
+        database.dispose()
+        return
+    with fresh_postgres_database(name) as url:
+        database = Database.open(url)
+        yield database
+        database.dispose()
+
+
 @pytest.fixture
 def postgres_url():
     """The SQLAlchemy URL of a fresh PostgreSQL database of this test's own."""

@@ -31,9 +31,8 @@ from core.pnl import PositionBook, apply_transfer
 from core.store import ledger, repairs
 from core.store import protection as stop_records
 from core.store import repository as repo
-from core.store.db import Database
 from core.store.models import LedgerEntry, Position, Stop
-from tests.services import fresh_postgres_database
+from tests.services import database_of_kind
 from tests.unit.test_reconcile import NOW, books, prices
 
 D = Decimal
@@ -45,15 +44,8 @@ _examples = count()
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A real database of each kind the app runs on (PostgreSQL: skipped where none runs)."""
-    if request.param == "sqlite":
-        database = Database.open(f"sqlite:///{tmp_path}/repairs.db")
+    with database_of_kind(request.param, tmp_path, "repairs") as database:
         yield database
-        database.dispose()
-        return
-    with fresh_postgres_database("repairs") as url:
-        database = Database.open(url)
-        yield database
-        database.dispose()
 
 
 def per_row(session, book, action: SyncAction, mark: Decimal | None) -> ExternalChange | None:

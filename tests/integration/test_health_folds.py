@@ -19,9 +19,8 @@ from core.insights import health_fold
 from core.insights.health import ORDER_COLUMNS, compute_health
 from core.insights.health_fold import HealthFold
 from core.store import analytics, health_folds
-from core.store.db import Database
 from core.store.models import Order, SyncRun
-from tests.services import fresh_postgres_database
+from tests.services import database_of_kind
 from tests.unit.test_health import T0
 from tests.unit.test_health_fold import frames
 
@@ -31,15 +30,8 @@ NO_ORDERS = pd.DataFrame(columns=list(ORDER_COLUMNS))
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A real database of each kind the app runs on (PostgreSQL: skipped where none runs)."""
-    if request.param == "sqlite":
-        database = Database.open(f"sqlite:///{tmp_path}/folds.db")
+    with database_of_kind(request.param, tmp_path, "folds") as database:
         yield database
-        database.dispose()
-        return
-    with fresh_postgres_database("folds") as url:
-        database = Database.open(url)
-        yield database
-        database.dispose()
 
 
 def history(count: int):

@@ -30,7 +30,7 @@ from core.pnl import PositionBook, apply_fill, apply_transfer
 from core.store import analytics, ledger, repairs
 from core.store import repository as repo
 from core.store.db import MIGRATIONS, Database
-from tests.services import fresh_postgres_database
+from tests.services import database_of_kind
 
 D = Decimal
 ETH = "ETH/USDT"
@@ -139,15 +139,8 @@ def buys_shuffled(sequence: list, rng: random.Random) -> list:
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db(request, tmp_path):
     """A real database of each kind the app runs on (PostgreSQL: skipped where none runs)."""
-    if request.param == "sqlite":
-        database = Database.open(f"sqlite:///{tmp_path}/ledger.db")
+    with database_of_kind(request.param, tmp_path, "ledger") as database:
         yield database
-        database.dispose()
-        return
-    with fresh_postgres_database("ledger") as url:
-        database = Database.open(url)
-        yield database
-        database.dispose()
 
 
 def new_book() -> repo.BookKey:

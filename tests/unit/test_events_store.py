@@ -10,7 +10,7 @@ import pytest
 from core.store import events
 from core.store.books import BookKey
 from core.store.db import Database
-from tests.services import fresh_postgres_database
+from tests.services import database_of_kind
 
 LIVE, SIM = BookKey("live", "default"), BookKey("sim", "default")
 T0 = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
@@ -26,15 +26,8 @@ def db(tmp_path):
 @pytest.fixture(params=["sqlite", "postgresql"])
 def each_db(request, tmp_path):
     """A real database of each kind the app runs on (PostgreSQL: skipped where none runs)."""
-    if request.param == "sqlite":
-        database = Database.open(f"sqlite:///{tmp_path}/t.db")
+    with database_of_kind(request.param, tmp_path, "events") as database:
         yield database
-        database.dispose()
-        return
-    with fresh_postgres_database("events") as url:
-        database = Database.open(url)
-        yield database
-        database.dispose()
 
 
 def record(db, book=LIVE, minutes=0, **fields):
