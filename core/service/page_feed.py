@@ -8,8 +8,13 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
 log = logging.getLogger(__name__)
+
+# after a wake, how long the feed lets the writes that come together land (a stop's close
+# and the stop's end, a trade's fill and its position) before reading them as one view
+SETTLE_SECONDS = 0.05
 
 
 class PageFeed:
@@ -42,7 +47,8 @@ class PageFeed:
 
     def _run(self) -> None:
         while True:
-            self._woken.wait(self.every)
+            if self._woken.wait(self.every) and not self._stopping:
+                time.sleep(SETTLE_SECONDS)
             self._woken.clear()
             if self._stopping:
                 return

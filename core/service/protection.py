@@ -317,7 +317,13 @@ class ProtectionCommands:
         pass (never a second sell: the sync finds nothing held)."""
         account = self.wiring.account(stop.account, Mode(stop.mode))
         request = OrderRequest(stop.symbol, PositionState.NO_POSITION, Origin.STOP)
-        result = self.gate.trade(account, request)
+        try:
+            return self._closed(stop, kind, ticker, self.gate.trade(account, request))
+        finally:
+            self.wiring.book_changed(account.book)  # how the stop ended, shown at once
+
+    def _closed(self, stop, kind: StopKind, ticker: BookTicker, result) -> int:
+        """Record how the stop's close ended: done, or still triggered to be tried again."""
         step = self.wiring.market_data.market_rules(stop.symbol).price_step
         level = stop.stop_loss if kind is StopKind.STOP_LOSS else stop.take_profit
         leg = "stop-loss" if kind is StopKind.STOP_LOSS else "take-profit"
