@@ -4,7 +4,6 @@ shared by the commands and read models."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -88,8 +87,6 @@ class Wiring:
         self._live: CcxtTradingGateway | None = None
         self._links: list[AccountLink] | None = None
         self._accounts: dict[tuple[str, Mode], Account] = {}
-        # told of each write to a book after its view is forgotten (the page feed rebuilds it)
-        self.on_book_changed: list[Callable[[BookKey], None]] = []
         urls = parse_alert_urls(settings.ALERT_URLS.get_secret_value())
         self.alerts = IncidentAlerts(urls, db, timeout_seconds=settings.ALERT_TIMEOUT_SECONDS)
         self.observers = Observers(
@@ -129,8 +126,6 @@ class Wiring:
         """A write to the book: every page reads it afresh on its next refresh."""
         self.cache.forget(self.view_key(book))
         self.cache.forget(f"{self.view_key(book)}:version")
-        for changed in self.on_book_changed:
-            changed(book)
 
     def gateway(self, mode: Mode) -> TradingGateway:
         return self.paper if mode is Mode.SIM else self.live_gateway()
