@@ -18,28 +18,27 @@ merged into its place, and the day totals from its day on are added up again.
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 
 import numpy as np
 import pandas as pd
 
 from core.domain import ZERO
+from core.insights.closed_trips import ClosedTrips
 from core.insights.results import (
     ENTRY_COLUMNS,
     NO_BOOKINGS,
+    NS_PER_DAY,
     Booked,
     Pair,
     ResultsReport,
-    RoundTrip,
     Summary,
     Tail,
     booked,
     closed_columns,
-    closed_trips,
     columns_of,
     day_totals,
     drawdown,
@@ -51,9 +50,6 @@ from core.insights.results import (
     summaries,
     trips_of,
 )
-
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_DAY = timedelta(days=1)
 
 
 def _no_days() -> dict[str, np.ndarray]:
@@ -70,7 +66,7 @@ class LedgerFold:
     entries: int = 0
     dust: Mapping[str, Decimal] = field(default_factory=dict)
     tails: Mapping[Pair, Tail] = field(default_factory=dict)
-    trips: tuple[RoundTrip, ...] = ()
+    trips: ClosedTrips = field(default_factory=ClosedTrips)
     days: Mapping[str, np.ndarray] = field(default_factory=_no_days)
     booked: Booked = NO_BOOKINGS
     overall: Summary = field(default_factory=lambda: summaries(_no_days(), ().__getitem__)[0])
@@ -93,7 +89,7 @@ def fold(
     closed = closed_columns(trips)
     kept, days, overall, by_symbol = start.trips, start.days, start.overall, start.by_symbol
     if len(closed["profit"]):
-        kept, days, renumbered = _merged(start.trips, start.days, closed_trips(closed), closed)
+        kept, days, renumbered = _merged(start.trips, start.days, ClosedTrips.of(closed), closed)
         changed = None if renumbered else set(closed["symbol"])  # None: every symbol
         overall, summed = summaries(days, kept.__getitem__, changed)
         by_symbol = dict(sorted({**by_symbol, **summed}.items()))
@@ -146,23 +142,24 @@ def _before_tails(entries: pd.DataFrame, tails: Mapping[Pair, Tail]) -> bool:
 
 
 def _merged(
-    kept: tuple[RoundTrip, ...],
+    kept: ClosedTrips,
     days: Mapping[str, np.ndarray],
-    new: tuple[RoundTrip, ...],
+    new: ClosedTrips,
     closed: Mapping[str, np.ndarray],
-) -> tuple[tuple[RoundTrip, ...], dict[str, np.ndarray], bool]:
+) -> tuple[ClosedTrips, dict[str, np.ndarray], bool]:
     """The kept trips with the new ones (in the order they closed; `closed`: their columns)
     in their places; the day totals: those of the days before the first new trip's kept,
     the rest added up again; and whether a kept trip's number changed (a new one closed
     before it)."""
-    at = bisect_right(kept, new[0].closed_at, key=_closed_at)
-    trips = kept[:at] + tuple(sorted(kept[at:] + new, key=_closed_at))  # stable: kept first
-    day = (new[0].closed_at - _EPOCH) // _DAY  # days since 1970-01-01, as the totals count
-    first = bisect_left(trips, _EPOCH + day * _DAY, key=_closed_at)
+    first_new = int(new.columns["closed_at"][0])
+    at = kept.first_closed_from(first_new, "right")
+    moved = ClosedTrips.joined(kept[at:], new)  # stable: kept first among equal times
+    order = np.argsort(moved.columns["closed_at"], kind="stable")
+    trips = ClosedTrips.joined(
+        kept[:at], ClosedTrips({n: v[order] for n, v in moved.columns.items()})
+    )
+    day = first_new // NS_PER_DAY  # days since 1970-01-01, as the totals count
+    first = trips.first_closed_from(day * NS_PER_DAY)
     earlier = rows_of(days, np.flatnonzero(days["day"] < day))
-    again = closed if first == len(kept) else columns_of(trips[first:])  # only new ones
+    again = closed if first == len(kept) else trips[first:].day_columns()  # only new ones
     return trips, merged_days(earlier, day_totals(again, first)), at < len(kept)
-
-
-def _closed_at(trip: RoundTrip) -> datetime:
-    return trip.closed_at

@@ -60,7 +60,7 @@ OUTSIDE_COLUMNS = ("time", "value")  # a change outside the app: its signed valu
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NS_PER_US = 1000
-_NS_PER_DAY = 86_400 * 10**9
+NS_PER_DAY = 86_400 * 10**9
 _THURSDAY = 3  # 1970-01-01, day 0, was a Thursday: (day + 3) % 7 is 0 on Mondays
 
 
@@ -178,7 +178,7 @@ class ResultsReport:
     now: datetime
     overall: Summary
     by_symbol: Mapping[str, Summary]
-    closed: tuple[RoundTrip, ...]
+    closed: Sequence[RoundTrip]  # in the order they closed (core.insights.closed_trips)
     open: tuple[OpenTrip, ...]
     drawdown: Drawdown | None
 
@@ -200,13 +200,13 @@ def drawdown(equity: pd.DataFrame) -> Drawdown | None:
     return Drawdown(
         max_abs=falls[trough],
         max_pct=_pct_of(falls[trough], peaks[trough]),
-        peak_at=_datetime(times[peak]) if fell else None,
+        peak_at=datetime_of(times[peak]) if fell else None,
         peak_equity=values[peak] if fell else None,
-        trough_at=_datetime(times[trough]) if fell else None,
+        trough_at=datetime_of(times[trough]) if fell else None,
         trough_equity=values[trough] if fell else None,
         current_abs=falls[-1],
         current_pct=_pct_of(falls[-1], peaks[-1]),
-        current_peak_at=_datetime(times[peak_index[-1]]),
+        current_peak_at=datetime_of(times[peak_index[-1]]),
     )
 
 
@@ -255,14 +255,36 @@ def traded_curve(curve: pd.DataFrame) -> pd.DataFrame:
 class Booked(NamedTuple):
     """The ledger's realized PnL and fees (in quote) summed as they run in time order, so
     that a window's sums are a difference of two: the page asks each tick for a window whose
-    start moves, and summing a million entries each time was most of the tick."""
+    start moves, and summing a million entries each time was most of the tick. The sums are
+    kept as their exact digits (`as_digits`): stored and loaded as they are, where building
+    two million Decimals took longer than the whole first load may."""
 
     times: np.ndarray  # UTC nanoseconds, in order
     realized: np.ndarray  # before each entry, and after the last
     fees: np.ndarray
 
+    def after(self, first: int) -> tuple[Decimal, Decimal]:
+        """The realized PnL and fees of the entries from the `first` on."""
+        realized, fees = (
+            decimal_of(sums[-1]) - decimal_of(sums[first]) for sums in (self.realized, self.fees)
+        )
+        return realized, fees
 
-NO_BOOKINGS = Booked(np.empty(0, dtype=np.int64), np.array([ZERO]), np.array([ZERO]))
+
+def as_digits(values: Collection[Decimal]) -> np.ndarray:
+    """Decimals as their exact digits, ASCII (str() of a Decimal gives back the same one)."""
+    return np.array(list(map(str, values)), dtype="S") if len(values) else np.empty(0, "S1")
+
+
+def decimal_of(digits: bytes) -> Decimal:
+    return Decimal(digits.decode())
+
+
+def decimals_of(digits: np.ndarray) -> np.ndarray:
+    return np.array(list(map(Decimal, digits.astype("U").tolist())), dtype=object)
+
+
+NO_BOOKINGS = Booked(np.empty(0, dtype=np.int64), as_digits([ZERO]), as_digits([ZERO]))
 
 
 def booked(entries: pd.DataFrame, start: Booked = NO_BOOKINGS) -> Booked:
@@ -278,8 +300,9 @@ def booked(entries: pd.DataFrame, start: Booked = NO_BOOKINGS) -> Booked:
     order = np.argsort(times, kind="stable")  # the kept first among equal times
 
     def running(kept: np.ndarray, name: str) -> np.ndarray:
-        values = np.concatenate([np.diff(kept[at:]), frame[name].to_numpy(object)])[order]
-        return np.concatenate([kept[: at + 1], kept[at] + np.cumsum(values)])
+        moved = decimals_of(kept[at:])  # the sums from the first entry that moves on
+        values = np.concatenate([np.diff(moved), frame[name].to_numpy(object)])[order]
+        return np.concatenate([kept[: at + 1], as_digits(moved[0] + np.cumsum(values))])
 
     return Booked(
         np.concatenate([start.times[:at], times[order]]),
@@ -296,8 +319,8 @@ def realized_since(
     average cost (core.pnl, the rule every position row follows), so over all time these are
     the Trading page's cards."""
     sums = entries if isinstance(entries, Booked) else booked(entries)
-    first = 0 if since is None else int(np.searchsorted(sums.times, _ns(since), side="left"))
-    return sums.realized[-1] - sums.realized[first], sums.fees[-1] - sums.fees[first]
+    first = 0 if since is None else int(np.searchsorted(sums.times, ns_of(since), side="left"))
+    return sums.after(first)
 
 
 # --- inputs -----------------------------------------------------------------------------
@@ -318,15 +341,15 @@ def held_entries(entries: pd.DataFrame) -> pd.DataFrame:
     return entries[~entries["symbol"].isin(cash)] if cash else entries
 
 
-def _datetime(ns: int) -> datetime:
+def datetime_of(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=int(ns) // _NS_PER_US)
 
 
-def _ns(moment: datetime) -> int:
+def ns_of(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1) * _NS_PER_US
 
 
-def _datetimes(ns: np.ndarray) -> np.ndarray:
+def datetimes_of(ns: np.ndarray) -> np.ndarray:
     """UTC datetimes of nanosecond stamps (to the microsecond a datetime holds), at once."""
     return pd.to_datetime(ns // _NS_PER_US, unit="us", utc=True).to_pydatetime()
 
@@ -340,7 +363,7 @@ def _pct_of(part: Decimal, whole: Decimal) -> Decimal | None:
 
 # The round trips as columns, one array per name, row i of each being trip i.
 _Trips = dict[str, np.ndarray]
-_TRIP_DTYPES = {
+TRIP_DTYPES = {
     "account": object,
     "symbol": object,
     "opened_at": np.int64,
@@ -381,7 +404,7 @@ NO_TAIL = Tail(0, ZERO, False, None)
 
 
 def no_trips() -> _Trips:
-    return {name: np.empty(0, dtype) for name, dtype in _TRIP_DTYPES.items()}
+    return {name: np.empty(0, dtype) for name, dtype in TRIP_DTYPES.items()}
 
 
 def trips_of(
@@ -609,29 +632,10 @@ def closed_columns(trips: _Trips) -> _Trips:
     return closed
 
 
-def closed_trips(closed: _Trips) -> tuple[RoundTrip, ...]:
-    return tuple(
-        map(  # positional, in RoundTrip's field order: one constructor call per trip
-            RoundTrip,
-            closed["account"],
-            closed["symbol"],
-            _datetimes(closed["opened_at"]),
-            _datetimes(closed["closed_at"]),
-            closed["fills"].tolist(),
-            closed["qty_bought"],
-            closed["qty_sold"],
-            closed["cost"],
-            closed["proceeds"],
-            closed["fees"],
-            closed["profit"],
-        )
-    )
-
-
 def open_trips(tails: Mapping[Pair, Tail], now: datetime) -> tuple[OpenTrip, ...]:
     """The trips the tails left open (still holding coins), oldest first."""
     opened = sorted((tail.open for tail in tails.values() if tail.open), key=_opened_at)
-    moments = _datetimes(np.array([trip["opened_at"] for trip in opened], dtype=np.int64))
+    moments = datetimes_of(np.array([trip["opened_at"] for trip in opened], dtype=np.int64))
     return tuple(
         OpenTrip(
             account=trip["account"],
@@ -659,6 +663,7 @@ def _opened_at(trip: Mapping[str, object]) -> object:
 # summary adds up, so that a fold keeps these and never works them out of every trip again.
 _Days = dict[str, np.ndarray]
 _DAY_SUMS = ("trips", "wins", "losses", "profit", "won", "lost")
+DAY_DECIMALS = ("profit", "won", "lost", "best", "worst")  # the rest count or number trips
 _NO_TRIP = np.iinfo(np.int64).max
 
 
@@ -672,7 +677,7 @@ def day_totals(closed: _Trips, first: int = 0) -> _Days:
     return _combined(
         {
             "symbol": closed["symbol"],
-            "day": closed["closed_at"] // _NS_PER_DAY,
+            "day": closed["closed_at"] // NS_PER_DAY,
             "trips": np.ones(len(profit), dtype=np.int64),
             "wins": won.astype(np.int64),
             "losses": lost.astype(np.int64),
@@ -737,7 +742,7 @@ def columns_of(trips: Sequence[RoundTrip]) -> _Trips:
     """What the day totals read of closed trips, as columns."""
     return {
         "profit": np.array([trip.profit for trip in trips], dtype=object),
-        "closed_at": np.array([_ns(trip.closed_at) for trip in trips], dtype=np.int64),
+        "closed_at": np.array([ns_of(trip.closed_at) for trip in trips], dtype=np.int64),
         "symbol": np.array([trip.symbol for trip in trips], dtype=object),
     }
 

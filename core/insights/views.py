@@ -8,7 +8,7 @@ page and the command line need nothing else of core.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -81,7 +81,7 @@ class ResultsView:
     since: datetime | None
     summary: Summary
     by_symbol: Mapping[str, Summary]
-    closed: tuple[RoundTrip, ...]
+    closed: Sequence[RoundTrip]
     open: tuple[OpenTrip, ...]
     drawdown: Drawdown | None
     equity: tuple[tuple[datetime, Decimal], ...]

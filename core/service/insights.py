@@ -10,8 +10,7 @@ from __future__ import annotations
 import csv
 import dataclasses
 import threading
-from bisect import bisect_left
-from collections.abc import Hashable, Iterable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 from functools import partial
@@ -31,7 +30,6 @@ from core.insights.results import (
     Booked,
     Drawdown,
     ResultsReport,
-    RoundTrip,
     drawdown,
     net_of_outside,
     outside_since,
@@ -48,7 +46,7 @@ from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_since
 from core.service.insights_cache import VersionedCache
 from core.service.stored_mode import StoredMode
-from core.store import analytics, health_folds
+from core.store import analytics, health_folds, ledger_folds
 from core.store.models import utcnow
 
 ALERT_ROWS = 50
@@ -123,8 +121,7 @@ class Insights:
         if since is None:
             closed, summary, by_symbol = report.closed, report.overall, report.by_symbol
         else:
-            # in the order they closed: the window's are the last ones
-            closed = report.closed[bisect_left(report.closed, since, key=_closed_at) :]
+            closed = report.closed.since(since)
             summary, by_symbol = summarize(closed)
             curve = curve[curve["time"] >= since] if len(curve) else curve
             curve = net_of_outside(curve, outside)
@@ -247,24 +244,28 @@ class Insights:
 
     def _ledger_fold(self, mode: Mode, account: str | None) -> LedgerFold:
         """The book's ledger fold (core.insights.ledger_fold) brought up to its newest entry:
-        only the entries recorded since this process last folded are read. One committed
-        below the fold's watermark (two writers on PostgreSQL), or an answer of None from
-        the fold, makes it start again from the first entry."""
+        this process's own, or the one stored (core.store.ledger_folds), with only the entries
+        recorded since read and folded in; stored again for the other processes. One
+        committed below the fold's watermark (two writers on PostgreSQL), or an answer of None
+        from the fold, makes it start again from the first entry."""
         with self._fold_lock:
-            start = self._ledgers.get((mode, account), LedgerFold())
+            kept = self._ledgers.get((mode, account))
         with self.wiring.db.session() as session:
+            start = kept if kept is not None else ledger_folds.load(session, mode.value, account)
             entries = analytics.ledger_frame(session, mode.value, account, start.last_id)
             missed = analytics.ledger_missed(
                 session, mode.value, account, start.last_id, start.entries
             )
-        last_id = int(entries["id"].max()) if len(entries) else start.last_id
         symbols = {symbol for _, symbol in start.tails} | set(entries["symbol"])
-        dust = self._dust(sorted(symbols))
-        folded = None if missed else fold(start, entries, last_id, dust)
-        if folded is None:
+        dust = self._dust(sorted(symbols), start.dust)
+        folded = None if missed else fold(start, entries, _last_id(entries, start.last_id), dust)
+        refolded = folded is None
+        if refolded:
             entries = self._read(analytics.ledger_frame, mode, account)
-            last_id = int(entries["id"].max()) if len(entries) else 0
-            folded = fold(LedgerFold(), entries, last_id, dust)
+            folded = fold(LedgerFold(), entries, _last_id(entries, 0), dust)
+        if refolded or folded.last_id != start.last_id:
+            with self.wiring.db.session() as session:
+                ledger_folds.save(session, mode.value, account, start, folded, refolded)
         with self._fold_lock:
             self._ledgers[(mode, account)] = folded
         return folded
@@ -304,10 +305,12 @@ class Insights:
             self._snapshots[(mode, account)] = snapshots
         return snapshots
 
-    def _dust(self, symbols: Iterable[str]) -> dict[str, Decimal]:
+    def _dust(self, symbols: Sequence[str], known: Mapping[str, Decimal]) -> dict[str, Decimal]:
         """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the
         round trip that leaves no more than that is closed. ccxt keeps the markets once they
-        are loaded (at start-up); while the exchange cannot give them, there is no dust."""
+        are loaded (at start-up); while the exchange cannot give them, the dust `known` when
+        the ledger was last folded holds (a command without the exchange would otherwise
+        fold every entry again with no dust)."""
         limits = {}
         for symbol in symbols:
             try:
@@ -315,6 +318,7 @@ class Insights:
             except UnknownSymbol:
                 continue
             except GatewayError:
+                limits.update((s, known[s]) for s in symbols if s not in limits and s in known)
                 break
         return limits
 
@@ -326,8 +330,8 @@ class Insights:
         return [secret for secret in [*settings.secrets, *passwords] if secret]
 
 
-def _closed_at(trip: RoundTrip) -> datetime:
-    return trip.closed_at
+def _last_id(entries: pd.DataFrame, before: int) -> int:
+    return int(entries["id"].max()) if len(entries) else before
 
 
 def csv_cell(value, secrets: Sequence[str] = ()) -> str:

@@ -2,27 +2,23 @@
 every process (each gunicorn worker, the command line) starts from the same fold rather
 than from the first run.
 
-A series (the runs' figures, the closed drift events) is stored in slices of `PART` rows,
-each an .npz of its columns (text columns as codes and their names; no pickle): a fold that
-adds runs rewrites only its last slice and any new ones. Functions take the caller's
-session and never commit.
+A series (the runs' figures, the closed drift events) is stored in slices
+(core.store.fold_parts): a fold that adds runs rewrites only its last slice and any new
+ones. Functions take the caller's session and never commit.
 """
 
 from __future__ import annotations
 
-import io
 import json
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.insights.health_fold import HealthFold
+from core.store import fold_parts
 from core.store.db import serialize
 from core.store.models import HealthFoldPart, HealthFoldState, utcnow
 
-PART = 16_384
 SERIES = ("runs", "events")
 
 
@@ -34,14 +30,11 @@ def load(session: Session, mode: str) -> HealthFold:
     empty = HealthFold()
     frames = {}
     for series in SERIES:
-        parts = session.scalars(
-            select(HealthFoldPart.data)
-            .where(HealthFoldPart.mode == mode, HealthFoldPart.series == series)
-            .order_by(HealthFoldPart.part)
-        ).all()
         template = getattr(empty, series)
+        parts = fold_parts.load(session, HealthFoldPart, {"mode": mode}, series)
         frames[series] = pd.concat(
-            [template, *(_decoded(data, template) for data in parts)], ignore_index=True
+            [template, *(pd.DataFrame(part)[template.columns] for part in parts)],
+            ignore_index=True,
         ).astype(template.dtypes.to_dict())
     carried = json.loads(state.state)
     return HealthFold(
@@ -66,21 +59,9 @@ def save(
         return False
     for series in SERIES:
         old, new = getattr(before, series), getattr(after, series)
-        unchanged = 0 if refolded or len(new) < len(old) else len(old) // PART
-        for part in range(unchanged, -(-len(new) // PART)):
-            rows = new.iloc[part * PART : (part + 1) * PART]
-            session.merge(
-                HealthFoldPart(
-                    mode=mode, series=series, part=part, rows=len(rows), data=_encoded(rows)
-                )
-            )
-        session.execute(
-            delete(HealthFoldPart).where(
-                HealthFoldPart.mode == mode,
-                HealthFoldPart.series == series,
-                HealthFoldPart.part >= -(-len(new) // PART),
-            )
-        )
+        kept = 0 if refolded or len(new) < len(old) else len(old)  # runs are only added
+        columns = {name: new[name].to_numpy() for name in new.columns}
+        fold_parts.save(session, HealthFoldPart, {"mode": mode}, series, columns, kept)
     carried = json.dumps(
         {
             "open": [[a, s, t] for (a, s), t in after.open.items()],
@@ -97,30 +78,3 @@ def save(
     else:
         state.last_run_id, state.state = after.last_run_id, carried
     return True
-
-
-def _encoded(frame: pd.DataFrame) -> bytes:
-    arrays = {}
-    for name in frame.columns:
-        column = frame[name]
-        if column.dtype == object:
-            codes, names = pd.factorize(column)  # None: code -1
-            arrays[name] = codes.astype(np.int32)
-            arrays[f"{name}.names"] = np.array(list(names), dtype=str)
-        else:
-            arrays[name] = column.to_numpy()
-    buffer = io.BytesIO()
-    np.savez(buffer, **arrays)
-    return buffer.getvalue()
-
-
-def _decoded(data: bytes, template: pd.DataFrame) -> pd.DataFrame:
-    with np.load(io.BytesIO(data), allow_pickle=False) as stored:
-        columns = {}
-        for name in template.columns:
-            if f"{name}.names" in stored.files:
-                names = np.append(stored[f"{name}.names"].astype(object), None)
-                columns[name] = names[stored[name]]  # code -1: the None at the end
-            else:
-                columns[name] = stored[name]
-    return pd.DataFrame(columns)

@@ -432,3 +432,33 @@ class HealthFoldPart(Base):
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
     rows: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerFoldState(Base):
+    """How far the trading results of a book are folded (core.insights.ledger_fold): the
+    last ledger entry folded, the number folded, and the state the next fold starts from
+    (JSON: each market's dust and each pair's tail). `account` is '' for the whole book."""
+
+    __tablename__ = "ledger_folds"
+
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    entries: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class LedgerFoldPart(Base):
+    """One slice of a folded series of a book (`trips`: the closed round trips; `booked`:
+    the running realized PnL and fees; `days`: the trips' totals per market and day), as
+    numpy arrays (an .npz, no pickle): a new entry rewrites the last slices only."""
+
+    __tablename__ = "ledger_fold_parts"
+
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

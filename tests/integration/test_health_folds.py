@@ -18,7 +18,7 @@ from sqlalchemy import insert, text
 from core.insights import health_fold
 from core.insights.health import ORDER_COLUMNS, compute_health
 from core.insights.health_fold import HealthFold
-from core.store import analytics, health_folds
+from core.store import analytics, fold_parts, health_folds
 from core.store.models import Order, SyncRun
 from tests.services import database_of_kind
 from tests.unit.test_health import T0
@@ -65,7 +65,7 @@ def ordered(events: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_a_stored_fold_loads_as_it_was_slice_by_slice(db, monkeypatch):
-    monkeypatch.setattr(health_folds, "PART", 4)  # several slices, the last one partial
+    monkeypatch.setattr(fold_parts, "PART", 4)  # several slices, the last one partial
     runs, observations = history(30)
     stored = HealthFold()
     for cut in (5, 6, 13, 30):
@@ -95,7 +95,7 @@ def test_a_fold_from_an_older_start_is_not_stored(db):
 
 
 def test_a_refold_rewrites_every_slice(db, monkeypatch):
-    monkeypatch.setattr(health_folds, "PART", 2)
+    monkeypatch.setattr(fold_parts, "PART", 2)
     runs, observations = history(12)
     first = health_fold.fold(HealthFold(), *frames(runs, observations, 12))
     with db.session() as session:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.domain import Fill, Mode, PositionState, Side, TradeSize
 from core.errors import InputError
@@ -136,6 +136,32 @@ def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkey
     assert insights.results().summary.stats.trips == 2
     [(mode, account, after_id)] = ledger_reads
     assert (mode, account) == ("sim", None) and after_id > 0
+
+
+def test_a_new_process_starts_from_the_fold_another_stored(engine, insights, monkeypatch):
+    """A restarted worker or a command loads the stored fold (core.store.ledger_folds) and
+    reads only the entries recorded after it, never the whole ledger again; its view is the
+    one the process that stored the fold shows, and both follow new entries."""
+    round_trip(engine.service)
+    round_trip(engine.service)
+    kept = insights.results()
+    with engine.db.session() as session:
+        newest = session.scalar(select(func.max(LedgerEntry.id)))
+    reads = []
+    real_ledger_frame = analytics.ledger_frame
+
+    def counted(*args, **kwargs):
+        reads.append(args[1:])
+        return real_ledger_frame(*args, **kwargs)
+
+    monkeypatch.setattr(analytics, "ledger_frame", counted)
+    fresh = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
+    view = fresh.results()
+    assert reads == [("sim", None, newest)]  # what came after the stored fold: nothing
+    assert dataclasses.replace(view, now=kept.now, open=kept.open) == kept
+    assert view.summary.stats.trips == 2
+    round_trip(engine.service)
+    assert fresh.results().summary.stats.trips == insights.results().summary.stats.trips == 3
 
 
 def test_a_snapshot_dated_before_the_newest_takes_its_place_in_the_curve(engine, insights):

@@ -104,7 +104,7 @@ def test_one_entry_at_a_time_carries_an_open_trip_across_folds():
     [trip] = folded.trips
     assert (trip.opened_at, trip.fills) == (T0, 4)
     assert report(folded, NOW) == compute_results(entries, None, NOW)
-    assert np.sum(entries["realized"]) == folded.booked.realized[-1] == D(25)
+    assert np.sum(entries["realized"]) == folded.booked.after(0)[0] == D(25)
 
 
 def test_an_entry_dated_before_its_pairs_last_or_a_changed_dust_asks_for_a_fold_from_the_start():
