@@ -27,7 +27,6 @@ import statistics
 import sys
 import tempfile
 import time
-from bisect import bisect_left
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from itertools import count
@@ -53,7 +52,7 @@ from core.insights.results import (
 )
 from core.pnl import PositionBook, apply_fill
 from core.service.insights import chart_points, combined_equity
-from core.store import analytics, health_folds
+from core.store import analytics, health_folds, ledger_folds
 from core.store.db import Database
 from core.store.models import (
     EquitySnapshot,
@@ -401,19 +400,26 @@ def results_figures(db: Database, repeat: int) -> None:
     )
     kept = ledger_fold.LedgerFold()
 
-    def fold_since():
+    def fold_since(start: ledger_fold.LedgerFold | None = None):
         """What the service does on a new ledger version: read the entries since the fold's
-        watermark (and the count through it), fold them in, report."""
+        watermark (and the count through it), fold them in, store the fold for the other
+        processes (core.store.ledger_folds), report. `start`: a new process's, loaded."""
         nonlocal kept
+        before = kept if start is None else start
         with db.session() as session:
-            new = analytics.ledger_frame(session, "live", None, kept.last_id)
-            assert not analytics.ledger_missed(session, "live", None, kept.last_id, kept.entries)
-        last_id = int(new["id"].max()) if len(new) else kept.last_id
-        kept = ledger_fold.fold(kept, new, last_id, {})
+            new = analytics.ledger_frame(session, "live", None, before.last_id)
+            assert not analytics.ledger_missed(
+                session, "live", None, before.last_id, before.entries
+            )
+        last_id = int(new["id"].max()) if len(new) else before.last_id
+        kept = ledger_fold.fold(before, new, last_id, {})
+        if kept.last_id != before.last_id:
+            with db.session() as session:
+                assert ledger_folds.save(session, "live", None, before, kept)
         return ledger_fold.report(kept, NOW)
 
     wall, cpu, report_folded = measured(1, fold_since)
-    line("after: the first load (every entry read and folded)", wall, cpu)
+    line("after: the first load ever (every entry read, folded, stored)", wall, cpu)
     assert report_folded == dataclasses.replace(report, drawdown=None)  # measured apart
     sides = iter(["buy", "sell"] * (repeat + 1))
     keys = count()
@@ -432,6 +438,17 @@ def results_figures(db: Database, repeat: int) -> None:
     walls = [measured(1, new_fill)[:2] for _ in range(2 * repeat)]
     wall, cpu = (statistics.median(values) for values in zip(*walls, strict=True))
     line("after: a new fill, median of a trip's each", wall, cpu, f"{len(kept.trips):,} trips")
+
+    def new_process():
+        """A restarted worker or a command: the stored fold loaded, the entries since read."""
+        with db.session() as session:
+            loaded = ledger_folds.load(session, "live", None)
+        return fold_since(loaded)
+
+    in_memory = ledger_fold.report(kept, NOW)
+    wall, cpu, loaded = measured(repeat, new_process)
+    line("after: the first load in a new process (stored fold)", wall, cpu)
+    assert loaded == in_memory
     sums = kept.booked
     with db.session() as session:
         last = session.scalar(select(EquitySnapshot).order_by(EquitySnapshot.id.desc()).limit(1))
@@ -490,7 +507,7 @@ def results_figures(db: Database, repeat: int) -> None:
             versions()
             closed = report.closed
             if since is not None:
-                closed = closed[bisect_left(closed, since, key=lambda trip: trip.closed_at) :]
+                closed = closed.since(since)
                 summarize(closed)
             realized_since(sums, since)
             return chart_points(curve), chart_points(curve, "traded")
