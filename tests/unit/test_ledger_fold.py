@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -138,3 +139,19 @@ def test_a_trip_closed_before_trips_already_folded_takes_its_place():
     assert [trip.symbol for trip in folded.trips] == ["BTC/USDT", "ETH/USDT", "ETH/USDT"]
     assert report(folded, NOW) == compute_results(entries, None, NOW)
     assert [day.trips for day in report(folded, NOW).overall.daily] == [1, 2]
+
+
+def test_the_closed_trips_read_as_a_tuple_of_round_trips():
+    """The fold keeps its trips as columns; read by number, from the end, by slice, from a
+    moment on or all at once, they are the RoundTrips the full computation builds."""
+    plans = [
+        (("main", "ETH/USDT"), side, 1_000, 100 + n, False, 30, 0)
+        for n, side in enumerate(["buy", "sell"] * 3)
+    ]
+    trips = fold(LedgerFold(), frame_of(plans), 6, {}).trips
+    built = tuple(trips)
+    assert len(built) == 3 and trips == built and trips[-1] == built[2] == trips[2]
+    assert trips[1:] == built[1:] and trips[5:] == ()
+    assert trips.since(built[1].closed_at) == built[1:]
+    with pytest.raises(IndexError):
+        trips[3]
