@@ -9,6 +9,11 @@ trade) is never lost. Delivery is off the trade path: a sender thread claims eac
 alert (one process delivers it), sends it through apprise with short timeouts and records how
 delivery went; every sender also takes over alerts another process stored and left.
 
+Many incidents raised at once (a check that finds thousands of holdings changed outside the
+app) are stored in one transaction and handed to the sender together; more than DIGEST_ABOVE
+of one kind and account go out as one message listing the first few, whose outcome each of
+their rows records. Each is still its own incident, opened and cleared on its own.
+
 Alert URLs carry tokens and passwords: they are never stored, and logs, rows and errors name
 a URL by its position, scheme and host only.
 """
@@ -226,7 +231,40 @@ class _Event:
     mode: str | None = None
 
 
+@dataclass(frozen=True)
+class Incident:
+    """One incident to raise: `IncidentAlerts.raise_incident`'s arguments, for
+    `raise_incidents`."""
+
+    incident: str
+    kind: str
+    title: str
+    body: str
+    account: str | None = None
+    symbol: str | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """A stored alert as the sender reads it to deliver it."""
+
+    id: int
+    incident: str
+    state: str
+    kind: str
+    account: str | None
+    mode: str | None
+    title: str
+    body: str
+
+
 _STOP = object()
+# more raised or cleared alerts than this of one kind and account (and book), delivered
+# together (one check's changes outside the app, the sweep's left ones), go out as one
+# message that lists the first DIGEST_LISTS; each stays its own incident and row
+DIGEST_ABOVE = 5
+DIGEST_LISTS = 5
 SWEEP_SECONDS = 5.0  # how often a sender looks for alerts other processes left
 LEFT_AFTER = timedelta(seconds=5)  # pending that long: its process did not deliver it
 STUCK_AFTER = timedelta(minutes=5)  # sending that long: its sender stopped mid-way
@@ -265,14 +303,41 @@ class IncidentAlerts:
     ) -> bool:
         """Notify once while `incident` lasts: nothing is sent if it is already open. True
         when this call opened it. `mode` names the book it belongs to (None: no book)."""
+        (opened,) = self.raise_incidents(
+            [Incident(incident, kind, title, body, account, symbol, mode)]
+        )
+        return opened
+
+    def raise_incidents(self, incidents: Sequence[Incident]) -> list[bool]:
+        """`raise_incident` for many at once: those not open already are stored in one
+        transaction and handed to the sender together, which sends more than DIGEST_ABOVE of
+        one kind and account as one message. Each is its own incident all the same (cleared
+        on its own); True for each this call opened, in order."""
+        at = utcnow()
         return self._submit(
-            _Event(RAISED, incident[:200], kind, title, body, account, symbol, utcnow(), mode)
+            [
+                _Event(
+                    RAISED,
+                    one.incident[:200],
+                    one.kind,
+                    one.title,
+                    one.body,
+                    one.account,
+                    one.symbol,
+                    at,
+                    one.mode,
+                )
+                for one in incidents
+            ]
         )
 
     def clear_incident(self, incident: str, body: str) -> bool:
         """Notify that `incident` is over; nothing is sent if it is not open. True when this
         call closed it."""
-        return self._submit(_Event(CLEARED, incident[:200], "", "", body, None, None, utcnow()))
+        (closed,) = self._submit(
+            [_Event(CLEARED, incident[:200], "", "", body, None, None, utcnow())]
+        )
+        return closed
 
     def start(self) -> None:
         """Start the sender thread, again in a forked worker whose copy did not survive."""
@@ -309,29 +374,31 @@ class IncidentAlerts:
                 return
             thread.join(timeout)
 
-    def _submit(self, event: _Event) -> bool:
-        """Store the alert (a raise of an open incident, or a clear of a closed one, stores
-        nothing) and hand it to the sender; True when it was stored. Never raises into the
-        trade or check."""
+    def _submit(self, events: Sequence[_Event]) -> list[bool]:
+        """Store the alerts in one transaction (a raise of an open incident, or a clear of a
+        closed one, stores nothing) and hand them to the sender as one item; True for each
+        stored. Never raises into the trade or check."""
+        if not events:
+            return []
+        stored = [False] * len(events)
         try:
-            if event.action == RAISED and event.kind not in KINDS:
-                logger.warning("alert kind %r is not one of %s", event.kind, sorted(KINDS))
+            for event in events:
+                if event.action == RAISED and event.kind not in KINDS:
+                    logger.warning("alert kind %r is not one of %s", event.kind, sorted(KINDS))
             if self._closed:
-                logger.warning(
-                    "alerts are closed: incident %s not %s", event.incident, event.action
-                )
-                return False
-            alert_id = self._store(event)
-            if alert_id is None:
-                return False
-            self.start()
-            self._queue.put_nowait(alert_id)
+                logger.warning("alerts are closed: %s not %s", _named(events), events[0].action)
+                return stored
+            stored, alert_ids = self._store(events)
+            if alert_ids:
+                self.start()
+                self._queue.put_nowait(tuple(alert_ids))
         except queue.Full:
-            logger.warning("alert queue full: the sweep delivers incident %s", event.incident)
+            kept = [event for event, done in zip(events, stored, strict=True) if done]
+            logger.warning("alert queue full: the sweep delivers %s", _named(kept))
         except Exception:
-            logger.exception("alert for incident %s not stored", event.incident)
-            return False
-        return True
+            logger.exception("alert for %s not stored", _named(events))
+            return [False] * len(events)
+        return stored
 
     def _run(self) -> None:
         while True:
@@ -354,54 +421,101 @@ class IncidentAlerts:
             with self._db.session() as session:
                 left = alert_records.undelivered(session, now - LEFT_AFTER, now - STUCK_AFTER)
                 alert_records.release(session, left)
-            for alert_id in left:
-                self._deliver_stored(alert_id)
+            if left:
+                self._deliver_stored(left)
         except Exception:
             logger.exception("looking for undelivered alerts failed")
 
-    def _store(self, event: _Event) -> int | None:
+    def _store(self, events: Sequence[_Event]) -> tuple[list[bool], list[int]]:
+        """The alerts' rows, in one transaction under every incident's lock: whether each
+        event stored one (not where it changes nothing; an event sees the ones before it in
+        the list, so an incident twice in one list is raised once), and the rows' ids."""
         with self._db.session() as session:
-            alert_records.lock_incident(session, event.incident)
-            latest = alert_records.latest_alert(session, event.incident)
-            is_open = latest is not None and latest.state == RAISED
-            if is_open == (event.action == RAISED):
-                return None
-            if event.action == CLEARED:
-                kind, account, symbol = latest.kind, latest.account, latest.symbol
-                title, mode = f"Resolved: {latest.title}", latest.mode
-            else:
-                kind, account, symbol, title = event.kind, event.account, event.symbol, event.title
-                mode = event.mode
-            return alert_records.add_alert(
-                session,
-                incident=event.incident,
-                kind=kind,
-                state=event.action,
-                title=title,
-                body=event.body,
-                account=account,
-                symbol=symbol,
-                created_at=event.at,
-                mode=mode,
-            )
+            incidents = {event.incident for event in events}
+            alert_records.lock_incidents(session, incidents)
+            latest = {
+                incident: {
+                    "state": row.state,
+                    "kind": row.kind,
+                    "account": row.account,
+                    "symbol": row.symbol,
+                    "title": row.title,
+                    "mode": row.mode,
+                }
+                for incident, row in alert_records.latest_alerts(session, incidents).items()
+            }
+            rows, stored = [], []
+            for event in events:
+                last = latest.get(event.incident)
+                is_open = last is not None and last["state"] == RAISED
+                stored.append(is_open != (event.action == RAISED))
+                if not stored[-1]:
+                    continue
+                if event.action == CLEARED:
+                    kind, account, symbol = last["kind"], last["account"], last["symbol"]
+                    title, mode = f"Resolved: {last['title']}", last["mode"]
+                else:
+                    kind, account, symbol = event.kind, event.account, event.symbol
+                    title, mode = event.title, event.mode
+                row = {
+                    "incident": event.incident,
+                    "kind": kind,
+                    "state": event.action,
+                    "title": title,
+                    "body": event.body,
+                    "account": account,
+                    "symbol": symbol,
+                    "created_at": event.at,
+                    "mode": mode,
+                }
+                latest[event.incident] = row
+                rows.append(row)
+            return stored, alert_records.add_alerts(session, rows)
 
-    def _deliver_stored(self, alert_id: int) -> None:
+    def _deliver_stored(self, alert_ids: Sequence[int]) -> None:
+        """Deliver these stored alerts (those no other sender took first): each on its own,
+        or more than DIGEST_ABOVE of one kind and account as one message."""
         try:
             with self._db.session() as session:
-                if not alert_records.claim_delivery(session, alert_id):
-                    return
-                row = alert_records.alert_row(session, alert_id)
-                incident, state, kind = row.incident, row.state, row.kind
-                title, body = row.title, row.body
-            delivery, detail, delivered_at = self._deliver(incident, state, kind, title, body)
-            with self._db.session() as session:
-                alert_records.record_delivery(session, alert_id, delivery, detail, delivered_at)
-            metrics.count_alert(kind, state, delivery)
+                taken = alert_records.claim_deliveries(session, alert_ids)
+                rows = [_Stored(**row._mapping) for row in alert_records.alert_rows(session, taken)]
         except Exception:
-            logger.exception("alert %s not delivered", alert_id)
+            logger.exception("alerts %s not delivered", _ids(alert_ids))
+            return
+        groups: dict[tuple, list[_Stored]] = {}
+        for row in rows:
+            groups.setdefault((row.state, row.kind, row.account, row.mode), []).append(row)
+        for group in groups.values():
+            if len(group) > DIGEST_ABOVE:
+                self._deliver_together(group)
+            else:
+                for row in group:
+                    self._deliver_together([row])
+
+    def _deliver_together(self, rows: Sequence[_Stored]) -> None:
+        """One message for these alerts (an alert's own, or a digest of them), and its
+        outcome recorded on each, and counted for each."""
+        first = rows[0]
+        try:
+            if len(rows) == 1:
+                named, title, body = f"incident {first.incident}", first.title, first.body
+            else:
+                named = f"{len(rows)} incidents ({first.incident} ...)"
+                title, body = _digest(rows)
+            delivery, detail, delivered_at = self._deliver(
+                named, first.state, first.kind, title, body
+            )
+            with self._db.session() as session:
+                alert_records.record_deliveries(
+                    session, [row.id for row in rows], delivery, detail, delivered_at
+                )
+            for _ in rows:
+                metrics.count_alert(first.kind, first.state, delivery)
+        except Exception:
+            logger.exception("alerts %s not delivered", _ids([row.id for row in rows]))
 
     def _deliver(
-        self, incident: str, state: str, kind: str, title: str, body: str
+        self, named: str, state: str, kind: str, title: str, body: str
     ) -> tuple[str, str | None, datetime | None]:
         if not self._targets:
             return NO_URLS, "ALERT_URLS is empty", None
@@ -409,8 +523,8 @@ class IncidentAlerts:
         failed = [result for result in results if not result.delivered]
         for result in failed:
             logger.warning(
-                "alert for incident %s (%s) not delivered to %s: %s",
-                incident,
+                "alert for %s (%s) not delivered to %s: %s",
+                named,
                 state,
                 result.target,
                 result.detail,
@@ -422,6 +536,45 @@ class IncidentAlerts:
         if delivered_at is not None:
             detail = f"delivered to {len(results) - len(failed)} of {len(results)} URLs; {detail}"
         return FAILED, detail, delivered_at
+
+
+def _named(events: Sequence[_Event]) -> str:
+    """`incident X`, or `N incidents (X ...)`, for the log."""
+    if len(events) == 1:
+        return f"incident {events[0].incident}"
+    return f"{len(events)} incidents ({events[0].incident} ...)" if events else "no incident"
+
+
+def _ids(alert_ids: Sequence[int]) -> str:
+    shown = ", ".join(str(alert_id) for alert_id in alert_ids[:DIGEST_LISTS])
+    return shown + (f" ... ({len(alert_ids)})" if len(alert_ids) > DIGEST_LISTS else "")
+
+
+def _digest(rows: Sequence[_Stored]) -> tuple[str, str]:
+    """The title and body of one message for many alerts of one kind, state and account:
+    how many, the first DIGEST_LISTS by their titles, and where to see them all."""
+    first, count = rows[0], len(rows)
+    where = f"{first.account}: " if first.account else ""
+    on = f" on {first.account}" if first.account else ""
+    listed = [
+        f"- {row.title.removeprefix('Resolved: ').removeprefix(where)}"
+        for row in rows[:DIGEST_LISTS]
+    ]
+    if count > DIGEST_LISTS:
+        listed.append(f"- ... and {count - DIGEST_LISTS} more")
+    lines = "\n".join(listed)
+    if first.state == CLEARED:
+        return f"Resolved: {where}{count} alerts", f"{count} alerts resolved{on}:\n{lines}"
+    if first.kind == "external_change":
+        return (
+            f"{where}{count} holdings changed outside the app",
+            f"{count} holdings changed outside the app{on}:\n{lines}\nNone is a trade of the "
+            "app; acknowledge them on the page or with `app.py ack`.",
+        )
+    return (
+        f"{where}{count} {first.kind} alerts",
+        f"{count} {first.kind} alerts{on}:\n{lines}\nThe page lists each of them.",
+    )
 
 
 def _notify_type(action: str, kind: str) -> apprise.NotifyType:

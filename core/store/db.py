@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -155,10 +155,23 @@ def serialize(session: Session, key: str) -> None:
     read-then-write under it cannot interleave with another: a transaction-scoped advisory
     lock on PostgreSQL; SQLite's one write lock there (any write statement takes it, even one
     that changes no row; the next writer waits on the busy timeout)."""
+    serialize_all(session, [key])
+
+
+def serialize_all(session: Session, keys: Collection[str]) -> None:
+    """`serialize` for many keys in one statement: PostgreSQL takes their advisory locks in
+    sorted order (so two callers whose keys overlap never wait on each other in a cycle);
+    SQLite's one write lock covers them all."""
+    if not keys:
+        return
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key}
+            text(
+                "SELECT pg_advisory_xact_lock(hashtextextended(key, 0)) "
+                "FROM unnest(CAST(:keys AS text[])) WITH ORDINALITY AS k(key, n) ORDER BY n"
+            ),
+            {"keys": sorted(set(keys))},
         )
     elif dialect == "sqlite":
         session.execute(update(AppState).where(AppState.key == "").values(value=AppState.value))

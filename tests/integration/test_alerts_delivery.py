@@ -1,6 +1,6 @@
 """Alerts delivered over real HTTP: apprise's json:// posts to a local listener, exactly once
-per raise and once per clear; an address that refuses is stored as failed, with a reason and
-a warning that carry neither its user nor its password."""
+per raise and once per clear, and once for many raised together; an address that refuses is
+stored as failed, with a reason and a warning that carry neither its user nor its password."""
 
 from __future__ import annotations
 
@@ -10,7 +10,13 @@ import logging
 import pytest
 from sqlalchemy import select
 
-from core.operations.alerts import IncidentAlerts, incident_key, recent_alerts, send_test
+from core.operations.alerts import (
+    Incident,
+    IncidentAlerts,
+    incident_key,
+    recent_alerts,
+    send_test,
+)
 from core.store.db import Database
 from core.store.models import Alert
 from tests.services import free_port
@@ -144,3 +150,72 @@ def test_send_test_reports_each_url(listener, closed_port):
     assert PASSWORD not in results[1].detail and results[1].detail
     ((path, body),) = listener.posts
     assert path == "/test" and body["type"] == "info"
+
+
+def test_many_raised_together_are_one_post_its_outcome_on_each_without_secrets(
+    listener, closed_port, db, root_log, caplog
+):
+    """Seven holdings changed outside the app on one account, raised together, to a
+    listener and an address that refuses: one post (not seven), each of the seven rows
+    stored as that post went (failed, delivered to 1 of 2 URLs), and no secret of the
+    refusing address in the rows or the logs."""
+    refused = f"json://{USER}:{PASSWORD}@127.0.0.1:{closed_port}/hook"
+    alerts = IncidentAlerts(
+        [refused, f"json://127.0.0.1:{listener.port}/ok"], db, timeout_seconds=2
+    )
+    symbols = [f"C{n}/USDT" for n in range(7)]
+    try:
+        opened = alerts.raise_incidents(
+            [
+                Incident(
+                    f"external_change:spot:{symbol}#{n}",
+                    "external_change",
+                    f"spot: C{n} holdings changed outside the app: 1 → 2",
+                    f"C{n} holdings changed outside the app: 1 → 2. It is not a trade of "
+                    "the app; acknowledge it on the page or with `app.py ack`.",
+                    account="spot",
+                    symbol=symbol,
+                    mode="live",
+                )
+                for n, symbol in enumerate(symbols)
+            ]
+        )
+        assert opened == [True] * 7
+        assert alerts.flush()
+    finally:
+        alerts.close()
+
+    ((path, posted),) = listener.posts
+    assert path == "/ok"
+    assert posted["title"] == "spot: 7 holdings changed outside the app"
+    assert posted["message"].startswith(
+        "7 holdings changed outside the app on spot:\n"
+        "- C0 holdings changed outside the app: 1 → 2\n"
+    )
+    assert "- ... and 2 more\n" in posted["message"]
+    assert posted["type"] == "failure"
+
+    rows = recent_alerts(db, 10)
+    assert sorted(row.symbol for row in rows) == symbols
+    assert len({row.incident for row in rows}) == 7
+    assert {row.delivery for row in rows} == {"failed"}
+    assert all(row.delivered_at is not None for row in rows)
+    (detail,) = {row.delivery_detail for row in rows}
+    assert detail.startswith(f"delivered to 1 of 2 URLs; json://127.0.0.1:{closed_port}:")
+
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "core.operations.alerts" and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 1 and "7 incidents" in warnings[0]
+    with db.session() as session:
+        stored = " ".join(
+            str(value) for alert in session.scalars(select(Alert)) for value in vars(alert).values()
+        )
+    ours = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("apprise"))
+    for secret in (USER, PASSWORD):
+        assert secret not in stored
+        assert secret not in ours
+        assert secret not in root_log.getvalue()
+        assert secret not in posted["message"]

@@ -1,5 +1,7 @@
 """Alerts: which ALERT_URLS are accepted, one message per incident (state in a real SQLite
-file), never a wait on the caller's side, and when an unreachable exchange becomes an alert."""
+file), never a wait on the caller's side, and when an unreachable exchange becomes an alert;
+many incidents raised at once (on PostgreSQL too): one transaction, each its own incident,
+and more than a few of one kind and account one message."""
 
 from __future__ import annotations
 
@@ -7,20 +9,28 @@ import io
 import logging
 import socket
 import threading
+from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy import text
 
 from core.errors import AppError, InputError
 from core.operations import alerts as alerts_module
 from core.operations.alerts import (
     AlertUrlError,
+    Incident,
     IncidentAlerts,
     UnreachableWatch,
     incident_key,
     parse_alert_urls,
     recent_alerts,
 )
+from core.store import alert_records
 from core.store.db import Database
+from core.store.models import utcnow
+from tests.services import database_of_kind
 
 TELEGRAM = "tgram://123456789:ABCdefGHIjklMNOpqrSTUvwxYZ/12345"
 SLACK = "slack://T1JJ3T3L2/A1BRTD4JD/TIiajkdnlazkcOXrIdevi7FQ/#general"
@@ -301,3 +311,217 @@ def test_accounts_are_watched_apart(db, alerts):
     assert sender.flush()
     assert states(db, incident_key("exchange_unreachable", "spot")) == ["raised"]
     assert states(db, incident_key("exchange_unreachable", "perps")) == []
+
+
+def alerts_counted(kind: str, state: str = "raised", delivery: str = "no urls") -> float:
+    """The process's trading_alerts_total sample of these labels (0 before any)."""
+    labels = {"kind": kind, "state": state, "delivery": delivery}
+    return REGISTRY.get_sample_value("trading_alerts_total", labels) or 0.0
+
+
+class AlertWrites:
+    """The INSERTs into alerts and the commits that the calling thread makes (the sender
+    thread writes too, at the same time)."""
+
+    def __init__(self, db):
+        self.seen: list[str] = []
+        self._thread = threading.get_ident()
+        sqlalchemy_event.listen(db.engine, "before_cursor_execute", self._statement)
+        sqlalchemy_event.listen(db.engine, "commit", self._commit)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany):
+        if threading.get_ident() == self._thread and statement.lstrip().upper().startswith(
+            "INSERT INTO ALERTS"
+        ):
+            self.seen.append("insert")
+
+    def _commit(self, conn):
+        if threading.get_ident() == self._thread:
+            self.seen.append("commit")
+
+
+def drifts(names, account="spot") -> list[Incident]:
+    return [
+        Incident(f"drift:{account}:{name}", "drift", f"{account}: {name} drifted", "drift",
+                 account, name)
+        for name in names
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_incidents_raised_at_once_are_stored_in_one_transaction_each_once(tmp_path, kind):
+    """Twelve incidents in one call, one of them open already and one named twice: the
+    eleven new ones stored in one transaction, each its own row and incident;
+    the same call again stores nothing; clearing one clears only it; each counted."""
+    names = [f"S{n}" for n in range(12)]
+    with database_of_kind(kind, tmp_path, "bulk") as db:
+        sender = IncidentAlerts([], db)
+        try:
+            counted = alerts_counted("drift")
+            assert sender.raise_incident("drift:spot:S3", "drift", "spot: S3 drifted", "drift")
+            assert sender.flush()
+            written = AlertWrites(db)
+            opened = sender.raise_incidents(drifts([*names, "S5"]))
+            assert opened == [n != 3 for n in range(12)] + [False]
+            assert written.seen.count("commit") == 1 and written.seen[-1] == "commit"
+            assert written.seen[0] == "insert"  # the rows, then their one commit
+            assert sender.flush()
+            rows = recent_alerts(db, 100)
+            assert sorted(row.incident for row in rows) == sorted(
+                incident_key("drift", "spot", name) for name in names
+            )
+            assert {(row.state, row.delivery) for row in rows} == {("raised", "no urls")}
+            assert alerts_counted("drift") - counted == 12  # one per incident, as before
+
+            assert sender.raise_incidents(drifts(names)) == [False] * 12  # all open: nothing
+            assert sender.clear_incident("drift:spot:S7", "in sync again")
+            assert sender.flush()
+            assert len(recent_alerts(db, 100)) == 13
+            for name in names:
+                expected = ["raised", "cleared"] if name == "S7" else ["raised"]
+                assert states(db, incident_key("drift", "spot", name)) == expected
+            assert sender.raise_incidents(drifts(["S7", "S8"])) == [True, False]
+        finally:
+            sender.close()
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_two_processes_raising_overlapping_batches_store_each_incident_once(tmp_path, kind):
+    """Two senders (as two processes would, each its own pool) raise 200 incidents at the
+    same moment, half of them the same, in opposite orders: each incident is stored once."""
+    with database_of_kind(kind, tmp_path, "race") as db:
+        other = Database.open(db.engine.url.render_as_string(hide_password=False))
+        first, second = IncidentAlerts([], db), IncidentAlerts([], other)
+        try:
+            ready = threading.Barrier(2)
+            opened: dict[str, list[bool]] = {}
+
+            def raise_at_once(name, sender, incidents):
+                ready.wait()
+                opened[name] = sender.raise_incidents(incidents)
+
+            callers = [
+                threading.Thread(
+                    target=raise_at_once, args=("first", first, drifts(range(0, 150)))
+                ),
+                threading.Thread(
+                    target=raise_at_once,
+                    args=("second", second, drifts(reversed(range(50, 200)))),
+                ),
+            ]
+            for caller in callers:
+                caller.start()
+            for caller in callers:
+                caller.join(timeout=120)
+            assert sum(opened["first"]) + sum(opened["second"]) == 200
+            rows = recent_alerts(db, 1000)
+            assert len(rows) == 200
+            assert len({row.incident for row in rows}) == 200
+        finally:
+            first.close()
+            second.close()
+            other.dispose()
+
+
+def test_locking_many_incidents_takes_a_bounded_number_of_locks(tmp_path):
+    """PostgreSQL: 20,000 incidents locked in one transaction (a lock each would overflow
+    its table of locks, 6,400 by default) hold at most LOCK_STRIPES advisory locks."""
+    with database_of_kind("postgresql", tmp_path, "locks") as db, db.session() as session:
+        alert_records.lock_incidents(session, [f"drift:spot:C{n}/USDT" for n in range(20_000)])
+        held = session.scalar(
+            text(
+                "SELECT count(*) FROM pg_locks "
+                "WHERE locktype = 'advisory' AND pid = pg_backend_pid()"
+            )
+        )
+        assert 0 < held <= alert_records.LOCK_STRIPES
+
+
+@pytest.fixture
+def messages(monkeypatch):
+    """Each message the senders deliver (title, body), as the one place every message goes
+    through sees it, with or without URLs."""
+    seen: list[tuple[str, str]] = []
+    deliver = IncidentAlerts._deliver
+
+    def spy(self, named, state, kind, title, body):
+        seen.append((title, body))
+        return deliver(self, named, state, kind, title, body)
+
+    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    return seen
+
+
+def changes_outside(account, count) -> list[Incident]:
+    return [
+        Incident(
+            f"external_change:{account}:C{n}/USDT#{n}",
+            "external_change",
+            f"{account}: C{n} holdings changed outside the app: 1 → 2",
+            f"C{n} holdings changed outside the app: 1 → 2. It is not a trade of the app; "
+            "acknowledge it on the page or with `app.py ack`.",
+            account,
+            f"C{n}/USDT",
+            "live",
+        )
+        for n in range(count)
+    ]
+
+
+def test_more_than_a_few_raised_together_are_one_message_listing_the_first(db, alerts, messages):
+    """Eight changes outside the app raised together are one message (how many, the first
+    five, where to acknowledge them), its outcome on each of their eight rows; two drifts
+    in the same call are a message each; five changes together are still five messages."""
+    sender = alerts()
+    counted = alerts_counted("external_change")
+    sender.raise_incidents([*changes_outside("main", 8), *drifts(["A", "B"], "main")])
+    assert sender.flush()
+    assert len(messages) == 3
+    title, body = messages[0]
+    assert title == "main: 8 holdings changed outside the app"
+    assert body == (
+        "8 holdings changed outside the app on main:\n"
+        + "".join(f"- C{n} holdings changed outside the app: 1 → 2\n" for n in range(5))
+        + "- ... and 3 more\n"
+        "None is a trade of the app; acknowledge them on the page or with `app.py ack`."
+    )
+    assert messages[1:] == [("main: A drifted", "drift"), ("main: B drifted", "drift")]
+    rows = recent_alerts(db, 100)
+    assert len(rows) == 10
+    assert {(row.delivery, row.delivery_detail) for row in rows} == {
+        ("no urls", "ALERT_URLS is empty")
+    }
+    assert alerts_counted("external_change") - counted == 8
+
+    messages.clear()
+    sender.raise_incidents(changes_outside("spare", 5))
+    assert sender.flush()
+    assert [title for title, _ in messages] == [
+        f"spare: C{n} holdings changed outside the app: 1 → 2" for n in range(5)
+    ]
+
+
+def test_the_sweep_sends_alerts_a_process_left_together(db, alerts, messages):
+    """Seven changes a process stored and left undelivered (it ended first), and six of
+    their resolutions: the sweep of another sends each kind as one message and records it
+    on each row."""
+    left = utcnow() - timedelta(minutes=1)
+    changed = changes_outside("main", 7)
+    raised = [{**vars(one), "state": "raised", "created_at": left} for one in changed]
+    cleared = [
+        {**row, "state": "cleared", "title": f"Resolved: {row['title']}", "body": "Acknowledged"}
+        for row in raised[:6]
+    ]
+    with db.session() as session:
+        alert_records.add_alerts(session, raised + cleared)
+    sender = alerts()
+    sender._sweep()
+    assert [title for title, _ in messages] == [
+        "main: 7 holdings changed outside the app",
+        "Resolved: main: 6 alerts",
+    ]
+    assert messages[1][1].splitlines()[:2] == [
+        "6 alerts resolved on main:",
+        "- C0 holdings changed outside the app: 1 → 2",
+    ]
+    assert {row.delivery for row in recent_alerts(db, 100)} == {"no urls"}
