@@ -11,7 +11,7 @@ to record it is logged, never raised into the trade or check that reported."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -32,7 +32,7 @@ from core.domain import (
     WorkingOrder,
 )
 from core.operations import metrics
-from core.operations.alerts import IncidentAlerts, UnreachableWatch, incident_key
+from core.operations.alerts import Incident, IncidentAlerts, UnreachableWatch, incident_key
 from core.store import events
 from core.store.books import BookKey
 from core.store.db import Database
@@ -173,7 +173,7 @@ class Observers:
         """The holdings a check or sync repaired, and those changed outside the app (the
         repair of such a holding is the change itself, told once as such): every event of
         the check in one transaction, in that order (a sync of 10,000 repairs is one
-        INSERT, not 10,000 commits), then each change's alert."""
+        INSERT, not 10,000 commits), then each change's alert, the alerts in one more."""
         changed = {change.symbol for change in check.external_changes}
         told = [
             {
@@ -193,10 +193,7 @@ class Observers:
         ]
         # the changes are the book's own (the check's account): one insert holds them all
         ids = self._record_all(book, told)
-        for change, said, event_id in zip(
-            check.external_changes, words, ids[repaired:], strict=True
-        ):
-            self._change_alert(change, said, event_id, Mode(book.mode))
+        self._change_alerts(check.external_changes, words, ids[repaired:], Mode(book.mode))
 
     def external_change(self, change: ExternalChange, mode: Mode = CHECKED) -> None:
         """A holding changed outside the app: one alert and one event, which the badge shows
@@ -205,7 +202,7 @@ class Observers:
         event_id = self._record(
             BookKey(mode.value, change.account), **self._change_event(change, words)
         )
-        self._change_alert(change, words, event_id, mode)
+        self._change_alerts([change], [words], [event_id], mode)
 
     def _change_words(self, change: ExternalChange) -> str:
         return wording.external_change(change, self._rules(change.symbol))
@@ -222,23 +219,32 @@ class Observers:
             "time": change.time,
         }
 
-    def _change_alert(
-        self, change: ExternalChange, words: str, event_id: int | None, mode: Mode
+    def _change_alerts(
+        self,
+        changes: Sequence[ExternalChange],
+        words: Sequence[str],
+        event_ids: Sequence[int | None],
+        mode: Mode,
     ) -> None:
-        """The change's own incident, named by its event (by its time when the event could
-        not be stored), so that acknowledging the event ends it."""
-        key = external_change_incident(
-            change.account, change.symbol, event_id or change.time.isoformat()
-        )
-        self.alerts.raise_incident(
-            key,
-            "external_change",
-            f"{change.account}: {words}",
-            f"{words}. It is not a trade of the app; acknowledge it on the page or with "
-            "`app.py ack`.",
-            account=change.account,
-            symbol=change.symbol,
-            mode=mode.value,
+        """Each change's own incident, named by its event (by its time when the event could
+        not be stored), so that acknowledging the event ends it: raised together (one
+        transaction, one message for more than a few)."""
+        self.alerts.raise_incidents(
+            [
+                Incident(
+                    external_change_incident(
+                        change.account, change.symbol, event_id or change.time.isoformat()
+                    ),
+                    "external_change",
+                    f"{change.account}: {said}",
+                    f"{said}. It is not a trade of the app; acknowledge it on the page or with "
+                    "`app.py ack`.",
+                    account=change.account,
+                    symbol=change.symbol,
+                    mode=mode.value,
+                )
+                for change, said, event_id in zip(changes, words, event_ids, strict=True)
+            ]
         )
 
     def acknowledged(self, event: BookEvent) -> None:

@@ -1,15 +1,19 @@
 """The observers write the feed: a holding changed outside the app is one alert and one
 event to acknowledge, whatever else the check found; a trade names who made it and the tab
 that asked; drift is told when it starts and when it ends; and a feed that cannot be written
-never fails the trade that reported (real SQLite, real alerts without URLs)."""
+never fails the trade that reported; many changes outside the app at once are one
+transaction of alerts and one notification, each still its own incident (real SQLite, real
+alerts without URLs)."""
 
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal as D
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import event as sqlalchemy_event
 
 from core.domain import (
@@ -33,6 +37,7 @@ from core.views import AccountCheckView
 
 T0 = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
 LIVE = BookKey("live", "default")
+NO_URLS_RAISED = {"kind": "external_change", "state": "raised", "delivery": "no urls"}
 RULES = MarketRules(
     "ETH/USDT", "ETH", "USDT", D("0.001"), D("0.01"), D("0.001"), D("1"), None, D(0), D(0)
 )
@@ -247,24 +252,34 @@ def test_alerts_belong_to_their_book_a_live_list_never_holds_a_sim_one(db, obser
 
 
 class Transactions:
-    """The statements that write events, and the commits, in the order the engine ran them."""
+    """The statements that write events or alerts, and the commits, in the order the engine
+    ran them for the thread that made it (the alerts' sender thread writes too, meanwhile)."""
 
     def __init__(self, db):
         self.seen: list[str] = []
+        self._thread = threading.get_ident()
         sqlalchemy_event.listen(db.engine, "before_cursor_execute", self._statement)
         sqlalchemy_event.listen(db.engine, "commit", self._commit)
 
     def _statement(self, conn, cursor, statement, parameters, context, executemany):
-        if statement.lstrip().upper().startswith("INSERT INTO EVENTS"):
-            self.seen.append("events")
+        if threading.get_ident() != self._thread:
+            return
+        for table in ("events", "alerts"):
+            if statement.lstrip().upper().startswith(f"INSERT INTO {table.upper()}"):
+                self.seen.append(table)
 
     def _commit(self, conn):
-        self.seen.append("commit")
+        if threading.get_ident() == self._thread:
+            self.seen.append("commit")
 
     def of_events(self) -> int:
         """How many transactions wrote events: the writes of events not after another's."""
+        return self.writing("events")
+
+    def writing(self, table: str) -> int:
+        """How many transactions wrote to `table`."""
         after = ["commit", *self.seen]
-        return sum(1 for n, what in enumerate(self.seen) if what == "events" and after[n] != what)
+        return sum(1 for n, what in enumerate(self.seen) if what == table and after[n] != what)
 
 
 def test_a_sync_of_many_repairs_tells_each_once_in_order_in_one_transaction(db, observers):
@@ -313,11 +328,59 @@ def test_many_changes_outside_the_app_are_one_write_of_events_and_an_alert_each(
     assert told[1].text == "C000 holdings changed outside the app: 1 → 2, +2.00 USDT"
     assert [e.id for e in told] == list(range(told[0].id, told[0].id + 301))
     assert written.of_events() == 1
+    assert written.writing("alerts") == 1  # the 300 alerts: one more transaction
     raised = {a.incident for a in recent_alerts(db, limit=400) if a.kind == "external_change"}
     assert raised == {external_change_incident("default", e.symbol, e.id) for e in told[1:]}
     observers.acknowledged(told[5])
     cleared = [a.incident for a in recent_alerts(db, limit=400) if a.state == "cleared"]
     assert cleared == [external_change_incident("default", told[5].symbol, told[5].id)]
+
+
+def test_many_changes_outside_the_app_are_one_notification_and_counted_each(
+    db, observers, monkeypatch
+):
+    """A check that finds 40 holdings changed outside the app: one notification for them
+    all (how many, the first five, acknowledge them on the page), each alert recording
+    how it went and counted as before; acknowledging one on the page sends its own
+    "Resolved"; a check that finds three changes sends three."""
+    sent: list[tuple[str, str, str]] = []
+    deliver = IncidentAlerts._deliver
+
+    def spy(self, named, state, kind, title, body):
+        sent.append((state, title, body))
+        return deliver(self, named, state, kind, title, body)
+
+    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    counted = REGISTRY.get_sample_value("trading_alerts_total", NO_URLS_RAISED) or 0.0
+    changes = tuple(change(f"C{n:03d}/USDT", str(n + 1), str(n + 2), "2") for n in range(40))
+    observers.check_done(AccountCheckView("default", external_changes=changes), [])
+    assert observers.alerts.flush()
+    ((state, title, body),) = sent
+    assert (state, title) == ("raised", "default: 40 holdings changed outside the app")
+    assert body.splitlines() == [
+        "40 holdings changed outside the app on default:",
+        *(f"- C{n:03d} holdings changed outside the app: {n + 1} → {n + 2}, +2.00 USDT"
+          for n in range(5)),
+        "- ... and 35 more",
+        "None is a trade of the app; acknowledge them on the page or with `app.py ack`.",
+    ]  # fmt: skip
+    alerts = recent_alerts(db, limit=100)
+    assert len(alerts) == 40 and {a.delivery for a in alerts} == {"no urls"}
+    assert REGISTRY.get_sample_value("trading_alerts_total", NO_URLS_RAISED) - counted == 40
+
+    sent.clear()
+    observers.acknowledged(feed_of(db, 100)[7])
+    assert observers.alerts.flush()
+    assert [(state, title) for state, title, _ in sent] == [
+        ("cleared", "Resolved: default: C007 holdings changed outside the app: 8 → 9, +2.00 USDT")
+    ]
+    sent.clear()
+    few = tuple(change(f"F{n}/USDT", "1", "2", "2") for n in range(3))
+    observers.check_done(AccountCheckView("default", external_changes=few), [])
+    assert observers.alerts.flush()
+    assert [title for _, title, _ in sent] == [
+        f"default: F{n} holdings changed outside the app: 1 → 2, +2.00 USDT" for n in range(3)
+    ]
 
 
 def test_a_bulk_write_of_events_that_fails_is_logged_and_the_changes_still_alerted(
