@@ -8,21 +8,43 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Collection, Iterator, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import Row, func, insert, or_, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Row,
+    any_,
+    bindparam,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from core.store.db import serialize_all
 from core.store.models import Alert
 
-# ids or incidents per IN (...) list: far under SQLite's 32,766 host parameters
+# ids or incidents per IN (...) list on SQLite: far under its 32,766 host parameters
 PER_STATEMENT = 1000
 
 
-def _chunks(values: Sequence, size: int = PER_STATEMENT) -> Iterator[Sequence]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def _among(session: Session, column, values: Sequence) -> Iterator[ColumnElement[bool]]:
+    """`column IN values`, one condition a statement: on PostgreSQL one over an array
+    parameter (psycopg parses a statement of a placeholder a value at about 40 µs each: 0.3 s
+    for 7,500), on SQLite one for each PER_STATEMENT values."""
+    if _postgres(session):
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), PER_STATEMENT):
+        yield column.in_(values[start : start + PER_STATEMENT])
 
 
 # incidents share this many locks: PostgreSQL's table of locks is bounded (by default 6,400
@@ -40,15 +62,23 @@ def lock_incidents(session: Session, incidents: Collection[str]) -> None:
     serialize_all(session, [f"incident-stripe:{stripe}" for stripe in stripes])
 
 
-def latest_alerts(session: Session, incidents: Collection[str]) -> dict[str, Alert]:
-    """Each incident's newest row (insertion order), by incident; one never raised is not
-    in it."""
-    found: dict[str, Alert] = {}
-    for chunk in _chunks(sorted(set(incidents))):
-        newest = (
-            select(func.max(Alert.id)).where(Alert.incident.in_(chunk)).group_by(Alert.incident)
-        )
-        for row in session.scalars(select(Alert).where(Alert.id.in_(newest))):
+def latest_alerts(session: Session, incidents: Collection[str]) -> dict[str, Row]:
+    """Each incident's newest row (insertion order), by incident, as plain rows of what a
+    raise or clear reads of it (incident, state, kind, account, symbol, title, mode); one
+    never raised is not in it."""
+    columns = (
+        Alert.incident,
+        Alert.state,
+        Alert.kind,
+        Alert.account,
+        Alert.symbol,
+        Alert.title,
+        Alert.mode,
+    )
+    found: dict[str, Row] = {}
+    for among in _among(session, Alert.incident, sorted(set(incidents))):
+        newest = select(func.max(Alert.id)).where(among).group_by(Alert.incident)
+        for row in session.connection().execute(select(*columns).where(Alert.id.in_(newest))):
             found[row.incident] = row
     return found
 
@@ -59,26 +89,19 @@ def add_alert(session: Session, **row) -> int:
 
 
 def add_alerts(session: Session, rows: Sequence[dict]) -> list[int]:
-    """New rows with delivery `pending`, in the order given, in multi-row INSERTs of
-    SQLAlchemy's page size (a check that finds 7,500 holdings changed outside the app stores
-    7,500 alerts); their ids, ascending. Each row holds incident, kind, state, title, body,
-    account, symbol, created_at and, when it has one, mode (the book; None: none)."""
+    """New rows with delivery `pending`, in the order given (a check that finds 7,500
+    holdings changed outside the app stores 7,500 alerts): on PostgreSQL one INSERT from
+    arrays of the columns, on SQLite multi-row INSERTs of SQLAlchemy's page size; their ids,
+    ascending. Each row holds incident, kind, state, title, body, account, symbol,
+    created_at and, when it has one, mode (the book; None: none)."""
     if not rows:
         return []
+    if _postgres(session):
+        columns = {column: [row.get(column) for row in rows] for column in _COLUMNS}
+        columns["created_at"] = [row["created_at"].astimezone(UTC) for row in rows]
+        return sorted(session.scalars(_ADD_FROM_ARRAYS, columns))
     values = [
-        {
-            "incident": row["incident"],
-            "kind": row["kind"],
-            "mode": row.get("mode"),
-            "state": row["state"],
-            "title": row["title"],
-            "body": row["body"],
-            "account": row["account"],
-            "symbol": row["symbol"],
-            "delivery": "pending",
-            "created_at": row["created_at"],
-        }
-        for row in rows
+        {column: row.get(column) for column in _COLUMNS} | {"delivery": "pending"} for row in rows
     ]
     table = Alert.__table__
     # Core, not the ORM's unit of work. The ids are asked for as a set: asking them in the
@@ -86,6 +109,19 @@ def add_alerts(session: Session, rows: Sequence[dict]) -> list[int]:
     # match ids to rows there), and no caller needs to know which id is which row
     statement = insert(table).returning(table.c.id)
     return sorted(session.scalars(statement, values))
+
+
+_COLUMNS = ("incident", "kind", "mode", "account", "symbol", "state", "title", "body", "created_at")
+# psycopg sends each list as one array: 9 parameters for any number of rows
+_ADD_FROM_ARRAYS = text(
+    "INSERT INTO alerts (incident, kind, mode, account, symbol, state, title, body, delivery, "
+    "created_at) SELECT incident, kind, mode, account, symbol, state, title, body, 'pending', "
+    "created_at FROM unnest(CAST(:incident AS text[]), CAST(:kind AS text[]), "
+    "CAST(:mode AS text[]), CAST(:account AS text[]), CAST(:symbol AS text[]), "
+    "CAST(:state AS text[]), CAST(:title AS text[]), CAST(:body AS text[]), "
+    "CAST(:created_at AS timestamptz[])) "
+    "AS r(incident, kind, mode, account, symbol, state, title, body, created_at) RETURNING id"
+)
 
 
 def record_delivery(
@@ -107,10 +143,10 @@ def record_deliveries(
 ) -> None:
     """How the delivery of these alerts went: one outcome for them all (they went out in
     one message)."""
-    for chunk in _chunks(alert_ids):
+    for among in _among(session, Alert.id, alert_ids):
         session.execute(
             update(Alert)
-            .where(Alert.id.in_(chunk))
+            .where(among)
             .values(delivery=delivery, delivery_detail=detail, delivered_at=delivered_at)
         )
 
@@ -133,10 +169,10 @@ def claim_deliveries(session: Session, alert_ids: Sequence[int]) -> list[int]:
     sender took first is not among them: an alert is delivered by one process, whichever
     stored it)."""
     taken: list[int] = []
-    for chunk in _chunks(alert_ids):
+    for among in _among(session, Alert.id, alert_ids):
         taken += session.scalars(
             update(Alert)
-            .where(Alert.id.in_(chunk), Alert.delivery == "pending")
+            .where(among, Alert.delivery == "pending")
             .values(delivery="sending")
             .returning(Alert.id)
         )
@@ -155,11 +191,9 @@ def undelivered(session: Session, stored_before: datetime, sending_before: datet
 
 def release(session: Session, alert_ids: Sequence[int]) -> None:
     """Back to pending (a stale `sending` row taken over), so one sender can claim it."""
-    for chunk in _chunks(alert_ids):
+    for among in _among(session, Alert.id, alert_ids):
         session.execute(
-            update(Alert)
-            .where(Alert.id.in_(chunk), Alert.delivery == "sending")
-            .values(delivery="pending")
+            update(Alert).where(among, Alert.delivery == "sending").values(delivery="pending")
         )
 
 
@@ -177,6 +211,6 @@ def alert_rows(session: Session, alert_ids: Sequence[int]) -> list[Row]:
         Alert.body,
     )
     rows: list[Row] = []
-    for chunk in _chunks(alert_ids):
-        rows += session.execute(select(*columns).where(Alert.id.in_(chunk)))
+    for among in _among(session, Alert.id, alert_ids):
+        rows += session.connection().execute(select(*columns).where(among))
     return sorted(rows, key=lambda row: row.id)
