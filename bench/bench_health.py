@@ -505,10 +505,8 @@ def results_figures(db: Database, repeat: int) -> None:
 
         def tick(since=since):
             versions()
-            closed = report.closed
             if since is not None:
-                closed = closed.since(since)
-                summarize(closed)
+                report.closed.since(since).summarized()
             realized_since(sums, since)
             return chart_points(curve), chart_points(curve, "traded")
 

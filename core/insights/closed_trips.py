@@ -16,12 +16,15 @@ import numpy as np
 
 from core.insights.results import (
     RoundTrip,
+    Summary,
     as_digits,
     datetime_of,
     datetimes_of,
+    day_totals,
     decimal_of,
     decimals_of,
     ns_of,
+    summaries,
 )
 
 MONEY = ("qty_bought", "qty_sold", "cost", "proceeds", "fees", "profit")
@@ -103,6 +106,11 @@ class ClosedTrips(Sequence[RoundTrip]):
         """The number of the first trip closed at or after `ns` (UTC nanoseconds; `side`
         "right": after it)."""
         return int(np.searchsorted(self.columns["closed_at"], ns, side=side))
+
+    def summarized(self) -> tuple[Summary, dict[str, Summary]]:
+        """The figures over these trips and over each symbol's (core.insights.results.
+        summarize) from their columns: only the best and worst are built as RoundTrips."""
+        return summaries(day_totals(self.day_columns()), self.__getitem__)
 
     def day_columns(self) -> dict[str, np.ndarray]:
         """What the day totals read of the trips (core.insights.results.columns_of)."""

@@ -33,12 +33,15 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import cache
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 import pandas as pd
 
 from core.domain import ZERO, base_asset, is_market
+
+if TYPE_CHECKING:
+    from core.insights.closed_trips import ClosedTrips
 
 ENTRY_COLUMNS = (
     "account",
@@ -178,7 +181,7 @@ class ResultsReport:
     now: datetime
     overall: Summary
     by_symbol: Mapping[str, Summary]
-    closed: Sequence[RoundTrip]  # in the order they closed (core.insights.closed_trips)
+    closed: ClosedTrips  # in the order they closed
     open: tuple[OpenTrip, ...]
     drawdown: Drawdown | None
 

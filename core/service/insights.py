@@ -34,7 +34,6 @@ from core.insights.results import (
     net_of_outside,
     outside_since,
     realized_since,
-    summarize,
     traded_curve,
 )
 from core.insights.views import EXPORT_TABLES, HealthView, ResultsView
@@ -122,7 +121,7 @@ class Insights:
             closed, summary, by_symbol = report.closed, report.overall, report.by_symbol
         else:
             closed = report.closed.since(since)
-            summary, by_symbol = summarize(closed)
+            summary, by_symbol = closed.summarized()
             curve = curve[curve["time"] >= since] if len(curve) else curve
             curve = net_of_outside(curve, outside)
             worst = drawdown(traded_curve(curve))

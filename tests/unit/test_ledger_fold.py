@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from core.insights.ledger_fold import LedgerFold, compute_results, fold, report
-from core.insights.results import ENTRY_COLUMNS, booked
+from core.insights.results import ENTRY_COLUMNS, booked, summarize
 
 D = Decimal
 T0 = datetime(2024, 3, 1, 23, 0, tzinfo=UTC)  # an hour before a day ends: trips close on both
@@ -153,5 +153,6 @@ def test_the_closed_trips_read_as_a_tuple_of_round_trips():
     assert len(built) == 3 and trips == built and trips[-1] == built[2] == trips[2]
     assert trips[1:] == built[1:] and trips[5:] == ()
     assert trips.since(built[1].closed_at) == built[1:]
+    assert trips[1:].summarized() == summarize(built[1:])  # from the columns
     with pytest.raises(IndexError):
         trips[3]
