@@ -184,7 +184,8 @@ def background_jobs(settings: Settings) -> Background:
         jobs = ThreadedJobs(diskcache.Cache(str(folder)))
         return Background(jobs, None, lambda **_: None, jobs.shutdown)
     from celery import Celery
-    from dash import CeleryManager
+
+    from web.job_results import celery_jobs
 
     celery = Celery("trading", broker=url, backend=url)
     celery.conf.update(
@@ -198,7 +199,7 @@ def background_jobs(settings: Settings) -> Background:
         result_expires=3600,
         worker_hijack_root_logger=False,
     )
-    return Background(CeleryManager(celery), celery, RedisHealth(url).down)
+    return Background(celery_jobs(celery), celery, RedisHealth(url).down)
 
 
 class RedisHealth:

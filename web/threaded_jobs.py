@@ -8,6 +8,7 @@ mutexes among them): under 50 tabs and two traders such children hung in a futex
 minutes, holding their symbol's trade lock, and their pipes were never closed
 (bench/bench_load.py). A thread needs no fork. It is also never killed half-way: Dash
 terminates jobs it thinks abandoned, and a trade must finish and record what it sent.
+A job that ends while the page polls it still has its result read (web.job_results).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from concurrent.futures import ThreadPoolExecutor
 import psutil
 from dash import DiskcacheManager
 
+from web.job_results import LateResults
+
 log = logging.getLogger(__name__)
 JOB_SPAN = 1_000_000  # job ids are pid * JOB_SPAN + n: unique across the host's processes
 WORKERS = 8  # jobs running at once per process; more wait their turn in the pool
@@ -29,7 +32,9 @@ def _running_key(job: int) -> str:
     return f"threaded-job-running:{job}"
 
 
-class ThreadedJobs(DiskcacheManager):
+class ThreadPoolJobs(DiskcacheManager):
+    """Jobs in threads of this process (ThreadedJobs is what the app uses)."""
+
     def __init__(self, cache, workers: int = WORKERS):
         super().__init__(cache)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="background-job")
@@ -67,3 +72,7 @@ class ThreadedJobs(DiskcacheManager):
     def shutdown(self, wait: bool = True) -> None:
         """Let running jobs finish (the server stops accepting clicks first)."""
         self._pool.shutdown(wait=wait)
+
+
+class ThreadedJobs(LateResults, ThreadPoolJobs):
+    """Jobs in threads, their results always read by the page that waits for them."""
