@@ -155,7 +155,7 @@ class Executor:
         try:
             run()
         except SizeError as exc:
-            log.info("trade refused", extra=fields(self.book, symbol, target, exc=exc))
+            log.info("trade refused: %s", exc, extra=fields(self.book, symbol, target, exc=exc))
             return trade.refusal(str(exc))
         except (GatewayError, PlanError, UnresolvedOrder, Refused, LockLost) as exc:
             trade.message = sentence(exc)
@@ -176,7 +176,8 @@ class Executor:
         log.log(
             logging.INFO if trade.ok else logging.WARNING,
             "trade %s",
-            "verified" if trade.ok else "failed",
+            # a failure's reason in the line itself: a plain formatter drops the extras
+            "verified" if trade.ok else f"failed: {trade.message}",
             extra={
                 **fields(self.book, symbol, target),
                 "origin": trade.origin.value,
@@ -216,6 +217,7 @@ class Executor:
         plan = plan_order(trade.target, holdings, book, rules, size, self.limits, part, limit_price)
         if plan is not None and plan.side is Side.BUY:
             trade.asked_quote = plan.notional
+            trade.price_limit = plan.price_limit
         if plan is not None and plan.leaves is not None:
             trade.target, trade.part_amount = PositionState.LONG, plan.amount
         if plan is not None:
@@ -439,6 +441,7 @@ class _Trade:
     duration_ms: int = 0
     asked_quote: Decimal | None = None  # what a BUY of this trade was planned to spend
     part_amount: Decimal | None = None  # what a partial exit was planned to sell
+    price_limit: Decimal | None = None  # the most a risk-sized BUY of this trade may pay
 
     def __post_init__(self):
         self.orders: list[OrderReport] = []
@@ -522,7 +525,26 @@ def _outcome_message(trade: _Trade, rules: MarketRules, holdings: Holdings) -> s
         return f"already {after}: {held}"
     if trade.ok:
         return f"nothing to trade: {held}; state {after} verified"
-    return ", ".join([*parts, f"{trade.target.value} not reached: the account {held}"])
+    failed = ", ".join([*parts, f"{trade.target.value} not reached: the account {held}"])
+    return f"{failed}{_unchased_words(trade, rules)}"
+
+
+def _unchased_words(trade: _Trade, rules: MarketRules) -> str:
+    """Why a risk-sized BUY that did not reach LONG stopped: the market offered no more at
+    or below its price limit (the worst price its risk was sized at), and it is never
+    repriced above that limit. Empty for any other trade."""
+    if trade.price_limit is None or not trade.orders:
+        return ""
+    bought = sum((o.filled for o in trade.orders), ZERO)
+    if bought >= trade.orders[0].amount:
+        return ""
+    limit = wording.price(trade.price_limit, rules.price_step)
+    return (
+        f"; the market offered {'no more' if bought else 'nothing'} at or below {limit}, "
+        "the worst price its risk was sized at (the price moved up after the book was "
+        "read), and a BUY sized by risk is never sent above it: its risk would grow. Click "
+        "again to size it at the price now"
+    )
 
 
 def _replaced_words(trade: _Trade, rules: MarketRules) -> list[str]:

@@ -117,7 +117,7 @@ class Gate:
                             "closes its positions whole"
                         )
                 except Refused as refusal:
-                    log.info("trade refused", extra={**where, "reason": str(refusal)})
+                    log.info("trade refused: %s", refusal, extra={**where, "reason": str(refusal)})
                     return _refused(request, str(refusal))
                 result = self._run(
                     account, request, lambda plan: self._may_send(account, request, lease, plan)

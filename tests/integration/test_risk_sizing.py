@@ -62,6 +62,39 @@ def test_the_preview_is_what_the_trade_sends_and_the_stop_protects_it(make_engin
     assert row.stop is not None and row.stop.stop_loss == D(3300)
 
 
+def test_a_risk_buy_the_market_ran_from_buys_nothing_and_says_why(
+    make_engine, control, monkeypatch, caplog
+):
+    """The price moves up after the trade read the book and before its BUY reaches the
+    exchange: the BUY, limited to the worst price its risk was sized at, fills nothing, and
+    its repriced rest is held to that limit too. The trade fails with the reason in its
+    message (the page's toast) and in the log line itself."""
+    service = make_engine().service
+    paper = service.wiring.paper
+    place = paper.place_limit_order
+    limits = []
+
+    def after_a_move(symbol, side, amount, price, client_order_id, **flags):
+        if not limits:
+            control.set_price("ETHUSDT", "3420")  # asks from about 3,420.35, above 3,403.74
+        limits.append(price)
+        return place(symbol, side, amount, price, client_order_id, **flags)
+
+    monkeypatch.setattr(paper, "place_limit_order", after_a_move)
+    size = TradeSize(risk_pct=D(1))
+    with caplog.at_level("WARNING", logger="core.trading.executor"):
+        result = service.trading.trade("ETH/USDT", LONG, size, mode=Mode.SIM, stop_loss=D(3300))
+
+    assert not result.ok and not result.refused and not result.fills
+    assert limits == [WORST] * 3  # each try at the limit, never above it
+    why = "the market offered nothing at or below 3,403.74, the worst price its risk was sized at"
+    assert why in result.message and "never sent above it" in result.message, result.message
+    [line] = [r.getMessage() for r in caplog.records if r.getMessage().startswith("trade failed")]
+    assert why in line, line
+    [row] = [p for p in service.reads.dashboard().positions if p.symbol == "ETH/USDT"]
+    assert row.state == "NO_POSITION" and row.stop is None
+
+
 def test_the_preview_says_what_cannot_be_sent_in_words(make_engine):
     trading = make_engine().service.trading
     too_big = trading.preview("ETH/USDT", TradeSize(base_qty=D(5)), Mode.SIM)
