@@ -43,12 +43,16 @@ class DemoExchangeError(RuntimeError):
 
 
 def ensure_demo_exchange(
-    folder: Path, seed: int | None = None, idle_exit: float | None = DEFAULT_IDLE_EXIT_S
+    folder: Path,
+    seed: int | None = None,
+    idle_exit: float | None = DEFAULT_IDLE_EXIT_S,
+    freeze: bool = False,
 ) -> str:
     """The base URL of `folder`'s demo exchange, started first if none answers.
 
-    `seed` and `idle_exit` (seconds, None for never) apply only when it has to start one; a
-    resumed exchange keeps the seed in its state file."""
+    `seed`, `idle_exit` (seconds, None for never) and `freeze` (prices held still until the
+    control API moves them) apply only when it has to start one; a resumed exchange keeps
+    the seed in its state file."""
     folder = Path(folder).resolve()
     folder.mkdir(parents=True, exist_ok=True)
     running = _running_url(folder)
@@ -56,7 +60,7 @@ def ensure_demo_exchange(
         return running
     try:
         with filelock.FileLock(folder / LAUNCH_LOCK, timeout=2 * START_TIMEOUT_S):
-            return _running_url(folder) or _start(folder, seed, idle_exit)
+            return _running_url(folder) or _start(folder, seed, idle_exit, freeze)
     except filelock.Timeout:
         raise DemoExchangeError(
             f"another process is still starting the demo exchange in {folder}"
@@ -100,7 +104,7 @@ def _running_url(folder: Path) -> str | None:
     return None if info is None else info["url"]
 
 
-def _start(folder: Path, seed: int | None, idle_exit: float | None) -> str:
+def _start(folder: Path, seed: int | None, idle_exit: float | None, freeze: bool = False) -> str:
     (folder / URL_FILE).unlink(missing_ok=True)
     command = [sys.executable, "-m", "emulator", "--port", "0"]
     command += ["--state-file", str(folder / STATE_FILE), "--url-file", str(folder / URL_FILE)]
@@ -108,6 +112,8 @@ def _start(folder: Path, seed: int | None, idle_exit: float | None) -> str:
         command += ["--seed", str(seed)]
     if idle_exit is not None:
         command += ["--idle-exit", str(idle_exit)]
+    if freeze:
+        command.append("--freeze")
     paths = [str(PACKAGE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
     environment = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     log_path = folder / LOG_FILE

@@ -61,11 +61,16 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture
-def runtime(tmp_path):
+def runtime(request, tmp_path):
     """The real app as app.py composes it: no exchange URL or keys, so it starts the local
-    demo exchange in-process; its own SQLite database; no login."""
+    demo exchange in-process; its own SQLite database; no login. Marked `still_market`, the
+    demo exchange's prices stay still (its random walk moves them once a second)."""
     from core.config import load_settings
+    from emulator.daemon import ensure_demo_exchange, stop_demo_exchange
     from runtime import build_runtime
+
+    if request.node.get_closest_marker("still_market"):
+        ensure_demo_exchange(tmp_path / "demo-exchange", freeze=True)
 
     settings = load_settings(
         DATABASE_URL=f"sqlite:///{tmp_path}/t.db",
@@ -79,8 +84,6 @@ def runtime(tmp_path):
     running = build_runtime(settings)
     yield running
     running.close()
-    from emulator.daemon import stop_demo_exchange
-
     stop_demo_exchange(tmp_path / "demo-exchange")
 
 

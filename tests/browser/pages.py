@@ -96,8 +96,24 @@ def wait_for_state(dash_duo, symbol: str, state_label: str) -> list[str]:
     return position_row(dash_duo, symbol)
 
 
+TOAST_TEXT = f"const t = document.getElementById({ids.TRADE_TOAST!r}); return t && t.textContent;"
+
+
 def wait_for_toast(dash_duo, text: str) -> None:
-    dash_duo.wait_for_contains_text(css(ids.TRADE_TOAST), text, timeout=TRADE_SECONDS)
+    """Until the trade toast shows `text`, or has shown it since the wait began (it closes
+    by itself after TOAST_MS). On timeout it says every text the toast showed meanwhile:
+    a "Failed" toast tells why the trade failed, and it is gone long before the wait ends."""
+    record(dash_duo, "trade-toast", TOAST_TEXT)
+
+    def shown() -> list[str]:
+        return [*recorded(dash_duo, "trade-toast"), dash_duo.driver.execute_script(TOAST_TEXT)]
+
+    wait_until(
+        dash_duo,
+        lambda: any(text in seen for seen in shown() if seen),
+        lambda: f"the trade toast never showed {text!r}; it showed {shown()}",
+        timeout=TRADE_SECONDS,
+    )
 
 
 def close_toast(dash_duo) -> None:
