@@ -2,6 +2,7 @@
 `core.insights.ledger_fold.compute_results`.
 
     .venv/bin/python bench/bench_health.py [--runs 10000] [--fills 100000] [--repeat 7] [--store]
+        [--snapshot-every 600]
 
 The pure computations are timed from DataFrames already in memory (what the store hands over
 after one query each); with --store, the same records are written to a real SQLite database
@@ -128,8 +129,11 @@ def health_records(runs: int, seed: int = 3) -> tuple[pd.DataFrame, pd.DataFrame
     )
 
 
-def fill_records(count: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """About `count` fills in complete round trips over 20 symbols, and the equity curve."""
+def fill_records(
+    count: int, seed: int = 5, snapshot_every: int = 600
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """About `count` fills in complete round trips over 20 symbols, and the equity curve
+    (a snapshot every `snapshot_every` seconds; the check records one every 30 s)."""
     rng = random.Random(seed)
     symbols = [f"C{i:02d}/USDT" for i in range(20)]
     moment = NOW - timedelta(days=180)
@@ -157,7 +161,7 @@ def fill_records(count: int, seed: int = 5) -> tuple[pd.DataFrame, pd.DataFrame]
         [(*row, f"c{i}", f"t{i}", realized) for i, (row, realized) in enumerate(folded(rows))],
         columns=ENTRY_COLUMNS,
     )
-    snapshots = pd.date_range(NOW - timedelta(days=180), NOW, freq="10min", tz="UTC")
+    snapshots = pd.date_range(NOW - timedelta(days=180), NOW, freq=f"{snapshot_every}s", tz="UTC")
     equity, level = [], Decimal(10_000)
     for _ in snapshots:
         level += Decimal(rng.randint(-1000, 1050)) / 100
@@ -460,6 +464,15 @@ def results_figures(db: Database, repeat: int) -> None:
                 session, "live"
             )
 
+    def equity_first_load():
+        """A new process's equity curve: every snapshot read (not stored: see the README)."""
+        with db.session() as session:
+            snapshots = analytics.equity_frame(session, "live")
+        curve = net_of_outside(combined_equity(snapshots), outside)
+        return drawdown(traded_curve(curve)), chart_points(curve), chart_points(curve, "traded")
+
+    wall, cpu, _ = measured(1, equity_first_load)
+    line("after: the equity curve's first load in a new process", wall, cpu)
     with db.session() as session:
         snapshots = analytics.equity_frame(session, "live")
 
@@ -520,6 +533,9 @@ def main() -> int:
     parser.add_argument("--fills", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument(
+        "--snapshot-every", type=int, default=600, help="seconds between equity snapshots"
+    )
+    parser.add_argument(
         "--store", action="store_true", help="also time loading from a real SQLite database"
     )
     args = parser.parse_args()
@@ -543,7 +559,7 @@ def main() -> int:
             f"{len(report.series)} buckets"
         )
 
-    fills, equity = fill_records(args.fills)
+    fills, equity = fill_records(args.fills, snapshot_every=args.snapshot_every)
     print(f"results: {len(fills):,} fills, {len(equity):,} equity points; median of {args.repeat}")
     median, best, results = median_ms(args.repeat, lambda: compute_results(fills, equity, NOW))
     print(
