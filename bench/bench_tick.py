@@ -22,16 +22,15 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from bench.bench_dashboard import insert_positions
+from bench.moving_book import MovingPrices, listed_symbols, populate
 from core.config import load_settings
-from core.domain import Mode, base_asset
+from core.domain import Mode
 from core.store import paper
 from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
@@ -62,32 +61,18 @@ def main() -> int:
         try:
             runtime.start_feed()  # as `serve` and every gunicorn worker do
             wiring = runtime.service.wiring
-            listed = [s for s in sorted(wiring.market_data.symbols()) if s.endswith("/USDT")]
+            listed = listed_symbols(wiring)
             populate(wiring, listed, args.positions)
             print(
                 f"{args.positions} positions, {len(listed)} of them on listed markets (held, "
                 f"priced); {args.tabs} tabs; {args.moving} prices moved per moving tick; "
                 f"one tick every {CADENCE:g} s"
             )
-            moving = ["ETH/USDT", *(s for s in listed if s != "ETH/USDT")][: args.moving]
-            prices = {s: t.last for s, t in wiring.market_data.tickers(moving).items()}
-            tick_figures(runtime.dash_app, ControlClient(exchange.url), prices, args, wiring)
+            moving = MovingPrices(ControlClient(exchange.url), wiring, listed, args.moving)
+            tick_figures(runtime.dash_app, moving, args, wiring)
         finally:
             runtime.close()
     return 0
-
-
-def populate(wiring, listed: list[str], positions: int) -> None:
-    """Position rows for every listed market (held by the paper account, so priced) and
-    unlisted ones up to `positions`."""
-    now = datetime.now(UTC)
-    extra = [f"X{n:04d}/USDT" for n in range(max(0, positions - len(listed)))]
-    with wiring.db.session() as session:
-        insert_positions(session, [*listed, *extra][:positions], now)
-        for symbol in listed:
-            paper.change_balance(session, wiring.paper.account, base_asset(symbol), Decimal("1.5"))
-        paper.change_balance(session, wiring.paper.account, "USDT", Decimal("100000"))
-    wiring.book_changed(wiring.book(Mode.SIM))  # written behind the service's back
 
 
 class Tab:
@@ -118,22 +103,13 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[max(0, round(fraction * len(ordered)) - 1)]
 
 
-def tick_figures(dash_app, control: ControlClient, prices: dict, args, wiring) -> None:
+def tick_figures(dash_app, moving: MovingPrices, args, wiring) -> None:
     client = dash_app.server.test_client()
     dependencies = client.get("/_dash-dependencies").get_json()
     tabs = [Tab(client, dependencies) for _ in range(args.tabs)]
     first = [tab.tick()[1] for tab in tabs]
     print(f"a new tab's first tick: {statistics.median(first) / 1024:.1f} KiB (everything)")
-    step = 0
-
-    def move() -> None:
-        nonlocal step
-        step += 1
-        for symbol, price in prices.items():
-            prices[symbol] = price * (Decimal("1.001") if step % 2 else Decimal("0.9995"))
-            control.trade_at(symbol.replace("/", ""), f"{prices[symbol]:.8f}")
-
-    ticks = run_ticks(tabs, args.ticks, move)
+    ticks = run_ticks(tabs, args.ticks, moving.move)
     moved = [t for t in ticks if t[2]]
     print(
         f"{len(moved)} of {len(ticks)} tab ticks with prices moving carried new prices "
@@ -150,7 +126,7 @@ def tick_figures(dash_app, control: ControlClient, prices: dict, args, wiring) -
         time.sleep(AFTER_WRITE)
 
     report(f"a write {AFTER_WRITE:g} s before it", run_ticks(tabs, args.ticks, write))
-    times, sizes, _ = zip(*run_ticks(tabs, args.ticks, move, page="results"), strict=True)
+    times, sizes, _ = zip(*run_ticks(tabs, args.ticks, moving.move, page="results"), strict=True)
     print(
         f"tick while the Results page tab is shown (prices moving): server time p50 "
         f"{percentile(times, 0.5):.1f} ms, p95 {percentile(times, 0.95):.1f} ms, "
