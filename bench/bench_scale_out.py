@@ -2,6 +2,7 @@
 PostgreSQL, and a LIVE trade with and without Celery.
 
     .venv/bin/python bench/bench_scale_out.py [--workers 4] [--tabs 20] [--seconds 30]
+                                              [--positions 0] [--moving 0]
                                               [--trades 10] [--latency-ms 50]
 
 Needs PostgreSQL on 127.0.0.1:5432 (TEST_POSTGRES_URL, as the tests; a database of its own is
@@ -11,22 +12,35 @@ tests' own (tests/services.py), and so are the requests a tab sends (tests/page_
 
 Part 1: gunicorn (gunicorn.conf.py, `app:server`) with REDIS_URL and PostgreSQL; simulated
 browser tabs each send the refresh callback's request every 2 s (as the page's interval
-does, each with what it last received, over a kept-alive connection). Printed: ticker
-fetches per second at the exchange, database transactions and rows read per second
-(PostgreSQL's pg_stat_database for the database: every process is counted), and the
-refresh latency the tabs saw; first with no tab open (the background work), then loaded.
+does, each with what it last received, over a kept-alive connection) for ETH/USDT. The SIM
+book they look at is the configured symbols' (ETH/USDT, BTC/USDT) with no position; with
+`--positions N` it holds N positions on N markets (the emulator lists as many more as its
+known ones lack), each held by the paper account and so priced (bench/moving_book.py, as
+bench_tick's book), written before gunicorn starts. With `--moving M`, M of those markets
+(ETH/USDT first) trade at a new price at the exchange every 2 s from before the idle
+measurement to the end, so refreshes have real changes to send. Printed: ticker fetches
+per second at the exchange (and apart, reads of every market's ticker: the held symbols'
+with --positions), database transactions and rows read per second (PostgreSQL's
+pg_stat_database for the database: every process is counted), the CPU gunicorn and this
+process spent (the machine's load average before and after in the heading), and the
+refresh latency the tabs saw; first with no tab open (the background work), then loaded;
+then the latency and bytes (the JSON as sent, and on the wire as `requests` accepts it) of
+a tab's first refresh (everything) apart from its later ones (what changed).
 
 Part 2: LIVE trades at injected latency, alternating BUY and CLOSE on ETH/USDT: called
 directly (`service.trading.trade`), and as the page runs them, a background callback
 submitted over HTTP to a dashboard served by this process and run by a real `celery
 worker` process: timed once polling the result every 20 ms (what Celery itself adds) and
-once at the Dash client's own poll interval (what the trader waits).
+once at the Dash client's own poll interval (what the trader waits). On an exchange of its
+own with the known markets only, so `--positions` does not change it; `--trades 0` skips it.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import re
 import shutil
 import statistics
@@ -40,9 +54,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import psutil
 import requests
 import sqlalchemy as sa
 
+from bench.moving_book import MovingPrices, listed_symbols, markets_for, populate
 from emulator.control_client import ControlClient
 from emulator.server import EmulatorServer
 from tests.page_requests import callback_request, received
@@ -65,7 +81,11 @@ def main() -> int:
     parser.add_argument("--tabs", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--idle-seconds", type=float, default=10)
-    parser.add_argument("--trades", type=int, default=10)
+    parser.add_argument(
+        "--positions", type=int, default=0, help="positions on as many markets (0: none)"
+    )
+    parser.add_argument("--moving", type=int, default=0, help="symbols moved every 2 s")
+    parser.add_argument("--trades", type=int, default=10, help="0 skips part 2")
     parser.add_argument("--latency-ms", type=int, default=50)
     args = parser.parse_args()
     if shutil.which("redis-server") is None:
@@ -75,22 +95,29 @@ def main() -> int:
         print(f"needs PostgreSQL: {postgres_missing()}", file=sys.stderr)
         return 2
 
-    with (
-        EmulatorServer(seed=3, freeze=True) as exchange,
-        tempfile.TemporaryDirectory(prefix="bench-scale-") as folder,
-    ):
+    with tempfile.TemporaryDirectory(prefix="bench-scale-") as folder:
         redis_server = RedisServer(Path(folder))
         redis_server.start()
         redis_base = f"redis://127.0.0.1:{redis_server.port}"
-        control = ControlClient(exchange.url)
         try:
-            with fresh_postgres_database("bench") as database:
+            markets = markets_for(args.positions)
+            with (
+                EmulatorServer(seed=3, freeze=True, markets=markets) as exchange,
+                fresh_postgres_database("bench") as database,
+            ):
+                control = ControlClient(exchange.url)
                 dashboard_under_load(
                     args, Path(folder), exchange.url, control, database, redis_base
                 )
-            control.reset()
-            with fresh_postgres_database("bench") as database:
-                trade_wall_times(args, Path(folder), exchange.url, control, database, redis_base)
+            if args.trades > 0:
+                with (
+                    EmulatorServer(seed=3, freeze=True) as exchange,
+                    fresh_postgres_database("bench") as database,
+                ):
+                    control = ControlClient(exchange.url)
+                    trade_wall_times(
+                        args, Path(folder), exchange.url, control, database, redis_base
+                    )
         finally:
             redis_server.stop()
     return 0
@@ -131,26 +158,48 @@ def database_counters(url: str) -> tuple[int, int, int]:
     return int(row[0]), int(row[1]), int(row[2])
 
 
-def measured(url: str, control: ControlClient, seconds: float, during=None) -> dict:
-    """Counts over `seconds` (while `during` runs, if given): ticker fetches at the exchange
-    and the database's transactions and rows (its statistics are flushed by each backend
-    within about a second, so they are read again a moment after)."""
+def cpu_seconds(server_pid: int) -> tuple[float, float]:
+    """CPU seconds (user and system) so far of the process `server_pid` and its children
+    (gunicorn's master and workers), and of this process (the tabs and the emulator): on a
+    machine of few cores, whether the tabs' latency is the server's or the load's."""
+    server = psutil.Process(server_pid)
+    spent = 0.0
+    for process in [server, *server.children(recursive=True)]:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            times = process.cpu_times()
+            spent += times.user + times.system
+    own = psutil.Process().cpu_times()
+    return spent, own.user + own.system
+
+
+def measured(
+    url: str, control: ControlClient, server_pid: int, seconds: float, during=None
+) -> dict:
+    """Counts over `seconds` (while `during` runs, if given): ticker fetches at the exchange,
+    the database's transactions and rows (its statistics are flushed by each backend
+    within about a second, so they are read again a moment after) and CPU seconds spent."""
     time.sleep(1.5)
     before = database_counters(url)
     control.clear_requests()
+    cpu_before = cpu_seconds(server_pid)
     started = time.monotonic()
     result = during() if during else time.sleep(seconds)
     elapsed = time.monotonic() - started
+    cpu_after = cpu_seconds(server_pid)
     calls = control.requests_log()
     time.sleep(1.5)
     after = database_counters(url)
+    tickers = [c for c in calls if c["path"] == "/api/v3/ticker/24hr"]
     return {
         "seconds": elapsed,
-        # a fetch reads each configured symbol by symbol: ETH/USDT's reads count the fetches
-        "tickers": sum(
-            1 for c in calls if c["path"] == "/api/v3/ticker/24hr" and c["symbol"] == "ETHUSDT"
-        ),
+        # a fetch of the configured symbols reads them one by one: ETH/USDT's reads count
+        # those fetches; the held symbols' (hundreds with --positions) are one read of
+        # every market, counted apart
+        "tickers": sum(1 for c in tickers if c["symbol"] == "ETHUSDT"),
+        "every_ticker": sum(1 for c in tickers if c["symbol"] is None),
         "exchange_calls": len(calls),
+        "cpu_server": cpu_after[0] - cpu_before[0],
+        "cpu_here": cpu_after[1] - cpu_before[1],
         "transactions": after[0] - before[0],
         "rows_returned": after[1] - before[1],
         "rows_fetched": after[2] - before[2],
@@ -160,8 +209,13 @@ def measured(url: str, control: ControlClient, seconds: float, during=None) -> d
 
 def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
     """`tabs` threads, each a browser tab: a kept-alive connection, a refresh every 2 s
-    with the parts it last received (`seen`), starting at staggered times."""
+    with the parts it last received (`seen`), starting at staggered times. Each answered
+    refresh's latency (ms), JSON bytes and bytes on the wire (its Content-Length, as the
+    server encoded it for `requests`), its first refresh (everything) apart from the later."""
     latencies: list[float] = []
+    first: list[tuple[float, int, int]] = []
+    later: list[tuple[float, int, int]] = []
+    encodings: dict[str, int] = {}
     errors: list[str] = []
     started = time.monotonic()
 
@@ -181,7 +235,12 @@ def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
             sent = time.perf_counter()
             try:
                 answer = session.post(f"{base}/_dash-update-component", json=body, timeout=30)
-                latencies.append((time.perf_counter() - sent) * 1000)
+                took = (time.perf_counter() - sent) * 1000
+                latencies.append(took)
+                wire = int(answer.headers.get("Content-Length", len(answer.content)))
+                (first if seen is None else later).append((took, len(answer.content), wire))
+                encoding = answer.headers.get("Content-Encoding", "identity")
+                encodings[encoding] = encodings.get(encoding, 0) + 1
                 if answer.status_code != 200:
                     errors.append(f"HTTP {answer.status_code}")
                 else:
@@ -198,10 +257,63 @@ def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
         thread.start()
     for thread in threads:
         thread.join()
-    return {"latencies": latencies, "errors": errors}
+    return {
+        "latencies": latencies,
+        "first": first,
+        "later": later,
+        "encodings": encodings,
+        "errors": errors,
+    }
+
+
+def seeded_book(args, exchange_url: str, control: ControlClient, database: str):
+    """The SIM book of `--positions` positions written to the database (before gunicorn
+    starts: its workers find it as they would a trader's) and the `--moving` markets'
+    prices to move; None when neither is asked for (the book as the bench always had)."""
+    if not (args.positions or args.moving):
+        return None
+    from core.config import load_settings
+    from runtime import build_engine
+
+    engine = build_engine(
+        load_settings(DATABASE_URL=database, EXCHANGE_URL=exchange_url, LOG_LEVEL="WARNING")
+    )
+    try:
+        wiring = engine.service.wiring
+        listed = listed_symbols(wiring)
+        if args.positions:
+            populate(wiring, listed, args.positions)
+        moving = MovingPrices(control, wiring, listed, args.moving)
+        return moving, min(args.positions, len(listed))
+    finally:
+        engine.close()
+
+
+@contextlib.contextmanager
+def prices_moving(moving: MovingPrices | None):
+    """`moving`'s markets trade at a new price every 2 s (the tabs' cadence) meanwhile."""
+    if moving is None or not moving.prices:
+        yield
+        return
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.wait(REFRESH_SECONDS):
+            moving.move()
+
+    thread = threading.Thread(target=run, name="prices-moving", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def dashboard_under_load(args, folder: Path, exchange_url: str, control, database, redis_base):
+    load_before = os.getloadavg()[0]
+    seeded = seeded_book(args, exchange_url, control, database)
+    moving, priced = seeded if seeded else (None, 0)
     port = free_port()
     metrics = folder / "metrics"
     metrics.mkdir()
@@ -221,21 +333,34 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
     try:
         wait_for(lambda: _serves(base, server), 90, "gunicorn did not serve the dashboard")
         spec = next(d for d in dependencies(base) if "positions-table.data" in d["output"])
-        tabs_refreshing(base, spec, args.tabs, 4)  # every worker warm
-        idle = measured(database, control, args.idle_seconds)
-        loaded = measured(
-            database,
-            control,
-            args.seconds,
-            lambda: tabs_refreshing(base, spec, args.tabs, args.seconds),
-        )
+        with prices_moving(moving):
+            tabs_refreshing(base, spec, args.tabs, 4)  # every worker warm
+            idle = measured(database, control, server.pid, args.idle_seconds)
+            loaded = measured(
+                database,
+                control,
+                server.pid,
+                args.seconds,
+                lambda: tabs_refreshing(base, spec, args.tabs, args.seconds),
+            )
     finally:
         server.stop(seconds=30)
+    print_load(args, idle, loaded, moving, priced, load_before)
+
+
+def print_load(args, idle: dict, loaded: dict, moving, priced: int, load_before: float) -> None:
     load = loaded["result"]
     refreshes = len(load["latencies"])
+    if args.positions:
+        book = f"SIM book of {args.positions} positions, {priced} on listed markets (priced)"
+    else:
+        book = "SIM book: the configured symbols, no position"
+    moved = len(moving.prices) if moving else 0
     print(
-        f"gunicorn, {args.workers} workers, REDIS_URL (shared cache) and PostgreSQL; SIM book; "
-        f"the emulator in this process"
+        f"gunicorn, {args.workers} workers, REDIS_URL (shared cache) and PostgreSQL; {book}; "
+        f"{moved} prices moved every {REFRESH_SECONDS:g} s at the exchange "
+        f"({moving.step if moving else 0} moves); the emulator in this process; load "
+        f"average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after"
     )
     for label, run in (("no tab open", idle), (f"{args.tabs} tabs, one refresh per 2 s", loaded)):
         s = run["seconds"]
@@ -244,6 +369,11 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
             f"({run['tickers']}), exchange calls {run['exchange_calls'] / s:5.2f}/s; database "
             f"transactions {run['transactions'] / s:6.1f}/s, rows returned "
             f"{run['rows_returned'] / s:8.0f}/s, rows fetched {run['rows_fetched'] / s:6.0f}/s"
+        )
+        print(
+            f"  {'':<32} reads of every market's ticker {run['every_ticker'] / s:5.2f}/s; "
+            f"CPU: gunicorn {run['cpu_server'] / s:4.0%} of a core, this process (the tabs, "
+            f"the emulator) {run['cpu_here'] / s:4.0%}"
         )
     extra = loaded["transactions"] - idle["transactions"] / idle["seconds"] * loaded["seconds"]
     print(
@@ -257,6 +387,21 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
             f"p95 {percentile(load['latencies'], 0.95):.0f} ms, "
             f"max {max(load['latencies']):.0f} ms"
         )
+    encodings = ", ".join(f"{name} {count}" for name, count in sorted(load["encodings"].items()))
+    for label, answered in (
+        ("a tab's first refresh (everything)", load["first"]),
+        ("its later refreshes (what changed)", load["later"]),
+    ):
+        if not answered:
+            continue
+        took, body, wire = zip(*answered, strict=True)
+        print(
+            f"  {label:<36} {len(answered):5d}: p50 {statistics.median(took):4.0f} ms, "
+            f"p95 {percentile(took, 0.95):4.0f} ms; JSON median {statistics.median(body):7.0f} "
+            f"bytes (max {max(body)}), on the wire median {statistics.median(wire):6.0f} bytes "
+            f"(max {max(wire)})"
+        )
+    print(f"  responses' encoding on the wire: {encodings}")
 
 
 def _serves(base: str, server: AppProcess) -> bool:
