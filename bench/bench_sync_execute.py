@@ -59,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import func, insert, select
 
+from core.config import load_settings
 from core.domain import AccountSnapshot, ExchangePosition, Mode, Policy
 from core.monitoring.monitor import AccountLink, Monitor
 from core.operations.alerts import IncidentAlerts
@@ -68,6 +69,8 @@ from core.store import ledger
 from core.store.books import BookKey
 from core.store.db import Database
 from core.store.models import Alert, Event, LedgerEntry, Position, Stop
+from emulator.server import EmulatorServer
+from runtime import build_engine
 
 READ_AT = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
 KINDS = ("close", "create", "resize", "reprice")
@@ -186,12 +189,19 @@ class Run:
 
     def __init__(self):
         self.write = self.write_cpu = self.told = self.told_cpu = 0.0
+        self.acked = self.acked_cpu = 0.0
         self.repairs = self.entries = self.events = self.alerts = 0
+        self.acknowledged = self.cleared = 0
 
 
-def run_once(path: Path, snapshots: dict[str, AccountSnapshot]) -> Run:
+def run_once(
+    path: Path, snapshots: dict[str, AccountSnapshot], exchange_url: str | None = None
+) -> Run:
     """One `sync --execute` (adopt) over every account, then its checks told as
-    `MonitorCommands.run` tells them: each check's view to the observers (`monitor_done`)."""
+    `MonitorCommands.run` tells them: each check's view to the observers (`monitor_done`).
+    With `exchange_url`, then every change told acknowledged as `app.py ack --all` does it
+    (the service's `acknowledge_all`, of an engine on the same file), until its alerts are
+    handed to the sender."""
     db = Database.open(f"sqlite:///{path}")
     links = [AccountLink(name, SnapshotGateway(s)) for name, s in snapshots.items()]
     monitor = Monitor(db, stale_after=timedelta(minutes=5))
@@ -206,13 +216,40 @@ def run_once(path: Path, snapshots: dict[str, AccountSnapshot]) -> Run:
         observers.monitor_done(_check_view(check), Mode.LIVE, applied=True)
     run.told, run.told_cpu = time.perf_counter() - started, time.process_time() - cpu
     alerts.close(timeout=60)
+    if exchange_url is not None:
+        run.acknowledged, run.acked, run.acked_cpu = acknowledge_all(path, exchange_url)
     with db.session() as session:
         run.entries = session.scalar(select(func.count()).select_from(LedgerEntry))
         run.events = session.scalar(select(func.count()).select_from(Event))
         run.alerts = session.scalar(select(func.count()).select_from(Alert))
+        run.cleared = session.scalar(
+            select(func.count()).select_from(Alert).where(Alert.state == "cleared")
+        )
     db.dispose()
     run.repairs = sum(len(c.actions) for c in checks)
     return run
+
+
+def acknowledge_all(path: Path, exchange_url: str) -> tuple[int, float, float]:
+    """`app.py ack --all` on the file: how many it acknowledged, in what wall and CPU time
+    (the engine's start-up, and the delivery of the alerts after, not counted)."""
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{path}",
+        EXCHANGE_URL=exchange_url,
+        EXCHANGE_API_KEY="",
+        EXCHANGE_API_SECRET="",
+    )
+    engine = build_engine(settings)
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        outcome = engine.service.events.acknowledge_all()
+        return (
+            len(outcome.events),
+            time.perf_counter() - started,
+            time.process_time() - cpu,
+        )
+    finally:
+        engine.close()
 
 
 def _figure(name: str, wall: list[float], cpu: list[float]) -> str:
@@ -236,7 +273,7 @@ def main() -> int:
     )
     args = parser.parse_args()
     applied = args.told == "repairs"
-    with tempfile.TemporaryDirectory() as folder:
+    with tempfile.TemporaryDirectory() as folder, EmulatorServer(seed=11, freeze=True) as exchange:
         template = Path(folder) / "template.db"
         db = Database.open(f"sqlite:///{template}")
         snapshots = seed(db, args.repairs, args.accounts, applied)
@@ -245,7 +282,7 @@ def main() -> int:
         for n in range(args.runs):
             copy = Path(folder) / f"run{n}.db"
             shutil.copy(template, copy)
-            runs.append(run_once(copy, snapshots))
+            runs.append(run_once(copy, snapshots, None if applied else exchange.url))
     last = runs[-1]
     print(
         f"sync --execute (adopt), {args.accounts} accounts, SQLite file: {last.repairs:,} "
@@ -254,6 +291,11 @@ def main() -> int:
     )
     print(_figure("write", [r.write for r in runs], [r.write_cpu for r in runs]))
     print(_figure("told", [r.told for r in runs], [r.told_cpu for r in runs]))
+    if not applied:
+        print(
+            _figure(f"ack --all of {last.acknowledged:,}", [r.acked for r in runs],
+                    [r.acked_cpu for r in runs])
+        )  # fmt: skip
     print(
         f"over {args.runs} runs (CPU: what a machine shared with other work does not inflate; "
         "told's includes the alert sender thread's)"
@@ -261,16 +303,14 @@ def main() -> int:
     moved = sum(1 for n in range(args.repairs) if KINDS[n % 4] != "reprice")
     recorded = sum(1 for n in range(args.repairs) if KINDS[n % 4] != "create")
     entries = recorded + args.repairs if applied else recorded + moved
-    alerts = 0 if applied else moved
-    if (last.repairs, last.entries, last.events, last.alerts) != (
-        args.repairs,
-        entries,
-        moved,
-        alerts,
-    ):
+    alerts = 0 if applied else moved * 2  # raised, then cleared by the acknowledgement
+    acknowledged = 0 if applied else moved
+    found = (last.repairs, last.entries, last.events, last.alerts, last.acknowledged, last.cleared)
+    if found != (args.repairs, entries, moved, alerts, acknowledged, acknowledged):
         print(
             f"error: expected {args.repairs} repairs, {entries} ledger entries, {moved} "
-            f"events and {alerts} alerts"
+            f"events, {alerts} alerts and {acknowledged} acknowledged, each alert cleared; "
+            f"found {found}"
         )
         return 1
     return 0
