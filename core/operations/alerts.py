@@ -10,9 +10,10 @@ alert (one process delivers it), sends it through apprise with short timeouts an
 delivery went; every sender also takes over alerts another process stored and left.
 
 Many incidents raised at once (a check that finds thousands of holdings changed outside the
-app) are stored in one transaction and handed to the sender together; more than DIGEST_ABOVE
-of one kind and account go out as one message listing the first few, whose outcome each of
-their rows records. Each is still its own incident, opened and cleared on its own.
+app), or cleared at once (the trader acknowledging them all), are stored in one transaction
+and handed to the sender together; more than DIGEST_ABOVE of one kind and account go out as
+one message listing the first few, whose outcome each of their rows records. Each is still
+its own incident, opened and cleared on its own, with a row of its own for each.
 
 Alert URLs carry tokens and passwords: they are never stored, and logs, rows and errors name
 a URL by its position, scheme and host only.
@@ -246,6 +247,15 @@ class Incident:
 
 
 @dataclass(frozen=True)
+class Clearing:
+    """One incident to clear: `IncidentAlerts.clear_incident`'s arguments, for
+    `clear_incidents`."""
+
+    incident: str
+    body: str
+
+
+@dataclass(frozen=True)
 class _Stored:
     """A stored alert as the sender reads it to deliver it."""
 
@@ -334,10 +344,21 @@ class IncidentAlerts:
     def clear_incident(self, incident: str, body: str) -> bool:
         """Notify that `incident` is over; nothing is sent if it is not open. True when this
         call closed it."""
-        (closed,) = self._submit(
-            [_Event(CLEARED, incident[:200], "", "", body, None, None, utcnow())]
-        )
+        (closed,) = self.clear_incidents([Clearing(incident, body)])
         return closed
+
+    def clear_incidents(self, clearings: Sequence[Clearing]) -> list[bool]:
+        """`clear_incident` for many at once (the trader acknowledging thousands of changes
+        outside the app): those open are closed in one transaction, each with its own
+        cleared row, and handed to the sender together, which sends more than DIGEST_ABOVE
+        of one kind and account as one message. True for each this call closed, in order."""
+        at = utcnow()
+        return self._submit(
+            [
+                _Event(CLEARED, one.incident[:200], "", "", one.body, None, None, at)
+                for one in clearings
+            ]
+        )
 
     def start(self) -> None:
         """Start the sender thread, again in a forked worker whose copy did not survive."""
@@ -552,7 +573,8 @@ def _ids(alert_ids: Sequence[int]) -> str:
 
 def _digest(rows: Sequence[_Stored]) -> tuple[str, str]:
     """The title and body of one message for many alerts of one kind, state and account:
-    how many, the first DIGEST_LISTS by their titles, and where to see them all."""
+    how many, the first DIGEST_LISTS by their titles, and where to see them all (raised),
+    or that they are over (cleared: changes outside the app end by being acknowledged)."""
     first, count = rows[0], len(rows)
     where = f"{first.account}: " if first.account else ""
     on = f" on {first.account}" if first.account else ""
@@ -563,8 +585,16 @@ def _digest(rows: Sequence[_Stored]) -> tuple[str, str]:
     if count > DIGEST_LISTS:
         listed.append(f"- ... and {count - DIGEST_LISTS} more")
     lines = "\n".join(listed)
+    if first.state == CLEARED and first.kind == "external_change":
+        return (
+            f"Resolved: {where}{count} changes outside the app acknowledged",
+            f"{count} holdings changed outside the app acknowledged{on}:\n{lines}",
+        )
     if first.state == CLEARED:
-        return f"Resolved: {where}{count} alerts", f"{count} alerts resolved{on}:\n{lines}"
+        return (
+            f"Resolved: {where}{count} {first.kind} alerts",
+            f"{count} {first.kind} alerts resolved{on}:\n{lines}",
+        )
     if first.kind == "external_change":
         return (
             f"{where}{count} holdings changed outside the app",

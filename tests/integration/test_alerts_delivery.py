@@ -1,5 +1,5 @@
 """Alerts delivered over real HTTP: apprise's json:// posts to a local listener, exactly once
-per raise and once per clear, and once for many raised together; an address that refuses is
+per raise and once per clear, and once for many raised or cleared together; an address that refuses is
 stored as failed, with a reason and a warning that carry neither its user nor its password."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from core.operations.alerts import (
+    Clearing,
     Incident,
     IncidentAlerts,
     incident_key,
@@ -219,3 +220,45 @@ def test_many_raised_together_are_one_post_its_outcome_on_each_without_secrets(
         assert secret not in ours
         assert secret not in root_log.getvalue()
         assert secret not in posted["message"]
+
+
+def test_many_cleared_together_are_one_post_of_success_each_row_sent(listener, db):
+    """Seven changes outside the app raised, then acknowledged together: one post for the
+    raise and one "Resolved" post for the seven, of type success; each incident its own
+    cleared row, recorded as sent."""
+    alerts = IncidentAlerts([f"json://127.0.0.1:{listener.port}/hook"], db, timeout_seconds=2)
+    changed = [
+        Incident(
+            f"external_change:spot:C{n}/USDT#{n}",
+            "external_change",
+            f"spot: C{n} holdings changed outside the app: 1 → 2",
+            f"C{n} holdings changed outside the app: 1 → 2.",
+            account="spot",
+            symbol=f"C{n}/USDT",
+            mode="live",
+        )
+        for n in range(7)
+    ]
+    try:
+        assert alerts.raise_incidents(changed) == [True] * 7
+        assert alerts.flush()
+        closed = alerts.clear_incidents(
+            [Clearing(one.incident, f"Acknowledged: {one.body}") for one in changed]
+        )
+        assert closed == [True] * 7
+        assert alerts.flush()
+    finally:
+        alerts.close()
+
+    assert len(listener.posts) == 2
+    _, resolved = listener.posts[1]
+    assert resolved["title"] == "Resolved: spot: 7 changes outside the app acknowledged"
+    assert resolved["message"].splitlines()[:2] == [
+        "7 holdings changed outside the app acknowledged on spot:",
+        "- C0 holdings changed outside the app: 1 → 2",
+    ]
+    assert resolved["type"] == "success"
+    cleared = [row for row in recent_alerts(db, 20) if row.state == "cleared"]
+    assert sorted(row.incident for row in cleared) == sorted(one.incident for one in changed)
+    assert {(row.delivery, row.delivery_detail) for row in cleared} == {("sent", None)}
+    assert all(row.delivered_at is not None for row in cleared)

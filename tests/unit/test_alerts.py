@@ -1,7 +1,7 @@
 """Alerts: which ALERT_URLS are accepted, one message per incident (state in a real SQLite
 file), never a wait on the caller's side, and when an unreachable exchange becomes an alert;
-many incidents raised at once (on PostgreSQL too): one transaction, each its own incident,
-and more than a few of one kind and account one message."""
+many incidents raised or cleared at once (on PostgreSQL too): one transaction, each its own
+incident and row, and more than a few of one kind and account one message."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from core.errors import AppError, InputError
 from core.operations import alerts as alerts_module
 from core.operations.alerts import (
     AlertUrlError,
+    Clearing,
     Incident,
     IncidentAlerts,
     UnreachableWatch,
@@ -518,10 +519,95 @@ def test_the_sweep_sends_alerts_a_process_left_together(db, alerts, messages):
     sender._sweep()
     assert [title for title, _ in messages] == [
         "main: 7 holdings changed outside the app",
-        "Resolved: main: 6 alerts",
+        "Resolved: main: 6 changes outside the app acknowledged",
     ]
     assert messages[1][1].splitlines()[:2] == [
-        "6 alerts resolved on main:",
+        "6 holdings changed outside the app acknowledged on main:",
         "- C0 holdings changed outside the app: 1 → 2",
     ]
     assert {row.delivery for row in recent_alerts(db, 100)} == {"no urls"}
+
+
+def clearings(incidents: list[Incident], body="Acknowledged") -> list[Clearing]:
+    return [Clearing(one.incident, body) for one in incidents]
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "postgresql"])
+def test_incidents_cleared_at_once_are_stored_in_one_transaction_each_its_own_row(tmp_path, kind):
+    """Twelve open incidents, ten of them cleared in one call beside one never raised and one
+    named twice: the ten cleared in one transaction, each its own cleared row (named and
+    worded as its own raise), the others left open; the same call again stores nothing;
+    each clear counted once."""
+    opened = drifts([f"S{n}" for n in range(12)])
+    with database_of_kind(kind, tmp_path, "clears") as db:
+        sender = IncidentAlerts([], db)
+        try:
+            assert sender.raise_incidents(opened) == [True] * 12
+            assert sender.flush()
+            counted = alerts_counted("drift", "cleared")
+            written = AlertWrites(db)
+            asked = [*opened[:10], Incident("drift:spot:never", "drift", "", ""), opened[4]]
+            closed = sender.clear_incidents(clearings(asked, "in sync again"))
+            assert closed == [True] * 10 + [False, False]
+            assert written.seen == ["insert", "commit"]
+            assert sender.flush()
+            rows = [row for row in recent_alerts(db, 100) if row.state == "cleared"]
+            assert sorted(row.incident for row in rows) == sorted(o.incident for o in opened[:10])
+            assert {(r.kind, r.account, r.body, r.delivery) for r in rows} == {
+                ("drift", "spot", "in sync again", "no urls")
+            }
+            assert {row.title for row in rows} == {f"Resolved: {o.title}" for o in opened[:10]}
+            for one in opened:
+                expected = ["raised"] if one in opened[10:] else ["raised", "cleared"]
+                assert states(db, one.incident) == expected
+            assert alerts_counted("drift", "cleared") - counted == 10  # one per incident
+
+            assert sender.clear_incidents(clearings(opened[:10])) == [False] * 10
+            assert sender.clear_incident(opened[11].incident, "in sync again")
+            assert sender.flush()
+            assert states(db, opened[11].incident) == ["raised", "cleared"]
+            assert states(db, opened[10].incident) == ["raised"]
+        finally:
+            sender.close()
+
+
+def test_more_than_a_few_cleared_together_are_one_message_of_what_was_acknowledged(
+    db, alerts, messages
+):
+    """Eight changes outside the app acknowledged together are one "Resolved" message that
+    says they were acknowledged and lists the first five, its outcome on each of the eight
+    cleared rows; two drifts cleared in the same call are a message each, worded as their
+    own; five changes acknowledged together are five messages."""
+    sender = alerts()
+    changed, drifted = changes_outside("main", 8), drifts(["A", "B"], "main")
+    sender.raise_incidents([*changed, *drifted])
+    assert sender.flush()
+    messages.clear()
+    counted = alerts_counted("external_change", "cleared")
+    ended = [Clearing(one.incident, f"Acknowledged: {one.title}") for one in changed]
+    sender.clear_incidents([*ended, *clearings(drifted, "in sync again")])
+    assert sender.flush()
+    assert messages == [
+        (
+            "Resolved: main: 8 changes outside the app acknowledged",
+            "8 holdings changed outside the app acknowledged on main:\n"
+            + "".join(f"- C{n} holdings changed outside the app: 1 → 2\n" for n in range(5))
+            + "- ... and 3 more",
+        ),
+        ("Resolved: main: A drifted", "in sync again"),
+        ("Resolved: main: B drifted", "in sync again"),
+    ]
+    cleared = [row for row in recent_alerts(db, 100) if row.state == "cleared"]
+    assert len(cleared) == 10 and len({row.incident for row in cleared}) == 10
+    assert {row.delivery for row in cleared} == {"no urls"}
+    assert alerts_counted("external_change", "cleared") - counted == 8
+
+    few = changes_outside("spare", 5)
+    sender.raise_incidents(few)
+    assert sender.flush()
+    messages.clear()
+    sender.clear_incidents(clearings(few))
+    assert sender.flush()
+    assert [title for title, _ in messages] == [
+        f"Resolved: spare: C{n} holdings changed outside the app: 1 → 2" for n in range(5)
+    ]
