@@ -7,15 +7,11 @@ caller's session and never commit on their own.
 from __future__ import annotations
 
 import zlib
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import (
-    ARRAY,
-    ColumnElement,
     Row,
-    any_,
-    bindparam,
     func,
     insert,
     or_,
@@ -25,26 +21,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from core.store.db import serialize_all
+from core.store.db import in_values, serialize_all
 from core.store.models import Alert
-
-# ids or incidents per IN (...) list on SQLite: far under its 32,766 host parameters
-PER_STATEMENT = 1000
 
 
 def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
-
-
-def _among(session: Session, column, values: Sequence) -> Iterator[ColumnElement[bool]]:
-    """`column IN values`, one condition a statement: on PostgreSQL one over an array
-    parameter (psycopg parses a statement of a placeholder a value at about 40 µs each: 0.3 s
-    for 7,500), on SQLite one for each PER_STATEMENT values."""
-    if _postgres(session):
-        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
-        return
-    for start in range(0, len(values), PER_STATEMENT):
-        yield column.in_(values[start : start + PER_STATEMENT])
 
 
 # incidents share this many locks: PostgreSQL's table of locks is bounded (by default 6,400
@@ -76,7 +58,7 @@ def latest_alerts(session: Session, incidents: Collection[str]) -> dict[str, Row
         Alert.mode,
     )
     found: dict[str, Row] = {}
-    for among in _among(session, Alert.incident, sorted(set(incidents))):
+    for among in in_values(session, Alert.incident, sorted(set(incidents))):
         newest = select(func.max(Alert.id)).where(among).group_by(Alert.incident)
         for row in session.connection().execute(select(*columns).where(Alert.id.in_(newest))):
             found[row.incident] = row
@@ -143,7 +125,7 @@ def record_deliveries(
 ) -> None:
     """How the delivery of these alerts went: one outcome for them all (they went out in
     one message)."""
-    for among in _among(session, Alert.id, alert_ids):
+    for among in in_values(session, Alert.id, alert_ids):
         session.execute(
             update(Alert)
             .where(among)
@@ -169,7 +151,7 @@ def claim_deliveries(session: Session, alert_ids: Sequence[int]) -> list[int]:
     sender took first is not among them: an alert is delivered by one process, whichever
     stored it)."""
     taken: list[int] = []
-    for among in _among(session, Alert.id, alert_ids):
+    for among in in_values(session, Alert.id, alert_ids):
         taken += session.scalars(
             update(Alert)
             .where(among, Alert.delivery == "pending")
@@ -191,7 +173,7 @@ def undelivered(session: Session, stored_before: datetime, sending_before: datet
 
 def release(session: Session, alert_ids: Sequence[int]) -> None:
     """Back to pending (a stale `sending` row taken over), so one sender can claim it."""
-    for among in _among(session, Alert.id, alert_ids):
+    for among in in_values(session, Alert.id, alert_ids):
         session.execute(
             update(Alert).where(among, Alert.delivery == "sending").values(delivery="pending")
         )
@@ -211,6 +193,6 @@ def alert_rows(session: Session, alert_ids: Sequence[int]) -> list[Row]:
         Alert.body,
     )
     rows: list[Row] = []
-    for among in _among(session, Alert.id, alert_ids):
+    for among in in_values(session, Alert.id, alert_ids):
         rows += session.connection().execute(select(*columns).where(among))
     return sorted(rows, key=lambda row: row.id)

@@ -5,12 +5,24 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from filelock import FileLock
-from sqlalchemy import Engine, create_engine, event, exc, inspect, text, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Engine,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    exc,
+    inspect,
+    text,
+    update,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -148,6 +160,21 @@ def insert_unless_present(session: Session, model, **values) -> bool:
     key = model.__table__.primary_key.columns.values()[0]
     statement = insert(model).values(**values).on_conflict_do_nothing().returning(key)
     return session.execute(statement).first() is not None
+
+
+# values per IN (...) list on SQLite: far under its 32,766 host parameters
+PER_STATEMENT = 1000
+
+
+def in_values(session: Session, column, values: Sequence) -> Iterator[ColumnElement[bool]]:
+    """`column IN values`, one condition a statement: on PostgreSQL one over an array
+    parameter (psycopg parses a statement of a placeholder a value at about 40 µs each: 0.3 s
+    for 7,500), on SQLite one for each PER_STATEMENT values."""
+    if session.get_bind().dialect.name == "postgresql":
+        yield column == any_(bindparam(None, list(values), type_=ARRAY(column.type)))
+        return
+    for start in range(0, len(values), PER_STATEMENT):
+        yield column.in_(values[start : start + PER_STATEMENT])
 
 
 def serialize(session: Session, key: str) -> None:

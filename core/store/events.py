@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from core.domain import BookEvent
 from core.store.books import BookKey, in_book
+from core.store.db import in_values
 from core.store.models import Event, utcnow
 
 
@@ -133,11 +134,12 @@ def _newest_ids(count: int, with_account: bool):
 
 
 def unacknowledged(session: Session, book: BookKey | None = None) -> list[BookEvent]:
-    """Incidents nobody has acknowledged yet, oldest first."""
-    query = select(Event).where(Event.needs_ack.is_(True), Event.acked_at.is_(None))
+    """Incidents nobody has acknowledged yet, oldest first (plain rows, not the ORM's
+    objects: a sync can leave thousands waiting, and the page reads them on every refresh)."""
+    query = _plain().where(Event.needs_ack.is_(True), Event.acked_at.is_(None))
     if book is not None:
         query = query.where(in_book(Event, book))
-    return [_stored(row) for row in session.scalars(query.order_by(Event.id))]
+    return [_stored(row) for row in session.execute(query.order_by(Event.id))]
 
 
 def find_event(session: Session, event_id: int) -> BookEvent | None:
@@ -145,21 +147,43 @@ def find_event(session: Session, event_id: int) -> BookEvent | None:
     return None if row is None else _stored(row)
 
 
-def acknowledge(session: Session, event_ids: list[int], at: datetime | None = None) -> list[int]:
-    """Mark these incidents acknowledged; returns the ids this call acknowledged (one
-    acknowledged before, by anyone, or not an incident, is left as it is)."""
-    if not event_ids:
-        return []
-    statement = (
-        update(Event)
-        .where(Event.id.in_(event_ids), Event.needs_ack.is_(True), Event.acked_at.is_(None))
-        .values(acked_at=at or utcnow())
-        .returning(Event.id)
-    )
-    return sorted(session.scalars(statement))
+def find_events(session: Session, event_ids: Sequence[int]) -> list[BookEvent]:
+    """These events, in id order (one that does not exist is not among them): one statement
+    for thousands (the trader acknowledging every change a sync found), read as plain rows,
+    not the ORM's objects."""
+    found: list[BookEvent] = []
+    for among in in_values(session, Event.id, sorted(set(event_ids))):
+        found += (_stored(row) for row in session.execute(_plain().where(among)))
+    return sorted(found, key=lambda event: event.id)
 
 
-def _stored(row: Event) -> BookEvent:
+def _plain():
+    """A SELECT of every column of events, read as plain rows (what `_stored` takes)."""
+    return select(*Event.__table__.columns)
+
+
+def acknowledge(
+    session: Session, event_ids: Sequence[int], at: datetime | None = None
+) -> list[int]:
+    """Mark these incidents acknowledged, at one time, in the caller's transaction; returns
+    the ids this call acknowledged (one acknowledged before, by anyone, or not an incident,
+    is left as it is)."""
+    done: list[int] = []
+    when = at or utcnow()
+    for among in in_values(session, Event.id, sorted(set(event_ids))):
+        statement = (
+            update(Event)
+            .where(among, Event.needs_ack.is_(True), Event.acked_at.is_(None))
+            .values(acked_at=when)
+            .returning(Event.id)
+            .execution_options(synchronize_session=False)
+        )
+        done += session.scalars(statement)
+    return sorted(done)
+
+
+def _stored(row) -> BookEvent:
+    """An event of the feed, from its ORM object or a plain row of its columns."""
     return BookEvent(
         id=row.id,
         time=row.time,

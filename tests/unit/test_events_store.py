@@ -121,3 +121,42 @@ def test_events_written_together_keep_their_order_and_their_ids_grow_after_the_l
     assert {e.time for e in stored[1:] if e.id != ids[7]} == {stored[1].time}  # one "now"
     assert (waiting.id, waiting.time, waiting.requester) == (ids[7], T0, "tab-1")
     assert (newest["C0/USDT"].text, newest["C7/USDT"].text) == ("r2000", "r2007")
+
+
+def test_thousands_of_incidents_acknowledged_at_once_and_read_back_together(each_db):
+    """`acknowledge` and `find_events`, on SQLite and PostgreSQL: 2,500 changes outside the
+    app (more than one statement's list on SQLite) beside events that are not incidents
+    and one acknowledged before: the waiting ones acknowledged at one time, in id order,
+    read back in one go as the feed reads them; asked again, nothing."""
+    rows = [
+        {"kind": "external_change", "who": "monitor", "symbol": f"C{n}/USDT", "text": f"c{n}",
+         "needs_ack": n % 10 != 9}
+        for n in range(2500)
+    ]  # fmt: skip
+    with each_db.session() as session:
+        ids = events.record_events(session, LIVE, rows)
+    waiting = [i for n, i in enumerate(ids) if n % 10 != 9]
+    with each_db.session() as session:
+        assert events.acknowledge(session, [waiting[0]]) == [waiting[0]]
+    asked = [*reversed(ids), ids[4], 10**9]
+    with each_db.session() as session:
+        done = events.acknowledge(session, asked, at=T0)
+        found = events.find_events(session, [*done, 10**9])
+    assert done == waiting[1:]
+    assert [e.id for e in found] == done
+    assert {e.acked_at for e in found} == {T0}
+    assert [(e.symbol, e.text, e.kind) for e in found[:2]] == [
+        ("C1/USDT", "c1", "external_change"),
+        ("C2/USDT", "c2", "external_change"),
+    ]
+    with each_db.session() as session:
+        assert events.acknowledge(session, ids) == []
+        assert events.unacknowledged(session) == []
+        assert events.find_events(session, []) == []
+        [one] = events.find_events(session, [ids[0]])
+    assert one == events_of(each_db, ids[0])
+
+
+def events_of(db, event_id):
+    with db.session() as session:
+        return events.find_event(session, event_id)
