@@ -96,11 +96,11 @@ class EventFeed:
         return self._acknowledge([e.id for e in self.waiting(mode)])
 
     def _acknowledge(self, ids: list[int]) -> Acknowledged:
+        """The events acknowledged in one transaction (two statements however many), then
+        their alerts cleared together."""
         with self.wiring.db.session() as session:
-            done = events.acknowledge(session, ids)
-            acked = [events.find_event(session, i) for i in done]
-        for event in acked:
-            self.wiring.observers.acknowledged(event)
+            acked = events.find_events(session, events.acknowledge(session, ids))
+        self.wiring.observers.acknowledged_events(acked)
         for book in {BookKey(e.mode, e.account) for e in acked}:
             self.wiring.book_changed(book)
         if not acked:

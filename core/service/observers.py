@@ -32,7 +32,13 @@ from core.domain import (
     WorkingOrder,
 )
 from core.operations import metrics
-from core.operations.alerts import Incident, IncidentAlerts, UnreachableWatch, incident_key
+from core.operations.alerts import (
+    Clearing,
+    Incident,
+    IncidentAlerts,
+    UnreachableWatch,
+    incident_key,
+)
 from core.store import events
 from core.store.books import BookKey
 from core.store.db import Database
@@ -249,8 +255,21 @@ class Observers:
 
     def acknowledged(self, event: BookEvent) -> None:
         """An incident the trader acknowledged: its alert is over."""
-        key = external_change_incident(event.account, event.symbol, event.id)
-        self.alerts.clear_incident(key, f"Acknowledged: {event.text}")
+        self.acknowledged_events([event])
+
+    def acknowledged_events(self, acked: Sequence[BookEvent]) -> None:
+        """Incidents the trader acknowledged together (`ack --all`, the page's button): each
+        one's alert is over, cleared together (one transaction, a cleared row each, one
+        message for more than a few of an account)."""
+        self.alerts.clear_incidents(
+            [
+                Clearing(
+                    external_change_incident(event.account, event.symbol, event.id),
+                    f"Acknowledged: {event.text}",
+                )
+                for event in acked
+            ]
+        )
 
     def monitor_done(self, check: AccountCheckView, mode: Mode, *, applied: bool) -> None:
         """A diagnose or sync of the position monitor: counted; the repairs a `sync

@@ -2,7 +2,7 @@
 flatten and resume is one event of its book with who made it; the trade panel's newest event
 of a symbol is never a trade since undone; `events` and `ack` on the command line (the real
 entry point), with clear refusals and exit 2 on bad input; an acknowledged change outside
-the app leaves the badge."""
+the app leaves the badge; `ack --all` of many is one write and one notification."""
 
 from __future__ import annotations
 
@@ -10,15 +10,22 @@ import io
 import json
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import Engine
+from sqlalchemy import event as sqlalchemy_event
 
 import app
 from core.config import Settings
 from core.domain import ExternalChange, Mode, Origin, PositionState, TradeSize
+from core.operations.alerts import IncidentAlerts, recent_alerts
+from core.service.observers import external_change_incident
+from core.views import AccountCheckView
 from tests.services import app_environment, python_app
 
 D = Decimal
@@ -204,3 +211,92 @@ def test_a_sync_execute_repair_is_told_in_the_feed_a_dry_run_is_not(live, cli, c
     assert "ETH holdings changed outside the app" in told[0]["text"]
     assert [e["kind"] for e in told[1:]] == ["trade"]
     assert feed(cli, "--mode", "sim") == []
+
+
+class Writes:
+    """What this thread wrote to events and alerts, and its commits, in order, on every
+    engine (the `ack` command builds its own)."""
+
+    def __init__(self):
+        self.seen: list[str] = []
+        self._thread = threading.get_ident()
+        sqlalchemy_event.listen(Engine, "before_cursor_execute", self._statement)
+        sqlalchemy_event.listen(Engine, "commit", self._commit)
+
+    def close(self) -> None:
+        sqlalchemy_event.remove(Engine, "before_cursor_execute", self._statement)
+        sqlalchemy_event.remove(Engine, "commit", self._commit)
+
+    def _statement(self, conn, cursor, statement, parameters, context, executemany):
+        said = statement.lstrip().upper()
+        if threading.get_ident() == self._thread:
+            for what in ("UPDATE EVENTS", "INSERT INTO ALERTS"):
+                if said.startswith(what):
+                    self.seen.append(what)
+
+    def _commit(self, conn):
+        if threading.get_ident() == self._thread:
+            self.seen.append("commit")
+
+    def transactions(self, what: str) -> int:
+        """How many transactions made the statement `what`."""
+        after = ["commit", *self.seen]
+        return sum(1 for n, said in enumerate(self.seen) if said == what and after[n] != what)
+
+
+def test_ack_all_of_many_changes_is_one_write_and_one_notification(live, cli, monkeypatch):
+    """A check finds 41 holdings changed outside the app: `ack ID` of one clears its alert
+    alone; `ack --all` then acknowledges the other 40 in one transaction and clears their
+    alerts in one more, each incident its own cleared row and counted, sent as one
+    "Resolved" message."""
+    sent: list[tuple[str, str]] = []
+    deliver = IncidentAlerts._deliver
+
+    def spy(self, named, state, kind, title, body):
+        sent.append((state, title))
+        return deliver(self, named, state, kind, title, body)
+
+    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    now = datetime.now(UTC)
+    changes = tuple(
+        ExternalChange("default", f"C{n:02d}/USDT", D(n + 1), D(n + 2), D(2), now)
+        for n in range(41)
+    )
+    service = live.service
+    service.wiring.observers.check_done(AccountCheckView("default", external_changes=changes), [])
+    assert service.wiring.alerts.flush()
+    waiting = service.events.waiting()
+    assert len(waiting) == 41
+    incidents = {e.id: external_change_incident("default", e.symbol, e.id) for e in waiting}
+    labels = {"kind": "external_change", "state": "cleared", "delivery": "no urls"}
+    counted = REGISTRY.get_sample_value("trading_alerts_total", labels) or 0.0
+
+    sent.clear()
+    one = waiting[3]
+    code, out, err = cli("ack", str(one.id))
+    assert code == 0, err
+    assert sent == [("cleared", f"Resolved: default: {one.text}")]
+    assert cleared_incidents(service) == [incidents[one.id]]
+
+    sent.clear()
+    written = Writes()
+    try:
+        code, out, err = cli("ack", "--all")
+    finally:
+        written.close()
+    assert code == 0, err
+    assert len(out.splitlines()) == 40
+    assert written.transactions("UPDATE EVENTS") == 1
+    assert written.seen.count("UPDATE EVENTS") == 1
+    assert written.transactions("INSERT INTO ALERTS") == 1
+    assert sent == [("cleared", "Resolved: default: 40 changes outside the app acknowledged")]
+    cleared = cleared_incidents(service)
+    assert len(cleared) == 41 and set(cleared) == set(incidents.values())
+    assert REGISTRY.get_sample_value("trading_alerts_total", labels) - counted == 41
+    assert service.events.waiting() == []
+
+
+def cleared_incidents(service) -> list[str]:
+    """The incidents of the cleared alerts stored, one entry per cleared row."""
+    alerts = recent_alerts(service.wiring.db, limit=500)
+    return sorted(a.incident for a in alerts if a.state == "cleared")

@@ -404,3 +404,51 @@ def test_a_bulk_write_of_events_that_fails_is_logged_and_the_changes_still_alert
     assert sorted(a.incident for a in alerts) == [
         external_change_incident("default", c.symbol, T0.isoformat()) for c in reversed(changes)
     ]
+
+
+def test_many_changes_acknowledged_together_are_one_clear_and_one_notification(
+    db, observers, monkeypatch
+):
+    """40 changes outside the app acknowledged together (`ack --all`, the page's button):
+    every change's incident cleared, each its own cleared row, in one transaction of
+    alerts; one "Resolved" notification for them all, each alert counted as before; and
+    acknowledging one of the others clears it alone."""
+    sent: list[tuple[str, str]] = []
+    deliver = IncidentAlerts._deliver
+
+    def spy(self, named, state, kind, title, body):
+        sent.append((state, title))
+        return deliver(self, named, state, kind, title, body)
+
+    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    changes = tuple(change(f"C{n:03d}/USDT", str(n + 1), str(n + 2), "2") for n in range(43))
+    observers.check_done(AccountCheckView("default", external_changes=changes), [])
+    assert observers.alerts.flush()
+    told = feed_of(db, 100)
+    sent.clear()
+    cleared_labels = {**NO_URLS_RAISED, "state": "cleared"}
+    counted = REGISTRY.get_sample_value("trading_alerts_total", cleared_labels) or 0.0
+    written = Transactions(db)
+
+    observers.acknowledged_events(told[:40])
+    assert written.writing("alerts") == 1
+    assert observers.alerts.flush()
+    assert sent == [("cleared", "Resolved: default: 40 changes outside the app acknowledged")]
+    cleared = [a for a in recent_alerts(db, limit=200) if a.state == "cleared"]
+    assert sorted(a.incident for a in cleared) == sorted(
+        external_change_incident("default", e.symbol, e.id) for e in told[:40]
+    )
+    assert {a.body for a in cleared} == {f"Acknowledged: {e.text}" for e in told[:40]}
+    assert {a.delivery for a in cleared} == {"no urls"}
+    assert REGISTRY.get_sample_value("trading_alerts_total", cleared_labels) - counted == 40
+
+    sent.clear()
+    observers.acknowledged(told[41])
+    assert observers.alerts.flush()
+    assert sent == [("cleared", f"Resolved: default: {told[41].text}")]
+    still_open = {a.incident for a in recent_alerts(db, limit=200) if a.state == "raised"} - {
+        a.incident for a in recent_alerts(db, limit=200) if a.state == "cleared"
+    }
+    assert still_open == {
+        external_change_incident("default", e.symbol, e.id) for e in (told[40], told[42])
+    }
