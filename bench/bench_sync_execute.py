@@ -41,6 +41,16 @@ outcome on each), load 2.6-7: 7,500 external changes told in 1.4-2.0 s wall (med
 runs; min 1.1 s), 1.2-1.4 s CPU, the sender's claims and records included; 7,500 "repaired"
 events 0.45 s wall. Raising the 7,500 alerts alone takes 0.5-0.8 s on SQLite, 0.8-0.9 s on
 PostgreSQL (the INSERT from arrays of the columns).
+
+With `--told changes`, each run then acknowledges every change told as `app.py ack --all`
+does (the service's `acknowledge_all`, of an engine built on the same file; its start-up
+and the alerts' delivery after are not counted). The events were acknowledged in one
+UPDATE, read back one SELECT each, and each incident cleared in its own transaction with
+its own "Resolved" notification queued (the queue of 1,000 overflowing into the sweep),
+load 1.3-3.4: 43-54 s wall, 38-46 s CPU for 7,500. Read back in one statement and cleared
+together (`clear_incidents`: one transaction, a cleared row each, one message per account),
+load 2.1-4.5: 1.1-1.5 s wall (median of 3 runs; min 0.8 s), 1.0-1.4 s CPU. Clearing the
+7,500 alerts alone takes 0.6 s on SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
