@@ -47,6 +47,10 @@ class ThreadLocks:
         with lock:
             yield
 
+    def claim(self, key: str, seconds: float) -> bool:
+        """One process keeps its own cache: its work is always its own to do."""
+        return True
+
 
 _THREAD_LOCKS: weakref.WeakSet[ThreadLocks] = weakref.WeakSet()
 os.register_at_fork(after_in_child=lambda: [locks.forget_held() for locks in _THREAD_LOCKS])
@@ -71,6 +75,12 @@ class RedisLocks:
         finally:
             if acquired:
                 lock.release()
+
+    def claim(self, key: str, seconds: float) -> bool:
+        """Whether this process is the first to ask for `key` in the next `seconds`: a
+        redis-py lock taken without waiting and left to expire (SET NX PX, one command)."""
+        lock = self.client.lock(f"{self.prefix}claim:{key}", timeout=seconds)
+        return bool(lock.acquire(blocking=False))
 
 
 class SharedCache:
@@ -106,6 +116,15 @@ class SharedCache:
                 extra={"reason": type(exc).__name__},
             )
             return load()
+
+    def claim(self, key: str, seconds: float) -> bool:
+        """Whether `key`'s periodic work is this process's for the next `seconds`: where
+        processes share the store (Redis), one of them per period; in one process, always;
+        and when the store is unreachable (each then works for itself)."""
+        try:
+            return self.locks.claim(key, seconds)
+        except self.down:
+            return True
 
     def put(self, key: str, value, ttl: float) -> None:
         """Store `value` for `ttl` seconds, replacing what was there; nothing if the store

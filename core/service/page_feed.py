@@ -36,6 +36,6 @@ class PageFeed:
 
     def _round(self) -> None:
         try:
-            self.reads.feed_dashboard()
+            self.reads.feed_dashboard(self.every)
         except Exception:  # a failed round leaves the last view; the next one tries again
             log.exception("the page feed could not read the dashboard")
