@@ -150,12 +150,14 @@ class BuiltViews:
     """The view parts of the last few versions of the dashboard view, built (formatted and
     fingerprinted) once in this process: by the page feed as it reads a new version, with
     the patches from the version before (what most tabs hold), else by the first tab to
-    tick."""
+    tick. A version is built by one thread at a time: the tabs that tick while it is built
+    wait for it (each built the 500-row tables again, many at once, under load)."""
 
     def __init__(self, service, patches: sent_parts.Patches | None = None):
         self.service = service
         self.patches = patches
         self._built: dict[str, tuple[object, dict]] = {}
+        self._building: dict[str, threading.Lock] = {}
         self._guard = threading.Lock()
         service.reads.on_new_view.append(self.prepare)
 
@@ -166,10 +168,7 @@ class BuiltViews:
             found = self._built.get(version) if version else None
         if found is not None:
             return found
-        view = self.service.reads.dashboard()
-        with self._guard:
-            found = self._built.get(view.version)
-        return found if found is not None else self._build(view)
+        return self._build(self.service.reads.dashboard())
 
     def prepare(self, view) -> None:
         """A new version from the feed: its parts, and the patches to it from the last."""
@@ -184,12 +183,22 @@ class BuiltViews:
                 self.patches.send(part, held, new)
 
     def _build(self, view) -> tuple[object, dict]:
-        parts = {part: sent_parts.built(value) for part, value in view_parts(view).items()}
+        """The view's parts, built once however many threads ask at the same time."""
         with self._guard:
-            self._built[view.version] = (view, parts)
-            while len(self._built) > VERSIONS_KEPT:
-                self._built.pop(next(iter(self._built)))
-        return view, parts
+            lock = self._building.setdefault(view.version, threading.Lock())
+        with lock:
+            with self._guard:
+                found = self._built.get(view.version)
+            if found is None:
+                parts = {p: sent_parts.built(value) for p, value in view_parts(view).items()}
+                found = (view, parts)
+                with self._guard:
+                    self._built[view.version] = found
+                    while len(self._built) > VERSIONS_KEPT:
+                        self._built.pop(next(iter(self._built)))
+        with self._guard:
+            self._building.pop(view.version, None)
+        return found
 
 
 @functools.lru_cache(maxsize=64)

@@ -79,6 +79,9 @@ class ReadModels:
         (every write of the book forgets it at once; no feed runs in a command)."""
         mode = self._stored.shown()
         key = self.wiring.view_key(self.wiring.book(mode))
+        held = self._prepared  # the feed's latest here: no read of the stored copy
+        if held is not None and held.version == self.wiring.cache.peek(f"{key}:version"):
+            return held
         keep = LATEST_SECONDS if self.feeding else MEMO_SECONDS
         return self.wiring.cache.get_or_load(key, keep, lambda: self._dashboard(mode))
 
