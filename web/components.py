@@ -3,6 +3,7 @@ calls and no callbacks here, so every piece of the page can be checked without a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -284,18 +285,23 @@ def derivative_rows(positions: list[DerivativePositionView]) -> list[dict]:
 
 def balance_rows(balances: list[BalanceView], quote: str) -> list:
     """The account's assets: free, locked and value in the quote asset."""
-    rows = [
-        html.Tr(
-            [
-                html.Td(b.asset),
-                html.Td(fmt.stepped(b.free, b.step)),
-                html.Td(fmt.stepped(b.locked, b.step) if b.locked else fmt.MISSING),
-                html.Td(fmt.money(b.value, quote) if b.value is not None else "no price"),
-            ]
-        )
-        for b in balances
-    ]
+    rows = [_balance_row(b, quote) for b in balances]
     return table_sections(BALANCE_COLUMNS, rows, "No balances read yet.")
+
+
+@functools.lru_cache(maxsize=4096)
+def _balance_row(b: BalanceView, quote: str) -> html.Tr:
+    """One asset's row, built once while it reads the same: a tick that moves a few prices
+    of 500 held assets built 2,000 cells again, in every process (the components are
+    never changed once built, so versions share them)."""
+    return html.Tr(
+        [
+            html.Td(b.asset),
+            html.Td(fmt.stepped(b.free, b.step)),
+            html.Td(fmt.stepped(b.locked, b.step) if b.locked else fmt.MISSING),
+            html.Td(fmt.money(b.value, quote) if b.value is not None else "no price"),
+        ]
+    )
 
 
 def balances_time_text(view: DashboardView, now) -> str:
