@@ -52,6 +52,20 @@ def root_log():
     root.setLevel(level)
 
 
+def assert_no_secret(db, caplog, root_log, *sent: str) -> None:
+    """Neither the URL's user nor its password in a stored alert, the app's log records,
+    the root log or what was `sent`."""
+    with db.session() as session:
+        stored = " ".join(
+            str(value) for alert in session.scalars(select(Alert)) for value in vars(alert).values()
+        )
+    # pytest's caplog also hooks apprise's own logger, which never reaches the app's handlers
+    ours = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("apprise"))
+    for secret in (USER, PASSWORD):
+        for place in (stored, ours, root_log.getvalue(), *sent):
+            assert secret not in place
+
+
 def test_one_post_per_raise_and_one_per_clear(listener, db):
     alerts = IncidentAlerts([f"json://127.0.0.1:{listener.port}/hooks/trading"], db)
     incident = incident_key("verify_failed", "spot", "ETH/USDT")
@@ -125,16 +139,7 @@ def test_a_refused_address_is_stored_as_failed_without_its_secret(
     assert len(warnings) == 1
     assert f"127.0.0.1:{closed_port}" in warnings[0].getMessage()
 
-    with db.session() as session:
-        stored = " ".join(
-            str(value) for alert in session.scalars(select(Alert)) for value in vars(alert).values()
-        )
-    # pytest's caplog also hooks apprise's own logger, which never reaches the app's handlers
-    ours = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("apprise"))
-    for secret in (USER, PASSWORD):
-        assert secret not in stored
-        assert secret not in ours
-        assert secret not in root_log.getvalue()
+    assert_no_secret(db, caplog, root_log)
 
 
 def test_send_test_reports_each_url(listener, closed_port):
@@ -210,16 +215,7 @@ def test_many_raised_together_are_one_post_its_outcome_on_each_without_secrets(
         if r.name == "core.operations.alerts" and r.levelno == logging.WARNING
     ]
     assert len(warnings) == 1 and "7 incidents" in warnings[0]
-    with db.session() as session:
-        stored = " ".join(
-            str(value) for alert in session.scalars(select(Alert)) for value in vars(alert).values()
-        )
-    ours = " ".join(r.getMessage() for r in caplog.records if not r.name.startswith("apprise"))
-    for secret in (USER, PASSWORD):
-        assert secret not in stored
-        assert secret not in ours
-        assert secret not in root_log.getvalue()
-        assert secret not in posted["message"]
+    assert_no_secret(db, caplog, root_log, posted["message"])
 
 
 def test_many_cleared_together_are_one_post_of_success_each_row_sent(listener, db):
