@@ -15,8 +15,9 @@ bring the holding back to zero, with an equity snapshot every ten minutes. Each 
 median of several runs (target: under 300 ms each). With --store the folded health is timed
 too (core.insights.health_fold, stored by core.store.health_folds): the first load, a new
 process loading the stored fold, one new run folded, and each tick's report; and the
-Results page's reads as the service makes them: any change before, and after a new equity
-point (the round trips kept) and each tick with nothing new."""
+Results page's reads as the service makes them: any change before, and after, a new fill
+(the ledger fold), a new equity point (the equity fold, core.insights.equity_fold) and each
+tick with nothing new; and a new process's first load of each stored fold."""
 
 from __future__ import annotations
 
@@ -40,20 +41,20 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import delete, func, insert, select
 
 from core.domain import Fill, Side
-from core.insights import health_fold, ledger_fold
+from core.insights import equity_fold, health_fold, ledger_fold
 from core.insights.health import OBSERVATION_COLUMNS, ORDER_COLUMNS, RUN_COLUMNS, compute_health
 from core.insights.ledger_fold import compute_results
 from core.insights.results import (
     ENTRY_COLUMNS,
     drawdown,
     net_of_outside,
+    prepared,
     realized_since,
     summarize,
     traded_curve,
 )
 from core.pnl import PositionBook, apply_fill
-from core.service.insights import chart_points, combined_equity
-from core.store import analytics, health_folds, ledger_folds
+from core.store import analytics, equity_folds, health_folds, ledger_folds
 from core.store.db import Database
 from core.store.models import (
     EquitySnapshot,
@@ -392,7 +393,7 @@ def results_figures(db: Database, repeat: int) -> None:
             entries = analytics.ledger_frame(session, "live")
             outside = analytics.outside_frame(session, "live")
             snapshots = analytics.equity_frame(session, "live")
-        curve = net_of_outside(combined_equity(snapshots), outside)
+        curve = net_of_outside(snapshots[["time", "equity"]], outside)  # one account's curve
         return compute_results(entries, traded_curve(curve), NOW), entries, outside
 
     wall, cpu, (report, entries, outside) = measured(1, everything)
@@ -464,19 +465,12 @@ def results_figures(db: Database, repeat: int) -> None:
                 session, "live"
             )
 
-    def equity_first_load():
-        """A new process's equity curve: every snapshot read (not stored: see the README)."""
-        with db.session() as session:
-            snapshots = analytics.equity_frame(session, "live")
-        curve = net_of_outside(combined_equity(snapshots), outside)
-        return drawdown(traded_curve(curve)), chart_points(curve), chart_points(curve, "traded")
-
-    wall, cpu, _ = measured(1, equity_first_load)
-    line("after: the equity curve's first load in a new process", wall, cpu)
     with db.session() as session:
         snapshots = analytics.equity_frame(session, "live")
+    assert snapshots["account"].nunique() == 1  # one account: its snapshots are the curve
 
-    def new_snapshot():
+    def new_snapshot_before():
+        """Before the equity fold: the snapshots since read, every point worked out again."""
         nonlocal snapshots
         with db.session() as session:
             session.execute(insert(EquitySnapshot), [{**snapshot, "time": NOW}])
@@ -484,16 +478,63 @@ def results_figures(db: Database, repeat: int) -> None:
         with db.session() as session:
             new = analytics.equity_frame(session, "live", None, int(snapshots["id"].max()))
         snapshots = pd.concat([snapshots, new], ignore_index=True)
-        curve = net_of_outside(combined_equity(snapshots), outside)
+        curve = net_of_outside(snapshots[["time", "equity"]], outside)
         return curve, drawdown(traded_curve(curve))
 
-    wall, cpu, (curve, _) = measured(repeat, new_snapshot)
+    wall, cpu, (curve, _) = measured(repeat, new_snapshot_before)
+    line("before: a new equity point (the whole curve again)", wall, cpu, f"{len(curve):,} points")
+    folded = equity_fold.EquityFold()
+
+    def equity_since(start: equity_fold.EquityFold | None = None):
+        """What the service does on a new equity version: read the snapshots since the
+        fold's watermark, fold them in, store the fold (core.store.equity_folds), and work
+        out the whole curve's figures. `start`: a new process's, loaded."""
+        nonlocal folded
+        before = folded if start is None else start
+        with db.session() as session:
+            new = analytics.equity_frame(session, "live", None, before.last_id)
+        last_id = int(new["id"].max()) if len(new) else before.last_id
+        folded = equity_fold.fold(before, new, last_id, outside)
+        if folded.last_id != before.last_id:
+            with db.session() as session:
+                assert equity_folds.save(session, "live", None, before, folded)
+        return equity_fold.curve(folded, outside)
+
+    wall, cpu, _ = measured(1, equity_since)
+    line("after: the equity curve's first fold (read, folded, stored)", wall, cpu)
+
+    def equity_new_process():
+        """A restarted worker or a command: the stored fold loaded, the snapshots since read."""
+        with db.session() as session:
+            loaded = equity_folds.load(session, "live", None)
+        return equity_since(loaded)
+
+    wall, cpu, _ = measured(repeat, equity_new_process)
+    line("after: the equity curve's first load in a new process", wall, cpu)
+
+    def new_snapshot():
+        with db.session() as session:
+            session.execute(insert(EquitySnapshot), [{**snapshot, "time": NOW}])
+        versions()
+        return equity_since()
+
+    wall, cpu, _ = measured(repeat, new_snapshot)
     line(
-        "after: a new equity point (the round trips kept)",
+        "after: a new equity point (read since, folded, stored)",
         wall,
         cpu,
-        f"{len(curve):,} points (the insert not timed apart)",
+        f"{len(folded.times):,} points (the insert not timed apart)",
     )
+    week = folded.start_of(NOW - timedelta(days=7))
+    wall, cpu, _ = measured(repeat, lambda: equity_fold.curve(folded, outside, week))
+    line(
+        "after: window 7d's curve (on a new point, or one leaving it)",
+        wall,
+        cpu,
+        f"{len(folded.times) - week:,} points",
+    )
+    now_curve = equity_fold.curve(folded, outside)
+    assert now_curve.drawdown == drawdown(traded_curve(curve))  # the fold's is the whole curve's
 
     def counted_versions():  # what a tick asked before: each table's newest id and count
         with db.session() as session:
@@ -511,7 +552,11 @@ def results_figures(db: Database, repeat: int) -> None:
                 closed = tuple(trip for trip in closed if trip.closed_at >= since)
                 summarize(closed)
             realized_since(entries, since)  # every entry filtered and summed
-            return chart_points(curve), chart_points(curve, "traded")
+            times = prepared(curve, ("time",))["time"].to_numpy()
+            return tuple(
+                equity_fold.chart_points(times, curve[name].to_numpy(object))
+                for name in ("equity", "traded")
+            )
 
         wall, cpu, _ = measured(repeat, tick_before)
         line(f"before: each tick, nothing new, window {label}", wall, cpu)
@@ -521,7 +566,7 @@ def results_figures(db: Database, repeat: int) -> None:
             if since is not None:
                 report.closed.since(since).summarized()
             realized_since(sums, since)
-            return chart_points(curve), chart_points(curve, "traded")
+            return folded.start_of(since)  # the curve from there is kept for its versions
 
         wall, cpu, _ = measured(repeat, tick)
         line(f"after: each tick, nothing new, window {label}", wall, cpu)

@@ -202,13 +202,13 @@ def drawdown(equity: pd.DataFrame) -> Drawdown | None:
     peak = int(peak_index[trough])
     return Drawdown(
         max_abs=falls[trough],
-        max_pct=_pct_of(falls[trough], peaks[trough]),
+        max_pct=pct_of(falls[trough], peaks[trough]),
         peak_at=datetime_of(times[peak]) if fell else None,
         peak_equity=values[peak] if fell else None,
         trough_at=datetime_of(times[trough]) if fell else None,
         trough_equity=values[trough] if fell else None,
         current_abs=falls[-1],
-        current_pct=_pct_of(falls[-1], peaks[-1]),
+        current_pct=pct_of(falls[-1], peaks[-1]),
         current_peak_at=datetime_of(times[peak_index[-1]]),
     )
 
@@ -357,7 +357,7 @@ def datetimes_of(ns: np.ndarray) -> np.ndarray:
     return pd.to_datetime(ns // _NS_PER_US, unit="us", utc=True).to_pydatetime()
 
 
-def _pct_of(part: Decimal, whole: Decimal) -> Decimal | None:
+def pct_of(part: Decimal, whole: Decimal) -> Decimal | None:
     return part * 100 / whole if whole > 0 else None
 
 

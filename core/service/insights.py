@@ -13,28 +13,24 @@ import threading
 from collections.abc import Hashable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from typing import TextIO
 from urllib.parse import urlsplit
 
 import pandas as pd
 
-from core.domain import ZERO, Mode
+from core.domain import Mode
 from core.errors import InputError
 from core.exchange.gateway import GatewayError, UnknownSymbol
-from core.insights import health_fold
+from core.insights import equity_fold, health_fold
+from core.insights.equity_fold import EquityFold
 from core.insights.health import compute_health
 from core.insights.health_fold import HealthFold
 from core.insights.ledger_fold import LedgerFold, fold, report
 from core.insights.results import (
     Booked,
-    Drawdown,
     ResultsReport,
-    drawdown,
-    net_of_outside,
     outside_since,
     realized_since,
-    traded_curve,
 )
 from core.insights.views import EXPORT_TABLES, HealthView, ResultsView
 from core.operations.alerts import (
@@ -45,11 +41,10 @@ from core.service.composition import ACCOUNT, Wiring
 from core.service.inputs import parse_since
 from core.service.insights_cache import VersionedCache
 from core.service.stored_mode import StoredMode
-from core.store import analytics, health_folds, ledger_folds
+from core.store import analytics, equity_folds, health_folds, ledger_folds
 from core.store.models import utcnow
 
 ALERT_ROWS = 50
-CHART_POINTS = 2000
 
 
 class Insights:
@@ -62,7 +57,7 @@ class Insights:
         self._kept = VersionedCache()
         self._folds: dict[Mode, HealthFold] = {}
         self._ledgers: dict[tuple[Mode, str | None], LedgerFold] = {}
-        self._snapshots: dict[tuple[Mode, str | None], pd.DataFrame] = {}
+        self._equities: dict[tuple[Mode, str | None], EquityFold] = {}
         self._fold_lock = threading.Lock()
 
     def accounts(self) -> list[str]:
@@ -110,21 +105,24 @@ class Insights:
         report, sums, outside = self._kept.get(
             ("results ledger", mode, account), ledger, lambda: self._ledger_results(mode, account)
         )
-        curve, worst = self._kept.get(
+        folded = self._kept.get(
             ("results equity", mode, account),
             (ledger, equity),
-            lambda: self._equity_curve(mode, account, outside),
+            lambda: self._equity_fold(mode, account, outside),
         )
         now = utcnow()
         since = None if span is None else now - span
+        start = folded.start_of(since)
+        curve = self._kept.get(
+            ("results curve", mode, account, span),
+            (ledger, equity, start),
+            lambda: equity_fold.curve(folded, outside, start),
+        )
         if since is None:
             closed, summary, by_symbol = report.closed, report.overall, report.by_symbol
         else:
             closed = report.closed.since(since)
             summary, by_symbol = closed.summarized()
-            curve = curve[curve["time"] >= since] if len(curve) else curve
-            curve = net_of_outside(curve, outside)
-            worst = drawdown(traded_curve(curve))
         realized, fees = realized_since(sums, since)
         return ResultsView(
             mode=mode,
@@ -137,9 +135,9 @@ class Insights:
             by_symbol=by_symbol,
             closed=closed,
             open=tuple(dataclasses.replace(trip, age=now - trip.opened_at) for trip in report.open),
-            drawdown=worst,
-            equity=chart_points(curve),
-            traded=chart_points(curve, "traded"),
+            drawdown=curve.drawdown,
+            equity=curve.equity,
+            traded=curve.traded,
             outside=outside_since(outside, since),
             realized=realized,
             fees=fees,
@@ -269,40 +267,34 @@ class Insights:
             self._ledgers[(mode, account)] = folded
         return folded
 
-    def _equity_curve(
-        self, mode: Mode, account: str | None, outside: pd.DataFrame
-    ) -> tuple[pd.DataFrame, Drawdown | None]:
-        """The book's one equity curve with the changes outside the app (net_of_outside),
-        and the drawdown of the equity less those changes over all of it."""
-        curve = net_of_outside(combined_equity(self._snapshots_of(mode, account)), outside)
-        return curve, drawdown(traded_curve(curve))
-
-    def _snapshots_of(self, mode: Mode, account: str | None) -> pd.DataFrame:
-        """The book's equity snapshots in (time, id) order, read once: snapshots are only
-        ever added, so a tick reads those recorded since (the read, not the arithmetic, was
-        most of a new snapshot's cost). One dated before the newest kept (a clock set back)
-        takes its place by time: a stable sort keeps equal times in id order, since every
-        new id is above the kept ones. One committed with an id below the newest kept (two
-        writers at once on PostgreSQL) makes them all read again."""
+    def _equity_fold(self, mode: Mode, account: str | None, outside: pd.DataFrame) -> EquityFold:
+        """The book's equity fold (core.insights.equity_fold) brought up to its newest
+        snapshot, as `_ledger_fold` brings the ledger's: this process's own or the one stored,
+        with only the snapshots recorded since read; stored again for the other processes. One
+        committed below the watermark (two writers on PostgreSQL), or an answer of None from
+        the fold (a clock set back, a change outside the app dated among the points folded),
+        makes it start again from the first snapshot."""
         with self._fold_lock:
-            kept = self._snapshots.get((mode, account))
-        after = int(kept["id"].max()) if kept is not None and len(kept) else 0
-        if after:
+            kept = self._equities.get((mode, account))
+        with self.wiring.db.session() as session:
+            start = kept if kept is not None else equity_folds.load(session, mode.value, account)
+            new = analytics.equity_frame(session, mode.value, account, start.last_id)
+            missed = analytics.snapshots_missed(
+                session, mode.value, account, start.last_id, start.snapshots
+            )
+        folded = (
+            None if missed else equity_fold.fold(start, new, _last_id(new, start.last_id), outside)
+        )
+        refolded = folded is None
+        if refolded:
+            new = self._read(analytics.equity_frame, mode, account)
+            folded = equity_fold.fold(EquityFold(), new, _last_id(new, 0), outside)
+        if refolded or folded.last_id != start.last_id:
             with self.wiring.db.session() as session:
-                if analytics.snapshots_missed(session, mode.value, account, after, len(kept)):
-                    kept, after = None, 0  # one committed below the newest kept: read all
-        new = self._read(partial(analytics.equity_frame, after_id=after), mode, account)
-        if kept is None or not len(kept):
-            snapshots = new
-        elif not len(new):
-            snapshots = kept
-        else:
-            snapshots = pd.concat([kept, new], ignore_index=True)
-            if new["time"].min() < kept["time"].max():
-                snapshots = snapshots.sort_values("time", kind="stable", ignore_index=True)
+                equity_folds.save(session, mode.value, account, start, folded, refolded)
         with self._fold_lock:
-            self._snapshots[(mode, account)] = snapshots
-        return snapshots
+            self._equities[(mode, account)] = folded
+        return folded
 
     def _dust(self, symbols: Sequence[str], known: Mapping[str, Decimal]) -> dict[str, Decimal]:
         """Per symbol, the market's minimum amount: a holding below it cannot be sold, so the
@@ -348,34 +340,3 @@ def csv_cell(value, secrets: Sequence[str] = ()) -> str:
     for secret in secrets:
         text = text.replace(secret, "****")
     return text
-
-
-def combined_equity(snapshots: pd.DataFrame) -> pd.DataFrame:
-    """One curve (time, equity) for the accounts of a book: at each snapshot, the sum of
-    every account's latest equity (an account not snapshotted yet counts zero)."""
-    if snapshots["account"].nunique() <= 1:
-        return snapshots[["time", "equity"]].reset_index(drop=True)
-    latest: dict[str, Decimal] = {}
-    total, points = ZERO, []
-    for account, time, equity in snapshots[["account", "time", "equity"]].itertuples(index=False):
-        total += equity - latest.get(account, ZERO)
-        latest[account] = equity
-        points.append((time, total))
-    return pd.DataFrame(points, columns=["time", "equity"])
-
-
-def chart_points(
-    curve: pd.DataFrame, column: str = "equity"
-) -> tuple[tuple[datetime, Decimal], ...]:
-    """The curve's points as (UTC time, its `column`): every n-th when there are more than
-    CHART_POINTS, the last one always. Only the picked points are converted: a half-year
-    curve of a snapshot every 30 s has half a million."""
-    if not len(curve):
-        return ()
-    step = -(-len(curve) // CHART_POINTS)
-    picked = list(range(0, len(curve), step))
-    if picked[-1] != len(curve) - 1:
-        picked.append(len(curve) - 1)
-    times = pd.DatetimeIndex(pd.to_datetime(curve["time"].iloc[picked], utc=True))
-    values = curve[column].to_numpy(dtype=object)[picked]
-    return tuple(zip(times.to_pydatetime(), values, strict=True))

@@ -1,8 +1,8 @@
 """A folded series kept in the database in slices of `PART` rows, each an .npz of its
 columns (text columns as codes and their names; digits and numbers as they are; no
 pickle), so that a fold that grows rewrites only the slices from its first changed row on.
-Shared by the folds of sync health (core.store.health_folds) and of trading results
-(core.store.ledger_folds); functions take the caller's session and never commit.
+Shared by the folds of sync health (core.store.health_folds), of trading results
+(core.store.ledger_folds) and of equity curves (core.store.equity_folds); functions take the caller's session and never commit.
 """
 
 from __future__ import annotations
@@ -16,7 +16,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 PART = 16_384
+ALL = ""  # the account of a book's key: '' for all of its accounts
 Columns = Mapping[str, np.ndarray]
+
+
+def book_key(mode: str, account: str | None) -> dict[str, str]:
+    """The key of a book's fold: its mode and one account, or ALL."""
+    return {"mode": mode, "account": ALL if account is None else account}
 
 
 def load(session: Session, model, key: Mapping[str, str], series: str) -> list[dict]:

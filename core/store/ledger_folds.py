@@ -33,12 +33,10 @@ from core.store import fold_parts
 from core.store.db import serialize
 from core.store.models import LedgerFoldPart, LedgerFoldState
 
-ALL = ""  # the account key of a whole book
-
 
 def load(session: Session, mode: str, account: str | None) -> LedgerFold:
     """The book's stored fold (an empty one before the first)."""
-    key = _key(mode, account)
+    key = fold_parts.book_key(mode, account)
     state = session.get(LedgerFoldState, (mode, key["account"]))
     if state is None:
         return LedgerFold()
@@ -82,7 +80,7 @@ def save(
     """Store `after`, folded from `before` (the stored fold it started from; `refolded`:
     from the first entry instead, every slice rewritten); False, and nothing written, when
     the stored fold is no longer `before` (another process stored one since)."""
-    key = _key(mode, account)
+    key = fold_parts.book_key(mode, account)
     serialize(session, f"ledger_fold:{mode}:{key['account']}")
     state = session.get(LedgerFoldState, (mode, key["account"]))
     if (state.last_id if state else 0) != before.last_id:
@@ -113,10 +111,6 @@ def save(
         session.add(state)
     state.last_id, state.entries, state.state = after.last_id, after.entries, carried
     return True
-
-
-def _key(mode: str, account: str | None) -> dict[str, str]:
-    return {"mode": mode, "account": ALL if account is None else account}
 
 
 def _joined(parts: list[dict]) -> dict[str, np.ndarray]:

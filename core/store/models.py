@@ -462,3 +462,33 @@ class LedgerFoldPart(Base):
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
     rows: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class EquityFoldState(Base):
+    """How far the equity curve of a book is folded (core.insights.equity_fold): the last
+    snapshot folded, the number folded, and the state the next fold starts from (JSON: each
+    account's latest equity and the drawdown's running figures). `account` is '' for the
+    whole book."""
+
+    __tablename__ = "equity_folds"
+
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_id: Mapped[int] = mapped_column(Integer)
+    snapshots: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class EquityFoldPart(Base):
+    """One slice of a book's folded equity curve (`curve`: times and equity), as numpy arrays
+    (an .npz, no pickle): a new snapshot rewrites the last slice only."""
+
+    __tablename__ = "equity_fold_parts"
+
+    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
+    account: Mapped[str] = mapped_column(String(64), primary_key=True)
+    series: Mapped[str] = mapped_column(String(8), primary_key=True)
+    part: Mapped[int] = mapped_column(Integer, primary_key=True)
+    rows: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)

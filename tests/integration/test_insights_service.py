@@ -115,8 +115,8 @@ def test_an_equity_snapshot_leaves_the_round_trips_kept(engine, insights, monkey
     equity_reads = []
     real_equity_frame = analytics.equity_frame
 
-    def counted_equity(*args, after_id=0):
-        frame = real_equity_frame(*args, after_id=after_id)
+    def counted_equity(*args, **kwargs):
+        frame = real_equity_frame(*args, **kwargs)
         equity_reads.append(len(frame))
         return frame
 
@@ -162,6 +162,36 @@ def test_a_new_process_starts_from_the_fold_another_stored(engine, insights, mon
     assert view.summary.stats.trips == 2
     round_trip(engine.service)
     assert fresh.results().summary.stats.trips == insights.results().summary.stats.trips == 3
+
+
+def test_a_new_process_starts_from_the_equity_curve_another_stored(engine, insights, monkeypatch):
+    """As with the ledger: a restarted worker loads the stored equity fold
+    (core.store.equity_folds) and reads only the snapshots recorded after it; its curve and
+    drawdown are the storing process's, and both follow a new snapshot."""
+    book = BookKey("sim", "default")
+    for equity in (10_000, 9_000, 9_500):
+        with engine.db.session() as session:
+            repo.record_equity(session, book, Decimal(equity))
+    kept = insights.results()
+    with engine.db.session() as session:
+        newest = session.scalar(select(func.max(EquitySnapshot.id)))
+    reads = []
+    real_equity_frame = analytics.equity_frame
+
+    def counted(*args, **kwargs):
+        reads.append((*args[1:], *kwargs.values()))
+        return real_equity_frame(*args, **kwargs)
+
+    monkeypatch.setattr(analytics, "equity_frame", counted)
+    fresh = Insights(engine.service.wiring, StoredMode(engine.service.wiring))
+    view = fresh.results()
+    assert reads == [("sim", None, newest)]  # what came after the stored fold: nothing
+    assert (view.equity, view.traded, view.drawdown) == (kept.equity, kept.traded, kept.drawdown)
+    assert view.drawdown.max_abs == Decimal(1000)
+    with engine.db.session() as session:
+        repo.record_equity(session, book, Decimal(8_000))
+    assert fresh.results().drawdown == insights.results().drawdown
+    assert insights.results().drawdown.max_abs == Decimal(2000)
 
 
 def test_a_snapshot_dated_before_the_newest_takes_its_place_in_the_curve(engine, insights):

@@ -1,6 +1,5 @@
 """The insights service's own pure parts: a window's summary is the report of its trips
-alone, several accounts' equity makes one curve, charts get a thinned curve that keeps its
-end, CSV fields are exact and secret-free, and the kept values follow their version."""
+alone, CSV fields are exact and secret-free, and the kept values follow their version."""
 
 from __future__ import annotations
 
@@ -18,14 +17,7 @@ from core.domain import Mode
 from core.errors import InputError
 from core.insights.ledger_fold import compute_results
 from core.insights.results import ENTRY_COLUMNS, summarize
-from core.service.insights import (
-    CHART_POINTS,
-    Insights,
-    chart_points,
-    combined_equity,
-    csv_cell,
-    parse_since,
-)
+from core.service.insights import Insights, csv_cell, parse_since
 from core.service.insights_cache import VersionedCache
 from core.store.db import Database
 
@@ -79,33 +71,6 @@ def test_weeks_begin_on_monday_and_months_on_the_first_in_utc():
     ]
     assert [(p.start.isoformat(), p.trips) for p in summary.weekly] == [("2025-01-27", 3)]
     assert [(p.start.isoformat(), p.trips) for p in summary.monthly] == [("2025-01-01", 3)]
-
-
-def test_several_accounts_make_one_curve_of_their_latest_equities():
-    snapshots = pd.DataFrame(
-        [
-            ("a", T0, D("100")),
-            ("b", T0 + timedelta(minutes=1), D("50")),
-            ("a", T0 + timedelta(minutes=2), D("90")),
-            ("b", T0 + timedelta(minutes=3), D("70.5")),
-        ],
-        columns=["account", "time", "equity"],
-    )
-    curve = combined_equity(snapshots)
-    assert curve["equity"].tolist() == [D("100"), D("150"), D("140"), D("160.5")]
-    one = combined_equity(snapshots[snapshots["account"] == "a"])
-    assert one["equity"].tolist() == [D("100"), D("90")]
-
-
-def test_a_long_curve_is_thinned_for_the_chart_and_keeps_its_last_point():
-    times = [T0 + timedelta(minutes=i) for i in range(5 * CHART_POINTS + 3)]
-    curve = pd.DataFrame({"time": times, "equity": [D(i) for i in range(len(times))]})
-    points = chart_points(curve)
-    assert len(points) <= CHART_POINTS + 1
-    assert points[0] == (times[0], D(0))
-    assert points[-1] == (times[-1], D(len(times) - 1))
-    assert all(isinstance(value, Decimal) for _, value in points)
-    assert chart_points(curve.iloc[:0]) == ()
 
 
 def test_csv_fields_are_exact_and_never_show_a_secret():
