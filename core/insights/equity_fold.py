@@ -101,14 +101,16 @@ def fold(
     only a fold from the first snapshot can be right (see the module's docstring)."""
     frame = prepared(snapshots, ("account", *EQUITY_COLUMNS))
     times = frame["time"].to_numpy(np.int64)
+    if len(start.times):
+        moved_at, running = _running(outside, start.times[0])
+        if _moves(moved_at, start.times[-1]) != start.moves:
+            return None
+        if len(times) and times[0] < start.times[-1]:
+            return None
     if not len(times):
         return start
-    if len(start.times) and times[0] < start.times[-1]:
-        return None
-    first = start.times[0] if len(start.times) else times[0]
-    moved_at, running = _running(outside, first)
-    if len(start.times) and _moves(moved_at, start.times[-1]) != start.moves:
-        return None
+    if not len(start.times):
+        moved_at, running = _running(outside, times[0])
     latest, equity = _combined(start.latest, frame)
     traded = equity - running[np.searchsorted(moved_at, times, side="right")]
     return EquityFold(

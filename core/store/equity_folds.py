@@ -28,9 +28,9 @@ _MONEY = ("peak", "deepest", "trough_value", "trough_peak_value", "last")
 def load(session: Session, mode: str, account: str | None) -> EquityFold:
     """The book's stored fold (an empty one before the first)."""
     key = fold_parts.book_key(mode, account)
-    state = session.get(EquityFoldState, (mode, key["account"]))
+    state, empty = session.get(EquityFoldState, (mode, key["account"])), EquityFold()
     if state is None:
-        return EquityFold()
+        return empty
     parts = fold_parts.load(session, EquityFoldPart, key, "curve")
     carried = json.loads(state.state)
     fall = carried["fall"]
@@ -38,8 +38,8 @@ def load(session: Session, mode: str, account: str | None) -> EquityFold:
         last_id=state.last_id,
         snapshots=state.snapshots,
         latest={name: Decimal(value) for name, value in carried["latest"].items()},
-        times=np.concatenate([part["times"] for part in parts]),
-        equity=np.concatenate([part["equity"] for part in parts]),
+        times=np.concatenate([empty.times, *(part["times"] for part in parts)]),
+        equity=np.concatenate([empty.equity, *(part["equity"] for part in parts)]),
         moves=carried["moves"],
         fall=Fall(**{k: Decimal(v) if k in _MONEY else v for k, v in fall.items()})
         if fall

@@ -51,8 +51,8 @@ def test_a_stored_fold_loads_as_it_was_however_the_snapshots_arrive(
     snapshots, reads, moves = frames(snapshot_plan, move_plan)
     account = f"book{next(BOOKS)}"  # each example its own book in the one database
     stored, done = EquityFold(), 0
-    for read in sorted(set(reads)):
-        upto = int(np.flatnonzero(reads == read)[-1]) + 1
+    for read in sorted(set(reads) | set(moves["seen"])):  # a read may find only a change
+        upto = int(np.searchsorted(reads, read, side="right"))
         outside = moves[moves["seen"] <= read][["time", "value"]]
         grown = fold(stored, snapshots.iloc[done:upto].sort_values(["time", "id"]), upto, outside)
         refolded = grown is None
@@ -60,8 +60,9 @@ def test_a_stored_fold_loads_as_it_was_however_the_snapshots_arrive(
             grown = fold(
                 EquityFold(), snapshots.iloc[:upto].sort_values(["time", "id"]), upto, outside
             )
-        with db.session() as session:
-            assert equity_folds.save(session, "live", account, stored, grown, refolded)
+        if refolded or grown.last_id != stored.last_id:  # as the service stores it
+            with db.session() as session:
+                assert equity_folds.save(session, "live", account, stored, grown, refolded)
         with db.session() as session:
             loaded = equity_folds.load(session, "live", account)
         assert same(loaded, grown) and curve(loaded, outside) == curve(grown, outside)

@@ -85,8 +85,8 @@ def test_the_fold_shows_what_the_whole_curve_shows_however_it_arrives(
 ):
     snapshots, reads, moves = frames(snapshot_plan, move_plan)
     folded, done = EquityFold(), 0
-    for read in sorted(set(reads)):
-        upto = int(np.flatnonzero(reads == read)[-1]) + 1
+    for read in sorted(set(reads) | set(moves["seen"])):  # a read may find only a change
+        upto = int(np.searchsorted(reads, read, side="right"))
         outside = moves[moves["seen"] <= read][["time", "value"]]
         so_far = snapshots.iloc[:upto]
         new = snapshots.iloc[done:upto].sort_values(["time", "id"])
@@ -131,6 +131,7 @@ def test_a_snapshot_before_the_last_point_or_a_change_among_the_points_asks_for_
     assert fold(folded, snapshots_of(("a", 5, "95")), 3, NO_MOVES) is None
     moved = pd.DataFrame({"time": [at(5)], "value": [D("-20")]})
     assert fold(folded, snapshots_of(("a", 20, "95")), 3, moved) is None
+    assert fold(folded, snapshots_of(), 2, moved) is None  # seen before a new snapshot too
     later = pd.DataFrame({"time": [at(15)], "value": [D("-20")]})
     grown = fold(folded, snapshots_of(("a", 20, "75")), 3, later)
     assert grown is not None and grown.moves == 1
