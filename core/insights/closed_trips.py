@@ -59,6 +59,11 @@ class ClosedTrips(Sequence[RoundTrip]):
     def joined(cls, *parts: ClosedTrips) -> ClosedTrips:
         return cls({name: np.concatenate([p.columns[name] for p in parts]) for name in COLUMNS})
 
+    def in_close_order(self) -> ClosedTrips:
+        """The trips in the order they closed (stable: equal times keep their order)."""
+        order = np.argsort(self.columns["closed_at"], kind="stable")
+        return ClosedTrips({name: values[order] for name, values in self.columns.items()})
+
     def __len__(self) -> int:
         return len(self.columns["closed_at"])
 

@@ -153,11 +153,8 @@ def _merged(
     before it)."""
     first_new = int(new.columns["closed_at"][0])
     at = kept.first_closed_from(first_new, "right")
-    moved = ClosedTrips.joined(kept[at:], new)  # stable: kept first among equal times
-    order = np.argsort(moved.columns["closed_at"], kind="stable")
-    trips = ClosedTrips.joined(
-        kept[:at], ClosedTrips({n: v[order] for n, v in moved.columns.items()})
-    )
+    moved = ClosedTrips.joined(kept[at:], new).in_close_order()  # kept first at equal times
+    trips = ClosedTrips.joined(kept[:at], moved)
     day = first_new // NS_PER_DAY  # days since 1970-01-01, as the totals count
     first = trips.first_closed_from(day * NS_PER_DAY)
     earlier = rows_of(days, np.flatnonzero(days["day"] < day))
