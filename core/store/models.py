@@ -449,12 +449,9 @@ class LedgerFoldState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class LedgerFoldPart(Base):
-    """One slice of a folded series of a book (`trips`: the closed round trips; `booked`:
-    the running realized PnL and fees; `days`: the trips' totals per market and day), as
-    numpy arrays (an .npz, no pickle): a new entry rewrites the last slices only."""
-
-    __tablename__ = "ledger_fold_parts"
+class BookFoldSlice:
+    """The columns of one slice of a book's folded series (core.store.fold_parts): `rows`
+    of its columns as numpy arrays in an .npz (no pickle); `account` '' for the whole book."""
 
     mode: Mapped[str] = mapped_column(String(8), primary_key=True)
     account: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -462,6 +459,14 @@ class LedgerFoldPart(Base):
     part: Mapped[int] = mapped_column(Integer, primary_key=True)
     rows: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class LedgerFoldPart(BookFoldSlice, Base):
+    """One slice of a folded series of a book (`trips`: the closed round trips; `booked`:
+    the running realized PnL and fees; `days`: the trips' totals per market and day): a new
+    entry rewrites the last slices only."""
+
+    __tablename__ = "ledger_fold_parts"
 
 
 class EquityFoldState(Base):
@@ -480,15 +485,8 @@ class EquityFoldState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class EquityFoldPart(Base):
-    """One slice of a book's folded equity curve (`curve`: times and equity), as numpy arrays
-    (an .npz, no pickle): a new snapshot rewrites the last slice only."""
+class EquityFoldPart(BookFoldSlice, Base):
+    """One slice of a book's folded equity curve (`curve`: times and equity): a new snapshot
+    rewrites the last slice only."""
 
     __tablename__ = "equity_fold_parts"
-
-    mode: Mapped[str] = mapped_column(String(8), primary_key=True)
-    account: Mapped[str] = mapped_column(String(64), primary_key=True)
-    series: Mapped[str] = mapped_column(String(8), primary_key=True)
-    part: Mapped[int] = mapped_column(Integer, primary_key=True)
-    rows: Mapped[int] = mapped_column(Integer)
-    data: Mapped[bytes] = mapped_column(LargeBinary)
