@@ -127,5 +127,5 @@ def _grouped(value: Decimal) -> str:
 
 
 def count(n: int, singular: str, plural: str | None = None) -> str:
-    """`1 discrepancy`, `2 discrepancies`, `0 accounts`."""
-    return f"{n} {singular if n == 1 else plural or singular + 's'}"
+    """`1 discrepancy`, `2 discrepancies`, `0 accounts`, `7,500 events`."""
+    return f"{n:,} {singular if n == 1 else plural or singular + 's'}"

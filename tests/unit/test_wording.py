@@ -85,3 +85,11 @@ def test_an_external_change_without_a_mark_or_rules_says_what_it_knows():
     assert wording.external_change(change, None) == (
         "BTC holdings changed outside the app: 0.5 → 0.25"
     )
+
+
+@pytest.mark.parametrize(
+    ("n", "words"),
+    [(0, "0 events"), (1, "1 event"), (2, "2 events"), (7500, "7,500 events")],
+)
+def test_a_count_is_singular_for_one_and_grouped_in_thousands(n, words):
+    assert wording.count(n, "event") == words
