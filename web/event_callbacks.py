@@ -65,4 +65,4 @@ def register_event_callbacks(app: dash.Dash, service, views) -> None:
         if not ctx.triggered or not clicks or shown not in {m.value for m in Mode}:
             raise PreventUpdate
         outcome = service.events.acknowledge_all(Mode(shown))
-        return False, True, "Acknowledged", "info", outcome.message
+        return False, True, "Acknowledged", "info", events.acknowledged_lines(outcome.lines)

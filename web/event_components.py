@@ -100,6 +100,13 @@ def news_for_tab(
     return [e for e in events if e.id > seen and (tab is None or e.requester != tab)], newest
 
 
+def acknowledged_lines(lines: list[str]) -> list:
+    """The toast's body after the Acknowledge button: what the service said it did
+    (`Acknowledged.lines`: how many and the first few when there are many), one line under
+    the other."""
+    return [html.Div(line, className="event-line") for line in lines]
+
+
 def waiting_text(view: DashboardView) -> list:
     """What the trader is asked to acknowledge: each incident with its time."""
     return [html.Div(f"{fmt.timestamp(e.time)}: {e.text}", className="small") for e in view.waiting]

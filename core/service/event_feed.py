@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from core import wording
 from core.domain import Mode
 from core.errors import InputError
 from core.service.composition import Wiring
@@ -18,6 +19,7 @@ from core.store.models import utcnow
 from core.views import BookEvent
 
 MOST_EVENTS = 1000
+ACK_LISTS = 5  # an acknowledgement of more events than this lists these first and counts the rest
 _ISO_TIME = re.compile(
     r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
     r"(?:[T ][0-9]{2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]{1,6})?)?(?:Z|[+-][0-9]{2}:[0-9]{2})?)?",
@@ -47,10 +49,31 @@ def parse_since_time(text: str, now: datetime | None = None) -> datetime | None:
 
 @dataclass(frozen=True)
 class Acknowledged:
-    """What `ack` did: the incidents it acknowledged, and a sentence saying so."""
+    """What `ack` did: the incidents it acknowledged, and the lines saying so (the command
+    line prints them, the page's toast shows one under the other)."""
 
     events: list[BookEvent]
-    message: str
+    lines: list[str]
+
+    @classmethod
+    def of(cls, acked: list[BookEvent]) -> Acknowledged:
+        """A line per event, up to ACK_LISTS of them; more (a sync that found thousands of
+        changes outside the app) are how many, the first ACK_LISTS and how many more, so
+        the trader reads seven lines, not 7,500."""
+        if len(acked) <= ACK_LISTS:
+            return cls(acked, [f"acknowledged event {e.id}: {e.text}" for e in acked])
+        return cls(
+            acked,
+            [
+                f"acknowledged {wording.count(len(acked), 'event')}, the first {ACK_LISTS}:",
+                *(f"event {e.id}: {e.text}" for e in acked[:ACK_LISTS]),
+                f"and {len(acked) - ACK_LISTS:,} more",
+            ],
+        )
+
+    @property
+    def message(self) -> str:
+        return "\n".join(self.lines)
 
 
 class EventFeed:
@@ -87,7 +110,7 @@ class EventFeed:
                 )
             if event.acked_at is not None:
                 when = event.acked_at.strftime("%Y-%m-%d %H:%M:%S UTC")
-                return Acknowledged([], f"event {event_id} was acknowledged already, at {when}")
+                return Acknowledged([], [f"event {event_id} was acknowledged already, at {when}"])
         return self._acknowledge([event_id])
 
     def acknowledge_all(self, mode: Mode | None = None) -> Acknowledged:
@@ -104,6 +127,5 @@ class EventFeed:
         for book in {BookKey(e.mode, e.account) for e in acked}:
             self.wiring.book_changed(book)
         if not acked:
-            return Acknowledged([], "nothing to acknowledge: no incident is waiting")
-        lines = [f"acknowledged event {e.id}: {e.text}" for e in acked]
-        return Acknowledged(acked, "\n".join(lines))
+            return Acknowledged([], ["nothing to acknowledge: no incident is waiting"])
+        return Acknowledged.of(acked)

@@ -2,7 +2,8 @@
 flatten and resume is one event of its book with who made it; the trade panel's newest event
 of a symbol is never a trade since undone; `events` and `ack` on the command line (the real
 entry point), with clear refusals and exit 2 on bad input; an acknowledged change outside
-the app leaves the badge; `ack --all` of many is one write and one notification."""
+the app leaves the badge; `ack --all` of many is one write and one notification, and says
+how many with the first five, as the page's button toasts them."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ from sqlalchemy import Engine
 from sqlalchemy import event as sqlalchemy_event
 
 import app
-from core.config import Settings
+import runtime
+from core.config import Settings, load_settings
 from core.domain import ExternalChange, Mode, Origin, PositionState, TradeSize
 from core.operations.alerts import IncidentAlerts, recent_alerts
 from core.service.observers import external_change_incident
 from core.views import AccountCheckView
+from tests.conftest import DEMO
+from tests.page_requests import callback_request
 from tests.services import app_environment, python_app
+from web import ids
 
 D = Decimal
 LONG, FLAT = PositionState.LONG, PositionState.NO_POSITION
@@ -285,7 +290,12 @@ def test_ack_all_of_many_changes_is_one_write_and_one_notification(live, cli, mo
     finally:
         written.close()
     assert code == 0, err
-    assert len(out.splitlines()) == 40
+    others = [e for e in waiting if e.id != one.id]
+    assert out.splitlines() == [
+        "acknowledged 40 events, the first 5:",
+        *(f"event {e.id}: {e.text}" for e in others[:5]),
+        "and 35 more",
+    ]
     assert written.transactions("UPDATE EVENTS") == 1
     assert written.seen.count("UPDATE EVENTS") == 1
     assert written.transactions("INSERT INTO ALERTS") == 1
@@ -300,3 +310,87 @@ def cleared_incidents(service) -> list[str]:
     """The incidents of the cleared alerts stored, one entry per cleared row."""
     alerts = recent_alerts(service.wiring.db, limit=500)
     return sorted(a.incident for a in alerts if a.state == "cleared")
+
+
+def changes_found(service, count: int) -> list:
+    """A check of the LIVE account that found `count` holdings changed outside the app:
+    the incidents now waiting, oldest first."""
+    now = datetime.now(UTC)
+    changes = tuple(
+        ExternalChange("default", f"C{n:04d}/USDT", D(n + 1), D(n + 2), D(2), now)
+        for n in range(count)
+    )
+    service.wiring.observers.check_done(AccountCheckView("default", external_changes=changes), [])
+    waiting = service.events.waiting()
+    assert len(waiting) == count
+    return waiting
+
+
+def test_ack_all_of_thousands_says_how_many_and_lists_the_first_five(live, cli):
+    """7,500 changes outside the app acknowledged with `ack --all`: seven lines, not 7,500
+    (how many, the first five, how many more), exit 0 as before, and every one of them
+    acknowledged; a few are each told on a line of their own, as `ack` of one is."""
+    service = live.service
+    waiting = changes_found(service, 7500)
+    code, out, err = cli("ack", "--all")
+    assert code == 0, err
+    assert out.splitlines() == [
+        "acknowledged 7,500 events, the first 5:",
+        *(f"event {e.id}: {e.text}" for e in waiting[:5]),
+        "and 7,495 more",
+    ]
+    assert service.events.waiting() == []
+
+    few = changes_found(service, 5)
+    code, out, err = cli("ack", "--all")
+    assert code == 0, err
+    assert out.splitlines() == [f"acknowledged event {e.id}: {e.text}" for e in few]
+
+
+@pytest.fixture
+def dashboard(tmp_path, exchange, control):
+    settings = load_settings(
+        DATABASE_URL=f"sqlite:///{tmp_path}/trading.db",
+        EXCHANGE_URL=exchange.url,
+        RECV_WINDOW_MS="1000",
+        **DEMO,
+    )
+    running = runtime.build_runtime(settings)
+    yield running
+    running.close()
+
+
+def test_the_pages_acknowledge_button_toasts_how_many_and_the_first_five(dashboard):
+    """The page's button, asked over HTTP as a tab asks: five changes are a toast line
+    each; six are how many, the first five and one more, as `ack --all` prints them."""
+    service = dashboard.service
+    client = dashboard.dash_app.server.test_client()
+    dependencies = client.get("/_dash-dependencies").get_json()
+    spec = next(
+        d for d in dependencies if {"id": ids.ACK_BUTTON, "property": "n_clicks"} in d["inputs"]
+    )
+
+    def click() -> tuple[str, list[str]]:
+        payload = callback_request(
+            spec,
+            {(ids.ACK_BUTTON, "n_clicks"): 1},
+            {(ids.KNOWN_MODE, "data"): "live"},
+            f"{ids.ACK_BUTTON}.n_clicks",
+        )
+        answer = client.post("/_dash-update-component", json=payload)
+        assert answer.status_code == 200, answer.data[:300]
+        toast = answer.get_json()["response"][ids.EVENT_TOAST]
+        return toast["header"], [line["props"]["children"] for line in toast["children"]]
+
+    few = changes_found(service, 5)
+    assert click() == ("Acknowledged", [f"acknowledged event {e.id}: {e.text}" for e in few])
+    six = changes_found(service, 6)
+    assert click() == (
+        "Acknowledged",
+        [
+            "acknowledged 6 events, the first 5:",
+            *(f"event {e.id}: {e.text}" for e in six[:5]),
+            "and 1 more",
+        ],
+    )
+    assert service.events.waiting() == []
