@@ -1,5 +1,6 @@
 """Fixtures shared across the suites: a real emulator over HTTP and the engine built the
-way app.py builds it, each test with its own SQLite database."""
+way app.py builds it, each test with its own SQLite database; and the alert messages the
+senders deliver."""
 
 from __future__ import annotations
 
@@ -53,3 +54,30 @@ def make_engine(tmp_path, exchange, control):
     yield make
     for engine in engines:
         engine.close()
+
+
+@pytest.fixture
+def delivered_alerts(monkeypatch):
+    """Each message the alert senders deliver, as `IncidentAlerts._deliver` (the one place
+    every message goes through, with or without URLs) sees it, then delivered as ever:
+    `delivered_alerts("state", "title")` is a list that gets a (state, title) per message,
+    from any of `named`, `state`, `kind`, `title` and `body`."""
+    from core.operations.alerts import IncidentAlerts
+
+    watching: list[tuple[tuple[str, ...], list[tuple]]] = []
+    deliver = IncidentAlerts._deliver
+
+    def spy(self, named, state, kind, title, body):
+        message = {"named": named, "state": state, "kind": kind, "title": title, "body": body}
+        for fields, seen in watching:
+            seen.append(tuple(message[field] for field in fields))
+        return deliver(self, named, state, kind, title, body)
+
+    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+
+    def watch(*fields: str) -> list[tuple]:
+        seen: list[tuple] = []
+        watching.append((fields, seen))
+        return seen
+
+    return watch

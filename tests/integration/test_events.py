@@ -25,7 +25,7 @@ import app
 import runtime
 from core.config import Settings, load_settings
 from core.domain import ExternalChange, Mode, Origin, PositionState, TradeSize
-from core.operations.alerts import IncidentAlerts, recent_alerts
+from core.operations.alerts import recent_alerts
 from core.service.observers import external_change_incident
 from core.views import AccountCheckView
 from tests.conftest import DEMO
@@ -249,19 +249,12 @@ class Writes:
         return sum(1 for n, said in enumerate(self.seen) if said == what and after[n] != what)
 
 
-def test_ack_all_of_many_changes_is_one_write_and_one_notification(live, cli, monkeypatch):
+def test_ack_all_of_many_changes_is_one_write_and_one_notification(live, cli, delivered_alerts):
     """A check finds 41 holdings changed outside the app: `ack ID` of one clears its alert
     alone; `ack --all` then acknowledges the other 40 in one transaction and clears their
     alerts in one more, each incident its own cleared row and counted, sent as one
     "Resolved" message."""
-    sent: list[tuple[str, str]] = []
-    deliver = IncidentAlerts._deliver
-
-    def spy(self, named, state, kind, title, body):
-        sent.append((state, title))
-        return deliver(self, named, state, kind, title, body)
-
-    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    sent = delivered_alerts("state", "title")
     now = datetime.now(UTC)
     changes = tuple(
         ExternalChange("default", f"C{n:02d}/USDT", D(n + 1), D(n + 2), D(2), now)

@@ -439,18 +439,9 @@ def test_locking_many_incidents_takes_a_bounded_number_of_locks(tmp_path):
 
 
 @pytest.fixture
-def messages(monkeypatch):
-    """Each message the senders deliver (title, body), as the one place every message goes
-    through sees it, with or without URLs."""
-    seen: list[tuple[str, str]] = []
-    deliver = IncidentAlerts._deliver
-
-    def spy(self, named, state, kind, title, body):
-        seen.append((title, body))
-        return deliver(self, named, state, kind, title, body)
-
-    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
-    return seen
+def messages(delivered_alerts):
+    """Each message the senders deliver: (title, body)."""
+    return delivered_alerts("title", "body")
 
 
 def changes_outside(account, count) -> list[Incident]:

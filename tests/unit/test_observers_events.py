@@ -337,20 +337,13 @@ def test_many_changes_outside_the_app_are_one_write_of_events_and_an_alert_each(
 
 
 def test_many_changes_outside_the_app_are_one_notification_and_counted_each(
-    db, observers, monkeypatch
+    db, observers, delivered_alerts
 ):
     """A check that finds 40 holdings changed outside the app: one notification for them
     all (how many, the first five, acknowledge them on the page), each alert recording
     how it went and counted as before; acknowledging one on the page sends its own
     "Resolved"; a check that finds three changes sends three."""
-    sent: list[tuple[str, str, str]] = []
-    deliver = IncidentAlerts._deliver
-
-    def spy(self, named, state, kind, title, body):
-        sent.append((state, title, body))
-        return deliver(self, named, state, kind, title, body)
-
-    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    sent = delivered_alerts("state", "title", "body")
     counted = REGISTRY.get_sample_value("trading_alerts_total", NO_URLS_RAISED) or 0.0
     changes = tuple(change(f"C{n:03d}/USDT", str(n + 1), str(n + 2), "2") for n in range(40))
     observers.check_done(AccountCheckView("default", external_changes=changes), [])
@@ -407,20 +400,13 @@ def test_a_bulk_write_of_events_that_fails_is_logged_and_the_changes_still_alert
 
 
 def test_many_changes_acknowledged_together_are_one_clear_and_one_notification(
-    db, observers, monkeypatch
+    db, observers, delivered_alerts
 ):
     """40 changes outside the app acknowledged together (`ack --all`, the page's button):
     every change's incident cleared, each its own cleared row, in one transaction of
     alerts; one "Resolved" notification for them all, each alert counted as before; and
     acknowledging one of the others clears it alone."""
-    sent: list[tuple[str, str]] = []
-    deliver = IncidentAlerts._deliver
-
-    def spy(self, named, state, kind, title, body):
-        sent.append((state, title))
-        return deliver(self, named, state, kind, title, body)
-
-    monkeypatch.setattr(IncidentAlerts, "_deliver", spy)
+    sent = delivered_alerts("state", "title")
     changes = tuple(change(f"C{n:03d}/USDT", str(n + 1), str(n + 2), "2") for n in range(43))
     observers.check_done(AccountCheckView("default", external_changes=changes), [])
     assert observers.alerts.flush()
