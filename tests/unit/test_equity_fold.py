@@ -19,7 +19,7 @@ from core.insights.results import drawdown, net_of_outside, ns_of, traded_curve
 
 D = Decimal
 T0 = datetime(2025, 1, 27, 22, 0, tzinfo=UTC)
-PROPS = settings(max_examples=150, deadline=None, derandomize=True, database=None)
+PROPS = settings(max_examples=60, deadline=None, derandomize=True, database=None)
 COLUMNS = ["id", "account", "time", "equity"]
 
 
