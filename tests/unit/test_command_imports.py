@@ -59,6 +59,9 @@ COMMANDS = {
     "alert-test": ["alert-test"],  # to ALERT_URLS: nothing listens there (exit 1)
 }
 USES_PANDAS = {"health", "results", "export"}
+# on one pytest-xdist worker: the module's fixture runs all fifteen commands, once per worker
+# that takes one of its tests (25 s each under CI's load)
+pytestmark = pytest.mark.xdist_group("command-imports")
 USES_APPRISE = {"alert-test"}
 ALERTING = {"ALERT_URLS": "json://127.0.0.1:1/hook", "ALERT_TIMEOUT_SECONDS": "1"}
 
