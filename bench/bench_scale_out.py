@@ -85,6 +85,11 @@ def main() -> int:
         "--positions", type=int, default=0, help="positions on as many markets (0: none)"
     )
     parser.add_argument("--moving", type=int, default=0, help="symbols moved every 2 s")
+    parser.add_argument(
+        "--every-callback",
+        action="store_true",
+        help="each tick also sends the other requests the page's tick triggers",
+    )
     parser.add_argument("--trades", type=int, default=10, help="0 skips part 2")
     parser.add_argument("--latency-ms", type=int, default=50)
     args = parser.parse_args()
@@ -207,21 +212,28 @@ def measured(
     }
 
 
-def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
+def tabs_refreshing(
+    base: str, spec: dict, tabs: int, seconds: float, others: list[dict] | None = None
+) -> dict:
     """`tabs` threads, each a browser tab: a kept-alive connection, a refresh every 2 s
     with the parts it last received (`seen`), starting at staggered times. Each answered
     refresh's latency (ms), JSON bytes and bytes on the wire (its Content-Length, as the
-    server encoded it for `requests`), its first refresh (everything) apart from the later."""
+    server encoded it for `requests`), its first refresh (everything) apart from the later.
+    With `others` (the other server callbacks the tick triggers), each tick sends those
+    requests too, after the refresh, with what the tab holds (as the renderer would, but one
+    after the other): their latencies are counted apart, per callback."""
     latencies: list[float] = []
     first: list[tuple[float, int, int]] = []
     later: list[tuple[float, int, int]] = []
     encodings: dict[str, int] = {}
     errors: list[str] = []
+    other_latencies: dict[str, list[float]] = {_name(o): [] for o in others or []}
     started = time.monotonic()
 
     def tab(index: int) -> None:
         session = requests.Session()
         seen = None
+        held = _page_holds()
         tick = started + index * REFRESH_SECONDS / tabs
         n = 1
         while tick < started + seconds:
@@ -244,9 +256,21 @@ def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
                 if answer.status_code != 200:
                     errors.append(f"HTTP {answer.status_code}")
                 else:
-                    seen = received(
-                        seen, answer.json()["response"].get("refresh-seen", {}).get("data", seen)
-                    )
+                    response = answer.json()["response"]
+                    seen = received(seen, response.get("refresh-seen", {}).get("data", seen))
+                    _hold(held, response)
+                for other in others or []:
+                    values = {**held, ("refresh", "n_intervals"): n}
+                    body = callback_request(other, values, values, "refresh.n_intervals")
+                    if "..." not in other["output"]:  # one output goes alone, not in a list
+                        body["outputs"] = body["outputs"][0]
+                    sent = time.perf_counter()
+                    answer = session.post(f"{base}/_dash-update-component", json=body, timeout=30)
+                    other_latencies[_name(other)].append((time.perf_counter() - sent) * 1000)
+                    if answer.status_code == 200:
+                        _hold(held, answer.json()["response"])
+                    elif answer.status_code != 204:  # 204: nothing to update
+                        errors.append(f"HTTP {answer.status_code} ({_name(other)})")
             except requests.RequestException as exc:
                 errors.append(type(exc).__name__)
             tick += REFRESH_SECONDS
@@ -263,7 +287,46 @@ def tabs_refreshing(base: str, spec: dict, tabs: int, seconds: float) -> dict:
         "later": later,
         "encodings": encodings,
         "errors": errors,
+        "others": other_latencies,
     }
+
+
+def tick_callbacks(specs: list[dict], refresh: dict) -> list[dict]:
+    """The server callbacks besides `refresh` that the page's tick (refresh.n_intervals)
+    triggers: each is one more request per tab per tick."""
+    return [
+        d
+        for d in specs
+        if d is not refresh
+        and not d.get("clientside_function")
+        and any(i["id"] == "refresh" and i["property"] == "n_intervals" for i in d["inputs"])
+    ]
+
+
+def _name(spec: dict) -> str:
+    return spec["output"].strip(".").split("...")[0].split("@")[0]
+
+
+def _page_holds() -> dict:
+    """What a freshly loaded Trading page holds of the values its tick's callbacks read."""
+    from web.ticket import FIRST_SIZE, FIRST_UNIT
+
+    return {
+        ("symbol-select", "value"): "ETH/USDT",
+        ("page-tabs", "active_tab"): "trading",
+        ("known-mode", "data"): "sim",
+        ("order-size", "value"): FIRST_SIZE,
+        ("order-size-unit", "value"): FIRST_UNIT,
+        ("tab-id", "data"): uuid.uuid4().hex,
+        ("mode-changed", "data"): 0,
+        ("trade-done", "data"): 0,
+    }
+
+
+def _hold(held: dict, response: dict) -> None:
+    for component, props in response.items():
+        for prop, value in props.items():
+            held[(component, prop)] = received(held.get((component, prop)), value)
 
 
 def seeded_book(args, exchange_url: str, control: ControlClient, database: str):
@@ -332,20 +395,24 @@ def dashboard_under_load(args, folder: Path, exchange_url: str, control, databas
     server = AppProcess(gunicorn, env, folder / "gunicorn.log")
     try:
         wait_for(lambda: _serves(base, server), 90, "gunicorn did not serve the dashboard")
-        spec = next(d for d in dependencies(base) if "positions-table.data" in d["output"])
+        specs = dependencies(base)
+        spec = next(d for d in specs if "positions-table.data" in d["output"])
+        ticked = tick_callbacks(specs, spec)
+        others = ticked if args.every_callback else None
         with prices_moving(moving):
-            tabs_refreshing(base, spec, args.tabs, 4)  # every worker warm
+            tabs_refreshing(base, spec, args.tabs, 4, others)  # every worker warm
             idle = measured(database, control, server.pid, args.idle_seconds)
             loaded = measured(
                 database,
                 control,
                 server.pid,
                 args.seconds,
-                lambda: tabs_refreshing(base, spec, args.tabs, args.seconds),
+                lambda: tabs_refreshing(base, spec, args.tabs, args.seconds, others),
             )
     finally:
         server.stop(seconds=30)
     print_load(args, idle, loaded, moving, priced, load_before)
+    print_others(ticked, loaded["result"]["others"])
 
 
 def print_load(args, idle: dict, loaded: dict, moving, priced: int, load_before: float) -> None:
@@ -378,7 +445,7 @@ def print_load(args, idle: dict, loaded: dict, moving, priced: int, load_before:
     extra = loaded["transactions"] - idle["transactions"] / idle["seconds"] * loaded["seconds"]
     print(
         f"  refreshes answered: {refreshes} ({refreshes / loaded['seconds']:.1f}/s), errors: "
-        f"{len(load['errors'])}; about {max(0.0, extra) / max(1, refreshes):.2f} database "
+        f"{len(load['errors'])} {sorted(set(load['errors']))[:3]}; about {max(0.0, extra) / max(1, refreshes):.2f} database "
         "transactions per refresh above the idle rate"
     )
     if load["latencies"]:
@@ -402,6 +469,22 @@ def print_load(args, idle: dict, loaded: dict, moving, priced: int, load_before:
             f"(max {max(wire)})"
         )
     print(f"  responses' encoding on the wire: {encodings}")
+
+
+def print_others(ticked: list[dict], latencies: dict[str, list[float]]) -> None:
+    """How many requests a tab's tick makes besides the refresh, and (--every-callback)
+    what each took."""
+    print(
+        f"  a tick triggers {len(ticked)} server callback(s) besides the refresh"
+        + ("" if latencies else " (not sent: --every-callback sends them)")
+        + "".join(f"\n    {_name(spec)}" for spec in ticked if _name(spec) not in latencies)
+    )
+    for name, took in latencies.items():
+        if took:
+            print(
+                f"    {name:<40} {len(took):6d}: p50 {statistics.median(took):4.0f} ms, "
+                f"p95 {percentile(took, 0.95):4.0f} ms"
+            )
 
 
 def _serves(base: str, server: AppProcess) -> bool:

@@ -19,6 +19,7 @@ from web import formatting as fmt
 from web import ids
 from web.amend_dialog import dialog, movable, move_button
 from web.page_tabs import TRADING_TAB
+from web.tick_memo import TickMemo, only_ticked
 
 KINDS = {"limit": "limit", "stop_loss": "stop-loss", "take_profit": "take-profit"}
 MODES = {mode.value for mode in Mode}
@@ -154,6 +155,8 @@ def _signature(orders) -> str:
 
 
 def register_orders_callbacks(app: dash.Dash, service) -> None:
+    reads = TickMemo()
+
     @app.callback(
         Output(ids.ORDERS_PANEL, "children"),
         Output(ids.ORDERS_SHOWN, "data"),
@@ -165,14 +168,18 @@ def register_orders_callbacks(app: dash.Dash, service) -> None:
         State(ids.ORDERS_SHOWN, "data"),
     )
     def show(_tick, _changed, _traded, shown, page, seen):
-        """A database read while the Trading page shows; the table (and its buttons) is
-        sent again only when the orders changed or a minute passed (the ages), so a click
-        is never lost to a re-render."""
+        """A database read while the Trading page shows (a tick shares the read of the
+        second with every tab; a cancel, a trade or a switch reads now); the table (and its
+        buttons) is sent again only when the orders changed or a minute passed (the ages),
+        so a click is never lost to a re-render."""
         if page not in (None, TRADING_TAB):
             raise PreventUpdate
         mode = Mode(shown) if shown in MODES else None
-        orders = service.orders.recorded(mode)
-        outside = service.orders.outside(mode)
+        orders, outside = reads.get(
+            mode,
+            lambda: (service.orders.recorded(mode), service.orders.outside(mode)),
+            fresh=not only_ticked(),
+        )
         now = datetime.now(UTC)
         read = f"{outside.read_at:%H%M%S}:{_signature(outside.orders)}" if outside else ""
         signature = f"{_signature(orders)}#{read}#{now:%H%M}"

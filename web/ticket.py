@@ -26,6 +26,7 @@ from core.service import (
 )
 from web import formatting as fmt
 from web import ids
+from web.tick_memo import TickMemo, only_ticked
 
 FIRST_SIZE, FIRST_UNIT = DEFAULT_SIZE_TEXT, DEFAULT_SIZE_UNIT
 PLACEHOLDERS = {
@@ -155,6 +156,8 @@ def _r_multiple(value: Decimal | None) -> str:
 
 
 def register_ticket_callbacks(app: dash.Dash, service) -> None:
+    previews = TickMemo()
+
     @app.callback(
         Output(ids.ORDER_SIZE, "placeholder"),
         Output(ids.ORDER_SIZE, "value", allow_duplicate=True),
@@ -182,7 +185,12 @@ def register_ticket_callbacks(app: dash.Dash, service) -> None:
     def preview(amount, unit, loss, profit, limit, symbol, shown, _tick):
         """Read-only: the book's last balances and cached market data (shared by every tab,
         one exchange read per couple of seconds), so it follows the market between
-        keystrokes too."""
+        keystrokes too. A tick shares the preview of the same ticket worked out within the
+        second (every tab shows the first ticket); a keystroke works it out now."""
+        asked = (amount, unit, loss, profit, limit, symbol, shown)
+        return previews.get(asked, lambda: _preview(*asked), fresh=not only_ticked())
+
+    def _preview(amount, unit, loss, profit, limit, symbol, shown):
         mode = Mode(shown) if shown in MODES else None
         try:
             size = parse_size(amount, unit)
