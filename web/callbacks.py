@@ -26,15 +26,14 @@ from core.service import (
     parse_size,
 )
 from core.service.observers import requested_by
-from web import components, ids, sent_parts
+from web import components, event_callbacks, ids, sent_parts
 from web.amend_dialog import register_amend_callbacks
 from web.chart_callbacks import register_chart_callbacks
-from web.event_callbacks import register_event_callbacks
 from web.health_page import register_health_callbacks
 from web.keys import register_key_callbacks
 from web.monitor_callbacks import register_monitor_callbacks
 from web.orders_panel import register_orders_callbacks
-from web.page_tabs import TRADING_TAB
+from web.page_tabs import TRADING_TAB, register_page_ticks
 from web.results_page import register_results_callbacks
 from web.ticket import limit_price, register_ticket_callbacks, stop_prices
 
@@ -62,14 +61,14 @@ def register_callbacks(app: dash.Dash, service, background_down) -> None:
     _register_stops(app, service)
     _register_kill_switch(app, service)
     _register_connection_watch(app)
+    register_page_ticks(app)
     register_chart_callbacks(app, service)
     _register_trade(app, service, background_down)
     _register_mode(app, service)
-    _register_mode_follower(app, service)
     register_monitor_callbacks(app, service)
     register_health_callbacks(app, service)
     register_results_callbacks(app, service)
-    register_event_callbacks(app, service, views)
+    event_callbacks.register_event_callbacks(app, service)
     register_ticket_callbacks(app, service)
     register_key_callbacks(app)
     register_orders_callbacks(app, service)
@@ -208,11 +207,10 @@ def _strip(market) -> sent_parts.Built:
 
 
 def page_parts(
-    service, symbol: str, background_down, views: BuiltViews
+    service, symbol: str, background_down, view, built: dict
 ) -> dict[tuple[str, str], object]:
-    """Every part the refresh keeps current: the view's, built once per version, and the
-    few that change with the tick (the market strip, ages, the background's state)."""
-    view, built = views.current()
+    """Every part the refresh keeps current: the view's (`built` once per version), and
+    the few that change with the tick (the market strip, ages, the background's state)."""
     down = background_down()
     market = service.reads.market(symbol)
     now = datetime.now(UTC)
@@ -241,30 +239,49 @@ def _register_refresh(
         *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
         Output(ids.REFRESH_SEEN, "data"),
         Output(ids.HEARTBEAT, "data"),
+        Output(ids.MODE_SWITCH, "value", allow_duplicate=True),
+        Output(ids.KNOWN_MODE, "data", allow_duplicate=True),
+        *event_callbacks.OUTPUTS,
         Input(ids.REFRESH, "n_intervals"),
         Input(ids.SYMBOL_SELECT, "value"),
         Input(ids.MODE_CHANGED, "data"),
         Input(ids.PAGE_TABS, "active_tab"),
         State(ids.REFRESH_SEEN, "data"),
+        State(ids.KNOWN_MODE, "data"),
+        *event_callbacks.STATES,
         prevent_initial_call="initial_duplicate",
     )
-    def refresh(_tick, symbol, _mode_changed, page, seen):
+    def refresh(_tick, symbol, _mode_changed, page, seen, known, *events_held):
         """Sends a part only when it differs from what this tab last received (`seen`
         holds their fingerprints; a table's rows as the cells that changed), and a
         heartbeat so the page knows its server answers. While another page tab shows,
         only the header is kept current; back on Trading, the rest follows at once.
         It takes no output of the trade (a background callback) as an input: Dash would
         hold every tick until the trade ended, and the page would see neither the trade's
-        steps nor its server."""
+        steps nor its server. The switch following the stored mode (the mode the view
+        was read in) and the event feed come in the same answer, from the same view: each
+        its own callback before, they were two more requests on every tick."""
+        view, built = views.current()
+        heard = datetime.now(UTC).timestamp()
+        also = (*_followed(view.mode, known), *event_callbacks.shown_events(view, *events_held))
         if page not in (None, TRADING_TAB):
-            _, built = views.current()
             shown = {part: built[part] for part in HEADER_PARTS}
             sent = iter(sent_parts.changed_only(shown, seen, patches))
             outputs = [next(sent) if part in shown else no_update for part in PARTS]
-            return (*outputs, next(sent), datetime.now(UTC).timestamp())
-        parts = page_parts(service, symbol, background_down, views)
+            return (*outputs, next(sent), heard, *also)
+        parts = page_parts(service, symbol, background_down, view, built)
         changed = sent_parts.changed_only(parts, seen, patches)
-        return (*changed, datetime.now(UTC).timestamp())
+        return (*changed, heard, *also)
+
+
+def _followed(mode: Mode, known: str | None) -> tuple:
+    """When the stored mode changed (another tab, the command line, this tab's own
+    confirmed switch), the switch set to it and the mode this tab's clicks carry. Only a
+    change of the stored mode moves the switch, so a flip waiting for its confirmation is
+    never undone here."""
+    if mode.value == known:
+        return no_update, no_update
+    return mode is Mode.SIM, mode.value
 
 
 def _register_connection_watch(app: dash.Dash) -> None:
@@ -563,21 +580,3 @@ def _register_mode(app: dash.Dash, service) -> None:
             alert = components.mode_alert(change)
             return False, no_update, change.mode is Mode.SIM, *alert, changes, change.mode.value
         return False, no_update, True, True, "secondary", STAYED_IN_SIM, no_update, no_update
-
-
-def _register_mode_follower(app: dash.Dash, service) -> None:
-    @app.callback(
-        Output(ids.MODE_SWITCH, "value", allow_duplicate=True),
-        Output(ids.KNOWN_MODE, "data"),
-        Input(ids.REFRESH, "n_intervals"),
-        State(ids.KNOWN_MODE, "data"),
-        prevent_initial_call=True,
-    )
-    def follow_stored_mode(_tick, known):
-        """When the stored mode changes (another tab, the command line, this tab's own
-        confirmed switch), set the switch to it. Only a change of the stored mode moves the
-        switch, so a flip waiting for its confirmation is never undone here."""
-        mode = service.modes.shown()
-        if mode.value == known:
-            raise PreventUpdate
-        return mode is Mode.SIM, mode.value

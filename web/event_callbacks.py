@@ -1,6 +1,6 @@
-"""The event feed's callbacks: on each refresh tick, the feed and the incidents waiting (sent
-only when they changed) and a toast for the events this tab did not make; the button that
-acknowledges the incidents. Reads only the service's cached view of the book."""
+"""The event feed: on each refresh tick, the feed and the incidents waiting (sent only when
+they changed) and a toast for the events this tab did not make, in the page's refresh
+(web.callbacks) from the view it read; the button that acknowledges the incidents."""
 
 from __future__ import annotations
 
@@ -25,34 +25,36 @@ TOAST = (
 )
 
 
-def register_event_callbacks(app: dash.Dash, service, views) -> None:
-    """`views` gives the dashboard view the refresh read (web.callbacks.BuiltViews)."""
+# what the page's refresh (web.callbacks) sends and reads of the feed: one request per tick
+OUTPUTS = (
+    *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
+    Output(ids.EVENT_PARTS_SEEN, "data"),
+    *TOAST,
+    Output(ids.EVENTS_SEEN, "data"),
+)
+STATES = (
+    State(ids.EVENT_PARTS_SEEN, "data"),
+    State(ids.EVENTS_SEEN, "data"),
+    State(ids.TAB_ID, "data"),
+)
 
-    @app.callback(
-        *(Output(component, prop, allow_duplicate=True) for component, prop in PARTS),
-        Output(ids.EVENT_PARTS_SEEN, "data"),
-        *TOAST,
-        Output(ids.EVENTS_SEEN, "data"),
-        Input(ids.REFRESH, "n_intervals"),
-        State(ids.EVENT_PARTS_SEEN, "data"),
-        State(ids.EVENTS_SEEN, "data"),
-        State(ids.TAB_ID, "data"),
-        prevent_initial_call="initial_duplicate",
-    )
-    def show_events(_tick, parts_seen, events_seen, tab):
-        """Every open tab hears of a stop, a flatten, an external change or another tab's
-        trade once; its own clicks it already told in their own toast."""
-        view, _ = views.current()
-        parts = {
-            (ids.EVENT_FEED, "data"): events.feed_rows(view.events),
-            (ids.ACK_ALERT, "is_open"): bool(view.waiting),
-            (ids.ACK_TEXT, "children"): events.waiting_text(view),
-        }
-        news, newest = events.news_for_tab(view.events, events_seen, tab)
-        toast = events.event_toast(news) if news else (no_update,) * len(TOAST)
-        seen = newest if newest != events_seen else no_update
-        return (*sent_parts.changed_only(parts, parts_seen), *toast, seen)
 
+def shown_events(view, parts_seen, events_seen, tab) -> tuple:
+    """OUTPUTS from the dashboard view the refresh read: every open tab hears of a stop, a
+    flatten, an external change or another tab's trade once; its own clicks it already
+    told in their own toast."""
+    parts = {
+        (ids.EVENT_FEED, "data"): events.feed_rows(view.events),
+        (ids.ACK_ALERT, "is_open"): bool(view.waiting),
+        (ids.ACK_TEXT, "children"): events.waiting_text(view),
+    }
+    news, newest = events.news_for_tab(view.events, events_seen, tab)
+    toast = events.event_toast(news) if news else (no_update,) * len(TOAST)
+    seen = newest if newest != events_seen else no_update
+    return (*sent_parts.changed_only(parts, parts_seen), *toast, seen)
+
+
+def register_event_callbacks(app: dash.Dash, service) -> None:
     @app.callback(
         Output(ids.ACK_ALERT, "is_open"),
         *(Output(o.component_id, o.component_property, allow_duplicate=True) for o in TOAST),

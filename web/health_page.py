@@ -17,6 +17,7 @@ from web import insights_components as ui
 from web import insights_figures as figures
 from web import insights_ids as iids
 from web.insights_callbacks import register_csv_downloads
+from web.page_tabs import page_tick
 from web.sent_parts import changed_only
 
 DEFAULT_WINDOW = "24h"
@@ -324,7 +325,7 @@ def register_health_callbacks(app: dash.Dash, service) -> None:
     @app.callback(
         *(Output(component, prop) for component, prop in PARTS),
         Output(iids.HEALTH_SEEN, "data"),
-        Input(ids.REFRESH, "n_intervals"),
+        Input(page_tick(iids.HEALTH_TAB), "data"),
         Input(ids.PAGE_TABS, "active_tab"),
         Input(iids.HEALTH_WINDOW, "value"),
         Input(iids.HEALTH_ACCOUNT, "value"),

@@ -22,7 +22,7 @@ from web import (
 )
 from web import formatting as fmt
 from web import monitor_components as monitor
-from web.page_tabs import MONITOR_TAB, TRADING_TAB
+from web.page_tabs import MONITOR_TAB, TRADING_TAB, page_tick_stores
 
 REFRESH_MS = 2_000
 CONNECTION_CHECK_MS = 1_000
@@ -516,5 +516,6 @@ def build_layout(
             dcc.Interval(id=ids.CHART_REFRESH, interval=CHART_REFRESH_MS),
             dcc.Interval(id=ids.CONNECTION_TICK, interval=CONNECTION_CHECK_MS),
             dcc.Store(id=ids.CHARTS_MOUNT),  # set once the first refresh answered
+            *page_tick_stores(),
         ]
     )

@@ -12,7 +12,7 @@ from dash.exceptions import PreventUpdate
 from core.service import AppError, Policy
 from web import ids
 from web import monitor_components as monitor
-from web.page_tabs import MONITOR_TAB
+from web.page_tabs import MONITOR_TAB, page_tick
 
 BUTTONS = (ids.MONITOR_DIAGNOSE, ids.MONITOR_PREVIEW, ids.MONITOR_APPLY)
 STEPS = {
@@ -60,7 +60,7 @@ def register_monitor_callbacks(app: dash.Dash, service) -> None:
 
     @app.callback(
         Output(ids.MONITOR_HISTORY, "children"),
-        Input(ids.REFRESH, "n_intervals"),
+        Input(page_tick(MONITOR_TAB), "data"),
         Input(ids.PAGE_TABS, "active_tab"),
         Input(ids.MONITOR_APPLIED, "data"),
     )

@@ -18,6 +18,7 @@ from web import insights_components as ui
 from web import insights_figures as figures
 from web import insights_ids as iids
 from web.insights_callbacks import register_csv_downloads
+from web.page_tabs import page_tick
 from web.sent_parts import changed_only
 
 DEFAULT_WINDOW = "all"
@@ -300,7 +301,7 @@ def register_results_callbacks(app: dash.Dash, service) -> None:
     @app.callback(
         *(Output(component, prop) for component, prop in PARTS),
         Output(iids.RESULTS_SEEN, "data"),
-        Input(ids.REFRESH, "n_intervals"),
+        Input(page_tick(iids.RESULTS_TAB), "data"),
         Input(ids.PAGE_TABS, "active_tab"),
         Input(iids.RESULTS_WINDOW, "value"),
         Input(iids.RESULTS_ACCOUNT, "value"),

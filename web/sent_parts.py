@@ -6,6 +6,7 @@ tab; the versions themselves are kept by the service's PageMemory, shared by wor
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import threading
@@ -24,16 +25,22 @@ STORE_AGAIN_SECONDS = 20
 
 @dataclass(frozen=True)
 class Built:
-    """A part built once for every tab that asks: the value, its JSON and fingerprint."""
+    """A part built once for every tab that asks: its JSON and fingerprint."""
 
-    value: object
     text: str
     fingerprint: str
+
+    @functools.cached_property
+    def plain(self):
+        """The value as the plain JSON data it is sent as. Dash encodes plain data in one
+        call (orjson); components it walks one by one: a first refresh of a 500-position
+        book holds about 2,500 of them, and Dash's walk was 95 % of its 70 ms."""
+        return json.loads(self.text)
 
 
 def built(value) -> Built:
     text = json.dumps(value, default=_plain, sort_keys=True)
-    return Built(value, text, hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
+    return Built(text, hashlib.blake2b(text.encode(), digest_size=8).hexdigest())
 
 
 def digest(value) -> str:
@@ -72,7 +79,7 @@ class Patches:
         """What goes to a tab holding version `held` (None: nothing yet) of `part`."""
         self.keep(new)
         if not held:
-            return new.value
+            return new.plain
         with self._guard:
             found = (held, new.fingerprint) in self._kept
             operations = self._kept.get((held, new.fingerprint))
@@ -82,7 +89,7 @@ class Patches:
                 self._kept[(held, new.fingerprint)] = operations
                 while len(self._kept) > PATCHES_KEPT:
                     self._kept.popitem(last=False)
-        return new.value if operations is None else _patch(operations)
+        return new.plain if operations is None else _patch(operations)
 
     def keep(self, new: Built) -> None:
         """Store the version tabs hold (again, now and then, while they hold it)."""
@@ -94,14 +101,14 @@ class Patches:
             self._stored.move_to_end(new.fingerprint)
             while len(self._stored) > PATCHES_KEPT:
                 self._stored.popitem(last=False)
-        self.memory.remember(new.fingerprint, json.loads(new.text))
+        self.memory.remember(new.fingerprint, new.plain)
 
     def _operations(self, part: Part, held: str, new: Built) -> list | None:
         """The assignments from the held version to the new one, or None: send it whole."""
         old = self.memory.recall(held)
         if old is None:
             return None
-        value = json.loads(new.text)
+        value = new.plain
         key = self.keyed.get(part)
         if key is not None and not _same_rows(old, value, key):
             return None
@@ -166,7 +173,7 @@ def changed_only(
             outputs.append(no_update)
             continue
         seen[key] = news[key] = new.fingerprint
-        outputs.append(new.value if patches is None else patches.send(part, held, new))
+        outputs.append(new.plain if patches is None else patches.send(part, held, new))
     if not any(output is not no_update for output in outputs):
         return [*outputs, no_update]
     return [*outputs, news if patches is not None and held_before else seen]

@@ -234,13 +234,15 @@ def test_the_results_page_shows_the_trip_its_profit_and_the_drawdown():
 def test_a_refresh_sends_only_the_parts_that_changed():
     parts = {("a", "children"): html.Span("one"), ("b", "data"): [{"x": NOW}]}
     first = changed_only(parts, None)
-    assert first[:2] == [parts[("a", "children")], parts[("b", "data")]]
+    # sent as the plain JSON data the renderer receives
+    span = {"type": "Span", "namespace": "dash_html_components", "props": {"children": "one"}}
+    assert first[:2] == [span, [{"x": "2025-03-04T12:00:00+00:00"}]]
     seen = first[-1]
     again = changed_only(parts, seen)
-    assert all(not isinstance(v, list | html.Span) for v in again)  # nothing resent
+    assert all(not isinstance(v, list | dict) for v in again)  # nothing resent
     parts[("b", "data")] = [{"x": NOW + MIN}]
     later = changed_only(parts, seen)
-    assert later[1] == parts[("b", "data")] and later[-1] != seen
+    assert later[1] == [{"x": "2025-03-04T12:01:00+00:00"}] and later[-1] != seen
     assert digest(insights_figures.message("x")) == digest(insights_figures.message("x"))
 
 
