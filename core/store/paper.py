@@ -21,8 +21,14 @@ class Overdraft(ValueError):
 
 
 def balances(session: Session, account: str) -> dict[str, Balance]:
-    rows = session.scalars(select(PaperBalance).where(PaperBalance.account == account))
-    return {row.asset: Balance(row.free, row.locked) for row in rows}
+    """Read as columns, not as ORM objects: the page reads a book of 500 assets every
+    second, where building the objects was most of the read."""
+    rows = session.execute(
+        select(PaperBalance.asset, PaperBalance.free, PaperBalance.locked).where(
+            PaperBalance.account == account
+        )
+    )
+    return {asset: Balance(free, locked) for asset, free, locked in rows}
 
 
 def seed_balance(session: Session, account: str, asset: str, amount: Decimal) -> bool:
