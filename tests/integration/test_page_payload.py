@@ -12,8 +12,9 @@ import pytest
 import runtime
 from core.config import load_settings
 from core.domain import PositionState
-from tests.page_requests import received, refresh_payload
+from tests.page_requests import callback_request, received, refresh_payload
 from web import ids
+from web.page_tabs import TICKED_PAGES, page_tick
 
 PATCH = "__dash_patch_update"
 
@@ -154,3 +155,44 @@ def test_another_page_tab_refreshes_the_header_only(running, client, control):
     results.page = "trading"  # back on Trading, the rows follow at once, as a patch
     rows = results.tick()[ids.POSITIONS_TABLE]["data"]
     assert rows[PATCH] == PATCH and results.rows() == trading.rows()
+
+
+def test_a_trading_tick_is_three_requests_and_its_refresh_follows_the_stored_mode(client):
+    """Each server callback the page's tick sets off is one more request from every tab
+    every 2 s: the refresh (which also moves the mode switch and sends the event feed), the
+    ticket's preview and the working orders. The Monitor, Health and Results pages take a
+    tick the browser sets only while they show."""
+    dependencies = client.get("/_dash-dependencies").get_json()
+    ticked = [
+        d["output"]
+        for d in dependencies
+        if not d.get("clientside_function") and any(i["id"] == ids.REFRESH for i in d["inputs"])
+    ]
+    assert len(ticked) == 3, ticked
+    paged = [d for d in dependencies if d.get("clientside_function")]
+    assert any(
+        {o.split("@")[0] for o in d["output"].strip(".").split("...")}
+        == {f"{page_tick(tab)}.data" for tab in TICKED_PAGES}
+        for d in paged
+    )
+
+    spec = next(d for d in dependencies if "positions-table.data" in d["output"])
+    shown = {
+        (ids.REFRESH, "n_intervals"): 1,
+        (ids.SYMBOL_SELECT, "value"): "ETH/USDT",
+        (ids.PAGE_TABS, "active_tab"): "trading",
+        (ids.KNOWN_MODE, "data"): "live",  # the tab showed LIVE; the stored mode is SIM
+    }
+
+    def tick() -> dict:
+        body = callback_request(spec, shown, shown, f"{ids.REFRESH}.n_intervals")
+        answer = client.post("/_dash-update-component", json=body)
+        assert answer.status_code == 200, answer.data[:300]
+        return answer.get_json()["response"]
+
+    first = tick()
+    assert first[ids.MODE_SWITCH]["value"] is True  # the switch shows SIM
+    assert first[ids.KNOWN_MODE]["data"] == "sim"
+    assert "data" in first[ids.EVENT_FEED]
+    shown[(ids.KNOWN_MODE, "data")] = "sim"
+    assert ids.MODE_SWITCH not in tick()
