@@ -116,6 +116,16 @@ def wait_for_toast(dash_duo, text: str) -> None:
     )
 
 
+def shown_text(dash_duo, element_id: str = ids.TRADE_TOAST) -> str:
+    """The text of a toast or alert once it shows; empty while it fades in, which Selenium
+    reads as not displayed. One drawn anew between finding it and reading it is read again."""
+    for _ in range(3):
+        shown = dash_duo.find_elements(f"{css(element_id)}.show")
+        with contextlib.suppress(StaleElementReferenceException):
+            return shown[0].text if shown else ""
+    return ""
+
+
 def close_toast(dash_duo) -> None:
     """Until the trade toast is gone: its close button clicked while it shows. The toast may
     close by itself first (after TOAST_MS) or be drawn anew by a callback between finding

@@ -15,7 +15,15 @@ from selenium.webdriver.support.ui import WebDriverWait
 from core.config import load_settings
 from core.domain import Mode
 from runtime import build_runtime
-from tests.browser.pages import LOAD_SECONDS, TRADE_SECONDS, click, css, enter_size
+from tests.browser.pages import (
+    LOAD_SECONDS,
+    TRADE_SECONDS,
+    click,
+    close_toast,
+    css,
+    enter_size,
+    shown_text,
+)
 from tests.services import (
     ROOT,
     AppProcess,
@@ -100,13 +108,6 @@ def open_live_page(dash_duo, runtime) -> None:
     dash_duo.start_server(runtime.dash_app)
     dash_duo.wait_for_text_to_equal(css(ids.MODE_BADGE), "LIVE+SYNC", timeout=LOAD_SECONDS)
     dash_duo.wait_for_contains_text(css(ids.POSITIONS_TABLE), "ETH/USDT", timeout=LOAD_SECONDS)
-
-
-def shown_text(dash_duo, element_id: str = ids.TRADE_TOAST) -> str:
-    """The text of a toast or alert once it shows; empty while it fades in, which Selenium
-    reads as not displayed."""
-    shown = dash_duo.find_elements(f"{css(element_id)}.show")
-    return shown[0].text if shown else ""
 
 
 def orders_sent(control) -> list[dict]:
@@ -222,11 +223,6 @@ def page_on_own_redis(tmp_path, exchange, control, own_redis, dash_duo):  # noqa
     finally:
         worker.stop()
         runtime.close()
-
-
-def close_toast(dash_duo) -> None:
-    dash_duo.find_element(f"{css(ids.TRADE_TOAST)} .btn-close").click()
-    WebDriverWait(dash_duo.driver, LOAD_SECONDS).until_not(lambda _d: shown_text(dash_duo))
 
 
 def assert_refused_for_redis(dash_duo, port: int, seconds: float = LOAD_SECONDS) -> None:
