@@ -29,7 +29,6 @@ import pandas as pd
 from core.domain import ZERO
 from core.insights.results import (
     EQUITY_COLUMNS,
-    OUTSIDE_COLUMNS,
     Drawdown,
     as_digits,
     datetime_of,
@@ -38,6 +37,7 @@ from core.insights.results import (
     drawdown,
     net_of_outside,
     ns_of,
+    outside_moves,
     pct_of,
     prepared,
     traded_curve,
@@ -101,26 +101,23 @@ def fold(
     only a fold from the first snapshot can be right (see the module's docstring)."""
     frame = prepared(snapshots, ("account", *EQUITY_COLUMNS))
     times = frame["time"].to_numpy(np.int64)
-    if len(start.times):
-        moved_at, running = _running(outside, start.times[0])
-        if _moves(moved_at, start.times[-1]) != start.moves:
-            return None
-        if len(times) and times[0] < start.times[-1]:
-            return None
+    first = np.concatenate([start.times[:1], times[:1]])  # the curve's first point, if any
+    moves = outside_moves(outside, first[0] if len(first) else 0)
+    if len(start.times) and (
+        moves.counted(start.times[-1]) != start.moves or (len(times) and times[0] < start.times[-1])
+    ):
+        return None
     if not len(times):
         return start
-    if not len(start.times):
-        moved_at, running = _running(outside, times[0])
     latest, equity = _combined(start.latest, frame)
-    traded = equity - running[np.searchsorted(moved_at, times, side="right")]
     return EquityFold(
         last_id=last_id,
         snapshots=start.snapshots + len(frame),
         latest=latest,
         times=np.concatenate([start.times, times]),
         equity=np.concatenate([start.equity, as_digits(equity)]),
-        moves=_moves(moved_at, times[-1]),
-        fall=_fallen(start.fall, traded, len(start.times)),
+        moves=moves.counted(times[-1]),
+        fall=_fallen(start.fall, equity - moves.by(times), len(start.times)),
     )
 
 
@@ -141,12 +138,11 @@ def curve(folded: EquityFold, outside: pd.DataFrame, start: int = 0) -> Curve:
     picked = _picked(len(folded.times))
     times = folded.times[picked]
     equity = decimals_of(folded.equity[picked])
-    moved_at, running = _running(outside, folded.times[0] if len(picked) else 0)
-    traded = equity - running[np.searchsorted(moved_at, times, side="right")]
+    moves = outside_moves(outside, folded.times[0] if len(picked) else 0)
     return Curve(
         _drawdown(folded),
         _points(times, equity),
-        _points(times, traded),
+        _points(times, equity - moves.by(times)),
     )
 
 
@@ -167,20 +163,6 @@ def _picked(length: int) -> np.ndarray:
 
 def _points(times: np.ndarray, values: np.ndarray) -> Points:
     return tuple(zip(datetimes_of(times), values.tolist(), strict=True))
-
-
-def _running(outside: pd.DataFrame, first: int) -> tuple[np.ndarray, np.ndarray]:
-    """The times of the changes outside the app after the curve's `first` point, in order,
-    and their running sum (a zero before the first change)."""
-    moves = prepared(outside, OUTSIDE_COLUMNS).sort_values("time", kind="stable")
-    moved_at = moves["time"].to_numpy(np.int64)
-    after_first = moved_at > first
-    values = moves["value"].to_numpy(object)[after_first]
-    return moved_at[after_first], np.r_[np.array([ZERO], object), np.cumsum(values)]
-
-
-def _moves(moved_at: np.ndarray, last: int) -> int:
-    return int(np.searchsorted(moved_at, last, side="right"))
 
 
 def _combined(

@@ -222,20 +222,39 @@ def net_of_outside(equity: pd.DataFrame, outside: pd.DataFrame) -> pd.DataFrame:
     lowers the equity but not `traded`, so it is never a drawdown nor a loss."""
     frame = prepared(equity, EQUITY_COLUMNS).sort_values("time", kind="stable")
     frame = frame.reset_index(drop=True)
-    moves = prepared(outside, OUTSIDE_COLUMNS).sort_values("time", kind="stable")
     times = frame["time"].to_numpy(dtype=np.int64)
-    moved_at = moves["time"].to_numpy(dtype=np.int64)
-    values = moves["value"].to_numpy(dtype=object)
-    if len(times):
-        after_first = moved_at > times[0]
-        moved_at, values = moved_at[after_first], values[after_first]
-    running = np.r_[np.array([ZERO], dtype=object), np.cumsum(values)]
-    frame["outside"] = running[np.searchsorted(moved_at, times, side="right")]
+    frame["outside"] = outside_moves(outside, times[0] if len(times) else 0).by(times)
     frame["traded"] = frame["equity"].to_numpy(dtype=object) - frame["outside"].to_numpy(
         dtype=object
     )
     frame["time"] = pd.to_datetime(times, unit="ns", utc=True)
     return frame
+
+
+class OutsideMoves(NamedTuple):
+    """The changes outside the app after a curve's first point (UTC nanoseconds, in order)
+    and their running sum, a zero before the first (`running` is one longer than `at`)."""
+
+    at: np.ndarray
+    running: np.ndarray
+
+    def by(self, times: np.ndarray) -> np.ndarray:
+        """The net value of the changes up to each of `times` (nanoseconds)."""
+        return self.running[np.searchsorted(self.at, times, side="right")]
+
+    def counted(self, last: int) -> int:
+        """How many of the changes came up to `last` (nanoseconds)."""
+        return int(np.searchsorted(self.at, last, side="right"))
+
+
+def outside_moves(outside: pd.DataFrame, first: int) -> OutsideMoves:
+    """The changes outside the app (OUTSIDE_COLUMNS) after `first` (UTC nanoseconds): those
+    at or before a curve's first point are in it already."""
+    moves = prepared(outside, OUTSIDE_COLUMNS).sort_values("time", kind="stable")
+    moved_at = moves["time"].to_numpy(dtype=np.int64)
+    after_first = moved_at > first
+    values = moves["value"].to_numpy(dtype=object)[after_first]
+    return OutsideMoves(moved_at[after_first], np.r_[np.array([ZERO], object), np.cumsum(values)])
 
 
 def outside_since(outside: pd.DataFrame, since: datetime | None) -> Decimal:

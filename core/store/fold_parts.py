@@ -2,7 +2,8 @@
 columns (text columns as codes and their names; digits and numbers as they are; no
 pickle), so that a fold that grows rewrites only the slices from its first changed row on.
 Shared by the folds of sync health (core.store.health_folds), of trading results
-(core.store.ledger_folds) and of equity curves (core.store.equity_folds); functions take the caller's session and never commit.
+(core.store.ledger_folds) and of equity curves (core.store.equity_folds); functions take
+the caller's session and never commit.
 """
 
 from __future__ import annotations
