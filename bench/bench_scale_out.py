@@ -268,8 +268,6 @@ def tabs_refreshing(
                 for other in others or []:
                     values = {**held, ("refresh", "n_intervals"): n}
                     body = callback_request(other, values, values, "refresh.n_intervals")
-                    if "..." not in other["output"]:  # one output goes alone, not in a list
-                        body["outputs"] = body["outputs"][0]
                     sent = time.perf_counter()
                     answer = session.post(f"{base}/_dash-update-component", json=body, timeout=30)
                     other_latencies[_name(other)].append((time.perf_counter() - sent) * 1000)

@@ -13,9 +13,10 @@ def callback_request(spec: dict, values: dict, state: dict, changed: str) -> dic
     for part in spec["output"].strip(".").split("..."):
         component, prop = part.split("@")[0].rsplit(".", 1)
         outputs.append({"id": component, "property": prop})
+    multi = spec["output"].startswith("..")  # "..a.b...c.d..": a list of outputs
     return {
         "output": spec["output"],
-        "outputs": outputs,
+        "outputs": outputs if multi else outputs[0],  # one output goes alone, not in a list
         "inputs": [{**i, "value": values.get((i["id"], i["property"]))} for i in spec["inputs"]],
         "changedPropIds": [changed],
         "state": [{**s, "value": state.get((s["id"], s["property"]))} for s in spec["state"]],

@@ -268,10 +268,9 @@ def dashboard(tmp_path, exchange, control):
 
 
 def post(client, spec: dict, values: dict, state: dict, changed: str) -> dict:
-    payload = callback_request(spec, values, state, changed)
-    if "..." not in spec["output"]:  # one output: the renderer sends it alone, not in a list
-        payload["outputs"] = payload["outputs"][0]
-    answer = client.post("/_dash-update-component", json=payload)
+    answer = client.post(
+        "/_dash-update-component", json=callback_request(spec, values, state, changed)
+    )
     assert answer.status_code == 200, answer.data[:300]
     return answer.get_json()["response"]
 
